@@ -1,0 +1,71 @@
+"""The ``acre`` command: ``dev`` (everything, embedded), ``migrate``, ``serve``, ``worker``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+
+def migrate(database_admin_url: str | None = None) -> None:
+    """Create the database if missing and run every pending migration as the owner role."""
+    from app import migrations
+
+    asyncio.run(migrations.migrate(database_admin_url))
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        "app.main:create_app",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        log_access=False,
+    ).serve()
+
+
+def worker() -> None:
+    from arq.worker import run_worker
+
+    from workers.settings import worker_settings
+
+    run_worker(worker_settings())  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="acre", description="Acre: CRM, quotes and e-signature for dealers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run everything locally on an embedded PostgreSQL and Redis")
+    dev.add_argument("--data-dir", default=".acre")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--no-demo", action="store_true", help="do not seed the demo company")
+    sub.add_parser("migrate", help="run database migrations (ACRE_DATABASE_ADMIN_URL)")
+    srv = sub.add_parser("serve", help="serve the API with granian against configured services")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--workers", type=int, default=1)
+    sub.add_parser("worker", help="run the background worker (ARQ)")
+    args = parser.parse_args(argv)
+
+    if args.command == "dev":
+        from app.dev import run_dev
+
+        sys.exit(run_dev(data_dir=args.data_dir, host=args.host, port=args.port, demo=not args.no_demo))
+    elif args.command == "migrate":
+        migrate()
+    elif args.command == "serve":
+        serve(args.host, args.port, args.workers)
+    elif args.command == "worker":
+        worker()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,100 @@
+"""The database engine and scoped transactions.
+
+Every transaction that touches tenant data sets ``app.tenant_id`` (and ``app.user_id``) with
+``set_config(..., true)`` so PostgreSQL row-level security applies: a query that forgets its tenant
+filter then sees nothing rather than another tenant's rows.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+DB = PostgresEngine(config={"dsn": "postgresql://acre_app@127.0.0.1:5432/acre"})
+
+
+@dataclass
+class Tx:
+    """One open transaction: its connection and callbacks to run once it has committed."""
+
+    connection: asyncpg.Connection
+    tenant_id: UUID | None
+    after_commit: list[Callable[[], Any]] = field(default_factory=list)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        return await self.connection.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        return await self.connection.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.connection.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        return await self.connection.execute(sql, *args)
+
+
+_current: contextvars.ContextVar[Tx | None] = contextvars.ContextVar("acre_tx", default=None)
+
+
+def configure(dsn: str, pool_size: int = 10) -> None:
+    DB.config = {"dsn": dsn}
+
+
+async def start(dsn: str, pool_size: int = 10) -> None:
+    configure(dsn, pool_size)
+    await DB.start_connection_pool(min_size=1, max_size=pool_size)
+
+
+async def stop() -> None:
+    await DB.close_connection_pool()
+
+
+def current_tx() -> Tx:
+    """The transaction open in this task; raises if none is (writes must happen inside one)."""
+    tx = _current.get()
+    if tx is None:
+        raise RuntimeError("no transaction is open: wrap the call in db.transaction(...)")
+    return tx
+
+
+@asynccontextmanager
+async def transaction(tenant_id: UUID | None, user_id: UUID | None = None) -> AsyncIterator[Tx]:
+    """Open a transaction scoped to ``tenant_id`` (``None`` = only global tables are visible).
+
+    Nested use joins the outer transaction, which must be for the same tenant. Callbacks in
+    ``Tx.after_commit`` run after a successful commit, never after a rollback.
+    """
+    outer = _current.get()
+    if outer is not None:
+        if outer.tenant_id != tenant_id:
+            raise RuntimeError("nested transaction for another tenant")
+        yield outer
+        return
+    async with DB.transaction() as piccolo_tx:
+        conn: asyncpg.Connection = piccolo_tx.connection
+        await conn.execute(
+            "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)",
+            str(tenant_id) if tenant_id else "",
+            str(user_id) if user_id else "",
+        )
+        tx = Tx(connection=conn, tenant_id=tenant_id)
+        token = _current.set(tx)
+        try:
+            yield tx
+        finally:
+            _current.reset(token)
+    for callback in tx.after_commit:
+        callback()
+
+
+async def ping() -> None:
+    async with DB.transaction() as tx:
+        await tx.connection.fetchval("SELECT 1")

@@ -1,0 +1,158 @@
+"""The ``AppError`` family, turned by one handler into ``application/problem+json`` (RFC 9457).
+
+``type`` is a stable ``/problems/<code>`` reference that clients may switch on; ``title`` and
+``detail`` are translated into the request's locale.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+
+from app import i18n
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger(__name__)
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, /, *, extra: dict[str, Any] | None = None, **params: Any):
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.params = params
+        self.extra = extra or {}
+
+
+class BadRequest(AppError):
+    pass
+
+
+class NotAuthenticated(AppError):
+    status, code, title = 401, "not-authenticated", "Authentication required"
+
+
+class PaymentRequired(AppError):
+    status, code, title = 402, "payment-required", "Payment required"
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not-found", "Not found"
+
+
+class Conflict(AppError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class Gone(AppError):
+    status, code, title = 410, "gone", "No longer available"
+
+
+class ValidationFailed(AppError):
+    """422 with ``errors: [{field, message}]``; build it with :meth:`field`."""
+
+    status, code, title = 422, "validation", "The request has invalid fields"
+
+    @classmethod
+    def field(cls, field: str, message: str, **params: Any) -> ValidationFailed:
+        return cls(extra={"errors": [{"field": field, "message": message, "params": params}]})
+
+
+class RateLimited(AppError):
+    status, code, title = 429, "rate-limited", "Too many requests"
+
+
+def _locale(request: Request[Any, Any, Any]) -> str:
+    locale = request.scope.get("state", {}).get("locale")
+    return locale or i18n.negotiate(request.headers.get("accept-language"))
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    params: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[dict[str, Any]]:
+    locale = _locale(request)
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": i18n.translate(locale, title),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = i18n.translate(locale, detail, **(params or {}))
+    for key, value in (extra or {}).items():
+        if key == "errors":
+            value = [
+                {"field": e["field"], "message": i18n.translate(locale, e["message"], **e.get("params", {}))}
+                for e in value
+            ]
+        body[key] = value
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    return problem(request, exc.status, exc.code, exc.title, exc.detail, exc.params, exc.extra)
+
+
+def _validation_fields(extra: Any) -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = []
+    for item in extra if isinstance(extra, list) else []:
+        if isinstance(item, dict):
+            fields.append({"field": str(item.get("key") or "body"), "message": str(item.get("message", ""))})
+    return fields
+
+
+def _looks_malformed(detail: Any) -> bool:
+    text = str(detail).lower()
+    return any(word in text for word in ("malformed", "json", "decode", "utf-8", "unexpected character"))
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if isinstance(exc, ValidationException):
+        fields = [f for f in _validation_fields(exc.extra) if f["field"] != "body"]
+        if not fields and _looks_malformed(exc.detail):
+            return problem(request, 400, "malformed-body", "The request body is not valid JSON")
+        return problem(
+            request, 422, ValidationFailed.code, ValidationFailed.title,
+            extra={"errors": fields or _validation_fields(exc.extra) or [{"field": "body", "message": str(exc.detail)}]},
+        )
+    if isinstance(exc, NotFoundException):
+        return problem(request, 404, NotFound.code, NotFound.title)
+    if exc.status_code == 400:
+        if _looks_malformed(exc.detail):
+            return problem(request, 400, "malformed-body", "The request body is not valid JSON")
+        return problem(request, 400, BadRequest.code, BadRequest.title, detail=str(exc.detail))
+    codes = {401: NotAuthenticated, 402: PaymentRequired, 403: Forbidden, 409: Conflict, 429: RateLimited}
+    known = codes.get(exc.status_code)
+    if known is not None:
+        return problem(request, exc.status_code, known.code, known.title)
+    return problem(request, exc.status_code, f"http-{exc.status_code}", str(exc.detail))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(request, 500, "internal", "Something went wrong on our side")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    AppError: app_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

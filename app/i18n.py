@@ -1,0 +1,67 @@
+"""One translation mechanism for every user-facing string: Babel ``.po`` catalogs in ``app/locales``.
+
+Message ids are the English text with ``{placeholders}``; ``en`` needs no catalog. The locale is the
+user's, else the tenant's, else the request's ``Accept-Language``, else English.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+LOCALES = ("zh-CN", "en")
+DEFAULT_LOCALE = "en"
+_CATALOG_DIR = Path(__file__).parent / "locales"
+
+
+@lru_cache(maxsize=8)
+def _catalog(locale: str) -> dict[str, str]:
+    path = _CATALOG_DIR / locale.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def translate(locale: str | None, message: str, **params: Any) -> str:
+    """Translate ``message`` and fill its ``{placeholders}``; unknown locales fall back to English."""
+    text = _catalog(normalize(locale)).get(message, message)
+    return text.format(**params) if params else text
+
+
+def normalize(locale: str | None) -> str:
+    if not locale:
+        return DEFAULT_LOCALE
+    low = locale.strip().lower().replace("_", "-")
+    if low.startswith("zh"):
+        return "zh-CN"
+    return "en" if low.startswith("en") else DEFAULT_LOCALE
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick the best supported locale from an ``Accept-Language`` header."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    ranked: list[tuple[float, str]] = []
+    for part in accept_language.split(","):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        low = tag.strip().lower()
+        if low.startswith("zh") or low.startswith("en"):
+            ranked.append((weight, normalize(low)))
+    return max(ranked)[1] if ranked else DEFAULT_LOCALE
+
+
+def choose(user_locale: str | None, tenant_locale: str | None, accept_language: str | None = None) -> str:
+    if user_locale:
+        return normalize(user_locale)
+    if tenant_locale:
+        return normalize(tenant_locale)
+    return negotiate(accept_language)

@@ -1,0 +1,110 @@
+"""Outgoing email: queued in the caller's transaction (``queue_email``), sent by the ``send_email``
+job through SMTP (aiosmtplib). A message is sent once even if the job runs twice: the job claims the
+row first, and the Message-ID is fixed by the row id."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import aiosmtplib
+import structlog
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app import db, i18n, outbox
+from app.settings import get_settings
+
+log = structlog.get_logger(__name__)
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates" / "email"),
+    autoescape=select_autoescape(["html"]),
+    keep_trailing_newline=True,
+)
+# A claimed message not marked sent after this long is considered abandoned (worker died) and retried.
+_CLAIM_TIMEOUT = "10 minutes"
+
+
+def render(template: str, locale: str, **context: Any) -> tuple[str, str, str]:
+    """Render ``<template>.subject|txt|html`` in ``locale``; returns (subject, text, html)."""
+
+    def _(message: str, **params: Any) -> str:
+        return i18n.translate(locale, message, **params)
+
+    parts = [
+        _templates.get_template(f"{template}.{ext}").render(_=_, locale=locale, **context)
+        for ext in ("subject", "txt", "html")
+    ]
+    return parts[0].strip(), parts[1], parts[2]
+
+
+async def queue_email(
+    tx: db.Tx, *, to: str, template: str, locale: str, key: str, **context: Any
+) -> UUID | None:
+    """Queue one email in ``tx``; ``key`` (unique per tenant) makes queueing idempotent.
+    Returns the email id, or None when an email with this key was queued before."""
+    subject, text, html = render(template, locale, **context)
+    email_id: UUID | None = await tx.fetchval(
+        "INSERT INTO emails (tenant, idempotency_key, to_addr, subject, text_body, html_body, locale)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
+        tx.tenant_id,
+        key,
+        to,
+        subject,
+        text,
+        html,
+        locale,
+    )
+    if email_id is not None:
+        await outbox.add_job(tx, "send_email", tx.tenant_id, email_id, key=str(email_id))
+    return email_id
+
+
+async def deliver(message: EmailMessage) -> None:
+    s = get_settings()
+    await aiosmtplib.send(
+        message,
+        hostname=s.smtp_host,
+        port=s.smtp_port,
+        username=s.smtp_username,
+        password=s.smtp_password,
+        start_tls=s.smtp_starttls,
+        timeout=30,
+    )
+
+
+async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
+    """ARQ job: send one queued email. Returns what happened ("sent", "already-sent", "in-progress")."""
+    tenant = UUID(tenant_id)
+    async with db.transaction(tenant) as tx:
+        row = await tx.fetchrow(
+            "UPDATE emails SET claimed_at = now(), attempts = attempts + 1 WHERE id = $1 AND sent_at IS NULL"
+            f" AND (claimed_at IS NULL OR claimed_at < now() - interval '{_CLAIM_TIMEOUT}')"
+            " RETURNING to_addr, subject, text_body, html_body",
+            UUID(email_id),
+        )
+        if row is None:
+            sent = await tx.fetchval("SELECT sent_at IS NOT NULL FROM emails WHERE id = $1", UUID(email_id))
+            return "already-sent" if sent else "in-progress"
+    message = EmailMessage()
+    message["From"] = get_settings().mail_from
+    message["To"] = row["to_addr"]
+    message["Subject"] = row["subject"]
+    message["Message-ID"] = make_msgid(idstring=email_id, domain="acre.mail")
+    message.set_content(row["text_body"])
+    if row["html_body"]:
+        message.add_alternative(row["html_body"], subtype="html")
+    try:
+        await deliver(message)
+    except Exception as exc:
+        async with db.transaction(tenant) as tx:
+            await tx.execute(
+                "UPDATE emails SET claimed_at = NULL, last_error = $2 WHERE id = $1", UUID(email_id), repr(exc)
+            )
+        raise
+    async with db.transaction(tenant) as tx:
+        await tx.execute("UPDATE emails SET sent_at = now(), last_error = NULL WHERE id = $1", UUID(email_id))
+    log.info("email sent", email_id=email_id, tenant_id=tenant_id)
+    return "sent"

@@ -1,0 +1,80 @@
+"""``create_app()``: the Litestar application — routes, error handling, lifecycle of the shared
+resources (database pool, ARQ Redis pool, storage, outbox relay)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from litestar import Litestar, Request
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.stores.redis import RedisStore
+from litestar.template import TemplateConfig
+
+from app import db
+from app.errors import EXCEPTION_HANDLERS
+from app.observability import configure_logging, init_sentry, request_id_middleware
+from app.outbox import RelayLoop
+from app.settings import Settings, get_settings
+from app.storage import create_storage
+from app.system_routes import health, local_file, ready
+
+_THROTTLED = ("/api/v1/auth/login", "/api/v1/signup")
+
+
+def _throttle(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return path in _THROTTLED or (path.startswith("/api/v1/invitations/") and path.endswith("/accept"))
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    from app.web.routes import ROUTES as WEB_ROUTES
+    from tenants.routes import ROUTES as TENANT_ROUTES
+
+    configure_logging(settings)
+    init_sentry(settings, "api")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start(settings.database_url, settings.database_pool_size)
+        app.state.arq = await create_pool(
+            RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+        )
+        app.state.storage = create_storage(settings)
+        app.state.relay = RelayLoop(app.state.arq)
+        app.state.relay.start()
+        try:
+            yield
+        finally:
+            await app.state.relay.stop()
+            await app.state.arq.aclose()
+            await db.stop()
+
+    rate_store = RedisStore.with_client(url=settings.redis_url, namespace="acre:ratelimit")
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.login_rate_limit_per_minute), check_throttle_handler=_throttle
+    )
+    return Litestar(
+        route_handlers=[health, ready, local_file, *TENANT_ROUTES, *WEB_ROUTES],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware, rate_limit.middleware],
+        stores={"rate_limit": rate_store},
+        template_config=TemplateConfig(directory=Path(__file__).parent / "web" / "templates",
+                                       engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="Acre API",
+            version="1",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        debug=False,
+    )

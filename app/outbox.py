@@ -1,0 +1,107 @@
+"""The transactional outbox: jobs are written in the same transaction as the change that needs
+them, then relayed to ARQ with a stable ``_job_id``. If Redis is down nothing is lost: the rows stay
+pending until a later relay (right after the next commit in the API, or the worker's cron).
+
+Delivery is at least once: ARQ may run a job twice, so every job checks state first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from uuid import UUID, uuid4
+
+import structlog
+from arq.connections import ArqRedis
+
+from app import db
+from app.settings import get_settings
+
+log = structlog.get_logger(__name__)
+_wake = asyncio.Event()
+
+
+async def add_job(tx: db.Tx, job: str, *args: Any, key: str | None = None, defer_seconds: int = 0) -> str:
+    """Queue ``job(*args)`` in ``tx``. ``key`` makes it unique: the same key twice queues it once.
+
+    Arguments must be JSON-serialisable ids, never objects."""
+    job_id = f"{job}:{key}" if key else f"{job}:{uuid4()}"
+    await tx.execute(
+        "INSERT INTO outbox (tenant, job, args, job_id, defer_seconds) VALUES ($1, $2, $3::jsonb, $4, $5)"
+        " ON CONFLICT (job_id) DO NOTHING",
+        tx.tenant_id,
+        job,
+        json.dumps([str(a) if isinstance(a, UUID) else a for a in args]),
+        job_id,
+        defer_seconds,
+    )
+    if _wake_after_commit not in tx.after_commit:
+        tx.after_commit.append(_wake_after_commit)
+    return job_id
+
+
+def _wake_after_commit() -> None:
+    _wake.set()
+
+
+async def relay(redis: ArqRedis, limit: int = 500) -> int:
+    """Move pending outbox rows into ARQ; returns how many were enqueued. Safe to run concurrently
+    (rows are locked with SKIP LOCKED); on a Redis error the rows not yet sent stay pending."""
+    queue = get_settings().queue_name
+    async with db.transaction(None) as tx:
+        rows = await tx.fetch(
+            "SELECT id, job, args, job_id, defer_seconds FROM outbox WHERE enqueued_at IS NULL"
+            " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            limit,
+        )
+        done: list[int] = []
+        try:
+            for row in rows:
+                await redis.enqueue_job(
+                    row["job"],
+                    *json.loads(row["args"]),
+                    _job_id=row["job_id"],
+                    _queue_name=queue,
+                    _defer_by=row["defer_seconds"] or None,
+                )
+                done.append(row["id"])
+        except Exception as exc:  # Redis unreachable: keep the rest pending
+            failed = [r["id"] for r in rows if r["id"] not in done]
+            await tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)",
+                failed,
+                repr(exc)[:500],
+            )
+            log.warning("outbox relay failed; jobs stay pending", error=repr(exc), pending=len(failed))
+        if done:
+            await tx.execute("UPDATE outbox SET enqueued_at = now() WHERE id = ANY($1)", done)
+    return len(done)
+
+
+class RelayLoop:
+    """Relays right after commits in the API process (woken by ``add_job``'s after-commit hook)."""
+
+    def __init__(self, redis: ArqRedis):
+        self.redis = redis
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            await _wake.wait()
+            _wake.clear()
+            try:
+                await relay(self.redis)
+            except Exception as exc:
+                log.warning("outbox relay error", error=repr(exc))

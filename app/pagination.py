@@ -1,0 +1,41 @@
+"""Keyset (cursor) pagination: stable under inserts, O(page) per request."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from app.errors import ValidationFailed
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps([str(v) for v in values]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, size: int) -> list[str] | None:
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    if not isinstance(values, list) or len(values) != size:
+        raise ValidationFailed.field("cursor", "This cursor is not valid")
+    return [str(v) for v in values]
+
+
+def check_limit(limit: int) -> int:
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ValidationFailed.field("limit", "Use a limit from 1 to {max}", max=MAX_LIMIT)
+    return limit

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from app.tables import AuditEntry, Email, OutboxJob
+
+APP_CONFIG = AppConfig(
+    app_name="core",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[OutboxJob, Email, AuditEntry],
+    migration_dependencies=[],
+)

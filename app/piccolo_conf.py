@@ -1,0 +1,15 @@
+"""Piccolo's configuration: the engine the tables are bound to, and the apps whose migrations run."""
+
+from piccolo.conf.apps import AppRegistry
+
+from app.db import DB
+
+__all__ = ["APP_REGISTRY", "DB"]
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "app.piccolo_app",
+        "app.accounts.piccolo_app",
+        "tenants.piccolo_app",
+    ]
+)

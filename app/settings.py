@@ -1,0 +1,66 @@
+"""The one place configuration is read. Every value comes from an ``ACRE_*`` environment variable
+(or a ``.env`` file); nothing else in the code base reads ``os.environ``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACRE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "production"
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = Field(default="", description="HMAC key for CSRF tokens and local presigned URLs")
+
+    # PostgreSQL: the app connects as a non-superuser role (RLS applies to it); migrations run as the owner.
+    database_url: str = "postgresql://acre_app@127.0.0.1:5432/acre"
+    database_admin_url: str = "postgresql://postgres@127.0.0.1:5432/acre"
+    database_pool_size: int = 10
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "arq:queue"
+
+    storage_backend: Literal["s3", "local"] = "s3"
+    storage_dir: Path = Path(".acre/files")
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "acre"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    presign_ttl_seconds: int = 300
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Acre <no-reply@acre.localhost>"
+    dev_mail_dir: Path | None = None
+
+    session_ttl_hours: int = 24 * 14
+    login_rate_limit_per_minute: int = 10
+    invitation_ttl_days: int = 7
+
+    sentry_dsn: str | None = Field(default=None, validation_alias=AliasChoices("ACRE_SENTRY_DSN", "SENTRY_DSN"))
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    settings = Settings()
+    if not settings.secret_key:
+        if settings.environment == "production":
+            raise RuntimeError("ACRE_SECRET_KEY must be set in production")
+        settings.secret_key = "dev-only-not-secret"  # noqa: S105 - development default, refused in production
+    return settings

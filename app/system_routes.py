@@ -1,0 +1,53 @@
+"""Liveness, readiness, and the local-storage file route (``acre dev`` without S3)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.response import File
+
+from app import db
+from app.errors import NotFound
+from app.storage import LocalStorage
+
+
+@get("/health", include_in_schema=True, tags=["system"], summary="Liveness: the process answers")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _check(name: str, probe: Any) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe, timeout=3)
+        return name, "ok"
+    except Exception as exc:
+        return name, f"error: {type(exc).__name__}"
+
+
+@get("/ready", tags=["system"], summary="Readiness: database, Redis and storage answer")
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    state = request.app.state
+    checks = dict(
+        await asyncio.gather(
+            _check("database", db.ping()),
+            _check("redis", state.arq.ping()),
+            _check("storage", state.storage.ping()),
+        )
+    )
+    ok = all(v == "ok" for v in checks.values())
+    return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+
+@get("/files/{key:path}", include_in_schema=False)
+async def local_file(request: Request[Any, Any, Any], key: str, expires: int, sig: str,
+                     filename: str | None = None) -> File:
+    storage = request.app.state.storage
+    key = key.lstrip("/")
+    if not isinstance(storage, LocalStorage) or not storage.verify(key, expires, sig):
+        raise NotFound("This link is not valid or has expired")
+    path = storage.path(key)
+    if not path.exists():
+        raise NotFound()
+    return File(path=path, filename=filename or path.name)

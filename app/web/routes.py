@@ -1,0 +1,44 @@
+"""Server-rendered pages. For now: the development mail viewer (``acre dev`` only)."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Template
+
+from app.errors import NotFound
+from app.settings import get_settings
+
+
+def _dev_mails(limit: int = 200) -> list[dict[str, Any]]:
+    directory = get_settings().dev_mail_dir
+    if directory is None:
+        raise NotFound()
+    files = sorted(directory.glob("*.eml"), reverse=True)[:limit] if directory.exists() else []
+    mails = []
+    for path in files:
+        msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        text = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
+        mails.append({
+            "id": path.stem, "from": str(msg["From"]), "to": str(msg["To"]), "subject": str(msg["Subject"]),
+            "date": str(msg["Date"] or ""), "text": text.get_content() if text else "",
+            "html": html.get_content() if html else None,
+        })
+    return mails
+
+
+@get("/dev/mail", include_in_schema=False)
+async def dev_mail(request: Request[Any, Any, Any]) -> Template:
+    return Template(template_name="dev_mail.html", context={"mails": _dev_mails()})
+
+
+@get("/dev/mail.json", include_in_schema=False)
+async def dev_mail_json() -> list[dict[str, Any]]:
+    return _dev_mails()
+
+
+ROUTES = [dev_mail, dev_mail_json]

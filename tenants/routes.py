@@ -1,0 +1,145 @@
+"""HTTP routes for signup, sessions, members and invitations. Thin: parse, call one service, return."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import Cookie
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from app.errors import NotAuthenticated
+from app.pagination import Page
+from app.settings import get_settings
+from tenants import service
+from tenants.schemas import (
+    InvitationAccept,
+    InvitationCreate,
+    InvitationRead,
+    LoginCreate,
+    LoginRead,
+    MemberRead,
+    MeRead,
+    MemberUpdate,
+    SessionRead,
+    SignupCreate,
+)
+from tenants.scope import CSRF_COOKIE, SESSION_COOKIE, TenantScope, _token, provide_tenant_scope
+
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+
+
+def _client(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
+    return (request.client.host if request.client else None), request.headers.get("user-agent")
+
+
+def _with_cookies(body: Any, session: SessionRead | None, status: int) -> Response[Any]:
+    cookies: list[Cookie] = []
+    if session is not None:
+        secure = get_settings().cookie_secure
+        max_age = get_settings().session_ttl_hours * 3600
+        cookies = [
+            Cookie(key=SESSION_COOKIE, value=session.token, httponly=True, samesite="lax", secure=secure,
+                   max_age=max_age, path="/"),
+            Cookie(key=CSRF_COOKIE, value=session.csrf_token, httponly=False, samesite="lax", secure=secure,
+                   max_age=max_age, path="/"),
+        ]
+    return Response(body, status_code=status, cookies=cookies)
+
+
+class AuthController(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @post("/signup", status_code=HTTP_201_CREATED, summary="Create a company and its owner")
+    async def signup(self, request: Request[Any, Any, Any], data: SignupCreate) -> Response[SessionRead]:
+        session = await service.signup(data, *_client(request))
+        return _with_cookies(session, session, HTTP_201_CREATED)
+
+    @post("/auth/login", status_code=HTTP_200_OK, summary="Sign in (bearer token and cookie)")
+    async def login(self, request: Request[Any, Any, Any], data: LoginCreate) -> Response[LoginRead]:
+        result = await service.login(data, *_client(request))
+        return _with_cookies(result, result.session, HTTP_200_OK)
+
+    @post("/auth/logout", status_code=HTTP_200_OK, dependencies=SCOPED, summary="End this session")
+    async def logout(self, request: Request[Any, Any, Any], tenant_scope: TenantScope) -> Response[dict[str, bool]]:
+        token, _ = _token(request)
+        if token is None:
+            raise NotAuthenticated()
+        await service.logout(token)
+        response: Response[dict[str, bool]] = Response({"ok": True})
+        response.delete_cookie(SESSION_COOKIE)
+        response.delete_cookie(CSRF_COOKIE)
+        return response
+
+    @get("/me", dependencies=SCOPED, summary="The signed-in member")
+    async def me(self, tenant_scope: TenantScope) -> MeRead:
+        return service.me(tenant_scope)
+
+    @post("/invitations/{token:str}/accept", status_code=HTTP_201_CREATED, summary="Accept an invitation")
+    async def accept(
+        self, request: Request[Any, Any, Any], token: str, data: InvitationAccept
+    ) -> Response[SessionRead]:
+        session = await service.accept_invitation(token, data, *_client(request))
+        return _with_cookies(session, session, HTTP_201_CREATED)
+
+
+class MemberController(Controller):
+    path = "/api/v1/members"
+    tags = ["members"]
+    dependencies = SCOPED
+
+    @get("/")
+    async def list_members(
+        self,
+        tenant_scope: TenantScope,
+        limit: int = 50,
+        cursor: str | None = None,
+        role: str | None = None,
+        active: bool | None = None,
+    ) -> Page[MemberRead]:
+        return await service.list_members(tenant_scope, limit=limit, cursor=cursor, role=role, active=active)
+
+    @get("/{member_id:uuid}")
+    async def get_member(self, tenant_scope: TenantScope, member_id: UUID) -> MemberRead:
+        return await service.get_member(tenant_scope, member_id)
+
+    @patch("/{member_id:uuid}")
+    async def update_member(self, tenant_scope: TenantScope, member_id: UUID, data: MemberUpdate) -> MemberRead:
+        return await service.change_role(tenant_scope, member_id, data.role)
+
+    @post("/{member_id:uuid}/deactivate", status_code=HTTP_200_OK)
+    async def deactivate(
+        self, tenant_scope: TenantScope, member_id: UUID, reason: str | None = Parameter(default=None, max_length=500)
+    ) -> MemberRead:
+        return await service.deactivate_member(tenant_scope, member_id, reason)
+
+    @post("/{member_id:uuid}/reactivate", status_code=HTTP_200_OK)
+    async def reactivate(self, tenant_scope: TenantScope, member_id: UUID) -> MemberRead:
+        return await service.reactivate_member(tenant_scope, member_id)
+
+
+class InvitationController(Controller):
+    path = "/api/v1/invitations"
+    tags = ["members"]
+    dependencies = SCOPED
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def invite(self, tenant_scope: TenantScope, data: InvitationCreate) -> InvitationRead:
+        return await service.invite(tenant_scope, data)
+
+    @get("/")
+    async def list_invitations(
+        self, tenant_scope: TenantScope, limit: int = 50, cursor: str | None = None
+    ) -> Page[InvitationRead]:
+        return await service.list_invitations(tenant_scope, limit=limit, cursor=cursor)
+
+    @post("/{invitation_id:uuid}/revoke", status_code=HTTP_200_OK)
+    async def revoke(self, tenant_scope: TenantScope, invitation_id: UUID) -> InvitationRead:
+        return await service.revoke_invitation(tenant_scope, invitation_id)
+
+
+ROUTES = [AuthController, MemberController, InvitationController]

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+Locale = Literal["zh-CN", "en"]
+RoleName = Literal["owner", "admin", "manager", "rep"]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+
+
+class SignupCreate(msgspec.Struct, forbid_unknown_fields=True):
+    company_name: Name
+    slug: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    email: Email
+    password: Password
+    name: Name
+    locale: Locale = "zh-CN"
+    time_zone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+
+
+class LoginCreate(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    tenant: str | None = None
+
+
+class TenantChoice(msgspec.Struct):
+    slug: str
+    name: str
+    role: str
+
+
+class SessionRead(msgspec.Struct):
+    token: str
+    csrf_token: str
+    expires_at: datetime
+    tenant: TenantChoice
+
+
+class LoginRead(msgspec.Struct):
+    """Either a session, or (several tenants, none named) the tenants to choose from."""
+
+    session: SessionRead | None = None
+    choose_tenant: list[TenantChoice] | None = None
+
+
+class MeRead(msgspec.Struct):
+    user_id: UUID
+    email: str
+    name: str
+    locale: str
+    role: str
+    tenant_id: UUID
+    tenant_name: str
+    tenant_slug: str
+    time_zone: str
+    currency: str
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+class MemberRead(msgspec.Struct):
+    id: UUID
+    user_id: UUID
+    email: str
+    name: str
+    role: str
+    active: bool
+    created_at: datetime
+    deactivated_at: datetime | None = None
+
+
+class MemberUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    role: RoleName
+
+
+class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    role: RoleName = "rep"
+    locale: Locale | None = None
+
+
+class InvitationRead(msgspec.Struct):
+    id: UUID
+    email: str
+    role: str
+    status: Literal["pending", "accepted", "expired", "revoked"]
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None = None
+
+
+class InvitationAccept(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+    name: Name | None = None

@@ -1,0 +1,95 @@
+"""``TenantScope``: who is acting, for which tenant. Made only here: from the session
+(``provide_tenant_scope``) or for background jobs (``TenantScope.system``)."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+
+from app import db, i18n
+from app.accounts.service import csrf_token_for, token_hash
+from app.errors import Forbidden, NotAuthenticated
+from tenants import roles
+
+SESSION_COOKIE = "acre_session"
+CSRF_COOKIE = "acre_csrf"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True, slots=True)
+class TenantScope:
+    tenant_id: UUID
+    user_id: UUID | None
+    role: str
+    membership_id: UUID | None = None
+    locale: str = "en"
+    tenant_locale: str = "en"
+    time_zone: str = "UTC"
+    currency: str = "CNY"
+    email: str | None = None
+    name: str | None = None
+    tenant_name: str = ""
+    tenant_slug: str = ""
+
+    @classmethod
+    def system(cls, tenant_id: UUID | str) -> TenantScope:
+        """The scope of a background job acting for a tenant (no user)."""
+        return cls(tenant_id=UUID(str(tenant_id)), user_id=None, role="system")
+
+    def tx(self) -> AbstractAsyncContextManager[db.Tx]:
+        return db.transaction(self.tenant_id)
+
+    def require(self, minimum: str) -> None:
+        """Raise 403 unless the acting member holds ``minimum`` or a higher role."""
+        if self.role != "system" and not roles.at_least(self.role, minimum):
+            raise Forbidden("This needs the {role} role or higher", role=minimum)
+
+
+def _token(request: Request[Any, Any, Any]) -> tuple[str | None, bool]:
+    """The session token and whether it came from the cookie (then CSRF applies)."""
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None, False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+async def resolve_session(token: str) -> TenantScope | None:
+    row = await db.DB.pool.fetchrow("SELECT * FROM acre_session($1)", token_hash(token)) if db.DB.pool else None
+    if row is None:
+        return None
+    return TenantScope(
+        tenant_id=row["tenant"],
+        user_id=row["user_id"],
+        role=row["role"],
+        membership_id=row["membership_id"],
+        locale=i18n.choose(row["user_locale"], row["tenant_locale"]),
+        tenant_locale=row["tenant_locale"],
+        time_zone=row["time_zone"],
+        currency=row["currency"],
+        email=row["user_email"],
+        name=row["user_name"],
+        tenant_name=row["tenant_name"],
+        tenant_slug=row["tenant_slug"],
+    )
+
+
+async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:
+    """Litestar dependency: the caller's scope, or 401. Cookie sessions must send the CSRF header
+    on unsafe methods (bearer tokens are not sent by browsers on their own, so need none)."""
+    token, from_cookie = _token(request)
+    scope = await resolve_session(token) if token else None
+    if scope is None:
+        raise NotAuthenticated("Sign in to continue")
+    if from_cookie and request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or sent != csrf_token_for(token or ""):
+            raise Forbidden("Missing or wrong CSRF token")
+    state = request.scope.setdefault("state", {})
+    state["locale"] = scope.locale
+    state["tenant_id"] = str(scope.tenant_id)
+    return scope

@@ -1,0 +1,90 @@
+"""Small helpers for integration tests: sign up tenants, log in, run the worker."""
+
+from __future__ import annotations
+
+import email
+import re
+import secrets
+from dataclasses import dataclass
+from email import policy
+from typing import Any
+
+from arq.worker import Worker
+
+from app import outbox
+
+PASSWORD = "Correct-Horse-42"
+
+
+@dataclass
+class Member:
+    token: str
+    csrf: str
+    email: str
+    tenant_slug: str
+    tenant_id: str = ""
+    user_id: str = ""
+    membership_id: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def signup(client: Any, *, slug: str | None = None, email_addr: str | None = None,
+                 locale: str = "en", company: str = "测试软件有限公司") -> Member:
+    slug = slug or f"t-{secrets.token_hex(4)}"
+    email_addr = email_addr or f"owner-{secrets.token_hex(4)}@example.com"
+    r = await client.post("/api/v1/signup", json={
+        "company_name": company, "slug": slug, "email": email_addr, "password": PASSWORD,
+        "name": "Owner 王", "locale": locale, "time_zone": "Asia/Shanghai", "currency": "CNY",
+    })
+    assert r.status_code == 201, r.text
+    body = r.json()
+    client.cookies.clear()
+    member = Member(body["token"], body["csrf_token"], email_addr, slug)
+    me = (await client.get("/api/v1/me", headers=member.headers)).json()
+    member.tenant_id, member.user_id = me["tenant_id"], me["user_id"]
+    members = (await client.get("/api/v1/members", headers=member.headers)).json()["items"]
+    member.membership_id = next(m["id"] for m in members if m["user_id"] == member.user_id)
+    return member
+
+
+def last_link(mailbox: Any, pattern: str = r"http://testserver\.local/invite/(\S+)") -> str:
+    msg = email.message_from_bytes(mailbox.messages[-1], policy=policy.default)
+    body = msg.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(pattern, body)
+    assert match, body
+    return match.group(1)
+
+
+async def add_member(client: Any, owner: Member, mailbox: Any, app: Any, role: str = "rep",
+                     email_addr: str | None = None) -> Member:
+    """Invite, deliver the mail through the worker, accept; returns the new member's session."""
+    email_addr = email_addr or f"{role}-{secrets.token_hex(4)}@example.com"
+    r = await client.post("/api/v1/invitations", json={"email": email_addr, "role": role}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    await run_jobs(app)
+    token = last_link(mailbox)
+    r = await client.post(f"/api/v1/invitations/{token}/accept", json={"password": PASSWORD, "name": "新成员"})
+    assert r.status_code == 201, r.text
+    client.cookies.clear()
+    body = r.json()
+    m = Member(body["token"], body["csrf_token"], email_addr, owner.tenant_slug, owner.tenant_id)
+    me = (await client.get("/api/v1/me", headers=m.headers)).json()
+    m.user_id = me["user_id"]
+    return m
+
+
+async def run_jobs(app: Any) -> None:
+    """Relay the outbox and run a burst worker until the queue is empty."""
+    from workers.settings import worker_settings
+
+    await outbox.relay(app.state.arq)
+    settings = worker_settings()
+    settings.update(on_startup=None, on_shutdown=None, burst=True, poll_delay=0.05, cron_jobs=[])
+    worker = Worker(**settings)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()

@@ -1,0 +1,52 @@
+"""ARQ worker configuration: the job registry and cron schedule, as plain data.
+
+Jobs are at-least-once: each takes ids, checks state first and is idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.typing import WorkerCoroutine
+
+from app import db, outbox
+from app.mail import send_email
+from app.observability import configure_logging, init_sentry
+from app.settings import get_settings
+
+
+async def relay_outbox(ctx: dict[str, Any]) -> int:
+    """Cron: relay outbox rows the API could not (Redis was down, or the API died after commit)."""
+    return await outbox.relay(ctx["redis"])
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings = get_settings()
+    configure_logging(settings)
+    init_sentry(settings, "worker")
+    await db.start(settings.database_url, settings.database_pool_size)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await db.stop()
+
+
+FUNCTIONS: list[WorkerCoroutine] = [send_email]  # type: ignore[list-item]
+CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]  # type: ignore[arg-type]
+
+
+def worker_settings() -> dict[str, Any]:
+    """Settings for ``arq.Worker`` built from the environment (queue name and Redis)."""
+    settings = get_settings()
+    return {
+        "functions": FUNCTIONS,
+        "cron_jobs": CRON_JOBS,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": settings.queue_name,
+        "max_tries": 5,
+        "job_timeout": 300,
+        "keep_result": 3600,
+    }
