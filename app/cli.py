@@ -35,7 +35,7 @@ def worker() -> None:
 
     from workers.settings import worker_settings
 
-    run_worker(worker_settings())  # type: ignore[arg-type]
+    run_worker(worker_settings())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -137,6 +137,10 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
             print("  Demo logins (company slug 'demo'):", flush=True)
             for email, password in logins:
                 print(f"    {email:<28} {password}", flush=True)
+        from app.documents.convert import describe_missing
+
+        if pdf_missing := describe_missing():  # the worker then produces documents as DOCX only
+            print(f"\n  ! {pdf_missing}", flush=True)
         print("\n  Ctrl-C stops everything.\n", flush=True)
         while all(c.poll() is None for c in children):
             time.sleep(0.5)

@@ -5,13 +5,13 @@ row first, and the Message-ID is fixed by the row id."""
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import aiosmtplib
 import structlog
+from arq import Retry
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import db, i18n, outbox
@@ -92,7 +92,7 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
     message["From"] = get_settings().mail_from
     message["To"] = row["to_addr"]
     message["Subject"] = row["subject"]
-    message["Message-ID"] = make_msgid(idstring=email_id, domain="acre.mail")
+    message["Message-ID"] = f"<{email_id}@acre.mail>"  # the same on every attempt, so receivers can dedupe
     message.set_content(row["text_body"])
     if row["html_body"]:
         message.add_alternative(row["html_body"], subtype="html")
@@ -103,7 +103,9 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
             await tx.execute(
                 "UPDATE emails SET claimed_at = NULL, last_error = $2 WHERE id = $1", UUID(email_id), repr(exc)
             )
-        raise
+        # A plain exception would fail the job for good (ARQ retries only on Retry), losing the email.
+        tries = int(ctx.get("job_try") or 1)
+        raise Retry(defer=min(30 * 2 ** (tries - 1), 900)) from exc
     async with db.transaction(tenant) as tx:
         await tx.execute("UPDATE emails SET sent_at = now(), last_error = NULL WHERE id = $1", UUID(email_id))
     log.info("email sent", email_id=email_id, tenant_id=tenant_id)

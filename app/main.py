@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
+from redis.asyncio import Redis
 
 from app import db
 from app.errors import EXCEPTION_HANDLERS
@@ -24,7 +25,7 @@ from app.observability import configure_logging, init_sentry, request_id_middlew
 from app.outbox import RelayLoop
 from app.settings import Settings, get_settings
 from app.storage import create_storage
-from app.system_routes import health, local_file, ready
+from app.system_routes import bench_bare, health, local_file, ready
 
 _THROTTLED = ("/api/v1/auth/login", "/api/v1/signup")
 
@@ -36,7 +37,12 @@ def _throttle(request: Request[Any, Any, Any]) -> bool:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    from app.customers.routes import ROUTES as CUSTOMER_ROUTES
+    from app.documents.routes import ROUTES as DOCUMENT_ROUTES
+    from app.territories.routes import ROUTES as TERRITORY_ROUTES
     from app.web.routes import ROUTES as WEB_ROUTES
+    from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
+    from tenants.billing.routes import ROUTES as BILLING_ROUTES
     from tenants.routes import ROUTES as TENANT_ROUTES
 
     configure_logging(settings)
@@ -58,12 +64,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.arq.aclose()
             await db.stop()
 
-    rate_store = RedisStore.with_client(url=settings.redis_url, namespace="acre:ratelimit")
+    rate_store = RedisStore(Redis.from_url(settings.redis_url), namespace="acre:ratelimit")
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.login_rate_limit_per_minute), check_throttle_handler=_throttle
     )
+    bench = [bench_bare, *BILLING_BENCH_ROUTES] if settings.bench_bare_body_file else []
     return Litestar(
-        route_handlers=[health, ready, local_file, *TENANT_ROUTES, *WEB_ROUTES],
+        route_handlers=[
+            health, ready, local_file, *bench,
+            *TENANT_ROUTES, *BILLING_ROUTES, *TERRITORY_ROUTES, *CUSTOMER_ROUTES,
+            *DOCUMENT_ROUTES, *WEB_ROUTES,
+        ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware, rate_limit.middleware],

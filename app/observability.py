@@ -73,7 +73,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         headers = dict(scope["headers"])
         sent = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = sent if 8 <= len(sent) <= 64 and sent.replace("-", "").isalnum() else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         tag_request(request_id)
         status = 0
@@ -88,9 +88,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            state: dict[str, Any] = scope.get("state", {})  # type: ignore[assignment]
+            state: dict[str, Any] = scope.get("state", {})
             if status >= 500 or scope["path"] not in ("/health", "/ready"):
-                log.info("request", method=scope["method"], path=scope["path"], status=status,
+                log.info("request", method=scope.get("method"), path=scope["path"], status=status,
                          tenant_id=state.get("tenant_id"))
             structlog.contextvars.clear_contextvars()
 

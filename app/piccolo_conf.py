@@ -11,5 +11,9 @@ APP_REGISTRY = AppRegistry(
         "app.piccolo_app",
         "app.accounts.piccolo_app",
         "tenants.piccolo_app",
+        "tenants.billing.piccolo_app",
+        "app.territories.piccolo_app",
+        "app.customers.piccolo_app",
+        "app.documents.piccolo_app",
     ]
 )

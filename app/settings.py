@@ -7,8 +7,29 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BillingPlan(BaseModel):
+    """One sellable plan. ``per_seat``: the Stripe quantity is the number of seats (active members);
+    otherwise the price is flat (quantity 1) for up to ``max_seats``. ``auto_add_seats``: adding a member
+    beyond the paid seats raises the subscription quantity instead of answering 402."""
+
+    code: str
+    name: str
+    price_id: str
+    per_seat: bool = True
+    max_seats: int | None = None
+    auto_add_seats: bool = False
+
+
+def _default_plans() -> list[BillingPlan]:
+    return [
+        BillingPlan(code="starter", name="Starter", price_id="price_acre_starter",
+                    per_seat=False, max_seats=3),
+        BillingPlan(code="team", name="Team", price_id="price_acre_team", per_seat=True, auto_add_seats=True),
+    ]
 
 
 class Settings(BaseSettings):
@@ -35,6 +56,13 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = None
     presign_ttl_seconds: int = 300
 
+    # Documents: DOCX -> PDF through LibreOffice (warm unoserver processes, one-shot soffice fallback).
+    unoserver_count: int = Field(default=2, ge=0, description="warm unoservers per worker; 0 = one-shot only")
+    soffice_path: str = "soffice"
+    uno_python: str = Field(default="/usr/bin/python3", description="a python that can 'import uno'")
+    converter_dir: Path = Field(default=Path("/tmp/acre-libreoffice"), description="profiles (absolute)")  # noqa: S108
+    conversion_timeout_seconds: int = 120
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str | None = None
@@ -47,9 +75,28 @@ class Settings(BaseSettings):
     login_rate_limit_per_minute: int = 10
     invitation_ttl_days: int = 7
 
+    # Billing (Stripe). No secret key = billing off: every tenant keeps a free trial plan (``acre dev``).
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = Field(default=None, description="another Stripe API base (tests' fake)")
+    billing_plans: list[BillingPlan] = Field(default_factory=_default_plans, description="JSON list of plans")
+    billing_trial_days: int = 14
+    billing_trial_seats: int | None = 10
+    billing_grace_days: int = 7
+
     sentry_dsn: str | None = Field(default=None, validation_alias=AliasChoices("ACRE_SENTRY_DSN", "SENTRY_DSN"))
+    bench_bare_body_file: Path | None = Field(
+        default=None, description="tests/bench only: serve this file's bytes at /bench/bare (the ceiling route)"
+    )
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def billing_enabled(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    def plan(self, code: str | None) -> BillingPlan | None:
+        return next((p for p in self.billing_plans if p.code == code), None)
 
     @property
     def cookie_secure(self) -> bool:

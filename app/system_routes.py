@@ -10,6 +10,7 @@ from litestar.response import File
 
 from app import db
 from app.errors import NotFound
+from app.settings import get_settings
 from app.storage import LocalStorage
 
 
@@ -51,3 +52,17 @@ async def local_file(request: Request[Any, Any, Any], key: str, expires: int, si
     if not path.exists():
         raise NotFound()
     return File(path=path, filename=filename or path.name)
+
+
+_bare_body: bytes | None = None
+
+
+@get("/bench/bare", include_in_schema=False)
+async def bench_bare() -> Response[bytes]:
+    """The benchmarks' ceiling: the same JSON bytes as a real route, with no auth and no database.
+    Registered only when ``ACRE_BENCH_BARE_BODY_FILE`` is set."""
+    global _bare_body
+    if _bare_body is None:
+        path = get_settings().bench_bare_body_file
+        _bare_body = path.read_bytes() if path else b"{}"
+    return Response(_bare_body, media_type="application/json")

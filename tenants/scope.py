@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,8 +13,10 @@ from litestar import Request
 
 from app import db, i18n
 from app.accounts.service import csrf_token_for, token_hash
-from app.errors import Forbidden, NotAuthenticated
+from app.errors import Forbidden, NotAuthenticated, PaymentRequired
+from app.settings import get_settings
 from tenants import roles
+from tenants.billing.entitlements import FULL, Access, BillingState, evaluate, write_blocked
 
 SESSION_COOKIE = "acre_session"
 CSRF_COOKIE = "acre_csrf"
@@ -35,6 +38,11 @@ class TenantScope:
     name: str | None = None
     tenant_name: str = ""
     tenant_slug: str = ""
+    billing: Access = FULL
+
+    def billing_warnings(self) -> list[str]:
+        """The billing warnings (grace period, read-only, trial ending) in the member's language."""
+        return [i18n.translate(self.locale, msg, **dict(params)) for msg, params in self.billing.warnings]
 
     @classmethod
     def system(cls, tenant_id: UUID | str) -> TenantScope:
@@ -62,6 +70,9 @@ async def resolve_session(token: str) -> TenantScope | None:
     row = await db.DB.pool.fetchrow("SELECT * FROM acre_session($1)", token_hash(token)) if db.DB.pool else None
     if row is None:
         return None
+    settings = get_settings()
+    billing = evaluate(BillingState.from_row(row), datetime.now(UTC), enabled=settings.billing_enabled,
+                       grace_days=settings.billing_grace_days)
     return TenantScope(
         tenant_id=row["tenant"],
         user_id=row["user_id"],
@@ -75,6 +86,7 @@ async def resolve_session(token: str) -> TenantScope | None:
         name=row["user_name"],
         tenant_name=row["tenant_name"],
         tenant_slug=row["tenant_slug"],
+        billing=billing,
     )
 
 
@@ -92,4 +104,7 @@ async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:
     state = request.scope.setdefault("state", {})
     state["locale"] = scope.locale
     state["tenant_id"] = str(scope.tenant_id)
+    if write_blocked(scope.billing, request.method, request.url.path):
+        raise PaymentRequired(scope.billing.reason, extra={"billing": "/api/v1/billing",
+                                                           "reason": scope.billing.code})
     return scope

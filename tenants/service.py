@@ -13,12 +13,14 @@ import asyncpg
 from babel.numbers import list_currencies
 
 from app import audit, db, i18n, mail
+from app.i18n import N_
 from app.accounts import service as accounts
 from app.errors import Conflict, Forbidden, Gone, NotAuthenticated, NotFound, ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.settings import get_settings
 from tenants import roles
 from tenants.billing.seats import ensure_seat_available
+from tenants.billing.service import start_trial
 from tenants.schemas import (
     InvitationAccept,
     InvitationCreate,
@@ -89,6 +91,7 @@ async def signup(data: SignupCreate, ip: str | None, user_agent: str | None) -> 
                 data.time_zone,
                 data.currency,
             )
+            await start_trial(tx, tenant_id)
             await tx.execute(
                 "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, 'owner')", tenant_id, user_id
             )
@@ -147,6 +150,7 @@ def me(scope: TenantScope) -> MeRead:
         tenant_slug=scope.tenant_slug,
         time_zone=scope.time_zone,
         currency=scope.currency,
+        warnings=scope.billing_warnings(),
     )
 
 
@@ -167,7 +171,7 @@ async def list_members(
     active: bool | None = None,
 ) -> Page[MemberRead]:
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
+    after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
         rows = await tx.fetch(
             _MEMBER_SQL + " AND ($2::text IS NULL OR m.role = $2) AND ($3::bool IS NULL OR m.active = $3)"
@@ -176,8 +180,8 @@ async def list_members(
             scope.tenant_id,
             role,
             active,
-            datetime.fromisoformat(after[0]) if after else None,
-            UUID(after[1]) if after else None,
+            after[0] if after else None,
+            after[1] if after else None,
             limit + 1,
         )
     items = [_member(r) for r in rows[:limit]]
@@ -289,7 +293,9 @@ def _invitation(row: asyncpg.Record) -> InvitationRead:
     )
 
 
-_ROLE_LABELS = {"owner": "Owner", "admin": "Administrator", "manager": "Territory manager", "rep": "Sales rep"}
+_ROLE_LABELS = {
+    "owner": N_("Owner"), "admin": N_("Administrator"), "manager": N_("Territory manager"), "rep": N_("Sales rep"),
+}
 
 
 async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
@@ -344,15 +350,15 @@ async def list_invitations(
 ) -> Page[InvitationRead]:
     scope.require("admin")
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
+    after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
         rows = await tx.fetch(
             "SELECT * FROM invitations WHERE tenant = $1"
             " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))"
             " ORDER BY created_at DESC, id DESC LIMIT $4",
             scope.tenant_id,
-            datetime.fromisoformat(after[0]) if after else None,
-            UUID(after[1]) if after else None,
+            after[0] if after else None,
+            after[1] if after else None,
             limit + 1,
         )
     items = [_invitation(r) for r in rows[:limit]]
@@ -428,3 +434,24 @@ async def accept_invitation(
         await audit.record(tx, user_id, "invitation.accepted", "invitation", inv["id"])
         choice = TenantChoice(slug=inv["slug"], name=inv["tenant_name"], role=inv["role"])
         return await _session(tx, user_id, choice, tenant_id, ip, user_agent)
+
+
+async def peek_invitation(token: str) -> dict[str, object]:
+    """What the accept page shows before accepting: company, email, role, status, locale, and
+    whether the email already has an account. Unknown token → 404."""
+    tenant_id = _token_tenant(token)
+    async with db.transaction(tenant_id) as tx:
+        inv = await tx.fetchrow(
+            "SELECT i.*, t.name AS tenant_name, t.locale AS tenant_locale,"
+            " EXISTS (SELECT 1 FROM users u WHERE lower(u.email) = lower(i.email)) AS has_account"
+            " FROM invitations i JOIN tenants t ON t.id = i.tenant WHERE i.tenant = $1 AND i.token_hash = $2",
+            tenant_id,
+            accounts.token_hash(token),
+        )
+    if inv is None:
+        raise NotFound("This invitation link is not valid")
+    return {
+        "company": inv["tenant_name"], "email": inv["email"], "role": inv["role"],
+        "status": _invitation_status(inv), "locale": inv["locale"] or inv["tenant_locale"],
+        "has_account": inv["has_account"],
+    }

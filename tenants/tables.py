@@ -15,6 +15,17 @@ class Tenant(Table, tablename="tenants", db=DB):
     currency = Varchar(length=3)
     seat_limit = Integer(null=True)
     created_at = Timestamptz()
+    # billing (tenants/billing/piccolo_migrations)
+    billing_plan = Varchar(length=40, null=True)
+    billing_status = Varchar(length=30, default="trialing")
+    trial_ends_at = Timestamptz()
+    current_period_end = Timestamptz(null=True)
+    past_due_since = Timestamptz(null=True)
+    stripe_customer_id = Varchar(length=255, null=True, unique=True)
+    stripe_subscription_id = Varchar(length=255, null=True, unique=True)
+    seats_paid = Integer(null=True)
+    seat_change_seq = Integer(default=0)
+    billing_synced_at = Timestamptz(null=True)
 
 
 class Membership(Table, tablename="memberships", db=DB):

@@ -13,14 +13,15 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from app.dev import MailCapture, free_port, start_postgres, start_redis
 
@@ -143,10 +144,39 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 async def app(stack: Stack) -> AsyncIterator[Any]:
     from app.main import create_app
 
+    # The app, its background relay task, the tests and ``run_jobs`` share the one session event loop
+    # (AsyncTestClient would run the app on a private loop in another thread, where the database and
+    # Redis pools it creates cannot be used from the tests).
     application = create_app()
-    async with AsyncTestClient(app=application, base_url="http://testserver.local") as client:
-        application.state.client = client
-        yield application
+    async with running(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+            application.state.client = client
+            yield application
+
+
+@asynccontextmanager
+async def running(application: Any) -> AsyncIterator[None]:
+    """Run ``application``'s lifespan (startup, then shutdown on exit) in a task of its own: it must
+    be entered and exited by the same task, which a fixture's setup and teardown are not."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run(), name="app-lifespan")
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # startup failed: raise its error
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 @pytest.fixture

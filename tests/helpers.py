@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email import policy
 from typing import Any
 
+import asyncpg
 from arq.worker import Worker
 
-from app import outbox
+from app import db, outbox
 
 PASSWORD = "Correct-Horse-42"
 
@@ -73,16 +77,36 @@ async def add_member(client: Any, owner: Member, mailbox: Any, app: Any, role: s
     m = Member(body["token"], body["csrf_token"], email_addr, owner.tenant_slug, owner.tenant_id)
     me = (await client.get("/api/v1/me", headers=m.headers)).json()
     m.user_id = me["user_id"]
+    members = (await client.get("/api/v1/members", params={"limit": 200}, headers=owner.headers)).json()["items"]
+    m.membership_id = next(x["id"] for x in members if x["user_id"] == m.user_id)
     return m
 
 
-async def run_jobs(app: Any) -> None:
-    """Relay the outbox and run a burst worker until the queue is empty."""
+@asynccontextmanager
+async def connect(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection (e.g. to the ``admin_db`` superuser URL), closed on exit."""
+    conn = await asyncpg.connect(url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def run_jobs(app: Any, **overrides: Any) -> None:
+    """Relay the outbox and run a burst worker until the queue is empty (``overrides`` go to the Worker)."""
     from workers.settings import worker_settings
 
-    await outbox.relay(app.state.arq)
+    # The API's own relay may hold some rows (SKIP LOCKED) right now: wait until every row is in Redis,
+    # or the burst worker could find the queue empty and stop before the job arrives.
+    for _ in range(500):
+        await outbox.relay(app.state.arq)
+        async with db.transaction(None) as tx:
+            if not await tx.fetchval("SELECT count(*) FROM outbox WHERE enqueued_at IS NULL"):
+                break
+        await asyncio.sleep(0.01)
     settings = worker_settings()
     settings.update(on_startup=None, on_shutdown=None, burst=True, poll_delay=0.05, cron_jobs=[])
+    settings.update(overrides)
     worker = Worker(**settings)
     try:
         await worker.main()

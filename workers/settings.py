@@ -11,9 +11,16 @@ from arq.connections import RedisSettings
 from arq.typing import WorkerCoroutine
 
 from app import db, outbox
+from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.mail import send_email
 from app.observability import configure_logging, init_sentry
 from app.settings import get_settings
+from tenants.billing.jobs import (
+    handle_stripe_event,
+    raise_subscription_seats,
+    reconcile_seats,
+    requeue_stripe_events,
+)
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
@@ -26,14 +33,22 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(settings)
     init_sentry(settings, "worker")
     await db.start(settings.database_url, settings.database_pool_size)
+    await worker_startup(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await worker_shutdown(ctx)
     await db.stop()
 
 
-FUNCTIONS: list[WorkerCoroutine] = [send_email]  # type: ignore[list-item]
-CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]  # type: ignore[arg-type]
+FUNCTIONS: list[WorkerCoroutine] = [send_email]
+FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
+FUNCTIONS += [render_document]
+CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]
+CRON_JOBS += [
+    cron(requeue_stripe_events, second=30, unique=True),
+    cron(reconcile_seats, minute=17, second=0, unique=True),
+]
 
 
 def worker_settings() -> dict[str, Any]:

@@ -10,6 +10,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from app.errors import NotFound
+from app.web.invite import invite_accept, invite_page
 from app.settings import get_settings
 
 
@@ -41,4 +42,4 @@ async def dev_mail_json() -> list[dict[str, Any]]:
     return _dev_mails()
 
 
-ROUTES = [dev_mail, dev_mail_json]
+ROUTES = [dev_mail, dev_mail_json, invite_page, invite_accept]

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from app.customers.tables import (
+    Customer,
+    CustomerConflict,
+    CustomerContact,
+    CustomerFollowup,
+    CustomerGradeChange,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="customers",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Customer, CustomerGradeChange, CustomerContact, CustomerFollowup, CustomerConflict],
+    migration_dependencies=["app.territories.piccolo_app"],
+)

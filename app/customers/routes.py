@@ -1,0 +1,156 @@
+"""HTTP routes for customers, their contacts, follow-ups and grade history, and duplicate-claim
+conflicts. Thin: parse, call one service, return."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from app.customers import contacts, duplicates, followups, search, service
+from app.customers.schemas import (
+    ConflictRead,
+    ConflictResolve,
+    ContactCreate,
+    ContactRead,
+    ContactUpdate,
+    CustomerCreate,
+    CustomerRead,
+    CustomerUpdate,
+    FollowupCreate,
+    FollowupRead,
+    GradeChangeRead,
+)
+from app.pagination import Page
+from tenants.scope import TenantScope, provide_tenant_scope
+
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+
+
+class CustomerController(Controller):
+    path = "/api/v1/customers"
+    tags = ("customers",)
+    dependencies = SCOPED
+
+    @get("/", summary="Visible customers, newest first; filter by territory subtree, grade, status, owner, q")
+    async def list_customers(
+        self,
+        tenant_scope: TenantScope,
+        territory_id: UUID | None = None,
+        grade: str | None = None,
+        status: str | None = None,
+        owner: str | None = Parameter(default=None, description="a membership id, 'me' or 'none' (the pool)"),
+        q: str | None = Parameter(
+            default=None, max_length=200, description="name substring, phone or tax id"
+        ),
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[CustomerRead]:
+        return await search.list_customers(
+            tenant_scope,
+            territory_id=territory_id,
+            grade=grade,
+            status=status,
+            owner=owner,
+            q=q,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Enter a customer (409 if the company exists)")
+    async def create_customer(self, tenant_scope: TenantScope, data: CustomerCreate) -> CustomerRead:
+        return await service.create_customer(tenant_scope, data)
+
+    @get("/{customer_id:uuid}")
+    async def get_customer(self, tenant_scope: TenantScope, customer_id: UUID) -> CustomerRead:
+        return await service.get_customer(tenant_scope, customer_id)
+
+    @patch("/{customer_id:uuid}")
+    async def update_customer(
+        self, tenant_scope: TenantScope, customer_id: UUID, data: CustomerUpdate
+    ) -> CustomerRead:
+        return await service.update_customer(tenant_scope, customer_id, data)
+
+    @delete("/{customer_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_customer(self, tenant_scope: TenantScope, customer_id: UUID) -> None:
+        await service.delete_customer(tenant_scope, customer_id)
+
+    @get("/{customer_id:uuid}/grade-history")
+    async def grade_history(self, tenant_scope: TenantScope, customer_id: UUID) -> list[GradeChangeRead]:
+        return await service.grade_history(tenant_scope, customer_id)
+
+
+class ContactController(Controller):
+    path = "/api/v1/customers/{customer_id:uuid}/contacts"
+    tags = ("customers",)
+    dependencies = SCOPED
+
+    @get("/")
+    async def list_contacts(
+        self, tenant_scope: TenantScope, customer_id: UUID, limit: int = 50, cursor: str | None = None
+    ) -> Page[ContactRead]:
+        return await contacts.list_contacts(tenant_scope, customer_id, limit=limit, cursor=cursor)
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_contact(
+        self, tenant_scope: TenantScope, customer_id: UUID, data: ContactCreate
+    ) -> ContactRead:
+        return await contacts.create_contact(tenant_scope, customer_id, data)
+
+    @get("/{contact_id:uuid}")
+    async def get_contact(
+        self, tenant_scope: TenantScope, customer_id: UUID, contact_id: UUID
+    ) -> ContactRead:
+        return await contacts.get_contact(tenant_scope, customer_id, contact_id)
+
+    @patch("/{contact_id:uuid}")
+    async def update_contact(
+        self, tenant_scope: TenantScope, customer_id: UUID, contact_id: UUID, data: ContactUpdate
+    ) -> ContactRead:
+        return await contacts.update_contact(tenant_scope, customer_id, contact_id, data)
+
+    @delete("/{contact_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_contact(self, tenant_scope: TenantScope, customer_id: UUID, contact_id: UUID) -> None:
+        await contacts.delete_contact(tenant_scope, customer_id, contact_id)
+
+
+class FollowupController(Controller):
+    path = "/api/v1/customers/{customer_id:uuid}/followups"
+    tags = ("customers",)
+    dependencies = SCOPED
+
+    @get("/")
+    async def list_followups(
+        self, tenant_scope: TenantScope, customer_id: UUID, limit: int = 50, cursor: str | None = None
+    ) -> Page[FollowupRead]:
+        return await followups.list_followups(tenant_scope, customer_id, limit=limit, cursor=cursor)
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Log a follow-up (updates last/next follow-up)")
+    async def create_followup(
+        self, tenant_scope: TenantScope, customer_id: UUID, data: FollowupCreate
+    ) -> FollowupRead:
+        return await followups.create_followup(tenant_scope, customer_id, data)
+
+
+class ConflictController(Controller):
+    path = "/api/v1/customer-conflicts"
+    tags = ("customers",)
+    dependencies = SCOPED
+
+    @get("/", summary="Duplicate-claim conflicts in the territories you manage")
+    async def list_conflicts(
+        self, tenant_scope: TenantScope, status: str = "open", limit: int = 50, cursor: str | None = None
+    ) -> Page[ConflictRead]:
+        return await duplicates.list_conflicts(tenant_scope, status=status, limit=limit, cursor=cursor)
+
+    @post("/{conflict_id:uuid}/resolve", status_code=HTTP_200_OK)
+    async def resolve_conflict(
+        self, tenant_scope: TenantScope, conflict_id: UUID, data: ConflictResolve
+    ) -> ConflictRead:
+        return await duplicates.resolve_conflict(tenant_scope, conflict_id, data.resolution)
+
+
+ROUTES = [CustomerController, ContactController, FollowupController, ConflictController]

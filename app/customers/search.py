@@ -1,0 +1,117 @@
+"""Listing and searching customers.
+
+Name search works on core PostgreSQL (no pg_trgm): ``search_text`` (NFKC, lowercased, no
+whitespace) has a GIN index on ``acre_search_grams(tenant, search_text)`` — its character bigrams,
+tenant-prefixed. A query of two or more characters asks for rows holding all its bigrams (``@>``)
+and rechecks with ``LIKE``; a one-character query is a plain ``LIKE`` within the tenant. Phone
+numbers match by digit prefix and tax ids exactly, both on btree indexes of normalised columns.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from uuid import UUID
+
+from app.customers import identity
+from app.customers.access import Params, customer_access
+from app.customers.schemas import CustomerRead
+from app.customers.service import SELECT_CUSTOMER, read_customer
+from app.errors import ValidationFailed
+from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from tenants.scope import TenantScope
+
+GRADES = ("A", "B", "C", "D")
+STATUSES = ("prospect", "won", "lost", "closed")
+_PHONE_QUERY = re.compile(r"^[\d\s+()\-]+$")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_condition(p: Params, q: str) -> str | None:
+    """Name substring (bigram GIN index + LIKE recheck), phone prefix and exact tax id; ORed.
+    ``$1`` must be the tenant id. ``None`` when ``q`` has nothing to search for."""
+    term = identity.search_query(q)
+    if not term:
+        return None
+    like = p("%" + _like_escape(term) + "%")
+    if len(term) >= 2:
+        conditions = [
+            f"(acre_search_grams(c.tenant, c.search_text) @> acre_search_grams($1, {p(term)})"
+            f" AND c.search_text LIKE {like})"
+        ]
+    else:
+        conditions = [f"c.search_text LIKE {like}"]
+    digits = identity.phone_digits(q)
+    if digits and len(digits) >= 3 and _PHONE_QUERY.match(q.strip()):
+        conditions.append(f"(c.phone_digits >= {p(digits)} AND c.phone_digits < {p(digits + ':')})")
+    tax_id = identity.normalize_tax_id(q)
+    if identity.is_valid_tax_id(tax_id):
+        conditions.append(f"c.tax_id = {p(tax_id)}")
+    return "(" + " OR ".join(conditions) + ")"
+
+
+async def list_customers(
+    scope: TenantScope,
+    *,
+    territory_id: UUID | None = None,
+    grade: str | None = None,
+    status: str | None = None,
+    owner: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[CustomerRead]:
+    """Visible customers, newest first. ``territory_id`` takes its whole subtree; ``owner`` is a
+    membership id, ``me`` or ``none`` (the pool)."""
+    check_limit(limit)
+    if grade is not None and grade not in GRADES:
+        raise ValidationFailed.field("grade", "Use A, B, C or D")
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed.field("status", "Unknown status")
+    after = decode_cursor(cursor, 2)
+    p = Params(scope.tenant_id)
+    async with scope.tx() as tx:
+        access = await customer_access(tx, scope)
+        where = ["c.tenant = $1", access.visible_sql(p)]
+        if territory_id is not None:
+            where.append(
+                "c.territory_id IN (SELECT s.id FROM territories r JOIN territories s ON s.tenant = r.tenant"
+                " AND s.path >= r.path AND s.path < r.path || '~'"
+                f" WHERE r.tenant = $1 AND r.id = {p(territory_id)})"
+            )
+        if grade is not None:
+            where.append(f"c.grade = {p(grade)}")
+        if status is not None:
+            where.append(f"c.status = {p(status)}")
+        if owner is not None:
+            where.append(_owner_condition(p, scope, owner))
+        if q is not None and (found := search_condition(p, q)) is not None:
+            where.append(found)
+        if after:
+            where.append(
+                f"(c.created_at, c.id) < ({p(datetime.fromisoformat(after[0]))}, {p(UUID(after[1]))})"
+            )
+        rows = await tx.fetch(
+            SELECT_CUSTOMER
+            + " WHERE "
+            + " AND ".join(where)
+            + f" ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit + 1)}",
+            *p.values,
+        )
+    items = [read_customer(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+
+
+def _owner_condition(p: Params, scope: TenantScope, owner: str) -> str:
+    if owner == "none":
+        return "c.owner_membership_id IS NULL"
+    if owner == "me":
+        return f"c.owner_membership_id = {p(scope.membership_id)}"
+    try:
+        return f"c.owner_membership_id = {p(UUID(owner))}"
+    except ValueError:
+        raise ValidationFailed.field("owner", "Use a member id, me or none") from None

@@ -1,0 +1,90 @@
+"""Customers and what hangs off them. All tenant tables under RLS; the schema is the SQL migration."""
+
+from piccolo.columns import JSONB, UUID, Integer, SmallInt, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from app.db import DB
+
+
+class Customer(Table, tablename="customers", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(index=True)
+    full_name = Varchar(length=200)
+    short_name = Varchar(length=100, null=True)
+    tax_id = Varchar(length=18, null=True)
+    address = Varchar(length=500, null=True)
+    phone = Varchar(length=40, null=True)
+    phone_digits = Varchar(length=40, null=True)
+    industry = Varchar(length=100, null=True)
+    size_revenue_band = Varchar(length=50, null=True)
+    headcount = Integer(null=True)
+    it_status = Varchar(length=20)
+    current_software = Varchar(length=200, null=True)
+    source = Varchar(length=20, null=True)
+    referrer = Varchar(length=200, null=True)
+    referrer_customer_id = UUID(null=True)
+    grade = Varchar(length=1)
+    status = Varchar(length=10)
+    territory_id = UUID()
+    owner_membership_id = UUID(null=True)
+    identity_key = Text()
+    name_key = Text()
+    search_text = Text()
+    last_followup_at = Timestamptz(null=True)
+    next_followup_at = Timestamptz(null=True)
+    created_by = UUID(null=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class CustomerGradeChange(Table, tablename="customer_grade_changes", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(index=True)
+    customer_id = UUID()
+    from_grade = Varchar(length=1, null=True)
+    to_grade = Varchar(length=1)
+    changed_by = UUID(null=True)
+    reason = Text(null=True)
+    changed_at = Timestamptz()
+
+
+class CustomerContact(Table, tablename="customer_contacts", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(index=True)
+    customer_id = UUID()
+    name = Varchar(length=100)
+    title = Varchar(length=100, null=True)
+    phone = Varchar(length=40, null=True)
+    email = Varchar(length=320, null=True)
+    decision_role = Varchar(length=20)
+    influence = SmallInt(null=True)
+    support = SmallInt(null=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class CustomerFollowup(Table, tablename="customer_followups", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(index=True)
+    customer_id = UUID()
+    author_membership_id = UUID(null=True)
+    kind = Varchar(length=10)
+    happened_at = Timestamptz()
+    summary = Text()
+    outcome = Text(null=True)
+    next_followup_at = Timestamptz(null=True)
+    created_at = Timestamptz()
+
+
+class CustomerConflict(Table, tablename="customer_conflicts", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(index=True)
+    customer_id = UUID()
+    attempted_by = UUID(null=True)
+    attempted_data = JSONB()
+    territory_id = UUID()
+    status = Varchar(length=10)
+    created_at = Timestamptz()
+    resolved_at = Timestamptz(null=True)
+    resolved_by = UUID(null=True)
+    resolution = Text(null=True)

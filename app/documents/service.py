@@ -1,0 +1,255 @@
+"""Documents: request one (202; rendered by the ``render_document`` job), read it with short-lived
+download links, list a subject's documents with who generated them from which template version.
+
+Requesting is idempotent on ``(tenant, idempotency_key)``: the same key answers the same document
+(409 if the key was used for another kind or subject). The subject's provider runs at request time
+too: it is the access check (404 for an invisible subject) and catches what would only fail later
+(a contract whose Party A is incomplete is refused with 422 naming the missing fields).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app import audit, db, outbox
+from app.documents import kinds
+from app.documents.providers import SubjectRequest, get_provider
+from app.documents.schemas import (
+    DocumentAccepted,
+    DocumentCreate,
+    DocumentRead,
+    Generator,
+    StoredFile,
+    TemplateRef,
+)
+from app.documents.templates import check_kind, check_locale
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.i18n import N_
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.storage import Storage
+from tenants.scope import TenantScope
+
+M_SUBJECT_TYPE = N_("Unknown subject type {subject_type}")
+M_REQUIRED = N_("Required to generate this document")
+M_INCOMPLETE = N_("Fill in {fields} before generating this document")
+M_TEMPLATE_MISMATCH = N_("This template is for {kind} ({locale})")
+_SELECT = (
+    "SELECT d.*, u.name AS generated_by_name FROM documents d"
+    " LEFT JOIN memberships m ON m.tenant = d.tenant AND m.id = d.generated_by"
+    " LEFT JOIN users u ON u.id = m.user_id"
+)
+
+
+def docx_key(tenant_id: UUID, document_id: UUID) -> str:
+    return f"documents/{tenant_id}/{document_id}/document.docx"
+
+
+def pdf_key(tenant_id: UUID, document_id: UUID) -> str:
+    return f"documents/{tenant_id}/{document_id}/document.pdf"
+
+
+async def tenant_context(tx: db.Tx, tenant_id: UUID, membership_id: UUID | None) -> dict[str, Any]:
+    """What providers need besides the subject: the tenant's name and time zone, the author."""
+    tenant = await tx.fetchrow("SELECT name, time_zone FROM tenants WHERE id = $1", tenant_id)
+    author = None
+    if membership_id is not None:
+        author = await tx.fetchrow(
+            "SELECT u.name, u.email FROM memberships m JOIN users u ON u.id = m.user_id"
+            " WHERE m.tenant = $1 AND m.id = $2",
+            tenant_id,
+            membership_id,
+        )
+    return {
+        "tenant_name": tenant["name"] if tenant else "",
+        "time_zone": tenant["time_zone"] if tenant else "UTC",
+        "author": {"name": author["name"] or "", "email": author["email"] or ""} if author else {},
+    }
+
+
+def check_required(kind: str, data: kinds.Data) -> None:
+    missing = kinds.missing_required(kind, data)
+    if missing:
+        raise ValidationFailed(
+            M_INCOMPLETE,
+            fields=", ".join(missing),
+            extra={"errors": [{"field": m, "message": M_REQUIRED} for m in missing]},
+        )
+
+
+async def _template(
+    tx: db.Tx, scope: TenantScope, data: DocumentCreate, locale: str
+) -> asyncpg.Record | None:
+    if data.template_version_id is not None:
+        row = await tx.fetchrow(
+            "SELECT id, kind, locale, version, sha256 FROM document_templates WHERE tenant = $1 AND id = $2",
+            scope.tenant_id,
+            data.template_version_id,
+        )
+        if row is None:
+            raise NotFound("No template with this id")
+        if row["kind"] != data.kind or row["locale"] != locale:
+            raise ValidationFailed.field(
+                "template_version_id", M_TEMPLATE_MISMATCH, kind=row["kind"], locale=row["locale"]
+            )
+        return row
+    row = await tx.fetchrow(
+        "SELECT id, kind, locale, version, sha256 FROM document_templates"
+        " WHERE tenant = $1 AND kind = $2 AND locale = $3 AND active",
+        scope.tenant_id,
+        data.kind,
+        locale,
+    )
+    return row
+
+
+def _accepted(document_id: UUID, status: str) -> DocumentAccepted:
+    return DocumentAccepted(id=document_id, status=status, url=f"/api/v1/documents/{document_id}")
+
+
+async def create_document(scope: TenantScope, data: DocumentCreate) -> DocumentAccepted:
+    """Queue a document (any member). Returns the existing one for a repeated idempotency key."""
+    scope.require("rep")
+    check_kind(data.kind)
+    locale = check_locale(data.locale or scope.tenant_locale)
+    provide = get_provider(data.subject_type)
+    if provide is None:
+        raise ValidationFailed.field("subject_type", M_SUBJECT_TYPE, subject_type=data.subject_type)
+    async with scope.tx() as tx:
+        existing = await tx.fetchrow(
+            "SELECT id, status, kind, subject_type, subject_id FROM documents"
+            " WHERE tenant = $1 AND idempotency_key = $2",
+            scope.tenant_id,
+            data.idempotency_key,
+        )
+        if existing is not None:
+            return _same(existing, data)
+        template = await _template(tx, scope, data, locale)
+        context = await tenant_context(tx, scope.tenant_id, scope.membership_id)
+        values = await provide(SubjectRequest(scope, tx, data.subject_id, data.kind, locale, **context))
+        check_required(data.kind, values)
+        document_id = await tx.fetchval(
+            "INSERT INTO documents (tenant, idempotency_key, kind, locale, subject_type, subject_id,"
+            " template_id, template_version, template_sha256, generated_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
+            scope.tenant_id,
+            data.idempotency_key,
+            data.kind,
+            locale,
+            data.subject_type,
+            data.subject_id,
+            template["id"] if template else None,
+            template["version"] if template else None,
+            template["sha256"] if template else None,
+            scope.membership_id,
+        )
+        if document_id is None:  # a concurrent request with the same key won
+            raced = await tx.fetchrow(
+                "SELECT id, status, kind, subject_type, subject_id FROM documents"
+                " WHERE tenant = $1 AND idempotency_key = $2",
+                scope.tenant_id,
+                data.idempotency_key,
+            )
+            assert raced is not None
+            return _same(raced, data)
+        await outbox.add_job(tx, "render_document", scope.tenant_id, document_id, key=str(document_id))
+        await audit.record(
+            tx,
+            scope.user_id,
+            "document.requested",
+            data.subject_type,
+            data.subject_id,
+            data={"document_id": str(document_id), "kind": data.kind},
+        )
+    return _accepted(document_id, "queued")
+
+
+def _same(row: asyncpg.Record, data: DocumentCreate) -> DocumentAccepted:
+    if (row["kind"], row["subject_type"], row["subject_id"]) != (
+        data.kind,
+        data.subject_type,
+        data.subject_id,
+    ):
+        raise Conflict("This idempotency key was already used for another document")
+    return _accepted(row["id"], row["status"])
+
+
+async def _read(storage: Storage, row: asyncpg.Record) -> DocumentRead:
+    title = (
+        kinds.KINDS[row["kind"]].title.get(row["locale"], row["kind"])
+        if row["kind"] in kinds.KINDS
+        else "document"
+    )
+    base = f"{title}-{str(row['id'])[:8]}"
+    ready = row["status"] == "ready"
+
+    async def stored(key: str | None, sha: str | None, size: int | None, ext: str) -> StoredFile | None:
+        if not ready or not key or not sha:
+            return None
+        url = await storage.presigned_get(key, filename=f"{base}.{ext}")
+        return StoredFile(url=url, sha256=sha.strip(), size=size or 0, filename=f"{base}.{ext}")
+
+    return DocumentRead(
+        id=row["id"],
+        kind=row["kind"],
+        locale=row["locale"],
+        subject_type=row["subject_type"],
+        subject_id=row["subject_id"],
+        status=row["status"],
+        failure_reason=row["failure_reason"],
+        template=TemplateRef(
+            id=row["template_id"],
+            version=row["template_version"],
+            sha256=row["template_sha256"].strip() if row["template_sha256"] else None,
+        ),
+        generated_by=Generator(membership_id=row["generated_by"], name=row["generated_by_name"]),
+        data_sha256=row["data_sha256"].strip() if row["data_sha256"] else None,
+        docx=await stored(row["docx_key"], row["docx_sha256"], row["docx_size"], "docx"),
+        pdf=await stored(row["pdf_key"], row["pdf_sha256"], row["pdf_size"], "pdf"),
+        pdf_note=row["pdf_note"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+async def get_document(scope: TenantScope, storage: Storage, document_id: UUID) -> DocumentRead:
+    async with scope.tx() as tx:
+        row = await tx.fetchrow(_SELECT + " WHERE d.tenant = $1 AND d.id = $2", scope.tenant_id, document_id)
+    if row is None:
+        raise NotFound("No document with this id")
+    return await _read(storage, row)
+
+
+async def list_documents(
+    scope: TenantScope,
+    storage: Storage,
+    *,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[DocumentRead]:
+    """Newest first; filter by subject (type and id) and kind."""
+    check_limit(limit)
+    after = decode_time_id_cursor(cursor)
+    async with scope.tx() as tx:
+        rows = await tx.fetch(
+            _SELECT + " WHERE d.tenant = $1 AND ($2::text IS NULL OR d.subject_type = $2)"
+            " AND ($3::text IS NULL OR d.subject_id = $3) AND ($4::text IS NULL OR d.kind = $4)"
+            " AND ($5::timestamptz IS NULL OR (d.created_at, d.id) < ($5, $6::uuid))"
+            " ORDER BY d.created_at DESC, d.id DESC LIMIT $7",
+            scope.tenant_id,
+            subject_type,
+            subject_id,
+            kind,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit + 1,
+        )
+    items = [await _read(storage, r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)

@@ -1,0 +1,49 @@
+"""What a change to a territory subtree touches: counts for the move preview and the delete guard.
+
+These read tables owned by later domains (customers, deals) by SQL only, so territories does not
+import them; each count filters on the tenant explicitly as well as through RLS.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from app.db import Tx
+
+SUBTREE_IDS = "SELECT id FROM territories WHERE tenant = $1 AND path >= $2 AND path < $2 || '~'"
+
+
+async def count_territories(tx: Tx, tenant: UUID, path: str) -> int:
+    return int(await tx.fetchval(f"SELECT count(*) FROM ({SUBTREE_IDS}) s", tenant, path))
+
+
+async def count_customers(tx: Tx, tenant: UUID, path: str) -> int:
+    return int(
+        await tx.fetchval(
+            f"SELECT count(*) FROM customers WHERE tenant = $1 AND territory_id IN ({SUBTREE_IDS})",
+            tenant,
+            path,
+        )
+    )
+
+
+async def count_reps(tx: Tx, tenant: UUID, path: str) -> int:
+    """Distinct members working the subtree: reps assigned to one of its territories, plus the
+    owners of its customers."""
+    return int(
+        await tx.fetchval(
+            f"SELECT count(*) FROM ("
+            f" SELECT membership_id FROM territory_members WHERE tenant = $1 AND role = 'rep'"
+            f"  AND territory_id IN ({SUBTREE_IDS})"
+            f" UNION SELECT owner_membership_id FROM customers WHERE tenant = $1"
+            f"  AND owner_membership_id IS NOT NULL AND territory_id IN ({SUBTREE_IDS})) m",
+            tenant,
+            path,
+        )
+    )
+
+
+async def open_deals_in_subtree(tx: Tx, tenant: UUID, path: str) -> int:
+    """HOOK for the deals domain: the number of open deals (the open pipeline) of customers in the
+    subtree. Deals do not exist yet, so this is 0; replace the body once the ``deals`` table lands."""
+    return 0

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from app.territories.tables import Territory, TerritoryMember
+
+APP_CONFIG = AppConfig(
+    app_name="territories",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Territory, TerritoryMember],
+    migration_dependencies=["tenants.piccolo_app"],
+)

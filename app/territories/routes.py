@@ -1,0 +1,89 @@
+"""HTTP routes for territories and their members. Thin: parse, call one service, return."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from app.pagination import Page
+from app.territories import members, service
+from app.territories.schemas import (
+    MoveImpact,
+    TerritoryCreate,
+    TerritoryMemberCreate,
+    TerritoryMemberRead,
+    TerritoryMove,
+    TerritoryRead,
+    TerritoryUpdate,
+)
+from tenants.scope import TenantScope, provide_tenant_scope
+
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+
+
+class TerritoryController(Controller):
+    path = "/api/v1/territories"
+    tags = ("territories",)
+    dependencies = SCOPED
+
+    @get("/", summary="The territory tree, depth first; or the children of parent_id, or a subtree")
+    async def list_territories(
+        self,
+        tenant_scope: TenantScope,
+        parent_id: UUID | None = None,
+        under: UUID | None = None,
+        top_level: bool = False,
+        limit: int = 200,
+        cursor: str | None = None,
+    ) -> Page[TerritoryRead]:
+        return await service.list_territories(
+            tenant_scope, parent_id=parent_id, under=under, top_level=top_level, limit=limit, cursor=cursor
+        )
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_territory(self, tenant_scope: TenantScope, data: TerritoryCreate) -> TerritoryRead:
+        return await service.create_territory(tenant_scope, data)
+
+    @get("/{territory_id:uuid}")
+    async def get_territory(self, tenant_scope: TenantScope, territory_id: UUID) -> TerritoryRead:
+        return await service.get_territory(tenant_scope, territory_id)
+
+    @patch("/{territory_id:uuid}")
+    async def update_territory(
+        self, tenant_scope: TenantScope, territory_id: UUID, data: TerritoryUpdate
+    ) -> TerritoryRead:
+        return await service.update_territory(tenant_scope, territory_id, data)
+
+    @delete(
+        "/{territory_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a territory and its subtree"
+    )
+    async def delete_territory(self, tenant_scope: TenantScope, territory_id: UUID) -> None:
+        await service.delete_territory(tenant_scope, territory_id)
+
+    @post(
+        "/{territory_id:uuid}/move", status_code=HTTP_200_OK, summary="Move a subtree (or preview the move)"
+    )
+    async def move_territory(
+        self, tenant_scope: TenantScope, territory_id: UUID, data: TerritoryMove
+    ) -> MoveImpact:
+        return await service.move_territory(tenant_scope, territory_id, data)
+
+    @get("/{territory_id:uuid}/members")
+    async def list_members(self, tenant_scope: TenantScope, territory_id: UUID) -> list[TerritoryMemberRead]:
+        return await members.list_territory_members(tenant_scope, territory_id)
+
+    @post("/{territory_id:uuid}/members", status_code=HTTP_201_CREATED)
+    async def add_member(
+        self, tenant_scope: TenantScope, territory_id: UUID, data: TerritoryMemberCreate
+    ) -> TerritoryMemberRead:
+        return await members.add_territory_member(tenant_scope, territory_id, data)
+
+    @delete("/{territory_id:uuid}/members/{membership_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    async def remove_member(self, tenant_scope: TenantScope, territory_id: UUID, membership_id: UUID) -> None:
+        await members.remove_territory_member(tenant_scope, territory_id, membership_id)
+
+
+ROUTES = [TerritoryController]

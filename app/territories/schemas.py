@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+Level = Literal["province", "prefecture", "city", "county", "township", "custom"]
+TerritoryRole = Literal["manager", "rep"]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class TerritoryCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    level: Level = "custom"
+    parent_id: UUID | None = None
+
+
+class TerritoryUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    level: Level | UnsetType = UNSET
+
+
+class TerritoryRead(msgspec.Struct):
+    id: UUID
+    parent_id: UUID | None
+    name: str
+    level: str
+    depth: int
+    ancestor_ids: list[UUID]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TerritoryMemberCreate(msgspec.Struct, forbid_unknown_fields=True):
+    membership_id: UUID
+    role: TerritoryRole
+
+
+class TerritoryMemberRead(msgspec.Struct):
+    territory_id: UUID
+    membership_id: UUID
+    user_id: UUID
+    name: str
+    email: str
+    role: str
+    created_at: datetime
+
+
+class TerritoryMove(msgspec.Struct, forbid_unknown_fields=True):
+    new_parent_id: UUID | None
+    preview: bool = False
+
+
+class MoveImpact(msgspec.Struct):
+    """What moving a subtree touches. ``applied`` is false for a preview."""
+
+    territory_id: UUID
+    new_parent_id: UUID | None
+    applied: bool
+    territories: int
+    customers: int
+    reps: int
+    open_deals: int

@@ -1,0 +1,83 @@
+"""The page an invitation email links to: shows the invitation and accepts it with a form."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Template
+
+from app import i18n
+from app.errors import AppError
+from app.settings import get_settings
+from app.web.pages import page_context
+from tenants import service
+from tenants.schemas import InvitationAccept
+from tenants.scope import CSRF_COOKIE, SESSION_COOKIE
+
+_ROLE = {"owner": i18n.N_("Owner"), "admin": i18n.N_("Administrator"),
+         "manager": i18n.N_("Territory manager"), "rep": i18n.N_("Sales rep")}
+
+
+class AcceptForm(msgspec.Struct):
+    password: str = ""
+    name: str = ""
+
+
+def _page(invite: dict[str, Any] | None, locale: str, token: str, error: str | None = None,
+          done: bool = False, status_code: int = 200) -> Template:
+    role = i18n.translate(locale, _ROLE[str(invite["role"])]) if invite else ""
+    return Template(
+        template_name="invite.html",
+        context=page_context(locale, invite=invite, token=token, error=error, done=done, role=role),
+        status_code=status_code,
+    )
+
+
+@get("/invite/{token:str}", include_in_schema=False)
+async def invite_page(request: Request[Any, Any, Any], token: str) -> Template:
+    try:
+        invite = await service.peek_invitation(token)
+    except AppError:
+        locale = i18n.negotiate(request.headers.get("accept-language"))
+        return _page(None, locale, token, error=i18n.translate(locale, "This invitation link is not valid"),
+                     status_code=404)
+    return _page(invite, str(invite["locale"]), token)
+
+
+@post("/invite/{token:str}", include_in_schema=False)
+async def invite_accept(
+    request: Request[Any, Any, Any],
+    token: str,
+    data: Annotated[AcceptForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    try:
+        invite = await service.peek_invitation(token)
+    except AppError:
+        locale = i18n.negotiate(request.headers.get("accept-language"))
+        return _page(None, locale, token, error=i18n.translate(locale, "This invitation link is not valid"),
+                     status_code=404)
+    locale = str(invite["locale"])
+    try:
+        session = await service.accept_invitation(
+            token, InvitationAccept(password=data.password, name=data.name or None),
+            request.client.host if request.client else None, request.headers.get("user-agent"),
+        )
+    except AppError as exc:
+        errors = exc.extra.get("errors") or []
+        if errors:
+            text = i18n.translate(locale, errors[0]["message"], **errors[0].get("params", {}))
+        else:
+            text = i18n.translate(locale, exc.detail or exc.title, **exc.params)
+        return _page(invite, locale, token, error=text, status_code=exc.status)
+    page = _page(invite, locale, token, done=True)
+    secure = get_settings().cookie_secure
+    page.cookies = [
+        Cookie(key=SESSION_COOKIE, value=session.token, httponly=True, samesite="lax", secure=secure, path="/"),
+        Cookie(key=CSRF_COOKIE, value=session.csrf_token, samesite="lax", secure=secure, path="/"),
+    ]
+    return page

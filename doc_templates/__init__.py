@@ -1,0 +1,1 @@
+"""Default .docx templates and the script that builds them."""

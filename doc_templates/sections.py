@@ -1,0 +1,273 @@
+"""The body of each default template, written with ``build.Builder``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from docx.shared import Cm, Pt
+
+from doc_templates.build import ACCENT, GREY, Builder
+
+
+def _party(b: Builder, key: str, var: str) -> None:
+    b.heading(key, 2)
+    b.key_table(
+        [
+            ("full_name", f"{{{{ {var}.full_name }}}}"),
+            ("address", f"{{{{ {var}.address }}}}"),
+            ("contact", f"{{{{ {var}.contact }}}}"),
+            ("phone", f"{{{{ {var}.phone }}}}"),
+            ("tax_id", f"{{{{ {var}.tax_id }}}}"),
+            ("bank", f"{{{{ {var}.bank }}}}"),
+            ("account", f"{{{{ {var}.account }}}}"),
+        ]
+    )
+
+
+def _lines_table(b: Builder) -> None:
+    b.loop_table(
+        ["no", "product", "edition", "quantity", "unit", "unit_price", "years", "amount"],
+        [1.0, 4.2, 1.8, 1.2, 1.2, 2.4, 1.5, 2.7],
+        "lines",
+        "line",
+        ["no", "product", "edition", "quantity", "unit", "unit_price", "years", "amount"],
+    )
+    b.para()
+    b.key_table(
+        [
+            ("subtotal", "{{ totals.subtotal }}"),
+            ("discount", "{{ totals.discount }}"),
+            ("total", "{{ totals.total }}"),
+        ],
+        (4.5, 5),
+    )
+    b.para("{{ totals.tax_note }}", size=9, color=GREY)
+
+
+def contract(b: Builder) -> None:
+    b.para(b.t("kind.contract"), style="Title", align="center")
+    b.key_table(
+        [
+            ("contract_no", "{{ contract.number }}"),
+            ("contract_date", "{{ contract.date }}"),
+            ("contract_place", "{{ contract.place }}"),
+        ]
+    )
+    _party(b, "party_a", "party_a")
+    _party(b, "party_b", "party_b")
+    b.para()
+    b.para(b.t("preamble"))
+    b.heading("art_products")
+    _lines_table(b)
+    b.heading("art_payment")
+    b.loop_table(
+        ["no", "milestone", "percent", "amount", "due"],
+        [1.0, 3.6, 1.6, 3.0, 7.4],
+        "milestones",
+        "m",
+        ["no", "name", "percent", "amount", "due"],
+    )
+    b.heading("art_delivery")
+    b.para(b.t("delivery_text"))
+    b.heading("art_maintenance")
+    for key in ("maint_upgrade", "maint_hotline", "maint_onsite", "maint_cross"):
+        b.para(b.t(key), style="List Number")
+    b.heading("art_confidential")
+    b.para(b.t("confidential_text"))
+    b.heading("art_disputes")
+    b.para(b.t("disputes_text"))
+    b.heading("art_misc")
+    b.para(b.t("misc_text"))
+    b.heading("signatures")
+    table = b.doc.add_table(rows=5, cols=2)
+    table.style = b.doc.styles["Table Grid"]
+    b.widths(table, [8.3, 8.3])
+    for col, (key, var) in enumerate((("party_a", "party_a"), ("party_b", "party_b"))):
+        cells = [row.cells[col] for row in table.rows]
+        for cell in cells:
+            cell.width = Cm(8.3)
+        b.run(cells[0].paragraphs[0], b.t(key), bold=True, color=ACCENT)
+        b.run(cells[1].paragraphs[0], f"{{{{ {var}.full_name }}}}")
+        p = cells[2].paragraphs[0]
+        b.run(p, b.t("signatory") + b.t("colon"))
+        b.sign_anchor(p, var)
+        b.run(cells[3].paragraphs[0], b.t("seal"), color=GREY)
+        b.run(cells[4].paragraphs[0], b.t("sign_date") + b.t("colon"))
+
+
+def _cover(b: Builder) -> None:
+    for _ in range(4):
+        b.para()
+    b.para("{{ company.name }}", size=12, color=GREY, align="center")
+    b.para("{{ proposal.type }}", style="Title", align="center")
+    b.para("{{ proposal.title }}", style="Subtitle", align="center")
+    for _ in range(3):
+        b.para()
+    p = b.para(align="center")
+    b.run(p, b.t("prepared_for") + b.t("colon"), size=13, color=GREY)
+    b.run(p, "{{ customer.full_name }}", bold=True, size=15)
+    p = b.para(align="center")
+    b.run(p, b.t("prepared_by") + b.t("colon"), size=11, color=GREY)
+    b.run(p, "{{ company.name }}", size=11)
+    b.para("{{ proposal.date }}", size=11, align="center", color=GREY)
+    for _ in range(3):
+        b.para()
+    b.heading("doc_control", 2)
+    b.key_table(
+        [
+            ("doc_no", "{{ proposal.number }}"),
+            ("version", "{{ proposal.version }}"),
+            ("date", "{{ proposal.date }}"),
+            ("author", "{{ author.name }}"),
+        ]
+    )
+    b.para()
+    b.loop_table(
+        ["version", "date", "author", "note"],
+        [2.2, 3.0, 3.4, 8.0],
+        "revisions",
+        "rev",
+        ["version", "date", "author", "note"],
+    )
+    b.page_break()
+
+
+def _last_page(b: Builder) -> None:
+    b.page_break()
+    b.heading("contact_us")
+    b.key_table(
+        [
+            ("contact", "{{ contact.name }}  {{ contact.title }}"),
+            ("phone", "{{ contact.phone }}"),
+            ("email", "{{ contact.email }}"),
+            ("address", "{{ contact.address }}"),
+            ("website", "{{ company.website }}"),
+        ]
+    )
+    b.para()
+    b.para(b.t("closing"), size=11)
+    b.para(b.t("thanks"), bold=True, size=11, color=ACCENT)
+    b.para("{{ company.name }}", align="right")
+    b.para("{{ proposal.date }}", align="right", color=GREY)
+
+
+def proposal(body: Callable[[Builder], None]) -> Callable[[Builder], None]:
+    def build(b: Builder) -> None:
+        _cover(b)
+        body(b)
+        _last_page(b)
+
+    return build
+
+
+def _requirements(b: Builder) -> None:
+    b.heading("background")
+    b.para("{{ background }}")
+    b.heading("requirements")
+    b.loop_table(
+        ["no", "area", "need", "priority"],
+        [1.0, 3.0, 10.6, 2.0],
+        "requirements",
+        "req",
+        ["no", "area", "need", "priority"],
+    )
+    b.heading("scope")
+    b.para("{{ scope }}")
+
+
+def _product(b: Builder) -> None:
+    b.heading("modules")
+    b.loop_table(
+        ["no", "module", "description"], [1.0, 4.5, 11.1], "modules", "mod", ["no", "name", "description"]
+    )
+    b.heading("services")
+    b.para("{{ services }}")
+
+
+def _pricing(b: Builder) -> None:
+    b.heading("pricing")
+    _lines_table(b)
+    b.heading("payment_terms")
+    b.para("{{ payment_terms }}")
+    b.heading("validity")
+    b.para("{{ validity }}")
+
+
+def quote(b: Builder) -> None:
+    b.para(b.t("kind.quote"), style="Title", align="center")
+    b.key_table(
+        [
+            ("quote_no", "{{ quote.number }}"),
+            ("quote_date", "{{ quote.date }}"),
+            ("valid_until", "{{ quote.valid_until }}"),
+            ("round", "{{ quote.round }}"),
+        ]
+    )
+    b.heading("customer", 2)
+    b.key_table(
+        [
+            ("full_name", "{{ customer.full_name }}"),
+            ("contact", "{{ customer.contact }}"),
+            ("phone", "{{ customer.phone }}"),
+            ("address", "{{ customer.address }}"),
+        ]
+    )
+    b.heading("pricing")
+    _lines_table(b)
+    b.heading("terms", 2)
+    b.para("{{ terms }}")
+    b.heading("sales", 2)
+    b.key_table(
+        [
+            ("contact", "{{ author.name }}  {{ author.title }}"),
+            ("phone", "{{ author.phone }}"),
+            ("email", "{{ author.email }}"),
+            ("full_name", "{{ company.name }}"),
+        ]
+    )
+
+
+def handover(b: Builder) -> None:
+    b.para(b.t("kind.handover"), style="Title", align="center")
+    b.key_table(
+        [
+            ("handover_no", "{{ handover.number }}"),
+            ("date", "{{ handover.date }}"),
+            ("from_rep", "{{ handover.from_rep }}"),
+            ("territory", "{{ handover.territory }}"),
+            ("reason", "{{ handover.reason }}"),
+            ("manager", "{{ handover.manager }}"),
+        ]
+    )
+    b.para()
+    table = b.loop_table(
+        ["no", "customer", "grade", "last_followup", "open_deals", "next_steps", "receiver"],
+        [0.9, 5.2, 1.1, 2.3, 1.5, 3.8, 1.8],
+        "customers",
+        "c",
+        ["no", "full_name", "grade", "last_followup", "open_deals", "next_steps", "to"],
+    )
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(8.5)
+    b.para()
+    b.para(b.t("handover_summary"), bold=True)
+    b.para()
+    sign = b.doc.add_table(rows=2, cols=3)
+    sign.style = b.doc.styles["Table Grid"]
+    b.widths(sign, [5.5, 5.5, 5.5])
+    for col, key in enumerate(("handover_sign", "receiver_sign", "manager_sign")):
+        b.run(sign.rows[0].cells[col].paragraphs[0], b.t(key), bold=True)
+        b.run(sign.rows[1].cells[col].paragraphs[0], "\n" + b.t("sign_date") + b.t("colon"))
+
+
+BUILDERS: dict[str, Callable[[Builder], None]] = {
+    "contract": contract,
+    "proposal_requirements": proposal(_requirements),
+    "proposal_product": proposal(_product),
+    "proposal_pricing": proposal(_pricing),
+    "quote": quote,
+    "handover": handover,
+}

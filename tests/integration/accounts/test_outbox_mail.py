@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import asyncio
+import email
+import os
+import secrets
+from email import policy
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from arq import Retry
+from arq.connections import ArqRedis
+from arq.jobs import Job, JobStatus
+
+from app import mail
+from app.dev import free_port
+from app.settings import get_settings
+from tests.helpers import connect, run_jobs, signup
+
+
+def _mails_to(mailbox: Any, address: str) -> list[email.message.EmailMessage]:
+    messages = [email.message_from_bytes(m, policy=policy.default) for m in mailbox.messages]
+    return [m for m in messages if m["To"] == address]
+
+
+async def _email_row(admin_db: str, address: str) -> dict[str, Any]:
+    async with connect(admin_db) as conn:
+        row = await conn.fetchrow(
+            "SELECT e.*, o.enqueued_at, o.attempts AS relay_attempts, o.last_error AS relay_error, o.job_id"
+            " FROM emails e JOIN outbox o ON o.job_id = 'send_email:' || e.id::text WHERE e.to_addr = $1",
+            address,
+        )
+    assert row is not None, f"no email queued for {address}"
+    return dict(row)
+
+
+async def _invite(client: Any, owner: Any) -> str:
+    address = f"out-{secrets.token_hex(4)}@example.com"
+    r = await client.post("/api/v1/invitations", json={"email": address}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return address
+
+
+async def test_invitation_mail_survives_a_redis_outage_and_is_sent_once(client, app, mailbox, admin_db):
+    owner = await signup(client)
+    real_redis = app.state.relay.redis
+    app.state.relay.redis = ArqRedis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    try:
+        address = await _invite(client, owner)  # the request commits and answers even though Redis is down
+        row = await _email_row(admin_db, address)
+        for _ in range(600):  # the relay runs in the background after the commit; wait until it has tried
+            if row["relay_attempts"] >= 1:
+                break
+            await asyncio.sleep(0.05)
+            row = await _email_row(admin_db, address)
+        assert row["relay_attempts"] >= 1, "the relay never tried"
+        assert row["enqueued_at"] is None and row["relay_error"]
+        assert row["sent_at"] is None
+        assert _mails_to(mailbox, address) == []
+    finally:
+        await app.state.relay.redis.aclose()
+        app.state.relay.redis = real_redis
+
+    await run_jobs(app)
+    sent = _mails_to(mailbox, address)
+    assert len(sent) == 1
+    assert "/invite/" in sent[0].get_body(preferencelist=("plain",)).get_content()
+    row = await _email_row(admin_db, address)
+    assert row["enqueued_at"] is not None and row["sent_at"] is not None and row["attempts"] == 1
+
+    # ARQ delivers at least once: the same job again (another job id) must not send a second mail
+    job = await app.state.arq.enqueue_job("send_email", str(row["tenant"]), str(row["id"]),
+                                          _job_id=f"send_email:again:{uuid4()}")
+    assert job is not None
+    await run_jobs(app)
+    assert await job.result(timeout=10) == "already-sent"
+    assert len(_mails_to(mailbox, address)) == 1
+    assert (await _email_row(admin_db, address))["attempts"] == 1
+
+
+async def test_send_email_marks_the_row_sent_with_a_stable_message_id(client, app, mailbox, admin_db):
+    owner = await signup(client)
+    address = await _invite(client, owner)
+    await run_jobs(app)
+    row = await _email_row(admin_db, address)
+    assert row["sent_at"] is not None and row["last_error"] is None and row["claimed_at"] is not None
+    (first,) = _mails_to(mailbox, address)
+    assert first["Subject"] == row["subject"]
+    assert str(row["id"]) in first["Message-ID"]
+
+    # The worker died after SMTP accepted the mail but before it marked the row: the claim goes stale and
+    # the mail goes out again, with the same Message-ID so that the receiving side can drop the copy.
+    async with connect(admin_db) as conn:
+        await conn.execute(
+            "UPDATE emails SET sent_at = NULL, claimed_at = now() - interval '1 hour' WHERE id = $1", row["id"]
+        )
+    assert await mail.send_email({}, str(row["tenant"]), str(row["id"])) == "sent"
+    again = _mails_to(mailbox, address)
+    assert len(again) == 2
+    assert again[1]["Message-ID"] == first["Message-ID"]
+
+    # while another attempt holds a fresh claim, a concurrent run does not send
+    async with connect(admin_db) as conn:
+        await conn.execute("UPDATE emails SET sent_at = NULL, claimed_at = now() WHERE id = $1", row["id"])
+    assert await mail.send_email({}, str(row["tenant"]), str(row["id"])) == "in-progress"
+    assert len(_mails_to(mailbox, address)) == 2

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from tests.helpers import signup
+from tests.integration.sales_helpers import assign, customer, staff, territory
+
+
+async def test_search_by_chinese_substring_phone_and_tax_id(client, mailbox, app):
+    owner = await signup(client)
+    rep = await staff(client, owner, mailbox, app, role="rep")
+    sh = await territory(client, owner, "上海市")
+    bj = await territory(client, owner, "北京市")
+    await assign(client, owner, sh["id"], rep, "rep")
+    qinghe = await customer(
+        client,
+        owner,
+        sh["id"],
+        full_name="上海青禾软件有限公司",
+        short_name="青禾",
+        phone="021-6123 4567",
+        tax_id="91310000MA1FL0XX1X",
+        owner_membership_id=rep.membership_id,
+    )
+    keji = await customer(client, owner, bj["id"], full_name="北京青禾科技有限公司", phone="010-8765 4321")
+    yunshan = await customer(
+        client,
+        owner,
+        sh["id"],
+        full_name="杭州云杉网络有限公司 (Yunshan Net)",
+        phone="+86 139 1234 5678",
+        owner_membership_id=rep.membership_id,
+    )
+    await customer(client, owner, bj["id"], full_name="100%_纯净水公司")
+
+    async def found(q, who=owner):
+        r = await client.get("/api/v1/customers", params={"q": q}, headers=who.headers)
+        assert r.status_code == 200, r.text
+        return {c["id"] for c in r.json()["items"]}
+
+    assert await found("青禾") == {qinghe["id"], keji["id"]}
+    assert await found("青禾软件") == {qinghe["id"]}
+    assert await found("禾") == {qinghe["id"], keji["id"]}  # one character: a plain scan within the tenant
+    assert await found("云杉网") == {yunshan["id"]}
+    assert await found("ＹＵＮＳＨＡＮ net") == {yunshan["id"]}  # width and case folded, spaces ignored
+    assert await found("软件科技") == set()
+    assert await found("不存在的公司") == set()
+    assert await found("021-6123") == {qinghe["id"]}  # phone by digit prefix
+    assert await found("8613912345678") == {yunshan["id"]}
+    assert await found("91310000ma1fl0xx1x") == {qinghe["id"]}  # tax id, normalised
+    assert len(await found("%")) == 1 and len(await found("_")) == 1  # LIKE wildcards are literal
+    # search applies the caller's visibility
+    assert await found("青禾", who=rep) == {qinghe["id"]}
+    r = await client.get(
+        "/api/v1/customers", params={"q": "青禾", "territory_id": bj["id"]}, headers=owner.headers
+    )
+    assert [c["id"] for c in r.json()["items"]] == [keji["id"]]
+
+
+async def test_search_stays_inside_the_tenant(client):
+    owner_a, owner_b = await signup(client), await signup(client)
+    ta, tb = await territory(client, owner_a, "上海市"), await territory(client, owner_b, "上海市")
+    mine = await customer(client, owner_a, ta["id"], full_name="上海唯一检索词有限公司", phone="02199998888")
+    await customer(client, owner_b, tb["id"], full_name="上海唯一检索词有限公司", phone="02199998888")
+    for q in ("唯一检索词", "02199998888"):
+        r = await client.get("/api/v1/customers", params={"q": q}, headers=owner_a.headers)
+        assert [c["id"] for c in r.json()["items"]] == [mine["id"]]

@@ -1,0 +1,69 @@
+"""`acre dev` for real: embedded PostgreSQL and Redis, demo data, API, worker, mail capture, and a
+clean stop on Ctrl-C (SIGINT) that leaves no child behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from app.demo import DEMO_PASSWORD
+from app.dev import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait(url: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer in {seconds}s")
+
+
+def test_acre_dev_runs_the_product_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACRE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "dev", "--data-dir", str(tmp_path / "data"), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base + "/health")
+        ready = httpx.get(base + "/ready").json()
+        assert ready["checks"] == {"database": "ok", "redis": "ok", "storage": "ok"}
+        login = httpx.post(base + "/api/v1/auth/login",
+                           json={"email": "owner@demo.acre.test", "password": DEMO_PASSWORD}).json()
+        auth = {"Authorization": f"Bearer {login['session']['token']}"}
+        members = httpx.get(base + "/api/v1/members", headers=auth).json()["items"]
+        assert {m["role"] for m in members} == {"owner", "manager", "rep"} and len(members) == 5
+        r = httpx.post(base + "/api/v1/invitations", headers=auth, json={"email": "dev-test@example.com"})
+        assert r.status_code == 201
+        deadline = time.monotonic() + 30
+        mails: list[dict[str, str]] = []
+        while time.monotonic() < deadline and not mails:
+            mails = [m for m in httpx.get(base + "/dev/mail.json").json() if m["to"] == "dev-test@example.com"]
+            time.sleep(0.3)
+        assert mails and "/invite/" in mails[0]["text"]
+        assert "dev-test@example.com" in httpx.get(base + "/dev/mail").text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, output
+    assert "Demo logins" in output and base in output
+    # nothing left listening on the API port
+    try:
+        httpx.get(base + "/health", timeout=1)
+        raise AssertionError("the API still answers after Ctrl-C")
+    except httpx.HTTPError:
+        pass
