@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         rate_limit=("minute", settings.login_rate_limit_per_minute), check_throttle_handler=_throttle
     )
     bench = [bench_bare, *BILLING_BENCH_ROUTES] if settings.bench_bare_body_file else []
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health, ready, local_file, *bench,
             *TENANT_ROUTES, *BILLING_ROUTES, *TERRITORY_ROUTES, *CUSTOMER_ROUTES,
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, rate_limit.middleware],
+        middleware=[rate_limit.middleware],
         stores={"rate_limit": rate_store},
         template_config=TemplateConfig(directory=Path(__file__).parent / "web" / "templates",
                                        engine=JinjaTemplateEngine),
@@ -89,3 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    # Around the router and its exception handling, not in the route middleware: unknown routes and
+    # errors raised by middleware (the rate limiter's 429) answer without passing route middleware.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app

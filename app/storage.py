@@ -101,7 +101,9 @@ class LocalStorage:
         return f"{self.public_url}/files/{quote(key)}?{urlencode(query)}"
 
     def verify(self, key: str, expires: int, sig: str) -> bool:
-        return expires >= time.time() and hmac.compare_digest(sig, self.signature(key, expires))
+        # compared as bytes: compare_digest raises on a str with non-ASCII characters (a forged sig)
+        expected = self.signature(key, expires).encode()
+        return expires >= time.time() and hmac.compare_digest(sig.encode(), expected)
 
     async def ping(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,13 @@ def test_acre_dev_runs_the_product_and_stops_cleanly(tmp_path: Path) -> None:
         auth = {"Authorization": f"Bearer {login['session']['token']}"}
         members = httpx.get(base + "/api/v1/members", headers=auth).json()["items"]
         assert {m["role"] for m in members} == {"owner", "manager", "rep"} and len(members) == 5
+        tree = httpx.get(base + "/api/v1/territories", headers=auth).json()
+        names = {t["name"] for t in (tree["items"] if isinstance(tree, dict) else tree)}
+        assert {"广东省", "广州市", "浙江省", "杭州市"} <= names
+        customers = httpx.get(base + "/api/v1/customers?limit=200", headers=auth).json()
+        assert len(customers["items"]) == 200 and customers["next_cursor"]
+        assert any("有限公司" in c["full_name"] for c in customers["items"])
+        assert any("Co., Ltd." in c["full_name"] for c in customers["items"])
         r = httpx.post(base + "/api/v1/invitations", headers=auth, json={"email": "dev-test@example.com"})
         assert r.status_code == 201
         deadline = time.monotonic() + 30

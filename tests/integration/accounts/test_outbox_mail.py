@@ -12,6 +12,7 @@ import pytest
 from arq import Retry
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
+from arq.utils import timestamp_ms
 
 from app import mail
 from app.dev import free_port
@@ -105,3 +106,44 @@ async def test_send_email_marks_the_row_sent_with_a_stable_message_id(client, ap
         await conn.execute("UPDATE emails SET sent_at = NULL, claimed_at = now() WHERE id = $1", row["id"])
     assert await mail.send_email({}, str(row["tenant"]), str(row["id"])) == "in-progress"
     assert len(_mails_to(mailbox, address)) == 2
+
+
+async def test_failing_smtp_leaves_the_mail_unsent_and_the_job_retries(client, app, mailbox, admin_db):
+    owner = await signup(client)
+    await run_jobs(app)  # drain jobs other tests left queued: below, one burst job must be ours
+    address = await _invite(client, owner)
+    row = await _email_row(admin_db, address)
+    tenant_id, email_id = str(row["tenant"]), str(row["id"])
+
+    saved = os.environ["ACRE_SMTP_PORT"]
+    os.environ["ACRE_SMTP_PORT"] = str(free_port())
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(Retry):
+            await mail.send_email({"job_try": 1}, tenant_id, email_id)
+        row = await _email_row(admin_db, address)
+        assert row["sent_at"] is None and row["claimed_at"] is None
+        assert row["last_error"] and row["attempts"] == 1
+
+        # through ARQ: the failed job is scheduled again rather than dropped
+        await run_jobs(app, max_burst_jobs=1)
+        job = Job(row["job_id"], app.state.arq, _queue_name=get_settings().queue_name)
+        assert await job.status() == JobStatus.deferred
+        row = await _email_row(admin_db, address)
+        assert row["sent_at"] is None and row["attempts"] == 2
+    finally:
+        os.environ["ACRE_SMTP_PORT"] = saved
+        get_settings.cache_clear()
+        # SMTP is back: let the deferred retry fall due now rather than in 30 s (a burst worker, here or
+        # in a later test, waits for every deferred job)
+        await app.state.arq.zadd(get_settings().queue_name, {row["job_id"]: timestamp_ms()}, xx=True)
+    assert _mails_to(mailbox, address) == []
+
+    await run_jobs(app)
+    assert await job.result(timeout=10) == "sent"
+    assert len(_mails_to(mailbox, address)) == 1
+    row = await _email_row(admin_db, address)
+    assert row["sent_at"] is not None and row["last_error"] is None and row["attempts"] == 3
+    # and a further run changes nothing
+    assert await mail.send_email({}, tenant_id, email_id) == "already-sent"
+    assert len(_mails_to(mailbox, address)) == 1

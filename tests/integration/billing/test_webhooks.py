@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from uuid import UUID
 
 from tests.billing_fake import signed
@@ -83,14 +84,15 @@ async def test_update_before_create_ends_in_the_latest_state(client, app, fake, 
 
 
 async def test_unknown_types_are_stored_and_ignored(client, app, fake, admin_db):
-    event = {"id": "evt_unknown_1", "object": "event", "type": "charge.refund.updated", "created": 1_700_000_000,
+    event_id = f"evt_unknown_{secrets.token_hex(6)}"  # ARQ's result keys outlive a run: ids must be unique
+    event = {"id": event_id, "object": "event", "type": "charge.refund.updated", "created": 1_700_000_000,
              "livemode": False, "data": {"object": {"id": "re_1", "object": "refund"}}}
     r = await deliver(client, event)
     assert r.status_code == 200 and r.json() == {"received": True, "duplicate": False}
     await run_jobs(app)
     async with connect(admin_db) as conn:
         row = await conn.fetchrow("SELECT type, outcome, handled_at, tenant FROM stripe_events WHERE id = $1",
-                                  "evt_unknown_1")
+                                  event_id)
     assert row["type"] == "charge.refund.updated" and row["outcome"] == "ignored"
     assert row["handled_at"] is not None and row["tenant"] is None
 
