@@ -117,6 +117,7 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
         "ACRE_SMTP_PORT": str(mail.port),
         "ACRE_DEV_MAIL_DIR": str(root / "mail"),
         "ACRE_LOG_JSON": "false",
+        "ACRE_STRIPE_SECRET_KEY": "",  # billing off: every company keeps the free trial plan
     }
     os.environ.update(env)
     get_settings.cache_clear()

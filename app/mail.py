@@ -24,7 +24,8 @@ _templates = Environment(
     keep_trailing_newline=True,
 )
 # A claimed message not marked sent after this long is considered abandoned (worker died) and retried.
-_CLAIM_TIMEOUT = "10 minutes"
+_CLAIM_TIMEOUT_SECONDS = 600
+_CLAIM_TIMEOUT = f"{_CLAIM_TIMEOUT_SECONDS} seconds"
 
 
 def render(template: str, locale: str, **context: Any) -> tuple[str, str, str]:
@@ -76,7 +77,8 @@ async def deliver(message: EmailMessage) -> None:
 
 
 async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
-    """ARQ job: send one queued email. Returns what happened ("sent", "already-sent", "in-progress")."""
+    """ARQ job: send one queued email. Returns what happened ("sent", "already-sent", "missing"); raises
+    ``Retry`` while another attempt holds the claim, and when SMTP fails."""
     tenant = UUID(tenant_id)
     async with db.transaction(tenant) as tx:
         row = await tx.fetchrow(
@@ -87,7 +89,14 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
         )
         if row is None:
             sent = await tx.fetchval("SELECT sent_at IS NOT NULL FROM emails WHERE id = $1", UUID(email_id))
-            return "already-sent" if sent else "in-progress"
+            if sent is None:
+                return "missing"
+            if sent:
+                return "already-sent"
+            # Claimed by another attempt: it may be sending right now, or its worker may have died (ARQ
+            # then reruns the job within the claim timeout). Finishing here would lose the mail in the
+            # second case, so look again once the claim has gone stale.
+            raise Retry(defer=_CLAIM_TIMEOUT_SECONDS + 30)
     message = EmailMessage()
     message["From"] = get_settings().mail_from
     message["To"] = row["to_addr"]

@@ -37,8 +37,11 @@ def _throttle(request: Request[Any, Any, Any]) -> bool:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    from app.customers.import_routes import ROUTES as CUSTOMER_IMPORT_ROUTES
+    from app.customers.pool_routes import ROUTES as POOL_ROUTES
     from app.customers.routes import ROUTES as CUSTOMER_ROUTES
     from app.documents.routes import ROUTES as DOCUMENT_ROUTES
+    from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
     from app.territories.routes import ROUTES as TERRITORY_ROUTES
     from app.web.routes import ROUTES as WEB_ROUTES
     from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health, ready, local_file, *bench,
             *TENANT_ROUTES, *BILLING_ROUTES, *TERRITORY_ROUTES, *CUSTOMER_ROUTES,
-            *DOCUMENT_ROUTES, *WEB_ROUTES,
+            *DOCUMENT_ROUTES, *WEB_ROUTES, *POOL_ROUTES, *NOTIFICATION_ROUTES, *CUSTOMER_IMPORT_ROUTES,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

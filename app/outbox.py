@@ -102,6 +102,7 @@ class RelayLoop:
             await _wake.wait()
             _wake.clear()
             try:
-                await relay(self.redis)
+                while await relay(self.redis) == 500:  # a full batch: more may be pending (a burst)
+                    pass
             except Exception as exc:
                 log.warning("outbox relay error", error=repr(exc))

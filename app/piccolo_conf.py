@@ -14,6 +14,7 @@ APP_REGISTRY = AppRegistry(
         "tenants.billing.piccolo_app",
         "app.territories.piccolo_app",
         "app.customers.piccolo_app",
+        "app.notifications.piccolo_app",
         "app.documents.piccolo_app",
     ]
 )

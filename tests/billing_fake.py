@@ -24,7 +24,7 @@ PERIOD = 30 * 86400
 
 
 def signed(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """The ``Stripe-Signature`` header for ``payload``: ``t=<ts>,v1=HMAC-SHA256(secret, "<ts>.<payload>")``."""
+    """The ``Stripe-Signature`` header: ``t=<ts>,v1=HMAC-SHA256(secret, "<ts>.<payload>")``."""
     ts = int(time.time()) if timestamp is None else timestamp
     mac = hmac.new(secret.encode(), f"{ts}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={ts},v1={mac}"
@@ -95,7 +95,9 @@ class StripeFake:
                 body = self.rfile.read(length).decode() if length else ""
                 parts = urlsplit(self.path)
                 params = _nest(parse_qsl(body or parts.query, keep_blank_values=True))
-                status, reply = fake.dispatch(self.command, parts.path, params, self.headers.get("idempotency-key"))
+                status, reply = fake.dispatch(
+                    self.command, parts.path, params, self.headers.get("idempotency-key")
+                )
                 data = json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -106,7 +108,7 @@ class StripeFake:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_DELETE = _serve  # noqa: N815 - http.server's naming
+            do_GET = do_POST = do_DELETE = _serve
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -125,7 +127,9 @@ class StripeFake:
 
     # --- the API -----------------------------------------------------------------------------
 
-    def dispatch(self, method: str, path: str, params: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
+    def dispatch(
+        self, method: str, path: str, params: dict[str, Any], key: str | None
+    ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             record = Request(method, path, params, key)
             self.requests.append(record)
@@ -142,21 +146,38 @@ class StripeFake:
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/customers":
-            cus = {"id": "cus_" + secrets.token_hex(8), "object": "customer", "name": params.get("name"),
-                   "email": params.get("email"), "metadata": params.get("metadata", {})}
+            cus = {
+                "id": "cus_" + secrets.token_hex(8),
+                "object": "customer",
+                "name": params.get("name"),
+                "email": params.get("email"),
+                "metadata": params.get("metadata", {}),
+            }
             self.customers[cus["id"]] = cus
             return 200, cus
         if method == "POST" and path == "/v1/checkout/sessions":
             cs_id = "cs_test_" + secrets.token_hex(8)
-            session = {"id": cs_id, "object": "checkout.session", "mode": params.get("mode"),
-                       "customer": params.get("customer"), "client_reference_id": params.get("client_reference_id"),
-                       "metadata": params.get("metadata", {}), "url": f"{self.url}/pay/{cs_id}",
-                       "status": "open", "subscription": None, "_params": params}
+            session = {
+                "id": cs_id,
+                "object": "checkout.session",
+                "mode": params.get("mode"),
+                "customer": params.get("customer"),
+                "client_reference_id": params.get("client_reference_id"),
+                "metadata": params.get("metadata", {}),
+                "url": f"{self.url}/pay/{cs_id}",
+                "status": "open",
+                "subscription": None,
+                "_params": params,
+            }
             self.sessions[cs_id] = session
             return 200, {k: v for k, v in session.items() if not k.startswith("_")}
         if method == "POST" and path == "/v1/billing_portal/sessions":
-            return 200, {"id": "bps_" + secrets.token_hex(8), "object": "billing_portal.session",
-                         "customer": params.get("customer"), "url": f"{self.url}/portal/{params.get('customer')}"}
+            return 200, {
+                "id": "bps_" + secrets.token_hex(8),
+                "object": "billing_portal.session",
+                "customer": params.get("customer"),
+                "url": f"{self.url}/portal/{params.get('customer')}",
+            }
         match = re.fullmatch(r"/v1/subscriptions/([\w]+)", path)
         if match and match.group(1) in self.subscriptions:
             sub = self.subscriptions[match.group(1)]
@@ -176,16 +197,30 @@ class StripeFake:
         return item
 
     def _emit(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
-        event = {"id": "evt_" + secrets.token_hex(10), "object": "event", "type": event_type,
-                 "api_version": "2026-10-28.endive", "created": int(time.time()), "livemode": False,
-                 "data": {"object": json.loads(json.dumps(obj))}, "pending_webhooks": 1}
+        event = {
+            "id": "evt_" + secrets.token_hex(10),
+            "object": "event",
+            "type": event_type,
+            "api_version": "2026-10-28.endive",
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": json.loads(json.dumps(obj))},
+            "pending_webhooks": 1,
+        }
         self.outbox.append(event)
         return event
 
     def _invoice(self, sub: dict[str, Any], status: str) -> dict[str, Any]:
-        return {"id": "in_" + secrets.token_hex(8), "object": "invoice", "customer": sub["customer"],
-                "status": status, "parent": {"type": "subscription_details", "subscription_details": {
-                    "subscription": sub["id"], "metadata": sub["metadata"]}}}
+        return {
+            "id": "in_" + secrets.token_hex(8),
+            "object": "invoice",
+            "customer": sub["customer"],
+            "status": status,
+            "parent": {
+                "type": "subscription_details",
+                "subscription_details": {"subscription": sub["id"], "metadata": sub["metadata"]},
+            },
+        }
 
     def complete_checkout(self, session_id: str, status: str = "active") -> str:
         """The buyer paid: create the subscription and queue what Stripe sends (session completed,
@@ -196,16 +231,34 @@ class StripeFake:
             line = params["line_items"][0]
             now = int(time.time())
             sub_id = "sub_" + secrets.token_hex(8)
-            sub = {"id": sub_id, "object": "subscription", "status": status, "customer": session["customer"],
-                   "metadata": params.get("subscription_data", {}).get("metadata", {}), "created": now,
-                   "trial_end": None, "cancel_at_period_end": False,
-                   "items": {"object": "list", "data": [{
-                       "id": "si_" + secrets.token_hex(8), "object": "subscription_item",
-                       "price": {"id": line["price"], "object": "price"}, "quantity": int(line["quantity"]),
-                       "current_period_start": now, "current_period_end": now + PERIOD}]}}
+            sub = {
+                "id": sub_id,
+                "object": "subscription",
+                "status": status,
+                "customer": session["customer"],
+                "metadata": params.get("subscription_data", {}).get("metadata", {}),
+                "created": now,
+                "trial_end": None,
+                "cancel_at_period_end": False,
+                "items": {
+                    "object": "list",
+                    "data": [
+                        {
+                            "id": "si_" + secrets.token_hex(8),
+                            "object": "subscription_item",
+                            "price": {"id": line["price"], "object": "price"},
+                            "quantity": int(line["quantity"]),
+                            "current_period_start": now,
+                            "current_period_end": now + PERIOD,
+                        }
+                    ],
+                },
+            }
             self.subscriptions[sub_id] = sub
             session.update(status="complete", subscription=sub_id)
-            self._emit("checkout.session.completed", {k: v for k, v in session.items() if not k.startswith("_")})
+            self._emit(
+                "checkout.session.completed", {k: v for k, v in session.items() if not k.startswith("_")}
+            )
             self._emit("customer.subscription.created", sub)
             self._emit("invoice.paid", self._invoice(sub, "paid"))
             return sub_id
@@ -219,8 +272,10 @@ class StripeFake:
                 self._emit("invoice.payment_failed", self._invoice(sub, "open"))
             elif status == "active":
                 self._emit("invoice.paid", self._invoice(sub, "paid"))
-            self._emit("customer.subscription.deleted" if status == "canceled"
-                       else "customer.subscription.updated", sub)
+            self._emit(
+                "customer.subscription.deleted" if status == "canceled" else "customer.subscription.updated",
+                sub,
+            )
 
     def set_quantity(self, sub_id: str, quantity: int) -> None:
         """A change made outside Acre (e.g. in the portal)."""

@@ -54,8 +54,23 @@ async def signup(client: Any, *, slug: str | None = None, email_addr: str | None
     return member
 
 
-def last_link(mailbox: Any, pattern: str = r"http://testserver\.local/invite/(\S+)") -> str:
-    msg = email.message_from_bytes(mailbox.messages[-1], policy=policy.default)
+def mails_to(mailbox: Any, address: str) -> list[email.message.EmailMessage]:
+    """The captured messages addressed to ``address``, in arrival order."""
+    messages = [email.message_from_bytes(m, policy=policy.default) for m in mailbox.messages]
+    return [m for m in messages if m["To"] == address]  # type: ignore[misc]
+
+
+def last_link(
+    mailbox: Any, pattern: str = r"http://testserver\.local/invite/(\S+)", to: str | None = None
+) -> str:
+    """The link in the last captured message (to ``to``: a burst worker may also deliver mail that
+    earlier tests queued, concurrently, so without ``to`` the last message may be someone else's)."""
+    if to is None:
+        msg = email.message_from_bytes(mailbox.messages[-1], policy=policy.default)
+    else:
+        found = mails_to(mailbox, to)
+        assert found, f"no mail to {to}"
+        msg = found[-1]
     body = msg.get_body(preferencelist=("plain",)).get_content()
     match = re.search(pattern, body)
     assert match, body
@@ -66,18 +81,21 @@ async def add_member(client: Any, owner: Member, mailbox: Any, app: Any, role: s
                      email_addr: str | None = None) -> Member:
     """Invite, deliver the mail through the worker, accept; returns the new member's session."""
     email_addr = email_addr or f"{role}-{secrets.token_hex(4)}@example.com"
-    r = await client.post("/api/v1/invitations", json={"email": email_addr, "role": role}, headers=owner.headers)
+    r = await client.post("/api/v1/invitations", json={"email": email_addr, "role": role},
+                          headers=owner.headers)
     assert r.status_code == 201, r.text
     await run_jobs(app)
-    token = last_link(mailbox)
-    r = await client.post(f"/api/v1/invitations/{token}/accept", json={"password": PASSWORD, "name": "新成员"})
+    token = last_link(mailbox, to=email_addr)
+    r = await client.post(f"/api/v1/invitations/{token}/accept",
+                          json={"password": PASSWORD, "name": "新成员"})
     assert r.status_code == 201, r.text
     client.cookies.clear()
     body = r.json()
     m = Member(body["token"], body["csrf_token"], email_addr, owner.tenant_slug, owner.tenant_id)
     me = (await client.get("/api/v1/me", headers=m.headers)).json()
     m.user_id = me["user_id"]
-    members = (await client.get("/api/v1/members", params={"limit": 200}, headers=owner.headers)).json()["items"]
+    r = await client.get("/api/v1/members", params={"limit": 200}, headers=owner.headers)
+    members = r.json()["items"]
     m.membership_id = next(x["id"] for x in members if x["user_id"] == m.user_id)
     return m
 

@@ -11,6 +11,8 @@ from arq.connections import RedisSettings
 from arq.typing import WorkerCoroutine
 
 from app import db, outbox
+from app.customers.import_job import run_customer_import
+from app.customers.jobs import reclaim_sweep, reclaim_warnings
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.mail import send_email
 from app.observability import configure_logging, init_sentry
@@ -44,10 +46,15 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 FUNCTIONS: list[WorkerCoroutine] = [send_email]
 FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
 FUNCTIONS += [render_document]
+FUNCTIONS += [run_customer_import]
 CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]
 CRON_JOBS += [
     cron(requeue_stripe_events, second=30, unique=True),
     cron(reconcile_seats, minute=17, second=0, unique=True),
+]
+CRON_JOBS += [  # the pool: both idempotent and safe to overlap
+    cron(reclaim_sweep, minute=5, second=0, unique=True),
+    cron(reclaim_warnings, minute=35, second=0, unique=True),
 ]
 
 

@@ -3,6 +3,8 @@
 - owner/admin (and jobs): every customer;
 - a manager: the customers in the territories they manage (whole subtrees), plus their own;
 - a rep: the customers they own, plus the unowned ones (the pool) in their territories.
+- cross-territory grants (跨区, ``grants.py``) add, until they expire: a granted territory (with its
+  subtree) counts as worked; a granted customer is visible whoever owns it.
 
 A customer outside this is answered 404, exactly like one of another tenant. Changing a customer
 needs more than seeing it: its owner, a manager of its territory, or an owner/admin (else 403).
@@ -36,16 +38,27 @@ class CustomerAccess:
     membership_id: UUID | None
     managed: frozenset[UUID]
     worked: frozenset[UUID]  # territories the member works (rep or manager): their pools are visible
+    granted: frozenset[UUID] = frozenset()  # customers granted across territories (跨区)
 
     def visible_sql(self, p: Params, alias: str = "c") -> str:
         """A SQL condition on the customer row ``alias``: true when this member may see it."""
         if self.everything:
             return "TRUE"
+        granted = f" OR {alias}.id = ANY({p(list(self.granted))}::uuid[])" if self.granted else ""
         return (
             f"({alias}.owner_membership_id = {p(self.membership_id)}"
             f" OR {alias}.territory_id = ANY({p(list(self.managed))}::uuid[])"
             f" OR ({alias}.owner_membership_id IS NULL"
-            f" AND {alias}.territory_id = ANY({p(list(self.worked))}::uuid[])))"
+            f" AND {alias}.territory_id = ANY({p(list(self.worked))}::uuid[])){granted})"
+        )
+
+    def may_claim(self, customer_id: UUID, territory_id: UUID) -> bool:
+        """Whether the member works the pool this customer is in (or was granted the customer)."""
+        return (
+            self.everything
+            or territory_id in self.managed
+            or territory_id in self.worked
+            or customer_id in self.granted
         )
 
     def can_edit(self, territory_id: UUID, owner_membership_id: UUID | None) -> bool:
@@ -67,5 +80,18 @@ async def customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
     if sees_all(scope):
         return CustomerAccess(True, scope.membership_id, frozenset(), frozenset())
     managed = frozenset(await managed_territory_ids(tx, scope))
-    worked = frozenset(await member_territory_ids(tx, scope))
-    return CustomerAccess(False, scope.membership_id, managed, worked)
+    worked: frozenset[UUID] = frozenset(await member_territory_ids(tx, scope))
+    grants = await tx.fetch(_GRANTS, scope.tenant_id, scope.membership_id) if scope.membership_id else []
+    granted_territories = {g["territory_id"] for g in grants if g["territory_id"] is not None}
+    granted_customers = frozenset(g["customer_id"] for g in grants if g["customer_id"] is not None)
+    worked |= granted_territories
+    return CustomerAccess(False, scope.membership_id, managed, worked, granted_customers)
+
+
+# The member's live cross-territory grants: customers, and granted territories with their subtrees.
+_GRANTS = (
+    "SELECT g.customer_id, t.id AS territory_id FROM cross_territory_grants g"
+    " LEFT JOIN territories a ON a.tenant = g.tenant AND a.id = g.territory_id"
+    " LEFT JOIN territories t ON t.tenant = a.tenant AND t.path >= a.path AND t.path < a.path || '~'"
+    " WHERE g.tenant = $1 AND g.membership_id = $2 AND g.revoked_at IS NULL AND g.until > now()"
+)

@@ -3,16 +3,20 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from app.customers.tables import (
+    CrossTerritoryGrant,
     Customer,
     CustomerConflict,
     CustomerContact,
     CustomerFollowup,
     CustomerGradeChange,
+    OwnershipEntry,
+    PoolRuleSet,
 )
 
 APP_CONFIG = AppConfig(
     app_name="customers",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Customer, CustomerGradeChange, CustomerContact, CustomerFollowup, CustomerConflict],
+    table_classes=[Customer, CustomerGradeChange, CustomerContact, CustomerFollowup, CustomerConflict,
+                   OwnershipEntry, PoolRuleSet, CrossTerritoryGrant],
     migration_dependencies=["app.territories.piccolo_app"],
 )

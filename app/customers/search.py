@@ -17,6 +17,7 @@ from app.customers import identity
 from app.customers.access import Params, customer_access
 from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER, read_customer
+from app.db import Tx
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
 from tenants.scope import TenantScope
@@ -67,29 +68,13 @@ async def list_customers(
     """Visible customers, newest first. ``territory_id`` takes its whole subtree; ``owner`` is a
     membership id, ``me`` or ``none`` (the pool)."""
     check_limit(limit)
-    if grade is not None and grade not in GRADES:
-        raise ValidationFailed.field("grade", "Use A, B, C or D")
-    if status is not None and status not in STATUSES:
-        raise ValidationFailed.field("status", "Unknown status")
+    check_filters(grade=grade, status=status)
     after = decode_cursor(cursor, 2)
     p = Params(scope.tenant_id)
     async with scope.tx() as tx:
-        access = await customer_access(tx, scope)
-        where = ["c.tenant = $1", access.visible_sql(p)]
-        if territory_id is not None:
-            where.append(
-                "c.territory_id IN (SELECT s.id FROM territories r JOIN territories s ON s.tenant = r.tenant"
-                " AND s.path >= r.path AND s.path < r.path || '~'"
-                f" WHERE r.tenant = $1 AND r.id = {p(territory_id)})"
-            )
-        if grade is not None:
-            where.append(f"c.grade = {p(grade)}")
-        if status is not None:
-            where.append(f"c.status = {p(status)}")
-        if owner is not None:
-            where.append(_owner_condition(p, scope, owner))
-        if q is not None and (found := search_condition(p, q)) is not None:
-            where.append(found)
+        where = await list_conditions(
+            tx, scope, p, territory_id=territory_id, grade=grade, status=status, owner=owner, q=q
+        )
         if after:
             where.append(
                 f"(c.created_at, c.id) < ({p(datetime.fromisoformat(after[0]))}, {p(UUID(after[1]))})"
@@ -104,6 +89,45 @@ async def list_customers(
     items = [read_customer(r) for r in rows[:limit]]
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+
+
+def check_filters(*, grade: str | None, status: str | None) -> None:
+    if grade is not None and grade not in GRADES:
+        raise ValidationFailed.field("grade", "Use A, B, C or D")
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed.field("status", "Unknown status")
+
+
+async def list_conditions(
+    tx: Tx,
+    scope: TenantScope,
+    p: Params,
+    *,
+    territory_id: UUID | None = None,
+    grade: str | None = None,
+    status: str | None = None,
+    owner: str | None = None,
+    q: str | None = None,
+) -> list[str]:
+    """The WHERE conditions of the customer list (also used by the export): the tenant (``$1``),
+    what the member may see, and the filters. ``check_filters`` first."""
+    access = await customer_access(tx, scope)
+    where = ["c.tenant = $1", access.visible_sql(p)]
+    if territory_id is not None:
+        where.append(
+            "c.territory_id IN (SELECT s.id FROM territories r JOIN territories s ON s.tenant = r.tenant"
+            " AND s.path >= r.path AND s.path < r.path || '~'"
+            f" WHERE r.tenant = $1 AND r.id = {p(territory_id)})"
+        )
+    if grade is not None:
+        where.append(f"c.grade = {p(grade)}")
+    if status is not None:
+        where.append(f"c.status = {p(status)}")
+    if owner is not None:
+        where.append(_owner_condition(p, scope, owner))
+    if q is not None and (found := search_condition(p, q)) is not None:
+        where.append(found)
+    return where
 
 
 def _owner_condition(p: Params, scope: TenantScope, owner: str) -> str:

@@ -13,7 +13,7 @@ import asyncpg
 from msgspec import UnsetType
 
 from app import audit
-from app.customers import duplicates, identity
+from app.customers import duplicates, identity, ledger
 from app.customers.access import CustomerAccess, Params, customer_access
 from app.customers.duplicates import CompanyKeys
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate, GradeChangeRead
@@ -225,6 +225,11 @@ async def _insert(
         customer_id,
         data={"full_name": full_name, "territory_id": data.territory_id, "owner": owner},
     )
+    if owner is not None:  # last: it takes the tenant's ledger lock until commit
+        cause = "create" if owner == scope.membership_id else "assign"
+        await ledger.append_ownership(
+            tx, [ledger.OwnershipChange(customer_id, None, owner)], cause=cause, actor=scope.membership_id
+        )
     return await _reload(tx, scope, customer_id)
 
 

@@ -1,6 +1,17 @@
 """Customers and what hangs off them. All tenant tables under RLS; the schema is the SQL migration."""
 
-from piccolo.columns import JSONB, UUID, Integer, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    BigInt,
+    BigSerial,
+    Bytea,
+    Integer,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
 from app.db import DB
@@ -31,6 +42,7 @@ class Customer(Table, tablename="customers", db=DB):
     name_key = Text()
     search_text = Text()
     last_followup_at = Timestamptz(null=True)
+    owner_changed_at = Timestamptz()
     next_followup_at = Timestamptz(null=True)
     created_by = UUID(null=True)
     created_at = Timestamptz()
@@ -88,3 +100,41 @@ class CustomerConflict(Table, tablename="customer_conflicts", db=DB):
     resolved_at = Timestamptz(null=True)
     resolved_by = UUID(null=True)
     resolution = Text(null=True)
+
+
+class OwnershipEntry(Table, tablename="customer_ownership_history", db=DB):
+    """Append-only and hash-chained: written only through ``ledger.append_ownership``."""
+
+    id = BigSerial(primary_key=True)
+    tenant = UUID(index=True)
+    seq = BigInt()
+    customer_id = UUID()
+    from_membership_id = UUID(null=True)
+    to_membership_id = UUID(null=True)
+    cause = Varchar(length=10)
+    actor = UUID(null=True)
+    reason = Text(null=True)
+    plan_id = UUID(null=True)
+    at = Timestamptz()
+    prev_hash = Bytea()
+    hash = Bytea()
+
+
+class PoolRuleSet(Table, tablename="pool_rules", db=DB):
+    tenant = UUID(primary_key=True)
+    rules = JSONB()
+    updated_by = UUID(null=True)
+    updated_at = Timestamptz()
+
+
+class CrossTerritoryGrant(Table, tablename="cross_territory_grants", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(index=True)
+    membership_id = UUID()
+    customer_id = UUID(null=True)
+    territory_id = UUID(null=True)
+    reason = Text(null=True)
+    granted_by = UUID(null=True)
+    until = Timestamptz()
+    created_at = Timestamptz()
+    revoked_at = Timestamptz(null=True)

@@ -22,7 +22,9 @@ def s3(stack) -> S3Storage:
 
 @pytest.fixture
 def local(stack, tmp_path: Path) -> LocalStorage:
-    settings = get_settings().model_copy(update={"storage_backend": "local", "storage_dir": tmp_path / "files"})
+    settings = get_settings().model_copy(
+        update={"storage_backend": "local", "storage_dir": tmp_path / "files"}
+    )
     storage = create_storage(settings)
     assert isinstance(storage, LocalStorage)
     return storage

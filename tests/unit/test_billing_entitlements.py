@@ -47,7 +47,10 @@ def test_trial_without_a_plan_is_full_then_read_only() -> None:
 
 
 def test_an_incomplete_first_payment_falls_back_to_the_trial() -> None:
-    assert _eval(status="incomplete", has_subscription=True, trial_ends_at=NOW + timedelta(days=5)).read_only is False
+    assert (
+        _eval(status="incomplete", has_subscription=True, trial_ends_at=NOW + timedelta(days=5)).read_only
+        is False
+    )
     assert _eval(status="incomplete", has_subscription=True, trial_ends_at=NOW - timedelta(days=1)).read_only
 
 
@@ -60,9 +63,14 @@ def test_past_due_has_a_grace_period_with_a_warning() -> None:
     assert over.read_only and over.reason == PAYMENT_OVERDUE
 
 
-@pytest.mark.parametrize(("status", "reason"), [
-    ("unpaid", PAYMENT_OVERDUE), ("canceled", SUBSCRIPTION_ENDED), ("incomplete_expired", SUBSCRIPTION_ENDED),
-])
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("unpaid", PAYMENT_OVERDUE),
+        ("canceled", SUBSCRIPTION_ENDED),
+        ("incomplete_expired", SUBSCRIPTION_ENDED),
+    ],
+)
 def test_ended_subscriptions_are_read_only(status: str, reason: str) -> None:
     access = _eval(status=status, has_subscription=True, trial_ends_at=NOW + timedelta(days=5))
     assert access.read_only and access.reason == reason
@@ -81,8 +89,13 @@ def test_read_only_blocks_api_writes_but_not_reads_billing_or_logout() -> None:
 
 
 def _row(**values: Any) -> dict[str, Any]:
-    row = {"seat_limit": None, "stripe_subscription_id": None, "billing_status": "trialing",
-           "billing_plan": None, "seats_paid": None}
+    row = {
+        "seat_limit": None,
+        "stripe_subscription_id": None,
+        "billing_status": "trialing",
+        "billing_plan": None,
+        "seats_paid": None,
+    }
     row.update(values)
     return row
 
@@ -96,7 +109,27 @@ def test_seat_allowance_per_plan() -> None:
     team = _row(stripe_subscription_id="sub_1", billing_status="active", billing_plan="team", seats_paid=4)
     assert seat_allowance(team, on) == 4
     assert seat_allowance({**team, "seat_limit": 3}, on) == 3
-    starter = _row(stripe_subscription_id="sub_1", billing_status="past_due", billing_plan="starter", seats_paid=1)
+    starter = _row(
+        stripe_subscription_id="sub_1", billing_status="past_due", billing_plan="starter", seats_paid=1
+    )
     assert seat_allowance(starter, on) == 3
     # an ended subscription is no longer a plan: back to the trial's allowance
     assert seat_allowance({**team, "billing_status": "canceled"}, on) == 10
+
+
+def test_plans_come_from_a_json_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "ACRE_BILLING_PLANS",
+        '[{"code": "pro", "name": "Pro", "price_id": "price_pro", "per_seat": true, "max_seats": 50}]',
+    )
+    settings = Settings(stripe_secret_key=None)
+    assert [p.code for p in settings.billing_plans] == ["pro"]
+    pro = settings.plan("pro")
+    assert pro is not None and pro.max_seats == 50 and pro.auto_add_seats is False
+    assert settings.billing_enabled is False and Settings(stripe_secret_key="sk_x").billing_enabled
+    monkeypatch.delenv("ACRE_BILLING_PLANS")
+    defaults = Settings()
+    assert [(p.code, p.per_seat, p.max_seats) for p in defaults.billing_plans] == [
+        ("starter", False, 3),
+        ("team", True, None),
+    ]

@@ -17,7 +17,9 @@ def test_validation_failed_field_carries_its_field_message_and_params():
     exc = ValidationFailed.field("slug", "Use at most {n} characters", n=40)
     assert isinstance(exc, AppError)
     assert exc.status == 422 and exc.code == "validation"
-    assert exc.extra == {"errors": [{"field": "slug", "message": "Use at most {n} characters", "params": {"n": 40}}]}
+    assert exc.extra == {
+        "errors": [{"field": "slug", "message": "Use at most {n} characters", "params": {"n": 40}}]
+    }
 
 
 def test_errors_keep_detail_params_and_extra():

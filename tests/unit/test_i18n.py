@@ -25,28 +25,48 @@ def test_negotiate(header, expected):
     assert i18n.negotiate(header) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="app/i18n.py negotiate(): equal weights are broken by the locale's name "
-                   "(max over (q, tag)), not by the order in the header")
+@pytest.mark.xfail(
+    strict=True,
+    reason="app/i18n.py negotiate(): equal weights are broken by the locale's name "
+    "(max over (q, tag)), not by the order in the header",
+)
 def test_negotiate_equal_weights_keep_the_header_order():
     assert i18n.negotiate("en, zh-CN") == "en"
 
 
-@pytest.mark.xfail(strict=True, reason="app/i18n.py negotiate(): q=0 means 'not acceptable' (RFC 9110) but is "
-                   "still chosen when it is the only supported tag")
+@pytest.mark.xfail(
+    strict=True,
+    reason="app/i18n.py negotiate(): q=0 means 'not acceptable' (RFC 9110) but is "
+    "still chosen when it is the only supported tag",
+)
 def test_negotiate_q0_is_not_acceptable():
     assert i18n.negotiate("fr, zh;q=0") == "en"
 
 
-@pytest.mark.xfail(strict=True, reason="app/i18n.py negotiate(): a space before q (\"zh; q=0.1\") is not parsed, "
-                   "so the weight is taken as 1")
+@pytest.mark.xfail(
+    strict=True,
+    reason='app/i18n.py negotiate(): a space before q ("zh; q=0.1") is not parsed, '
+    "so the weight is taken as 1",
+)
 def test_negotiate_allows_optional_whitespace_before_q():
     assert i18n.negotiate("zh; q=0.1, en; q=0.9") == "en"
 
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
-    [(None, "en"), ("", "en"), ("zh", "zh-CN"), ("zh_CN", "zh-CN"), ("ZH-cn", "zh-CN"), ("zh-Hant-TW", "zh-CN"),
-     ("en", "en"), ("en_GB", "en"), (" en-US ", "en"), ("fr", "en"), ("de-DE", "en")],
+    [
+        (None, "en"),
+        ("", "en"),
+        ("zh", "zh-CN"),
+        ("zh_CN", "zh-CN"),
+        ("ZH-cn", "zh-CN"),
+        ("zh-Hant-TW", "zh-CN"),
+        ("en", "en"),
+        ("en_GB", "en"),
+        (" en-US ", "en"),
+        ("fr", "en"),
+        ("de-DE", "en"),
+    ],
 )
 def test_normalize(locale, expected):
     assert i18n.normalize(locale) == expected
@@ -69,7 +89,10 @@ def test_translate():
     assert i18n.translate("fr", "Authentication required") == "Authentication required"
     assert i18n.translate(None, "Authentication required") == "Authentication required"
     # an unknown message id falls back to itself, placeholders filled
-    assert i18n.translate("zh-CN", "No such {thing} id {n} here", thing="widget", n=3) == "No such widget id 3 here"
+    assert (
+        i18n.translate("zh-CN", "No such {thing} id {n} here", thing="widget", n=3)
+        == "No such widget id 3 here"
+    )
     assert i18n.translate("en", "All {limit} seats are in use", limit=5) == "All 5 seats are in use"
     # without params the text is returned as is (braces untouched)
     assert i18n.translate("en", "Keep {this} literal") == "Keep {this} literal"

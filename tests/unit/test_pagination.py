@@ -56,7 +56,9 @@ def test_bad_cursors_are_validation_errors(cursor):
     assert info.value.status == 422
 
 
-@pytest.mark.parametrize("values", [["not a time", str(uuid4())], ["2026-01-01T00:00:00+00:00", "not-a-uuid"]])
+@pytest.mark.parametrize(
+    "values", [["not a time", str(uuid4())], ["2026-01-01T00:00:00+00:00", "not-a-uuid"]]
+)
 def test_a_forged_time_id_cursor_is_a_validation_error(values):
     with pytest.raises(ValidationFailed) as info:
         decode_time_id_cursor(_raw(values))

@@ -11,7 +11,9 @@ def _error(exc: ValidationFailed) -> dict[str, object]:
     return error
 
 
-@pytest.mark.parametrize("password", ["Correct-Horse-42", "long enough passphrase 7", "Zhang-San-2026!", "密码-Secure-9"])
+@pytest.mark.parametrize(
+    "password", ["Correct-Horse-42", "long enough passphrase 7", "Zhang-San-2026!", "密码-Secure-9"]
+)
 def test_strong_passwords_pass(password):
     assert check_password_strength(password) is None
 
@@ -57,8 +59,18 @@ def test_normalize_email():
 
 @pytest.mark.parametrize(
     "email",
-    ["", "plain", "no-at.example.com", "a@b", "a@b.c", "two@@example.com", "sp ace@example.com",
-     "a@exa mple.com", "x" * 65 + "@example.com", "a@" + "b" * 320 + ".com"],
+    [
+        "",
+        "plain",
+        "no-at.example.com",
+        "a@b",
+        "a@b.c",
+        "two@@example.com",
+        "sp ace@example.com",
+        "a@exa mple.com",
+        "x" * 65 + "@example.com",
+        "a@" + "b" * 320 + ".com",
+    ],
 )
 def test_invalid_emails_are_refused(email):
     with pytest.raises(ValidationFailed) as info:

@@ -14,10 +14,17 @@ from tests.helpers import PASSWORD, signup
 
 async def _cookie_signup(client: Any) -> dict[str, Any]:
     slug = f"c-{secrets.token_hex(4)}"
-    r = await client.post("/api/v1/signup", json={
-        "company_name": "Cookie Co", "slug": slug, "email": f"cookie-{secrets.token_hex(4)}@example.com",
-        "password": PASSWORD, "name": "Cookie", "locale": "en",
-    })
+    r = await client.post(
+        "/api/v1/signup",
+        json={
+            "company_name": "Cookie Co",
+            "slug": slug,
+            "email": f"cookie-{secrets.token_hex(4)}@example.com",
+            "password": PASSWORD,
+            "name": "Cookie",
+            "locale": "en",
+        },
+    )
     assert r.status_code == 201, r.text
     assert "acre_session" in client.cookies and "acre_csrf" in client.cookies
     assert client.cookies["acre_csrf"] == r.json()["csrf_token"]
@@ -36,7 +43,9 @@ async def test_cookie_session_needs_the_csrf_header_on_unsafe_methods(client):
         assert r.json()["type"] == "/problems/forbidden"
         r = await client.post("/api/v1/invitations", json=invite, headers={"X-CSRF-Token": "0" * 64})
         assert r.status_code == 403
-        r = await client.post("/api/v1/invitations", json=invite, headers={"X-CSRF-Token": session["csrf_token"]})
+        r = await client.post(
+            "/api/v1/invitations", json=invite, headers={"X-CSRF-Token": session["csrf_token"]}
+        )
         assert r.status_code == 201, r.text
 
         listed = (await client.get("/api/v1/invitations")).json()["items"]
@@ -48,8 +57,9 @@ async def test_cookie_session_needs_the_csrf_header_on_unsafe_methods(client):
 async def test_bearer_tokens_need_no_csrf_header(client):
     owner = await signup(client)
     assert not client.cookies
-    r = await client.post("/api/v1/invitations", json={"email": f"b-{secrets.token_hex(4)}@example.com"},
-                          headers=owner.headers)
+    r = await client.post(
+        "/api/v1/invitations", json={"email": f"b-{secrets.token_hex(4)}@example.com"}, headers=owner.headers
+    )
     assert r.status_code == 201, r.text
 
 
@@ -127,7 +137,9 @@ async def test_health_and_ready(client):
     body = r.json()
     assert body["status"] == "ok"
     assert {k: body["checks"][k] for k in ("database", "redis", "storage")} == {
-        "database": "ok", "redis": "ok", "storage": "ok"
+        "database": "ok",
+        "redis": "ok",
+        "storage": "ok",
     }
 
 

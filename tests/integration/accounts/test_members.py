@@ -12,22 +12,26 @@ async def _audit(admin_db: str, tenant_id: str, subject_id: str) -> list[dict[st
         rows = await conn.fetch(
             "SELECT actor, action, subject_type, reason, data FROM audit_log"
             " WHERE tenant = $1 AND subject_id = $2 ORDER BY id",
-            UUID(tenant_id), subject_id,
+            UUID(tenant_id),
+            subject_id,
         )
     return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
 
 
 async def _member_row(admin_db: str, membership_id: str) -> dict[str, object]:
     async with connect(admin_db) as conn:
-        row = await conn.fetchrow("SELECT tenant, role, active, deactivated_at FROM memberships WHERE id = $1",
-                                  UUID(membership_id))
+        row = await conn.fetchrow(
+            "SELECT tenant, role, active, deactivated_at FROM memberships WHERE id = $1", UUID(membership_id)
+        )
     assert row is not None
     return dict(row)
 
 
 async def test_list_members_pages_with_a_cursor_until_the_end(client, app, mailbox):
     owner = await signup(client)
-    added = [await add_member(client, owner, mailbox, app, role=r) for r in ("rep", "rep", "manager", "admin")]
+    added = [
+        await add_member(client, owner, mailbox, app, role=r) for r in ("rep", "rep", "manager", "admin")
+    ]
     expected = {owner.membership_id, *(m.membership_id for m in added)}
     assert len(expected) == 5
 
@@ -66,7 +70,9 @@ async def test_list_members_filters_by_role_and_active(client, app, mailbox):
     r = await client.post(f"/api/v1/members/{rep2.membership_id}/deactivate", headers=owner.headers)
     assert r.status_code == 200, r.text
 
-    reps = (await client.get("/api/v1/members", params={"role": "rep"}, headers=owner.headers)).json()["items"]
+    reps = (await client.get("/api/v1/members", params={"role": "rep"}, headers=owner.headers)).json()[
+        "items"
+    ]
     assert {m["id"] for m in reps} == {rep1.membership_id, rep2.membership_id}
     managers = (await client.get("/api/v1/members", params={"role": "manager"}, headers=owner.headers)).json()
     assert [m["id"] for m in managers["items"]] == [manager.membership_id]
@@ -74,16 +80,22 @@ async def test_list_members_filters_by_role_and_active(client, app, mailbox):
     inactive = (await client.get("/api/v1/members", params={"active": "false"}, headers=owner.headers)).json()
     assert [m["id"] for m in inactive["items"]] == [rep2.membership_id]
     assert inactive["items"][0]["active"] is False and inactive["items"][0]["deactivated_at"]
-    active = (await client.get("/api/v1/members", params={"active": "true", "role": "rep"},
-                               headers=owner.headers)).json()
+    active = (
+        await client.get("/api/v1/members", params={"active": "true", "role": "rep"}, headers=owner.headers)
+    ).json()
     assert [m["id"] for m in active["items"]] == [rep1.membership_id]
 
 
 async def test_list_members_rejects_bad_cursors_and_limits(client):
     owner = await signup(client)
     forged = base64.urlsafe_b64encode(json.dumps(["not a date", "not a uuid"]).encode()).decode().rstrip("=")
-    for params in ({"cursor": "%%%garbage"}, {"cursor": "WyJhIl0"}, {"cursor": forged},
-                   {"limit": 0}, {"limit": 201}):
+    for params in (
+        {"cursor": "%%%garbage"},
+        {"cursor": "WyJhIl0"},
+        {"cursor": forged},
+        {"limit": 0},
+        {"limit": 201},
+    ):
         r = await client.get("/api/v1/members", params=params, headers=owner.headers)
         assert r.status_code == 422, (params, r.text)
         assert r.json()["type"] == "/problems/validation"
@@ -109,7 +121,9 @@ async def test_change_role_rules(client, app, mailbox, admin_db):
     rep = await add_member(client, owner, mailbox, app, role="rep")
     other_rep = await add_member(client, owner, mailbox, app, role="rep")
 
-    r = await client.patch(f"/api/v1/members/{rep.membership_id}", json={"role": "manager"}, headers=admin.headers)
+    r = await client.patch(
+        f"/api/v1/members/{rep.membership_id}", json={"role": "manager"}, headers=admin.headers
+    )
     assert r.status_code == 200, r.text
     assert r.json()["role"] == "manager"
     assert (await _member_row(admin_db, rep.membership_id))["role"] == "manager"
@@ -120,43 +134,54 @@ async def test_change_role_rules(client, app, mailbox, admin_db):
     assert entries[0]["data"] == {"from": "rep", "to": "manager"}
 
     # a rep may not change roles at all
-    r = await client.patch(f"/api/v1/members/{other_rep.membership_id}", json={"role": "admin"},
-                           headers=other_rep.headers)
+    r = await client.patch(
+        f"/api/v1/members/{other_rep.membership_id}", json={"role": "admin"}, headers=other_rep.headers
+    )
     assert r.status_code == 403 and r.json()["type"] == "/problems/forbidden"
     # an admin may not make an owner, nor demote one
-    r = await client.patch(f"/api/v1/members/{other_rep.membership_id}", json={"role": "owner"},
-                           headers=admin.headers)
+    r = await client.patch(
+        f"/api/v1/members/{other_rep.membership_id}", json={"role": "owner"}, headers=admin.headers
+    )
     assert r.status_code == 403
-    r = await client.patch(f"/api/v1/members/{owner.membership_id}", json={"role": "rep"}, headers=admin.headers)
+    r = await client.patch(
+        f"/api/v1/members/{owner.membership_id}", json={"role": "rep"}, headers=admin.headers
+    )
     assert r.status_code == 403
     assert (await _member_row(admin_db, other_rep.membership_id))["role"] == "rep"
     assert (await _member_row(admin_db, owner.membership_id))["role"] == "owner"
     # an unknown role is a validation error
-    r = await client.patch(f"/api/v1/members/{other_rep.membership_id}", json={"role": "king"},
-                           headers=owner.headers)
+    r = await client.patch(
+        f"/api/v1/members/{other_rep.membership_id}", json={"role": "king"}, headers=owner.headers
+    )
     assert r.status_code == 422
     assert len(await _audit(admin_db, owner.tenant_id, other_rep.membership_id)) == 0
 
 
 async def test_last_owner_cannot_be_demoted_but_one_of_two_can(client, app, mailbox, admin_db):
     owner = await signup(client)
-    r = await client.patch(f"/api/v1/members/{owner.membership_id}", json={"role": "admin"}, headers=owner.headers)
+    r = await client.patch(
+        f"/api/v1/members/{owner.membership_id}", json={"role": "admin"}, headers=owner.headers
+    )
     assert r.status_code == 409, r.text
     assert r.json()["type"] == "/problems/conflict"
     assert (await _member_row(admin_db, owner.membership_id))["role"] == "owner"
 
     second = await add_member(client, owner, mailbox, app, role="owner")
     assert (await client.get("/api/v1/me", headers=second.headers)).json()["role"] == "owner"
-    r = await client.patch(f"/api/v1/members/{owner.membership_id}", json={"role": "admin"},
-                           headers=second.headers)
+    r = await client.patch(
+        f"/api/v1/members/{owner.membership_id}", json={"role": "admin"}, headers=second.headers
+    )
     assert r.status_code == 200, r.text
     assert r.json()["role"] == "admin"
     # now `second` is the last owner again
-    r = await client.patch(f"/api/v1/members/{second.membership_id}", json={"role": "rep"},
-                           headers=second.headers)
+    r = await client.patch(
+        f"/api/v1/members/{second.membership_id}", json={"role": "rep"}, headers=second.headers
+    )
     assert r.status_code == 409
     entries = await _audit(admin_db, owner.tenant_id, owner.membership_id)
-    assert [(e["action"], e["data"]) for e in entries] == [("member.role_changed", {"from": "owner", "to": "admin"})]
+    assert [(e["action"], e["data"]) for e in entries] == [
+        ("member.role_changed", {"from": "owner", "to": "admin"})
+    ]
 
 
 async def test_deactivate_revokes_sessions_and_reactivate_restores(client, app, mailbox, admin_db):
@@ -168,15 +193,19 @@ async def test_deactivate_revokes_sessions_and_reactivate_restores(client, app, 
     assert r.status_code == 409
     assert (await _member_row(admin_db, owner.membership_id))["active"] is True
 
-    r = await client.post(f"/api/v1/members/{rep.membership_id}/deactivate", params={"reason": "left the company"},
-                          headers=owner.headers)
+    r = await client.post(
+        f"/api/v1/members/{rep.membership_id}/deactivate",
+        params={"reason": "left the company"},
+        headers=owner.headers,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["active"] is False and r.json()["deactivated_at"]
     assert (await client.get("/api/v1/me", headers=rep.headers)).status_code == 401
     async with connect(admin_db) as conn:
         live = await conn.fetchval(
             "SELECT count(*) FROM sessions WHERE user_id = $1 AND tenant = $2 AND revoked_at IS NULL",
-            UUID(rep.user_id), UUID(owner.tenant_id),
+            UUID(rep.user_id),
+            UUID(owner.tenant_id),
         )
     assert live == 0
     # a deactivated member cannot sign in to this company
@@ -222,8 +251,10 @@ async def test_members_of_another_tenant_are_not_found(client, app, mailbox, adm
     gone_b = await add_member(client, owner_b, mailbox, app, role="rep")
     r = await client.post(f"/api/v1/members/{gone_b.membership_id}/deactivate", headers=owner_b.headers)
     assert r.status_code == 200
-    before = {m: await _member_row(admin_db, m) for m in (rep_b.membership_id, gone_b.membership_id,
-                                                            owner_b.membership_id)}
+    before = {
+        m: await _member_row(admin_db, m)
+        for m in (rep_b.membership_id, gone_b.membership_id, owner_b.membership_id)
+    }
 
     for target in (rep_b.membership_id, owner_b.membership_id):
         r = await client.get(f"/api/v1/members/{target}", headers=owner_a.headers)
@@ -241,6 +272,7 @@ async def test_members_of_another_tenant_are_not_found(client, app, mailbox, adm
         assert await _member_row(admin_db, membership_id) == row
     async with connect(admin_db) as conn:
         leaked = await conn.fetchval(
-            "SELECT count(*) FROM audit_log WHERE tenant = $1 AND action LIKE 'member.%'", UUID(owner_a.tenant_id)
+            "SELECT count(*) FROM audit_log WHERE tenant = $1 AND action LIKE 'member.%'",
+            UUID(owner_a.tenant_id),
         )
     assert leaked == 0

@@ -45,11 +45,15 @@ async def test_the_app_role_is_not_superuser_and_cannot_bypass_rls(stack):
 
 
 @pytest.mark.parametrize("table", TENANT_TABLES)
-async def test_a_query_without_a_tenant_filter_sees_only_the_scoped_tenant(stack, admin_db, two_tenants, table):
+async def test_a_query_without_a_tenant_filter_sees_only_the_scoped_tenant(
+    stack, admin_db, two_tenants, table
+):
     a, b = two_tenants
     async with connect(admin_db) as conn:
-        total = {t: await conn.fetchval(f"SELECT count(*) FROM {table} WHERE tenant = $1", UUID(t))  # noqa: S608
-                 for t in (a.tenant_id, b.tenant_id)}
+        total = {
+            t: await conn.fetchval(f"SELECT count(*) FROM {table} WHERE tenant = $1", UUID(t))
+            for t in (a.tenant_id, b.tenant_id)
+        }
     assert total[a.tenant_id] > 0 and total[b.tenant_id] > 0
 
     rows = await _as_app(stack, a.tenant_id, f"SELECT * FROM {table}")  # no WHERE on purpose
@@ -61,7 +65,9 @@ async def test_a_query_without_a_tenant_filter_sees_only_the_scoped_tenant(stack
     assert await _as_app(stack, None, f"SELECT * FROM {table}") == []
     assert await _as_app(stack, "", f"SELECT * FROM {table}") == []
     # a filter naming the other tenant does not help either
-    assert await _as_app(stack, a.tenant_id, f"SELECT * FROM {table} WHERE tenant = $1", UUID(b.tenant_id)) == []
+    assert (
+        await _as_app(stack, a.tenant_id, f"SELECT * FROM {table} WHERE tenant = $1", UUID(b.tenant_id)) == []
+    )
 
 
 async def test_the_scope_ends_with_the_transaction(stack, two_tenants):
@@ -76,12 +82,19 @@ async def test_the_scope_ends_with_the_transaction(stack, two_tenants):
 async def test_writing_a_row_for_another_tenant_is_refused(stack, two_tenants):
     a, b = two_tenants
     statements = [
-        ("INSERT INTO audit_log (tenant, action, subject_type, subject_id) VALUES ($1, 'x', 'y', 'z')",
-         (UUID(b.tenant_id),)),
-        ("INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, 'rep')",
-         (UUID(b.tenant_id), UUID(a.user_id))),
-        ("INSERT INTO emails (tenant, idempotency_key, to_addr, subject, text_body)"
-         " VALUES ($1, 'k', 'x@example.com', 's', 't')", (UUID(b.tenant_id),)),
+        (
+            "INSERT INTO audit_log (tenant, action, subject_type, subject_id) VALUES ($1, 'x', 'y', 'z')",
+            (UUID(b.tenant_id),),
+        ),
+        (
+            "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, 'rep')",
+            (UUID(b.tenant_id), UUID(a.user_id)),
+        ),
+        (
+            "INSERT INTO emails (tenant, idempotency_key, to_addr, subject, text_body)"
+            " VALUES ($1, 'k', 'x@example.com', 's', 't')",
+            (UUID(b.tenant_id),),
+        ),
         # moving one of A's rows over to B is refused just the same
         ("UPDATE memberships SET tenant = $1 WHERE user_id = $2", (UUID(b.tenant_id), UUID(a.user_id))),
     ]
@@ -91,9 +104,13 @@ async def test_writing_a_row_for_another_tenant_is_refused(stack, two_tenants):
     # and rows of B cannot be touched while scoped to A (they are invisible, so nothing changes)
     async with connect(stack.app_url) as conn, conn.transaction():
         await conn.execute("SELECT set_config('app.tenant_id', $1, true)", a.tenant_id)
-        assert await conn.execute("UPDATE memberships SET role = 'admin' WHERE tenant = $1",
-                                  UUID(b.tenant_id)) == "UPDATE 0"
-        assert await conn.execute("DELETE FROM invitations WHERE tenant = $1", UUID(b.tenant_id)) == "DELETE 0"
+        assert (
+            await conn.execute("UPDATE memberships SET role = 'admin' WHERE tenant = $1", UUID(b.tenant_id))
+            == "UPDATE 0"
+        )
+        assert (
+            await conn.execute("DELETE FROM invitations WHERE tenant = $1", UUID(b.tenant_id)) == "DELETE 0"
+        )
 
 
 async def test_every_tenant_table_forces_row_level_security(admin_db):
@@ -104,14 +121,19 @@ async def test_every_tenant_table_forces_row_level_security(admin_db):
             " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant' AND NOT a.attisdropped"
             " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
         )
-        policies = {r["tablename"]: r["qual"] for r in await conn.fetch(
-            "SELECT tablename, qual FROM pg_policies WHERE schemaname = 'public' AND policyname = 'tenant_isolation'"
-        )}
+        policies = {
+            r["tablename"]: r["qual"]
+            for r in await conn.fetch(
+                "SELECT tablename, qual FROM pg_policies"
+                " WHERE schemaname = 'public' AND policyname = 'tenant_isolation'"
+            )
+        }
     tables = {r["relname"]: r for r in rows}
     assert set(TENANT_TABLES) <= set(tables)
     assert GLOBAL_TABLES <= set(tables)  # the allowlist names real tables (keep it honest)
     unprotected = sorted(
-        name for name, r in tables.items()
+        name
+        for name, r in tables.items()
         if name not in GLOBAL_TABLES and not (r["relrowsecurity"] and r["relforcerowsecurity"])
     )
     assert unprotected == [], f"tables with a tenant column but no forced RLS: {unprotected}"
@@ -122,22 +144,34 @@ async def test_every_tenant_table_forces_row_level_security(admin_db):
 async def test_the_audit_log_is_append_only_for_the_app(stack, admin_db, two_tenants):
     a, _ = two_tenants
     async with connect(admin_db) as conn:
-        before = await conn.fetch("SELECT id, action, data FROM audit_log WHERE tenant = $1 ORDER BY id",
-                                  UUID(a.tenant_id))
+        before = await conn.fetch(
+            "SELECT id, action, data FROM audit_log WHERE tenant = $1 ORDER BY id", UUID(a.tenant_id)
+        )
     assert before
-    for sql in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log",
-                "UPDATE audit_log SET data = '{}' WHERE id = $1", "DELETE FROM audit_log WHERE id = $1"):
+    for sql in (
+        "UPDATE audit_log SET action = 'forged'",
+        "DELETE FROM audit_log",
+        "UPDATE audit_log SET data = '{}' WHERE id = $1",
+        "DELETE FROM audit_log WHERE id = $1",
+    ):
         args = (before[0]["id"],) if "$1" in sql else ()
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
             await _as_app(stack, a.tenant_id, sql, *args)
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await _as_app(stack, a.tenant_id, "TRUNCATE audit_log")
     # appending is allowed (that is how the app writes it)
-    await _as_app(stack, a.tenant_id,
-                  "INSERT INTO audit_log (tenant, action, subject_type, subject_id, data) VALUES ($1, $2, 't', 's', $3)",
-                  UUID(a.tenant_id), "test.appended", json.dumps({"ok": True}))
+    await _as_app(
+        stack,
+        a.tenant_id,
+        "INSERT INTO audit_log (tenant, action, subject_type, subject_id, data)"
+        " VALUES ($1, $2, 't', 's', $3)",
+        UUID(a.tenant_id),
+        "test.appended",
+        json.dumps({"ok": True}),
+    )
     async with connect(admin_db) as conn:
-        after = await conn.fetch("SELECT id, action, data FROM audit_log WHERE tenant = $1 ORDER BY id",
-                                 UUID(a.tenant_id))
-    assert after[:len(before)] == before
-    assert [r["action"] for r in after[len(before):]] == ["test.appended"]
+        after = await conn.fetch(
+            "SELECT id, action, data FROM audit_log WHERE tenant = $1 ORDER BY id", UUID(a.tenant_id)
+        )
+    assert after[: len(before)] == before
+    assert [r["action"] for r in after[len(before) :]] == ["test.appended"]

@@ -37,8 +37,9 @@ async def checkout(client: Any, owner: Member, plan: str = "team", seats: int | 
     return str(r.json()["session_id"])
 
 
-async def subscribe(client: Any, owner: Member, fake: StripeFake, app: Any, plan: str = "team",
-                    seats: int | None = None) -> str:
+async def subscribe(
+    client: Any, owner: Member, fake: StripeFake, app: Any, plan: str = "team", seats: int | None = None
+) -> str:
     """Checkout, the buyer pays, Stripe's events are delivered and handled. Returns the subscription id."""
     session_id = await checkout(client, owner, plan, seats)
     sub_id = fake.complete_checkout(session_id)

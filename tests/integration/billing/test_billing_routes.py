@@ -23,7 +23,9 @@ async def test_a_new_tenant_is_on_a_card_less_trial(client, app, fake, admin_db)
     assert timedelta(days=13, hours=23) < trial_end - datetime.now(UTC) <= timedelta(days=14)
     assert {p["code"] for p in body["plans"]} == {"starter", "team"}
     # no Stripe customer until one is needed
-    assert not [c for c in fake.writes_to("/v1/customers") if c.params["metadata"]["tenant_id"] == owner.tenant_id]
+    assert not [
+        c for c in fake.writes_to("/v1/customers") if c.params["metadata"]["tenant_id"] == owner.tenant_id
+    ]
 
 
 async def test_checkout_creates_one_customer_and_a_subscription_session(client, app, fake, mailbox, admin_db):
@@ -33,7 +35,9 @@ async def test_checkout_creates_one_customer_and_a_subscription_session(client, 
     r = await client.post("/api/v1/billing/checkout", json={"plan": "team"}, headers=owner.headers)
     assert r.status_code == 200, r.text
     assert r.json()["url"].startswith(fake.url + "/pay/cs_test_")
-    again = await client.post("/api/v1/billing/checkout", json={"plan": "team", "seats": 5}, headers=owner.headers)
+    again = await client.post(
+        "/api/v1/billing/checkout", json={"plan": "team", "seats": 5}, headers=owner.headers
+    )
     assert again.status_code == 200
 
     calls = fake.requests[before:]
@@ -50,7 +54,9 @@ async def test_checkout_creates_one_customer_and_a_subscription_session(client, 
     assert first["line_items"][0] == {"price": "price_acre_team", "quantity": "2"}  # the seats in use
     assert second["line_items"][0]["quantity"] == "5"
     assert first["customer"] == second["customer"] == (await tenant(admin_db, owner))["stripe_customer_id"]
-    assert int(first["subscription_data"]["trial_end"]) > datetime.now(UTC).timestamp()  # the trial carries over
+    assert (
+        int(first["subscription_data"]["trial_end"]) > datetime.now(UTC).timestamp()
+    )  # the trial carries over
 
     starter = await client.post("/api/v1/billing/checkout", json={"plan": "starter"}, headers=owner.headers)
     assert starter.status_code == 200
@@ -70,7 +76,12 @@ async def test_portal_and_a_second_checkout_once_subscribed(client, app, fake, a
     r = await client.post("/api/v1/billing/checkout", json={"plan": "team"}, headers=owner.headers)
     assert r.status_code == 409, r.text
     body = (await client.get("/api/v1/billing", headers=owner.headers)).json()
-    assert (body["status"], body["plan"], body["plan_name"], body["seats_paid"]) == ("active", "team", "Team", 1)
+    assert (body["status"], body["plan"], body["plan_name"], body["seats_paid"]) == (
+        "active",
+        "team",
+        "Team",
+        1,
+    )
     assert body["current_period_end"] is not None
 
 
@@ -85,9 +96,14 @@ async def test_starter_is_refused_when_more_members_than_it_allows(client, app, 
 async def test_reps_get_403_and_other_tenants_see_only_their_own(client, app, fake, mailbox, admin_db):
     owner_a = await signup(client)
     rep = await add_member(client, owner_a, mailbox, app, role="rep")
-    for method, path in (("GET", "/api/v1/billing"), ("POST", "/api/v1/billing/checkout"),
-                         ("POST", "/api/v1/billing/portal")):
-        r = await client.request(method, path, headers=rep.headers, json={"plan": "team"} if "checkout" in path else None)
+    for method, path in (
+        ("GET", "/api/v1/billing"),
+        ("POST", "/api/v1/billing/checkout"),
+        ("POST", "/api/v1/billing/portal"),
+    ):
+        r = await client.request(
+            method, path, headers=rep.headers, json={"plan": "team"} if "checkout" in path else None
+        )
         assert r.status_code == 403, (path, r.text)
     await subscribe(client, owner_a, fake, app)
     owner_b = await signup(client)
@@ -107,7 +123,9 @@ async def test_billing_off_says_so(client, app, fake, monkeypatch: pytest.Monkey
     r = await client.get("/api/v1/billing", headers=owner.headers)
     assert r.status_code == 200 and r.json()["enabled"] is False and r.json()["status"] == "free"
     for path in ("/api/v1/billing/checkout", "/api/v1/billing/portal"):
-        r = await client.post(path, json={"plan": "team"} if "checkout" in path else None, headers=owner.headers)
+        r = await client.post(
+            path, json={"plan": "team"} if "checkout" in path else None, headers=owner.headers
+        )
         assert r.status_code == 409 and r.json()["type"] == "/problems/billing-off", r.text
     r = await client.post("/webhooks/stripe", content=b"{}", headers={"stripe-signature": "t=1,v1=x"})
     assert r.status_code == 409

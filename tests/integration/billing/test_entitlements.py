@@ -10,8 +10,9 @@ from tests.integration.billing.support import deliver_all, sql, subscribe, tenan
 
 
 async def _write(client, member) -> int:
-    r = await client.post("/api/v1/invitations", json={"email": f"x-{secrets.token_hex(4)}@example.com"},
-                          headers=member.headers)
+    r = await client.post(
+        "/api/v1/invitations", json={"email": f"x-{secrets.token_hex(4)}@example.com"}, headers=member.headers
+    )
     return r.status_code  # type: ignore[no-any-return]
 
 
@@ -39,16 +40,20 @@ async def test_payment_failure_grace_then_read_only_then_paid_again(client, app,
     assert billing["access"] == "full" and billing["grace_ends_at"] is not None
 
     # the grace period runs out
-    await sql(admin_db, "UPDATE tenants SET past_due_since = now() - interval '7 days 1 minute' WHERE id = $1",
-              UUID(owner.tenant_id))
+    await sql(
+        admin_db,
+        "UPDATE tenants SET past_due_since = now() - interval '7 days 1 minute' WHERE id = $1",
+        UUID(owner.tenant_id),
+    )
     r = await client.post("/api/v1/invitations", json={"email": "late@example.com"}, headers=owner.headers)
     assert r.status_code == 402, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
     assert body["type"] == "/problems/payment-required" and body["billing"] == "/api/v1/billing"
     assert body["reason"] == "payment_overdue" and "付款已逾期" in body["detail"]
-    patch = await client.patch(f"/api/v1/members/{owner.membership_id}", json={"role": "owner"},
-                               headers=owner.headers)
+    patch = await client.patch(
+        f"/api/v1/members/{owner.membership_id}", json={"role": "owner"}, headers=owner.headers
+    )
     assert patch.status_code == 402
     await _reads_ok(client, owner)
     assert (await client.post("/api/v1/billing/portal", headers=owner.headers)).status_code == 200
@@ -65,9 +70,14 @@ async def test_payment_failure_grace_then_read_only_then_paid_again(client, app,
 async def test_trial_expiry_makes_the_tenant_read_only(client, app, fake, admin_db):
     owner = await signup(client)
     assert await _write(client, owner) == 201
-    await sql(admin_db, "UPDATE tenants SET trial_ends_at = now() - interval '1 minute' WHERE id = $1",
-              UUID(owner.tenant_id))
-    r = await client.post("/api/v1/invitations", json={"email": "after-trial@example.com"}, headers=owner.headers)
+    await sql(
+        admin_db,
+        "UPDATE tenants SET trial_ends_at = now() - interval '1 minute' WHERE id = $1",
+        UUID(owner.tenant_id),
+    )
+    r = await client.post(
+        "/api/v1/invitations", json={"email": "after-trial@example.com"}, headers=owner.headers
+    )
     assert r.status_code == 402 and r.json()["reason"] == "trial_ended"
     await _reads_ok(client, owner)
     me = (await client.get("/api/v1/me", headers=owner.headers)).json()
@@ -84,7 +94,9 @@ async def test_a_canceled_subscription_is_read_only(client, app, fake, admin_db)
     events = await deliver_all(client, fake, app)
     assert events[-1]["type"] == "customer.subscription.deleted"
     assert (await tenant(admin_db, owner))["billing_status"] == "canceled"
-    r = await client.patch(f"/api/v1/members/{owner.membership_id}", json={"role": "owner"}, headers=owner.headers)
+    r = await client.patch(
+        f"/api/v1/members/{owner.membership_id}", json={"role": "owner"}, headers=owner.headers
+    )
     assert r.status_code == 402 and r.json()["reason"] == "subscription_ended"
     await _reads_ok(client, owner)
     assert (await client.post("/api/v1/auth/logout", headers=owner.headers)).status_code == 200

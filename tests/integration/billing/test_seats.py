@@ -48,6 +48,7 @@ async def test_team_auto_adds_seats_with_an_idempotency_key(client, app, fake, m
     events = await deliver_all(client, fake, app)
     assert [e["type"] for e in events] == ["customer.subscription.updated"]
     from tenants.billing.jobs import reconcile_seats
+
     assert await reconcile_seats({}) == 0
     assert len(fake.writes_to(f"/v1/subscriptions/{sub_id}")) == 1
     body = (await client.get("/api/v1/billing", headers=owner.headers)).json()
@@ -73,8 +74,9 @@ async def test_reconciliation_raises_at_once_and_lowers_only_at_renewal(client, 
     await deliver_all(client, fake, app)
 
     # a member leaves mid-period: the quantity stays (high-water mark)
-    assert (await client.post(f"/api/v1/members/{rep.membership_id}/deactivate",
-                              headers=owner.headers)).status_code == 200
+    assert (
+        await client.post(f"/api/v1/members/{rep.membership_id}/deactivate", headers=owner.headers)
+    ).status_code == 200
     await reconcile_seats({})
     assert len(fake.writes_to(f"/v1/subscriptions/{sub_id}")) == 1
     assert fake.subscriptions[sub_id]["items"]["data"][0]["quantity"] == 2

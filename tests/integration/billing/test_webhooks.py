@@ -8,7 +8,15 @@ from uuid import UUID
 
 from tests.billing_fake import signed
 from tests.helpers import connect, run_jobs, signup
-from tests.integration.billing.support import WEBHOOK_SECRET, checkout, deliver, deliver_all, sql, subscribe, tenant
+from tests.integration.billing.support import (
+    WEBHOOK_SECRET,
+    checkout,
+    deliver,
+    deliver_all,
+    sql,
+    subscribe,
+    tenant,
+)
 
 
 async def test_bad_signature_is_refused_and_nothing_is_stored(client, app, fake, admin_db):
@@ -18,12 +26,19 @@ async def test_bad_signature_is_refused_and_nothing_is_stored(client, app, fake,
     event = fake.take_events()[-1]
     payload = json.dumps(event).encode()
 
-    wrong_secret = await client.post("/webhooks/stripe", content=payload,
-                                     headers={"stripe-signature": signed(payload, "whsec_wrong")})
-    tampered = await client.post("/webhooks/stripe", content=payload.replace(b"canceled", b"active__"),
-                                 headers={"stripe-signature": signed(payload, WEBHOOK_SECRET)})
-    stale = await client.post("/webhooks/stripe", content=payload,
-                              headers={"stripe-signature": signed(payload, WEBHOOK_SECRET, timestamp=1_000_000)})
+    wrong_secret = await client.post(
+        "/webhooks/stripe", content=payload, headers={"stripe-signature": signed(payload, "whsec_wrong")}
+    )
+    tampered = await client.post(
+        "/webhooks/stripe",
+        content=payload.replace(b"canceled", b"active__"),
+        headers={"stripe-signature": signed(payload, WEBHOOK_SECRET)},
+    )
+    stale = await client.post(
+        "/webhooks/stripe",
+        content=payload,
+        headers={"stripe-signature": signed(payload, WEBHOOK_SECRET, timestamp=1_000_000)},
+    )
     unsigned = await client.post("/webhooks/stripe", content=payload)
     for r in (wrong_secret, tampered, stale, unsigned):
         assert r.status_code == 400, r.text
@@ -45,18 +60,32 @@ async def test_the_same_event_ten_times_is_handled_once(client, app, fake, admin
     await run_jobs(app)
     # ARQ may run a job twice: run the handler again by hand
     from tenants.billing.jobs import handle_stripe_event
+
     assert await handle_stripe_event({}, created["id"]) == "duplicate"
 
     assert await sql(admin_db, "SELECT count(*) FROM stripe_events WHERE id = $1", created["id"]) == 1
-    assert await sql(admin_db, "SELECT count(*) FROM outbox WHERE job_id = $1",
-                     f"handle_stripe_event:{created['id']}") == 1
+    assert (
+        await sql(
+            admin_db, "SELECT count(*) FROM outbox WHERE job_id = $1", f"handle_stripe_event:{created['id']}"
+        )
+        == 1
+    )
     assert await sql(admin_db, "SELECT outcome FROM stripe_events WHERE id = $1", created["id"]) == "synced"
-    handled = await sql(admin_db, "SELECT count(*) FROM audit_log WHERE tenant = $1 AND action = 'billing.stripe_event'"
-                        " AND data->>'event' = $2", UUID(owner.tenant_id), created["id"])
+    handled = await sql(
+        admin_db,
+        "SELECT count(*) FROM audit_log WHERE tenant = $1 AND action = 'billing.stripe_event'"
+        " AND data->>'event' = $2",
+        UUID(owner.tenant_id),
+        created["id"],
+    )
     assert handled == 1
     assert len(fake.reads_of(f"/v1/subscriptions/{sub_id}")) == 1
     row = await tenant(admin_db, owner)
-    assert (row["billing_status"], row["stripe_subscription_id"], row["billing_plan"]) == ("active", sub_id, "team")
+    assert (row["billing_status"], row["stripe_subscription_id"], row["billing_plan"]) == (
+        "active",
+        sub_id,
+        "team",
+    )
 
 
 async def test_update_before_create_ends_in_the_latest_state(client, app, fake, admin_db):
@@ -78,21 +107,31 @@ async def test_update_before_create_ends_in_the_latest_state(client, app, fake, 
     assert row["billing_status"] == "past_due" and row["past_due_since"] is not None
     assert row["seats_paid"] == 4
     assert row["stripe_customer_id"] == fake.subscriptions[sub_id]["customer"]
-    outcomes = await sql(admin_db, "SELECT array_agg(DISTINCT outcome) FROM stripe_events WHERE id = ANY($1)",
-                         [e["id"] for e in events])
+    outcomes = await sql(
+        admin_db,
+        "SELECT array_agg(DISTINCT outcome) FROM stripe_events WHERE id = ANY($1)",
+        [e["id"] for e in events],
+    )
     assert outcomes == ["synced"]
 
 
 async def test_unknown_types_are_stored_and_ignored(client, app, fake, admin_db):
     event_id = f"evt_unknown_{secrets.token_hex(6)}"  # ARQ's result keys outlive a run: ids must be unique
-    event = {"id": event_id, "object": "event", "type": "charge.refund.updated", "created": 1_700_000_000,
-             "livemode": False, "data": {"object": {"id": "re_1", "object": "refund"}}}
+    event = {
+        "id": event_id,
+        "object": "event",
+        "type": "charge.refund.updated",
+        "created": 1_700_000_000,
+        "livemode": False,
+        "data": {"object": {"id": "re_1", "object": "refund"}},
+    }
     r = await deliver(client, event)
     assert r.status_code == 200 and r.json() == {"received": True, "duplicate": False}
     await run_jobs(app)
     async with connect(admin_db) as conn:
-        row = await conn.fetchrow("SELECT type, outcome, handled_at, tenant FROM stripe_events WHERE id = $1",
-                                  event_id)
+        row = await conn.fetchrow(
+            "SELECT type, outcome, handled_at, tenant FROM stripe_events WHERE id = $1", event_id
+        )
     assert row["type"] == "charge.refund.updated" and row["outcome"] == "ignored"
     assert row["handled_at"] is not None and row["tenant"] is None
 
@@ -106,16 +145,24 @@ async def test_a_failed_handling_is_retried_by_the_cron(client, app, fake, admin
     fake.fail_requests = 10  # Stripe answers 500 to the re-reads
     events = await deliver_all(client, fake, app)
     ids = [e["id"] for e in events]
-    unhandled = await sql(admin_db, "SELECT count(*) FROM stripe_events WHERE id = ANY($1) AND handled_at IS NULL"
-                          " AND last_error IS NOT NULL", ids)
+    unhandled = await sql(
+        admin_db,
+        "SELECT count(*) FROM stripe_events WHERE id = ANY($1) AND handled_at IS NULL"
+        " AND last_error IS NOT NULL",
+        ids,
+    )
     assert unhandled == len(ids)
     assert (await tenant(admin_db, owner))["billing_status"] == "trialing"
 
     fake.fail_requests = 0
     assert await requeue_unhandled(min_age_seconds=0) >= len(ids)
     await run_jobs(app)
-    assert await sql(admin_db, "SELECT count(*) FROM stripe_events WHERE id = ANY($1) AND handled_at IS NULL",
-                     ids) == 0
+    assert (
+        await sql(
+            admin_db, "SELECT count(*) FROM stripe_events WHERE id = ANY($1) AND handled_at IS NULL", ids
+        )
+        == 0
+    )
     assert (await tenant(admin_db, owner))["billing_status"] == "active"
     # handled events are not queued again
     attempts = "SELECT sum(attempts) FROM stripe_events WHERE id = ANY($1)"

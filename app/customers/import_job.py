@@ -1,0 +1,311 @@
+"""The ``run_customer_import`` job: read the stored file, stage and check its rows, write the
+customers set-based in batches, record ownership, report.
+
+States: queued → validating → importing → done, or → failed. At-least-once safe: a session-level
+advisory lock per import (on a connection held for the run) lets one runner work at a time; a
+finished import is left alone; a run that died while *validating* starts the validation over
+(the staged rows are thrown away first); one that died while *importing* carries on with the rows
+that have no customer yet — every batch writes its customers, their grade history, its ownership
+entries and the progress in one transaction, so no row is written twice.
+
+- Validating (reading, checking, staging the rows; duplicates) is ``import_stage.py``. A duplicate
+  of a company owned by another member also leaves a conflict item for the managers of its
+  territory, as entering it by hand does.
+- ``all_or_nothing``: any bad row fails the import before anything is written, and the writes run
+  in *one* transaction (progress is saved from a separate one), so a late surprise — a company
+  entered by someone else meanwhile — rolls everything back. ``valid_rows``: one transaction per
+  batch; rows that lost such a race are rejected with the duplicate message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import json
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app import audit, db, i18n
+from app.customers import tabular
+from app.customers.import_sql import (
+    ALREADY_EXISTS,
+    DB_DUPLICATE_MESSAGES,
+    DB_DUPLICATES,
+    INSERT_BATCH,
+    LOST_LEFTOVERS,
+)
+from app.customers.import_stage import BATCH, stage_and_check
+from app.customers.imports import FileProblem, report_key, row_errors
+from app.customers.ledger import OwnershipChange, append_ownership
+from app.i18n import N_
+from app.settings import get_settings
+from app.storage import Storage, create_storage
+from tenants.scope import TenantScope
+
+ROWS_HAVE_ERRORS = N_("{count} rows have errors; nothing was imported")
+IMPORTER_GONE = N_("The member who started this import is no longer active")
+_storage: Storage | None = None
+
+
+def job_storage() -> Storage:
+    global _storage
+    if _storage is None:
+        _storage = create_storage(get_settings())
+    return _storage
+
+
+async def run_customer_import(ctx: dict[str, Any], tenant_id: str, import_id: str) -> str:
+    """Run (or resume) one import; returns its status, or ``busy`` when another run holds it."""
+    tenant, iid = UUID(tenant_id), UUID(import_id)
+    lock_key = f"customer-import:{iid}"
+    pool = db.DB.pool
+    if pool is None:
+        raise RuntimeError("the database pool is not started")
+    async with pool.acquire() as holder:
+        if not await holder.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", lock_key):
+            return "busy"
+        try:
+            return await _run(tenant, iid, job_storage())
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", lock_key)
+
+
+async def _run(tenant: UUID, iid: UUID, storage: Storage) -> str:
+    async with db.transaction(tenant) as tx:
+        imp = await tx.fetchrow("SELECT * FROM customer_imports WHERE tenant = $1 AND id = $2", tenant, iid)
+        importer = await tx.fetchrow(
+            "SELECT m.id, m.role, m.active, m.user_id FROM memberships m WHERE m.tenant = $1 AND m.id = $2",
+            tenant,
+            imp["created_by"] if imp else None,
+        )
+    if imp is None or imp["status"] in ("done", "failed"):
+        return imp["status"] if imp else "missing"
+    if importer is None or not importer["active"]:
+        await _fail(tenant, iid, IMPORTER_GONE, {}, keep_rejected=False)
+        return "failed"
+    # The job acts for the member who started the import, with their role as it is now.
+    scope = dataclasses.replace(
+        TenantScope.system(tenant),
+        user_id=importer["user_id"],
+        role=importer["role"],
+        membership_id=importer["id"],
+        locale=imp["locale"],
+    )
+    try:
+        if imp["status"] in ("queued", "validating"):
+            rejected = await stage_and_check(scope, imp, storage)
+            if rejected and imp["mode"] == "all_or_nothing":
+                await _write_report(scope, iid, storage)
+                await _fail(tenant, iid, ROWS_HAVE_ERRORS, {"count": rejected}, keep_rejected=True)
+                return "failed"
+        if imp["mode"] == "all_or_nothing":
+            lost = await _import_at_once(scope, iid, imp["filename"])
+            if lost:
+                await _reject_lost(scope, iid, lost)
+                await _write_report(scope, iid, storage)
+                await _fail(tenant, iid, ROWS_HAVE_ERRORS, {"count": len(lost)}, keep_rejected=True)
+                return "failed"
+        else:
+            await _import_in_batches(scope, iid, imp["filename"])
+    except FileProblem as problem:
+        await _fail(tenant, iid, problem.message, problem.params, keep_rejected=False)
+        return "failed"
+    await _write_report(scope, iid, storage)
+    await _done(scope, iid)
+    return "done"
+
+
+# --- importing -------------------------------------------------------------------------------------
+
+
+async def _insert_batch(tx: db.Tx, scope: TenantScope, iid: UUID, after: int) -> asyncpg.Record:
+    row = await tx.fetchrow(INSERT_BATCH, scope.tenant_id, iid, after, BATCH, scope.membership_id)
+    assert row is not None
+    return row
+
+
+async def _ownership(tx: db.Tx, scope: TenantScope, iid: UUID, after: int, last: int, filename: str) -> None:
+    rows = await tx.fetch(
+        "SELECT customer_id, owner_membership_id FROM customer_import_rows"
+        " WHERE tenant = $1 AND import_id = $2 AND row_no > $3 AND row_no <= $4"
+        " AND customer_id IS NOT NULL AND owner_membership_id IS NOT NULL"
+        " ORDER BY row_no",
+        scope.tenant_id,
+        iid,
+        after,
+        last,
+    )
+    changes = [OwnershipChange(r["customer_id"], None, r["owner_membership_id"]) for r in rows]
+    await append_ownership(
+        tx, changes, cause="import", actor=scope.membership_id, reason=f"import {iid}: {filename}"[:500]
+    )
+
+
+async def _progress(tx: db.Tx, scope: TenantScope, iid: UUID) -> None:
+    await tx.execute(
+        "UPDATE customer_imports i SET rows_imported = s.imported, rows_done = i.rows_rejected + s.imported,"
+        " updated_at = now() FROM (SELECT count(customer_id) AS imported FROM customer_import_rows"
+        " WHERE tenant = $1 AND import_id = $2) s WHERE i.tenant = $1 AND i.id = $2",
+        scope.tenant_id,
+        iid,
+    )
+
+
+async def _import_in_batches(scope: TenantScope, iid: UUID, filename: str) -> None:
+    """``valid_rows``: one transaction per batch; a row that lost a race is rejected in it."""
+    after = 0
+    while True:
+        async with scope.tx() as tx:
+            batch = await _insert_batch(tx, scope, iid, after)
+            if batch["last_row"] is None:
+                return
+            if batch["lost"]:
+                await _mark_lost(tx, scope, iid, batch["lost"])
+            await _progress(tx, scope, iid)
+            await _ownership(
+                tx, scope, iid, after, batch["last_row"], filename
+            )  # last: takes the ledger lock
+        after = batch["last_row"]
+
+
+async def _import_at_once(scope: TenantScope, iid: UUID, filename: str) -> list[int]:
+    """``all_or_nothing``: every batch in one transaction; returns the rows that lost a race (then
+    nothing was written)."""
+    after = 0
+    try:
+        async with scope.tx() as tx:
+            while True:
+                batch = await _insert_batch(tx, scope, iid, after)
+                if batch["last_row"] is None:
+                    break
+                if batch["lost"]:
+                    raise _Lost(list(batch["lost"]))
+                after = batch["last_row"]
+                imported = await tx.fetchval(
+                    "SELECT count(customer_id) FROM customer_import_rows"
+                    " WHERE tenant = $1 AND import_id = $2",
+                    scope.tenant_id,
+                    iid,
+                )
+                await _aside(_save_done(scope.tenant_id, iid, imported))
+            await _progress(tx, scope, iid)
+            await _ownership(tx, scope, iid, 0, 2**31 - 1, filename)
+    except _Lost as lost:
+        return lost.rows
+    return []
+
+
+class _Lost(Exception):
+    def __init__(self, rows: list[int]) -> None:
+        super().__init__(f"{len(rows)} rows lost a race")
+        self.rows = rows
+
+
+async def _aside(coro: Any) -> None:
+    """Run ``coro`` in a fresh context: its ``db.transaction`` is its own, not the one open here."""
+    await asyncio.create_task(coro, context=contextvars.Context())
+
+
+async def _save_done(tenant: UUID, iid: UUID, imported: int) -> None:
+    async with db.transaction(tenant) as tx:
+        await tx.execute(
+            "UPDATE customer_imports SET rows_done = rows_rejected + $3, updated_at = now()"
+            " WHERE tenant = $1 AND id = $2",
+            tenant,
+            iid,
+            imported,
+        )
+
+
+async def _mark_lost(tx: db.Tx, scope: TenantScope, iid: UUID, rows: list[int]) -> None:
+    """Reject rows whose company was entered by someone else after the check."""
+    await tx.execute(DB_DUPLICATES, scope.tenant_id, iid, scope.membership_id, rows, *DB_DUPLICATE_MESSAGES)
+    await tx.execute(LOST_LEFTOVERS, scope.tenant_id, iid, rows, ALREADY_EXISTS)
+    await tx.execute(
+        "UPDATE customer_imports i SET rows_rejected = s.rejected, updated_at = now()"
+        " FROM (SELECT count(*) AS rejected FROM customer_import_rows WHERE tenant = $1 AND import_id = $2"
+        " AND NOT ok) s WHERE i.tenant = $1 AND i.id = $2",
+        scope.tenant_id,
+        iid,
+    )
+
+
+async def _reject_lost(scope: TenantScope, iid: UUID, rows: list[int]) -> None:
+    async with scope.tx() as tx:
+        await _mark_lost(tx, scope, iid, rows)
+
+
+# --- finishing ---------------------------------------------------------------------------------------
+
+
+async def _write_report(scope: TenantScope, iid: UUID, storage: Storage) -> None:
+    """The row report as CSV in the importer's language (fixed key: a rerun overwrites it)."""
+    async with scope.tx() as tx:
+        imp = await tx.fetchrow(
+            "SELECT columns FROM customer_imports WHERE tenant = $1 AND id = $2", scope.tenant_id, iid
+        )
+        rows = await tx.fetch(
+            "SELECT row_no, errors FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND NOT ok"
+            " ORDER BY row_no",
+            scope.tenant_id,
+            iid,
+        )
+    if not rows or imp is None:
+        return
+    columns = imp["columns"] if isinstance(imp["columns"], dict) else json.loads(imp["columns"])
+    header = [i18n.translate(scope.locale, m) for m in (N_("Row"), N_("Column"), N_("Problem"))]
+    items = row_errors(rows, columns, scope.locale)
+    data = tabular.csv_bytes([header, *([e.row, e.column, e.message] for e in items)], bom=True)
+    key = report_key(scope.tenant_id, iid)
+    await storage.put(key, data, tabular.CONTENT_TYPES["csv"])
+    async with scope.tx() as tx:
+        await tx.execute(
+            "UPDATE customer_imports SET report_key = $3 WHERE tenant = $1 AND id = $2",
+            scope.tenant_id,
+            iid,
+            key,
+        )
+
+
+async def _done(scope: TenantScope, iid: UUID) -> None:
+    async with scope.tx() as tx:
+        await _progress(tx, scope, iid)
+        row = await tx.fetchrow(
+            "UPDATE customer_imports SET status = 'done', rows_done = coalesce(rows_total, rows_done),"
+            " finished_at = now(), updated_at = now() WHERE tenant = $1 AND id = $2"
+            " RETURNING rows_imported, rows_rejected, filename",
+            scope.tenant_id,
+            iid,
+        )
+        await tx.execute(
+            "DELETE FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND ok",
+            scope.tenant_id,
+            iid,
+        )
+        assert row is not None
+        await audit.record(tx, scope.user_id, "customers.imported", "customer_import", iid, data=dict(row))
+
+
+async def _fail(
+    tenant: UUID, iid: UUID, message: str, params: dict[str, Any], *, keep_rejected: bool
+) -> None:
+    async with db.transaction(tenant) as tx:
+        await tx.execute(
+            "DELETE FROM customer_import_rows WHERE tenant = $1 AND import_id = $2"
+            + (" AND ok" if keep_rejected else ""),
+            tenant,
+            iid,
+        )
+        await tx.execute(
+            "UPDATE customer_imports SET status = 'failed', error = $3, error_params = $4::jsonb,"
+            " rows_imported = 0, rows_done = coalesce(rows_total, rows_done), finished_at = now(),"
+            " updated_at = now()"
+            " WHERE tenant = $1 AND id = $2",
+            tenant,
+            iid,
+            message,
+            json.dumps(params),
+        )

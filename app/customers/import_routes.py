@@ -1,0 +1,115 @@
+"""HTTP routes for importing and exporting customers. Thin: parse, call one service, return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Stream
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from app.customers import export, imports
+from app.customers.import_schemas import ImportRead, ImportRowError
+from app.errors import ValidationFailed
+from app.pagination import Page
+from app.storage import Storage
+from tenants.scope import TenantScope, provide_tenant_scope
+
+
+@dataclass
+class ImportUpload:
+    file: UploadFile
+    mode: str = "all_or_nothing"
+    default_owner: str = "me"
+    default_territory_id: str | None = None
+
+
+def _storage(request: Request[Any, Any, Any]) -> Storage:
+    store: Storage = request.app.state.storage
+    return store
+
+
+def _uuid_or_none(name: str, value: str | None) -> UUID | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return UUID(value.strip())
+    except ValueError:
+        raise ValidationFailed.field(name, "This is not a valid id") from None
+
+
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+
+
+class CustomerImportController(Controller):
+    path = "/api/v1/customers"
+    tags = ("customers",)
+    dependencies = SCOPED
+
+    # The body limit sits above the file limit so an oversized file gets our 422, not a bare 413.
+    @post(
+        "/import",
+        status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=imports.MAX_BYTES + 1024 * 1024,
+        summary="Import customers from CSV or XLSX (multipart: file, mode, default_owner,"
+        " default_territory_id); poll the import",
+    )
+    async def start_import(
+        self,
+        tenant_scope: TenantScope,
+        request: Request[Any, Any, Any],
+        data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> ImportRead:
+        content = await data.file.read(imports.MAX_BYTES + 1)
+        return await imports.create_import(
+            tenant_scope,
+            _storage(request),
+            filename=data.file.filename or "",
+            data=content,
+            mode=data.mode,
+            default_owner=data.default_owner,
+            default_territory_id=_uuid_or_none("default_territory_id", data.default_territory_id),
+        )
+
+    @get("/imports/{import_id:uuid}", summary="An import's status, progress and first page of its row report")
+    async def get_import(
+        self,
+        tenant_scope: TenantScope,
+        request: Request[Any, Any, Any],
+        import_id: UUID,
+        errors_limit: int = 50,
+    ) -> ImportRead:
+        return await imports.get_import(tenant_scope, _storage(request), import_id, errors_limit)
+
+    @get("/imports/{import_id:uuid}/errors", summary="An import's row report, page by page")
+    async def list_import_errors(
+        self, tenant_scope: TenantScope, import_id: UUID, limit: int = 50, cursor: str | None = None
+    ) -> Page[ImportRowError]:
+        return await imports.list_import_errors(tenant_scope, import_id, limit=limit, cursor=cursor)
+
+    @get("/export", summary="Download the visible customers (the list's filters) as CSV or XLSX")
+    async def export_customers(
+        self,
+        tenant_scope: TenantScope,
+        format: str = "csv",
+        territory_id: UUID | None = None,
+        grade: str | None = None,
+        status: str | None = None,
+        owner: str | None = Parameter(default=None, description="a membership id, 'me' or 'none' (the pool)"),
+        q: str | None = Parameter(default=None, max_length=200),
+    ) -> Response[Any]:
+        filters = export.ExportFilters(territory_id, grade, status, owner, q)
+        result = await export.export_customers(tenant_scope, format, filters)
+        headers = {"content-disposition": result.disposition}
+        if isinstance(result.body, bytes):
+            return Response(result.body, media_type=result.content_type, headers=headers)
+        return Stream(result.body, media_type=result.content_type, headers=headers)
+
+
+ROUTES = [CustomerImportController]

@@ -1,0 +1,167 @@
+"""The validating step of a customer import: read the stored file, check each row, stage the rows,
+then find duplicates set-based.
+
+Reading streams the file (XLSX through openpyxl ``read_only``) in a worker thread, 5,000 rows at a
+time; each batch is COPYed into a temporary table and moved into ``customer_import_rows`` (COPY FROM
+is refused on tables under row-level security), with the progress, in one transaction. The checks
+of one row are pure Python (``import_columns.clean_row``); duplicates — within the file, and against
+the database (撞单, naming the existing owner and territory) — are two statements over all rows.
+Rerunnable: it starts by throwing away what an interrupted earlier run staged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+
+from app.customers import import_columns, tabular
+from app.customers.access import customer_access
+from app.customers.import_sql import (
+    DB_DUPLICATE_MESSAGES,
+    DB_DUPLICATES,
+    FILE_DUPLICATES,
+    SAME_AS_ROW,
+    STAGE_COLUMNS,
+)
+from app.customers.imports import (
+    BAD_TEXT,
+    MAX_ROWS,
+    NO_DATA,
+    NO_FULL_NAME,
+    NOT_SPREADSHEET,
+    TOO_MANY_ROWS,
+    FileProblem,
+)
+from app.storage import Storage
+from tenants import roles
+from tenants.scope import TenantScope
+
+BATCH = 5000
+
+
+async def _rules(scope: TenantScope, imp: asyncpg.Record) -> import_columns.RowRules:
+    async with scope.tx() as tx:
+        access = await customer_access(tx, scope)
+        territories = await tx.fetch(
+            "SELECT id, parent_id, name FROM territories WHERE tenant = $1", scope.tenant_id
+        )
+        members = await tx.fetch(
+            "SELECT m.id, u.email, u.name, m.active FROM memberships m JOIN users u ON u.id = m.user_id"
+            " WHERE m.tenant = $1",
+            scope.tenant_id,
+        )
+    return import_columns.RowRules(
+        access=access,
+        importer=scope.membership_id,
+        may_assign=roles.at_least(scope.role, "manager"),
+        territories=import_columns.TerritoryIndex.build(
+            (r["id"], r["parent_id"], r["name"]) for r in territories
+        ),
+        members=import_columns.MemberIndex.build(
+            (r["id"], r["email"], r["name"], r["active"]) for r in members
+        ),
+        default_territory=imp["default_territory_id"],
+        default_owner_is_me=imp["default_owner"] == "me",
+        strip_apostrophes=imp["file_format"] == "csv",
+    )
+
+
+def _staged(row_no: int, values: dict[str, Any], errors: list[import_columns.RowError]) -> tuple[Any, ...]:
+    errors_json = json.dumps(
+        [{"field": f, "message": m, "params": p} for f, m, p in errors], ensure_ascii=False
+    )
+    return (row_no, not errors, errors_json, *(values.get(c) for c in STAGE_COLUMNS[3:]))
+
+
+class _Reader:
+    """The file's data rows, checked, a batch at a time (run in a thread: parsing is CPU work)."""
+
+    def __init__(self, fmt: tabular.Format, data: bytes, rules: import_columns.RowRules) -> None:
+        self.rules = rules
+        self.rows: Iterator[list[str | None]] = tabular.read_rows(fmt, io.BytesIO(data))
+        self.number = 0
+        self.count = 0
+        self.header: import_columns.HeaderMap | None = None
+
+    def take(self, size: int) -> list[tuple[Any, ...]]:
+        batch: list[tuple[Any, ...]] = []
+        try:
+            for cells in self.rows:
+                self.number += 1
+                if not any(cells):
+                    continue
+                if self.header is None:
+                    self.header = import_columns.map_headers(cells)
+                    if "full_name" not in self.header.names:
+                        raise FileProblem(NO_FULL_NAME)
+                    continue
+                self.count += 1
+                if self.count > MAX_ROWS:
+                    raise FileProblem(TOO_MANY_ROWS, max=MAX_ROWS)
+                fields = {f: cells[i] if i < len(cells) else None for i, f in self.header.columns.items()}
+                batch.append(_staged(self.number, *import_columns.clean_row(fields, self.rules)))
+                if len(batch) >= size:
+                    break
+        except tabular.UnreadableText:
+            raise FileProblem(BAD_TEXT) from None
+        except tabular.NotSpreadsheet:
+            raise FileProblem(NOT_SPREADSHEET) from None
+        return batch
+
+
+async def stage_and_check(scope: TenantScope, imp: asyncpg.Record, storage: Storage) -> int:
+    """Stage and check every row; returns the number of rejected rows (status then importing)."""
+    tenant, iid = scope.tenant_id, imp["id"]
+    async with scope.tx() as tx:
+        await tx.execute("DELETE FROM customer_import_rows WHERE tenant = $1 AND import_id = $2", tenant, iid)
+        await tx.execute(
+            "UPDATE customer_imports SET status = 'validating', started_at = coalesce(started_at, now()),"
+            " attempts = attempts + 1, rows_done = 0, rows_total = NULL, updated_at = now()"
+            " WHERE tenant = $1 AND id = $2",
+            tenant,
+            iid,
+        )
+    rules = await _rules(scope, imp)
+    reader = _Reader(imp["file_format"], await storage.get(imp["storage_key"]), rules)
+    while batch := await asyncio.to_thread(reader.take, BATCH):
+        async with scope.tx() as tx:
+            await tx.execute(
+                "CREATE TEMP TABLE import_batch (LIKE customer_import_rows INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            await tx.connection.copy_records_to_table(
+                "import_batch",
+                records=[(tenant, iid, *r) for r in batch],
+                columns=["tenant", "import_id", *STAGE_COLUMNS],
+            )
+            await tx.execute("INSERT INTO customer_import_rows SELECT * FROM import_batch")
+            await tx.execute(
+                "UPDATE customer_imports SET rows_done = $3, updated_at = now()"
+                " WHERE tenant = $1 AND id = $2",
+                tenant,
+                iid,
+                reader.count,
+            )
+    if reader.count == 0:
+        raise FileProblem(NO_DATA)
+    async with scope.tx() as tx:
+        await tx.execute(DB_DUPLICATES, tenant, iid, scope.membership_id, None, *DB_DUPLICATE_MESSAGES)
+        await tx.execute(FILE_DUPLICATES, tenant, iid, SAME_AS_ROW)
+        rejected: int = await tx.fetchval(
+            "SELECT count(*) FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND NOT ok",
+            tenant,
+            iid,
+        )
+        await tx.execute(
+            "UPDATE customer_imports SET status = 'importing', rows_total = $3, rows_rejected = $4,"
+            " rows_done = $4, updated_at = now() WHERE tenant = $1 AND id = $2",
+            tenant,
+            iid,
+            reader.count,
+            rejected,
+        )
+    return rejected

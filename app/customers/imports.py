@@ -1,0 +1,274 @@
+"""Customer imports, the API side: accept a file, report on an import.
+
+Upload: the file is checked (size, CSV or XLSX by content, a full-name column and at least one data
+row) and stored in object storage under a key fixed by the import id *before* the import row and
+its job are written (one transaction, the outbox). The ``run_customer_import`` job
+(``import_job.py``) then reads it. An import is seen by the member who started it and by
+owners/admins; for anyone else, and for another tenant's id, it is 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from app import i18n, outbox
+from app.customers import import_columns, tabular
+from app.customers.access import customer_access
+from app.customers.import_schemas import ImportRead, ImportRowError
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.i18n import N_
+from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.storage import Storage
+from app.territories.service import sees_all
+from tenants.scope import TenantScope
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 100_000
+MODES = ("all_or_nothing", "valid_rows")
+OWNERS = ("me", "pool")
+JOB = "run_customer_import"
+
+NO_FULL_NAME = N_("The file has no full name column (e.g. 客户全称 or full_name)")
+NO_DATA = N_("The file has no data rows")
+TOO_MANY_ROWS = N_("The file has more than {max} rows")
+NOT_SPREADSHEET = N_("Upload a CSV or XLSX file")
+BAD_TEXT = N_("The text of this file is neither UTF-8 nor GBK/GB18030")
+
+
+def source_key(tenant_id: UUID, import_id: UUID) -> str:
+    return f"tenants/{tenant_id}/customer-imports/{import_id}/source"
+
+
+def report_key(tenant_id: UUID, import_id: UUID) -> str:
+    return f"tenants/{tenant_id}/customer-imports/{import_id}/report.csv"
+
+
+class FileProblem(Exception):
+    """The whole file is unusable: a message id and its parameters."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+def first_rows(fmt: tabular.Format, data: bytes) -> tuple[import_columns.HeaderMap, int]:
+    """The header (the first row with text) and its row number, checked: a full-name column and at
+    least one data row after it. Raises :class:`FileProblem`. Reads only as far as it needs."""
+    try:
+        rows = tabular.read_rows(fmt, io.BytesIO(data))
+        header_no = 0
+        header: import_columns.HeaderMap | None = None
+        for number, cells in enumerate(rows, start=1):
+            if not any(cells):
+                continue
+            if header is None:
+                header, header_no = import_columns.map_headers(cells), number
+                if "full_name" not in header.names:
+                    raise FileProblem(NO_FULL_NAME)
+                continue
+            return header, header_no
+    except tabular.UnreadableText:
+        raise FileProblem(BAD_TEXT) from None
+    except tabular.NotSpreadsheet:
+        raise FileProblem(NOT_SPREADSHEET) from None
+    raise FileProblem(NO_DATA)
+
+
+async def create_import(
+    scope: TenantScope,
+    storage: Storage,
+    *,
+    filename: str,
+    data: bytes,
+    mode: str = "all_or_nothing",
+    default_owner: str = "me",
+    default_territory_id: UUID | None = None,
+) -> ImportRead:
+    """Check the file and the options, store the file, queue the job; 422 for a bad file or option,
+    403 for a default territory the member may not add customers in."""
+    if mode not in MODES:
+        raise ValidationFailed.field("mode", "Use all_or_nothing or valid_rows")
+    if default_owner not in OWNERS:
+        raise ValidationFailed.field("default_owner", "Use me or pool")
+    if not data:
+        raise ValidationFailed.field("file", "The file is empty")
+    if len(data) > MAX_BYTES:
+        raise ValidationFailed.field(
+            "file", "The file is larger than {max} MB", max=MAX_BYTES // 1024 // 1024
+        )
+    try:
+        fmt = tabular.sniff_format(data)
+    except tabular.NotSpreadsheet:
+        raise ValidationFailed.field("file", NOT_SPREADSHEET) from None
+    try:
+        header, _ = await asyncio.to_thread(first_rows, fmt, data)
+    except FileProblem as problem:
+        raise ValidationFailed(
+            extra={"errors": [{"field": "file", "message": problem.message, "params": problem.params}]}
+        ) from None
+    if scope.membership_id is None:
+        raise Forbidden("Only members can import customers")
+    if default_territory_id is not None:
+        async with scope.tx() as tx:
+            if not await tx.fetchval(
+                "SELECT 1 FROM territories WHERE tenant = $1 AND id = $2",
+                scope.tenant_id,
+                default_territory_id,
+            ):
+                raise ValidationFailed.field("default_territory_id", "No territory with this id")
+            if not (await customer_access(tx, scope)).may_add_in(default_territory_id):
+                raise Forbidden("You can enter customers only in your own territories")
+    import_id = uuid4()
+    key = source_key(scope.tenant_id, import_id)
+    await storage.put(key, data, tabular.CONTENT_TYPES[fmt])
+    async with scope.tx() as tx:
+        await tx.execute(
+            "INSERT INTO customer_imports (tenant, id, created_by, locale, filename, file_format, size_bytes,"
+            " storage_key, mode, default_owner, default_territory_id, columns, ignored_columns)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb)",
+            scope.tenant_id,
+            import_id,
+            scope.membership_id,
+            scope.locale,
+            (filename or "import")[:255],
+            fmt,
+            len(data),
+            key,
+            mode,
+            default_owner,
+            default_territory_id,
+            json.dumps(header.names),
+            json.dumps(header.ignored),
+        )
+        await outbox.add_job(tx, JOB, scope.tenant_id, import_id, key=str(import_id))
+        row = await _load(tx, scope, import_id)
+    return await _read(scope, storage, row, [], None)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+async def _load(tx: Any, scope: TenantScope, import_id: UUID) -> asyncpg.Record:
+    """The import if the member may see it (its creator, owners and admins), else 404."""
+    row = await tx.fetchrow(
+        "SELECT * FROM customer_imports WHERE tenant = $1 AND id = $2 AND ($3 OR created_by = $4)",
+        scope.tenant_id,
+        import_id,
+        sees_all(scope),
+        scope.membership_id,
+    )
+    if row is None:
+        raise NotFound("No import with this id")
+    return row
+
+
+def column_name(columns: dict[str, str], field: str, locale: str) -> str:
+    """The header the file used for ``field``, else its usual header in ``locale``."""
+    if field in columns:
+        return columns[field]
+    if field in import_columns.FIELDS:
+        return import_columns.headers(locale)[import_columns.FIELDS.index(field)]
+    return field
+
+
+def row_errors(rows: list[asyncpg.Record], columns: dict[str, str], locale: str) -> list[ImportRowError]:
+    items: list[ImportRowError] = []
+    for row in rows:
+        errors = row["errors"] if isinstance(row["errors"], list) else json.loads(row["errors"])
+        for error in errors:
+            items.append(
+                ImportRowError(
+                    row=row["row_no"],
+                    column=column_name(columns, error["field"], locale),
+                    field=error["field"],
+                    message=i18n.translate(locale, error["message"], **error.get("params", {})),
+                )
+            )
+    return items
+
+
+async def _error_page(
+    tx: Any, scope: TenantScope, row: asyncpg.Record, limit: int, after: int
+) -> tuple[list[ImportRowError], str | None]:
+    rows = await tx.fetch(
+        "SELECT row_no, errors FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND NOT ok"
+        " AND row_no > $3 ORDER BY row_no LIMIT $4",
+        scope.tenant_id,
+        row["id"],
+        after,
+        limit + 1,
+    )
+    columns = row["columns"] if isinstance(row["columns"], dict) else json.loads(row["columns"])
+    page = rows[:limit]
+    more = len(rows) > limit
+    return row_errors(page, columns, scope.locale), encode_cursor(page[-1]["row_no"]) if more else None
+
+
+async def _read(
+    scope: TenantScope,
+    storage: Storage,
+    row: asyncpg.Record,
+    errors: list[ImportRowError],
+    cursor: str | None,
+) -> ImportRead:
+    error = row["error"]
+    params = row["error_params"]
+    if isinstance(params, str):
+        params = json.loads(params)
+    ignored = row["ignored_columns"]
+    return ImportRead(
+        id=row["id"],
+        filename=row["filename"],
+        format=row["file_format"],
+        mode=row["mode"],
+        default_owner=row["default_owner"],
+        default_territory_id=row["default_territory_id"],
+        status=row["status"],
+        rows_total=row["rows_total"],
+        rows_done=row["rows_done"],
+        rows_imported=row["rows_imported"],
+        rows_rejected=row["rows_rejected"],
+        ignored_columns=ignored if isinstance(ignored, list) else json.loads(ignored),
+        error=i18n.translate(scope.locale, error, **(params or {})) if error else None,
+        errors=errors,
+        errors_next_cursor=cursor,
+        report_url=await storage.presigned_get(row["report_key"], filename="import-report.csv")
+        if row["report_key"]
+        else None,
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+async def get_import(
+    scope: TenantScope, storage: Storage, import_id: UUID, errors_limit: int = 50
+) -> ImportRead:
+    check_limit(errors_limit)
+    async with scope.tx() as tx:
+        row = await _load(tx, scope, import_id)
+        errors, cursor = await _error_page(tx, scope, row, errors_limit, 0)
+    return await _read(scope, storage, row, errors, cursor)
+
+
+async def list_import_errors(
+    scope: TenantScope, import_id: UUID, *, limit: int = 50, cursor: str | None = None
+) -> Page[ImportRowError]:
+    """The row report, in row order; a page holds every problem of up to ``limit`` rows."""
+    check_limit(limit)
+    after = decode_cursor(cursor, 1)
+    try:
+        after_row = int(after[0]) if after else 0
+    except ValueError:
+        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    async with scope.tx() as tx:
+        row = await _load(tx, scope, import_id)
+        items, next_cursor = await _error_page(tx, scope, row, limit, after_row)
+    return Page(items=items, next_cursor=next_cursor)

@@ -1,0 +1,341 @@
+"""The pool (公海): listing it, claiming (领取) and releasing (释放) customers.
+
+A claim is race-safe in two ways. Against other members claiming the same customer: one conditional
+``UPDATE … WHERE owner_membership_id IS NULL`` — the row lock makes every other claim re-check and
+find an owner (409 naming them). Against the same member's parallel claims overshooting a cap: the
+cap checks run under a per-member ``pg_advisory_xact_lock``, so they count what the member's previous
+claim committed. The ledger entry is the transaction's last statement (it takes the tenant's ledger
+lock until commit).
+
+Who may claim: the pools a member works (rep: their territories; manager: their subtrees; owner/admin:
+all), and customers granted across territories. A customer in such a pool that someone else claimed
+meanwhile is a 409 naming the owner, not a 404 — the member saw it in their pool a moment ago.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from app.customers import ledger
+from app.customers.access import CustomerAccess, Params, customer_access
+from app.customers.pool_rules import PoolRules, load_rules
+from app.customers.pool_schemas import PoolItem
+from app.customers.schemas import CustomerRead
+from app.customers.service import SELECT_CUSTOMER, load_visible, read_customer
+from app.db import Tx
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.i18n import N_
+from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.territories.service import fetch_territory
+from app.territories.tree import SUBTREE_END
+from tenants.scope import TenantScope
+
+POOL_STATUSES = ("prospect", "lost")
+SOURCES = (
+    "event",
+    "telemarketing",
+    "inbound",
+    "cold_visit",
+    "list",
+    "trade_show",
+    "web",
+    "referral",
+    "upsell",
+)
+_MEMBER_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('pool-member:' || $1::uuid::text, 0))"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a claim is refused: a stable ``rule`` code, the message id and its parameters."""
+
+    rule: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def error(self) -> Conflict:
+        return Conflict(self.message, extra={"rule": self.rule, "params": self.params}, **self.params)
+
+
+def local_date(moment: datetime, time_zone: str) -> str:
+    return moment.astimezone(ZoneInfo(time_zone)).date().isoformat()
+
+
+# --- the rules of a claim -------------------------------------------------------------------------
+
+
+async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: PoolRules) -> Refusal | None:
+    """The first rule that refuses ``scope``'s member this customer now, or ``None``. ``row`` has the
+    customer's id, status, grade, owner_membership_id and owner_name. Run it under the member lock
+    for a decision that holds (pool-status runs it without, as an explanation)."""
+    me = scope.membership_id
+    if row["owner_membership_id"] == me and me is not None:
+        return Refusal("already_yours", N_("This customer is already yours"))
+    if row["owner_membership_id"] is not None:
+        name = row["owner_name"] or str(row["owner_membership_id"])
+        return Refusal("owned", N_("Owned by {owner}"), {"owner": name})
+    if row["status"] not in POOL_STATUSES:
+        return Refusal(
+            "not_in_pool", N_("This customer is not in the pool (status {status})"), {"status": row["status"]}
+        )
+    if me is None:
+        return Refusal("no_member", N_("Only a member can claim customers"))
+    released_at = await tx.fetchval(
+        "SELECT max(at) FROM customer_ownership_history WHERE tenant = $1 AND customer_id = $2"
+        " AND from_membership_id = $3 AND to_membership_id IS NULL",
+        scope.tenant_id,
+        row["id"],
+        me,
+    )
+    if released_at is not None and rules.cooldown_days:
+        until = released_at + timedelta(days=rules.cooldown_days)
+        if until > await tx.fetchval("SELECT now()"):
+            return Refusal(
+                "cooldown",
+                N_("You gave this customer up; you can claim it again from {until} ({days}-day cooldown)"),
+                {"until": local_date(until, scope.time_zone), "days": rules.cooldown_days},
+            )
+    counts = await tx.fetchrow(
+        "SELECT count(*) AS owned, count(*) FILTER (WHERE grade = $3) AS of_grade FROM customers"
+        " WHERE tenant = $1 AND owner_membership_id = $2 AND status = 'prospect'",
+        scope.tenant_id,
+        me,
+        row["grade"],
+    )
+    assert counts is not None
+    if counts["owned"] >= rules.owned_cap:
+        return Refusal(
+            "owned_cap",
+            N_("You own {count} customers; the cap is {cap}"),
+            {"count": counts["owned"], "cap": rules.owned_cap},
+        )
+    grade_cap = rules.grade(row["grade"]).owned_cap
+    if grade_cap is not None and counts["of_grade"] >= grade_cap:
+        return Refusal(
+            "grade_cap",
+            N_("You own {count} grade {grade} customers; the cap is {cap}"),
+            {"count": counts["of_grade"], "grade": row["grade"], "cap": grade_cap},
+        )
+    if rules.daily_claim_cap is not None:
+        today = await tx.fetchval(
+            "SELECT count(*) FROM customer_ownership_history WHERE tenant = $1 AND to_membership_id = $2"
+            " AND cause = 'claim' AND at >= date_trunc('day', now() AT TIME ZONE $3) AT TIME ZONE $3",
+            scope.tenant_id,
+            me,
+            scope.time_zone,
+        )
+        if today >= rules.daily_claim_cap:
+            return Refusal(
+                "daily_cap",
+                N_("You have claimed {count} customers today; the daily cap is {cap}"),
+                {"count": today, "cap": rules.daily_claim_cap},
+            )
+    return None
+
+
+_POOL_ROW = (
+    "SELECT c.id, c.status, c.grade, c.territory_id, c.owner_membership_id, c.last_followup_at,"
+    " c.owner_changed_at, c.full_name, u.name AS owner_name, t.name AS territory_name FROM customers c"
+    " JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id"
+    " LEFT JOIN memberships m ON m.tenant = c.tenant AND m.id = c.owner_membership_id"
+    " LEFT JOIN users u ON u.id = m.user_id WHERE c.tenant = $1 AND c.id = $2"
+)
+
+
+async def pool_row(tx: Tx, scope: TenantScope, customer_id: UUID) -> asyncpg.Record:
+    row = await tx.fetchrow(_POOL_ROW, scope.tenant_id, customer_id)
+    if row is None:
+        raise NotFound("No customer with this id")
+    return row
+
+
+async def load_claimable(
+    tx: Tx, scope: TenantScope, customer_id: UUID
+) -> tuple[asyncpg.Record, CustomerAccess]:
+    """The customer if the member may see it or it lies in a pool they work; else 404."""
+    access = await customer_access(tx, scope)
+    row = await pool_row(tx, scope, customer_id)
+    p = Params(scope.tenant_id, customer_id)
+    visible = await tx.fetchval(
+        f"SELECT 1 FROM customers c WHERE c.tenant = $1 AND c.id = $2 AND {access.visible_sql(p)}", *p.values
+    )
+    if not visible and not access.may_claim(row["id"], row["territory_id"]):
+        raise NotFound("No customer with this id")
+    return row, access
+
+
+# --- claim and release ------------------------------------------------------------------------------
+
+
+async def _reload(tx: Tx, scope: TenantScope, customer_id: UUID) -> CustomerRead:
+    row = await tx.fetchrow(
+        SELECT_CUSTOMER + " WHERE c.tenant = $1 AND c.id = $2", scope.tenant_id, customer_id
+    )
+    assert row is not None
+    return read_customer(row)
+
+
+async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
+    """Claim a pool customer for the acting member: 404 if they cannot see it or its pool, 409 with
+    ``rule`` (owned, already_yours, not_in_pool, cooldown, owned_cap, grade_cap, daily_cap) if refused."""
+    async with scope.tx() as tx:
+        _, access = await load_claimable(tx, scope, customer_id)
+        if scope.membership_id is None:
+            raise Forbidden("Only a member can claim customers")
+        await tx.execute(_MEMBER_LOCK, scope.membership_id)
+        row = await pool_row(tx, scope, customer_id)  # fresh: read after the lock
+        if row["owner_membership_id"] is None and not access.may_claim(row["id"], row["territory_id"]):
+            raise Forbidden("You can claim only from the pools of your own territories")
+        rules = await load_rules(tx)
+        refusal = await claim_refusal(tx, scope, row, rules)
+        if refusal is not None:
+            raise refusal.error()
+        claimed = await tx.fetchval(
+            "UPDATE customers SET owner_membership_id = $3, status = 'prospect', updated_at = now()"
+            " WHERE tenant = $1 AND id = $2 AND owner_membership_id IS NULL"
+            " AND status IN ('prospect', 'lost')"
+            " RETURNING id",
+            scope.tenant_id,
+            customer_id,
+            scope.membership_id,
+        )
+        if claimed is None:  # another claim won the row lock and committed first: say who
+            row = await pool_row(tx, scope, customer_id)
+            refusal = await claim_refusal(tx, scope, row, rules)
+            raise (refusal or Refusal("taken", N_("Someone else just claimed this customer"))).error()
+        await ledger.append_ownership(
+            tx,
+            [ledger.OwnershipChange(customer_id, None, scope.membership_id)],
+            cause="claim",
+            actor=scope.membership_id,
+        )
+        return await _reload(tx, scope, customer_id)
+
+
+async def release_customer(scope: TenantScope, customer_id: UUID, reason: str) -> CustomerRead:
+    """Put a customer back into its territory's pool, with a reason: its owner, or a manager of its
+    territory (or owner/admin). 404 if invisible, 403 if not theirs, 409 if already in the pool."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "Required")
+    async with scope.tx() as tx:
+        row, access = await load_visible(tx, scope, customer_id, lock=True)
+        owner = row["owner_membership_id"]
+        if owner is None:
+            raise Conflict("This customer is already in the pool", extra={"rule": "not_owned"})
+        if owner != scope.membership_id and not access.manages(row["territory_id"]):
+            raise Forbidden("Only the owner or a manager of its territory can release this customer")
+        await tx.execute(
+            "UPDATE customers SET owner_membership_id = NULL, updated_at = now()"
+            " WHERE tenant = $1 AND id = $2 AND owner_membership_id = $3",
+            scope.tenant_id,
+            customer_id,
+            owner,
+        )
+        await ledger.append_ownership(
+            tx,
+            [ledger.OwnershipChange(customer_id, owner, None)],
+            cause="release",
+            actor=scope.membership_id,
+            reason=reason,
+        )
+        return await _reload(tx, scope, customer_id)
+
+
+# --- the pool list ---------------------------------------------------------------------------------
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed.field(name, "Use an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        raise ValidationFailed.field(name, "Use an ISO 8601 date and time")
+    return moment
+
+
+async def list_pool(
+    scope: TenantScope,
+    *,
+    territory_id: UUID | None = None,
+    grade: str | None = None,
+    industry: str | None = None,
+    source: str | None = None,
+    followup_before: str | None = None,
+    followup_after: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[PoolItem]:
+    """Unowned prospects and lost customers in the pools the member works, never-followed-up first,
+    then oldest follow-up first. ``territory_id`` means its subtree; ``followup_before`` includes
+    customers never followed up. Unknown territory, grade or source: 422."""
+    check_limit(limit)
+    if grade is not None and grade not in ("A", "B", "C", "D"):
+        raise ValidationFailed.field("grade", "Use A, B, C or D")
+    if source is not None and source not in SOURCES:
+        raise ValidationFailed.field("source", "Unknown source")
+    before, after = (
+        _parse_time(followup_before, "followup_before"),
+        _parse_time(followup_after, "followup_after"),
+    )
+    position = decode_cursor(cursor, 2)
+    try:
+        last_at = datetime.fromisoformat(position[0]) if position and position[0] else None
+        last_id = UUID(position[1]) if position else None
+    except ValueError:
+        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    async with scope.tx() as tx:
+        access = await customer_access(tx, scope)
+        p = Params(scope.tenant_id)
+        where = ["c.tenant = $1", "c.owner_membership_id IS NULL", "c.status IN ('prospect', 'lost')"]
+        if territory_id is not None:
+            try:
+                top = await fetch_territory(tx, scope, territory_id)
+            except NotFound:
+                raise ValidationFailed.field("territory_id", "No territory with this id") from None
+            where.append(
+                f"c.territory_id IN (SELECT t.id FROM territories t WHERE t.tenant = $1"
+                f" AND t.path >= {p(top['path'])} AND t.path < {p(top['path'] + SUBTREE_END)})"
+            )
+        if not access.everything:
+            pools = f"c.territory_id = ANY({p(list(access.managed | access.worked))}::uuid[])"
+            granted = f" OR c.id = ANY({p(list(access.granted))}::uuid[])" if access.granted else ""
+            where.append(f"({pools}{granted})")
+        for column, value in (("grade", grade), ("industry", industry), ("source", source)):
+            if value is not None:
+                where.append(f"c.{column} = {p(value)}")
+        if before is not None:
+            where.append(f"(c.last_followup_at IS NULL OR c.last_followup_at < {p(before)})")
+        if after is not None:
+            where.append(f"c.last_followup_at >= {p(after)}")
+        if position is not None:
+            if last_at is None:
+                where.append(f"(c.last_followup_at IS NOT NULL OR c.id > {p(last_id)})")
+            else:
+                where.append(f"(c.last_followup_at, c.id) > ({p(last_at)}, {p(last_id)})")
+        rows = await tx.fetch(
+            "SELECT c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
+            " t.name AS territory_name, c.last_followup_at, c.created_at FROM customers c"
+            " JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id"
+            f" WHERE {' AND '.join(where)}"
+            f" ORDER BY c.last_followup_at ASC NULLS FIRST, c.id LIMIT {p(limit + 1)}",
+            *p.values,
+        )
+    items = [PoolItem(**dict(r)) for r in rows[:limit]]
+    more = len(rows) > limit
+    last = items[-1] if items else None
+    next_cursor = (
+        encode_cursor(last.last_followup_at.isoformat() if last.last_followup_at else "", last.id)
+        if more and last
+        else None
+    )
+    return Page(items=items, next_cursor=next_cursor)

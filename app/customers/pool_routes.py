@@ -1,0 +1,130 @@
+"""HTTP routes of the pool (公海): list, claim, release, pool status, ownership history and its
+verification, pool rules, cross-territory grants. Thin: parse, call one service, return."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, delete, get, post, put
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from app.customers import grants, ownership, pool, pool_rules, pool_status
+from app.customers.pool_rules import PoolRulesRead, PoolRulesWrite
+from app.customers.pool_schemas import (
+    GrantCreate,
+    GrantRead,
+    OwnershipEntryRead,
+    PoolItem,
+    PoolStatusRead,
+    ReleaseBody,
+    VerifyRead,
+)
+from app.customers.schemas import CustomerRead
+from app.pagination import Page
+from tenants.scope import TenantScope, provide_tenant_scope
+
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+
+
+class PoolController(Controller):
+    path = "/api/v1/pool"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @get("/", summary="Unowned customers in the pools you work, never or longest not followed up first")
+    async def list_pool(
+        self,
+        tenant_scope: TenantScope,
+        territory_id: UUID | None = Parameter(default=None, description="this territory and its subtree"),
+        grade: str | None = None,
+        industry: str | None = Parameter(default=None, max_length=100),
+        source: str | None = None,
+        followup_before: str | None = Parameter(default=None, description="ISO time; includes never"),
+        followup_after: str | None = Parameter(default=None, description="ISO time"),
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[PoolItem]:
+        return await pool.list_pool(
+            tenant_scope,
+            territory_id=territory_id,
+            grade=grade,
+            industry=industry,
+            source=source,
+            followup_before=followup_before,
+            followup_after=followup_after,
+            limit=limit,
+            cursor=cursor,
+        )
+
+
+class CustomerPoolController(Controller):
+    path = "/api/v1/customers/{customer_id:uuid}"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @post("/claim", status_code=HTTP_200_OK, summary="Claim from the pool (409 names the rule that refuses)")
+    async def claim(self, tenant_scope: TenantScope, customer_id: UUID) -> CustomerRead:
+        return await pool.claim_customer(tenant_scope, customer_id)
+
+    @post("/release", status_code=HTTP_200_OK, summary="Release back to the pool, with a reason")
+    async def release(self, tenant_scope: TenantScope, customer_id: UUID, data: ReleaseBody) -> CustomerRead:
+        return await pool.release_customer(tenant_scope, customer_id, data.reason)
+
+    @get("/pool-status", summary="Why a claim would be refused; when and why it returns to the pool")
+    async def status(self, tenant_scope: TenantScope, customer_id: UUID) -> PoolStatusRead:
+        return await pool_status.pool_status(tenant_scope, customer_id)
+
+    @get("/ownership", summary="The customer's ownership history, oldest first")
+    async def ownership(
+        self, tenant_scope: TenantScope, customer_id: UUID, limit: int = 50, cursor: str | None = None
+    ) -> Page[OwnershipEntryRead]:
+        return await ownership.list_ownership(tenant_scope, customer_id, limit=limit, cursor=cursor)
+
+
+class OwnershipController(Controller):
+    path = "/api/v1/ownership"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @get("/verify", summary="Recompute the ownership history's hash chain (owner/admin)")
+    async def verify(self, tenant_scope: TenantScope) -> VerifyRead:
+        return await ownership.verify(tenant_scope)
+
+
+class PoolRulesController(Controller):
+    path = "/api/v1/pool-rules"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @get("/", summary="The tenant's pool rules (owner/admin)")
+    async def get_rules(self, tenant_scope: TenantScope) -> PoolRulesRead:
+        return await pool_rules.get_pool_rules(tenant_scope)
+
+    @put("/", summary="Replace the pool rules (owner/admin); 422 names the wrong field")
+    async def put_rules(self, tenant_scope: TenantScope, data: PoolRulesWrite) -> PoolRulesRead:
+        return await pool_rules.put_pool_rules(tenant_scope, data)
+
+
+class GrantController(Controller):
+    path = "/api/v1/cross-territory-grants"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Let a member work a customer or territory (跨区)")
+    async def create_grant(self, tenant_scope: TenantScope, data: GrantCreate) -> GrantRead:
+        return await grants.create_grant(tenant_scope, data)
+
+    @get("/", summary="Grants you gave (in your territories) or received")
+    async def list_grants(
+        self, tenant_scope: TenantScope, limit: int = 50, cursor: str | None = None
+    ) -> Page[GrantRead]:
+        return await grants.list_grants(tenant_scope, limit=limit, cursor=cursor)
+
+    @delete("/{grant_id:uuid}", status_code=HTTP_200_OK, summary="Revoke a grant now")
+    async def revoke_grant(self, tenant_scope: TenantScope, grant_id: UUID) -> GrantRead:
+        return await grants.revoke_grant(tenant_scope, grant_id)
+
+
+ROUTES = [PoolController, CustomerPoolController, OwnershipController, PoolRulesController, GrantController]

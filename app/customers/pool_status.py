@@ -1,0 +1,153 @@
+"""``pool-status``: why a claim would be refused, or when and why the customer returns to the pool —
+in words (the caller's language) and in data (rule code, numbers, dates).
+
+It runs the same rule code as a claim (``pool.claim_refusal``) and the same due-date SQL as the
+sweep (``pool_rules.due_at_sql`` pieces), so the explanation cannot drift from what happens.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app.customers.pool import Refusal, claim_refusal, load_claimable, local_date
+from app.customers.pool_rules import (
+    LAST_DEAL_AT_SQL,
+    RULES_CTE,
+    PoolRules,
+    exemption_messages,
+    load_rules,
+    reclaim_exempt_customer_ids_sql,
+)
+from app.customers.pool_schemas import PoolStatusRead, ReclaimRead, RuleCheck
+from app.db import Tx
+from app.i18n import N_, translate
+from tenants.scope import TenantScope
+
+_CLOCKS = (
+    f"WITH {RULES_CTE.format(g='$3', f='$4', d='$5')}"
+    " SELECT GREATEST(c.last_followup_at, c.owner_changed_at) AS followup_from,"
+    " GREATEST(c.last_followup_at, c.owner_changed_at) + make_interval(days => r.followup_days)"
+    " AS followup_due,"
+    f" GREATEST(c.owner_changed_at, {LAST_DEAL_AT_SQL}) AS deal_from,"
+    f" GREATEST(c.owner_changed_at, {LAST_DEAL_AT_SQL}) + make_interval(days => r.deal_days) AS deal_due,"
+    " now() AS now FROM customers c JOIN rules r ON r.grade = c.grade WHERE c.tenant = $1 AND c.id = $2"
+)
+
+
+def _say(scope: TenantScope, message: str, params: dict[str, Any]) -> str:
+    return translate(scope.locale, message, **params)
+
+
+async def _reclaim(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: PoolRules) -> ReclaimRead:
+    grade = row["grade"]
+    codes = [
+        r["code"]
+        for r in await tx.fetch(
+            f"SELECT e.code FROM ({reclaim_exempt_customer_ids_sql('$1')}) e WHERE e.customer_id = $2",
+            scope.tenant_id,
+            row["id"],
+        )
+    ]
+    clocks = await tx.fetchrow(_CLOCKS, scope.tenant_id, row["id"], *rules.sql_arrays())
+    assert clocks is not None
+    rule_days = rules.grade(grade)
+    candidates = [
+        (clocks["followup_due"], "no_followup", rule_days.no_followup_days, clocks["followup_from"]),
+        (clocks["deal_due"], "no_deal", rule_days.no_deal_days, clocks["deal_from"]),
+    ]
+    due = min((c for c in candidates if c[0] is not None), key=lambda c: c[0], default=None)
+    if codes:
+        reasons = ", ".join(_say(scope, m, {}) for m in exemption_messages(codes))
+        exempt = _say(
+            scope, N_("Not returned to the pool automatically while {reasons}"), {"reasons": reasons}
+        )
+    if due is None:
+        message = (
+            exempt
+            if codes
+            else _say(
+                scope,
+                N_("Grade {grade} customers are not returned to the pool automatically"),
+                {"grade": grade},
+            )
+        )
+        return ReclaimRead(None, None, None, None, None, None, bool(codes), codes, message)
+    due_at, rule, limit, counted_from = due
+    days_left = max(0, math.ceil((due_at - clocks["now"]).total_seconds() / 86400))
+    params = {"date": local_date(due_at, scope.time_zone), "days": days_left, "grade": grade, "limit": limit}
+    if codes:
+        message = exempt
+    elif days_left == 0:
+        message = _say(scope, _DUE_NOW[rule], params)
+    else:
+        message = _say(scope, _DUE_ON[rule], params)
+    return ReclaimRead(
+        rule=rule,
+        due_at=due_at,
+        days_left=days_left,
+        limit_days=limit,
+        counted_from=counted_from,
+        warning_from=due_at - timedelta(days=rules.warning_days),
+        exempt=bool(codes),
+        exempt_reasons=codes,
+        message=message,
+    )
+
+
+_DUE_NOW = {
+    "no_followup": N_("Due to return to the pool now: grade {grade} allows {limit} days without a follow-up"),
+    "no_deal": N_("Due to return to the pool now: grade {grade} allows {limit} days without a deal"),
+}
+_DUE_ON = {
+    "no_followup": N_(
+        "Returns to the pool on {date} ({days} days left): grade {grade} allows {limit} days"
+        " without a follow-up"
+    ),
+    "no_deal": N_(
+        "Returns to the pool on {date} ({days} days left): grade {grade} allows {limit} days without a deal"
+    ),
+}
+
+
+async def pool_status(scope: TenantScope, customer_id: UUID) -> PoolStatusRead:
+    """404 unless the member sees the customer or works its pool."""
+    async with scope.tx() as tx:
+        row, access = await load_claimable(tx, scope, customer_id)
+        rules = await load_rules(tx)
+        refusal = await claim_refusal(tx, scope, row, rules)
+        if refusal is None and not access.may_claim(row["id"], row["territory_id"]):
+            refusal = Refusal("territory", N_("This customer is outside the pools you work"))
+        owned = row["owner_membership_id"] is not None
+        reclaim = await _reclaim(tx, scope, row, rules) if owned and row["status"] == "prospect" else None
+    in_pool = not owned and row["status"] in ("prospect", "lost")
+    claim = (
+        RuleCheck("ok", _say(scope, N_("You can claim this customer"), {}), {})
+        if refusal is None
+        else RuleCheck(refusal.rule, _say(scope, refusal.message, refusal.params), refusal.params)
+    )
+    where = (
+        _say(scope, N_("In the pool of {territory}"), {"territory": row["territory_name"]})
+        if in_pool
+        else _say(scope, N_("Owned by {owner}"), {"owner": row["owner_name"] or ""})
+        if owned
+        else _say(scope, N_("This customer is not in the pool (status {status})"), {"status": row["status"]})
+    )
+    summary = [where, claim.message] if claim.message != where else [where]
+    if reclaim is not None:
+        summary.append(reclaim.message)
+    return PoolStatusRead(
+        customer_id=row["id"],
+        status=row["status"],
+        in_pool=in_pool,
+        owner_membership_id=row["owner_membership_id"],
+        owner_name=row["owner_name"],
+        can_claim=refusal is None,
+        claim=claim,
+        reclaim=reclaim,
+        summary=summary,
+    )

@@ -1,0 +1,39 @@
+"""HTTP routes for the caller's in-app notifications."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK
+
+from app.notifications import service
+from app.notifications.schemas import NotificationRead
+from app.pagination import Page
+from tenants.scope import TenantScope, provide_tenant_scope
+
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+
+
+class NotificationController(Controller):
+    path = "/api/v1/notifications"
+    tags = ("notifications",)
+    dependencies = SCOPED
+
+    @get("/", summary="Your notifications, newest first (unread=true: only unread)")
+    async def list_notifications(
+        self,
+        tenant_scope: TenantScope,
+        unread: bool | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[NotificationRead]:
+        return await service.list_notifications(tenant_scope, unread=unread, limit=limit, cursor=cursor)
+
+    @post("/{notification_id:uuid}/read", status_code=HTTP_200_OK, summary="Mark one notification read")
+    async def mark_read(self, tenant_scope: TenantScope, notification_id: UUID) -> NotificationRead:
+        return await service.mark_read(tenant_scope, notification_id)
+
+
+ROUTES = [NotificationController]

@@ -1,0 +1,85 @@
+"""In-app notifications: what producers (cron jobs, services) tell one member. The text is rendered
+when read, in the reader's language, from ``kind`` and ``params``; a member sees only their own
+(anyone else's id is 404)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app.errors import NotFound, ValidationFailed
+from app.i18n import N_, translate
+from app.notifications.schemas import NotificationRead
+from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from tenants.scope import TenantScope
+
+# kind -> message id; params fill the placeholders.
+KINDS: dict[str, str] = {
+    "reclaim_warning": N_("{customer} returns to the pool on {date} unless it gets a follow-up"),
+}
+_COLUMNS = "id, kind, subject_type, subject_id, params, created_at, read_at"
+
+
+def _read(row: asyncpg.Record, locale: str) -> NotificationRead:
+    params: dict[str, Any] = json.loads(row["params"]) if isinstance(row["params"], str) else row["params"]
+    template = KINDS.get(row["kind"], row["kind"])
+    return NotificationRead(
+        id=row["id"],
+        kind=row["kind"],
+        message=translate(locale, template, **{k: str(v) for k, v in params.items()}),
+        subject_type=row["subject_type"],
+        subject_id=row["subject_id"],
+        params=params,
+        created_at=row["created_at"],
+        read_at=row["read_at"],
+        read=row["read_at"] is not None,
+    )
+
+
+async def list_notifications(
+    scope: TenantScope, *, unread: bool | None = None, limit: int = 50, cursor: str | None = None
+) -> Page[NotificationRead]:
+    """The caller's notifications, newest first; ``unread=True`` only the unread ones."""
+    check_limit(limit)
+    after = decode_cursor(cursor, 2)
+    try:
+        at, after_id = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
+    except ValueError:
+        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    if scope.membership_id is None:
+        return Page(items=[])
+    async with scope.tx() as tx:
+        rows = await tx.fetch(
+            f"SELECT {_COLUMNS} FROM notifications WHERE tenant = $1 AND membership_id = $2"
+            " AND ($3::boolean IS NOT TRUE OR read_at IS NULL)"
+            " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))"
+            " ORDER BY created_at DESC, id DESC LIMIT $6",
+            scope.tenant_id,
+            scope.membership_id,
+            unread,
+            at,
+            after_id,
+            limit + 1,
+        )
+    items = [_read(r, scope.locale) for r in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+
+
+async def mark_read(scope: TenantScope, notification_id: UUID) -> NotificationRead:
+    """Mark one of the caller's notifications read (again: keeps the first read time)."""
+    async with scope.tx() as tx:
+        row = await tx.fetchrow(
+            "UPDATE notifications SET read_at = coalesce(read_at, now())"
+            f" WHERE tenant = $1 AND id = $2 AND membership_id = $3 RETURNING {_COLUMNS}",
+            scope.tenant_id,
+            notification_id,
+            scope.membership_id,
+        )
+    if row is None:
+        raise NotFound("No notification with this id")
+    return _read(row, scope.locale)
