@@ -16,7 +16,7 @@ from app.customers.identity import company_name_key
 from app.customers.schemas import CustomerCreate, FollowupCreate
 from app.territories import members as territory_members
 from app.territories import service as territories
-from app.territories.schemas import TerritoryCreate, TerritoryMemberCreate
+from app.territories.schemas import Level, TerritoryCreate, TerritoryMemberCreate
 from tenants.scope import TenantScope
 
 DEMO_PASSWORD = "Acre-demo-2026"  # noqa: S105 - a published demo login for local development only
@@ -28,26 +28,80 @@ DEMO_PEOPLE = [
     ("rep3@demo.acre.test", "刘洋", "rep"),
 ]
 # province → cities; the manager runs 广东省 and 浙江省, each rep works some cities.
-TREE = {"广东省": ["广州市", "深圳市", "佛山市"], "浙江省": ["杭州市", "宁波市"], "上海市": ["浦东新区", "徐汇区"]}
+TREE = {
+    "广东省": ["广州市", "深圳市", "佛山市"],
+    "浙江省": ["杭州市", "宁波市"],
+    "上海市": ["浦东新区", "徐汇区"],
+}
 REP_CITIES = {2: ["广州市", "佛山市"], 3: ["深圳市", "浦东新区", "徐汇区"], 4: ["杭州市", "宁波市"]}
-_BRANDS = ["恒通", "华信", "金桥", "新宇", "瑞丰", "同创", "远航", "鼎盛", "立邦", "嘉禾", "博远", "正泰", "天润",
-           "宏达", "永安", "中科", "云帆", "德信", "汇丰", "安吉"]
-_TRADES = [("机械制造", "制造业"), ("电子科技", "电子"), ("商贸", "批发零售"), ("物流", "物流"),
-           ("食品", "食品饮料"), ("医疗器械", "医疗"), ("建筑工程", "建筑"), ("服装", "纺织服装"),
-           ("化工", "化工"), ("餐饮管理", "餐饮")]
+_BRANDS = [
+    "恒通",
+    "华信",
+    "金桥",
+    "新宇",
+    "瑞丰",
+    "同创",
+    "远航",
+    "鼎盛",
+    "立邦",
+    "嘉禾",
+    "博远",
+    "正泰",
+    "天润",
+    "宏达",
+    "永安",
+    "中科",
+    "云帆",
+    "德信",
+    "汇丰",
+    "安吉",
+]
+_TRADES = [
+    ("机械制造", "制造业"),
+    ("电子科技", "电子"),
+    ("商贸", "批发零售"),
+    ("物流", "物流"),
+    ("食品", "食品饮料"),
+    ("医疗器械", "医疗"),
+    ("建筑工程", "建筑"),
+    ("服装", "纺织服装"),
+    ("化工", "化工"),
+    ("餐饮管理", "餐饮"),
+]
 _SUFFIXES = ["有限公司", "有限责任公司", "股份有限公司"]
-_EN = ["Pearl River Logistics", "Golden Bridge Trading", "Harbor Light Electronics", "Blue Ocean Foods",
-       "Silk Road Textiles", "Summit Medical Devices", "Evergreen Packaging", "Jade Mountain Tea",
-       "Red Lantern Catering", "Northstar Machinery", "Bright Future Education", "Lotus Cosmetics"]
+_EN = [
+    "Pearl River Logistics",
+    "Golden Bridge Trading",
+    "Harbor Light Electronics",
+    "Blue Ocean Foods",
+    "Silk Road Textiles",
+    "Summit Medical Devices",
+    "Evergreen Packaging",
+    "Jade Mountain Tea",
+    "Red Lantern Catering",
+    "Northstar Machinery",
+    "Bright Future Education",
+    "Lotus Cosmetics",
+]
 _SOFTWARE = ["用友 U8", "金蝶 K/3", "速达", "管家婆", "SAP Business One", "Excel 手工台账"]
+_STREETS = ["人民路", "解放大道", "科技园", "中山路"]
 _SOURCES = ["event", "telemarketing", "inbound", "cold_visit", "list", "trade_show", "web", "referral"]
-_SUMMARIES = ["电话沟通财务软件需求，对方关注进销存和报表", "上门拜访，见到财务经理，了解现有系统痛点",
-              "产品演示，客户对移动审批很感兴趣", "发送报价方案，等待客户内部评估", "客户表示年底前会启动选型"]
+_SUMMARIES = [
+    "电话沟通财务软件需求，对方关注进销存和报表",
+    "上门拜访，见到财务经理，了解现有系统痛点",
+    "产品演示，客户对移动审批很感兴趣",
+    "发送报价方案，等待客户内部评估",
+    "客户表示年底前会启动选型",
+]
 
 
 def _tax_id(rng: random.Random) -> str:
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    return "91" + "".join(rng.choice("0123456789") for _ in range(6)) + "".join(rng.choice(chars) for _ in range(10))
+    return (
+        "91"
+        + "".join(rng.choice("0123456789") for _ in range(6))
+        + "".join(rng.choice(chars) for _ in range(10))
+    )
 
 
 async def seed_demo(customer_count: int = 300) -> list[tuple[str, str]]:
@@ -79,30 +133,49 @@ async def _seed(tenant_id: UUID, customer_count: int) -> None:
             user_id = await accounts.create_user(tx, email, name, DEMO_PASSWORD, None)
             membership = await tx.fetchval(
                 "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, $3) RETURNING id",
-                tenant_id, user_id, role,
+                tenant_id,
+                user_id,
+                role,
             )
             people.append((user_id, membership))
-    owner = TenantScope(tenant_id=tenant_id, user_id=people[0][0], role="owner", membership_id=people[0][1],
-                        locale="zh-CN", tenant_locale="zh-CN", time_zone="Asia/Shanghai")
+    owner = TenantScope(
+        tenant_id=tenant_id,
+        user_id=people[0][0],
+        role="owner",
+        membership_id=people[0][1],
+        locale="zh-CN",
+        tenant_locale="zh-CN",
+        time_zone="Asia/Shanghai",
+    )
     cities: dict[str, UUID] = {}
     for province, names in TREE.items():
         top = await territories.create_territory(owner, TerritoryCreate(name=province, level="province"))
         if province != "上海市":
             await territory_members.add_territory_member(
-                owner, top.id, TerritoryMemberCreate(membership_id=people[1][1], role="manager"))
+                owner, top.id, TerritoryMemberCreate(membership_id=people[1][1], role="manager")
+            )
         for city in names:
-            level = "city" if city.endswith("市") else "county"
-            cities[city] = (await territories.create_territory(
-                owner, TerritoryCreate(name=city, level=level, parent_id=top.id))).id
+            level: Level = "city" if city.endswith("市") else "county"
+            cities[city] = (
+                await territories.create_territory(
+                    owner, TerritoryCreate(name=city, level=level, parent_id=top.id)
+                )
+            ).id
     for index, city_names in REP_CITIES.items():
         for city in city_names:
             await territory_members.add_territory_member(
-                owner, cities[city], TerritoryMemberCreate(membership_id=people[index][1], role="rep"))
+                owner, cities[city], TerritoryMemberCreate(membership_id=people[index][1], role="rep")
+            )
     await _seed_customers(owner, rng, cities, people, customer_count)
 
 
-async def _seed_customers(owner: TenantScope, rng: random.Random, cities: dict[str, UUID],
-                          people: list[tuple[UUID, UUID]], count: int) -> None:
+async def _seed_customers(
+    owner: TenantScope,
+    rng: random.Random,
+    cities: dict[str, UUID],
+    people: list[tuple[UUID, UUID]],
+    count: int,
+) -> None:
     rep_of = {city: people[i][1] for i, names in REP_CITIES.items() for city in names}
     names: set[str] = set()
     now = datetime.now(UTC)
@@ -113,24 +186,37 @@ async def _seed_customers(owner: TenantScope, rng: random.Random, cities: dict[s
             industry = "外资企业"
         else:
             trade, industry = rng.choice(_TRADES)
-            name = f"{city.removesuffix('市').removesuffix('新区').removesuffix('区')}{rng.choice(_BRANDS)}{trade}{rng.choice(_SUFFIXES)}"
+            place = city.removesuffix("市").removesuffix("新区").removesuffix("区")
+            name = f"{place}{rng.choice(_BRANDS)}{trade}{rng.choice(_SUFFIXES)}"
         if company_name_key(name) in names:  # the duplicate guard would refuse it (撞单)
             continue
         names.add(company_name_key(name))
         owned = rng.random() < 0.7
-        customer = await customers.create_customer(owner, CustomerCreate(
-            full_name=name, territory_id=cities[city], tax_id=_tax_id(rng) if rng.random() < 0.6 else None,
-            address=f"{city}{rng.choice(['人民路', '解放大道', '科技园', '中山路'])}{rng.randint(1, 999)}号",
-            phone=f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}", industry=industry,
-            headcount=rng.choice([15, 40, 80, 150, 300, 800]),
-            it_status="uses_software" if rng.random() < 0.6 else "none",
-            current_software=rng.choice(_SOFTWARE), source=rng.choice(_SOURCES),  # type: ignore[arg-type]
-            grade=rng.choice("AABBBCCCDD"),  # type: ignore[arg-type]
-            owner_membership_id=rep_of[city] if owned else None,
-        ))
+        customer = await customers.create_customer(
+            owner,
+            CustomerCreate(
+                full_name=name,
+                territory_id=cities[city],
+                tax_id=_tax_id(rng) if rng.random() < 0.6 else None,
+                address=f"{city}{rng.choice(_STREETS)}{rng.randint(1, 999)}号",
+                phone=f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}",
+                industry=industry,
+                headcount=rng.choice([15, 40, 80, 150, 300, 800]),
+                it_status="uses_software" if rng.random() < 0.6 else "none",
+                current_software=rng.choice(_SOFTWARE),
+                source=rng.choice(_SOURCES),  # type: ignore[arg-type]
+                grade=rng.choice("AABBBCCCDD"),  # type: ignore[arg-type]
+                owner_membership_id=rep_of[city] if owned else None,
+            ),
+        )
         for _ in range(rng.randint(0, 3)):
-            await customer_followups.create_followup(owner, customer.id, FollowupCreate(
-                kind=rng.choice(["call", "visit", "meeting", "demo"]), summary=rng.choice(_SUMMARIES),
-                happened_at=now - timedelta(days=rng.randint(1, 80), hours=rng.randint(0, 8)),
-                next_followup_at=now + timedelta(days=rng.randint(1, 30)),
-            ))
+            await customer_followups.create_followup(
+                owner,
+                customer.id,
+                FollowupCreate(
+                    kind=rng.choice(["call", "visit", "meeting", "demo"]),
+                    summary=rng.choice(_SUMMARIES),
+                    happened_at=now - timedelta(days=rng.randint(1, 80), hours=rng.randint(0, 8)),
+                    next_followup_at=now + timedelta(days=rng.randint(1, 30)),
+                ),
+            )

@@ -64,7 +64,7 @@ class MailCapture:
         self.port = free_port()
         self.controller: Any = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         data: bytes = envelope.original_content or envelope.content
         self.messages.append(data)
         if self.directory is not None:
@@ -130,10 +130,15 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
 
             logins = asyncio.run(seed_demo())
         exe = [sys.executable, "-m", "app.cli"]
-        children.append(subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=os.environ))
-        children.append(subprocess.Popen([*exe, "worker"], env=os.environ))
-        print(f"\n  Acre is running at {public_url}\n  API docs:  {public_url}/schema\n"
-              f"  Mail:      {public_url}/dev/mail\n", flush=True)
+        children.append(
+            subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=os.environ)  # noqa: S603 - our own CLI
+        )
+        children.append(subprocess.Popen([*exe, "worker"], env=os.environ))  # noqa: S603 - our own CLI
+        print(
+            f"\n  Acre is running at {public_url}\n  API docs:  {public_url}/schema\n"
+            f"  Mail:      {public_url}/dev/mail\n",
+            flush=True,
+        )
         if logins:
             print("  Demo logins (company slug 'demo'):", flush=True)
             for email, password in logins:

@@ -130,8 +130,15 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         if not fields and _looks_malformed(exc.detail):
             return problem(request, 400, "malformed-body", "The request body is not valid JSON")
         return problem(
-            request, 422, ValidationFailed.code, ValidationFailed.title,
-            extra={"errors": fields or _validation_fields(exc.extra) or [{"field": "body", "message": str(exc.detail)}]},
+            request,
+            422,
+            ValidationFailed.code,
+            ValidationFailed.title,
+            extra={
+                "errors": fields
+                or _validation_fields(exc.extra)
+                or [{"field": "body", "message": str(exc.detail)}]
+            },
         )
     if isinstance(exc, NotFoundException):
         return problem(request, 404, NotFound.code, NotFound.title)

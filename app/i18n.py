@@ -33,7 +33,7 @@ def translate(locale: str | None, message: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker
+def N_(message: str) -> str:
     """Mark a message id for translation where it is defined; translate it where it is shown."""
     return message
 

@@ -110,7 +110,9 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
     except Exception as exc:
         async with db.transaction(tenant) as tx:
             await tx.execute(
-                "UPDATE emails SET claimed_at = NULL, last_error = $2 WHERE id = $1", UUID(email_id), repr(exc)
+                "UPDATE emails SET claimed_at = NULL, last_error = $2 WHERE id = $1",
+                UUID(email_id),
+                repr(exc),
             )
         # A plain exception would fail the job for good (ARQ retries only on Retry), losing the email.
         tries = int(ctx.get("job_try") or 1)

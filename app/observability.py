@@ -16,7 +16,9 @@ from app.settings import Settings
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     renderer: Any = (
-        structlog.processors.JSONRenderer(ensure_ascii=False) if settings.log_json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if settings.log_json
+        else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
         processors=[
@@ -90,8 +92,13 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             state: dict[str, Any] = scope.get("state", {})
             if status >= 500 or scope["path"] not in ("/health", "/ready"):
-                log.info("request", method=scope.get("method"), path=scope["path"], status=status,
-                         tenant_id=state.get("tenant_id"))
+                log.info(
+                    "request",
+                    method=scope.get("method"),
+                    path=scope["path"],
+                    status=status,
+                    tenant_id=state.get("tenant_id"),
+                )
             structlog.contextvars.clear_contextvars()
 
     return middleware

@@ -26,8 +26,9 @@ class BillingPlan(BaseModel):
 
 def _default_plans() -> list[BillingPlan]:
     return [
-        BillingPlan(code="starter", name="Starter", price_id="price_acre_starter",
-                    per_seat=False, max_seats=3),
+        BillingPlan(
+            code="starter", name="Starter", price_id="price_acre_starter", per_seat=False, max_seats=3
+        ),
         BillingPlan(code="team", name="Team", price_id="price_acre_team", per_seat=True, auto_add_seats=True),
     ]
 
@@ -84,9 +85,12 @@ class Settings(BaseSettings):
     billing_trial_seats: int | None = 10
     billing_grace_days: int = 7
 
-    sentry_dsn: str | None = Field(default=None, validation_alias=AliasChoices("ACRE_SENTRY_DSN", "SENTRY_DSN"))
+    sentry_dsn: str | None = Field(
+        default=None, validation_alias=AliasChoices("ACRE_SENTRY_DSN", "SENTRY_DSN")
+    )
     bench_bare_body_file: Path | None = Field(
-        default=None, description="tests/bench only: serve this file's bytes at /bench/bare (the ceiling route)"
+        default=None,
+        description="tests/bench only: serve this file's bytes at /bench/bare (the ceiling route)",
     )
     log_level: str = "INFO"
     log_json: bool = True

@@ -38,12 +38,15 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         )
     )
     ok = all(v == "ok" for v in checks.values())
-    return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    return Response(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 @get("/files/{key:path}", include_in_schema=False)
-async def local_file(request: Request[Any, Any, Any], key: str, expires: int, sig: str,
-                     filename: str | None = None) -> File:
+async def local_file(
+    request: Request[Any, Any, Any], key: str, expires: int, sig: str, filename: str | None = None
+) -> File:
     storage = request.app.state.storage
     key = key.lstrip("/")
     if not isinstance(storage, LocalStorage) or not storage.verify(key, expires, sig):

@@ -22,8 +22,8 @@ from tenants.schemas import (
     LoginCreate,
     LoginRead,
     MemberRead,
-    MeRead,
     MemberUpdate,
+    MeRead,
     SessionRead,
     SignupCreate,
 )
@@ -42,10 +42,24 @@ def _with_cookies(body: Any, session: SessionRead | None, status: int) -> Respon
         secure = get_settings().cookie_secure
         max_age = get_settings().session_ttl_hours * 3600
         cookies = [
-            Cookie(key=SESSION_COOKIE, value=session.token, httponly=True, samesite="lax", secure=secure,
-                   max_age=max_age, path="/"),
-            Cookie(key=CSRF_COOKIE, value=session.csrf_token, httponly=False, samesite="lax", secure=secure,
-                   max_age=max_age, path="/"),
+            Cookie(
+                key=SESSION_COOKIE,
+                value=session.token,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+                max_age=max_age,
+                path="/",
+            ),
+            Cookie(
+                key=CSRF_COOKIE,
+                value=session.csrf_token,
+                httponly=False,
+                samesite="lax",
+                secure=secure,
+                max_age=max_age,
+                path="/",
+            ),
         ]
     return Response(body, status_code=status, cookies=cookies)
 
@@ -65,7 +79,9 @@ class AuthController(Controller):
         return _with_cookies(result, result.session, HTTP_200_OK)
 
     @post("/auth/logout", status_code=HTTP_200_OK, dependencies=SCOPED, summary="End this session")
-    async def logout(self, request: Request[Any, Any, Any], tenant_scope: TenantScope) -> Response[dict[str, bool]]:
+    async def logout(
+        self, request: Request[Any, Any, Any], tenant_scope: TenantScope
+    ) -> Response[dict[str, bool]]:
         token, _ = _token(request)
         if token is None:
             raise NotAuthenticated()
@@ -108,12 +124,17 @@ class MemberController(Controller):
         return await service.get_member(tenant_scope, member_id)
 
     @patch("/{member_id:uuid}")
-    async def update_member(self, tenant_scope: TenantScope, member_id: UUID, data: MemberUpdate) -> MemberRead:
+    async def update_member(
+        self, tenant_scope: TenantScope, member_id: UUID, data: MemberUpdate
+    ) -> MemberRead:
         return await service.change_role(tenant_scope, member_id, data.role)
 
     @post("/{member_id:uuid}/deactivate", status_code=HTTP_200_OK)
     async def deactivate(
-        self, tenant_scope: TenantScope, member_id: UUID, reason: str | None = Parameter(default=None, max_length=500)
+        self,
+        tenant_scope: TenantScope,
+        member_id: UUID,
+        reason: str | None = Parameter(default=None, max_length=500),
     ) -> MemberRead:
         return await service.deactivate_member(tenant_scope, member_id, reason)
 

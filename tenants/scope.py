@@ -67,12 +67,18 @@ def _token(request: Request[Any, Any, Any]) -> tuple[str | None, bool]:
 
 
 async def resolve_session(token: str) -> TenantScope | None:
-    row = await db.DB.pool.fetchrow("SELECT * FROM acre_session($1)", token_hash(token)) if db.DB.pool else None
+    row = (
+        await db.DB.pool.fetchrow("SELECT * FROM acre_session($1)", token_hash(token)) if db.DB.pool else None
+    )
     if row is None:
         return None
     settings = get_settings()
-    billing = evaluate(BillingState.from_row(row), datetime.now(UTC), enabled=settings.billing_enabled,
-                       grace_days=settings.billing_grace_days)
+    billing = evaluate(
+        BillingState.from_row(row),
+        datetime.now(UTC),
+        enabled=settings.billing_enabled,
+        grace_days=settings.billing_grace_days,
+    )
     return TenantScope(
         tenant_id=row["tenant"],
         user_id=row["user_id"],
@@ -105,6 +111,7 @@ async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:
     state["locale"] = scope.locale
     state["tenant_id"] = str(scope.tenant_id)
     if write_blocked(scope.billing, request.method, request.url.path):
-        raise PaymentRequired(scope.billing.reason, extra={"billing": "/api/v1/billing",
-                                                           "reason": scope.billing.code})
+        raise PaymentRequired(
+            scope.billing.reason, extra={"billing": "/api/v1/billing", "reason": scope.billing.code}
+        )
     return scope

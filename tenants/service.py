@@ -13,9 +13,9 @@ import asyncpg
 from babel.numbers import list_currencies
 
 from app import audit, db, i18n, mail
-from app.i18n import N_
 from app.accounts import service as accounts
 from app.errors import Conflict, Forbidden, Gone, NotAuthenticated, NotFound, ValidationFailed
+from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.settings import get_settings
 from tenants import roles
@@ -58,7 +58,9 @@ async def _session(
     tx: db.Tx, user_id: UUID, tenant: TenantChoice, tenant_id: UUID, ip: str | None, ua: str | None
 ) -> SessionRead:
     token, expires = await accounts.create_session(tx, user_id, tenant_id, ip, ua)
-    return SessionRead(token=token, csrf_token=accounts.csrf_token_for(token), expires_at=expires, tenant=tenant)
+    return SessionRead(
+        token=token, csrf_token=accounts.csrf_token_for(token), expires_at=expires, tenant=tenant
+    )
 
 
 async def signup(data: SignupCreate, ip: str | None, user_agent: str | None) -> SessionRead:
@@ -83,7 +85,8 @@ async def signup(data: SignupCreate, ip: str | None, user_agent: str | None) -> 
                     extra={"field": "email"},
                 )
             await tx.execute(
-                "INSERT INTO tenants (id, name, slug, locale, time_zone, currency) VALUES ($1,$2,$3,$4,$5,$6)",
+                "INSERT INTO tenants (id, name, slug, locale, time_zone, currency)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
                 tenant_id,
                 data.company_name.strip(),
                 data.slug,
@@ -118,7 +121,9 @@ async def login(data: LoginCreate, ip: str | None, user_agent: str | None) -> Lo
             " WHERE m.user_id = $1 AND m.active ORDER BY t.name",
             user_id,
         )
-        choices = {r["slug"]: (r["id"], TenantChoice(slug=r["slug"], name=r["name"], role=r["role"])) for r in rows}
+        choices = {
+            r["slug"]: (r["id"], TenantChoice(slug=r["slug"], name=r["name"], role=r["role"])) for r in rows
+        }
         if data.tenant is not None:
             if data.tenant not in choices:
                 raise NotAuthenticated("You are not an active member of this company")
@@ -167,7 +172,11 @@ def _member(row: asyncpg.Record) -> MemberRead:
 
 
 async def list_members(
-    scope: TenantScope, *, limit: int = 50, cursor: str | None = None, role: str | None = None,
+    scope: TenantScope,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    role: str | None = None,
     active: bool | None = None,
 ) -> Page[MemberRead]:
     check_limit(limit)
@@ -190,8 +199,9 @@ async def list_members(
 
 
 async def _get_member(tx: db.Tx, scope: TenantScope, member_id: UUID, lock: bool = False) -> MemberRead:
-    row = await tx.fetchrow(_MEMBER_SQL + " AND m.id = $2" + (" FOR UPDATE OF m" if lock else ""),
-                            scope.tenant_id, member_id)
+    row = await tx.fetchrow(
+        _MEMBER_SQL + " AND m.id = $2" + (" FOR UPDATE OF m" if lock else ""), scope.tenant_id, member_id
+    )
     if row is None:
         raise NotFound("No member with this id")
     return _member(row)
@@ -205,7 +215,8 @@ async def get_member(scope: TenantScope, member_id: UUID) -> MemberRead:
 async def _active_owners(tx: db.Tx, scope: TenantScope) -> int:
     # Lock the owner rows so two concurrent demotions cannot both see "another owner remains".
     rows = await tx.fetch(
-        "SELECT id FROM memberships WHERE tenant = $1 AND role = 'owner' AND active FOR UPDATE", scope.tenant_id
+        "SELECT id FROM memberships WHERE tenant = $1 AND role = 'owner' AND active FOR UPDATE",
+        scope.tenant_id,
     )
     return len(rows)
 
@@ -221,8 +232,14 @@ async def change_role(scope: TenantScope, member_id: UUID, role: str) -> MemberR
         if member.role == "owner" and await _active_owners(tx, scope) <= 1:
             raise Conflict("The last owner cannot be demoted; make someone else owner first")
         await tx.execute("UPDATE memberships SET role = $2 WHERE id = $1", member_id, role)
-        await audit.record(tx, scope.user_id, "member.role_changed", "membership", member_id,
-                           data={"from": member.role, "to": role})
+        await audit.record(
+            tx,
+            scope.user_id,
+            "member.role_changed",
+            "membership",
+            member_id,
+            data={"from": member.role, "to": role},
+        )
         return await _get_member(tx, scope, member_id)
 
 
@@ -239,7 +256,8 @@ async def deactivate_member(scope: TenantScope, member_id: UUID, reason: str | N
             "UPDATE memberships SET active = false, deactivated_at = now() WHERE id = $1", member_id
         )
         await tx.execute(
-            "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND tenant = $2 AND revoked_at IS NULL",
+            "UPDATE sessions SET revoked_at = now()"
+            " WHERE user_id = $1 AND tenant = $2 AND revoked_at IS NULL",
             member.user_id,
             scope.tenant_id,
         )
@@ -254,7 +272,9 @@ async def reactivate_member(scope: TenantScope, member_id: UUID) -> MemberRead:
         if member.active:
             return member
         await ensure_seat_available(tx)
-        await tx.execute("UPDATE memberships SET active = true, deactivated_at = NULL WHERE id = $1", member_id)
+        await tx.execute(
+            "UPDATE memberships SET active = true, deactivated_at = NULL WHERE id = $1", member_id
+        )
         await audit.record(tx, scope.user_id, "member.reactivated", "membership", member_id)
         return await _get_member(tx, scope, member_id)
 
@@ -288,13 +308,21 @@ def _invitation_status(row: asyncpg.Record) -> str:
 
 def _invitation(row: asyncpg.Record) -> InvitationRead:
     return InvitationRead(
-        id=row["id"], email=row["email"], role=row["role"], status=_invitation_status(row),  # type: ignore[arg-type]
-        created_at=row["created_at"], expires_at=row["expires_at"], accepted_at=row["accepted_at"],
+        id=row["id"],
+        email=row["email"],
+        role=row["role"],
+        status=_invitation_status(row),  # type: ignore[arg-type]
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        accepted_at=row["accepted_at"],
     )
 
 
 _ROLE_LABELS = {
-    "owner": N_("Owner"), "admin": N_("Administrator"), "manager": N_("Territory manager"), "rep": N_("Sales rep"),
+    "owner": N_("Owner"),
+    "admin": N_("Administrator"),
+    "manager": N_("Territory manager"),
+    "rep": N_("Sales rep"),
 }
 
 
@@ -324,7 +352,13 @@ async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
         row = await tx.fetchrow(
             "INSERT INTO invitations (tenant, email, role, locale, token_hash, invited_by, expires_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-            scope.tenant_id, email, data.role, data.locale, accounts.token_hash(token), scope.user_id, expires,
+            scope.tenant_id,
+            email,
+            data.role,
+            data.locale,
+            accounts.token_hash(token),
+            scope.user_id,
+            expires,
         )
         assert row is not None
         locale = data.locale or scope.tenant_locale
@@ -340,8 +374,14 @@ async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
             link=f"{get_settings().public_url}/invite/{token}",
             expires=expires.strftime("%Y-%m-%d"),
         )
-        await audit.record(tx, scope.user_id, "invitation.created", "invitation", row["id"],
-                           data={"email": email, "role": data.role})
+        await audit.record(
+            tx,
+            scope.user_id,
+            "invitation.created",
+            "invitation",
+            row["id"],
+            data={"email": email, "role": data.role},
+        )
         return _invitation(row)
 
 
@@ -403,13 +443,16 @@ async def accept_invitation(
             raise NotFound("This invitation link is not valid")
         status = _invitation_status(inv)
         if status != "pending":
-            raise Gone("This invitation is {status}; ask for a new one", status=status,
-                       extra={"status": status})
+            raise Gone(
+                "This invitation is {status}; ask for a new one", status=status, extra={"status": status}
+            )
         user = await accounts.find_user_by_email(tx, inv["email"])
         if user is None:
             if not data.name or not data.name.strip():
                 raise ValidationFailed.field("name", "Required")
-            user_id = await accounts.create_user(tx, inv["email"], data.name.strip(), data.password, inv["locale"])
+            user_id = await accounts.create_user(
+                tx, inv["email"], data.name.strip(), data.password, inv["locale"]
+            )
         elif accounts.verify_password(data.password, str(user["password_hash"])):
             user_id = UUID(str(user["id"]))
         else:
@@ -422,7 +465,10 @@ async def accept_invitation(
         await ensure_seat_available(tx)
         if existing is None:
             await tx.execute(
-                "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, $3)", tenant_id, user_id, inv["role"]
+                "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, $3)",
+                tenant_id,
+                user_id,
+                inv["role"],
             )
         else:
             await tx.execute(
@@ -451,7 +497,10 @@ async def peek_invitation(token: str) -> dict[str, object]:
     if inv is None:
         raise NotFound("This invitation link is not valid")
     return {
-        "company": inv["tenant_name"], "email": inv["email"], "role": inv["role"],
-        "status": _invitation_status(inv), "locale": inv["locale"] or inv["tenant_locale"],
+        "company": inv["tenant_name"],
+        "email": inv["email"],
+        "role": inv["role"],
+        "status": _invitation_status(inv),
+        "locale": inv["locale"] or inv["tenant_locale"],
         "has_account": inv["has_account"],
     }

@@ -37,9 +37,7 @@ def check_password_strength(password: str, field: str = "password") -> None:
         raise ValidationFailed.field(field, "Use at least {n} characters", n=10)
     if len(password) > 256:
         raise ValidationFailed.field(field, "Use at most {n} characters", n=256)
-    classes = sum(
-        bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]")
-    )
+    classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"))
     if classes < 2 or len(set(password)) < 5 or password.lower() in _COMMON:
         raise ValidationFailed.field(field, "This password is too easy to guess")
 
@@ -106,5 +104,6 @@ async def create_session(
 
 async def revoke_session(tx: Tx, token: str) -> None:
     await tx.execute(
-        "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL", token_hash(token)
+        "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL",
+        token_hash(token),
     )

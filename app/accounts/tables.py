@@ -1,4 +1,6 @@
-"""Users (one per email, across tenants) and their sessions. Global tables: looked up before a tenant is known."""
+"""Users (one per email, across tenants) and their sessions.
+
+Global tables: they are looked up before a tenant is known."""
 
 from piccolo.columns import UUID, Bytea, Text, Timestamptz, Varchar
 from piccolo.table import Table

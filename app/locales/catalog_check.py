@@ -7,8 +7,18 @@ import ast
 import re
 from pathlib import Path
 
-_CALLS = {"NotFound", "Conflict", "Gone", "Forbidden", "NotAuthenticated", "PaymentRequired",
-          "ValidationFailed", "BadRequest", "RateLimited", "AppError"}
+_CALLS = {
+    "NotFound",
+    "Conflict",
+    "Gone",
+    "Forbidden",
+    "NotAuthenticated",
+    "PaymentRequired",
+    "ValidationFailed",
+    "BadRequest",
+    "RateLimited",
+    "AppError",
+}
 _TEMPLATE_MSG = re.compile(r"""_\(\s*"((?:[^"\\]|\\.)+)"|_\(\s*'((?:[^'\\]|\\.)+)'""")
 
 
@@ -25,7 +35,11 @@ def message_ids(roots: list[Path]) -> set[str]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Call):
-                    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                    name = (
+                        node.func.attr
+                        if isinstance(node.func, ast.Attribute)
+                        else getattr(node.func, "id", "")
+                    )
                     if name in _CALLS and node.args:
                         found.add(_str(node.args[0]) or "")
                     elif name in ("field", "translate") and len(node.args) >= 2:

@@ -19,8 +19,12 @@ from tenants import service
 from tenants.schemas import InvitationAccept
 from tenants.scope import CSRF_COOKIE, SESSION_COOKIE
 
-_ROLE = {"owner": i18n.N_("Owner"), "admin": i18n.N_("Administrator"),
-         "manager": i18n.N_("Territory manager"), "rep": i18n.N_("Sales rep")}
+_ROLE = {
+    "owner": i18n.N_("Owner"),
+    "admin": i18n.N_("Administrator"),
+    "manager": i18n.N_("Territory manager"),
+    "rep": i18n.N_("Sales rep"),
+}
 
 
 class AcceptForm(msgspec.Struct):
@@ -28,8 +32,14 @@ class AcceptForm(msgspec.Struct):
     name: str = ""
 
 
-def _page(invite: dict[str, Any] | None, locale: str, token: str, error: str | None = None,
-          done: bool = False, status_code: int = 200) -> Template:
+def _page(
+    invite: dict[str, Any] | None,
+    locale: str,
+    token: str,
+    error: str | None = None,
+    done: bool = False,
+    status_code: int = 200,
+) -> Template:
     role = i18n.translate(locale, _ROLE[str(invite["role"])]) if invite else ""
     return Template(
         template_name="invite.html",
@@ -44,8 +54,13 @@ async def invite_page(request: Request[Any, Any, Any], token: str) -> Template:
         invite = await service.peek_invitation(token)
     except AppError:
         locale = i18n.negotiate(request.headers.get("accept-language"))
-        return _page(None, locale, token, error=i18n.translate(locale, "This invitation link is not valid"),
-                     status_code=404)
+        return _page(
+            None,
+            locale,
+            token,
+            error=i18n.translate(locale, "This invitation link is not valid"),
+            status_code=404,
+        )
     return _page(invite, str(invite["locale"]), token)
 
 
@@ -59,13 +74,20 @@ async def invite_accept(
         invite = await service.peek_invitation(token)
     except AppError:
         locale = i18n.negotiate(request.headers.get("accept-language"))
-        return _page(None, locale, token, error=i18n.translate(locale, "This invitation link is not valid"),
-                     status_code=404)
+        return _page(
+            None,
+            locale,
+            token,
+            error=i18n.translate(locale, "This invitation link is not valid"),
+            status_code=404,
+        )
     locale = str(invite["locale"])
     try:
         session = await service.accept_invitation(
-            token, InvitationAccept(password=data.password, name=data.name or None),
-            request.client.host if request.client else None, request.headers.get("user-agent"),
+            token,
+            InvitationAccept(password=data.password, name=data.name or None),
+            request.client.host if request.client else None,
+            request.headers.get("user-agent"),
         )
     except AppError as exc:
         errors = exc.extra.get("errors") or []
@@ -77,7 +99,9 @@ async def invite_accept(
     page = _page(invite, locale, token, done=True)
     secure = get_settings().cookie_secure
     page.cookies = [
-        Cookie(key=SESSION_COOKIE, value=session.token, httponly=True, samesite="lax", secure=secure, path="/"),
+        Cookie(
+            key=SESSION_COOKIE, value=session.token, httponly=True, samesite="lax", secure=secure, path="/"
+        ),
         Cookie(key=CSRF_COOKIE, value=session.csrf_token, samesite="lax", secure=secure, path="/"),
     ]
     return page

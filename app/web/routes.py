@@ -10,8 +10,8 @@ from litestar import Request, get
 from litestar.response import Template
 
 from app.errors import NotFound
-from app.web.invite import invite_accept, invite_page
 from app.settings import get_settings
+from app.web.invite import invite_accept, invite_page
 
 
 def _dev_mails(limit: int = 200) -> list[dict[str, Any]]:
@@ -24,11 +24,17 @@ def _dev_mails(limit: int = 200) -> list[dict[str, Any]]:
         msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         text = msg.get_body(preferencelist=("plain",))
         html = msg.get_body(preferencelist=("html",))
-        mails.append({
-            "id": path.stem, "from": str(msg["From"]), "to": str(msg["To"]), "subject": str(msg["Subject"]),
-            "date": str(msg["Date"] or ""), "text": text.get_content() if text else "",
-            "html": html.get_content() if html else None,
-        })
+        mails.append(
+            {
+                "id": path.stem,
+                "from": str(msg["From"]),
+                "to": str(msg["To"]),
+                "subject": str(msg["Subject"]),
+                "date": str(msg["Date"] or ""),
+                "text": text.get_content() if text else "",
+                "html": html.get_content() if html else None,
+            }
+        )
     return mails
 
 

@@ -18,7 +18,7 @@ from tenants.scope import TenantScope, provide_tenant_scope
 class BillingController(Controller):
     path = "/api/v1/billing"
     tags = ("billing",)
-    dependencies = {"tenant_scope": Provide(provide_tenant_scope)}  # noqa: RUF012 - Litestar's declaration
+    dependencies = {"tenant_scope": Provide(provide_tenant_scope)}
 
     @get("/", summary="Plan, status, seats used vs paid, trial and period end")
     async def get_billing(self, tenant_scope: TenantScope) -> BillingRead:

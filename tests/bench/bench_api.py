@@ -19,9 +19,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.harness import bench_database, load, server  # noqa: E402
+from tests.bench.harness import bench_database, load, server
 
-PASSWORD = "Bench-password-2026"  # noqa: S105 - throwaway bench database
+PASSWORD = "Bench-password-2026"
 
 
 async def seed(members: int) -> None:
@@ -34,14 +34,24 @@ async def seed(members: int) -> None:
     tenant = uuid.uuid4()
     password_hash = accounts.hash_password(PASSWORD)
     async with db.transaction(tenant) as tx:
-        await tx.execute("INSERT INTO tenants (id, name, slug, locale, time_zone, currency)"
-                         " VALUES ($1, '基准测试软件有限公司', 'bench', 'zh-CN', 'Asia/Shanghai', 'CNY')", tenant)
+        await tx.execute(
+            "INSERT INTO tenants (id, name, slug, locale, time_zone, currency)"
+            " VALUES ($1, '基准测试软件有限公司', 'bench', 'zh-CN', 'Asia/Shanghai', 'CNY')",
+            tenant,
+        )
         for i in range(members):
             user = await tx.fetchval(
                 "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING id",
-                f"m{i}@bench.example", f"成员 {i}", password_hash)
-            await tx.execute("INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, $3)",
-                             tenant, user, "owner" if i == 0 else "rep")
+                f"m{i}@bench.example",
+                f"成员 {i}",
+                password_hash,
+            )
+            await tx.execute(
+                "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, $3)",
+                tenant,
+                user,
+                "owner" if i == 0 else "rep",
+            )
     await db.stop()
 
 
@@ -55,7 +65,9 @@ def main() -> None:
         body_file = Path(tmp) / "members.json"
         body_file.write_bytes(b"{}")
         with server({"ACRE_BENCH_BARE_BODY_FILE": str(body_file)}) as url:
-            login = httpx.post(f"{url}/api/v1/auth/login", json={"email": "m0@bench.example", "password": PASSWORD})
+            login = httpx.post(
+                f"{url}/api/v1/auth/login", json={"email": "m0@bench.example", "password": PASSWORD}
+            )
             token = login.json()["session"]["token"]
             auth = {"Authorization": f"Bearer {token}"}
             members = httpx.get(f"{url}/api/v1/members?limit=50", headers=auth)
@@ -64,11 +76,16 @@ def main() -> None:
             assert httpx.get(f"{url}/bench/bare").content == members.content
             bare = load(f"{url}/bench/bare", seconds=args.seconds, connections=args.connections)
             me = load(f"{url}/api/v1/me", auth, seconds=args.seconds, connections=args.connections)
-            listing = load(f"{url}/api/v1/members?limit=50", auth, seconds=args.seconds,
-                           connections=args.connections)
+            listing = load(
+                f"{url}/api/v1/members?limit=50", auth, seconds=args.seconds, connections=args.connections
+            )
     result = {
-        "bench": "api", "connections": args.connections, "seconds": args.seconds,
-        "bare": vars(bare), "me": vars(me), "members": vars(listing),
+        "bench": "api",
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "bare": vars(bare),
+        "me": vars(me),
+        "members": vars(listing),
         "ratio_me_vs_bare": round(me.rps / bare.rps, 3),
         "ratio_members_vs_bare": round(listing.rps / bare.rps, 3),
         "goal_members_ratio": 0.5,

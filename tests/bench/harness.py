@@ -56,6 +56,7 @@ def bench_database() -> Iterator[BenchDB]:
     try:
         yield db
     finally:
+
         async def drop() -> None:
             conn = await asyncpg.connect(maintenance)
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -67,12 +68,21 @@ def bench_database() -> Iterator[BenchDB]:
 @contextmanager
 def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     port = free_port()
-    child_env = {**os.environ, "ACRE_ENVIRONMENT": "test", "ACRE_SECRET_KEY": secrets.token_urlsafe(16),
-                 "ACRE_LOG_LEVEL": "WARNING", "ACRE_STORAGE_BACKEND": "local",
-                 "ACRE_LOGIN_RATE_LIMIT_PER_MINUTE": "100000", **env}
+    child_env = {
+        **os.environ,
+        "ACRE_ENVIRONMENT": "test",
+        "ACRE_SECRET_KEY": secrets.token_urlsafe(16),
+        "ACRE_LOG_LEVEL": "WARNING",
+        "ACRE_STORAGE_BACKEND": "local",
+        "ACRE_LOGIN_RATE_LIMIT_PER_MINUTE": "100000",
+        **env,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        env=child_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=child_env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -83,7 +93,9 @@ def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("server did not start: " + (proc.stderr.read(4000).decode() if proc.stderr else ""))
+            raise RuntimeError(
+                "server did not start: " + (proc.stderr.read(4000).decode() if proc.stderr else "")
+            )
         yield url
     finally:
         proc.terminate()
@@ -110,12 +122,19 @@ def load(url: str, headers: dict[str, str] | None = None, seconds: int = 8, conn
         cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
         for key, value in (headers or {}).items():
             cmd += ["-H", f"{key}: {value}"]
-        out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
+        out = subprocess.run(
+            [*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 30
+        ).stdout
         latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
         requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        return Load(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-                    _ms(latency["50"]), _ms(latency["99"]), requests, int(errors.group(1)) if errors else 0)
+        return Load(
+            float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+            _ms(latency["50"]),
+            _ms(latency["99"]),
+            requests,
+            int(errors.group(1)) if errors else 0,
+        )
     return asyncio.run(_python_load(url, headers or {}, seconds, connections))
 
 
@@ -125,6 +144,7 @@ async def _python_load(url: str, headers: dict[str, str], seconds: int, connecti
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(limits=limits, headers=headers, timeout=5) as client:
+
         async def worker() -> None:
             nonlocal errors
             while time.perf_counter() < deadline:
@@ -137,5 +157,10 @@ async def _python_load(url: str, headers: dict[str, str], seconds: int, connecti
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - started
     latencies.sort()
-    return Load(len(latencies) / elapsed, statistics.median(latencies),
-                latencies[int(len(latencies) * 0.99) - 1], len(latencies), errors)
+    return Load(
+        len(latencies) / elapsed,
+        statistics.median(latencies),
+        latencies[int(len(latencies) * 0.99) - 1],
+        len(latencies),
+        errors,
+    )

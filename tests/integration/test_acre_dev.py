@@ -35,15 +35,20 @@ def test_acre_dev_runs_the_product_and_stops_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACRE_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "dev", "--data-dir", str(tmp_path / "data"), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base + "/health")
         ready = httpx.get(base + "/ready").json()
         assert ready["checks"] == {"database": "ok", "redis": "ok", "storage": "ok"}
-        login = httpx.post(base + "/api/v1/auth/login",
-                           json={"email": "owner@demo.acre.test", "password": DEMO_PASSWORD}).json()
+        login = httpx.post(
+            base + "/api/v1/auth/login", json={"email": "owner@demo.acre.test", "password": DEMO_PASSWORD}
+        ).json()
         auth = {"Authorization": f"Bearer {login['session']['token']}"}
         members = httpx.get(base + "/api/v1/members", headers=auth).json()["items"]
         assert {m["role"] for m in members} == {"owner", "manager", "rep"} and len(members) == 5
@@ -59,7 +64,9 @@ def test_acre_dev_runs_the_product_and_stops_cleanly(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         mails: list[dict[str, str]] = []
         while time.monotonic() < deadline and not mails:
-            mails = [m for m in httpx.get(base + "/dev/mail.json").json() if m["to"] == "dev-test@example.com"]
+            mails = [
+                m for m in httpx.get(base + "/dev/mail.json").json() if m["to"] == "dev-test@example.com"
+            ]
             time.sleep(0.3)
         assert mails and "/invite/" in mails[0]["text"]
         assert "dev-test@example.com" in httpx.get(base + "/dev/mail").text

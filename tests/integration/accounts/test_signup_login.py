@@ -9,9 +9,14 @@ from tests.helpers import PASSWORD, signup
 
 def _body(**over: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "company_name": "华东软件有限公司", "slug": f"s-{secrets.token_hex(4)}",
-        "email": f"u-{secrets.token_hex(4)}@example.com", "password": PASSWORD, "name": "张三",
-        "locale": "zh-CN", "time_zone": "Asia/Shanghai", "currency": "CNY",
+        "company_name": "华东软件有限公司",
+        "slug": f"s-{secrets.token_hex(4)}",
+        "email": f"u-{secrets.token_hex(4)}@example.com",
+        "password": PASSWORD,
+        "name": "张三",
+        "locale": "zh-CN",
+        "time_zone": "Asia/Shanghai",
+        "currency": "CNY",
     }
     body.update(over)
     return body
@@ -32,8 +37,9 @@ async def test_signup_creates_tenant_owner_and_session(client, admin_db):
     conn = await asyncpg.connect(admin_db)
     try:
         stored = await conn.fetchval("SELECT password_hash FROM users WHERE email = $1", body["email"])
-        token_rows = await conn.fetchval("SELECT count(*) FROM sessions WHERE token_hash = $1::text::bytea",
-                                         data["token"])
+        token_rows = await conn.fetchval(
+            "SELECT count(*) FROM sessions WHERE token_hash = $1::text::bytea", data["token"]
+        )
     finally:
         await conn.close()
     assert stored.startswith("$argon2id$")
@@ -66,8 +72,9 @@ async def test_signup_existing_email_needs_its_password(client):
     assert r.status_code == 200
     assert r.json()["session"] is None
     assert len(r.json()["choose_tenant"]) == 2
-    r = await client.post("/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD,
-                                                     "tenant": owner.tenant_slug})
+    r = await client.post(
+        "/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD, "tenant": owner.tenant_slug}
+    )
     assert r.json()["session"]["tenant"]["slug"] == owner.tenant_slug
     client.cookies.clear()
 
@@ -90,7 +97,9 @@ async def test_signup_validation_errors_name_the_field(client):
 
 
 async def test_malformed_json_is_400(client):
-    r = await client.post("/api/v1/signup", content=b"{not json", headers={"content-type": "application/json"})
+    r = await client.post(
+        "/api/v1/signup", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["type"] == "/problems/malformed-body"
 
@@ -98,7 +107,9 @@ async def test_malformed_json_is_400(client):
 async def test_wrong_password_and_unknown_email_look_the_same(client):
     owner = await signup(client)
     r1 = await client.post("/api/v1/auth/login", json={"email": owner.email, "password": "Wrong-pass-123"})
-    r2 = await client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "Wrong-pass-123"})
+    r2 = await client.post(
+        "/api/v1/auth/login", json={"email": "nobody@example.com", "password": "Wrong-pass-123"}
+    )
     assert r1.status_code == r2.status_code == 401
     assert r1.json()["detail"] == r2.json()["detail"]
 

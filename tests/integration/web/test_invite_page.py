@@ -5,8 +5,11 @@ from tests.helpers import PASSWORD, last_link, run_jobs, signup
 
 async def test_invite_page_in_tenant_language_and_accept_by_form(client, app, mailbox):
     owner = await signup(client, locale="zh-CN", company="青禾软件有限公司")
-    r = await client.post("/api/v1/invitations", json={"email": "page-invitee@example.com", "role": "manager"},
-                          headers=owner.headers)
+    r = await client.post(
+        "/api/v1/invitations",
+        json={"email": "page-invitee@example.com", "role": "manager"},
+        headers=owner.headers,
+    )
     assert r.status_code == 201
     await run_jobs(app)
     token = last_link(mailbox)
@@ -22,7 +25,9 @@ async def test_invite_page_in_tenant_language_and_accept_by_form(client, app, ma
     assert done.status_code == 200 and "您已以区域经理身份加入" in done.text
     assert "acre_session" in done.cookies
     client.cookies.clear()
-    r = await client.post("/api/v1/auth/login", json={"email": "page-invitee@example.com", "password": PASSWORD})
+    r = await client.post(
+        "/api/v1/auth/login", json={"email": "page-invitee@example.com", "password": PASSWORD}
+    )
     assert r.json()["session"]["tenant"]["role"] == "manager"
     client.cookies.clear()
 
