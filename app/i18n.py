@@ -48,20 +48,28 @@ def normalize(locale: str | None) -> str:
 
 
 def negotiate(accept_language: str | None) -> str:
-    """Pick the best supported locale from an ``Accept-Language`` header."""
+    """Pick the best supported locale from an ``Accept-Language`` header (RFC 9110): highest
+    weight first, header order breaking ties, ``q=0`` meaning "not acceptable"."""
     if not accept_language:
         return DEFAULT_LOCALE
-    ranked: list[tuple[float, str]] = []
-    for part in accept_language.split(","):
-        tag, _, q = part.strip().partition(";q=")
-        try:
-            weight = float(q) if q else 1.0
-        except ValueError:
-            weight = 0.0
-        low = tag.strip().lower()
-        if low.startswith("zh") or low.startswith("en"):
-            ranked.append((weight, normalize(low)))
-    return max(ranked)[1] if ranked else DEFAULT_LOCALE
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(accept_language.split(",")):
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0
+        low = tag.lower()
+        if weight <= 0 or not (low.startswith("zh") or low.startswith("en")):
+            continue
+        candidate = (weight, -position, normalize(low))
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return best[2] if best else DEFAULT_LOCALE
 
 
 def choose(user_locale: str | None, tenant_locale: str | None, accept_language: str | None = None) -> str:

@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "app.customers.piccolo_app",
         "app.notifications.piccolo_app",
         "app.documents.piccolo_app",
+        "app.signing.piccolo_app",
     ]
 )

@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from app.deals.tables import (
+    Approval,
+    Collection,
+    ContractTerms,
+    Deal,
+    DealStageChange,
+    DealStageRules,
+    Product,
+    Quote,
+    QuoteLine,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="deals",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Product, Deal, DealStageChange, DealStageRules, Quote, QuoteLine, Approval, ContractTerms,
+                   Collection],
+    migration_dependencies=["app.customers.piccolo_app", "app.notifications.piccolo_app"],
+)

@@ -1,0 +1,299 @@
+"""Input and output structs of the deals domain. Money is ``Decimal`` (a JSON string on the way out;
+strings or JSON numbers accepted in, decoded exactly, never through float)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from app.deals.stages import Rule, Stage
+
+Unit = Literal["seat", "licence", "module", "service_day", "maintenance_year"]
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
+Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Text100 = Annotated[str, msgspec.Meta(max_length=100)]
+Text500 = Annotated[str, msgspec.Meta(max_length=500)]
+Text2000 = Annotated[str, msgspec.Meta(max_length=2000)]
+Score = Annotated[int, msgspec.Meta(ge=1, le=5)]
+DecisionRole = Literal["approver", "decision_maker", "influencer", "gatekeeper", "user", "other"]
+QuoteStatus = Literal["draft", "pending", "approved", "rejected", "sent"]
+
+
+# --- products ---------------------------------------------------------------------------------
+
+
+class ProductCreate(msgspec.Struct, forbid_unknown_fields=True):
+    sku: Sku
+    name: Name
+    unit: Unit
+    list_price: Decimal
+    floor_price: Decimal
+    currency: Currency | None = None  # the tenant's currency when left out
+    edition: Text100 | None = None
+    active: bool = True
+
+
+class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    sku: Sku | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    unit: Unit | UnsetType = UNSET
+    list_price: Decimal | UnsetType = UNSET
+    floor_price: Decimal | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    edition: Text100 | None | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+
+class ProductRead(msgspec.Struct):
+    id: UUID
+    sku: str
+    name: str
+    edition: str | None
+    unit: str
+    list_price: Decimal
+    floor_price: Decimal
+    currency: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- deals ------------------------------------------------------------------------------------
+
+
+class Requirements(msgspec.Struct, forbid_unknown_fields=True):
+    modules: list[Text100] = msgspec.field(default_factory=list)
+    services: list[Text100] = msgspec.field(default_factory=list)
+    geographic_scope: Text500 | None = None
+    language_scope: Text500 | None = None
+
+
+class KeyInfo(msgspec.Struct, forbid_unknown_fields=True):
+    """销售关键信息: the structured key information of a deal."""
+
+    schedule: Text2000 | None = None
+    budget: Text2000 | None = None
+    requirements: Requirements = msgspec.field(default_factory=Requirements)
+    decision_process: Text2000 | None = None
+    competition: Text2000 | None = None
+    key_evaluation_criteria: Text2000 | None = None
+
+
+class DecisionPerson(msgspec.Struct, forbid_unknown_fields=True):
+    """One of the customer's contacts in the decision (approver, decision maker …)."""
+
+    contact_id: UUID
+    role: DecisionRole
+    influence: Score | None = None
+    support: Score | None = None
+
+
+class DealCreate(msgspec.Struct, forbid_unknown_fields=True):
+    customer_id: UUID
+    title: Name
+    amount: Decimal = Decimal("0")
+    currency: Currency | None = None
+    expected_close_date: date | None = None
+    owner_membership_id: UUID | None = None  # the creator when left out
+    stage: Stage = "prospect_list"
+    probability: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None  # the stage's default
+    key_info: KeyInfo = msgspec.field(default_factory=KeyInfo)
+    decision_people: list[DecisionPerson] = msgspec.field(default_factory=list)
+
+
+class DealUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Name | UnsetType = UNSET
+    amount: Decimal | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    expected_close_date: date | None | UnsetType = UNSET
+    owner_membership_id: UUID | UnsetType = UNSET
+    probability: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = UNSET
+    key_info: KeyInfo | UnsetType = UNSET
+    decision_people: list[DecisionPerson] | UnsetType = UNSET
+
+
+class DealRead(msgspec.Struct):
+    id: UUID
+    customer_id: UUID
+    customer_name: str
+    territory_id: UUID
+    owner_membership_id: UUID
+    title: str
+    amount: Decimal
+    currency: str
+    expected_close_date: date | None
+    stage: str
+    probability: int
+    lost_reason: str | None
+    key_info: KeyInfo
+    decision_people: list[DecisionPerson]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class StageMove(msgspec.Struct, forbid_unknown_fields=True):
+    to: Stage
+    reason: Text2000 | None = None
+
+
+class StageChangeRead(msgspec.Struct):
+    id: UUID
+    from_stage: str | None
+    to_stage: str
+    reason: str | None
+    actor: UUID | None
+    approval_id: UUID | None
+    at: datetime
+
+
+class StageRulesRead(msgspec.Struct):
+    matrix: dict[str, dict[str, Rule]]
+    require_approved_quote: bool
+    customized: bool
+
+
+# --- quotes -----------------------------------------------------------------------------------
+
+
+class QuoteLineIn(msgspec.Struct, forbid_unknown_fields=True):
+    product_id: UUID
+    quantity: Decimal
+    unit_price: Decimal | None = None  # the list price when left out
+    discount_percent: Decimal = Decimal("0")
+
+
+class QuoteCreate(msgspec.Struct, forbid_unknown_fields=True):
+    lines: Annotated[list[QuoteLineIn], msgspec.Meta(min_length=1, max_length=500)]
+    valid_until: date
+    tax_rate: Decimal = Decimal("13")
+    formal: bool = True
+    note: Text2000 | None = None
+
+
+class QuoteLineRead(msgspec.Struct):
+    line_no: int
+    product_id: UUID
+    sku: str
+    name: str
+    edition: str | None
+    unit: str
+    quantity: Decimal
+    list_price: Decimal
+    floor_price: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    amount: Decimal
+    below_floor: bool
+
+
+class QuoteRead(msgspec.Struct):
+    id: UUID
+    deal_id: UUID
+    round: int
+    round_name: str  # list | discount | final
+    formal: bool
+    status: str
+    needs_approval: bool
+    currency: str
+    tax_rate: Decimal
+    valid_until: date
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    note: str | None
+    lines: list[QuoteLineRead]
+    created_at: datetime
+    sent_at: datetime | None
+
+
+# --- approvals --------------------------------------------------------------------------------
+
+
+class Decision(msgspec.Struct, forbid_unknown_fields=True):
+    comment: Text2000 | None = None
+
+
+class ApprovalRead(msgspec.Struct):
+    id: UUID
+    kind: str
+    subject_id: UUID
+    deal_id: UUID | None
+    territory_id: UUID | None
+    requested_by: UUID | None
+    status: str
+    payload: dict[str, Any]
+    comment: str | None
+    decided_by: UUID | None
+    decided_at: datetime | None
+    created_at: datetime
+
+
+# --- contract terms and collections -----------------------------------------------------------
+
+
+class ContractTermsWrite(msgspec.Struct, forbid_unknown_fields=True):
+    quote_id: UUID | None = None
+    party_a_full_name: Name | None = None
+    party_a_address: Text500 | None = None
+    party_a_contact: Text100 | None = None
+    party_a_phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    free_upgrade_years: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
+    onsite_service_chargeable: bool = True
+    onsite_fee_per_day: Decimal | None = None
+    delivery_percent: Annotated[int, msgspec.Meta(ge=50, le=70)] = 60
+    stable_weeks: Annotated[int, msgspec.Meta(ge=1, le=2)] = 2
+    installation_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+
+
+class MilestoneRead(msgspec.Struct):
+    code: str
+    percent: int
+    amount: Decimal
+    due_days: int
+
+
+class ContractTermsRead(msgspec.Struct):
+    deal_id: UUID
+    quote_id: UUID | None
+    party_a_full_name: str | None
+    party_a_address: str | None
+    party_a_contact: str | None
+    party_a_phone: str | None
+    free_upgrade_years: int
+    onsite_service_chargeable: bool
+    onsite_fee_per_day: Decimal | None
+    delivery_percent: int
+    stable_weeks: int
+    installation_days: int
+    total: Decimal
+    currency: str
+    milestones: list[MilestoneRead]
+    complete: bool
+    missing: list[str]
+    saved: bool
+
+
+class CollectionRead(msgspec.Struct):
+    id: UUID
+    deal_id: UUID
+    seq: int
+    code: str
+    percent: int
+    amount: Decimal
+    currency: str
+    due_date: date
+    paid_at: datetime | None
+    paid_amount: Decimal | None
+
+
+class CollectionPaid(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Decimal | None = None  # the item's amount when left out
+    paid_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None

@@ -1,0 +1,172 @@
+"""The tenant's sealing key and the PAdES seal (pyHanko).
+
+Each tenant gets an RSA-2048 key and a self-signed certificate at first use. The private key is
+stored encrypted at rest: AES-256-GCM under ``ACRE_SIGNING_KEY_ENCRYPTION_KEY`` (any string; its
+sha256 is the AES key), with the tenant id as associated data, so a key row copied to another tenant
+does not decrypt. Sealing is PAdES B-B, or B-T when ``ACRE_TIMESTAMP_URL`` names an RFC 3161 TSA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from app import db
+from app.settings import get_settings
+
+
+@dataclass(frozen=True)
+class SealingKey:
+    cert_pem: bytes
+    key_pem: bytes
+
+    @property
+    def cert_sha256(self) -> str:
+        return hashlib.sha256(x509.load_pem_x509_certificate(self.cert_pem).public_bytes(
+            serialization.Encoding.DER)).hexdigest()
+
+
+def _aes_key() -> bytes:
+    secret = get_settings().signing_key_encryption_key or get_settings().secret_key
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def encrypt_key(tenant_id: UUID, key_pem: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_aes_key()).encrypt(nonce, key_pem, tenant_id.bytes)
+
+
+def decrypt_key(tenant_id: UUID, blob: bytes) -> bytes:
+    return AESGCM(_aes_key()).decrypt(blob[:12], blob[12:], tenant_id.bytes)
+
+
+def new_sealing_key(common_name: str) -> SealingKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, (common_name or "Acre")[:60]),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acre e-signature seal"),
+    ])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return SealingKey(
+        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
+        key_pem=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()),
+    )
+
+
+async def tenant_sealing_key(tx: db.Tx) -> SealingKey:
+    """The tenant's key, made (and stored encrypted) at first use. Concurrent first uses agree:
+    the insert is ``ON CONFLICT DO NOTHING`` and everybody reads the stored row."""
+    tenant = tx.tenant_id
+    assert tenant is not None
+    row = await tx.fetchrow("SELECT cert_pem, key_encrypted FROM tenant_signing_keys WHERE tenant = $1", tenant)
+    if row is None:
+        name = await tx.fetchval("SELECT name FROM tenants WHERE id = $1", tenant) or "Acre"
+        made = await asyncio.to_thread(new_sealing_key, str(name))
+        await tx.execute(
+            "INSERT INTO tenant_signing_keys (tenant, cert_pem, cert_sha256, key_encrypted)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant) DO NOTHING",
+            tenant, made.cert_pem.decode(), made.cert_sha256, encrypt_key(tenant, made.key_pem),
+        )
+        row = await tx.fetchrow("SELECT cert_pem, key_encrypted FROM tenant_signing_keys WHERE tenant = $1", tenant)
+        assert row is not None
+    return SealingKey(cert_pem=row["cert_pem"].encode(), key_pem=decrypt_key(tenant, bytes(row["key_encrypted"])))
+
+
+def _signer(key: SealingKey) -> signers.SimpleSigner:
+    cert = asn1_x509.Certificate.load(x509.load_pem_x509_certificate(key.cert_pem).public_bytes(
+        serialization.Encoding.DER))
+    private = serialization.load_pem_private_key(key.key_pem, password=None)
+    key_info = asn1_keys.PrivateKeyInfo.load(private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return signers.SimpleSigner(signing_cert=cert, signing_key=key_info,
+                                cert_registry=SimpleCertificateStore.from_certs([cert]))
+
+
+def seal_pdf(pdf: bytes, key: SealingKey, *, reason: str, location: str = "Acre") -> bytes:
+    """PAdES B-B (B-T with a TSA configured) over ``pdf``; returns the sealed file (an incremental
+    update of ``pdf``, so the original bytes are a prefix of it)."""
+    tsa_url = get_settings().timestamp_url
+    meta = signers.PdfSignatureMetadata(
+        field_name="AcreSeal", reason=reason, location=location, md_algorithm="sha256",
+        subfilter=SigSeedSubFilter.PADES,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    out = signers.sign_pdf(writer, meta, signer=_signer(key),
+                           timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None)
+    return out.getvalue()  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    signed: bool
+    intact: bool
+    valid: bool
+    cert_sha256: str | None
+    message_digest: str | None
+    signed_at: datetime | None
+    covers_whole_file: bool
+
+
+def check_seal(pdf: bytes, trusted_cert_pem: bytes | None = None) -> SealCheck:
+    """Inspect the last signature of ``pdf``. ``intact``: the signed bytes still hash to the signed
+    digest; ``valid``: intact and cryptographically valid (with ``trusted_cert_pem`` as trust root)."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        sigs = reader.embedded_signatures
+    except Exception:
+        return SealCheck(False, False, False, None, None, None, False)
+    if not sigs:
+        return SealCheck(False, False, False, None, None, None, False)
+    sig = sigs[-1]
+    cert_der = sig.signer_cert.dump()
+    digest: Any = sig.signer_info["signed_attrs"]
+    message_digest = None
+    for attr in digest:
+        if attr["type"].native == "message_digest":
+            message_digest = attr["values"][0].native.hex()
+    roots = [asn1_x509.Certificate.load(x509.load_pem_x509_certificate(trusted_cert_pem).public_bytes(
+        serialization.Encoding.DER))] if trusted_cert_pem else [sig.signer_cert]
+    try:
+        status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots), skip_diff=False)
+        intact, valid = bool(status.intact), bool(status.intact and status.valid)
+        signed_at = status.signer_reported_dt
+    except Exception:
+        intact, valid, signed_at = False, False, None
+    return SealCheck(
+        signed=True, intact=intact, valid=valid, cert_sha256=hashlib.sha256(cert_der).hexdigest(),
+        message_digest=message_digest, signed_at=signed_at,
+        covers_whole_file=sig.coverage is not None and sig.coverage.name == "ENTIRE_FILE",
+    )
