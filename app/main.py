@@ -32,6 +32,8 @@ _THROTTLED = ("/api/v1/auth/login", "/api/v1/signup")
 
 def _throttle(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
+    if request.method == "POST" and (path.startswith("/sign/") or path in ("/verify", "/api/v1/verify")):
+        return True  # signing forms and PDF verification (public, token-bound)
     return path in _THROTTLED or (path.startswith("/api/v1/invitations/") and path.endswith("/accept"))
 
 
@@ -40,8 +42,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from app.customers.import_routes import ROUTES as CUSTOMER_IMPORT_ROUTES
     from app.customers.pool_routes import ROUTES as POOL_ROUTES
     from app.customers.routes import ROUTES as CUSTOMER_ROUTES
+    from app.deals.routes import ROUTES as DEAL_ROUTES
     from app.documents.routes import ROUTES as DOCUMENT_ROUTES
+    from app.handover.routes import ROUTES as HANDOVER_ROUTES
     from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
+    from app.signing.pages import ROUTES as SIGNING_PAGES
+    from app.signing.routes import ROUTES as SIGNING_ROUTES
     from app.territories.routes import ROUTES as TERRITORY_ROUTES
     from app.web.routes import ROUTES as WEB_ROUTES
     from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
@@ -77,6 +83,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health, ready, local_file, *bench,
             *TENANT_ROUTES, *BILLING_ROUTES, *TERRITORY_ROUTES, *CUSTOMER_ROUTES,
             *DOCUMENT_ROUTES, *WEB_ROUTES, *POOL_ROUTES, *NOTIFICATION_ROUTES, *CUSTOMER_IMPORT_ROUTES,
+            *SIGNING_ROUTES, *SIGNING_PAGES,
+            *DEAL_ROUTES,
+            *HANDOVER_ROUTES,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

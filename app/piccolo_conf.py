@@ -16,6 +16,8 @@ APP_REGISTRY = AppRegistry(
         "app.customers.piccolo_app",
         "app.notifications.piccolo_app",
         "app.documents.piccolo_app",
+        "app.deals.piccolo_app",
         "app.signing.piccolo_app",
+        "app.handover.piccolo_app",
     ]
 )

@@ -89,7 +89,6 @@ class Settings(BaseSettings):
     # timestamp authority turns the PAdES seal from B-B into B-T.
     signing_key_encryption_key: str = Field(default="", description="falls back to secret_key when empty")
     timestamp_url: str | None = None
-    signing_rate_limit_per_minute: int = 30
 
     sentry_dsn: str | None = Field(
         default=None, validation_alias=AliasChoices("ACRE_SENTRY_DSN", "SENTRY_DSN")

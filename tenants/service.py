@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import available_timezones
@@ -243,9 +244,18 @@ async def change_role(scope: TenantScope, member_id: UUID, role: str) -> MemberR
         return await _get_member(tx, scope, member_id)
 
 
+# Checks other domains register to refuse a deactivation (app.handover: the member still owns
+# customers or open deals). Each runs before the deactivation's own transaction and raises to refuse.
+DeactivationGuard = Callable[[TenantScope, UUID], Awaitable[None]]
+DEACTIVATION_GUARDS: list[DeactivationGuard] = []
+
+
 async def deactivate_member(scope: TenantScope, member_id: UUID, reason: str | None = None) -> MemberRead:
-    """Deactivate a member and end their sessions. An owner cannot be removed (demote them first)."""
+    """Deactivate a member and end their sessions. An owner cannot be removed (demote them first);
+    a registered guard (``DEACTIVATION_GUARDS``) may refuse."""
     scope.require("admin")
+    for guard in DEACTIVATION_GUARDS:
+        await guard(scope, member_id)
     async with scope.tx() as tx:
         member = await _get_member(tx, scope, member_id, lock=True)
         if member.role == "owner":

@@ -17,6 +17,7 @@ from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.mail import send_email
 from app.observability import configure_logging, init_sentry
 from app.settings import get_settings
+from app.signing.jobs import complete_envelope, signing_expiry, signing_reminders
 from tenants.billing.jobs import (
     handle_stripe_event,
     raise_subscription_seats,
@@ -47,10 +48,15 @@ FUNCTIONS: list[WorkerCoroutine] = [send_email]
 FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
 FUNCTIONS += [render_document]
 FUNCTIONS += [run_customer_import]
+FUNCTIONS += [complete_envelope]
 CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]
 CRON_JOBS += [
     cron(requeue_stripe_events, second=30, unique=True),
     cron(reconcile_seats, minute=17, second=0, unique=True),
+]
+CRON_JOBS += [  # e-signature: hourly, idempotent
+    cron(signing_reminders, minute=10, second=0, unique=True),
+    cron(signing_expiry, minute=40, second=0, unique=True),
 ]
 CRON_JOBS += [  # the pool: both idempotent and safe to overlap
     cron(reclaim_sweep, minute=5, second=0, unique=True),

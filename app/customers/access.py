@@ -5,6 +5,8 @@
 - a rep: the customers they own, plus the unowned ones (the pool) in their territories.
 - cross-territory grants (跨区, ``grants.py``) add, until they expire: a granted territory (with its
   subtree) counts as worked; a granted customer is visible whoever owns it.
+- handover read grants (``app/handover``): a previous owner keeps seeing the customers a handover
+  moved away from them until the grant ends.
 
 A customer outside this is answered 404, exactly like one of another tenant. Changing a customer
 needs more than seeing it: its owner, a manager of its territory, or an owner/admin (else 403).
@@ -39,12 +41,19 @@ class CustomerAccess:
     managed: frozenset[UUID]
     worked: frozenset[UUID]  # territories the member works (rep or manager): their pools are visible
     granted: frozenset[UUID] = frozenset()  # customers granted across territories (跨区)
+    handed_over: frozenset[UUID] = frozenset()  # handover plans whose moved customers stay readable
 
     def visible_sql(self, p: Params, alias: str = "c") -> str:
         """A SQL condition on the customer row ``alias``: true when this member may see it."""
         if self.everything:
             return "TRUE"
         granted = f" OR {alias}.id = ANY({p(list(self.granted))}::uuid[])" if self.granted else ""
+        if self.handed_over:
+            granted += (
+                f" OR EXISTS (SELECT 1 FROM handover_items hi WHERE hi.tenant = {alias}.tenant"
+                f" AND hi.plan_id = ANY({p(list(self.handed_over))}::uuid[]) AND hi.customer_id = {alias}.id"
+                f" AND hi.from_membership_id = {p(self.membership_id)}::uuid)"
+            )
         return (
             f"({alias}.owner_membership_id = {p(self.membership_id)}"
             f" OR {alias}.territory_id = ANY({p(list(self.managed))}::uuid[])"
@@ -85,7 +94,16 @@ async def customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
     granted_territories = {g["territory_id"] for g in grants if g["territory_id"] is not None}
     granted_customers = frozenset(g["customer_id"] for g in grants if g["customer_id"] is not None)
     worked |= granted_territories
-    return CustomerAccess(False, scope.membership_id, managed, worked, granted_customers)
+    handed_over: frozenset[UUID] = frozenset()
+    if scope.membership_id:
+        plans = await tx.fetch(
+            "SELECT plan_id FROM handover_read_grants"
+            " WHERE tenant = $1 AND membership_id = $2 AND until > now()",
+            scope.tenant_id,
+            scope.membership_id,
+        )
+        handed_over = frozenset(r["plan_id"] for r in plans)
+    return CustomerAccess(False, scope.membership_id, managed, worked, granted_customers, handed_over)
 
 
 # The member's live cross-territory grants: customers, and granted territories with their subtrees.

@@ -38,7 +38,8 @@ def _read(row: asyncpg.Record) -> GrantRead:
 
 
 async def create_grant(scope: TenantScope, data: GrantCreate) -> GrantRead:
-    scope.require("manager")
+    """422 for a wrong body, then 404 for an unknown customer or territory, then 403 unless the
+    caller manages it (so a rep always gets 403 for what exists)."""
     if (data.customer_id is None) == (data.territory_id is None):
         raise ValidationFailed.field("customer_id", "Give either a customer or a territory")
     now = datetime.now(UTC)

@@ -35,7 +35,7 @@ from app.customers.import_sql import (
     DB_DUPLICATE_MESSAGES,
     DB_DUPLICATES,
     INSERT_BATCH,
-    LOST_LEFTOVERS,
+    REJECT_ROWS,
 )
 from app.customers.import_stage import BATCH, stage_and_check
 from app.customers.imports import FileProblem, report_key, row_errors
@@ -223,7 +223,17 @@ async def _save_done(tenant: UUID, iid: UUID, imported: int) -> None:
 async def _mark_lost(tx: db.Tx, scope: TenantScope, iid: UUID, rows: list[int]) -> None:
     """Reject rows whose company was entered by someone else after the check."""
     await tx.execute(DB_DUPLICATES, scope.tenant_id, iid, scope.membership_id, rows, *DB_DUPLICATE_MESSAGES)
-    await tx.execute(LOST_LEFTOVERS, scope.tenant_id, iid, rows, ALREADY_EXISTS)
+    left = await tx.fetch(
+        "SELECT row_no FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND ok"
+        " AND customer_id IS NULL AND row_no = ANY($3::int[])",
+        scope.tenant_id,
+        iid,
+        rows,
+    )
+    leftover = [r["row_no"] for r in left]
+    await tx.execute(
+        REJECT_ROWS, scope.tenant_id, iid, leftover, ["{}"] * len(leftover), "full_name", ALREADY_EXISTS
+    )
     await tx.execute(
         "UPDATE customer_imports i SET rows_rejected = s.rejected, updated_at = now()"
         " FROM (SELECT count(*) AS rejected FROM customer_import_rows WHERE tenant = $1 AND import_id = $2"

@@ -85,32 +85,30 @@ WHERE f.owner_membership_id IS NOT NULL AND f.owner_membership_id IS DISTINCT FR
 """
 DB_DUPLICATE_MESSAGES = (ALREADY_IN_POOL, ALREADY_OWNED)
 
-# Rows that repeat an earlier (still valid) row of the file, by the same rule; window functions,
-# so a file of 100,000 copies of one name costs one sort, not a self-join. $3 = the message.
+# Rows that repeat an earlier (still valid) row of the file, by the same rule, with that row;
+# window functions, so a file of 100,000 copies of one name costs one sort, not a self-join.
 FILE_DUPLICATES = """
-WITH w AS (
-    SELECT row_no,
-        min(row_no) OVER (PARTITION BY identity_key) AS by_identity,
-        CASE WHEN tax_id IS NULL THEN min(row_no) OVER (PARTITION BY name_key)
-             ELSE min(row_no) FILTER (WHERE tax_id IS NULL) OVER (PARTITION BY name_key) END AS by_name
-    FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND ok
-), dup AS (
+SELECT row_no, first_row FROM (
     SELECT row_no, least(CASE WHEN by_identity < row_no THEN by_identity END,
                          CASE WHEN by_name < row_no THEN by_name END) AS first_row
-    FROM w
-)
-UPDATE customer_import_rows r SET ok = false, errors = r.errors || jsonb_build_array(jsonb_build_object(
-    'field', 'full_name', 'message', $3::text, 'params', jsonb_build_object('row', d.first_row)))
-FROM dup d
-WHERE d.first_row IS NOT NULL AND r.tenant = $1 AND r.import_id = $2 AND r.row_no = d.row_no
+    FROM (
+        SELECT row_no,
+            min(row_no) OVER (PARTITION BY identity_key) AS by_identity,
+            CASE WHEN tax_id IS NULL THEN min(row_no) OVER (PARTITION BY name_key)
+                 ELSE min(row_no) FILTER (WHERE tax_id IS NULL) OVER (PARTITION BY name_key) END AS by_name
+        FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND ok
+    ) w
+) d
+WHERE first_row IS NOT NULL
 """
 
-# Rows the duplicate check let through but that are rejected at the write (a company entered by
-# someone else in between, then deleted again): rejected with the plain message. $3 = rows, $4 = it.
-LOST_LEFTOVERS = """
+# Reject rows $3 with one error each: field $5, message $6, the row's parameters from $4. Driven by
+# the arrays and the primary key, so the plan does not hang on the (fresh) table's statistics.
+REJECT_ROWS = """
 UPDATE customer_import_rows r SET ok = false, errors = r.errors || jsonb_build_array(jsonb_build_object(
-    'field', 'full_name', 'message', $4::text, 'params', '{}'::jsonb))
-WHERE r.tenant = $1 AND r.import_id = $2 AND r.ok AND r.customer_id IS NULL AND r.row_no = ANY($3::int[])
+    'field', $5::text, 'message', $6::text, 'params', d.params))
+FROM unnest($3::int[], $4::jsonb[]) AS d(row_no, params)
+WHERE r.tenant = $1 AND r.import_id = $2 AND r.row_no = d.row_no
 """
 
 _CUSTOMER_COLUMNS = (

@@ -25,6 +25,7 @@ from app.customers.import_sql import (
     DB_DUPLICATE_MESSAGES,
     DB_DUPLICATES,
     FILE_DUPLICATES,
+    REJECT_ROWS,
     SAME_AS_ROW,
     STAGE_COLUMNS,
 )
@@ -150,7 +151,16 @@ async def stage_and_check(scope: TenantScope, imp: asyncpg.Record, storage: Stor
         raise FileProblem(NO_DATA)
     async with scope.tx() as tx:
         await tx.execute(DB_DUPLICATES, tenant, iid, scope.membership_id, None, *DB_DUPLICATE_MESSAGES)
-        await tx.execute(FILE_DUPLICATES, tenant, iid, SAME_AS_ROW)
+        repeats = await tx.fetch(FILE_DUPLICATES, tenant, iid)
+        await tx.execute(
+            REJECT_ROWS,
+            tenant,
+            iid,
+            [r["row_no"] for r in repeats],
+            [json.dumps({"row": r["first_row"]}) for r in repeats],
+            "full_name",
+            SAME_AS_ROW,
+        )
         rejected: int = await tx.fetchval(
             "SELECT count(*) FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND NOT ok",
             tenant,

@@ -20,7 +20,9 @@ from uuid import UUID
 import msgspec
 
 from app.db import Tx
+from app.deals.hooks import LATE_STAGE_OPEN_DEALS_SQL
 from app.errors import ValidationFailed
+from app.i18n import N_
 from tenants.scope import TenantScope
 
 GRADES: Final = ("A", "B", "C", "D")
@@ -61,6 +63,14 @@ class PoolRules(msgspec.Struct, forbid_unknown_fields=True):
         )
 
 
+class GradeRuleWrite(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A grade's overrides: a field left out keeps the default (null turns the rule off)."""
+
+    no_followup_days: int | msgspec.UnsetType | None = msgspec.UNSET
+    no_deal_days: int | msgspec.UnsetType | None = msgspec.UNSET
+    owned_cap: int | msgspec.UnsetType | None = msgspec.UNSET
+
+
 class PoolRulesWrite(msgspec.Struct, forbid_unknown_fields=True):
     """The whole rule set (PUT): fields left out take the defaults; grades left out too."""
 
@@ -68,7 +78,7 @@ class PoolRulesWrite(msgspec.Struct, forbid_unknown_fields=True):
     daily_claim_cap: int | None = None
     warning_days: int = 3
     cooldown_days: int = 7
-    grades: dict[str, GradeRule] = msgspec.field(default_factory=dict)
+    grades: dict[str, GradeRuleWrite] = msgspec.field(default_factory=dict)
 
 
 class PoolRulesRead(msgspec.Struct):
@@ -93,11 +103,14 @@ class ReclaimExemption:
     sql: str
 
 
+# e-signature (app/signing): a customer with an envelope out for signature is not auto-reclaimed.
+CUSTOMERS_WITH_ENVELOPES_OUT_SQL = (
+    "SELECT customer_id FROM envelopes"
+    " WHERE tenant = {tenant} AND status = 'sent' AND customer_id IS NOT NULL"
+)
 RECLAIM_EXEMPTIONS: list[ReclaimExemption] = [
-    # ReclaimExemption("late_stage_deal", N_("it has an open deal in a late stage"),
-    #     "SELECT customer_id FROM deals WHERE tenant = {tenant} AND status = 'open' AND stage >= 5"),
-    # ReclaimExemption("contract_out", N_("a contract is out for signature"),
-    #     "SELECT customer_id FROM envelopes WHERE tenant = {tenant} AND status = 'sent'"),
+    ReclaimExemption("late_stage_deal", N_("it has an open deal in a late stage"), LATE_STAGE_OPEN_DEALS_SQL),
+    ReclaimExemption("contract_out", N_("a contract is out for signature"), CUSTOMERS_WITH_ENVELOPES_OUT_SQL),
 ]
 LAST_DEAL_AT_SQL = "NULL::timestamptz"  # deals: "(SELECT max(d.updated_at) FROM deals d WHERE …)"
 
@@ -108,7 +121,10 @@ def reclaim_exempt_customer_ids_sql(tenant_param: str = "$1") -> str:
         f"SELECT x.customer_id, '{e.code}'::text AS code FROM ({e.sql.format(tenant=tenant_param)}) x"
         for e in RECLAIM_EXEMPTIONS
     ]
-    return " UNION ALL ".join(clauses) or "SELECT NULL::uuid AS customer_id, NULL::text AS code WHERE false"
+    none = (
+        f"SELECT NULL::uuid AS customer_id, NULL::text AS code WHERE {tenant_param}::uuid IS NULL AND false"
+    )
+    return " UNION ALL ".join(clauses) or none
 
 
 def exemption_messages(codes: list[str]) -> list[str]:
@@ -160,7 +176,12 @@ async def save_rules(tx: Tx, data: PoolRulesWrite, by: UUID | None) -> PoolRules
 
 def _merge(data: PoolRulesWrite) -> PoolRules:
     grades = _default_grades()
-    grades.update(data.grades)
+    for grade, override in data.grades.items():
+        given = {f: getattr(override, f) for f in GradeRule.__struct_fields__}
+        base = grades.get(grade, GradeRule())
+        grades[grade] = msgspec.structs.replace(
+            base, **{f: v for f, v in given.items() if not isinstance(v, msgspec.UnsetType)}
+        )
     return PoolRules(data.owned_cap, data.daily_claim_cap, data.warning_days, data.cooldown_days, grades)
 
 
@@ -179,14 +200,15 @@ def validate(data: PoolRulesWrite) -> PoolRules:
     _range("daily_claim_cap", data.daily_claim_cap, 1, 10_000, optional=True)
     _range("warning_days", data.warning_days, 0, 365)
     _range("cooldown_days", data.cooldown_days, 0, 365)
-    for grade, rule in data.grades.items():
+    for grade in data.grades:
         if grade not in GRADES:
             raise ValidationFailed.field("grades", "Use A, B, C or D")
+    rules = _merge(data)
+    for grade, rule in ((g, rules.grade(g)) for g in data.grades):
         prefix = f"grades.{grade}."
         _range(prefix + "no_followup_days", rule.no_followup_days, 1, MAX_DAYS, optional=True)
         _range(prefix + "no_deal_days", rule.no_deal_days, 1, MAX_DAYS, optional=True)
         _range(prefix + "owned_cap", rule.owned_cap, 1, data.owned_cap, optional=True)
-    rules = _merge(data)
     for grade in GRADES:
         for name in ("no_followup_days", "no_deal_days"):
             days = getattr(rules.grade(grade), name)

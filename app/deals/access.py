@@ -62,7 +62,8 @@ async def load_deal(
     access = await deal_access(tx, scope)
     p = Params(scope.tenant_id, deal_id)
     row = await tx.fetchrow(
-        SELECT_DEAL + f" WHERE d.tenant = $1 AND d.id = $2 AND {access.visible_sql(p)}"
+        SELECT_DEAL
+        + f" WHERE d.tenant = $1 AND d.id = $2 AND {access.visible_sql(p)}"
         + (" FOR UPDATE OF d" if lock else ""),
         *p.values,
     )
@@ -74,7 +75,11 @@ async def load_deal(
 def check_money(field: str, value: Decimal) -> Decimal:
     """A non-negative amount with at most two decimals, else 422 on ``field``."""
     try:
-        ok = value.is_finite() and Decimal(0) <= value <= MAX_MONEY and value == value.quantize(Decimal("0.01"))
+        ok = (
+            value.is_finite()
+            and Decimal(0) <= value <= MAX_MONEY
+            and value == value.quantize(Decimal("0.01"))
+        )
     except InvalidOperation:
         ok = False
     if not ok:
@@ -84,7 +89,11 @@ def check_money(field: str, value: Decimal) -> Decimal:
 
 def check_percent(field: str, value: Decimal) -> Decimal:
     try:
-        ok = value.is_finite() and Decimal(0) <= value <= Decimal(100) and value == value.quantize(Decimal("0.01"))
+        ok = (
+            value.is_finite()
+            and Decimal(0) <= value <= Decimal(100)
+            and value == value.quantize(Decimal("0.01"))
+        )
     except InvalidOperation:
         ok = False
     if not ok:

@@ -17,7 +17,16 @@ from app.deals.tables import (
 APP_CONFIG = AppConfig(
     app_name="deals",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Product, Deal, DealStageChange, DealStageRules, Quote, QuoteLine, Approval, ContractTerms,
-                   Collection],
+    table_classes=[
+        Product,
+        Deal,
+        DealStageChange,
+        DealStageRules,
+        Quote,
+        QuoteLine,
+        Approval,
+        ContractTerms,
+        Collection,
+    ],
     migration_dependencies=["app.customers.piccolo_app", "app.notifications.piccolo_app"],
 )

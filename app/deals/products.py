@@ -44,7 +44,10 @@ async def list_products(
         rows = await tx.fetch(
             f"SELECT {_COLUMNS} FROM products WHERE tenant = $1 AND ($2::boolean IS NULL OR active = $2)"
             " AND ($3::text IS NULL OR sku > $3) ORDER BY sku LIMIT $4",
-            scope.tenant_id, active, after[0] if after else None, limit + 1,
+            scope.tenant_id,
+            active,
+            after[0] if after else None,
+            limit + 1,
         )
     items = [_read(r) for r in rows[:limit]]
     return Page(items=items, next_cursor=_encode(items[-1].sku) if len(rows) > limit else None)
@@ -66,25 +69,38 @@ async def create_product(scope: TenantScope, data: ProductCreate) -> ProductRead
     try:
         async with scope.tx() as tx:
             row = await tx.fetchrow(
-                "INSERT INTO products (tenant, sku, name, edition, unit, list_price, floor_price, currency, active)"
+                "INSERT INTO products"
+                " (tenant, sku, name, edition, unit, list_price, floor_price, currency, active)"
                 f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_COLUMNS}",
-                scope.tenant_id, data.sku.strip(), data.name.strip(), data.edition, data.unit,
-                data.list_price, data.floor_price, data.currency or scope.currency, data.active,
+                scope.tenant_id,
+                data.sku.strip(),
+                data.name.strip(),
+                data.edition,
+                data.unit,
+                data.list_price,
+                data.floor_price,
+                data.currency or scope.currency,
+                data.active,
             )
             assert row is not None
-            await audit.record(tx, scope.user_id, "product.created", "product", row["id"], data={"sku": data.sku})
+            await audit.record(
+                tx, scope.user_id, "product.created", "product", row["id"], data={"sku": data.sku}
+            )
             return _read(row)
     except asyncpg.UniqueViolationError:
         raise _sku_conflict(data.sku) from None
 
 
 async def update_product(scope: TenantScope, product_id: UUID, data: ProductUpdate) -> ProductRead:
-    changes = {f: getattr(data, f) for f in data.__struct_fields__ if not isinstance(getattr(data, f), UnsetType)}
+    changes = {
+        f: getattr(data, f) for f in data.__struct_fields__ if not isinstance(getattr(data, f), UnsetType)
+    }
     try:
         async with scope.tx() as tx:
             current = await tx.fetchrow(
                 f"SELECT {_COLUMNS} FROM products WHERE tenant = $1 AND id = $2 FOR UPDATE",
-                scope.tenant_id, product_id,
+                scope.tenant_id,
+                product_id,
             )
             if current is None:
                 raise NotFound("No product with this id")
@@ -95,12 +111,26 @@ async def update_product(scope: TenantScope, product_id: UUID, data: ProductUpda
                 "UPDATE products SET sku = $3, name = $4, edition = $5, unit = $6, list_price = $7,"
                 " floor_price = $8, currency = $9, active = $10, updated_at = now()"
                 f" WHERE tenant = $1 AND id = $2 RETURNING {_COLUMNS}",
-                scope.tenant_id, product_id, merged["sku"], merged["name"], merged["edition"], merged["unit"],
-                merged["list_price"], merged["floor_price"], merged["currency"], merged["active"],
+                scope.tenant_id,
+                product_id,
+                merged["sku"],
+                merged["name"],
+                merged["edition"],
+                merged["unit"],
+                merged["list_price"],
+                merged["floor_price"],
+                merged["currency"],
+                merged["active"],
             )
             assert row is not None
-            await audit.record(tx, scope.user_id, "product.updated", "product", product_id,
-                               data={k: str(v) for k, v in changes.items()})
+            await audit.record(
+                tx,
+                scope.user_id,
+                "product.updated",
+                "product",
+                product_id,
+                data={k: str(v) for k, v in changes.items()},
+            )
             return _read(row)
     except asyncpg.UniqueViolationError:
         raise _sku_conflict(str(changes.get("sku"))) from None

@@ -46,7 +46,7 @@ class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True):
     list_price: Decimal | UnsetType = UNSET
     floor_price: Decimal | UnsetType = UNSET
     currency: Currency | UnsetType = UNSET
-    edition: Text100 | None | UnsetType = UNSET
+    edition: Text100 | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
 
 
@@ -111,7 +111,7 @@ class DealUpdate(msgspec.Struct, forbid_unknown_fields=True):
     title: Name | UnsetType = UNSET
     amount: Decimal | UnsetType = UNSET
     currency: Currency | UnsetType = UNSET
-    expected_close_date: date | None | UnsetType = UNSET
+    expected_close_date: date | UnsetType | None = UNSET
     owner_membership_id: UUID | UnsetType = UNSET
     probability: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = UNSET
     key_info: KeyInfo | UnsetType = UNSET

@@ -14,20 +14,42 @@ from typing import Final, Literal
 import msgspec
 
 Stage = Literal[
-    "prospect_list", "first_visit", "exchange_research", "demo", "formal_quote",
-    "objections_cleared", "negotiation", "signed", "won", "lost",
+    "prospect_list",
+    "first_visit",
+    "exchange_research",
+    "demo",
+    "formal_quote",
+    "objections_cleared",
+    "negotiation",
+    "signed",
+    "won",
+    "lost",
 ]
 Rule = Literal["allowed", "approval", "forbidden"]
 OPEN_STAGES: Final[tuple[str, ...]] = (
-    "prospect_list", "first_visit", "exchange_research", "demo", "formal_quote",
-    "objections_cleared", "negotiation", "signed",
+    "prospect_list",
+    "first_visit",
+    "exchange_research",
+    "demo",
+    "formal_quote",
+    "objections_cleared",
+    "negotiation",
+    "signed",
 )
 TERMINAL: Final = ("won", "lost")
 PROBABILITY: Final[dict[str, int]] = {
-    "prospect_list": 5, "first_visit": 10, "exchange_research": 20, "demo": 35, "formal_quote": 50,
-    "objections_cleared": 65, "negotiation": 80, "signed": 100, "won": 100, "lost": 0,
+    "prospect_list": 5,
+    "first_visit": 10,
+    "exchange_research": 20,
+    "demo": 35,
+    "formal_quote": 50,
+    "objections_cleared": 65,
+    "negotiation": 80,
+    "signed": 100,
+    "won": 100,
+    "lost": 0,
 }
-LATE_STAGES: Final = OPEN_STAGES[OPEN_STAGES.index("formal_quote"):]  # formal quote or later
+LATE_STAGES: Final = OPEN_STAGES[OPEN_STAGES.index("formal_quote") :]  # formal quote or later
 QUOTE_GATE: Final = "negotiation"
 
 Matrix = dict[str, dict[str, Rule]]
@@ -90,6 +112,11 @@ def decide(rules: StageRules, frm: str, to: str, *, reason: str | None, has_appr
     backward = index(to) < index(frm)
     if backward and not has_reason:
         return "needs_reason"
-    if not backward and rules.require_approved_quote and index(to) >= index(QUOTE_GATE) and not has_approved_quote:
+    if (
+        not backward
+        and rules.require_approved_quote
+        and index(to) >= index(QUOTE_GATE)
+        and not has_approved_quote
+    ):
         return "needs_quote"
     return effective(rules)[frm][to]

@@ -148,6 +148,31 @@ async def customer_subject(request: SubjectRequest) -> kinds.Data:
     return data
 
 
+@provider("deal")
+async def deal_subject(request: SubjectRequest) -> kinds.Data:
+    """A deal: its contract (Party A from the contract terms, lines from its chosen quote, payment
+    milestones), quote sheet or pricing proposal. Visibility follows the deals module."""
+    from app.deals.documents import deal_data, parse_id  # the deals module is optional for documents
+
+    return await deal_data(request, deal_id=parse_id(request.subject_id, "deal"))
+
+
+@provider("quote")
+async def quote_subject(request: SubjectRequest) -> kinds.Data:
+    """One quote of a deal: its quote sheet, pricing proposal, or the contract built on it."""
+    from app.deals.documents import deal_data, parse_id
+
+    return await deal_data(request, quote_id=parse_id(request.subject_id, "quote"))
+
+
+@provider("handover")
+async def handover_subject(request: SubjectRequest) -> kinds.Data:
+    """A handover plan: its handover sheet (移交表). Visibility follows the handover module."""
+    from app.handover.sheet import handover_data  # the handover module is optional for documents
+
+    return await handover_data(request)
+
+
 def to_jsonable(value: Any) -> Any:
     """Data snapshots are JSON: Decimals, dates and UUIDs become strings."""
     if isinstance(value, dict):

@@ -20,6 +20,13 @@ from tenants.scope import TenantScope
 # kind -> message id; params fill the placeholders.
 KINDS: dict[str, str] = {
     "reclaim_warning": N_("{customer} returns to the pool on {date} unless it gets a follow-up"),
+    # deals: approval decisions, sent to the requester (app.deals.approvals)
+    "quote_approved": N_("Your quote (round {round}) for {deal} was approved"),
+    "quote_rejected": N_("Your quote (round {round}) for {deal} was rejected: {comment}"),
+    "stage_approved": N_("Your move of {deal} to {stage} was approved"),
+    "stage_rejected": N_("Your move of {deal} to {stage} was rejected: {comment}"),
+    # handover (app.handover): receivers of a handover
+    "handover_received": N_("{count} customers were handed over to you: {reason}"),
 }
 _COLUMNS = "id, kind, subject_type, subject_id, params, created_at, read_at"
 

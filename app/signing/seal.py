@@ -14,6 +14,7 @@ import io
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -32,6 +34,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from app import db
 from app.settings import get_settings
@@ -44,8 +47,9 @@ class SealingKey:
 
     @property
     def cert_sha256(self) -> str:
-        return hashlib.sha256(x509.load_pem_x509_certificate(self.cert_pem).public_bytes(
-            serialization.Encoding.DER)).hexdigest()
+        return hashlib.sha256(
+            x509.load_pem_x509_certificate(self.cert_pem).public_bytes(serialization.Encoding.DER)
+        ).hexdigest()
 
 
 def _aes_key() -> bytes:
@@ -64,25 +68,43 @@ def decrypt_key(tenant_id: UUID, blob: bytes) -> bytes:
 
 def new_sealing_key(common_name: str) -> SealingKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, (common_name or "Acre")[:60]),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acre e-signature seal"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, (common_name or "Acre")[:60]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acre e-signature seal"),
+        ]
+    )
     now = datetime.now(UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .sign(key, hashes.SHA256())
     )
     return SealingKey(
         cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()),
+        key_pem=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
     )
 
 
@@ -91,28 +113,64 @@ async def tenant_sealing_key(tx: db.Tx) -> SealingKey:
     the insert is ``ON CONFLICT DO NOTHING`` and everybody reads the stored row."""
     tenant = tx.tenant_id
     assert tenant is not None
-    row = await tx.fetchrow("SELECT cert_pem, key_encrypted FROM tenant_signing_keys WHERE tenant = $1", tenant)
+    row = await tx.fetchrow(
+        "SELECT cert_pem, key_encrypted FROM tenant_signing_keys WHERE tenant = $1", tenant
+    )
     if row is None:
         name = await tx.fetchval("SELECT name FROM tenants WHERE id = $1", tenant) or "Acre"
         made = await asyncio.to_thread(new_sealing_key, str(name))
         await tx.execute(
             "INSERT INTO tenant_signing_keys (tenant, cert_pem, cert_sha256, key_encrypted)"
             " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant) DO NOTHING",
-            tenant, made.cert_pem.decode(), made.cert_sha256, encrypt_key(tenant, made.key_pem),
+            tenant,
+            made.cert_pem.decode(),
+            made.cert_sha256,
+            encrypt_key(tenant, made.key_pem),
         )
-        row = await tx.fetchrow("SELECT cert_pem, key_encrypted FROM tenant_signing_keys WHERE tenant = $1", tenant)
+        row = await tx.fetchrow(
+            "SELECT cert_pem, key_encrypted FROM tenant_signing_keys WHERE tenant = $1", tenant
+        )
         assert row is not None
-    return SealingKey(cert_pem=row["cert_pem"].encode(), key_pem=decrypt_key(tenant, bytes(row["key_encrypted"])))
+    return SealingKey(
+        cert_pem=row["cert_pem"].encode(), key_pem=decrypt_key(tenant, bytes(row["key_encrypted"]))
+    )
 
 
+class _LoadedKeySigner(signers.SimpleSigner):
+    """``SimpleSigner`` with the key parsed once: pyHanko's own ``sign_raw`` re-parses the DER key on
+    every signature, and parsing an RSA key (with its consistency checks) costs ~120 ms, far more than
+    the rest of sealing. Our keys are RSA PKCS#1 v1.5 (``prefer_pss`` is off)."""
+
+    def __init__(self, private: rsa.RSAPrivateKey, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._private = private
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        return self._private.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+@lru_cache(maxsize=64)
 def _signer(key: SealingKey) -> signers.SimpleSigner:
-    cert = asn1_x509.Certificate.load(x509.load_pem_x509_certificate(key.cert_pem).public_bytes(
-        serialization.Encoding.DER))
-    private = serialization.load_pem_private_key(key.key_pem, password=None)
-    key_info = asn1_keys.PrivateKeyInfo.load(private.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return signers.SimpleSigner(signing_cert=cert, signing_key=key_info,
-                                cert_registry=SimpleCertificateStore.from_certs([cert]))
+    """The signer of a key, cached (per process) by the key itself."""
+    cert = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(key.cert_pem).public_bytes(serialization.Encoding.DER)
+    )
+    # our own key, decrypted with authenticated encryption: the (slow) RSA consistency check adds nothing
+    private = serialization.load_pem_private_key(
+        key.key_pem, password=None, unsafe_skip_rsa_key_validation=True
+    )
+    assert isinstance(private, rsa.RSAPrivateKey)
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        private.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return _LoadedKeySigner(
+        private,
+        signing_cert=cert,
+        signing_key=key_info,
+        cert_registry=SimpleCertificateStore.from_certs([cert]),
+    )
 
 
 def seal_pdf(pdf: bytes, key: SealingKey, *, reason: str, location: str = "Acre") -> bytes:
@@ -120,13 +178,22 @@ def seal_pdf(pdf: bytes, key: SealingKey, *, reason: str, location: str = "Acre"
     update of ``pdf``, so the original bytes are a prefix of it)."""
     tsa_url = get_settings().timestamp_url
     meta = signers.PdfSignatureMetadata(
-        field_name="AcreSeal", reason=reason, location=location, md_algorithm="sha256",
+        field_name="AcreSeal",
+        reason=reason,
+        location=location,
+        md_algorithm="sha256",
         subfilter=SigSeedSubFilter.PADES,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.sign_pdf(writer, meta, signer=_signer(key),
-                           timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None)
-    return out.getvalue()  # type: ignore[no-any-return]
+    out = signers.sign_pdf(
+        writer,
+        meta,
+        signer=_signer(key),
+        timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None,
+        bytes_reserved=32768 if tsa_url else 12288,  # a fixed reserve: no dry-run signing to size it
+    )
+    sealed: bytes = out.getvalue()
+    return sealed
 
 
 @dataclass(frozen=True)
@@ -157,8 +224,15 @@ def check_seal(pdf: bytes, trusted_cert_pem: bytes | None = None) -> SealCheck:
     for attr in digest:
         if attr["type"].native == "message_digest":
             message_digest = attr["values"][0].native.hex()
-    roots = [asn1_x509.Certificate.load(x509.load_pem_x509_certificate(trusted_cert_pem).public_bytes(
-        serialization.Encoding.DER))] if trusted_cert_pem else [sig.signer_cert]
+    roots = (
+        [
+            asn1_x509.Certificate.load(
+                x509.load_pem_x509_certificate(trusted_cert_pem).public_bytes(serialization.Encoding.DER)
+            )
+        ]
+        if trusted_cert_pem
+        else [sig.signer_cert]
+    )
     try:
         status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots), skip_diff=False)
         intact, valid = bool(status.intact), bool(status.intact and status.valid)
@@ -166,7 +240,11 @@ def check_seal(pdf: bytes, trusted_cert_pem: bytes | None = None) -> SealCheck:
     except Exception:
         intact, valid, signed_at = False, False, None
     return SealCheck(
-        signed=True, intact=intact, valid=valid, cert_sha256=hashlib.sha256(cert_der).hexdigest(),
-        message_digest=message_digest, signed_at=signed_at,
+        signed=True,
+        intact=intact,
+        valid=valid,
+        cert_sha256=hashlib.sha256(cert_der).hexdigest(),
+        message_digest=message_digest,
+        signed_at=signed_at,
         covers_whole_file=sig.coverage is not None and sig.coverage.name == "ENTIRE_FILE",
     )

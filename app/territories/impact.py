@@ -6,6 +6,7 @@ import them; each count filters on the tenant explicitly as well as through RLS.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import UUID
 
 from app.db import Tx
@@ -43,7 +44,20 @@ async def count_reps(tx: Tx, tenant: UUID, path: str) -> int:
     )
 
 
+_OPEN_DEALS = (
+    "FROM deals d JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id"
+    f" WHERE d.tenant = $1 AND d.stage NOT IN ('won', 'lost') AND c.territory_id IN ({SUBTREE_IDS})"
+)
+
+
 async def open_deals_in_subtree(tx: Tx, tenant: UUID, path: str) -> int:
-    """HOOK for the deals domain: the number of open deals (the open pipeline) of customers in the
-    subtree. Deals do not exist yet, so this is 0; replace the body once the ``deals`` table lands."""
-    return 0
+    """The number of open deals (not won or lost) of customers in the subtree."""
+    return int(await tx.fetchval(f"SELECT count(*) {_OPEN_DEALS}", tenant, path))
+
+
+async def open_pipeline_in_subtree(tx: Tx, tenant: UUID, path: str) -> dict[str, Decimal]:
+    """The open pipeline of the subtree: the sum of open deals' amounts, per currency."""
+    rows = await tx.fetch(
+        f"SELECT d.currency, sum(d.amount) AS amount {_OPEN_DEALS} GROUP BY d.currency", tenant, path
+    )
+    return {r["currency"]: r["amount"] for r in rows}

@@ -36,6 +36,7 @@ CREATE TABLE envelopes (
     void_reason text,
     original_sha256 char(64) NOT NULL,
     original_key varchar(300) NOT NULL,
+    page_count integer,
     presealed_sha256 char(64),
     sealed_sha256 char(64),
     sealed_key varchar(300),

@@ -17,7 +17,9 @@ async def test_claim_and_release_move_the_owner_and_write_the_ledger(client, adm
     assert r.status_code == 200, r.text
     assert r.json()["owner_membership_id"] == rep.membership_id
 
-    r = await client.post(f"/api/v1/customers/{made['id']}/release", json={"reason": "  "}, headers=rep.headers)
+    r = await client.post(
+        f"/api/v1/customers/{made['id']}/release", json={"reason": "  "}, headers=rep.headers
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
     r = await client.post(
         f"/api/v1/customers/{made['id']}/release", json={"reason": "客户预算取消"}, headers=rep.headers
@@ -60,17 +62,22 @@ async def test_create_with_an_owner_records_create_or_assign(client, admin_db):
 async def test_only_the_owner_or_a_manager_releases(client, admin_db):
     t = await team(client, admin_db, reps=2)
     made = await customer(client, t.owner, t.territory["id"], owner_membership_id=t.reps[0].membership_id)
-    r = await client.post(f"/api/v1/customers/{made['id']}/release", json={"reason": "x"}, headers=t.reps[1].headers)
+    r = await client.post(
+        f"/api/v1/customers/{made['id']}/release", json={"reason": "x"}, headers=t.reps[1].headers
+    )
     assert r.status_code == 404  # another rep's customer is invisible
-    r = await client.post(f"/api/v1/customers/{made['id']}/release", json={"reason": "重新分配"},
-                          headers=t.owner.headers)
+    r = await client.post(
+        f"/api/v1/customers/{made['id']}/release", json={"reason": "重新分配"}, headers=t.owner.headers
+    )
     assert r.status_code == 200 and r.json()["owner_membership_id"] is None
 
 
 async def test_a_claimed_customer_is_409_naming_the_owner(client, admin_db):
     t = await team(client, admin_db, reps=2)
     made = await pool_customer(client, t.owner, t.territory["id"])
-    assert (await client.post(f"/api/v1/customers/{made['id']}/claim", headers=t.reps[0].headers)).status_code == 200
+    assert (
+        await client.post(f"/api/v1/customers/{made['id']}/claim", headers=t.reps[0].headers)
+    ).status_code == 200
     r = await client.post(f"/api/v1/customers/{made['id']}/claim", headers=t.reps[1].headers)
     assert r.status_code == 409
     body = r.json()
@@ -92,13 +99,16 @@ async def test_cooldown_refuses_the_previous_owner_until_the_date(client, admin_
     made = await pool_customer(client, t.owner, t.territory["id"])
     url = f"/api/v1/customers/{made['id']}"
     assert (await client.post(url + "/claim", headers=t.reps[0].headers)).status_code == 200
-    assert (await client.post(url + "/release", json={"reason": "不合适"}, headers=t.reps[0].headers)).status_code == 200
+    assert (
+        await client.post(url + "/release", json={"reason": "不合适"}, headers=t.reps[0].headers)
+    ).status_code == 200
     r = await client.post(url + "/claim", headers={**t.reps[0].headers, "Accept-Language": "zh-CN"})
     assert r.status_code == 409
     body = r.json()
     assert body["rule"] == "cooldown" and body["params"]["days"] == 7
-    released = await db_value(admin_db, "SELECT max(at) FROM customer_ownership_history WHERE customer_id = $1::uuid",
-                              made["id"])
+    released = await db_value(
+        admin_db, "SELECT max(at) FROM customer_ownership_history WHERE customer_id = $1::uuid", made["id"]
+    )
     assert body["params"]["until"] >= released.date().isoformat()
     # another rep is not in cooldown
     assert (await client.post(url + "/claim", headers=t.reps[1].headers)).status_code == 200
@@ -127,9 +137,13 @@ async def test_daily_claim_cap(client, admin_db):
     await put_rules(client, t.owner, daily_claim_cap=2, cooldown_days=0)
     made = [await pool_customer(client, t.owner, t.territory["id"]) for _ in range(3)]
     for c in made[:2]:
-        assert (await client.post(f"/api/v1/customers/{c['id']}/claim", headers=rep.headers)).status_code == 200
+        assert (
+            await client.post(f"/api/v1/customers/{c['id']}/claim", headers=rep.headers)
+        ).status_code == 200
     # releasing does not give a claim back
-    r = await client.post(f"/api/v1/customers/{made[0]['id']}/release", json={"reason": "x"}, headers=rep.headers)
+    r = await client.post(
+        f"/api/v1/customers/{made[0]['id']}/release", json={"reason": "x"}, headers=rep.headers
+    )
     assert r.status_code == 200
     r = await client.post(f"/api/v1/customers/{made[2]['id']}/claim", headers=rep.headers)
     assert r.status_code == 409 and r.json()["rule"] == "daily_cap" and r.json()["params"]["cap"] == 2
@@ -139,8 +153,12 @@ async def test_claim_resets_the_reclaim_clock(client, admin_db):
     t = await team(client, admin_db, reps=1)
     made = await pool_customer(client, t.owner, t.territory["id"], grade="A")
     await age(admin_db, made["id"], 100)
-    assert (await client.post(f"/api/v1/customers/{made['id']}/claim", headers=t.reps[0].headers)).status_code == 200
+    assert (
+        await client.post(f"/api/v1/customers/{made['id']}/claim", headers=t.reps[0].headers)
+    ).status_code == 200
     fresh = await db_value(
-        admin_db, "SELECT owner_changed_at > now() - interval '1 hour' FROM customers WHERE id = $1::uuid", made["id"]
+        admin_db,
+        "SELECT owner_changed_at > now() - interval '1 hour' FROM customers WHERE id = $1::uuid",
+        made["id"],
     )
     assert fresh is True

@@ -41,7 +41,8 @@ async def test_verify_is_ok_then_names_the_tampered_entry(client, admin_db):
             await conn.execute("ALTER TABLE customer_ownership_history DISABLE TRIGGER USER")
             await conn.execute(
                 "UPDATE customer_ownership_history SET to_membership_id = $2 WHERE id = $1",
-                victim["id"], UUID(t.reps[1].membership_id),
+                victim["id"],
+                UUID(t.reps[1].membership_id),
             )
             await conn.execute("ALTER TABLE customer_ownership_history ENABLE TRIGGER USER")
     body = (await client.get("/api/v1/ownership/verify", headers=t.owner.headers)).json()
@@ -56,8 +57,8 @@ async def test_recomputing_the_tampered_hash_still_breaks_the_next_link(client, 
         await conn.execute("ALTER TABLE customer_ownership_history DISABLE TRIGGER USER")
         await conn.execute(
             "UPDATE customer_ownership_history SET reason = '伪造', hash = sha256(acre_ownership_content("
-            " tenant, seq, customer_id, from_membership_id, to_membership_id, cause, actor, '伪造', plan_id, at)"
-            " || prev_hash) WHERE id = $1",
+            " tenant, seq, customer_id, from_membership_id, to_membership_id, cause, actor, '伪造',"
+            " plan_id, at) || prev_hash) WHERE id = $1",
             victim["id"],
         )
         await conn.execute("ALTER TABLE customer_ownership_history ENABLE TRIGGER USER")
@@ -80,8 +81,11 @@ async def test_the_database_refuses_update_and_delete(client, admin_db, stack):
     t = await _history(client, admin_db)
     conn = await asyncpg.connect(stack.app_url)  # the application's own role
     try:
-        for sql in ("UPDATE customer_ownership_history SET reason = 'x'", "DELETE FROM customer_ownership_history",
-                    "TRUNCATE customer_ownership_history"):
+        for sql in (
+            "UPDATE customer_ownership_history SET reason = 'x'",
+            "DELETE FROM customer_ownership_history",
+            "TRUNCATE customer_ownership_history",
+        ):
             async with conn.transaction():
                 await conn.execute("SELECT set_config('app.tenant_id', $1, true)", t.owner.tenant_id)
                 with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
@@ -90,10 +94,14 @@ async def test_the_database_refuses_update_and_delete(client, admin_db, stack):
         await conn.close()
     async with connect(admin_db) as conn:  # even the superuser hits the trigger
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-            await conn.execute("UPDATE customer_ownership_history SET reason = 'x' WHERE tenant = $1::uuid",
-                               t.owner.tenant_id)
+            await conn.execute(
+                "UPDATE customer_ownership_history SET reason = 'x' WHERE tenant = $1::uuid",
+                t.owner.tenant_id,
+            )
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-            await conn.execute("DELETE FROM customer_ownership_history WHERE tenant = $1::uuid", t.owner.tenant_id)
+            await conn.execute(
+                "DELETE FROM customer_ownership_history WHERE tenant = $1::uuid", t.owner.tenant_id
+            )
     assert len(await ledger_rows(admin_db, t.owner.tenant_id)) == 12
 
 

@@ -37,18 +37,26 @@ async def test_each_role_sees_its_pools(client, admin_db):
     assert set(_ids(await client.get("/api/v1/pool", headers=rep.headers))) == {in_sz["id"]}
     assert set(_ids(await client.get("/api/v1/pool", headers=manager.headers))) == {in_sz["id"], in_nj["id"]}
     everything = set(_ids(await client.get("/api/v1/pool", headers=owner.headers)))
-    assert everything == {in_sz["id"], in_nj["id"]} and owned["id"] not in everything and won["id"] not in everything
+    assert (
+        everything == {in_sz["id"], in_nj["id"]}
+        and owned["id"] not in everything
+        and won["id"] not in everything
+    )
 
     got = _ids(await client.get("/api/v1/pool", params={"territory_id": nj["id"]}, headers=rep.headers))
     assert got == []  # a territory outside the rep's pools filters to nothing
-    got = _ids(await client.get("/api/v1/pool", params={"territory_id": js["id"], "grade": "B"}, headers=manager.headers))
+    got = _ids(
+        await client.get(
+            "/api/v1/pool", params={"territory_id": js["id"], "grade": "B"}, headers=manager.headers
+        )
+    )
     assert got == [in_nj["id"]]
     for params in ({"industry": "制造业"}, {"source": "event"}):
         assert _ids(await client.get("/api/v1/pool", params=params, headers=owner.headers)) == [in_sz["id"]]
 
 
 async def test_unknown_filter_values_are_422(client, admin_db):
-    owner, rep, *_ = await _province(client, admin_db)
+    _, rep, *_ = await _province(client, admin_db)
     other = await signup(client)
     foreign = await territory(client, other, "上海市")
     cases = [
@@ -66,7 +74,7 @@ async def test_unknown_filter_values_are_422(client, admin_db):
 
 
 async def test_order_by_last_follow_up_and_keyset_pages(client, admin_db):
-    owner, rep, manager, js, sz, nj = await _province(client, admin_db)
+    owner, rep, _, _, sz, _ = await _province(client, admin_db)
     never = [await pool_customer(client, owner, sz["id"]) for _ in range(3)]
     aged = []
     for days in (5, 50, 20):

@@ -3,14 +3,12 @@ and why a customer returns to the pool; pool rules are admin-only and validated 
 
 from __future__ import annotations
 
-from tests.integration.pool.support import age, pool_customer, put_rules, team
+from tests.integration.pool.support import age, pool_customer, put_rules, set_locale, team
 from tests.integration.sales_helpers import customer
 
-ZH = {"Accept-Language": "zh-CN"}
 
-
-async def _status(client, who, customer_id, **headers):
-    r = await client.get(f"/api/v1/customers/{customer_id}/pool-status", headers={**who.headers, **headers})
+async def _status(client, who, customer_id):
+    r = await client.get(f"/api/v1/customers/{customer_id}/pool-status", headers=who.headers)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -27,23 +25,30 @@ async def test_explains_claimable_owned_and_capped(client, admin_db):
     assert s["summary"][0] == "In the pool of 苏州市"
 
     assert (await client.post(f"/api/v1/customers/{free['id']}/claim", headers=a.headers)).status_code == 200
-    s = await _status(client, a, other["id"], **ZH)
+    await set_locale(admin_db, a, "zh-CN")
+    s = await _status(client, a, other["id"])
     assert not s["can_claim"] and s["claim"]["rule"] == "owned_cap"
     assert s["claim"]["params"] == {"count": 1, "cap": 1}
     assert s["claim"]["message"] == "你已拥有 1 个客户，上限为 1 个"
 
-    s = await _status(client, b, free["id"])  # b works this pool: told who owns it
-    assert s["claim"]["rule"] == "owned" and s["owner_name"] == "业务员0" and "Owned by 业务员0" in s["summary"]
+    s = await _status(
+        client, b, free["id"]
+    )  # (English: the tenant's language) b works this pool: told who owns it
+    assert (
+        s["claim"]["rule"] == "owned" and s["owner_name"] == "业务员0" and "Owned by 业务员0" in s["summary"]
+    )
 
 
 async def test_explains_the_cooldown_with_its_date(client, admin_db):
-    t = await team(client, admin_db, reps=1)
+    t = await team(client, admin_db, reps=1, locale="zh-CN")
     rep = t.reps[0]
     c = await pool_customer(client, t.owner, t.territory["id"])
     assert (await client.post(f"/api/v1/customers/{c['id']}/claim", headers=rep.headers)).status_code == 200
-    r = await client.post(f"/api/v1/customers/{c['id']}/release", json={"reason": "暂无需求"}, headers=rep.headers)
+    r = await client.post(
+        f"/api/v1/customers/{c['id']}/release", json={"reason": "暂无需求"}, headers=rep.headers
+    )
     assert r.status_code == 200
-    s = await _status(client, rep, c["id"], **ZH)
+    s = await _status(client, rep, c["id"])
     assert s["claim"]["rule"] == "cooldown" and s["claim"]["params"]["days"] == 7
     until = s["claim"]["params"]["until"]
     assert s["claim"]["message"] == f"你曾放弃该客户，{until} 起才能再次领取（冷却期 7 天）"
@@ -59,7 +64,9 @@ async def test_explains_when_and_why_it_returns_to_the_pool(client, admin_db):
     assert rec["rule"] == "no_followup" and rec["limit_days"] == 30 and rec["days_left"] == 10
     assert rec["exempt"] is False and rec["message"].startswith("Returns to the pool on ")
     assert "(10 days left): grade B allows 30 days without a follow-up" in rec["message"]
-    zh = (await _status(client, rep, c["id"], **ZH))["reclaim"]["message"]
+    await set_locale(admin_db, rep, "zh-CN")
+    zh = (await _status(client, rep, c["id"]))["reclaim"]["message"]
+    await set_locale(admin_db, rep, None)
     assert "剩余 10 天" in zh and "B 级客户最多允许 30 天无跟进" in zh
 
     await age(admin_db, c["id"], 31)
@@ -78,7 +85,12 @@ async def test_pool_rules_admin_only_and_validated(client, admin_db):
     assert r.status_code == 200
     body = r.json()
     assert body["owned_cap"] == 100 and body["warning_days"] == 3 and body["cooldown_days"] == 7
-    assert {g: v["no_followup_days"] for g, v in body["grades"].items()} == {"A": 15, "B": 30, "C": 60, "D": 90}
+    assert {g: v["no_followup_days"] for g, v in body["grades"].items()} == {
+        "A": 15,
+        "B": 30,
+        "C": 60,
+        "D": 90,
+    }
     assert body["customized"] is False
 
     for method in ("get", "put"):
@@ -102,8 +114,16 @@ async def test_pool_rules_admin_only_and_validated(client, admin_db):
         assert r.json()["errors"][0]["field"] == field, (rules, r.json())
     assert (await client.get("/api/v1/pool-rules", headers=t.owner.headers)).json()["customized"] is False
 
-    saved = await put_rules(client, t.owner, owned_cap=80, daily_claim_cap=5,
-                            grades={"A": {"no_followup_days": 10, "no_deal_days": 45}})
+    saved = await put_rules(
+        client,
+        t.owner,
+        owned_cap=80,
+        daily_claim_cap=5,
+        grades={"A": {"no_followup_days": 10, "no_deal_days": 45}},
+    )
     assert saved["customized"] and saved["owned_cap"] == 80 and saved["daily_claim_cap"] == 5
     assert saved["grades"]["A"] == {"no_followup_days": 10, "no_deal_days": 45, "owned_cap": None}
     assert saved["grades"]["D"]["no_followup_days"] == 90  # grades left out keep the defaults
+    saved = await put_rules(client, t.owner, grades={"C": {"owned_cap": 20}})
+    assert saved["grades"]["C"] == {"no_followup_days": 60, "no_deal_days": None, "owned_cap": 20}
+    assert saved["grades"]["A"]["no_followup_days"] == 15 and saved["owned_cap"] == 100  # PUT replaces

@@ -30,7 +30,9 @@ async def test_one_rep_at_cap_minus_one_claiming_fifty_gets_exactly_one(client, 
     await put_rules(client, t.owner, owned_cap=3)
     owned = [await pool_customer(client, t.owner, t.territory["id"]) for _ in range(2)]
     for c in owned:
-        assert (await client.post(f"/api/v1/customers/{c['id']}/claim", headers=rep.headers)).status_code == 200
+        assert (
+            await client.post(f"/api/v1/customers/{c['id']}/claim", headers=rep.headers)
+        ).status_code == 200
     targets = [await pool_customer(client, t.owner, t.territory["id"]) for _ in range(50)]
 
     responses = await asyncio.gather(

@@ -17,7 +17,9 @@ from tests.integration.sales_helpers import customer, db_rows
 
 
 async def _owners(admin_db, ids):
-    rows = await db_rows(admin_db, "SELECT id, owner_membership_id FROM customers WHERE id = ANY($1::uuid[])", ids)
+    rows = await db_rows(
+        admin_db, "SELECT id, owner_membership_id FROM customers WHERE id = ANY($1::uuid[])", ids
+    )
     return {str(r["id"]): (str(r["owner_membership_id"]) if r["owner_membership_id"] else None) for r in rows}
 
 
@@ -57,12 +59,15 @@ async def test_sweep_reclaims_exactly_the_due_customers(client, admin_db):
 async def test_exempt_customers_are_skipped(client, admin_db, monkeypatch):
     t = await team(client, admin_db, reps=1)
     rep = t.reps[0].membership_id
-    keep = await customer(client, t.owner, t.territory["id"], grade="A", owner_membership_id=rep, industry="签约中")
+    keep = await customer(
+        client, t.owner, t.territory["id"], grade="A", owner_membership_id=rep, industry="签约中"
+    )
     lose = await customer(client, t.owner, t.territory["id"], grade="A", owner_membership_id=rep)
     for c in (keep, lose):
         await age(admin_db, c["id"], 40)
     clause = ReclaimExemption(
-        "contract_out", "a contract is out for signature",
+        "contract_out",
+        "a contract is out for signature",
         "SELECT id AS customer_id FROM customers WHERE tenant = {tenant} AND industry = '签约中'",
     )
     monkeypatch.setattr(pool_rules, "RECLAIM_EXEMPTIONS", [clause])
@@ -79,7 +84,9 @@ async def test_two_sweeps_at_once_move_each_customer_once(client, admin_db):
     t = await team(client, admin_db, reps=2)
     made = []
     for i in range(40):
-        c = await customer(client, t.owner, t.territory["id"], grade="B", owner_membership_id=t.reps[i % 2].membership_id)
+        c = await customer(
+            client, t.owner, t.territory["id"], grade="B", owner_membership_id=t.reps[i % 2].membership_id
+        )
         made.append(c)
     for c in made:
         await age(admin_db, c["id"], 31)
@@ -98,8 +105,12 @@ async def test_a_follow_up_holding_the_row_is_not_reclaimed(client, admin_db, st
     sweep runs: the sweep skips it, and after the follow-up commits it is no longer due."""
     t = await team(client, admin_db, reps=1)
     rep = t.reps[0]
-    fresh = await customer(client, t.owner, t.territory["id"], grade="A", owner_membership_id=rep.membership_id)
-    stale = await customer(client, t.owner, t.territory["id"], grade="A", owner_membership_id=rep.membership_id)
+    fresh = await customer(
+        client, t.owner, t.territory["id"], grade="A", owner_membership_id=rep.membership_id
+    )
+    stale = await customer(
+        client, t.owner, t.territory["id"], grade="A", owner_membership_id=rep.membership_id
+    )
     for c in (fresh, stale):
         await age(admin_db, c["id"], 20)
     conn = await asyncpg.connect(stack.app_url)
@@ -108,9 +119,7 @@ async def test_a_follow_up_holding_the_row_is_not_reclaimed(client, admin_db, st
         await tx.start()
         await conn.execute("SELECT set_config('app.tenant_id', $1, true)", t.owner.tenant_id)
         await conn.execute("SELECT 1 FROM customers WHERE id = $1::uuid FOR UPDATE", fresh["id"])
-        await conn.execute(
-            "UPDATE customers SET last_followup_at = now() WHERE id = $1::uuid", fresh["id"]
-        )
+        await conn.execute("UPDATE customers SET last_followup_at = now() WHERE id = $1::uuid", fresh["id"])
         moved = await reclaim_tenant(UUID(t.owner.tenant_id))
         await tx.commit()
     finally:
@@ -135,16 +144,24 @@ async def test_sweep_racing_real_follow_ups(client, admin_db):
 
     async def follow_up(c):
         return await client.post(
-            f"/api/v1/customers/{c['id']}/followups", json={"kind": "call", "summary": "回访"}, headers=rep.headers
+            f"/api/v1/customers/{c['id']}/followups",
+            json={"kind": "call", "summary": "回访"},
+            headers=rep.headers,
         )
 
     responses = await asyncio.gather(
-        *(follow_up(c) for c in made[:6]), reclaim_tenant(UUID(t.owner.tenant_id)), *(follow_up(c) for c in made[6:])
+        *(follow_up(c) for c in made[:6]),
+        reclaim_tenant(UUID(t.owner.tenant_id)),
+        *(follow_up(c) for c in made[6:]),
     )
     statuses = [r.status_code for r in responses if not isinstance(r, int)]
     owners = await _owners(admin_db, [c["id"] for c in made])
     for c, code in zip(made, statuses, strict=True):
         assert code in (201, 403)
         assert (owners[c["id"]] == rep.membership_id) == (code == 201), (code, owners[c["id"]])
-    reclaimed = {str(r["customer_id"]) for r in await ledger_rows(admin_db, t.owner.tenant_id) if r["cause"] == "reclaim"}
+    reclaimed = {
+        str(r["customer_id"])
+        for r in await ledger_rows(admin_db, t.owner.tenant_id)
+        if r["cause"] == "reclaim"
+    }
     assert reclaimed == {c["id"] for c in made if owners[c["id"]] is None}

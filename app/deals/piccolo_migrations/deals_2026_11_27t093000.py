@@ -3,7 +3,7 @@ contract terms and collection items (回款)."""
 
 from app.migrating import sql_migration
 
-ID = "2026-11-27T09:00:00:000000"
+ID = "2026-11-27T09:30:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "deals: products, deals, stage history and rules, quotes, approvals, contract terms, collections"
 

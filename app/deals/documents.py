@@ -1,0 +1,215 @@
+"""Document data for deals and quotes (contracts, quote sheets, pricing proposals), registered as
+the ``deal`` and ``quote`` subject providers in ``app.documents.providers``.
+
+A deal's documents use the quote chosen in its contract terms, else its latest sent or approved
+quote, else its latest quote; Party A comes from the contract terms (defaults: the customer). Every
+value is a preformatted string, as templates never compute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app.deals.access import load_deal
+from app.deals.collections import effective_terms
+from app.deals.money import milestones
+from app.deals.quotes import load_quote
+from app.documents import kinds
+from app.documents.kinds import money
+from app.documents.providers import SubjectRequest
+from app.errors import NotFound
+
+_MILESTONE_NAMES = {
+    "full": ("安装完成后付清全款", "Full payment after installation"),
+    "deposit": ("签约定金", "Deposit at signing"),
+    "delivery": ("交付安装款", "Delivery and installation"),
+    "balance": ("稳定运行尾款", "Balance after stable running"),
+}
+_UNITS = {
+    "seat": ("站点", "seat"),
+    "licence": ("许可", "licence"),
+    "module": ("模块", "module"),
+    "service_day": ("人天", "service day"),
+    "maintenance_year": ("年", "maintenance year"),
+}
+
+
+def _t(locale: str, pair: tuple[str, str]) -> str:
+    return pair[0] if locale == "zh-CN" else pair[1]
+
+
+def _fill(data: kinds.Data, key: str, values: dict[str, Any]) -> None:
+    if isinstance(data.get(key), dict):
+        data[key].update({k: "" if v is None else str(v) for k, v in values.items() if k in data[key]})
+
+
+async def _pick_quote(request: SubjectRequest, deal_id: UUID, chosen: UUID | None) -> asyncpg.Record | None:
+    return await request.tx.fetchrow(
+        "SELECT * FROM quotes WHERE tenant = $1 AND deal_id = $2"
+        " ORDER BY (id = $3) DESC, (status IN ('sent', 'approved')) DESC, round DESC LIMIT 1",
+        request.scope.tenant_id,
+        deal_id,
+        chosen,
+    )
+
+
+async def deal_data(
+    request: SubjectRequest, *, deal_id: UUID | None = None, quote_id: UUID | None = None
+) -> kinds.Data:
+    """The variables of ``request.kind`` for a deal (or for one quote of it); 404 when invisible."""
+    tx, scope, locale = request.tx, request.scope, request.locale
+    quote: asyncpg.Record | None = None
+    if quote_id is not None:
+        quote = await load_quote(tx, scope, quote_id)
+        deal_id = quote["deal_id"]
+    if deal_id is None:
+        raise NotFound("No deal with this id")
+    deal, _ = await load_deal(tx, scope, deal_id)
+    terms, _saved = await effective_terms(tx, scope.tenant_id, deal)
+    if quote is None:
+        quote = await _pick_quote(request, deal_id, terms["quote_id"])
+    customer = await tx.fetchrow(
+        "SELECT short_name, tax_id, industry FROM customers WHERE tenant = $1 AND id = $2",
+        scope.tenant_id,
+        deal["customer_id"],
+    )
+    assert customer is not None
+    currency = deal["currency"]
+    data: kinds.Data = kinds.blank(kinds.sample(request.kind, locale))
+    party_a = {
+        "full_name": terms["party_a_full_name"],
+        "address": terms["party_a_address"],
+        "contact": terms["party_a_contact"],
+        "phone": terms["party_a_phone"],
+        "short_name": customer["short_name"],
+        "tax_id": customer["tax_id"],
+        "industry": customer["industry"],
+    }
+    _fill(data, "party_a", party_a)
+    _fill(data, "customer", party_a)
+    _fill(data, "company", {"name": request.tenant_name})
+    _fill(
+        data,
+        "party_b",
+        {
+            "full_name": request.tenant_name,
+            "name": request.tenant_name,
+            "contact": request.author.get("name", ""),
+        },
+    )
+    _fill(data, "author", {"name": request.author.get("name", ""), "email": request.author.get("email", "")})
+    _fill(data, "contact", {"name": request.author.get("name", ""), "email": request.author.get("email", "")})
+    today = request.today()
+    total = quote["total"] if quote is not None else deal["amount"]
+    if quote is not None:
+        lines = await tx.fetch(
+            "SELECT * FROM quote_lines WHERE tenant = $1 AND quote_id = $2 ORDER BY line_no",
+            scope.tenant_id,
+            quote["id"],
+        )
+        if "lines" in data:
+            data["lines"] = [
+                {
+                    "no": str(r["line_no"]),
+                    "product": r["name"],
+                    "edition": r["edition"] or "",
+                    "quantity": f"{r['quantity'].normalize():f}",
+                    "unit": _t(locale, _UNITS[r["unit"]]),
+                    "unit_price": money(r["unit_price"], currency),
+                    "years": "1",
+                    "amount": money(r["amount"], currency),
+                }
+                for r in lines
+            ]
+        tax_note = (
+            f"以上价格不含税，另计 {quote['tax_rate'].normalize():f}% 税额 {money(quote['tax'], currency)}"
+            if locale == "zh-CN"
+            else f"Prices exclude tax; {quote['tax_rate'].normalize():f}% tax {money(quote['tax'], currency)}"
+        )
+        _fill(
+            data,
+            "totals",
+            {
+                "subtotal": money(quote["subtotal"], currency),
+                "discount": money(quote["discount"], currency),
+                "total": money(total, currency),
+                "currency": currency,
+                "tax_note": tax_note,
+                "total_in_words": "",
+            },
+        )
+        round_name = f"第 {quote['round']} 轮" if locale == "zh-CN" else f"Round {quote['round']}"
+        _fill(
+            data,
+            "quote",
+            {
+                "number": f"Q-{str(quote['id'])[:8].upper()}",
+                "date": today,
+                "valid_until": quote["valid_until"].isoformat(),
+                "round": round_name,
+                "currency": currency,
+            },
+        )
+    _fill(
+        data, "contract", {"number": f"C-{str(deal['id'])[:8].upper()}", "date": today, "currency": currency}
+    )
+    if "milestones" in data:
+        plan = milestones(
+            total,
+            delivery_percent=terms["delivery_percent"],
+            stable_weeks=terms["stable_weeks"],
+            installation_days=terms["installation_days"],
+        )
+        data["milestones"] = [
+            {
+                "no": str(i + 1),
+                "name": _t(locale, _MILESTONE_NAMES[m.code]),
+                "percent": f"{m.percent}%",
+                "amount": money(m.amount, currency),
+                "due": f"签约后 {m.due_days} 天内"
+                if locale == "zh-CN"
+                else f"Within {m.due_days} days of signing",
+            }
+            for i, m in enumerate(plan)
+        ]
+    fee = terms["onsite_fee_per_day"]
+    _fill(
+        data,
+        "maintenance",
+        {
+            "free_upgrade_years": terms["free_upgrade_years"],
+            "onsite_fee": (money(fee, currency) if fee is not None else "")
+            + (" / 人·天" if locale == "zh-CN" else " per engineer-day")
+            if terms["onsite_service_chargeable"]
+            else "",
+        },
+    )
+    if "proposal" in data:
+        kind_title = kinds.KINDS[request.kind].title[locale]
+        _fill(
+            data,
+            "proposal",
+            {"type": kind_title, "title": f"{deal['title']} {kind_title}", "version": "V1.0", "date": today},
+        )
+    if "validity" in data and quote is not None:
+        data["validity"] = quote["valid_until"].isoformat()
+    if "payment_terms" in data:
+        plan = milestones(
+            total, delivery_percent=terms["delivery_percent"], stable_weeks=terms["stable_weeks"]
+        )
+        data["payment_terms"] = "; ".join(
+            f"{_t(locale, _MILESTONE_NAMES[m.code])} {m.percent}%" for m in plan
+        )
+    return data
+
+
+def parse_id(value: str, message_kind: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        if message_kind == "quote":
+            raise NotFound("No quote with this id") from None
+        raise NotFound("No deal with this id") from None

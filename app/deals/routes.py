@@ -1,0 +1,230 @@
+"""HTTP routes for the price list, deals, stage moves and rules, quotes, approvals, contract terms
+and collections. Thin: parse, call one service, return."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Response, get, patch, post, put
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from app.deals import approvals, collections, products, quotes, service, stage_moves
+from app.deals.schemas import (
+    ApprovalRead,
+    CollectionPaid,
+    CollectionRead,
+    ContractTermsRead,
+    ContractTermsWrite,
+    DealCreate,
+    DealRead,
+    DealUpdate,
+    Decision,
+    ProductCreate,
+    ProductRead,
+    ProductUpdate,
+    QuoteCreate,
+    QuoteRead,
+    StageChangeRead,
+    StageMove,
+    StageRulesRead,
+)
+from app.deals.stages import StageRules
+from app.pagination import Page
+from tenants.scope import TenantScope, provide_tenant_scope
+
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+
+
+class ProductController(Controller):
+    path = "/api/v1/products"
+    tags = ("products",)
+    dependencies = SCOPED
+
+    @get("/", summary="The price list, by SKU (active=true: only active products)")
+    async def list_products(
+        self,
+        tenant_scope: TenantScope,
+        active: bool | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[ProductRead]:
+        return await products.list_products(tenant_scope, active=active, limit=limit, cursor=cursor)
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Add a product (owner/admin)")
+    async def create_product(self, tenant_scope: TenantScope, data: ProductCreate) -> ProductRead:
+        return await products.create_product(tenant_scope, data)
+
+    @get("/{product_id:uuid}", summary="One product")
+    async def get_product(self, tenant_scope: TenantScope, product_id: UUID) -> ProductRead:
+        return await products.get_product(tenant_scope, product_id)
+
+    @patch("/{product_id:uuid}", summary="Change a product (owner/admin)")
+    async def update_product(
+        self, tenant_scope: TenantScope, product_id: UUID, data: ProductUpdate
+    ) -> ProductRead:
+        return await products.update_product(tenant_scope, product_id, data)
+
+
+class DealController(Controller):
+    path = "/api/v1/deals"
+    tags = ("deals",)
+    dependencies = SCOPED
+
+    @get("/", summary="Visible deals, newest first; filter by customer, stage, owner")
+    async def list_deals(
+        self,
+        tenant_scope: TenantScope,
+        customer_id: UUID | None = None,
+        stage: str | None = None,
+        owner: UUID | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[DealRead]:
+        return await service.list_deals(
+            tenant_scope, customer_id=customer_id, stage=stage, owner=owner, limit=limit, cursor=cursor
+        )
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Open a deal for a visible customer")
+    async def create_deal(self, tenant_scope: TenantScope, data: DealCreate) -> DealRead:
+        return await service.create_deal(tenant_scope, data)
+
+    @get("/stage-rules", summary="The stage matrix (owner/admin)")
+    async def get_stage_rules(self, tenant_scope: TenantScope) -> StageRulesRead:
+        return await stage_moves.get_stage_rules(tenant_scope)
+
+    @put("/stage-rules", summary="Replace the stage matrix (owner/admin); cells left out take the defaults")
+    async def put_stage_rules(self, tenant_scope: TenantScope, data: StageRules) -> StageRulesRead:
+        return await stage_moves.put_stage_rules(tenant_scope, data)
+
+    @get("/{deal_id:uuid}", summary="One deal")
+    async def get_deal(self, tenant_scope: TenantScope, deal_id: UUID) -> DealRead:
+        return await service.get_deal(tenant_scope, deal_id)
+
+    @patch("/{deal_id:uuid}", summary="Change a deal's fields (not its stage)")
+    async def update_deal(self, tenant_scope: TenantScope, deal_id: UUID, data: DealUpdate) -> DealRead:
+        return await service.update_deal(tenant_scope, deal_id, data)
+
+    @post(
+        "/{deal_id:uuid}/stage",
+        status_code=HTTP_200_OK,
+        summary="Move the deal: 200 applied, 202 an approval request was opened",
+    )
+    async def move_stage(
+        self, tenant_scope: TenantScope, deal_id: UUID, data: StageMove
+    ) -> Response[DealRead | ApprovalRead]:
+        result = await stage_moves.move_stage(tenant_scope, deal_id, data)
+        status = HTTP_202_ACCEPTED if isinstance(result, ApprovalRead) else HTTP_200_OK
+        return Response(result, status_code=status)
+
+    @get("/{deal_id:uuid}/stage-history", summary="The deal's stage changes, oldest first")
+    async def stage_history(self, tenant_scope: TenantScope, deal_id: UUID) -> list[StageChangeRead]:
+        return await service.stage_history(tenant_scope, deal_id)
+
+    @get("/{deal_id:uuid}/quotes", summary="The deal's quotes by round")
+    async def list_quotes(self, tenant_scope: TenantScope, deal_id: UUID) -> list[QuoteRead]:
+        return await quotes.list_quotes(tenant_scope, deal_id)
+
+    @post("/{deal_id:uuid}/quotes", status_code=HTTP_201_CREATED, summary="The next quote round (at most 3)")
+    async def create_quote(self, tenant_scope: TenantScope, deal_id: UUID, data: QuoteCreate) -> QuoteRead:
+        return await quotes.create_quote(tenant_scope, deal_id, data)
+
+    @get("/{deal_id:uuid}/contract-terms", summary="Contract terms (defaults until saved) and milestones")
+    async def get_terms(self, tenant_scope: TenantScope, deal_id: UUID) -> ContractTermsRead:
+        return await collections.get_terms(tenant_scope, deal_id)
+
+    @put("/{deal_id:uuid}/contract-terms", summary="Save the contract terms")
+    async def put_terms(
+        self, tenant_scope: TenantScope, deal_id: UUID, data: ContractTermsWrite
+    ) -> ContractTermsRead:
+        return await collections.put_terms(tenant_scope, deal_id, data)
+
+    @get("/{deal_id:uuid}/collections", summary="The deal's collection items (回款)")
+    async def list_collections(self, tenant_scope: TenantScope, deal_id: UUID) -> list[CollectionRead]:
+        return await collections.list_collections(tenant_scope, deal_id)
+
+
+class QuoteController(Controller):
+    path = "/api/v1/quotes"
+    tags = ("quotes",)
+    dependencies = SCOPED
+
+    @get("/{quote_id:uuid}", summary="One quote with its lines")
+    async def get_quote(self, tenant_scope: TenantScope, quote_id: UUID) -> QuoteRead:
+        return await quotes.get_quote(tenant_scope, quote_id)
+
+    @post("/{quote_id:uuid}/submit", status_code=HTTP_202_ACCEPTED, summary="Ask the manager to approve")
+    async def submit(self, tenant_scope: TenantScope, quote_id: UUID) -> ApprovalRead:
+        return await quotes.submit_quote(tenant_scope, quote_id)
+
+    @post("/{quote_id:uuid}/approve", status_code=HTTP_200_OK, summary="Approve (a manager of the territory)")
+    async def approve(
+        self, tenant_scope: TenantScope, quote_id: UUID, data: Decision | None = None
+    ) -> ApprovalRead:
+        return await quotes.decide_quote(tenant_scope, quote_id, True, data.comment if data else None)
+
+    @post("/{quote_id:uuid}/reject", status_code=HTTP_200_OK, summary="Reject with a comment")
+    async def reject(
+        self, tenant_scope: TenantScope, quote_id: UUID, data: Decision | None = None
+    ) -> ApprovalRead:
+        return await quotes.decide_quote(tenant_scope, quote_id, False, data.comment if data else None)
+
+    @post(
+        "/{quote_id:uuid}/send",
+        status_code=HTTP_200_OK,
+        summary="Mark sent (approved, or needing no approval)",
+    )
+    async def send(self, tenant_scope: TenantScope, quote_id: UUID) -> QuoteRead:
+        return await quotes.send_quote(tenant_scope, quote_id)
+
+
+class ApprovalController(Controller):
+    path = "/api/v1/approvals"
+    tags = ("approvals",)
+    dependencies = SCOPED
+
+    @get("/", summary="Requests you may decide (your subtrees; admins all) and your own; pending by default")
+    async def list_approvals(
+        self,
+        tenant_scope: TenantScope,
+        status: str | None = "pending",
+        kind: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[ApprovalRead]:
+        return await approvals.list_approvals(
+            tenant_scope, status=None if status == "all" else status, kind=kind, limit=limit, cursor=cursor
+        )
+
+    @post("/{approval_id:uuid}/approve", status_code=HTTP_200_OK, summary="Approve a request")
+    async def approve(
+        self, tenant_scope: TenantScope, approval_id: UUID, data: Decision | None = None
+    ) -> ApprovalRead:
+        return await approvals.decide(tenant_scope, approval_id, True, data.comment if data else None)
+
+    @post("/{approval_id:uuid}/reject", status_code=HTTP_200_OK, summary="Reject a request with a comment")
+    async def reject(
+        self, tenant_scope: TenantScope, approval_id: UUID, data: Decision | None = None
+    ) -> ApprovalRead:
+        return await approvals.decide(tenant_scope, approval_id, False, data.comment if data else None)
+
+
+class CollectionController(Controller):
+    path = "/api/v1/collections"
+    tags = ("collections",)
+    dependencies = SCOPED
+
+    @post("/{collection_id:uuid}/paid", status_code=HTTP_200_OK, summary="Record a collection item as paid")
+    async def paid(
+        self, tenant_scope: TenantScope, collection_id: UUID, data: CollectionPaid
+    ) -> CollectionRead:
+        return await collections.mark_paid(tenant_scope, collection_id, data)
+
+
+ROUTES: list[type[Controller]] = [
+    ProductController,
+    DealController,
+    QuoteController,
+    ApprovalController,
+    CollectionController,
+]

@@ -1,0 +1,323 @@
+"""Executing and undoing a handover plan: one transaction each, set-based.
+
+Execute: the plan row is locked (``FOR UPDATE``) and must still be a draft, so of two concurrent
+executions exactly one runs (the other then sees ``executed`` → 409). One ``UPDATE customers … FROM
+handover_items`` moves every customer whose owner *and* ``updated_at`` are still what the preview
+saw, and the same statement appends their ownership history (``acre_ownership_append``, cause
+``handover`` — ``assign`` for a dispatch of pool leads — with the plan id). If fewer rows moved than
+planned, something changed in between (a claim, a release, an edit): the transaction rolls back,
+the plan is planned again from fresh data, and the answer is 409 with the changed customers and the
+fresh preview. Open deals of the previous owner on those customers go along (their quotes belong to
+the deal). Receivers get one digest email each and an in-app notification; previous owners one
+email; a handover sheet document (kind ``handover``, subject ``handover``) is queued.
+
+Undo (within :data:`UNDO_WINDOW`): only when none of the moved customers changed since (owner still
+the receiver, ``updated_at`` still the execution's); else 409 listing the changed ones.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from app import audit, mail
+from app.customers.ledger import append_expr
+from app.db import Tx
+from app.errors import Conflict
+from app.handover.plan import OPEN_DEAL, UNDO_WINDOW, create_data, load_plan, read_plan, replan
+from app.handover.schemas import HandoverRead
+from app.i18n import choose
+from app.settings import get_settings
+from tenants.scope import TenantScope
+
+_APPEND = append_expr(
+    "array_agg(id)", "array_agg(f)", "array_agg(t)", "$3::text", "$4::uuid", "$5::text", "$2::uuid"
+)
+
+
+class _Stale(Exception):
+    """Raised inside the execute transaction to roll it back when the plan no longer matches."""
+
+
+_MOVE = f"""
+WITH moved AS (
+    UPDATE customers c SET owner_membership_id = i.to_membership_id, updated_at = now(),
+        status = CASE WHEN c.status = 'lost' AND i.to_membership_id IS NOT NULL
+            THEN 'prospect' ELSE c.status END
+    FROM handover_items i
+    WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
+      AND c.tenant = i.tenant AND c.id = i.customer_id
+      AND c.owner_membership_id IS NOT DISTINCT FROM i.from_membership_id AND c.updated_at = i.seen_updated_at
+    RETURNING c.id, i.from_membership_id AS f, i.to_membership_id AS t
+)
+SELECT count(*) AS n, CASE WHEN count(*) = $6 THEN
+    {_APPEND}
+    END AS written
+FROM moved
+"""
+_MOVE_DEALS = f"""
+WITH moved AS (
+    UPDATE deals d SET owner_membership_id = i.to_membership_id, updated_at = now()
+    FROM handover_items i
+    WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL AND i.to_membership_id IS NOT NULL
+      AND d.tenant = i.tenant AND d.customer_id = i.customer_id
+      AND d.owner_membership_id = i.from_membership_id AND d.{OPEN_DEAL}
+    RETURNING d.id, i.from_membership_id AS f, i.to_membership_id AS t
+)
+INSERT INTO handover_deals (tenant, plan_id, deal_id, from_membership_id, to_membership_id)
+SELECT $1, $2, id, f, t FROM moved
+"""
+_CHANGED = """
+SELECT i.customer_id, c.full_name FROM handover_items i
+LEFT JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id
+WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
+  AND (c.id IS NULL OR c.owner_membership_id IS DISTINCT FROM i.{owner} OR c.updated_at <> {seen})
+ORDER BY c.full_name, i.customer_id LIMIT 500
+"""
+
+
+def _changed_list(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [{"customer_id": str(r["customer_id"]), "full_name": r["full_name"]} for r in rows]
+
+
+async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
+    """Run a draft. 404 unknown/not yours; 409 already executed, nothing to move, or stale (with
+    ``changed`` and a fresh ``handover`` preview; nothing moved)."""
+    scope.require("manager")
+    try:
+        async with scope.tx() as tx:
+            row = await load_plan(tx, scope, plan_id, lock=True)
+            if row["status"] != "draft":
+                raise Conflict(
+                    "This handover is already {status}", status=row["status"], extra={"status": row["status"]}
+                )
+            data = create_data(row)
+            receivers = await tx.fetch(
+                "SELECT id, active FROM memberships WHERE tenant = $1 AND id IN (SELECT to_membership_id"
+                " FROM handover_items WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL) FOR SHARE",
+                tx.tenant_id,
+                plan_id,
+            )
+            if not all(r["active"] for r in receivers):
+                raise _Stale
+            expected = await tx.fetchval(
+                "SELECT count(*) FROM handover_items WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL",
+                tx.tenant_id,
+                plan_id,
+            )
+            if not expected:
+                raise Conflict("This handover moves no customers")
+            if data.options.carry_deals:
+                await tx.execute(_MOVE_DEALS, tx.tenant_id, plan_id)
+            cause = "assign" if row["kind"] == "dispatch" else "handover"
+            moved = await tx.fetchrow(
+                _MOVE, tx.tenant_id, plan_id, cause, scope.membership_id, row["reason"], expected
+            )
+            assert moved is not None
+            if moved["n"] != expected:
+                raise _Stale
+            days = data.options.keep_read_days
+            row = await tx.fetchrow(
+                "UPDATE handover_plans SET status = 'executed', executed_at = now(), executed_by = $3,"
+                " read_until = CASE WHEN $4::int > 0 THEN now() + make_interval(days => $4::int) END"
+                " WHERE tenant = $1 AND id = $2 RETURNING *",
+                tx.tenant_id,
+                plan_id,
+                scope.membership_id,
+                days,
+            )
+            assert row is not None
+            if days:
+                await tx.execute(
+                    "INSERT INTO handover_read_grants (tenant, plan_id, membership_id, until)"
+                    " SELECT DISTINCT $1::uuid, $2::uuid, from_membership_id, $3::timestamptz"
+                    " FROM handover_items WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL"
+                    " AND from_membership_id IS NOT NULL",
+                    tx.tenant_id,
+                    plan_id,
+                    row["read_until"],
+                )
+            await _notify(tx, scope, row)
+            row = await _sheet(tx, scope, row)
+            await audit.record(
+                tx,
+                scope.user_id,
+                "handover.executed",
+                "handover_plan",
+                plan_id,
+                reason=row["reason"],
+                data={"customers": expected, "cause": cause},
+            )
+            return await read_plan(tx, scope, row)
+    except _Stale:
+        pass
+    async with scope.tx() as tx:
+        row = await load_plan(tx, scope, plan_id, lock=True)
+        changed = await tx.fetch(
+            _CHANGED.format(owner="from_membership_id", seen="i.seen_updated_at"), tx.tenant_id, plan_id
+        )
+        if row["status"] == "draft":
+            row = await replan(tx, scope, row)
+        fresh = await read_plan(tx, scope, row)
+    raise Conflict(
+        "Customers changed since the preview; check the fresh preview and execute again",
+        extra={"changed": _changed_list(changed), "handover": msgspec.to_builtins(fresh)},
+    )
+
+
+async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
+    """One digest email and one in-app notification per receiver; one email per previous owner."""
+    plan_id = row["id"]
+    tenant_locale = await tx.fetchval("SELECT locale FROM tenants WHERE id = $1", tx.tenant_id)
+    people = await tx.fetch(
+        "WITH r AS (SELECT to_membership_id AS m, 'received' AS side, count(*) AS n FROM handover_items"
+        "  WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL AND to_membership_id IS NOT NULL GROUP BY 1"
+        " UNION ALL SELECT from_membership_id, 'sent', count(*) FROM handover_items"
+        "  WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL AND from_membership_id IS NOT NULL"
+        "  GROUP BY 1)"
+        " SELECT r.m, r.side, r.n, u.email, u.name, u.locale,"
+        " (SELECT count(*) FROM handover_deals d WHERE d.tenant = $1 AND d.plan_id = $2"
+        "  AND d.to_membership_id = r.m) AS deals"
+        " FROM r JOIN memberships m ON m.tenant = $1 AND m.id = r.m JOIN users u ON u.id = m.user_id"
+        " WHERE m.active ORDER BY r.side, u.email",
+        tx.tenant_id,
+        plan_id,
+    )
+    link = f"{get_settings().public_url}/customers"
+    for p in people:
+        locale = choose(p["locale"], tenant_locale)
+        kind = "handover_received" if p["side"] == "received" else "handover_sent"
+        await mail.queue_email(
+            tx,
+            to=p["email"],
+            template=kind,
+            locale=locale,
+            key=f"handover:{plan_id}:{p['side']}:{p['m']}",
+            count=p["n"],
+            deals=p["deals"],
+            reason=row["reason"],
+            manager=scope.name or scope.email or "",
+            link=link,
+        )
+    await tx.execute(
+        "INSERT INTO notifications (tenant, membership_id, kind, subject_type, subject_id, params,"
+        " dedupe_key) SELECT $1, m, 'handover_received', 'handover', $2,"
+        " jsonb_build_object('count', n, 'reason', $3::text),"
+        " 'handover:' || $2::text || ':' || m::text"
+        " FROM (SELECT to_membership_id AS m, count(*) AS n FROM handover_items WHERE tenant = $1"
+        "  AND plan_id = $2 AND blocked IS NULL AND to_membership_id IS NOT NULL GROUP BY 1) x"
+        " ON CONFLICT (tenant, dedupe_key) DO NOTHING",
+        tx.tenant_id,
+        plan_id,
+        row["reason"],
+    )
+
+
+async def _sheet(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> asyncpg.Record:
+    """Queue the handover sheet (移交表) through the documents pipeline; the worker renders it."""
+    from app.documents.schemas import DocumentCreate
+    from app.documents.service import create_document
+
+    accepted = await create_document(
+        scope,
+        DocumentCreate(
+            kind="handover",
+            subject_type="handover",
+            subject_id=str(row["id"]),
+            idempotency_key=f"handover-sheet:{row['id']}",
+        ),
+    )
+    fresh = await tx.fetchrow(
+        "UPDATE handover_plans SET document_id = $3 WHERE tenant = $1 AND id = $2 RETURNING *",
+        tx.tenant_id,
+        row["id"],
+        accepted.id,
+    )
+    assert fresh is not None
+    return fresh
+
+
+_UNDO = f"""
+WITH moved AS (
+    UPDATE customers c SET owner_membership_id = i.from_membership_id, updated_at = now()
+    FROM handover_items i
+    WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
+      AND c.tenant = i.tenant AND c.id = i.customer_id
+      AND c.owner_membership_id IS NOT DISTINCT FROM i.to_membership_id AND c.updated_at = $6
+      AND (i.from_membership_id IS NULL OR EXISTS (SELECT 1 FROM memberships m
+           WHERE m.tenant = i.tenant AND m.id = i.from_membership_id AND m.active))
+    RETURNING c.id, i.to_membership_id AS f, i.from_membership_id AS t
+)
+SELECT count(*) AS n, CASE WHEN count(*) = $7 THEN
+    {_APPEND}
+    END AS written
+FROM moved
+"""
+
+
+async def undo_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
+    """Move everything back. 409 unless executed within the window, or when a moved customer changed
+    since (``changed`` lists them) or its previous owner was deactivated."""
+    scope.require("manager")
+    async with scope.tx() as tx:
+        row = await load_plan(tx, scope, plan_id, lock=True)
+        if row["status"] != "executed":
+            raise Conflict("Only an executed handover can be undone", extra={"status": row["status"]})
+        now = await tx.fetchval("SELECT now()")
+        if now > row["executed_at"] + UNDO_WINDOW:
+            raise Conflict(
+                "A handover can be undone within {hours} hours of its execution",
+                hours=int(UNDO_WINDOW / timedelta(hours=1)),
+            )
+        expected = await tx.fetchval(
+            "SELECT count(*) FROM handover_items WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL",
+            tx.tenant_id,
+            plan_id,
+        )
+        changed = await tx.fetch(
+            _CHANGED.format(owner="to_membership_id", seen="$3"), tx.tenant_id, plan_id, row["executed_at"]
+        )
+        if changed:
+            raise Conflict(
+                "{count} customers changed since the handover; it cannot be undone",
+                count=len(changed),
+                extra={"changed": _changed_list(changed)},
+            )
+        await tx.execute(
+            "UPDATE deals d SET owner_membership_id = h.from_membership_id, updated_at = now()"
+            " FROM handover_deals h WHERE h.tenant = $1 AND h.plan_id = $2 AND d.tenant = h.tenant"
+            " AND d.id = h.deal_id AND d.owner_membership_id = h.to_membership_id",
+            tx.tenant_id,
+            plan_id,
+        )
+        cause = "assign" if row["kind"] == "dispatch" else "handover"
+        reason = f"undo: {row['reason']}"
+        moved = await tx.fetchrow(
+            _UNDO, tx.tenant_id, plan_id, cause, scope.membership_id, reason, row["executed_at"], expected
+        )
+        assert moved is not None
+        if moved["n"] != expected:  # changed meanwhile, or a previous owner was deactivated: roll back
+            raise Conflict(
+                "{count} customers changed since the handover; it cannot be undone",
+                count=expected - moved["n"],
+                extra={"changed": []},
+            )
+        await tx.execute(
+            "DELETE FROM handover_read_grants WHERE tenant = $1 AND plan_id = $2", tx.tenant_id, plan_id
+        )
+        row = await tx.fetchrow(
+            "UPDATE handover_plans SET status = 'undone', undone_at = now(), undone_by = $3"
+            " WHERE tenant = $1 AND id = $2 RETURNING *",
+            tx.tenant_id,
+            plan_id,
+            scope.membership_id,
+        )
+        assert row is not None
+        await audit.record(
+            tx, scope.user_id, "handover.undone", "handover_plan", plan_id, reason=row["reason"]
+        )
+        return await read_plan(tx, scope, row)

@@ -1,0 +1,461 @@
+"""Handover plans (客户移交): select customers, distribute them to receivers, preview — set-based.
+
+A plan is a draft until executed. Its assignment lives in ``handover_items``: one row per selected
+customer with the owner and ``updated_at`` seen when it was planned (execute refuses if either moved),
+the receiver (``to_membership_id``; NULL with ``blocked`` NULL means back to the pool) or why it
+cannot move (``blocked``). The rows are written by one ``INSERT … SELECT``: customers are ordered
+(grade, name, id) and matched to receiver *slots* — receiver i gets ``quota[i]`` slots spread evenly
+over the sequence — so every receiver gets a mix of grades. Only the quotas (one number per receiver)
+are computed in Python (:func:`quotas`).
+
+Who: a manager inside the territories they manage (customers outside are listed as blocked), or an
+owner/admin; a rep never (403). A plan is seen by its author and by owners/admins; anyone else, and
+another tenant, gets 404.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from app import audit
+from app.customers.access import Params
+from app.customers.pool_rules import GRADES, load_rules
+from app.db import Tx
+from app.errors import NotFound, ValidationFailed
+from app.handover.schemas import (
+    BlockedCustomer,
+    HandoverCreate,
+    HandoverOptions,
+    HandoverPreview,
+    HandoverRead,
+    HandoverSelection,
+    HandoverTarget,
+    ReceiverPreview,
+    SkippedTarget,
+)
+from app.i18n import N_, translate
+from app.territories.service import managed_territory_ids, sees_all
+from tenants.scope import TenantScope
+
+UNDO_WINDOW = timedelta(hours=24)
+OPEN_DEAL = "stage NOT IN ('won', 'lost')"
+BLOCKED = {
+    "closed": N_("the customer is archived (closed business)"),
+    "not_managed": N_("the customer is outside the territories you manage"),
+    "not_found": N_("no customer with this id"),
+    "already_owner": N_("the receiver already owns it"),
+    "in_pool": N_("it is already in the pool"),
+    "no_receiver": N_("no receiver is left for it"),
+}
+SKIPPED = {
+    "inactive": N_("the member is deactivated"),
+    "unknown": N_("no member with this id"),
+}
+
+
+# --- quotas (pure) -------------------------------------------------------------------------------
+
+
+def split(n: int, weights: list[int]) -> list[int]:
+    """``n`` split by ``weights`` (largest remainder; ties to the earlier one). Sums to ``n``."""
+    total = sum(weights)
+    if n <= 0 or total <= 0:
+        return [0] * len(weights)
+    exact = [n * w / total for w in weights]
+    base = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - base[i]), i))
+    for i in order[: n - sum(base)]:
+        base[i] += 1
+    return base
+
+
+def quotas(n: int, weights: list[int], rooms: list[int] | None = None) -> list[int]:
+    """How many of ``n`` customers each receiver gets. Without ``rooms``: by weight. With ``rooms``
+    (capacity: cap minus what each owns): by weight but nobody beyond their room while anyone has
+    room left; what does not fit anywhere is split by weight (those receivers then exceed a cap,
+    which the preview reports)."""
+    if not weights:
+        return []
+    if rooms is None:
+        return split(n, weights)
+    result = [0] * len(weights)
+    remaining = n
+    open_ = [i for i, room in enumerate(rooms) if room > 0]
+    while remaining and open_:
+        shares = split(remaining, [weights[i] for i in open_])
+        taken = 0
+        for i, share in zip(open_, shares, strict=True):
+            take = min(share, rooms[i] - result[i])
+            result[i] += take
+            taken += take
+        remaining -= taken
+        open_ = [i for i in open_ if result[i] < rooms[i]]
+        if not taken:
+            break
+    if remaining:
+        result = [r + e for r, e in zip(result, split(remaining, weights), strict=True)]
+    return result
+
+
+# --- selecting -----------------------------------------------------------------------------------
+
+
+def selection_where(sel: HandoverSelection, p: Params) -> str:
+    """The SQL condition on customer ``c`` for the selection (the tenant is ``$1``)."""
+    parts = ["c.tenant = $1"]
+    owners = f"c.owner_membership_id = ANY({p(sel.owner_ids)}::uuid[])" if sel.owner_ids else None
+    pool = "(c.owner_membership_id IS NULL AND c.status IN ('prospect', 'lost'))" if sel.pool else None
+    if owners and pool:
+        parts.append(f"({owners} OR {pool})")
+    elif owners or pool:
+        parts.append(owners or pool or "")
+    if sel.territory_ids:
+        parts.append(
+            "c.territory_id IN (SELECT t.id FROM territories a JOIN territories t ON t.tenant = a.tenant"
+            f" AND t.path >= a.path AND t.path < a.path || '~' WHERE a.tenant = $1"
+            f" AND a.id = ANY({p(sel.territory_ids)}::uuid[]))"
+        )
+    if sel.grades:
+        parts.append(f"c.grade = ANY({p(list(sel.grades))}::text[])")
+    if sel.statuses:
+        parts.append(f"c.status = ANY({p(list(sel.statuses))}::text[])")
+    if sel.customer_ids:
+        parts.append(f"c.id = ANY({p(sel.customer_ids)}::uuid[])")
+    return " AND ".join(parts)
+
+
+def check_create(data: HandoverCreate) -> None:
+    if not data.reason.strip():
+        raise ValidationFailed.field("reason", "Give a reason for the handover")
+    s = data.selection
+    if not (s.owner_ids or s.pool or s.territory_ids or s.customer_ids):
+        raise ValidationFailed.field("selection", "Choose customers by owner, pool, territory or a list")
+    if data.mode == "single" and len(data.targets) != 1:
+        raise ValidationFailed.field("targets", "Give exactly one receiver")
+    if data.mode != "pool" and not data.targets:
+        raise ValidationFailed.field("targets", "Give at least one receiver")
+    if len({t.membership_id for t in data.targets}) != len(data.targets):
+        raise ValidationFailed.field("targets", "Each receiver once")
+
+
+async def _targets(tx: Tx, targets: list[HandoverTarget]) -> tuple[list[HandoverTarget], list[SkippedTarget]]:
+    """The active receivers (in the given order) and the skipped ones with why."""
+    rows = await tx.fetch(
+        "SELECT id, active FROM memberships WHERE tenant = $1 AND id = ANY($2::uuid[])",
+        tx.tenant_id,
+        [t.membership_id for t in targets],
+    )
+    active = {r["id"]: r["active"] for r in rows}
+    keep = [t for t in targets if active.get(t.membership_id)]
+    skipped = [
+        SkippedTarget(t.membership_id, "unknown" if t.membership_id not in active else "inactive")
+        for t in targets
+        if not active.get(t.membership_id)
+    ]
+    return keep, skipped
+
+
+_BUILD = """
+WITH sel AS (
+    SELECT c.id, c.owner_membership_id AS from_id, c.updated_at, c.grade, c.full_name,
+        CASE WHEN NOT ({in_scope}) THEN 'not_managed' WHEN c.status = 'closed' THEN 'closed' END AS blocked
+    FROM customers c WHERE {where}
+), movable AS (
+    SELECT s.*, row_number() OVER (ORDER BY s.grade, s.full_name, s.id) AS rn
+    FROM sel s WHERE s.blocked IS NULL
+), slots AS (
+    SELECT q.membership_id, row_number() OVER (ORDER BY (k - 0.5) / q.quota, q.ord) AS rn
+    FROM unnest({targets}::uuid[], {quotas}::int[]) WITH ORDINALITY AS q (membership_id, quota, ord)
+    CROSS JOIN LATERAL generate_series(1, q.quota) AS k
+)
+INSERT INTO handover_items (tenant, plan_id, customer_id, from_membership_id, to_membership_id,
+    seen_updated_at, blocked)
+SELECT $1::uuid, {plan}::uuid, m.id, m.from_id,
+    CASE WHEN s.membership_id IS DISTINCT FROM m.from_id THEN s.membership_id END,
+    m.updated_at,
+    CASE WHEN {to_pool} AND m.from_id IS NULL THEN 'in_pool'
+         WHEN NOT {to_pool} AND s.rn IS NULL THEN 'no_receiver'
+         WHEN s.membership_id = m.from_id THEN 'already_owner' END
+FROM movable m LEFT JOIN slots s ON s.rn = m.rn
+UNION ALL
+SELECT $1::uuid, {plan}::uuid, s.id, s.from_id, NULL::uuid, s.updated_at, s.blocked FROM sel s WHERE s.blocked IS NOT NULL
+UNION ALL
+SELECT $1::uuid, {plan}::uuid, x.id, NULL::uuid, NULL::uuid, NULL::timestamptz, 'not_found' FROM unnest({ids}::uuid[]) AS x (id)
+    WHERE NOT EXISTS (SELECT 1 FROM sel WHERE sel.id = x.id)
+"""
+
+
+async def build_items(tx: Tx, scope: TenantScope, plan_id: UUID, data: HandoverCreate) -> None:
+    """(Re)write the plan's assignment from the current data: one count, one INSERT … SELECT."""
+    await tx.execute("DELETE FROM handover_items WHERE tenant = $1 AND plan_id = $2", tx.tenant_id, plan_id)
+    p = Params(tx.tenant_id)
+    where = selection_where(data.selection, p)
+    if sees_all(scope):
+        in_scope = "TRUE"
+    else:
+        in_scope = f"c.territory_id = ANY({p(await managed_territory_ids(tx, scope))}::uuid[])"
+    n = await tx.fetchval(
+        f"SELECT count(*) FROM customers c WHERE {where} AND ({in_scope}) AND c.status <> 'closed'", *p.values
+    )
+    to_pool = data.mode == "pool"
+    receivers, _ = ([], []) if to_pool else await _targets(tx, data.targets)
+    rooms = None
+    if data.mode == "capacity" and receivers:
+        rules = await load_rules(tx)
+        owned = dict(
+            await tx.fetch(
+                "SELECT owner_membership_id, count(*) FROM customers WHERE tenant = $1"
+                " AND owner_membership_id = ANY($2::uuid[]) AND status = 'prospect' GROUP BY 1",
+                tx.tenant_id,
+                [r.membership_id for r in receivers],
+            )
+        )
+        rooms = [max(rules.owned_cap - owned.get(r.membership_id, 0), 0) for r in receivers]
+    weights = [1 if data.mode != "capacity" else r.weight for r in receivers]
+    counts = quotas(n, weights, rooms)
+    ids = list(dict.fromkeys(data.selection.customer_ids))
+    sql = _BUILD.format(
+        where=where,
+        in_scope=in_scope,
+        targets=p([r.membership_id for r in receivers]),
+        quotas=p(counts),
+        plan=p(plan_id),
+        to_pool=p(to_pool) + "::bool",
+        ids=p(ids),
+    )
+    await tx.execute(sql, *p.values)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+async def load_plan(tx: Tx, scope: TenantScope, plan_id: UUID, *, lock: bool = False) -> asyncpg.Record:
+    """The plan if the caller may act on it (its author, or owner/admin), else 404."""
+    scope.require("manager")
+    row = await tx.fetchrow(
+        "SELECT * FROM handover_plans WHERE tenant = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
+        tx.tenant_id,
+        plan_id,
+    )
+    if row is None or not (sees_all(scope) or row["created_by"] == scope.membership_id):
+        raise NotFound("No handover with this id")
+    return row
+
+
+def _load(value: Any, type_: Any) -> Any:
+    if isinstance(value, str | bytes):
+        return msgspec.json.decode(value, type=type_)
+    return msgspec.convert(value, type=type_)
+
+
+def create_data(row: asyncpg.Record) -> HandoverCreate:
+    """The plan's stored request (to plan it again from fresh data)."""
+    return HandoverCreate(
+        reason=row["reason"],
+        selection=_load(row["selection"], HandoverSelection),
+        targets=_load(row["targets"], list[HandoverTarget]),
+        mode=row["mode"],
+        options=_load(row["options"], HandoverOptions),
+    )
+
+
+_BY_RECEIVER = (
+    "SELECT i.to_membership_id AS m, c.grade, count(*) AS n,"
+    " count(*) FILTER (WHERE c.status = 'prospect') AS prospects"
+    " FROM handover_items i JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id"
+    " WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL GROUP BY 1, 2"
+)
+_DEALS = (
+    "SELECT i.to_membership_id AS m, count(d.id) AS n, coalesce(sum(d.amount), 0) AS amount"
+    " FROM handover_items i JOIN deals d ON d.tenant = i.tenant AND d.customer_id = i.customer_id"
+    f" AND d.owner_membership_id = i.from_membership_id AND d.{OPEN_DEAL}"
+    " WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL GROUP BY 1"
+)
+_BLOCKED = (
+    "SELECT i.customer_id, c.full_name, i.blocked, count(*) OVER () AS total FROM handover_items i"
+    " LEFT JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id"
+    " WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NOT NULL ORDER BY c.full_name, i.customer_id"
+    " LIMIT 200"
+)
+
+
+async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPreview:
+    """Per receiver: customers (by grade), open deals and their amount, owned now and after, caps."""
+    plan_id = row["id"]
+    data = create_data(row)
+    by_receiver = await tx.fetch(_BY_RECEIVER, tx.tenant_id, plan_id)
+    deals = (
+        {r["m"]: r for r in await tx.fetch(_DEALS, tx.tenant_id, plan_id)} if data.options.carry_deals else {}
+    )
+    receivers = sorted({r["m"] for r in by_receiver if r["m"] is not None}, key=str)
+    rules = await load_rules(tx)
+    owned_rows = await tx.fetch(
+        "SELECT c.owner_membership_id AS m, c.grade, count(*) AS n FROM customers c WHERE c.tenant = $1"
+        " AND c.owner_membership_id = ANY($2::uuid[]) AND c.status = 'prospect' GROUP BY 1, 2",
+        tx.tenant_id,
+        receivers,
+    )
+    names = dict(
+        await tx.fetch(
+            "SELECT m.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id"
+            " WHERE m.tenant = $1 AND m.id = ANY($2::uuid[])",
+            tx.tenant_id,
+            receivers,
+        )
+    )
+    out: list[ReceiverPreview] = []
+    for m in receivers:
+        mine = [r for r in by_receiver if r["m"] == m]
+        by_grade = {g: sum(r["n"] for r in mine if r["grade"] == g) for g in GRADES}
+        incoming = {g: sum(r["prospects"] for r in mine if r["grade"] == g) for g in GRADES}
+        now = {g: sum(r["n"] for r in owned_rows if r["m"] == m and r["grade"] == g) for g in GRADES}
+        owned_now = sum(now.values())
+        owned_after = owned_now + sum(incoming.values())
+        over_grades = [
+            g
+            for g in GRADES
+            if incoming[g] and (cap := rules.grade(g).owned_cap) is not None and now[g] + incoming[g] > cap
+        ]
+        deal = deals.get(m)
+        out.append(
+            ReceiverPreview(
+                membership_id=m,
+                name=names.get(m) or "",
+                customers=sum(by_grade.values()),
+                by_grade=by_grade,
+                deals=deal["n"] if deal else 0,
+                pipeline_amount=Decimal(deal["amount"]) if deal else Decimal(0),
+                owned_now=owned_now,
+                owned_after=owned_after,
+                cap=rules.owned_cap,
+                exceeds_cap=owned_after > rules.owned_cap or bool(over_grades),
+                grades_over_cap=over_grades,
+            )
+        )
+    blocked = await tx.fetch(_BLOCKED, tx.tenant_id, plan_id)
+    _, skipped = ([], []) if data.mode == "pool" else await _targets(tx, data.targets)
+    to_pool = sum(r["n"] for r in by_receiver if r["m"] is None)
+    return HandoverPreview(
+        customers=sum(r.customers for r in out) + to_pool,
+        to_pool=to_pool,
+        deals=sum(r.deals for r in out),
+        pipeline_amount=sum((r.pipeline_amount for r in out), Decimal(0)),
+        receivers=out,
+        over_cap=[r.membership_id for r in out if r.exceeds_cap],
+        blocked_count=blocked[0]["total"] if blocked else 0,
+        blocked=[
+            BlockedCustomer(
+                b["customer_id"], b["full_name"], b["blocked"], translate(scope.locale, BLOCKED[b["blocked"]])
+            )
+            for b in blocked
+        ],
+        skipped_targets=[
+            SkippedTarget(s.membership_id, translate(scope.locale, SKIPPED[s.reason])) for s in skipped
+        ],
+    )
+
+
+async def read_plan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverRead:
+    data = create_data(row)
+    executed = row["executed_at"]
+    return HandoverRead(
+        id=row["id"],
+        kind=row["kind"],
+        status=row["status"],
+        mode=row["mode"],
+        reason=row["reason"],
+        selection=data.selection,
+        targets=data.targets,
+        options=data.options,
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        planned_at=row["planned_at"],
+        executed_at=executed,
+        undone_at=row["undone_at"],
+        undo_until=executed + UNDO_WINDOW if executed and row["status"] == "executed" else None,
+        read_until=row["read_until"],
+        document_id=row["document_id"],
+        preview=await preview(tx, scope, row),
+    )
+
+
+# --- creating ------------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def insert_plan(
+    tx: Tx, scope: TenantScope, data: HandoverCreate, *, offboarding: UUID | None = None
+) -> asyncpg.Record:
+    """Write a draft plan and its assignment in ``tx``; returns the plan row."""
+    check_create(data)
+    s = data.selection
+    kind = "offboarding" if offboarding else ("dispatch" if s.pool and not s.owner_ids else "handover")
+    plan_id: UUID = await tx.fetchval(
+        "INSERT INTO handover_plans (tenant, kind, mode, reason, selection, targets, options,"
+        " offboarding_membership_id, created_by)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9) RETURNING id",
+        tx.tenant_id,
+        kind,
+        data.mode,
+        data.reason.strip(),
+        _json(data.selection),
+        _json(data.targets),
+        _json(data.options),
+        offboarding,
+        scope.membership_id,
+    )
+    await build_items(tx, scope, plan_id, data)
+    row = await tx.fetchrow(
+        "SELECT * FROM handover_plans WHERE tenant = $1 AND id = $2", tx.tenant_id, plan_id
+    )
+    assert row is not None
+    await audit.record(
+        tx,
+        scope.user_id,
+        "handover.planned",
+        "handover_plan",
+        plan_id,
+        reason=data.reason.strip(),
+        data={
+            "kind": kind,
+            "mode": data.mode,
+            "selection": msgspec.to_builtins(data.selection),
+            "targets": msgspec.to_builtins(data.targets),
+        },
+    )
+    return row
+
+
+async def replan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> asyncpg.Record:
+    """Plan a draft again from the current data (after execute found it stale)."""
+    await build_items(tx, scope, row["id"], create_data(row))
+    fresh = await tx.fetchrow(
+        "UPDATE handover_plans SET planned_at = now() WHERE tenant = $1 AND id = $2 RETURNING *",
+        tx.tenant_id,
+        row["id"],
+    )
+    assert fresh is not None
+    return fresh
+
+
+async def create_plan(scope: TenantScope, data: HandoverCreate) -> HandoverRead:
+    """Draft a handover and preview it. 403 for a rep; 422 without a reason, selection or receiver."""
+    scope.require("manager")
+    check_create(data)
+    async with scope.tx() as tx:
+        row = await insert_plan(tx, scope, data)
+        return await read_plan(tx, scope, row)
+
+
+async def get_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
+    async with scope.tx() as tx:
+        return await read_plan(tx, scope, await load_plan(tx, scope, plan_id))

@@ -1,0 +1,99 @@
+"""The handover sheet (移交表): the data of a ``handover`` document about one plan — each customer
+with grade, last follow-up, open deals and next steps, and who receives it. One query for all rows."""
+
+from __future__ import annotations
+
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from app.documents import kinds
+from app.documents.providers import SubjectRequest
+from app.errors import NotFound
+from app.handover.plan import OPEN_DEAL, load_plan
+
+_ROWS = f"""
+SELECT c.full_name, c.grade, c.last_followup_at, c.next_followup_at, u.name AS to_name,
+    fu.name AS from_name, t.name AS territory,
+    (SELECT count(*) FROM deals d WHERE d.tenant = c.tenant AND d.customer_id = c.id AND d.{OPEN_DEAL})
+        AS open_deals,
+    (SELECT coalesce(f.outcome, f.summary) FROM customer_followups f WHERE f.tenant = c.tenant
+        AND f.customer_id = c.id ORDER BY f.happened_at DESC, f.id DESC LIMIT 1) AS last_note
+FROM handover_items i
+JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id
+JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id
+LEFT JOIN memberships m ON m.tenant = i.tenant AND m.id = i.to_membership_id
+LEFT JOIN users u ON u.id = m.user_id
+LEFT JOIN memberships fm ON fm.tenant = i.tenant AND fm.id = i.from_membership_id
+LEFT JOIN users fu ON fu.id = fm.user_id
+WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
+ORDER BY u.name NULLS LAST, c.grade, c.full_name, c.id
+"""
+
+
+def _t(locale: str, zh: str, en: str) -> str:
+    return zh if locale == "zh-CN" else en
+
+
+async def handover_data(request: SubjectRequest) -> kinds.Data:
+    """Raises ``NotFound`` for an unknown plan or one the scope may not see."""
+    try:
+        plan_id = UUID(request.subject_id)
+    except ValueError:
+        raise NotFound("No handover with this id") from None
+    tx, scope, locale = request.tx, request.scope, request.locale
+    if scope.role == "system":
+        plan = await tx.fetchrow(
+            "SELECT * FROM handover_plans WHERE tenant = $1 AND id = $2", scope.tenant_id, plan_id
+        )
+        if plan is None:
+            raise NotFound("No handover with this id")
+    else:
+        plan = await load_plan(tx, scope, plan_id)
+    rows = await tx.fetch(_ROWS, scope.tenant_id, plan_id)
+    manager = await tx.fetchval(
+        "SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant = $1 AND m.id = $2",
+        scope.tenant_id,
+        plan["created_by"],
+    )
+    zone = ZoneInfo(request.time_zone)
+
+    def day(moment: object) -> str:
+        return moment.astimezone(zone).date().isoformat() if moment is not None else ""  # type: ignore[attr-defined]
+
+    data: kinds.Data = kinds.blank(kinds.sample(request.kind, locale))
+    pool = _t(locale, "公海", "Pool")
+    customers = []
+    for n, r in enumerate(rows, start=1):
+        steps = []
+        if r["next_followup_at"] is not None:
+            steps.append(_t(locale, "下次跟进 ", "Next follow-up ") + day(r["next_followup_at"]))
+        if r["last_note"]:
+            steps.append(str(r["last_note"])[:120])
+        customers.append(
+            {
+                "no": str(n),
+                "full_name": r["full_name"],
+                "grade": r["grade"],
+                "last_followup": day(r["last_followup_at"]),
+                "open_deals": str(r["open_deals"]),
+                "next_steps": "; ".join(steps),
+                "to": r["to_name"] or pool,
+            }
+        )
+    froms = sorted({r["from_name"] or pool for r in rows})
+    territories = sorted({r["territory"] for r in rows})
+    if "company" in data:
+        data["company"]["name"] = request.tenant_name
+    data["handover"].update(
+        number=f"H-{plan_id.hex[:8].upper()}",
+        date=request.today(),
+        from_rep="、".join(froms[:5]) + ("…" if len(froms) > 5 else ""),
+        manager=manager or "",
+        reason=plan["reason"],
+        territory="、".join(territories[:5]) + ("…" if len(territories) > 5 else ""),
+    )
+    data["customers"] = customers
+    data["summary"].update(
+        customers=str(len(customers)), open_deals=str(sum(int(c["open_deals"]) for c in customers))
+    )
+    return data

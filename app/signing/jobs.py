@@ -1,0 +1,277 @@
+"""Signing jobs: ``complete_envelope`` (final PDF, certificate, PAdES seal, delivery) and the crons
+``signing_reminders`` and ``signing_expiry``.
+
+At-least-once safe: completion checks the envelope is still ``sent`` with every signer signed, and
+writes the sealed file under a fixed key; a rerun after success finds it ``completed`` and stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import inspect
+import json
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from app import db, i18n, mail
+from app.documents import convert
+from app.documents.jobs import storage as default_storage
+from app.i18n import N_
+from app.signing import evidence, pdfwork, seal
+from app.signing.service import _tenant_name, email_signer, fmt_time
+from app.storage import Storage
+from tenants.scope import TenantScope
+
+log = structlog.get_logger(__name__)
+
+
+def _labels(locale: str) -> dict[str, str]:
+    def t(m: str) -> str:
+        return i18n.translate(locale, m)
+
+    return {
+        "title": t(N_("Certificate of completion")),
+        "method": t(N_("Signature")),
+        "notified": t(N_("Link sent")),
+        "viewed": t(N_("Viewed")),
+        "consented": t(N_("Consented to sign electronically")),
+        "signed": t(N_("Signed")),
+        "agent": t(N_("Browser")),
+        "footer": t(N_("This document is sealed by Acre; any change after sealing is detectable.")),
+        "envelope": t(N_("Envelope")),
+        "document": t(N_("Document")),
+        "original": t(N_("SHA-256 of the original")),
+        "content": t(N_("SHA-256 of the signed pages")),
+        "completed": t(N_("Completed")),
+        "typed": t(N_("Typed name")),
+        "drawn": t(N_("Drawn")),
+    }
+
+
+async def build_final_pdf(
+    store: Storage, env: Any, signers: list[Any], converter: convert.Converter | None = None
+) -> tuple[bytes, str]:
+    """Original + signatures at the anchors + certificate page; returns (pdf, sha256 of signed pages)."""
+    original = await store.get(env["original_key"])
+    marks = []
+    for s in signers:
+        drawing = await store.get(s["signature_key"]) if s["signature_kind"] == "drawn" else None
+        marks.append(
+            pdfwork.Mark(
+                anchor=s["anchor"],
+                name=s["name"],
+                signed_at=fmt_time(s["signed_at"]),
+                drawing=drawing,
+                typed=s["typed_name"],
+            )
+        )
+    signed_pages = await asyncio.to_thread(pdfwork.place_signatures, original, marks)
+    content_sha = hashlib.sha256(signed_pages).hexdigest()
+    labels = _labels(env["sender_locale"])
+    lines = [
+        (labels["envelope"], str(env["id"])),
+        (labels["document"], env["title"]),
+        (labels["original"], env["original_sha256"]),
+        (labels["content"], content_sha),
+        (labels["completed"], fmt_time(datetime.now(UTC))),
+    ]
+    people = [
+        pdfwork.CertificateSigner(
+            name=s["name"],
+            email=s["email"],
+            notified_at=fmt_time(s["notified_at"]),
+            viewed_at=fmt_time(s["viewed_at"]),
+            consented_at=fmt_time(s["consented_at"]),
+            signed_at=fmt_time(s["signed_at"]),
+            method=labels[s["signature_kind"] or "typed"],
+            ip=s["ip"] or "",
+            user_agent=(s["user_agent"] or "")[:90],
+        )
+        for s in signers
+    ]
+    docx = pdfwork.certificate_docx(labels=labels, lines=lines, signers=people)
+    certificate, _method = await (converter or convert.get_converter()).convert(docx)
+    final = await asyncio.to_thread(pdfwork.append_pages, signed_pages, certificate)
+    return final, content_sha
+
+
+async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: str) -> str:
+    """Seal and deliver a fully signed envelope. Returns "completed", or why it did nothing."""
+    tenant, env_id = UUID(tenant_id), UUID(envelope_id)
+    store: Storage = ctx.get("storage") or default_storage()
+    async with db.transaction(tenant) as tx:
+        env = await tx.fetchrow("SELECT * FROM envelopes WHERE tenant = $1 AND id = $2", tenant, env_id)
+        if env is None:
+            return "missing"
+        if env["status"] != "sent":
+            return f"skipped-{env['status']}"
+        signers = await tx.fetch(
+            "SELECT * FROM envelope_signers WHERE tenant = $1 AND envelope_id = $2 ORDER BY position",
+            tenant,
+            env_id,
+        )
+        if any(s["status"] != "signed" for s in signers):
+            return "not-all-signed"
+        key = await seal.tenant_sealing_key(tx)
+    final, _content_sha = await build_final_pdf(store, env, list(signers), ctx.get("converter"))
+    sealed = await asyncio.to_thread(seal.seal_pdf, final, key, reason=f"Acre envelope {env_id}")
+    check = await asyncio.to_thread(seal.check_seal, sealed, key.cert_pem)
+    sealed_key = f"signing/{tenant}/{env_id}/signed.pdf"
+    await store.put(sealed_key, sealed, "application/pdf")
+    sealed_sha = hashlib.sha256(sealed).hexdigest()
+    async with db.transaction(tenant) as tx:
+        env = await tx.fetchrow(
+            "SELECT * FROM envelopes WHERE tenant = $1 AND id = $2 FOR UPDATE", tenant, env_id
+        )
+        if env is None or env["status"] != "sent":  # voided or expired meanwhile
+            return f"skipped-{env['status'] if env else 'missing'}"
+        env = await tx.fetchrow(
+            "UPDATE envelopes SET status = 'completed', ended_at = now(), presealed_sha256 = $3,"
+            " sealed_sha256 = $4, sealed_key = $5 WHERE tenant = $1 AND id = $2 RETURNING *",
+            tenant,
+            env_id,
+            hashlib.sha256(final).hexdigest(),
+            sealed_sha,
+            sealed_key,
+        )
+        assert env is not None
+        await tx.execute(
+            "INSERT INTO seal_index (message_digest, sealed_sha256, cert_sha256, tenant, envelope_id)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            check.message_digest,
+            sealed_sha,
+            key.cert_sha256,
+            tenant,
+            env_id,
+        )
+        await evidence.append_event(
+            tx,
+            env_id,
+            "completed",
+            data={"sealed_sha256": sealed_sha, "presealed_sha256": env["presealed_sha256"]},
+        )
+        for s in signers:
+            await email_signer(tx, env, s, "signing_completed", f"envelope:{env_id}:completed:{s['id']}")
+        # the sender and the CC recipients get a download link (7 days, the longest S3 presigning allows)
+        link = await store.presigned_get(sealed_key, filename="signed.pdf", ttl=7 * 86400)
+        others = [(env["sender_email"], env["sender_locale"], "sender")] if env["sender_email"] else []
+        others += [
+            (c["email"], c.get("locale", "zh-CN"), f"cc:{c['email'].lower()}") for c in json.loads(env["cc"])
+        ]
+        for address, locale, who in others:
+            await mail.queue_email(
+                tx,
+                to=address,
+                template="signing_completed",
+                locale=locale,
+                key=f"envelope:{env_id}:completed:{who}",
+                title=env["title"],
+                link=link,
+            )
+        await on_contract_signed(tx, env)
+    return "completed"
+
+
+async def on_contract_signed(tx: db.Tx, env: Any) -> bool:
+    """Hook for deals: when ``app.deals`` offers ``start_collections`` and the document's subject is a
+    deal or quote, move the deal to signed and create its collection milestones, in this transaction.
+    Returns whether it ran."""
+    if env["subject_type"] not in ("deal", "quote"):
+        return False
+    try:
+        deals = importlib.import_module("app.deals.service")
+    except ImportError:
+        return False
+    start = getattr(deals, "start_collections", None)
+    if start is None:
+        return False
+    result = start(
+        TenantScope.system(env["tenant"]), env["subject_type"], env["subject_id"], envelope_id=env["id"]
+    )
+    if inspect.isawaitable(result):
+        await result
+    return True
+
+
+async def _tenants() -> list[UUID]:
+    async with db.transaction(None) as tx:
+        return [r["id"] for r in await tx.fetch("SELECT id FROM tenants ORDER BY id")]
+
+
+async def send_reminders(tenant: UUID, now: datetime) -> int:
+    """Remind signers whose turn it is, every ``reminder_interval_days``, at most ``reminder_max`` times."""
+    sent = 0
+    async with db.transaction(tenant) as tx:
+        due = await tx.fetch(
+            "SELECT * FROM envelopes WHERE tenant = $1 AND status = 'sent' AND expires_at > $2"
+            " AND reminders_sent < reminder_max"
+            " AND coalesce(last_reminded_at, sent_at) + make_interval(days => reminder_interval_days) <= $2"
+            " FOR UPDATE SKIP LOCKED",
+            tenant,
+            now,
+        )
+        for env in due:
+            number = env["reminders_sent"] + 1
+            waiting = await tx.fetch(
+                "SELECT * FROM envelope_signers WHERE tenant = $1 AND envelope_id = $2"
+                " AND status IN ('sent', 'viewed') ORDER BY position",
+                tenant,
+                env["id"],
+            )
+            for s in waiting:
+                await email_signer(
+                    tx, env, s, "signing_reminder", f"envelope:{env['id']}:remind:{number}:{s['id']}"
+                )
+                await evidence.append_event(
+                    tx, env["id"], "reminded", signer_id=s["id"], data={"number": number}
+                )
+            await tx.execute(
+                "UPDATE envelopes SET reminders_sent = $3, last_reminded_at = $4 WHERE tenant = $1"
+                " AND id = $2",
+                tenant,
+                env["id"],
+                number,
+                now,
+            )
+            sent += len(waiting)
+    return sent
+
+
+async def expire_envelopes(tenant: UUID, now: datetime) -> int:
+    async with db.transaction(tenant) as tx:
+        rows = await tx.fetch(
+            "UPDATE envelopes SET status = 'expired', ended_at = $2 WHERE tenant = $1"
+            " AND status = 'sent' AND expires_at <= $2 RETURNING *",
+            tenant,
+            now,
+        )
+        for env in rows:
+            await evidence.append_event(tx, env["id"], "expired")
+            if env["sender_email"]:
+                await mail.queue_email(
+                    tx,
+                    to=env["sender_email"],
+                    template="signing_expired",
+                    locale=env["sender_locale"],
+                    key=f"envelope:{env['id']}:expired",
+                    title=env["title"],
+                    company=await _tenant_name(tx),
+                )
+    return len(rows)
+
+
+async def signing_reminders(ctx: dict[str, Any]) -> int:
+    """Cron: reminders for every tenant (idempotent: the count and time are updated in the same tx)."""
+    now = datetime.now(UTC)
+    return sum([await send_reminders(t, now) for t in await _tenants()])
+
+
+async def signing_expiry(ctx: dict[str, Any]) -> int:
+    """Cron: envelopes past their expiry end as ``expired``."""
+    now = datetime.now(UTC)
+    return sum([await expire_envelopes(t, now) for t in await _tenants()])

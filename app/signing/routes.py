@@ -1,0 +1,88 @@
+"""HTTP routes: envelopes (members) and the verify API (public). Thin: parse, call one service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from app.errors import ValidationFailed
+from app.pagination import Page
+from app.signing import service
+from app.signing.schemas import EnvelopeCreate, EnvelopeRead, EnvelopeVoid, EvidenceRead, VerifyResult
+from app.signing.verify import verify_pdf
+from app.storage import Storage
+from tenants.scope import TenantScope, provide_tenant_scope
+
+MAX_VERIFY = 30 * 1024 * 1024
+
+
+def _storage(request: Request[Any, Any, Any]) -> Storage:
+    store: Storage = request.app.state.storage
+    return store
+
+
+class EnvelopeController(Controller):
+    path = "/api/v1/envelopes"
+    tags = ("signing",)
+    dependencies = {"tenant_scope": Provide(provide_tenant_scope)}
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Create a draft envelope from a ready document")
+    async def create(self, tenant_scope: TenantScope, data: EnvelopeCreate) -> EnvelopeRead:
+        return await service.create_envelope(tenant_scope, data)
+
+    @get("/", summary="Envelopes, newest first")
+    async def list_envelopes(
+        self, tenant_scope: TenantScope, status: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[EnvelopeRead]:
+        return await service.list_envelopes(tenant_scope, status, limit, cursor)
+
+    @get("/{envelope_id:uuid}")
+    async def get_envelope(
+        self, tenant_scope: TenantScope, request: Request[Any, Any, Any], envelope_id: UUID
+    ) -> EnvelopeRead:
+        return await service.get_envelope(tenant_scope, _storage(request), envelope_id)
+
+    @post("/{envelope_id:uuid}/send", status_code=HTTP_200_OK, summary="Send: emails the first signer(s)")
+    async def send(self, tenant_scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
+        return await service.send_envelope(tenant_scope, envelope_id)
+
+    @post(
+        "/{envelope_id:uuid}/void", status_code=HTTP_200_OK, summary="Void: links stop working, signers told"
+    )
+    async def void(self, tenant_scope: TenantScope, envelope_id: UUID, data: EnvelopeVoid) -> EnvelopeRead:
+        return await service.void_envelope(tenant_scope, envelope_id, data.reason)
+
+    @get("/{envelope_id:uuid}/evidence", summary="The audit trail and whether its hash chain verifies")
+    async def evidence(self, tenant_scope: TenantScope, envelope_id: UUID) -> EvidenceRead:
+        return await service.get_evidence(tenant_scope, envelope_id)
+
+
+@dataclass
+class VerifyUpload:
+    file: UploadFile
+
+
+@post(
+    "/api/v1/verify",
+    status_code=HTTP_200_OK,
+    tags=["signing"],
+    summary="Is this PDF sealed by Acre, and unchanged since?",
+)
+async def verify_api(
+    data: Annotated[VerifyUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> VerifyResult:
+    content = await data.file.read()
+    if len(content) > MAX_VERIFY or not content.startswith(b"%PDF"):
+        raise ValidationFailed.field("file", "Upload a PDF file")
+    return await verify_pdf(content)
+
+
+ROUTES: list[Any] = [EnvelopeController, verify_api]

@@ -1,0 +1,371 @@
+"""Envelopes for the tenant's members: create (draft), send, void, list, get, evidence.
+
+Signing links: ``<tenant id hex>.<32 random bytes, urlsafe>`` (256 bits of randomness); the tenant
+part lets the public page open an RLS-scoped transaction before the lookup; only the sha256 is stored
+(``envelope_links``), one row per emailed link, bound to one signer and valid while the envelope is
+out (status ``sent`` and not past ``expires_at``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app import db, mail
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.settings import get_settings
+from app.signing import evidence
+from app.signing.schemas import (
+    CcCreate,
+    EnvelopeCreate,
+    EnvelopeRead,
+    EventRead,
+    EvidenceRead,
+    SignerRead,
+)
+from app.storage import Storage
+from tenants.scope import TenantScope
+
+ENDED = ("completed", "declined", "expired", "voided")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return f"{get_settings().public_url}/sign/{token}"
+
+
+async def new_link(tx: db.Tx, envelope_id: UUID, signer_id: UUID) -> str:
+    """Mint one signing link for the signer; returns the token (shown once, in the email)."""
+    assert tx.tenant_id is not None
+    token = f"{tx.tenant_id.hex}.{secrets.token_urlsafe(32)}"
+    await tx.execute(
+        "INSERT INTO envelope_links (tenant, token_hash, envelope_id, signer_id) VALUES ($1, $2, $3, $4)",
+        tx.tenant_id,
+        token_hash(token),
+        envelope_id,
+        signer_id,
+    )
+    return token
+
+
+def fmt_time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+async def _tenant_name(tx: db.Tx) -> str:
+    return str(await tx.fetchval("SELECT name FROM tenants WHERE id = $1", tx.tenant_id) or "Acre")
+
+
+async def email_signer(
+    tx: db.Tx, env: asyncpg.Record, signer: asyncpg.Record, template: str, key: str, **extra: Any
+) -> None:
+    """Queue ``template`` to one signer with a fresh link (idempotent per ``key``)."""
+    token = await new_link(tx, env["id"], signer["id"])
+    await mail.queue_email(
+        tx,
+        to=signer["email"],
+        template=template,
+        locale=signer["locale"],
+        key=key,
+        link=link_url(token),
+        signer=signer["name"],
+        sender=env["sender_name"] or env["sender_email"] or "",
+        company=await _tenant_name(tx),
+        title=env["title"],
+        message=env["message"] or "",
+        expires=fmt_time(env["expires_at"]),
+        **extra,
+    )
+
+
+async def notify_turn(tx: db.Tx, env: asyncpg.Record) -> int:
+    """Email every signer whose turn it is and who has not been asked yet; returns how many.
+    Sequential: only the first signer who has not signed; parallel: everyone still pending."""
+    signers = await tx.fetch(
+        "SELECT * FROM envelope_signers WHERE tenant = $1 AND envelope_id = $2 ORDER BY position",
+        tx.tenant_id,
+        env["id"],
+    )
+    due = [s for s in signers if s["status"] == "pending"]
+    if env["signing_order"] == "sequential":
+        first_open = next((s for s in signers if s["status"] != "signed"), None)
+        due = [first_open] if first_open is not None and first_open["status"] == "pending" else []
+    for signer in due:
+        await tx.execute(
+            "UPDATE envelope_signers SET status = 'sent', notified_at = now() WHERE tenant = $1 AND id = $2",
+            tx.tenant_id,
+            signer["id"],
+        )
+        await email_signer(tx, env, signer, "signing_request", f"envelope:{env['id']}:ask:{signer['id']}")
+        await evidence.append_event(
+            tx, env["id"], "sent", signer_id=signer["id"], data={"to": signer["email"]}
+        )
+    return len(due)
+
+
+async def create_envelope(scope: TenantScope, data: EnvelopeCreate) -> EnvelopeRead:
+    emails = [s.email.lower() for s in data.signers]
+    if len(set(emails)) != len(emails):
+        raise ValidationFailed.field("signers", "Each signer needs a different email address")
+    async with scope.tx() as tx:
+        doc = await tx.fetchrow(
+            "SELECT * FROM documents WHERE tenant = $1 AND id = $2", scope.tenant_id, data.document_id
+        )
+        if doc is None:
+            raise NotFound("This document does not exist")
+        if doc["status"] != "ready" or not doc["pdf_key"]:
+            raise Conflict("Only a ready document with a PDF can be sent for signature")
+        customer_id = data.customer_id
+        if customer_id is None and doc["subject_type"] == "customer":
+            try:
+                customer_id = UUID(doc["subject_id"])
+            except ValueError:
+                customer_id = None
+        title = data.title or f"{doc['kind']} {str(doc['id'])[:8]}"
+        env_id: UUID = await tx.fetchval(
+            "INSERT INTO envelopes (tenant, document_id, customer_id, subject_type, subject_id, title,"
+            " message, signing_order, cc, created_by, sender_email, sender_name, sender_locale, expiry_days,"
+            " reminder_interval_days, reminder_max, original_sha256, original_key)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id",
+            scope.tenant_id,
+            doc["id"],
+            customer_id,
+            doc["subject_type"],
+            doc["subject_id"],
+            title,
+            data.message,
+            data.signing_order,
+            json.dumps([{"name": c.name, "email": c.email, "locale": c.locale} for c in data.cc]),
+            scope.membership_id,
+            scope.email,
+            scope.name,
+            scope.locale,
+            data.expiry_days,
+            data.reminder_interval_days,
+            data.reminder_max,
+            doc["pdf_sha256"],
+            doc["pdf_key"],
+        )
+        defaults = ["party_a", "party_b"] if doc["kind"] == "contract" else []
+        for i, signer in enumerate(data.signers):
+            anchor = signer.anchor or (defaults[i] if i < len(defaults) else None)
+            await tx.execute(
+                "INSERT INTO envelope_signers (tenant, envelope_id, position, name, email, locale, anchor)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                scope.tenant_id,
+                env_id,
+                i + 1,
+                signer.name,
+                signer.email,
+                signer.locale,
+                anchor,
+            )
+        await evidence.append_event(
+            tx,
+            env_id,
+            "created",
+            actor=scope.membership_id,
+            data={"document": str(doc["id"]), "original_sha256": doc["pdf_sha256"]},
+        )
+        return await read_envelope(tx, env_id, None)
+
+
+async def _locked(tx: db.Tx, envelope_id: UUID) -> asyncpg.Record:
+    env = await tx.fetchrow(
+        "SELECT * FROM envelopes WHERE tenant = $1 AND id = $2 FOR UPDATE", tx.tenant_id, envelope_id
+    )
+    if env is None:
+        raise NotFound("This envelope does not exist")
+    return env
+
+
+async def send_envelope(scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
+    """draft → sent: starts the expiry clock and emails the first signer(s). Sending twice is a 409."""
+    async with scope.tx() as tx:
+        env = await _locked(tx, envelope_id)
+        if env["status"] != "draft":
+            raise Conflict("Only a draft envelope can be sent")
+        env = await tx.fetchrow(
+            "UPDATE envelopes SET status = 'sent', sent_at = now(),"
+            " expires_at = now() + make_interval(days => expiry_days)"
+            " WHERE tenant = $1 AND id = $2 RETURNING *",
+            scope.tenant_id,
+            envelope_id,
+        )
+        assert env is not None
+        await evidence.append_event(
+            tx,
+            envelope_id,
+            "sent",
+            actor=scope.membership_id,
+            data={"expires_at": fmt_time(env["expires_at"])},
+        )
+        await notify_turn(tx, env)
+        return await read_envelope(tx, envelope_id, None)
+
+
+async def void_envelope(scope: TenantScope, envelope_id: UUID, reason: str) -> EnvelopeRead:
+    """draft|sent → voided; every signer who was emailed a link is told (their links stop working)."""
+    async with scope.tx() as tx:
+        env = await _locked(tx, envelope_id)
+        if env["status"] not in ("draft", "sent"):
+            raise Conflict("This envelope has ended and cannot be voided")
+        env = await tx.fetchrow(
+            "UPDATE envelopes SET status = 'voided', void_reason = $3, ended_at = now()"
+            " WHERE tenant = $1 AND id = $2 RETURNING *",
+            scope.tenant_id,
+            envelope_id,
+            reason,
+        )
+        assert env is not None
+        await evidence.append_event(
+            tx, envelope_id, "voided", actor=scope.membership_id, data={"reason": reason}
+        )
+        await tell_signers(tx, env, "signing_voided", reason=reason)
+        return await read_envelope(tx, envelope_id, None)
+
+
+async def tell_signers(tx: db.Tx, env: asyncpg.Record, template: str, **extra: Any) -> None:
+    """Email ``template`` to every signer who had been asked to sign (status beyond pending)."""
+    signers = await tx.fetch(
+        "SELECT * FROM envelope_signers WHERE tenant = $1 AND envelope_id = $2 AND"
+        " status NOT IN ('pending', 'declined') ORDER BY position",
+        tx.tenant_id,
+        env["id"],
+    )
+    for signer in signers:
+        await mail.queue_email(
+            tx,
+            to=signer["email"],
+            template=template,
+            locale=signer["locale"],
+            key=f"envelope:{env['id']}:{template}:{signer['id']}",
+            signer=signer["name"],
+            title=env["title"],
+            sender=env["sender_name"] or env["sender_email"] or "",
+            company=await _tenant_name(tx),
+            **extra,
+        )
+
+
+def _signer(row: asyncpg.Record) -> SignerRead:
+    return SignerRead(
+        id=row["id"],
+        position=row["position"],
+        name=row["name"],
+        email=row["email"],
+        locale=row["locale"],
+        anchor=row["anchor"],
+        status=row["status"],
+        notified_at=row["notified_at"],
+        viewed_at=row["viewed_at"],
+        signed_at=row["signed_at"],
+        declined_at=row["declined_at"],
+        decline_reason=row["decline_reason"],
+    )
+
+
+async def read_envelope(tx: db.Tx, envelope_id: UUID, storage: Storage | None) -> EnvelopeRead:
+    env = await tx.fetchrow(
+        "SELECT * FROM envelopes WHERE tenant = $1 AND id = $2", tx.tenant_id, envelope_id
+    )
+    if env is None:
+        raise NotFound("This envelope does not exist")
+    signers = await tx.fetch(
+        "SELECT * FROM envelope_signers WHERE tenant = $1 AND envelope_id = $2 ORDER BY position",
+        tx.tenant_id,
+        envelope_id,
+    )
+    url = None
+    if storage is not None and env["sealed_key"]:
+        url = await storage.presigned_get(env["sealed_key"], filename=f"{env['title']}.signed.pdf")
+    return EnvelopeRead(
+        id=env["id"],
+        document_id=env["document_id"],
+        customer_id=env["customer_id"],
+        title=env["title"],
+        message=env["message"],
+        signing_order=env["signing_order"],
+        status=env["status"],
+        signers=[_signer(s) for s in signers],
+        cc=[CcCreate(**c) for c in json.loads(env["cc"])],
+        expiry_days=env["expiry_days"],
+        expires_at=env["expires_at"],
+        reminder_interval_days=env["reminder_interval_days"],
+        reminder_max=env["reminder_max"],
+        reminders_sent=env["reminders_sent"],
+        void_reason=env["void_reason"],
+        original_sha256=env["original_sha256"].strip(),
+        sealed_sha256=env["sealed_sha256"].strip() if env["sealed_sha256"] else None,
+        signed_pdf_url=url,
+        created_at=env["created_at"],
+        sent_at=env["sent_at"],
+        ended_at=env["ended_at"],
+    )
+
+
+async def get_envelope(scope: TenantScope, storage: Storage, envelope_id: UUID) -> EnvelopeRead:
+    async with scope.tx() as tx:
+        return await read_envelope(tx, envelope_id, storage)
+
+
+async def list_envelopes(
+    scope: TenantScope, status: str | None, limit: int, cursor: str | None
+) -> Page[EnvelopeRead]:
+    check_limit(limit)
+    after = decode_time_id_cursor(cursor)
+    async with scope.tx() as tx:
+        ids = await tx.fetch(
+            "SELECT id, created_at FROM envelopes WHERE tenant = $1 AND ($2::text IS NULL OR status = $2)"
+            " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))"
+            " ORDER BY created_at DESC, id DESC LIMIT $5",
+            scope.tenant_id,
+            status,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit + 1,
+        )
+        items = [await read_envelope(tx, r["id"], None) for r in ids[:limit]]
+    nxt = (
+        encode_cursor(ids[limit - 1]["created_at"].isoformat(), ids[limit - 1]["id"])
+        if len(ids) > limit
+        else None
+    )
+    return Page(items=items, next_cursor=nxt)
+
+
+async def get_evidence(scope: TenantScope, envelope_id: UUID) -> EvidenceRead:
+    async with scope.tx() as tx:
+        await read_envelope(tx, envelope_id, None)  # 404 for another tenant's id
+        check = await evidence.verify_chain(tx, envelope_id)
+        rows = await tx.fetch(
+            "SELECT * FROM envelope_events WHERE tenant = $1 AND envelope_id = $2 ORDER BY seq",
+            scope.tenant_id,
+            envelope_id,
+        )
+    return EvidenceRead(
+        chain_ok=check.ok,
+        first_broken_seq=check.first_broken_seq,
+        events=[
+            EventRead(
+                seq=r["seq"],
+                event=r["event"],
+                at=r["at"],
+                signer_id=r["signer_id"],
+                ip=r["ip"],
+                user_agent=r["user_agent"],
+                hash=r["hash"],
+            )
+            for r in rows
+        ],
+    )

@@ -1,0 +1,101 @@
+"""What deals offer other domains: the territory move preview's open deals, the pool's reclaim
+exemption for late-stage deals, and the document data providers for deals and quotes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from app import db
+from app.customers.pool_rules import reclaim_exempt_customer_ids_sql
+from app.documents import kinds
+from app.documents.providers import SubjectRequest, get_provider
+from app.errors import NotFound
+from app.territories.impact import open_pipeline_in_subtree
+from tenants.scope import TenantScope
+from tests.helpers import signup
+from tests.integration.deals.support import approved_quote, deal, move, world
+from tests.integration.sales_helpers import customer
+
+
+async def test_move_preview_counts_open_deals_and_pipeline(client, mailbox, app):
+    w = await world(client, mailbox, app)
+    await deal(client, w.rep, w.customer["id"], amount="50000.00")
+    lost = await deal(client, w.rep, w.customer["id"], amount="7000.00")
+    await move(client, w.rep, lost["id"], "lost", reason="预算取消")
+    await deal(client, w.rep, w.customer["id"], amount="1000.50")
+    r = await client.post(
+        f"/api/v1/territories/{w.city['id']}/move",
+        json={"new_parent_id": w.other_province["id"], "preview": True},
+        headers=w.owner.headers,
+    )
+    assert r.status_code == 200 and r.json()["open_deals"] == 2
+    r = await client.post(
+        f"/api/v1/territories/{w.other_province['id']}/move",
+        json={"new_parent_id": None, "preview": True},
+        headers=w.owner.headers,
+    )
+    assert r.json()["open_deals"] == 0
+    async with db.transaction(UUID(w.owner.tenant_id)) as tx:
+        path = await tx.fetchval("SELECT path FROM territories WHERE id = $1", UUID(w.province["id"]))
+        assert await open_pipeline_in_subtree(tx, UUID(w.owner.tenant_id), path) == {
+            "CNY": Decimal("51000.50")
+        }
+
+
+async def test_late_stage_open_deal_exempts_its_customer_from_reclaim(client, mailbox, app):
+    w = await world(client, mailbox, app)
+    early = await customer(client, w.rep, w.city["id"])
+    await deal(client, w.rep, early["id"], stage="demo")
+    await deal(client, w.rep, w.customer["id"], stage="formal_quote")
+    closed = await customer(client, w.rep, w.city["id"])
+    d = await deal(client, w.rep, closed["id"], stage="negotiation")
+    await move(client, w.rep, d["id"], "lost", reason="x")
+    async with db.transaction(UUID(w.owner.tenant_id)) as tx:
+        rows = await tx.fetch(reclaim_exempt_customer_ids_sql("$1"), UUID(w.owner.tenant_id))
+    exempt = {(str(r["customer_id"]), r["code"]) for r in rows}
+    assert exempt == {(w.customer["id"], "late_stage_deal")}
+
+
+async def test_deal_and_quote_providers_fill_contract_and_quote_sheet(client, mailbox, app):
+    w = await world(client, mailbox, app)
+    d = await deal(client, w.rep, w.customer["id"])
+    q = await approved_quote(client, w, d["id"])
+    terms = {
+        "party_a_full_name": w.customer["full_name"],
+        "party_a_address": "苏州工业园区星湖街 218 号",
+        "party_a_contact": "张建国",
+        "party_a_phone": "0512-62883456",
+        "onsite_fee_per_day": "800",
+    }
+    assert (
+        await client.put(f"/api/v1/deals/{d['id']}/contract-terms", json=terms, headers=w.rep.headers)
+    ).status_code == 200
+    tenant = UUID(w.owner.tenant_id)
+    scope = TenantScope.system(tenant)
+    async with db.transaction(tenant) as tx:
+        contract = await get_provider("deal")(
+            SubjectRequest(scope, tx, d["id"], "contract", "zh-CN", "启明软件")
+        )
+        sheet = await get_provider("quote")(SubjectRequest(scope, tx, q["id"], "quote", "en", "Qiming"))
+    assert kinds.missing_required("contract", contract) == []
+    assert contract["party_a"]["contact"] == "张建国" and contract["party_b"]["full_name"] == "启明软件"
+    assert contract["lines"][0]["unit_price"] == "¥6,800.00" and contract["totals"]["total"] == "¥15,368.00"
+    assert [m["percent"] for m in contract["milestones"]] == ["20%", "60%", "20%"]
+    assert (
+        contract["maintenance"]["free_upgrade_years"] == "1"
+        and "800.00" in contract["maintenance"]["onsite_fee"]
+    )
+    assert sheet["quote"]["round"] == "Round 1" and sheet["customer"]["full_name"] == w.customer["full_name"]
+    assert len(sheet["lines"]) == 1 and sheet["lines"][0]["quantity"] == "2"
+
+    other = await signup(client)
+    other_scope = TenantScope.system(UUID(other.tenant_id))
+    async with db.transaction(UUID(other.tenant_id)) as tx:
+        for subject_type, subject_id in (("deal", d["id"]), ("quote", q["id"]), ("deal", "not-a-uuid")):
+            with pytest.raises(NotFound):  # the provider's 404 is the access check
+                await get_provider(subject_type)(
+                    SubjectRequest(other_scope, tx, subject_id, "contract", "en")
+                )
