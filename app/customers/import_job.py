@@ -26,15 +26,16 @@ import json
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from app import audit, db, i18n
 from app.customers import tabular
 from app.customers.import_sql import (
     ALREADY_EXISTS,
     DB_DUPLICATE_MESSAGES,
     DB_DUPLICATES,
-    INSERT_BATCH,
+    INSERT_ROWS,
+    LINK_ROWS,
+    NAME_CLASHES,
+    NEXT_ROWS,
     REJECT_ROWS,
 )
 from app.customers.import_stage import BATCH, stage_and_check
@@ -121,27 +122,53 @@ async def _run(tenant: UUID, iid: UUID, storage: Storage) -> str:
 # --- importing -------------------------------------------------------------------------------------
 
 
-async def _insert_batch(tx: db.Tx, scope: TenantScope, iid: UUID, after: int) -> asyncpg.Record:
-    row = await tx.fetchrow(INSERT_BATCH, scope.tenant_id, iid, after, BATCH, scope.membership_id)
-    assert row is not None
-    return row
+@dataclasses.dataclass(frozen=True)
+class _Written:
+    last_row: int | None  # None: no row was left
+    lost: list[int]  # valid rows whose company appeared in the database since the check
+    owned: list[OwnershipChange]  # the written customers that got an owner, in row order
+    imported: int
 
 
-async def _ownership(tx: db.Tx, scope: TenantScope, iid: UUID, after: int, last: int, filename: str) -> None:
-    rows = await tx.fetch(
-        "SELECT customer_id, owner_membership_id FROM customer_import_rows"
-        " WHERE tenant = $1 AND import_id = $2 AND row_no > $3 AND row_no <= $4"
-        " AND customer_id IS NOT NULL AND owner_membership_id IS NOT NULL"
-        " ORDER BY row_no",
-        scope.tenant_id,
-        iid,
-        after,
-        last,
-    )
-    changes = [OwnershipChange(r["customer_id"], None, r["owner_membership_id"]) for r in rows]
-    await append_ownership(
-        tx, changes, cause="import", actor=scope.membership_id, reason=f"import {iid}: {filename}"[:500]
-    )
+async def _insert_batch(tx: db.Tx, scope: TenantScope, iid: UUID, after: int) -> _Written:
+    """Write the next batch of valid rows after row ``after`` (customers, grade entries, links)."""
+    tenant = scope.tenant_id
+    batch = await tx.fetch(NEXT_ROWS, tenant, iid, after, BATCH)
+    if not batch:
+        return _Written(None, [], [], 0)
+    clashes = {
+        r["name_key"]: r["untaxed"]
+        for r in await tx.fetch(NAME_CLASHES, tenant, sorted({r["name_key"] for r in batch}))
+    }
+    lost = [
+        r["row_no"] for r in batch if r["name_key"] in clashes and (r["untaxed"] or clashes[r["name_key"]])
+    ]
+    skipped = set(lost)
+    wanted = [r["row_no"] for r in batch if r["row_no"] not in skipped]
+    written = {
+        r["identity_key"]: r["id"]
+        for r in await tx.fetch(INSERT_ROWS, tenant, iid, wanted, scope.membership_id)
+    }
+    row_of = {r["identity_key"]: r["row_no"] for r in batch}
+    await tx.execute(LINK_ROWS, tenant, iid, [row_of[k] for k in written], list(written.values()))
+    linked = {row_of[k] for k in written}
+    lost += [n for n in wanted if n not in linked]
+    customer_of = {row_of[k]: v for k, v in written.items()}
+    owned = [
+        OwnershipChange(customer_of[r["row_no"]], None, r["owner_membership_id"])
+        for r in batch
+        if r["row_no"] in customer_of and r["owner_membership_id"] is not None
+    ]
+    return _Written(batch[-1]["row_no"], sorted(lost), owned, len(written))
+
+
+async def _ownership(
+    tx: db.Tx, scope: TenantScope, iid: UUID, changes: list[OwnershipChange], filename: str
+) -> None:
+    """The ledger entries (cause import): the last statement of its transaction (it takes the
+    tenant's ledger lock until commit)."""
+    reason = f"import {iid}: {filename}"[:500]
+    await append_ownership(tx, changes, cause="import", actor=scope.membership_id, reason=reason)
 
 
 async def _progress(tx: db.Tx, scope: TenantScope, iid: UUID) -> None:
@@ -160,39 +187,33 @@ async def _import_in_batches(scope: TenantScope, iid: UUID, filename: str) -> No
     while True:
         async with scope.tx() as tx:
             batch = await _insert_batch(tx, scope, iid, after)
-            if batch["last_row"] is None:
+            if batch.last_row is None:
                 return
-            if batch["lost"]:
-                await _mark_lost(tx, scope, iid, batch["lost"])
+            if batch.lost:
+                await _mark_lost(tx, scope, iid, batch.lost)
             await _progress(tx, scope, iid)
-            await _ownership(
-                tx, scope, iid, after, batch["last_row"], filename
-            )  # last: takes the ledger lock
-        after = batch["last_row"]
+            await _ownership(tx, scope, iid, batch.owned, filename)
+        after = batch.last_row
 
 
 async def _import_at_once(scope: TenantScope, iid: UUID, filename: str) -> list[int]:
     """``all_or_nothing``: every batch in one transaction; returns the rows that lost a race (then
     nothing was written)."""
-    after = 0
+    after, imported = 0, 0
+    owned: list[OwnershipChange] = []
     try:
         async with scope.tx() as tx:
             while True:
                 batch = await _insert_batch(tx, scope, iid, after)
-                if batch["last_row"] is None:
+                if batch.last_row is None:
                     break
-                if batch["lost"]:
-                    raise _Lost(list(batch["lost"]))
-                after = batch["last_row"]
-                imported = await tx.fetchval(
-                    "SELECT count(customer_id) FROM customer_import_rows"
-                    " WHERE tenant = $1 AND import_id = $2",
-                    scope.tenant_id,
-                    iid,
-                )
+                if batch.lost:
+                    raise _Lost(batch.lost)
+                after, imported = batch.last_row, imported + batch.imported
+                owned += batch.owned
                 await _aside(_save_done(scope.tenant_id, iid, imported))
             await _progress(tx, scope, iid)
-            await _ownership(tx, scope, iid, 0, 2**31 - 1, filename)
+            await _ownership(tx, scope, iid, owned, filename)
     except _Lost as lost:
         return lost.rows
     return []

@@ -134,35 +134,50 @@ _CUSTOMER_COLUMNS = (
     "search_text",
 )
 
-# The next batch: up to $4 valid rows after row $3, written as customers (created by $5) with their
-# first grade entry, each linked back to its row. A row whose company appeared in the database
-# since the check is skipped (ON CONFLICT / NOT EXISTS) and returned in ``lost``.
-INSERT_BATCH = f"""
-WITH batch AS MATERIALIZED (
-    SELECT * FROM customer_import_rows
-    WHERE tenant = $1 AND import_id = $2 AND ok AND customer_id IS NULL AND row_no > $3
-    ORDER BY row_no LIMIT $4
-), ins AS (
+# A batch is written in four index-driven statements with the row numbers in between held in
+# Python: the staging table is always freshly filled (no statistics), and a planner that believes it
+# holds one row turns a join against it into a nested loop over every row.
+
+# The next up to $4 valid rows after row $3.
+NEXT_ROWS = """
+SELECT row_no, identity_key, name_key, tax_id IS NULL AS untaxed, owner_membership_id
+FROM customer_import_rows
+WHERE tenant = $1 AND import_id = $2 AND ok AND customer_id IS NULL AND row_no > $3
+ORDER BY row_no LIMIT $4
+"""
+
+# Name keys $2 already in the database, and whether one of those customers has no tax id (then
+# any row of that name collides; else only rows without a tax id do). One probe per name.
+NAME_CLASHES = """
+SELECT n.name_key, x.untaxed FROM unnest($2::text[]) AS n(name_key)
+CROSS JOIN LATERAL (
+    SELECT bool_or(c.tax_id IS NULL) AS untaxed, count(*) AS found
+    FROM customers c WHERE c.tenant = $1 AND c.name_key = n.name_key
+) x
+WHERE x.found > 0
+"""
+
+# Rows $3 written as customers (created by $4) with their first grade entry. A company that
+# appeared in the database since the check is skipped by ON CONFLICT (the caller sees it missing).
+INSERT_ROWS = f"""
+WITH ins AS (
     INSERT INTO customers (tenant, {", ".join(_CUSTOMER_COLUMNS)}, created_by)
-    SELECT $1, {", ".join("b." + c for c in _CUSTOMER_COLUMNS)}, $5
-    FROM batch b
-    WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant = $1 AND c.name_key = b.name_key
-                      AND (b.tax_id IS NULL OR c.tax_id IS NULL))
+    SELECT $1, {", ".join("b." + c for c in _CUSTOMER_COLUMNS)}, $4
+    FROM customer_import_rows b
+    WHERE b.tenant = $1 AND b.import_id = $2 AND b.row_no = ANY($3::int[])
     ORDER BY b.row_no
     ON CONFLICT (tenant, identity_key) DO NOTHING
     RETURNING id, identity_key, grade
 ), grades AS (
     INSERT INTO customer_grade_changes (tenant, customer_id, from_grade, to_grade, changed_by, reason)
-    SELECT $1, ins.id, NULL, ins.grade, $5, 'imported' FROM ins
-), linked AS (
-    UPDATE customer_import_rows r SET customer_id = ins.id
-    FROM ins
-    WHERE r.tenant = $1 AND r.import_id = $2 AND r.ok AND r.customer_id IS NULL
-        AND r.identity_key = ins.identity_key
-    RETURNING r.row_no
+    SELECT $1, ins.id, NULL, ins.grade, $4, 'imported' FROM ins
 )
-SELECT (SELECT max(row_no) FROM batch) AS last_row,
-    (SELECT count(*) FROM linked) AS imported,
-    (SELECT coalesce(array_agg(b.row_no ORDER BY b.row_no), '{{}}') FROM batch b
-     WHERE b.row_no NOT IN (SELECT row_no FROM linked)) AS lost
+SELECT id, identity_key FROM ins
+"""
+
+# Each row $3 now has its customer $4.
+LINK_ROWS = """
+UPDATE customer_import_rows r SET customer_id = d.id
+FROM unnest($3::int[], $4::uuid[]) AS d(row_no, id)
+WHERE r.tenant = $1 AND r.import_id = $2 AND r.row_no = d.row_no
 """

@@ -1,7 +1,7 @@
 """Customer imports, the API side: accept a file, report on an import.
 
-Upload: the file is checked (size, CSV or XLSX by content, a full-name column and at least one data
-row) and stored in object storage under a key fixed by the import id *before* the import row and
+Upload: the file is checked (size, CSV or XLSX by content, a full-name column, at least one data row,
+a CSV's row count) and stored in object storage under a key fixed by the import id *before* the import row and
 its job are written (one transaction, the outbox). The ``run_customer_import`` job
 (``import_job.py``) then reads it. An import is seen by the member who started it and by
 owners/admins; for anyone else, and for another tenant's id, it is 404.
@@ -58,27 +58,35 @@ class FileProblem(Exception):
         self.params = params
 
 
-def first_rows(fmt: tabular.Format, data: bytes) -> tuple[import_columns.HeaderMap, int]:
-    """The header (the first row with text) and its row number, checked: a full-name column and at
-    least one data row after it. Raises :class:`FileProblem`. Reads only as far as it needs."""
+def check_file(fmt: tabular.Format, data: bytes) -> import_columns.HeaderMap:
+    """The header (the first row with text), checked: a full-name column, at least one data row after
+    it, and no more rows than the limit (a workbook whose ``<dimension>`` already says it is within
+    the limit is not counted). Raises :class:`FileProblem`."""
+    header: import_columns.HeaderMap | None = None
+    count = 0
+    bound = tabular.xlsx_max_row(data) if fmt == "xlsx" else None
+    small = bound is not None and bound <= MAX_ROWS + 1
     try:
-        rows = tabular.read_rows(fmt, io.BytesIO(data))
-        header_no = 0
-        header: import_columns.HeaderMap | None = None
-        for number, cells in enumerate(rows, start=1):
+        for cells in tabular.read_rows(fmt, io.BytesIO(data)):
             if not any(cells):
                 continue
             if header is None:
-                header, header_no = import_columns.map_headers(cells), number
+                header = import_columns.map_headers(cells)
                 if "full_name" not in header.names:
                     raise FileProblem(NO_FULL_NAME)
                 continue
-            return header, header_no
+            count += 1
+            if small:
+                break
+            if count > MAX_ROWS:
+                raise FileProblem(TOO_MANY_ROWS, max=MAX_ROWS)
     except tabular.UnreadableText:
         raise FileProblem(BAD_TEXT) from None
     except tabular.NotSpreadsheet:
         raise FileProblem(NOT_SPREADSHEET) from None
-    raise FileProblem(NO_DATA)
+    if header is None or not count:
+        raise FileProblem(NO_DATA)
+    return header
 
 
 async def create_import(
@@ -108,7 +116,7 @@ async def create_import(
     except tabular.NotSpreadsheet:
         raise ValidationFailed.field("file", NOT_SPREADSHEET) from None
     try:
-        header, _ = await asyncio.to_thread(first_rows, fmt, data)
+        header = await asyncio.to_thread(check_file, fmt, data)
     except FileProblem as problem:
         raise ValidationFailed(
             extra={"errors": [{"field": "file", "message": problem.message, "params": problem.params}]}

@@ -175,6 +175,22 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[str | None]]:
         workbook.close()
 
 
+def xlsx_max_row(data: bytes) -> int | None:
+    """The last row of the first sheet as its ``<dimension>`` records it (an upper bound on its
+    rows, blank ones included), or ``None`` when the file does not say."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+    except Exception:
+        return None
+    try:
+        max_row = workbook.worksheets[0].max_row
+        return max_row if isinstance(max_row, int) else None
+    finally:
+        workbook.close()
+
+
 # --- formula injection -------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from arq import Retry
 
 from app import db, i18n, mail
 from app.documents import convert
@@ -118,9 +119,16 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
         if any(s["status"] != "signed" for s in signers):
             return "not-all-signed"
         key = await seal.tenant_sealing_key(tx)
-    final, _content_sha = await build_final_pdf(store, env, list(signers), ctx.get("converter"))
-    sealed = await asyncio.to_thread(seal.seal_pdf, final, key, reason=f"Acre envelope {env_id}")
-    check = await asyncio.to_thread(seal.check_seal, sealed, key.cert_pem)
+    try:
+        final, _content_sha = await build_final_pdf(store, env, list(signers), ctx.get("converter"))
+        sealed = await asyncio.to_thread(seal.seal_pdf, final, key, reason=f"Acre envelope {env_id}")
+        check = await asyncio.to_thread(seal.check_seal, sealed, key.cert_pem)
+        if not check.valid:
+            raise RuntimeError("the fresh seal does not validate")
+    except Exception as exc:  # converter, storage, TSA: transient; ARQ retries only on Retry
+        tries = int(ctx.get("job_try") or 1)
+        log.warning("envelope completion failed", envelope_id=envelope_id, error=repr(exc), tries=tries)
+        raise Retry(defer=min(30 * 2 ** (tries - 1), 900)) from exc
     sealed_key = f"signing/{tenant}/{env_id}/signed.pdf"
     await store.put(sealed_key, sealed, "application/pdf")
     sealed_sha = hashlib.sha256(sealed).hexdigest()
@@ -244,9 +252,12 @@ async def send_reminders(tenant: UUID, now: datetime) -> int:
 
 async def expire_envelopes(tenant: UUID, now: datetime) -> int:
     async with db.transaction(tenant) as tx:
+        # an envelope whose signers have all signed is awaiting its seal, not expiring
         rows = await tx.fetch(
-            "UPDATE envelopes SET status = 'expired', ended_at = $2 WHERE tenant = $1"
-            " AND status = 'sent' AND expires_at <= $2 RETURNING *",
+            "UPDATE envelopes e SET status = 'expired', ended_at = $2 WHERE tenant = $1"
+            " AND status = 'sent' AND expires_at <= $2 AND EXISTS (SELECT 1 FROM envelope_signers s"
+            " WHERE s.tenant = e.tenant AND s.envelope_id = e.id AND s.status <> 'signed')"
+            " RETURNING *",
             tenant,
             now,
         )

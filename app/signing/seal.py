@@ -209,7 +209,8 @@ class SealCheck:
 
 def check_seal(pdf: bytes, trusted_cert_pem: bytes | None = None) -> SealCheck:
     """Inspect the last signature of ``pdf``. ``intact``: the signed bytes still hash to the signed
-    digest; ``valid``: intact and cryptographically valid (with ``trusted_cert_pem`` as trust root)."""
+    digest; ``valid``: intact, cryptographically valid and issued by ``trusted_cert_pem`` (default: the
+    signature's own certificate)."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         sigs = reader.embedded_signatures
@@ -235,7 +236,7 @@ def check_seal(pdf: bytes, trusted_cert_pem: bytes | None = None) -> SealCheck:
     )
     try:
         status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots), skip_diff=False)
-        intact, valid = bool(status.intact), bool(status.intact and status.valid)
+        intact, valid = bool(status.intact), bool(status.intact and status.valid and status.trusted)
         signed_at = status.signer_reported_dt
     except Exception:
         intact, valid, signed_at = False, False, None

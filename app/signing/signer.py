@@ -48,12 +48,12 @@ def link_tenant(token: str) -> UUID | None:
 
 
 def _state(env: asyncpg.Record, signer: asyncpg.Record) -> str:
-    if env["status"] == "sent" and env["expires_at"] and env["expires_at"] <= datetime.now(UTC):
-        return "expired"
     if env["status"] in ENDED:
-        return env["status"] if env["status"] != "declined" or signer["status"] != "declined" else "declined"
+        return str(env["status"])
     if signer["status"] in ("signed", "declined"):
         return str(signer["status"])
+    if env["expires_at"] and env["expires_at"] <= datetime.now(UTC):  # before the expiry cron ran
+        return "expired"
     return "sign"
 
 

@@ -65,32 +65,51 @@ async def contract_pdf(pages: int = 5) -> bytes:
 
 
 def seal_figures(pdf: bytes, rounds: int) -> dict[str, Any]:
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import Encoding
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     from app.signing import seal
 
     tenant = uuid.uuid4()
     key = seal.new_sealing_key("上海启明软件科技有限公司")
     blob = seal.encrypt_key(tenant, key.key_pem)
-    ready = seal._signer(key)
+    cert = asn1_x509.Certificate.load(x509.load_pem_x509_certificate(key.cert_pem).public_bytes(Encoding.DER))
+    private = serialization.load_pem_private_key(key.key_pem, password=None)
+    stock = signers.SimpleSigner(  # pyHanko as shipped, ready before the clock starts
+        signing_cert=cert,
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            private.private_bytes(
+                Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
+        cert_registry=SimpleCertificateStore.from_certs([cert]),
+    )
     ours: list[float] = []
+    checked: list[float] = []
     bare: list[float] = []
     for _ in range(rounds):
         t = time.perf_counter()
         w = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         signers.sign_pdf(
-            w, signers.PdfSignatureMetadata(field_name="Sig", md_algorithm="sha256"), signer=ready
+            w, signers.PdfSignatureMetadata(field_name="Sig", md_algorithm="sha256"), signer=stock
         )
         bare.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         loaded = seal.SealingKey(key.cert_pem, seal.decrypt_key(tenant, blob))
         sealed = seal.seal_pdf(pdf, loaded, reason="bench")
-        check = seal.check_seal(sealed, key.cert_pem)
         ours.append((time.perf_counter() - t) * 1000)
+        check = seal.check_seal(sealed, key.cert_pem)
+        checked.append((time.perf_counter() - t) * 1000)
         assert check.valid
     return {
         "seal_ms_p50": round(statistics.median(ours), 1),
+        "seal_and_self_check_ms_p50": round(statistics.median(checked), 1),
         "bare_pyhanko_sign_ms_p50": round(statistics.median(bare), 1),
         "seal_vs_bare_ratio": round(statistics.median(ours) / statistics.median(bare), 2),
     }

@@ -15,7 +15,17 @@ from openpyxl import Workbook, load_workbook
 from tests.helpers import Member, run_jobs, signup
 from tests.integration.sales_helpers import assign, staff, territory
 
-HEADER = ["客户全称", "统一社会信用代码", "电话", "地址", "行业", "客户等级", "责任区域", "名单来源", "负责人"]
+HEADER = [
+    "客户全称",
+    "统一社会信用代码",
+    "电话",
+    "地址",
+    "行业",
+    "客户等级",
+    "责任区域",
+    "名单来源",
+    "负责人",
+]
 _CODE = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 

@@ -39,7 +39,9 @@ async def test_a_rep_imports_chinese_rows_in_every_encoding(client, mailbox, app
     data = rows(4)
     data[1][7] = "转介绍"
     data[2][8] = "公海"  # explicitly into the pool
-    r = await upload(client, t.rep, _encoded(kind, data), filename=f"名单.{'xlsx' if kind == 'xlsx' else 'csv'}")
+    r = await upload(
+        client, t.rep, _encoded(kind, data), filename=f"名单.{'xlsx' if kind == 'xlsx' else 'csv'}"
+    )
     assert r.status_code == 202, r.text
     queued = r.json()
     assert (queued["status"], queued["rows_done"], queued["rows_total"]) == ("queued", 0, None)
@@ -48,7 +50,12 @@ async def test_a_rep_imports_chinese_rows_in_every_encoding(client, mailbox, app
     await run_jobs(app)
     done = (await client.get(f"/api/v1/customers/imports/{queued['id']}", headers=t.rep.headers)).json()
     assert done["status"] == "done", done
-    assert (done["rows_total"], done["rows_done"], done["rows_imported"], done["rows_rejected"]) == (4, 4, 4, 0)
+    assert (done["rows_total"], done["rows_done"], done["rows_imported"], done["rows_rejected"]) == (
+        4,
+        4,
+        4,
+        0,
+    )
     assert done["errors"] == [] and done["report_url"] is None and done["error"] is None
 
     found = await db_rows(
@@ -83,9 +90,12 @@ async def test_a_rep_imports_chinese_rows_in_every_encoding(client, mailbox, app
         t.owner.tenant_id,
     )
     assert grades == 4
-    assert await db_value(
-        admin_db, "SELECT count(*) FROM customer_import_rows WHERE import_id = $1", queued["id"]
-    ) == 0  # imported rows are not kept
+    assert (
+        await db_value(
+            admin_db, "SELECT count(*) FROM customer_import_rows WHERE import_id = $1", queued["id"]
+        )
+        == 0
+    )  # imported rows are not kept
 
 
 async def test_valid_rows_mode_imports_the_good_rows_and_reports_each_bad_one(client, mailbox, app, admin_db):
@@ -98,7 +108,12 @@ async def test_valid_rows_mode_imports_the_good_rows_and_reports_each_bad_one(cl
     data[5][1] = "123"  # row 7: not a credit code
     done = await imported(client, app, t.rep, csv_file(data), mode="valid_rows")
     assert done["status"] == "done"
-    assert (done["rows_total"], done["rows_imported"], done["rows_rejected"], done["rows_done"]) == (6, 1, 5, 6)
+    assert (done["rows_total"], done["rows_imported"], done["rows_rejected"], done["rows_done"]) == (
+        6,
+        1,
+        5,
+        6,
+    )
     report = {(e["row"], e["column"]): e["message"] for e in done["errors"]}
     assert report == {
         (3, "客户等级"): "未知的客户等级 E，请使用 A、B、C 或 D",
@@ -149,13 +164,18 @@ async def test_all_or_nothing_writes_nothing_when_one_row_is_bad(client, mailbox
     after = await db_value(admin_db, "SELECT count(*) FROM customers WHERE tenant = $1", t.owner.tenant_id)
     assert after == before == 0
     for table in ("customer_ownership_history", "customer_grade_changes"):
-        assert await db_value(admin_db, f"SELECT count(*) FROM {table} WHERE tenant = $1", t.owner.tenant_id) == 0
+        assert (
+            await db_value(admin_db, f"SELECT count(*) FROM {table} WHERE tenant = $1", t.owner.tenant_id)
+            == 0
+        )
 
 
 async def test_duplicates_in_the_file_and_in_the_database_are_reported(client, mailbox, app, admin_db):
     t = await team(client, mailbox, app)
     taken = await customer(client, t.rep2, t.js["id"], full_name="南京紫金山软件有限公司", tax_id=tax_id())
-    pooled = await customer(client, t.owner, t.pd["id"], full_name="上海浦江数据有限公司", owner_membership_id=None)
+    pooled = await customer(
+        client, t.owner, t.pd["id"], full_name="上海浦江数据有限公司", owner_membership_id=None
+    )
     data = rows(3)
     data += [
         [data[0][0], "", "021-1", "", "", "B", "浦东新区", "", ""],  # row 5: same name as row 2
@@ -175,7 +195,8 @@ async def test_duplicates_in_the_file_and_in_the_database_are_reported(client, m
     # the company owned by another rep leaves a conflict item for its territory's managers
     conflicts = await db_rows(
         admin_db,
-        "SELECT customer_id, attempted_by, attempted_data->>'row' AS row FROM customer_conflicts WHERE tenant = $1",
+        "SELECT customer_id, attempted_by, attempted_data->>'row' AS row FROM customer_conflicts"
+        " WHERE tenant = $1",
         t.owner.tenant_id,
     )
     assert [(str(c["customer_id"]), str(c["attempted_by"]), c["row"]) for c in conflicts] == [
@@ -226,11 +247,17 @@ async def test_default_territory_and_owner_options(client, mailbox, app, admin_d
     header = ["公司名称", "税号", "客户等级"]
     data = [[name(), tax_id(), "a类"], [name(), "", "B级"]]
     done = await imported(
-        client, app, t.rep, csv_file(data, header=header), default_owner="pool", default_territory_id=t.pd["id"]
+        client,
+        app,
+        t.rep,
+        csv_file(data, header=header),
+        default_owner="pool",
+        default_territory_id=t.pd["id"],
     )
     assert done["status"] == "done" and done["rows_imported"] == 2, done
     found = await db_rows(
-        admin_db, "SELECT grade, territory_id, owner_membership_id FROM customers WHERE tenant = $1 ORDER BY grade",
+        admin_db,
+        "SELECT grade, territory_id, owner_membership_id FROM customers WHERE tenant = $1 ORDER BY grade",
         t.owner.tenant_id,
     )
     assert [(r["grade"], str(r["territory_id"]), r["owner_membership_id"]) for r in found] == [

@@ -34,7 +34,9 @@ async def owners(admin_db: str, ids: list[str]) -> dict[str, str | None]:
     return {str(r["id"]): str(r["owner_membership_id"]) if r["owner_membership_id"] else None for r in rows}
 
 
-async def deal(admin_db: str, t: Team, customer_id: str, owner: Member, amount: str, stage: str = "demo") -> str:
+async def deal(
+    admin_db: str, t: Team, customer_id: str, owner: Member, amount: str, stage: str = "demo"
+) -> str:
     """An open deal straight in the database (the deals API has its own tests)."""
     async with connect(admin_db) as conn:
         return str(

@@ -22,9 +22,14 @@ async def test_execute_moves_owners_deals_and_writes_ledger_with_plan_id(client,
         selection={"owner_ids": [leaving.membership_id]},
         targets=[{"membership_id": a.membership_id}, {"membership_id": b.membership_id}],
     )
-    expected = {r["customer_id"]: str(r["to_membership_id"]) for r in await db_rows(
-        admin_db, "SELECT customer_id::text, to_membership_id FROM handover_items WHERE plan_id = $1::uuid", body["id"]
-    )}
+    expected = {
+        r["customer_id"]: str(r["to_membership_id"])
+        for r in await db_rows(
+            admin_db,
+            "SELECT customer_id::text, to_membership_id FROM handover_items WHERE plan_id = $1::uuid",
+            body["id"],
+        )
+    }
 
     r = await client.post(f"/api/v1/handovers/{body['id']}/execute", headers=t.owner.headers)
     assert r.status_code == 200, r.text
@@ -40,8 +45,10 @@ async def test_execute_moves_owners_deals_and_writes_ledger_with_plan_id(client,
     deal_owner = await db_rows(admin_db, "SELECT owner_membership_id FROM deals WHERE id = $1::uuid", deal_id)
     assert str(deal_owner[0]["owner_membership_id"]) == expected[made[0]["id"]]
     audit = await db_rows(
-        admin_db, "SELECT action, actor, reason FROM audit_log WHERE subject_id = $1 AND action LIKE 'handover.%'"
-        " ORDER BY id", body["id"]
+        admin_db,
+        "SELECT action, actor, reason FROM audit_log WHERE subject_id = $1 AND action LIKE 'handover.%'"
+        " ORDER BY id",
+        body["id"],
     )
     assert [(x["action"], str(x["actor"]), x["reason"]) for x in audit] == [
         ("handover.planned", t.owner.user_id, "业务员调岗"),

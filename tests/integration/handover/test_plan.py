@@ -83,7 +83,10 @@ async def test_weights_split_by_capacity(client, admin_db):
         client,
         t.owner,
         selection={"owner_ids": [leaving.membership_id], "grades": ["A", "B", "C", "D"]},
-        targets=[{"membership_id": a.membership_id, "weight": 3}, {"membership_id": b.membership_id, "weight": 1}],
+        targets=[
+            {"membership_id": a.membership_id, "weight": 3},
+            {"membership_id": b.membership_id, "weight": 1},
+        ],
         mode="capacity",
     )
     by = {r["membership_id"]: r["customers"] for r in body["preview"]["receivers"]}
@@ -94,10 +97,14 @@ async def test_reason_is_mandatory_and_selection_needed(client, admin_db):
     t = await team(client, admin_db, reps=2)
     target = [{"membership_id": t.reps[1].membership_id}]
     sel = {"owner_ids": [t.reps[0].membership_id]}
-    r = await client.post("/api/v1/handovers", json={"selection": sel, "targets": target}, headers=t.owner.headers)
+    r = await client.post(
+        "/api/v1/handovers", json={"selection": sel, "targets": target}, headers=t.owner.headers
+    )
     assert r.status_code == 422
     r = await client.post(
-        "/api/v1/handovers", json={"reason": "  ", "selection": sel, "targets": target}, headers=t.owner.headers
+        "/api/v1/handovers",
+        json={"reason": "  ", "selection": sel, "targets": target},
+        headers=t.owner.headers,
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
     r = await client.post(

@@ -48,7 +48,11 @@ async def test_undo_refused_after_a_change_lists_the_changed_customer(client, ad
     assert r.status_code == 409, r.text
     assert [c["customer_id"] for c in r.json()["changed"]] == [made[1]["id"]]
     now = await owners(admin_db, [c["id"] for c in made])
-    assert now == {made[0]["id"]: receiver.membership_id, made[1]["id"]: None, made[2]["id"]: receiver.membership_id}
+    assert now == {
+        made[0]["id"]: receiver.membership_id,
+        made[1]["id"]: None,
+        made[2]["id"]: receiver.membership_id,
+    }
 
 
 async def test_undo_refused_after_the_window(client, admin_db):
@@ -79,7 +83,10 @@ async def test_offboarding_refused_with_a_draft_then_goes_through(client, admin_
     r = await client.get(problem["handover"], headers=t.owner.headers)
     draft = r.json()
     assert draft["kind"] == "offboarding" and draft["status"] == "draft"
-    assert {x["membership_id"] for x in draft["targets"]} == {t.reps[1].membership_id, t.reps[2].membership_id}
+    assert {x["membership_id"] for x in draft["targets"]} == {
+        t.reps[1].membership_id,
+        t.reps[2].membership_id,
+    }
     assert draft["preview"]["customers"] == 4
     r = await client.post(f"{problem['handover']}/execute", headers=t.owner.headers)
     assert r.status_code == 200, r.text

@@ -189,3 +189,18 @@ async def test_another_tenants_envelope_ids_answer_404(
     assert listed["items"] == []
     mine = (await client.get("/api/v1/envelopes", headers=owner.headers)).json()
     assert [e["id"] for e in mine["items"]] == [env["id"]]
+
+
+async def test_expiry_spares_an_envelope_that_only_awaits_its_seal(
+    client: Any, app: Any, mailbox: Any, owner_doc: tuple[Any, str]
+) -> None:
+    owner, doc = owner_doc
+    a = signer("Ann", "en")
+    env = await make_envelope(client, owner, doc, [a])
+    await run_jobs(app)
+    await sign_typed(client, link_for(mailbox, a["email"]), "Ann")  # the completion job is queued, not run
+    later = datetime.now(UTC) + timedelta(days=31)
+    assert await expire_envelopes(UUID(owner.tenant_id), later) == 0
+    await run_jobs(app)
+    got = (await client.get(f"/api/v1/envelopes/{env['id']}", headers=owner.headers)).json()
+    assert got["status"] == "completed"
