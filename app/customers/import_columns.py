@@ -220,6 +220,11 @@ def _text(cells: Mapping[str, str | None], name: str, rules: RowRules) -> str | 
     return value or None
 
 
+def _shown(value: str) -> str:
+    """A cell's value as quoted back in a row error: at most 50 characters."""
+    return value if len(value) <= 50 else value[:49] + "…"
+
+
 def _coded(index: dict[str, str], value: str | None) -> str | None:
     return None if value is None else index.get(fold(value))
 
@@ -231,8 +236,8 @@ def clean_row(cells: Mapping[str, str | None], rules: RowRules) -> tuple[dict[st
     values: dict[str, Any] = {f: _text(cells, f, rules) for f in FIELDS}
     name = values["full_name"]
     values["full_name"] = " ".join(name.split()) if name else None
-    if not values["full_name"]:
-        errors.append(("full_name", N_("Required"), {}))
+    if not values["full_name"] or not identity.company_name_key(values["full_name"]):
+        errors.append(("full_name", N_("Required"), {}))  # nothing but punctuation is no name either
     for column, limit in _LIMITS.items():
         if values[column] is not None and len(values[column]) > limit:
             errors.append((column, N_("Use at most {n} characters"), {"n": limit}))
@@ -274,7 +279,7 @@ def _coded_columns(values: dict[str, Any], errors: list[RowError]) -> None:
     elif match := _GRADE.match(fold(raw_grade)):
         values["grade"] = match.group(1).upper()
     else:
-        errors.append(("grade", N_("Unknown grade {value}: use A, B, C or D"), {"value": raw_grade}))
+        errors.append(("grade", N_("Unknown grade {value}: use A, B, C or D"), {"value": _shown(raw_grade)}))
         values["grade"] = None
     for column, index, default, message in (
         ("source", _SOURCE_INDEX, None, N_("Unknown source {value}")),
@@ -284,7 +289,7 @@ def _coded_columns(values: dict[str, Any], errors: list[RowError]) -> None:
         raw = values[column]
         values[column] = default if raw is None else _coded(index, raw)
         if raw is not None and values[column] is None:
-            errors.append((column, message, {"value": raw}))
+            errors.append((column, message, {"value": _shown(raw)}))
     raw_headcount = values["headcount"]
     values["headcount"] = None
     if raw_headcount is not None:
@@ -292,7 +297,7 @@ def _coded_columns(values: dict[str, Any], errors: list[RowError]) -> None:
         if digits.isascii() and digits.isdigit() and int(digits) <= 10_000_000:
             values["headcount"] = int(digits)
         else:
-            errors.append(("headcount", N_("Not a whole number: {value}"), {"value": raw_headcount}))
+            errors.append(("headcount", N_("Not a whole number: {value}"), {"value": _shown(raw_headcount)}))
 
 
 def _territory(ref: str | None, rules: RowRules, errors: list[RowError]) -> UUID | None:
@@ -304,13 +309,13 @@ def _territory(ref: str | None, rules: RowRules, errors: list[RowError]) -> UUID
     if len(found) == 1:
         return found[0]
     if not found:
-        errors.append(("territory", N_("No territory {value}"), {"value": ref}))
+        errors.append(("territory", N_("No territory {value}"), {"value": _shown(ref)}))
     else:
         errors.append(
             (
                 "territory",
                 N_("Several territories are called {value}: give its path, e.g. {path}"),
-                {"value": ref, "path": rules.territories.paths[found[0]]},
+                {"value": _shown(ref), "path": rules.territories.paths[found[0]]},
             )
         )
     return None
@@ -329,7 +334,9 @@ def _owner(ref: str | None, rules: RowRules, errors: list[RowError]) -> UUID | N
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        errors.append(("owner", N_("Several members are called {value}: use the email"), {"value": ref}))
+        errors.append(
+            ("owner", N_("Several members are called {value}: use the email"), {"value": _shown(ref)})
+        )
     else:
-        errors.append(("owner", N_("No active member {value}"), {"value": ref}))
+        errors.append(("owner", N_("No active member {value}"), {"value": _shown(ref)}))
     return None

@@ -98,10 +98,12 @@ async def _run(tenant: UUID, iid: UUID, storage: Storage) -> str:
     try:
         if imp["status"] in ("queued", "validating"):
             rejected = await stage_and_check(scope, imp, storage)
-            if rejected and imp["mode"] == "all_or_nothing":
-                await _write_report(scope, iid, storage)
-                await _fail(tenant, iid, ROWS_HAVE_ERRORS, {"count": rejected}, keep_rejected=True)
-                return "failed"
+        else:  # importing: validated by an earlier run
+            rejected = imp["rows_rejected"]
+        if rejected and imp["mode"] == "all_or_nothing":
+            await _write_report(scope, iid, storage)
+            await _fail(tenant, iid, ROWS_HAVE_ERRORS, {"count": rejected}, keep_rejected=True)
+            return "failed"
         if imp["mode"] == "all_or_nothing":
             lost = await _import_at_once(scope, iid, imp["filename"])
             if lost:

@@ -58,14 +58,14 @@ class FileProblem(Exception):
         self.params = params
 
 
-def check_file(fmt: tabular.Format, data: bytes) -> import_columns.HeaderMap:
+def check_file(fmt: tabular.Format, data: bytes, max_rows: int = MAX_ROWS) -> import_columns.HeaderMap:
     """The header (the first row with text), checked: a full-name column, at least one data row after
     it, and no more rows than the limit (a workbook whose ``<dimension>`` already says it is within
     the limit is not counted). Raises :class:`FileProblem`."""
     header: import_columns.HeaderMap | None = None
     count = 0
     bound = tabular.xlsx_max_row(data) if fmt == "xlsx" else None
-    small = bound is not None and bound <= MAX_ROWS + 1
+    small = bound is not None and bound <= max_rows + 1
     try:
         for cells in tabular.read_rows(fmt, io.BytesIO(data)):
             if not any(cells):
@@ -78,8 +78,8 @@ def check_file(fmt: tabular.Format, data: bytes) -> import_columns.HeaderMap:
             count += 1
             if small:
                 break
-            if count > MAX_ROWS:
-                raise FileProblem(TOO_MANY_ROWS, max=MAX_ROWS)
+            if count > max_rows:
+                raise FileProblem(TOO_MANY_ROWS, max=max_rows)
     except tabular.UnreadableText:
         raise FileProblem(BAD_TEXT) from None
     except tabular.NotSpreadsheet:

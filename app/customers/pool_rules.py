@@ -8,7 +8,7 @@ Hooks for later issues:
   signature). Adding a clause is one line (a :class:`ReclaimExemption`); the sweep, the warnings and
   ``pool-status`` all read it.
 - ``LAST_DEAL_AT_SQL``: when the customer last had deal activity, for the "M days without a deal"
-  rule. Deals do not exist yet: NULL, so the clock is the time the owner got the customer.
+  rule: the latest change to one of its deals; with none, the clock is the time the owner got it.
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ RECLAIM_EXEMPTIONS: list[ReclaimExemption] = [
     ReclaimExemption("late_stage_deal", N_("it has an open deal in a late stage"), LATE_STAGE_OPEN_DEALS_SQL),
     ReclaimExemption("contract_out", N_("a contract is out for signature"), CUSTOMERS_WITH_ENVELOPES_OUT_SQL),
 ]
-LAST_DEAL_AT_SQL = "NULL::timestamptz"  # deals: "(SELECT max(d.updated_at) FROM deals d WHERE …)"
+LAST_DEAL_AT_SQL = (  # deals: the latest change to any of customer c's deals (NULL: none)
+    "(SELECT max(d.updated_at) FROM deals d WHERE d.tenant = c.tenant AND d.customer_id = c.id)"
+)
 
 
 def reclaim_exempt_customer_ids_sql(tenant_param: str = "$1") -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.handover.plan import quotas, split
+from app.handover.assign import quotas, split
 
 
 def test_split_by_weight_sums_to_n_and_favours_earlier_on_ties() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import secrets
 
+import asyncpg
 import httpx
 import pytest
 
 from app.customers.import_job import run_customer_import
-from tests.helpers import run_jobs, signup
+from tests.helpers import connect, run_jobs, signup
 from tests.integration.customers.import_helpers import (
     HEADER,
     csv_file,
@@ -302,3 +304,49 @@ async def test_imports_are_private_to_their_tenant_and_importer(client, mailbox,
         assert (await client.get(path + "/errors", headers=who.headers)).status_code == status
     assert (await client.get(path)).status_code == 401
     assert HEADER[0] == "客户全称"
+
+
+@pytest.mark.parametrize("mode", ["valid_rows", "all_or_nothing"])
+async def test_a_run_that_dies_while_importing_is_resumed_by_the_next(client, mailbox, app, admin_db, mode):
+    t = await team(client, mailbox, app)
+    data = rows(7000, owner=t.rep.email)
+    if mode == "valid_rows":
+        data[10][5] = "E"  # one bad row, rejected
+    r = await upload(client, t.owner, csv_file(data), mode=mode)
+    import_id = r.json()["id"]
+    # the worker "dies" on the 6,000th row: in the second batch
+    suffix = secrets.token_hex(4)
+    crash = [
+        f"CREATE FUNCTION crash_{suffix}() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RAISE EXCEPTION 'simulated crash'; END $$",
+        f"CREATE TRIGGER crash_{suffix} BEFORE INSERT ON customers FOR EACH ROW"
+        f" WHEN (NEW.full_name = '{data[6000][0]}') EXECUTE FUNCTION crash_{suffix}()",
+    ]
+    async with connect(admin_db) as conn:
+        for statement in crash:
+            await conn.execute(statement)
+    try:
+        with pytest.raises(asyncpg.RaiseError, match="simulated crash"):
+            await run_customer_import({}, t.owner.tenant_id, import_id)
+    finally:
+        async with connect(admin_db) as conn:
+            await conn.execute(f"DROP TRIGGER crash_{suffix} ON customers; DROP FUNCTION crash_{suffix}()")
+    half = (await client.get(f"/api/v1/customers/imports/{import_id}", headers=t.owner.headers)).json()
+    count = await db_value(admin_db, "SELECT count(*) FROM customers WHERE tenant = $1", t.owner.tenant_id)
+    if mode == "valid_rows":  # the first batch is in, with its progress
+        assert (half["status"], half["rows_total"], half["rows_rejected"]) == ("importing", 7000, 1)
+        assert count == half["rows_imported"] == 5000 and half["rows_done"] == 5001
+    else:  # nothing at all
+        assert half["status"] == "importing" and count == 0
+    assert await run_customer_import({}, t.owner.tenant_id, import_id) == "done"
+    await run_jobs(app)
+    done = (await client.get(f"/api/v1/customers/imports/{import_id}", headers=t.owner.headers)).json()
+    expected = 6999 if mode == "valid_rows" else 7000
+    assert (done["status"], done["rows_imported"], done["rows_done"]) == ("done", expected, 7000)
+    count = await db_value(admin_db, "SELECT count(*) FROM customers WHERE tenant = $1", t.owner.tenant_id)
+    ledger = await db_rows(
+        admin_db,
+        "SELECT customer_id, count(*) AS n FROM customer_ownership_history WHERE tenant = $1 GROUP BY 1",
+        t.owner.tenant_id,
+    )
+    assert count == len(ledger) == expected and {r["n"] for r in ledger} == {1}

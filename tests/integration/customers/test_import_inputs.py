@@ -8,8 +8,6 @@ import struct
 import zipfile
 import zlib
 
-from openpyxl import Workbook
-
 from tests.integration.customers.import_helpers import HEADER, csv_file, rows, team, upload, xlsx_file
 from tests.integration.sales_helpers import db_value
 
@@ -94,16 +92,6 @@ async def test_more_than_100000_rows_is_refused(client, mailbox, app, admin_db):
     # a CSV is counted at upload
     body = "".join(f"客户{i}有限公司,,,,,B,浦东新区,,\r\n" for i in range(100_001))
     r = await upload(client, t.owner, ",".join(HEADER).encode() + b"\r\n" + body.encode(), mode="valid_rows")
-    assert r.status_code == 422 and _field_message(r) == ("file", "The file has more than 100000 rows")
-    # a workbook too (openpyxl's write-only workbooks do not record their dimension: counted)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append(["Full name", "Territory"])
-    for i in range(100_001):
-        sheet.append([f"客户{i}有限公司", "浦东新区"])
-    out = io.BytesIO()
-    workbook.save(out)
-    r = await upload(client, t.owner, out.getvalue(), filename="big.xlsx", mode="valid_rows")
     assert r.status_code == 422 and _field_message(r) == ("file", "The file has more than 100000 rows")
     assert (
         await db_value(admin_db, "SELECT count(*) FROM customer_imports WHERE tenant = $1", t.owner.tenant_id)

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from app import db
-from app.customers.pool_rules import reclaim_exempt_customer_ids_sql
+from app.customers.pool_rules import LAST_DEAL_AT_SQL, reclaim_exempt_customer_ids_sql
 from app.documents import kinds
 from app.documents.providers import SubjectRequest, get_provider
 from app.errors import NotFound
@@ -99,3 +99,21 @@ async def test_deal_and_quote_providers_fill_contract_and_quote_sheet(client, ma
                 await get_provider(subject_type)(
                     SubjectRequest(other_scope, tx, subject_id, "contract", "en")
                 )
+
+
+async def test_deal_activity_restarts_the_no_deal_clock(client, mailbox, app):
+    w = await world(client, mailbox, app)
+    d = await deal(client, w.rep, w.customer["id"])
+    fresh = await customer(client, w.rep, w.city["id"])
+    tenant = UUID(w.owner.tenant_id)
+    async with db.transaction(tenant) as tx:
+        await tx.execute(
+            "UPDATE deals SET updated_at = now() + interval '3 days' WHERE tenant = $1 AND id = $2",
+            tenant,
+            UUID(d["id"]),
+        )
+        sql = f"SELECT {LAST_DEAL_AT_SQL} FROM customers c WHERE c.tenant = $1 AND c.id = $2"
+        last = await tx.fetchval(sql, tenant, UUID(w.customer["id"]))
+        none = await tx.fetchval(sql, tenant, UUID(fresh["id"]))
+        later = await tx.fetchval("SELECT now() + interval '2 days'")
+    assert last > later and none is None
