@@ -9,9 +9,10 @@ from typing import Any
 from arq import cron
 from arq.connections import RedisSettings
 from arq.typing import WorkerCoroutine
+from arq.worker import Function, func
 
 from app import db, outbox
-from app.customers.import_job import run_customer_import
+from app.customers.import_job import IMPORT_TIMEOUT_SECONDS, run_customer_import
 from app.customers.jobs import reclaim_sweep, reclaim_warnings
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.mail import send_email
@@ -44,10 +45,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await db.stop()
 
 
-FUNCTIONS: list[WorkerCoroutine] = [send_email]
+FUNCTIONS: list[Function | WorkerCoroutine] = [send_email]
 FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
 FUNCTIONS += [render_document]
-FUNCTIONS += [run_customer_import]
+FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
 CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]
 CRON_JOBS += [

@@ -46,6 +46,9 @@ from app.settings import get_settings
 from app.storage import Storage, create_storage
 from tenants.scope import TenantScope
 
+# 100,000 rows take about a minute (a few on a busy machine); all_or_nothing is one transaction, so a
+# timeout would only start it over: the worker gives this job far more than its default 300 s.
+IMPORT_TIMEOUT_SECONDS = 1800
 ROWS_HAVE_ERRORS = N_("{count} rows have errors; nothing was imported")
 IMPORTER_GONE = N_("The member who started this import is no longer active")
 _storage: Storage | None = None

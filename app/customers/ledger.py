@@ -16,9 +16,9 @@ against concurrent commits (bigserial ids commit out of order), i.e. the same se
 A tenant-wide total order makes every edit, insertion or deletion of an entry break the chain
 (``seq`` gaps, a changed ``prev_hash`` or ``hash``). Contention: the lock is taken only at the
 append, which callers make the *last* statement of their transaction, so it is held for the commit
-only (claims: ~1 ms; a 10,000-row sweep or import: the append itself, ~0.1 s). Tenants never wait
-for each other. What a chain alone cannot show is the newest entries cut off the end; the head
-(``VerifyResult.head_seq``/``head_hash``) is what to record elsewhere to detect that.
+only (a claim: ~1 ms; a 10,000-row sweep batch or import: the append itself, ~0.2 s measured).
+Tenants never wait for each other. What a chain alone cannot show is the newest entries cut off
+the end; the head (``VerifyResult.head_seq``/``head_hash``) is what to record elsewhere for that.
 
 The database refuses UPDATE, DELETE and TRUNCATE on the table (trigger), and the application role
 has no UPDATE/DELETE grant on it either.

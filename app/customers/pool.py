@@ -32,8 +32,9 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
-from app.territories.service import fetch_territory
+from app.territories.service import fetch_territory, sees_all
 from app.territories.tree import SUBTREE_END
+from tenants import roles
 from tenants.scope import TenantScope
 
 POOL_STATUSES = ("prospect", "lost")
@@ -251,6 +252,28 @@ async def release_customer(scope: TenantScope, customer_id: UUID, reason: str) -
 # --- the pool list ---------------------------------------------------------------------------------
 
 
+def _pools_sql(p: Params, scope: TenantScope) -> str:
+    """The pools the member works, as one SQL condition on ``c`` (no round trips to collect ids): the
+    same rule as ``access.customer_access`` — their territories (a manager's with the subtrees), live
+    cross-territory grants of a territory (with its subtree) or of one customer."""
+    me, subtrees = p(scope.membership_id), p(roles.at_least(scope.role, "manager"))
+    subtree = "t.tenant = a.tenant AND t.path >= a.path AND t.path < a.path || '~'"
+    return (
+        "(c.territory_id IN ("
+        " SELECT t.id FROM territory_members tm"
+        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
+        f" JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR ({subtrees} AND tm.role = 'manager'"
+        f" AND {subtree}))"
+        f" WHERE tm.tenant = $1 AND tm.membership_id = {me}"
+        " UNION ALL SELECT t.id FROM cross_territory_grants g"
+        " JOIN territories a ON a.tenant = g.tenant AND a.id = g.territory_id"
+        f" JOIN territories t ON {subtree}"
+        f" WHERE g.tenant = $1 AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now())"
+        " OR c.id IN (SELECT g.customer_id FROM cross_territory_grants g WHERE g.tenant = $1"
+        f" AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now()))"
+    )
+
+
 def _parse_time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
@@ -294,7 +317,6 @@ async def list_pool(
     except ValueError:
         raise ValidationFailed.field("cursor", "This cursor is not valid") from None
     async with scope.tx() as tx:
-        access = await customer_access(tx, scope)
         p = Params(scope.tenant_id)
         where = ["c.tenant = $1", "c.owner_membership_id IS NULL", "c.status IN ('prospect', 'lost')"]
         if territory_id is not None:
@@ -306,10 +328,8 @@ async def list_pool(
                 f"c.territory_id IN (SELECT t.id FROM territories t WHERE t.tenant = $1"
                 f" AND t.path >= {p(top['path'])} AND t.path < {p(top['path'] + SUBTREE_END)})"
             )
-        if not access.everything:
-            pools = f"c.territory_id = ANY({p(list(access.managed | access.worked))}::uuid[])"
-            granted = f" OR c.id = ANY({p(list(access.granted))}::uuid[])" if access.granted else ""
-            where.append(f"({pools}{granted})")
+        if not sees_all(scope):
+            where.append(_pools_sql(p, scope))
         for column, value in (("grade", grade), ("industry", industry), ("source", source)):
             if value is not None:
                 where.append(f"c.{column} = {p(value)}")
@@ -324,10 +344,13 @@ async def list_pool(
                 where.append(f"(c.last_followup_at, c.id) > ({p(last_at)}, {p(last_id)})")
         rows = await tx.fetch(
             "SELECT c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
-            " t.name AS territory_name, c.last_followup_at, c.created_at FROM customers c"
-            " JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id"
+            " t.name AS territory_name, c.last_followup_at, c.created_at FROM ("
+            "SELECT c.tenant, c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status,"
+            " c.territory_id, c.last_followup_at, c.created_at FROM customers c"
             f" WHERE {' AND '.join(where)}"
-            f" ORDER BY c.last_followup_at ASC NULLS FIRST, c.id LIMIT {p(limit + 1)}",
+            f" ORDER BY c.last_followup_at ASC NULLS FIRST, c.id LIMIT {p(limit + 1)}) c"
+            " JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id"
+            " ORDER BY c.last_followup_at ASC NULLS FIRST, c.id",
             *p.values,
         )
     items = [PoolItem(**dict(r)) for r in rows[:limit]]

@@ -12,28 +12,20 @@ from app.errors import NotFound
 from app.handover.plan import OPEN_DEAL, load_plan
 
 _ROWS = f"""
-WITH it AS (
-    SELECT customer_id, from_membership_id, to_membership_id FROM handover_items
-    WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL
-), dl AS (
-    SELECT d.customer_id, count(*) AS n FROM deals d JOIN it ON it.customer_id = d.customer_id
-    WHERE d.tenant = $1 AND d.{OPEN_DEAL} GROUP BY 1
-), fu AS (
-    SELECT DISTINCT ON (f.customer_id) f.customer_id, coalesce(f.outcome, f.summary) AS note
-    FROM customer_followups f JOIN it ON it.customer_id = f.customer_id
-    WHERE f.tenant = $1 ORDER BY f.customer_id, f.happened_at DESC, f.id DESC
-)
 SELECT c.full_name, c.grade, c.last_followup_at, c.next_followup_at, u.name AS to_name,
-    fu_u.name AS from_name, t.name AS territory, coalesce(dl.n, 0) AS open_deals, fu.note AS last_note
-FROM it
-JOIN customers c ON c.tenant = $1 AND c.id = it.customer_id
+    fu.name AS from_name, t.name AS territory,
+    (SELECT count(*) FROM deals d WHERE d.tenant = c.tenant AND d.customer_id = c.id AND d.{OPEN_DEAL})
+        AS open_deals,
+    (SELECT coalesce(f.outcome, f.summary) FROM customer_followups f WHERE f.tenant = c.tenant
+        AND f.customer_id = c.id ORDER BY f.happened_at DESC, f.id DESC LIMIT 1) AS last_note
+FROM handover_items i
+JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id
 JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id
-LEFT JOIN dl ON dl.customer_id = it.customer_id
-LEFT JOIN fu ON fu.customer_id = it.customer_id
-LEFT JOIN memberships m ON m.tenant = $1 AND m.id = it.to_membership_id
+LEFT JOIN memberships m ON m.tenant = i.tenant AND m.id = i.to_membership_id
 LEFT JOIN users u ON u.id = m.user_id
-LEFT JOIN memberships fm ON fm.tenant = $1 AND fm.id = it.from_membership_id
-LEFT JOIN users fu_u ON fu_u.id = fm.user_id
+LEFT JOIN memberships fm ON fm.tenant = i.tenant AND fm.id = i.from_membership_id
+LEFT JOIN users fu ON fu.id = fm.user_id
+WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
 ORDER BY u.name NULLS LAST, c.grade, c.full_name, c.id
 """
 

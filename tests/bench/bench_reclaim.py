@@ -36,7 +36,7 @@ moved AS (
     UPDATE customers c SET owner_membership_id = NULL, updated_at = now() FROM due WHERE c.id = due.id
     RETURNING c.tenant, c.id, due.from_owner
 ),
-heads AS (
+heads AS MATERIALIZED (
     SELECT t.id AS tenant,
         (SELECT coalesce(max(h.seq), 0) FROM customer_ownership_history h WHERE h.tenant = t.id) AS head
     FROM tenants t
