@@ -150,9 +150,10 @@ async def _insert_batch(tx: db.Tx, scope: TenantScope, iid: UUID, after: int) ->
     ]
     skipped = set(lost)
     wanted = [r["row_no"] for r in batch if r["row_no"] not in skipped]
+    bounds = (batch[0]["row_no"], batch[-1]["row_no"])
     written = {
         r["identity_key"]: r["id"]
-        for r in await tx.fetch(INSERT_ROWS, tenant, iid, wanted, scope.membership_id)
+        for r in await tx.fetch(INSERT_ROWS, tenant, iid, wanted, scope.membership_id, *bounds)
     }
     row_of = {r["identity_key"]: r["row_no"] for r in batch}
     await tx.execute(LINK_ROWS, tenant, iid, [row_of[k] for k in written], list(written.values()))

@@ -157,15 +157,17 @@ CROSS JOIN LATERAL (
 WHERE x.found > 0
 """
 
-# Rows $3 written as customers (created by $4) with their first grade entry. A company that
+# Rows $3 (all between $5 and $6, which keeps the scan of the staged rows to the batch) written as
+# customers (created by $4) with their first grade entry. A company that
 # appeared in the database since the check is skipped by ON CONFLICT (the caller sees it missing).
 INSERT_ROWS = f"""
 WITH ins AS (
     INSERT INTO customers (tenant, {", ".join(_CUSTOMER_COLUMNS)}, created_by)
     SELECT $1, {", ".join("b." + c for c in _CUSTOMER_COLUMNS)}, $4
-    FROM customer_import_rows b
-    WHERE b.tenant = $1 AND b.import_id = $2 AND b.row_no = ANY($3::int[])
-    ORDER BY b.row_no
+    FROM unnest($3::int[]) AS k(row_no)
+    JOIN customer_import_rows b ON b.tenant = $1 AND b.import_id = $2 AND b.row_no = k.row_no
+        AND b.row_no BETWEEN $5 AND $6
+    ORDER BY k.row_no
     ON CONFLICT (tenant, identity_key) DO NOTHING
     RETURNING id, identity_key, grade
 ), grades AS (

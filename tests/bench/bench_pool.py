@@ -2,7 +2,8 @@
 the same server and run.
 
 1. ``GET /api/v1/pool`` — 50 rows, a prefecture's subtree + one grade, oldest follow-up first, as that
-   prefecture's manager — vs ``/bench/bare`` serving the same bytes from memory (wrk, 32 connections).
+   prefecture's manager — vs ``/bench/bare`` serving the same bytes from memory (wrk, 32 connections),
+   and ``/api/v1/me`` (session resolution only) to show what authentication alone costs.
 2. Claims (``POST …/claim``) through one asyncio HTTP client: uncontended (32 reps, each claiming
    its own county's pool customers) and the race (50 reps of one county claiming the same customer,
    round after round: exactly one winner each round), vs the bare route through the same client.
@@ -173,6 +174,7 @@ def main() -> None:
             scans = asyncio.run(_index_scans(bench.admin_url))
             bare = load(f"{url}/bench/bare", seconds=args.seconds, connections=args.connections)
             listing = load(pool_url, auth, seconds=args.seconds, connections=args.connections)
+            me = load(f"{url}/api/v1/me", auth, seconds=args.seconds, connections=args.connections)
             scans = asyncio.run(_index_scans(bench.admin_url)) - scans
             solo, race, race_targets = asyncio.run(_claim_setup(bench.admin_url, data))
             bare_py = asyncio.run(_bare_python(url, args.seconds, args.connections))
@@ -190,6 +192,8 @@ def main() -> None:
                 "bare": vars(bare),
                 "pool": vars(listing),
                 "ratio_pool_vs_bare": round(listing.rps / bare.rps, 3),
+                "me_auth_only": vars(me),
+                "ratio_pool_vs_me": round(listing.rps / me.rps, 3),
                 "pool_partial_index_scans_per_request": round(scans / max(listing.requests, 1), 2),
                 "claims": {
                     **claims,

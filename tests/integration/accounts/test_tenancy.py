@@ -14,7 +14,10 @@ TENANT_TABLES = ("memberships", "invitations", "emails", "audit_log")
 # Tables with a ``tenant`` column that are global by design: sessions are resolved before the tenant is
 # known (acre_session()), the outbox holds only job names and ids, a Stripe event is stored before the
 # tenant it concerns is read from its payload. Adding a name here needs the same kind of reason.
-GLOBAL_TABLES = {"outbox", "sessions", "stripe_events"}
+# Global by design, each holding no customer data: outbox (job names and ids), sessions (resolved
+# before the tenant is known), stripe_events (stored before the tenant is known), seal_index
+# (digests and ids, looked up by the public /verify page before the tenant is known).
+GLOBAL_TABLES = {"outbox", "sessions", "stripe_events", "seal_index"}
 
 
 @pytest.fixture
