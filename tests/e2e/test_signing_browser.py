@@ -79,6 +79,10 @@ async def test_two_signers_in_chromium_and_the_seal_validates(
             await page.wait_for_selector("img[alt]")
             assert await page.locator(".pages img").count() >= 1
             await page.check("#consent")
+            # Let every page image load first (they push the pad down on a phone), then bring the
+            # pad into view: mouse strokes outside the viewport would leave it empty.
+            await page.wait_for_load_state("load")  # fires once every image has loaded
+            await page.locator("#pad").scroll_into_view_if_needed()
             pad = await page.locator("#pad").bounding_box()
             assert pad is not None
             await page.mouse.move(pad["x"] + 20, pad["y"] + pad["height"] * 0.6)
