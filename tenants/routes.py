@@ -7,7 +7,6 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -27,9 +26,7 @@ from tenants.schemas import (
     SessionRead,
     SignupCreate,
 )
-from tenants.scope import CSRF_COOKIE, SESSION_COOKIE, TenantScope, _token, provide_tenant_scope
-
-SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+from tenants.scope import CSRF_COOKIE, SCOPED, SESSION_COOKIE, TenantScope, _token
 
 
 def _client(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:

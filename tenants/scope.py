@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request
+from litestar.di import Provide
 
 from app import db, i18n
 from app.accounts.service import csrf_token_for, token_hash
@@ -115,3 +116,7 @@ async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:
             scope.billing.reason, extra={"billing": "/api/v1/billing", "reason": scope.billing.code}
         )
     return scope
+
+
+# The dependency map every authenticated controller declares (`scope` is reserved by Litestar).
+SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Stream
@@ -19,7 +18,7 @@ from app.customers.import_schemas import ImportRead, ImportRowError
 from app.errors import ValidationFailed
 from app.pagination import Page
 from app.storage import Storage
-from tenants.scope import TenantScope, provide_tenant_scope
+from tenants.scope import SCOPED, TenantScope
 
 
 @dataclass
@@ -44,7 +43,6 @@ def _uuid_or_none(name: str, value: str | None) -> UUID | None:
         raise ValidationFailed.field(name, "This is not a valid id") from None
 
 
-SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
 
 
 class CustomerImportController(Controller):

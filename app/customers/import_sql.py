@@ -111,28 +111,7 @@ FROM unnest($3::int[], $4::jsonb[]) AS d(row_no, params)
 WHERE r.tenant = $1 AND r.import_id = $2 AND r.row_no = d.row_no
 """
 
-_CUSTOMER_COLUMNS = (
-    "full_name",
-    "short_name",
-    "tax_id",
-    "address",
-    "phone",
-    "phone_digits",
-    "industry",
-    "size_revenue_band",
-    "headcount",
-    "it_status",
-    "current_software",
-    "source",
-    "referrer",
-    "grade",
-    "status",
-    "territory_id",
-    "owner_membership_id",
-    "identity_key",
-    "name_key",
-    "search_text",
-)
+_CUSTOMER_COLUMNS = STAGE_COLUMNS[3:]  # a staged row without row_no, ok and errors
 
 # A batch is written in four index-driven statements with the row numbers in between held in
 # Python: the staging table is always freshly filled (no statistics), and a planner that believes it

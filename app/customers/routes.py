@@ -6,7 +6,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -25,9 +24,7 @@ from app.customers.schemas import (
     GradeChangeRead,
 )
 from app.pagination import Page
-from tenants.scope import TenantScope, provide_tenant_scope
-
-SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+from tenants.scope import SCOPED, TenantScope
 
 
 class CustomerController(Controller):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post, put
-from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from app.deals import approvals, collections, products, quotes, service, stage_moves
@@ -31,9 +30,7 @@ from app.deals.schemas import (
 )
 from app.deals.stages import StageRules
 from app.pagination import Page
-from tenants.scope import TenantScope, provide_tenant_scope
-
-SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+from tenants.scope import SCOPED, TenantScope
 
 
 class ProductController(Controller):

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
@@ -18,9 +17,7 @@ from app.documents.schemas import DocumentAccepted, DocumentCreate, DocumentRead
 from app.documents.validation import MAX_FILE
 from app.pagination import Page
 from app.storage import Storage
-from tenants.scope import TenantScope, provide_tenant_scope
-
-SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+from tenants.scope import SCOPED, TenantScope
 
 
 def _storage(request: Request[Any, Any, Any]) -> Storage:

@@ -5,15 +5,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK
 
 from app.notifications import service
 from app.notifications.schemas import NotificationRead
 from app.pagination import Page
-from tenants.scope import TenantScope, provide_tenant_scope
-
-SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+from tenants.scope import SCOPED, TenantScope
 
 
 class NotificationController(Controller):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.pagination import Page
@@ -19,9 +18,7 @@ from app.territories.schemas import (
     TerritoryRead,
     TerritoryUpdate,
 )
-from tenants.scope import TenantScope, provide_tenant_scope
-
-SCOPED = {"tenant_scope": Provide(provide_tenant_scope)}
+from tenants.scope import SCOPED, TenantScope
 
 
 class TerritoryController(Controller):
