@@ -111,9 +111,20 @@ async def connect(url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def run_jobs(app: Any, **overrides: Any) -> None:
-    """Relay the outbox and run a burst worker until the queue is empty (``overrides`` go to the Worker)."""
+    """Relay the outbox and run burst workers until no job is left: jobs that queue further jobs
+    (a completion that sends mail) get another round (``overrides`` go to the Worker)."""
     from workers.settings import worker_settings
 
+    for _ in range(10):
+        async with db.transaction(None) as tx:
+            last_before = await tx.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+        await _drain_once(app, worker_settings(), overrides)
+        async with db.transaction(None) as tx:
+            if await tx.fetchval("SELECT coalesce(max(id), 0) FROM outbox") == last_before:
+                return
+
+
+async def _drain_once(app: Any, settings: dict[str, Any], overrides: dict[str, Any]) -> None:
     # The API's own relay may hold some rows (SKIP LOCKED) right now: wait until every row is in Redis,
     # or the burst worker could find the queue empty and stop before the job arrives.
     for _ in range(500):
@@ -122,7 +133,6 @@ async def run_jobs(app: Any, **overrides: Any) -> None:
             if not await tx.fetchval("SELECT count(*) FROM outbox WHERE enqueued_at IS NULL"):
                 break
         await asyncio.sleep(0.01)
-    settings = worker_settings()
     settings.update(on_startup=None, on_shutdown=None, burst=True, poll_delay=0.05, cron_jobs=[])
     settings.update(overrides)
     worker = Worker(**settings)
