@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from app.documents.routes import ROUTES as DOCUMENT_ROUTES
     from app.handover.routes import ROUTES as HANDOVER_ROUTES
     from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
+    from app.sales.routes import ROUTES as SALES_ROUTES
     from app.signing.pages import ROUTES as SIGNING_PAGES
     from app.signing.routes import ROUTES as SIGNING_ROUTES
     from app.territories.routes import ROUTES as TERRITORY_ROUTES
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *SIGNING_ROUTES, *SIGNING_PAGES,
             *DEAL_ROUTES,
             *HANDOVER_ROUTES,
+            *SALES_ROUTES,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "app.deals.piccolo_app",
         "app.signing.piccolo_app",
         "app.handover.piccolo_app",
+        "app.sales.piccolo_app",
     ]
 )

@@ -1,0 +1,47 @@
+"""A customer becomes won (成交) when one of its deals is won; other domains react through hooks.
+
+``mark_won`` is called by the deals domain inside the transaction that wins the deal. Hooks in
+``WON_HOOKS`` (registered at import by the domains that care, e.g. referral rewards and after-sales
+return visits) run in the same transaction, after the status change, and only when the customer was
+not already won.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from app import audit
+from app.db import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerWon:
+    tenant_id: UUID
+    customer_id: UUID
+    deal_id: UUID | None
+    actor_user_id: UUID | None
+
+
+WonHook = Callable[[Tx, CustomerWon], Awaitable[None]]
+WON_HOOKS: list[WonHook] = []
+
+
+async def mark_won(tx: Tx, event: CustomerWon) -> bool:
+    """Set the customer's status to won; run the hooks if it was not won before. Returns whether it changed."""
+    changed = await tx.fetchval(
+        "UPDATE customers SET status = 'won', updated_at = now()"
+        " WHERE tenant = $1 AND id = $2 AND status <> 'won' RETURNING true",
+        event.tenant_id,
+        event.customer_id,
+    )
+    if not changed:
+        return False
+    await audit.record(
+        tx, event.actor_user_id, "customer.won", "customer", event.customer_id,
+        data={"deal_id": event.deal_id},
+    )
+    for hook in WON_HOOKS:
+        await hook(tx, event)
+    return True
