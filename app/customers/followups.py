@@ -20,7 +20,7 @@ _CLOCK_SKEW = timedelta(minutes=5)
 _SELECT = (
     "SELECT f.id, f.customer_id, f.author_membership_id, u.name AS author_name, f.kind, f.happened_at,"
     " f.summary,"
-    " f.outcome, f.next_followup_at, f.created_at FROM customer_followups f"
+    " f.outcome, f.result, f.next_followup_at, f.created_at FROM customer_followups f"
     " LEFT JOIN memberships m ON m.tenant = f.tenant AND m.id = f.author_membership_id"
     " LEFT JOIN users u ON u.id = m.user_id WHERE f.tenant = $1 AND f.customer_id = $2"
 )
@@ -67,7 +67,7 @@ async def create_followup(scope: TenantScope, customer_id: UUID, data: FollowupC
         followup_id: UUID = await tx.fetchval(
             "INSERT INTO customer_followups (tenant, customer_id, author_membership_id, kind, happened_at,"
             " summary,"
-            " outcome, next_followup_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            " outcome, result, next_followup_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             scope.tenant_id,
             customer_id,
             scope.membership_id,
@@ -75,6 +75,7 @@ async def create_followup(scope: TenantScope, customer_id: UUID, data: FollowupC
             happened,
             summary,
             data.outcome,
+            data.result,
             data.next_followup_at,
         )
         await tx.execute(

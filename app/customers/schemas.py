@@ -15,6 +15,8 @@ Source = Literal[
 ]
 DecisionRole = Literal["approver", "decision_maker", "influencer", "gatekeeper", "user", "other"]
 FollowupKind = Literal["call", "visit", "meeting", "message", "demo", "other"]
+# How far the contact got on the funnel (calls → conversations → appointments → presentations → sales).
+FollowupResult = Literal["no_answer", "conversation", "appointment", "presentation", "order", "other"]
 ConflictStatus = Literal["open", "resolved"]
 
 FullName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -159,6 +161,7 @@ class FollowupCreate(msgspec.Struct, forbid_unknown_fields=True):
     summary: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
     happened_at: AwareTime | None = None
     outcome: Text2000 | None = None
+    result: FollowupResult | None = None
     next_followup_at: AwareTime | None = None
 
 
@@ -171,6 +174,7 @@ class FollowupRead(msgspec.Struct):
     happened_at: datetime
     summary: str
     outcome: str | None
+    result: str | None
     next_followup_at: datetime | None
     created_at: datetime
 
