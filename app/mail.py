@@ -1,9 +1,15 @@
 """Outgoing email: queued in the caller's transaction (``queue_email``), sent by the ``send_email``
 job through SMTP (aiosmtplib). A message is sent once even if the job runs twice: the job claims the
-row first, and the Message-ID is fixed by the row id."""
+row first, and the Message-ID is fixed by the row id.
+
+A message may carry one attachment, referenced by its object-storage key: the job reads the bytes
+when it sends, so the row (and the outbox) never hold file contents. A file above
+``mail_attachment_max_bytes`` is not attached (callers check first and say so in the text, which
+should always carry a link as well)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -16,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import db, i18n, outbox
 from app.settings import get_settings
+from app.storage import Storage, create_storage
 
 log = structlog.get_logger(__name__)
 _templates = Environment(
@@ -26,6 +33,28 @@ _templates = Environment(
 # A claimed message not marked sent after this long is considered abandoned (worker died) and retried.
 _CLAIM_TIMEOUT_SECONDS = 600
 _CLAIM_TIMEOUT = f"{_CLAIM_TIMEOUT_SECONDS} seconds"
+_storage: Storage | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file in object storage to attach: its key, the file name the receiver sees, its type."""
+
+    key: str
+    filename: str
+    content_type: str = "application/pdf"
+
+
+def attachable(size: int) -> bool:
+    """Whether a file of ``size`` bytes may be attached (else: send a link only)."""
+    return size <= get_settings().mail_attachment_max_bytes
+
+
+def _default_storage() -> Storage:
+    global _storage
+    if _storage is None:
+        _storage = create_storage(get_settings())
+    return _storage
 
 
 def render(template: str, locale: str, **context: Any) -> tuple[str, str, str]:
@@ -42,14 +71,25 @@ def render(template: str, locale: str, **context: Any) -> tuple[str, str, str]:
 
 
 async def queue_email(
-    tx: db.Tx, *, to: str, template: str, locale: str, key: str, **context: Any
+    tx: db.Tx,
+    attachment: Attachment | None = None,
+    /,
+    *,
+    to: str,
+    template: str,
+    locale: str,
+    key: str,
+    **context: Any,
 ) -> UUID | None:
     """Queue one email in ``tx``; ``key`` (unique per tenant) makes queueing idempotent.
-    Returns the email id, or None when an email with this key was queued before."""
+    Returns the email id, or None when an email with this key was queued before. ``attachment`` is
+    positional, so that no template variable can be taken for it."""
     subject, text, html = render(template, locale, **context)
     email_id: UUID | None = await tx.fetchval(
-        "INSERT INTO emails (tenant, idempotency_key, to_addr, subject, text_body, html_body, locale)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
+        "INSERT INTO emails (tenant, idempotency_key, to_addr, subject, text_body, html_body, locale,"
+        " attachment_key, attachment_name, attachment_type)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
         tx.tenant_id,
         key,
         to,
@@ -57,6 +97,9 @@ async def queue_email(
         text,
         html,
         locale,
+        attachment.key if attachment else None,
+        attachment.filename[:255] if attachment else None,
+        attachment.content_type if attachment else None,
     )
     if email_id is not None:
         await outbox.add_job(tx, "send_email", tx.tenant_id, email_id, key=str(email_id))
@@ -84,7 +127,8 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
         row = await tx.fetchrow(
             "UPDATE emails SET claimed_at = now(), attempts = attempts + 1 WHERE id = $1 AND sent_at IS NULL"
             f" AND (claimed_at IS NULL OR claimed_at < now() - interval '{_CLAIM_TIMEOUT}')"
-            " RETURNING to_addr, subject, text_body, html_body",
+            " RETURNING to_addr, subject, text_body, html_body, attachment_key, attachment_name,"
+            " attachment_type",
             UUID(email_id),
         )
         if row is None:
@@ -106,6 +150,16 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
     if row["html_body"]:
         message.add_alternative(row["html_body"], subtype="html")
     try:
+        if row["attachment_key"]:
+            store: Storage = ctx.get("storage") or _default_storage()
+            data = await store.get(row["attachment_key"])
+            if attachable(len(data)):
+                maintype, _, subtype = (row["attachment_type"] or "application/octet-stream").partition("/")
+                message.add_attachment(
+                    data, maintype=maintype, subtype=subtype, filename=row["attachment_name"] or "file"
+                )
+            else:  # grew past the limit after queueing (or the limit was lowered): the text has the link
+                log.warning("attachment too large, sent without it", email_id=email_id, size=len(data))
         await deliver(message)
     except Exception as exc:
         async with db.transaction(tenant) as tx:

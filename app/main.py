@@ -32,9 +32,18 @@ _THROTTLED = ("/api/v1/auth/login", "/api/v1/signup")
 
 def _throttle(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
-    if request.method == "POST" and (path.startswith("/sign/") or path in ("/verify", "/api/v1/verify")):
-        return True  # signing forms and PDF verification (public, token-bound)
+    if request.method == "POST" and path in ("/verify", "/api/v1/verify"):
+        return True  # PDF verification (public)
     return path in _THROTTLED or (path.startswith("/api/v1/invitations/") and path.endswith("/accept"))
+
+
+def _throttle_signing(request: Request[Any, Any, Any]) -> bool:
+    """The public signing link, in a bucket of its own: the page (each load records a view) and its
+    form posts; not the page images, the signed PDF or the script."""
+    path = request.url.path
+    if not path.startswith("/sign/"):
+        return False
+    return request.method == "POST" or path.count("/") == 2
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -78,6 +87,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.login_rate_limit_per_minute), check_throttle_handler=_throttle
     )
+    signing_rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.signing_rate_limit_per_minute),
+        check_throttle_handler=_throttle_signing,
+        store="signing_rate_limit",
+    )
     bench = [bench_bare, *BILLING_BENCH_ROUTES] if settings.bench_bare_body_file else []
     app = Litestar(
         route_handlers=[
@@ -91,8 +105,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[rate_limit.middleware],
-        stores={"rate_limit": rate_store},
+        middleware=[rate_limit.middleware, signing_rate_limit.middleware],
+        stores={"rate_limit": rate_store, "signing_rate_limit": rate_store.with_namespace("signing")},
         template_config=TemplateConfig(directory=Path(__file__).parent / "web" / "templates",
                                        engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(

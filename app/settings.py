@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "Acre <no-reply@acre.localhost>"
+    mail_attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, description="larger files are sent as a link only, not attached"
+    )
     dev_mail_dir: Path | None = None
 
     session_ttl_hours: int = 24 * 14
@@ -89,6 +92,9 @@ class Settings(BaseSettings):
     # timestamp authority turns the PAdES seal from B-B into B-T.
     signing_key_encryption_key: str = Field(default="", description="falls back to secret_key when empty")
     timestamp_url: str | None = None
+    signing_rate_limit_per_minute: int = Field(
+        default=30, description="signing-page loads and form posts per client IP and minute"
+    )
 
     sentry_dsn: str | None = Field(
         default=None, validation_alias=AliasChoices("ACRE_SENTRY_DSN", "SENTRY_DSN")

@@ -37,6 +37,9 @@ class Email(Table, tablename="emails", db=DB):
     sent_at = Timestamptz(null=True)
     attempts = Integer(default=0)
     last_error = Text(null=True)
+    attachment_key = Varchar(length=300, null=True)
+    attachment_name = Varchar(length=255, null=True)
+    attachment_type = Varchar(length=100, null=True)
 
 
 class AuditEntry(Table, tablename="audit_log", db=DB):

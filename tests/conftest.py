@@ -114,6 +114,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "ACRE_SMTP_HOST": "127.0.0.1",
         "ACRE_SMTP_PORT": str(mail.port),
         "ACRE_LOGIN_RATE_LIMIT_PER_MINUTE": "100000",
+        "ACRE_SIGNING_RATE_LIMIT_PER_MINUTE": "100000",
         "ACRE_LOG_LEVEL": "WARNING",
     })
     from app.migrations import migrate

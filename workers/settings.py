@@ -14,9 +14,12 @@ from arq.worker import Function, func
 from app import db, outbox
 from app.customers.import_job import IMPORT_TIMEOUT_SECONDS, run_customer_import
 from app.customers.jobs import reclaim_sweep, reclaim_warnings
+from app.deals.reminders import collection_reminders
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.mail import send_email
 from app.observability import configure_logging, init_sentry
+from app.sales.field_jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
+from app.sales.growth_jobs import cadence_tasks
 from app.settings import get_settings
 from app.signing.jobs import complete_envelope, signing_expiry, signing_reminders
 from tenants.billing.jobs import (
@@ -50,6 +53,7 @@ FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
 FUNCTIONS += [render_document]
 FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
+FUNCTIONS += [weekly_reports_for, briefings_for]  # sales field work: one tenant at a time
 CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]
 CRON_JOBS += [
     cron(requeue_stripe_events, second=30, unique=True),
@@ -62,6 +66,16 @@ CRON_JOBS += [  # e-signature: hourly, idempotent
 CRON_JOBS += [  # the pool: both idempotent and safe to overlap
     cron(reclaim_sweep, minute=5, second=0, unique=True),
     cron(reclaim_warnings, minute=35, second=0, unique=True),
+]
+CRON_JOBS += [  # deals: the daily collection digests (hourly; once per owner and local day)
+    cron(collection_reminders, minute=25, second=0, unique=True),
+]
+CRON_JOBS += [  # sales: the daily cadence tasks (04:50 in China; idempotent)
+    cron(cadence_tasks, hour=20, minute=50, second=0, unique=True),
+]
+CRON_JOBS += [  # sales field work: weekly territory reports (Mondays, hourly), daily briefings (hourly)
+    cron(weekly_territory_reports, weekday="mon", minute=45, second=0, unique=True),
+    cron(daily_briefings, minute=15, second=0, unique=True),
 ]
 
 

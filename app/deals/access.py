@@ -12,8 +12,10 @@ customer's territory (``approver``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -99,3 +101,29 @@ def check_percent(field: str, value: Decimal) -> Decimal:
     if not ok:
         raise ValidationFailed.field(field, "Use a percentage from 0 to 100")
     return value
+
+
+def local_today(time_zone: str) -> date:
+    """Today's date in ``time_zone`` (the tenant's); UTC when the zone is unknown."""
+    try:
+        return datetime.now(ZoneInfo(time_zone)).date()
+    except (ValueError, KeyError):
+        return datetime.now(UTC).date()
+
+
+async def subtree_path(tx: Tx, tenant: UUID, territory_id: UUID) -> str:
+    """The materialised path of a territory of the tenant (filters take its subtree), else 404."""
+    path = await tx.fetchval(
+        "SELECT path FROM territories WHERE tenant = $1 AND id = $2", tenant, territory_id
+    )
+    if path is None:
+        raise NotFound("No territory with this id")
+    return str(path)
+
+
+def subtree_sql(path_param: str, column: str = "c.territory_id") -> str:
+    """A condition: ``column`` lies in the subtree at the path parameter ``path_param``."""
+    return (
+        f"{column} IN (SELECT t.id FROM territories t WHERE t.tenant = $1"
+        f" AND t.path >= {path_param} AND t.path < {path_param} || '~')"
+    )

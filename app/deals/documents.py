@@ -14,8 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from app.deals.access import load_deal
-from app.deals.collections import effective_terms
-from app.deals.money import milestones
+from app.deals.collections import effective_terms, plan_for
 from app.deals.quotes import load_quote
 from app.documents import kinds
 from app.documents.kinds import money
@@ -157,12 +156,7 @@ async def deal_data(
         data, "contract", {"number": f"C-{str(deal['id'])[:8].upper()}", "date": today, "currency": currency}
     )
     if "milestones" in data:
-        plan = milestones(
-            total,
-            delivery_percent=terms["delivery_percent"],
-            stable_weeks=terms["stable_weeks"],
-            installation_days=terms["installation_days"],
-        )
+        plan = plan_for(terms, total)
         data["milestones"] = [
             {
                 "no": str(i + 1),
@@ -197,9 +191,7 @@ async def deal_data(
     if "validity" in data and quote is not None:
         data["validity"] = quote["valid_until"].isoformat()
     if "payment_terms" in data:
-        plan = milestones(
-            total, delivery_percent=terms["delivery_percent"], stable_weeks=terms["stable_weeks"]
-        )
+        plan = plan_for(terms, total)
         data["payment_terms"] = "; ".join(
             f"{_t(locale, _MILESTONE_NAMES[m.code])} {m.percent}%" for m in plan
         )

@@ -1,6 +1,6 @@
 """SQL the deals domain offers other domains (they read it as text, so nothing imports a service).
 
-- ``LATE_STAGE_OPEN_DEALS_SQL``: the customers with an open deal at formal quote or later (the pool's
+- ``LATE_STAGE_OPEN_DEALS_SQL``: the customers with an open deal at demo or later (the pool's
   auto-reclaim exemption); ``{tenant}`` is the tenant's parameter placeholder.
 """
 
@@ -15,5 +15,5 @@ LATE_STAGE_OPEN_DEALS_SQL = (
 
 
 def late_stage_open_deal_customer_ids_sql(tenant_param: str = "$1") -> str:
-    """A query of ``customer_id`` for customers with an open deal at formal quote or later."""
+    """A query of ``customer_id`` for customers with an open deal at demo or later."""
     return LATE_STAGE_OPEN_DEALS_SQL.format(tenant=tenant_param)

@@ -3,14 +3,18 @@ and collections. Thin: parse, call one service, return."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post, put
+from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from app.deals import approvals, collections, products, quotes, service, stage_moves
+from app.deals import approvals, collections, pipeline, products, quotes, service, stage_moves
 from app.deals.schemas import (
     ApprovalRead,
+    CollectionItemRead,
     CollectionPaid,
     CollectionRead,
     ContractTermsRead,
@@ -19,6 +23,10 @@ from app.deals.schemas import (
     DealRead,
     DealUpdate,
     Decision,
+    MilestonesWrite,
+    OverdueGroupRead,
+    PaymentRead,
+    PipelineRead,
     ProductCreate,
     ProductRead,
     ProductUpdate,
@@ -136,9 +144,18 @@ class DealController(Controller):
     ) -> ContractTermsRead:
         return await collections.put_terms(tenant_scope, deal_id, data)
 
+    @put(
+        "/{deal_id:uuid}/milestones",
+        summary="Edit the payment milestones (adding up to the contract total; empty: the rule's)",
+    )
+    async def put_milestones(
+        self, tenant_scope: TenantScope, deal_id: UUID, data: MilestonesWrite
+    ) -> ContractTermsRead:
+        return await collections.put_milestones(tenant_scope, deal_id, data)
+
     @get("/{deal_id:uuid}/collections", summary="The deal's collection items (回款)")
     async def list_collections(self, tenant_scope: TenantScope, deal_id: UUID) -> list[CollectionRead]:
-        return await collections.list_collections(tenant_scope, deal_id)
+        return await collections.list_deal_collections(tenant_scope, deal_id)
 
 
 class QuoteController(Controller):
@@ -211,11 +228,79 @@ class CollectionController(Controller):
     tags = ("collections",)
     dependencies = SCOPED
 
-    @post("/{collection_id:uuid}/paid", status_code=HTTP_200_OK, summary="Record a collection item as paid")
+    @get("/", summary="Visible collection items by due date; filter by status, owner, territory, due date")
+    async def list_collections(
+        self,
+        tenant_scope: TenantScope,
+        status: str | None = None,
+        owner: UUID | None = None,
+        territory_id: UUID | None = None,
+        due_before: date | None = None,
+        due_after: date | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[CollectionItemRead]:
+        return await collections.list_collections(
+            tenant_scope,
+            status=status,
+            owner=owner,
+            territory_id=territory_id,
+            due_before=due_before,
+            due_after=due_after,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    @get("/overdue", summary="Overdue items by rep and territory, per currency")
+    async def overdue(
+        self, tenant_scope: TenantScope, owner: UUID | None = None, territory_id: UUID | None = None
+    ) -> list[OverdueGroupRead]:
+        return await collections.overdue_groups(tenant_scope, owner=owner, territory_id=territory_id)
+
+    @post(
+        "/{collection_id:uuid}/paid",
+        status_code=HTTP_200_OK,
+        summary="Record a payment (partial payments add up; left out: the outstanding amount)",
+    )
     async def paid(
         self, tenant_scope: TenantScope, collection_id: UUID, data: CollectionPaid
     ) -> CollectionRead:
         return await collections.mark_paid(tenant_scope, collection_id, data)
+
+    @get("/{collection_id:uuid}/payments", summary="The item's payments, oldest first")
+    async def payments(self, tenant_scope: TenantScope, collection_id: UUID) -> list[PaymentRead]:
+        return await collections.list_payments(tenant_scope, collection_id)
+
+
+class PipelineController(Controller):
+    path = "/api/v1/pipeline"
+    tags = ("pipeline",)
+    dependencies = SCOPED
+
+    @get(
+        "/",
+        summary="Pipeline by stage and by rep (count, amount, weighted) per currency;"
+        " territory subtree, expected close date from/to or a named period",
+    )
+    async def summary(
+        self,
+        tenant_scope: TenantScope,
+        territory_id: UUID | None = None,
+        from_date: Annotated[date | None, Parameter(query="from")] = None,
+        to_date: Annotated[date | None, Parameter(query="to")] = None,
+        period: str | None = None,
+        currency: str | None = None,
+        closed: bool = False,
+    ) -> PipelineRead:
+        return await pipeline.summary(
+            tenant_scope,
+            territory_id=territory_id,
+            from_date=from_date,
+            to_date=to_date,
+            period=period,
+            currency=currency,
+            closed=closed,
+        )
 
 
 ROUTES: list[type[Controller]] = [
@@ -224,4 +309,5 @@ ROUTES: list[type[Controller]] = [
     QuoteController,
     ApprovalController,
     CollectionController,
+    PipelineController,
 ]

@@ -279,6 +279,7 @@ class ContractTermsRead(msgspec.Struct):
     complete: bool
     missing: list[str]
     saved: bool
+    milestones_custom: bool = False  # the milestones were edited (PUT .../milestones) and still apply
 
 
 class CollectionRead(msgspec.Struct):
@@ -290,10 +291,116 @@ class CollectionRead(msgspec.Struct):
     amount: Decimal
     currency: str
     due_date: date
-    paid_at: datetime | None
-    paid_amount: Decimal | None
+    paid_at: datetime | None  # when the payments reached the amount
+    paid_amount: Decimal | None  # the sum of the payments so far
+    outstanding: Decimal
+    status: str  # open | overdue | paid
 
 
 class CollectionPaid(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Decimal | None = None  # the item's amount when left out
+    """A payment of the item: ``amount`` left out pays what is outstanding."""
+
+    amount: Decimal | None = None
     paid_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    paid_on: date | None = None  # the date of ``paid_at``, else today (the tenant's)
+    currency: Currency | None = None  # must be the item's when given
+    note: Text2000 | None = None
+
+
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+class PipelineStageRow(msgspec.Struct):
+    stage: str
+    currency: str
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal  # Σ amount × probability / 100
+
+
+class PipelineRepRow(msgspec.Struct):
+    owner_membership_id: UUID
+    currency: str
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+
+
+class PipelineTotalRow(msgspec.Struct):
+    currency: str
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+
+
+class PipelineRead(msgspec.Struct):
+    territory_id: UUID | None
+    from_date: date | None
+    to_date: date | None
+    closed_included: bool
+    by_stage: list[PipelineStageRow]
+    by_rep: list[PipelineRepRow]
+    totals: list[PipelineTotalRow]  # one row per currency: amounts in different currencies never add up
+
+
+# --- milestones, collection lists and payments ------------------------------------------------
+
+MilestoneCode = Literal["full", "deposit", "delivery", "balance"]
+
+
+class MilestoneWrite(msgspec.Struct, forbid_unknown_fields=True):
+    """One payment milestone: its ``amount``, or its ``percent`` of the contract total (one of the two),
+    due ``due_days`` after signing."""
+
+    code: MilestoneCode
+    due_days: Annotated[int, msgspec.Meta(ge=0, le=3650)]
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+
+
+class MilestonesWrite(msgspec.Struct, forbid_unknown_fields=True):
+    """The whole plan (PUT); ``null``/empty ``milestones`` goes back to the rule's plan."""
+
+    milestones: Annotated[list[MilestoneWrite], msgspec.Meta(max_length=12)] | None = None
+
+
+class CollectionItemRead(msgspec.Struct):
+    """A collection item in the lists: with its deal, customer, owner and territory."""
+
+    id: UUID
+    deal_id: UUID
+    deal_title: str
+    customer_id: UUID
+    customer_name: str
+    owner_membership_id: UUID
+    territory_id: UUID
+    seq: int
+    code: str
+    percent: int
+    amount: Decimal
+    currency: str
+    due_date: date
+    paid_amount: Decimal
+    outstanding: Decimal
+    status: str  # open | overdue | paid
+    paid_at: datetime | None
+
+
+class OverdueGroupRead(msgspec.Struct):
+    owner_membership_id: UUID
+    territory_id: UUID
+    currency: str
+    count: int
+    outstanding: Decimal
+    oldest_due_date: date
+
+
+class PaymentRead(msgspec.Struct):
+    id: UUID
+    collection_id: UUID
+    amount: Decimal
+    currency: str
+    paid_on: date
+    note: str | None
+    actor: UUID | None
+    created_at: datetime

@@ -18,6 +18,7 @@ from msgspec import UnsetType
 
 from app import audit
 from app.customers.access import Params, customer_access
+from app.customers.won import CustomerWon, mark_won
 from app.db import Tx
 from app.deals import collections
 from app.deals.access import SELECT_DEAL, check_money, deal_access, load_deal
@@ -27,6 +28,8 @@ from app.errors import Forbidden, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from tenants import roles
 from tenants.scope import TenantScope
+
+WON_STAGES = ("signed", "won")  # a signed contract is a sale: the customer is won (成交)
 
 
 def _json(value: Any) -> Any:
@@ -138,6 +141,8 @@ async def create_deal(scope: TenantScope, data: DealCreate) -> DealRead:
         await audit.record(
             tx, scope.user_id, "deal.created", "deal", deal_id, data={"customer_id": data.customer_id}
         )
+        if data.stage in WON_STAGES:
+            await mark_won(tx, CustomerWon(scope.tenant_id, data.customer_id, deal_id, scope.user_id))
         return await reload(tx, scope, deal_id)
 
 
@@ -227,7 +232,8 @@ async def apply_stage(
     actor: UUID | None = None,
 ) -> None:
     """Move ``deal`` (a locked row) to ``to``: probability to the stage's default, the history row,
-    ``lost_reason`` and ``closed_at`` for terminal stages. No rule checks: callers decide."""
+    ``lost_reason`` and ``closed_at`` for terminal stages; reaching signed or won makes the customer
+    won (``app.customers.won.mark_won``, in this transaction). No rule checks: callers decide."""
     await tx.execute(
         "UPDATE deals SET stage = $3::text, probability = $4, updated_at = now(),"
         " lost_reason = CASE WHEN $3::text = 'lost' THEN $5 ELSE lost_reason END,"
@@ -259,6 +265,8 @@ async def apply_stage(
         reason=reason,
         data={"from": deal["stage"], "to": to, "approval_id": approval_id},
     )
+    if to in WON_STAGES:  # idempotent
+        await mark_won(tx, CustomerWon(scope.tenant_id, deal["customer_id"], deal["id"], scope.user_id))
 
 
 async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRead]:

@@ -49,7 +49,7 @@ PROBABILITY: Final[dict[str, int]] = {
     "won": 100,
     "lost": 0,
 }
-LATE_STAGES: Final = OPEN_STAGES[OPEN_STAGES.index("formal_quote") :]  # formal quote or later
+LATE_STAGES: Final = OPEN_STAGES[OPEN_STAGES.index("demo") :]  # demo or later (the pool exemption)
 QUOTE_GATE: Final = "negotiation"
 
 Matrix = dict[str, dict[str, Rule]]

@@ -34,7 +34,8 @@ from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
 MAX_TRIES = 4  # below the worker's max_tries, so the last try can still record the failure
-_CLAIM_TIMEOUT = "15 minutes"
+_CLAIM_TIMEOUT_SECONDS = 15 * 60
+_CLAIM_TIMEOUT = f"{_CLAIM_TIMEOUT_SECONDS} seconds"
 _storage: Storage | None = None
 
 
@@ -122,8 +123,8 @@ def _backoff(tries: int) -> int:
 
 
 async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str) -> str:
-    """ARQ job. Returns what happened: "ready", "failed", "already-<status>", "in-progress" or
-    "missing"; raises ``Retry`` for transient trouble."""
+    """ARQ job. Returns what happened: "ready", "failed", "already-<status>" or "missing"; raises
+    ``Retry`` for transient trouble, and while another attempt holds the claim."""
     tenant, doc_id = UUID(tenant_id), UUID(document_id)
     job_id = str(ctx.get("job_id") or f"render_document:{document_id}")
     tries = int(ctx.get("job_try") or 1)
@@ -133,7 +134,12 @@ async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str)
             status = await tx.fetchval("SELECT status FROM documents WHERE id = $1", doc_id)
         if status is None:
             return "missing"
-        return f"already-{status}" if status in ("ready", "failed") else "in-progress"
+        if status in ("ready", "failed"):
+            return f"already-{status}"
+        # Claimed by another attempt: it may be rendering right now, or its worker may have died.
+        # Finishing here would leave the document 'rendering' for good in the second case, so look
+        # again once the claim has gone stale (then ``_claim`` takes it over).
+        raise Retry(defer=_CLAIM_TIMEOUT_SECONDS + 30)
     store = ctx.get("storage") or storage()
     converter: convert.Converter = ctx.get("converter") or convert.get_converter()
     timings: dict[str, float] = {}

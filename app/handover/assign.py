@@ -11,8 +11,11 @@ from app.customers.pool_rules import load_rules
 from app.db import Tx
 from app.errors import ValidationFailed
 from app.handover.schemas import HandoverCreate, HandoverSelection, HandoverTarget, SkippedTarget
+from app.i18n import N_
 from app.territories.service import managed_territory_ids, sees_all
 from tenants.scope import TenantScope
+
+NOT_YOUR_RECEIVER = N_("This receiver is not a member of a territory you manage")
 
 # --- quotas (pure) -------------------------------------------------------------------------------
 
@@ -97,6 +100,25 @@ def check_create(data: HandoverCreate) -> None:
         raise ValidationFailed.field("targets", "Give at least one receiver")
     if len({t.membership_id for t in data.targets}) != len(data.targets):
         raise ValidationFailed.field("targets", "Each receiver once")
+
+
+async def check_receivers(tx: Tx, scope: TenantScope, targets: list[HandoverTarget]) -> None:
+    """A manager hands customers only to members of territories inside their subtree: 422 naming the
+    first receiver who is not (owner/admin: anyone of the tenant)."""
+    if sees_all(scope) or not targets:
+        return
+    outside = await tx.fetchval(
+        "SELECT t.id FROM unnest($2::uuid[]) WITH ORDINALITY AS t (id, ord) WHERE NOT EXISTS"
+        " (SELECT 1 FROM territory_members tm WHERE tm.tenant = $1 AND tm.membership_id = t.id"
+        "  AND tm.territory_id = ANY($3::uuid[])) ORDER BY t.ord LIMIT 1",
+        tx.tenant_id,
+        [t.membership_id for t in targets],
+        await managed_territory_ids(tx, scope),
+    )
+    if outside is not None:
+        error = ValidationFailed.field("targets", NOT_YOUR_RECEIVER)
+        error.extra["membership_id"] = str(outside)
+        raise error
 
 
 async def active_targets(

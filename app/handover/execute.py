@@ -28,7 +28,8 @@ from app import audit, mail
 from app.customers.ledger import append_expr
 from app.db import Tx
 from app.errors import Conflict
-from app.handover.plan import OPEN_DEAL, UNDO_WINDOW, create_data, load_plan, read_plan, replan
+from app.handover import envelopes, realign
+from app.handover.plan import CHANGES, OPEN_DEAL, UNDO_WINDOW, create_data, load_plan, read_plan, replan
 from app.handover.schemas import HandoverRead
 from app.i18n import choose
 from app.settings import get_settings
@@ -39,8 +40,7 @@ _APPEND = append_expr(
 )
 
 
-class _Stale(Exception):
-    """Raised inside the execute transaction to roll it back when the plan no longer matches."""
+_Stale = realign.Stale
 
 
 _MOVE = f"""
@@ -64,6 +64,7 @@ WITH moved AS (
     UPDATE deals d SET owner_membership_id = i.to_membership_id, updated_at = now()
     FROM handover_items i
     WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL AND i.to_membership_id IS NOT NULL
+      AND i.to_membership_id IS DISTINCT FROM i.from_membership_id
       AND d.tenant = i.tenant AND d.customer_id = i.customer_id
       AND d.owner_membership_id = i.from_membership_id AND d.{OPEN_DEAL}
     RETURNING d.id, i.from_membership_id AS f, i.to_membership_id AS t
@@ -109,17 +110,25 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
                 tx.tenant_id,
                 plan_id,
             )
-            if not expected:
+            realigning = row["kind"] == "realign"
+            if not expected and not realigning:
                 raise Conflict("This handover moves no customers")
             if data.options.carry_deals:
                 await tx.execute(_MOVE_DEALS, tx.tenant_id, plan_id)
+            if data.options.carry_envelopes:
+                await envelopes.carry(
+                    tx, plan_id, actor=scope.membership_id, actor_user=scope.user_id, reason=row["reason"]
+                )
             cause = "assign" if row["kind"] == "dispatch" else "handover"
-            moved = await tx.fetchrow(
-                _MOVE, tx.tenant_id, plan_id, cause, scope.membership_id, row["reason"], expected
-            )
-            assert moved is not None
-            if moved["n"] != expected:
-                raise _Stale
+            if realigning:  # the tree and the customers' territories change too
+                expected = await realign.apply(tx, scope, row)
+            else:
+                moved = await tx.fetchrow(
+                    _MOVE, tx.tenant_id, plan_id, cause, scope.membership_id, row["reason"], expected
+                )
+                assert moved is not None
+                if moved["n"] != expected:
+                    raise _Stale
             days = data.options.keep_read_days
             row = await tx.fetchrow(
                 "UPDATE handover_plans SET status = 'executed', executed_at = now(), executed_by = $3,"
@@ -174,14 +183,17 @@ async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
     plan_id = row["id"]
     tenant_locale = await tx.fetchval("SELECT locale FROM tenants WHERE id = $1", tx.tenant_id)
     people = await tx.fetch(
-        "WITH r AS (SELECT to_membership_id AS m, 'received' AS side, count(*) AS n FROM handover_items"
-        "  WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL AND to_membership_id IS NOT NULL GROUP BY 1"
-        " UNION ALL SELECT from_membership_id, 'sent', count(*) FROM handover_items"
-        "  WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL AND from_membership_id IS NOT NULL"
+        "WITH r AS (SELECT i.to_membership_id AS m, 'received' AS side, count(*) AS n FROM handover_items i"
+        f"  WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES} AND i.to_membership_id IS NOT NULL"
+        "  GROUP BY 1"
+        " UNION ALL SELECT i.from_membership_id, 'sent', count(*) FROM handover_items i"
+        f"  WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES} AND i.from_membership_id IS NOT NULL"
         "  GROUP BY 1)"
         " SELECT r.m, r.side, r.n, u.email, u.name, u.locale,"
         " (SELECT count(*) FROM handover_deals d WHERE d.tenant = $1 AND d.plan_id = $2"
-        "  AND d.to_membership_id = r.m) AS deals"
+        "  AND d.to_membership_id = r.m) AS deals,"
+        " (SELECT count(*) FROM handover_envelopes e WHERE e.tenant = $1 AND e.plan_id = $2"
+        "  AND e.to_membership_id = r.m) AS envelopes"
         " FROM r JOIN memberships m ON m.tenant = $1 AND m.id = r.m JOIN users u ON u.id = m.user_id"
         " WHERE m.active ORDER BY r.side, u.email",
         tx.tenant_id,
@@ -199,6 +211,7 @@ async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
             key=f"handover:{plan_id}:{p['side']}:{p['m']}",
             count=p["n"],
             deals=p["deals"],
+            envelopes=p["envelopes"] if p["side"] == "received" else 0,
             reason=row["reason"],
             manager=scope.name or scope.email or "",
             link=link,
@@ -208,8 +221,8 @@ async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
         " dedupe_key) SELECT $1, m, 'handover_received', 'handover', $2,"
         " jsonb_build_object('count', n, 'reason', $3::text),"
         " 'handover:' || $2::text || ':' || m::text"
-        " FROM (SELECT to_membership_id AS m, count(*) AS n FROM handover_items WHERE tenant = $1"
-        "  AND plan_id = $2 AND blocked IS NULL AND to_membership_id IS NOT NULL GROUP BY 1) x"
+        " FROM (SELECT i.to_membership_id AS m, count(*) AS n FROM handover_items i WHERE i.tenant = $1"
+        f"  AND i.plan_id = $2 AND {CHANGES} AND i.to_membership_id IS NOT NULL GROUP BY 1) x"
         " ON CONFLICT (tenant, dedupe_key) DO NOTHING",
         tx.tenant_id,
         plan_id,
@@ -267,6 +280,8 @@ async def undo_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
         row = await load_plan(tx, scope, plan_id, lock=True)
         if row["status"] != "executed":
             raise Conflict("Only an executed handover can be undone", extra={"status": row["status"]})
+        if row["kind"] == "realign":
+            raise Conflict("A realignment cannot be undone; plan the reverse realignment instead")
         now = await tx.fetchval("SELECT now()")
         if now > row["executed_at"] + UNDO_WINDOW:
             raise Conflict(
@@ -293,6 +308,9 @@ async def undo_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
             " AND d.id = h.deal_id AND d.owner_membership_id = h.to_membership_id",
             tx.tenant_id,
             plan_id,
+        )
+        await envelopes.carry_back(
+            tx, plan_id, actor=scope.membership_id, actor_user=scope.user_id, reason=row["reason"]
         )
         cause = "assign" if row["kind"] == "dispatch" else "handover"
         reason = f"undo: {row['reason']}"

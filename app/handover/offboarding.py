@@ -1,7 +1,9 @@
-"""Offboarding: a member who still owns customers or open deals cannot be deactivated. The refusal
-(409) gives the counts and a pre-filled handover draft — the member's customers to the other active
-reps of their territories by capacity (or, with nobody there, to every other active rep; with no rep
-at all, back to the pool). One open draft per leaving member: a second refusal plans it again.
+"""Offboarding: a member who still owns customers, open deals or envelopes out for signature cannot
+be deactivated. The refusal (409) gives the counts and a pre-filled handover draft — the member's
+customers to the other active reps of their territories by capacity (or, with nobody there, to every
+other active rep; with no rep at all, back to the pool; their envelopes go along, to the manager who
+executes it when a customer goes to the pool). One open draft per leaving member: a second refusal
+plans it again.
 
 Registered with ``tenants.service.DEACTIVATION_GUARDS`` when this module is imported (the routes do).
 """
@@ -47,12 +49,14 @@ async def refuse_while_owning(scope: TenantScope, member_id: UUID) -> None:
             "SELECT (SELECT count(*) FROM customers WHERE tenant = $1 AND owner_membership_id = $2)"
             " AS customers,"
             " (SELECT count(*) FROM deals WHERE tenant = $1 AND owner_membership_id = $2"
-            "  AND stage NOT IN ('won', 'lost')) AS deals",
+            "  AND stage NOT IN ('won', 'lost')) AS deals,"
+            " (SELECT count(*) FROM envelopes WHERE tenant = $1 AND created_by = $2 AND status = 'sent')"
+            " AS envelopes",
             scope.tenant_id,
             member_id,
         )
         assert counts is not None
-        if not counts["customers"] and not counts["deals"]:
+        if not counts["customers"] and not counts["deals"] and not counts["envelopes"]:
             return
         existing = await tx.fetchrow(
             "SELECT * FROM handover_plans WHERE tenant = $1 AND offboarding_membership_id = $2"
@@ -81,6 +85,7 @@ async def refuse_while_owning(scope: TenantScope, member_id: UUID) -> None:
         extra={
             "customers": counts["customers"],
             "deals": counts["deals"],
+            "envelopes": counts["envelopes"],
             "handover_id": str(plan["id"]),
             "handover": f"/api/v1/handovers/{plan['id']}",
         },

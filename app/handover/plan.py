@@ -26,8 +26,9 @@ import msgspec
 from app import audit
 from app.customers.pool_rules import GRADES, load_rules
 from app.db import Tx
-from app.errors import NotFound
-from app.handover.assign import active_targets, build_items, check_create
+from app.errors import NotFound, ValidationFailed
+from app.handover import envelopes
+from app.handover.assign import active_targets, build_items, check_create, check_receivers
 from app.handover.schemas import (
     BlockedCustomer,
     HandoverCreate,
@@ -35,16 +36,20 @@ from app.handover.schemas import (
     HandoverPreview,
     HandoverRead,
     HandoverSelection,
+    HandoverSummary,
     HandoverTarget,
+    RealignPreview,
     ReceiverPreview,
     SkippedTarget,
 )
 from app.i18n import N_, translate
-from app.territories.service import sees_all
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.territories.service import managed_territory_ids, sees_all
 from tenants.scope import TenantScope
 
 UNDO_WINDOW = timedelta(hours=24)
 OPEN_DEAL = "stage NOT IN ('won', 'lost')"
+CHANGES = envelopes.CHANGES
 BLOCKED = {
     "closed": N_("the customer is archived (closed business)"),
     "not_managed": N_("the customer is outside the territories you manage"),
@@ -52,6 +57,9 @@ BLOCKED = {
     "already_owner": N_("the receiver already owns it"),
     "in_pool": N_("it is already in the pool"),
     "no_receiver": N_("no receiver is left for it"),
+    # realignments
+    "owner_not_member": N_("its owner does not work the territory it moves to"),
+    "not_in_territory": N_("the customer is not in the territory being split"),
 }
 SKIPPED = {
     "inactive": N_("the member is deactivated"),
@@ -62,15 +70,40 @@ SKIPPED = {
 # --- reading -------------------------------------------------------------------------------------
 
 
+def visible_sql(me: str, managed: str) -> str:
+    """The condition on plan ``p`` that a manager sees it: their own, or one whose customers all lie in
+    territories they manage (``me`` and ``managed`` are SQL expressions: membership id, uuid[])."""
+    return (
+        f"(p.created_by = {me} OR (EXISTS (SELECT 1 FROM handover_items i WHERE i.tenant = p.tenant"
+        " AND i.plan_id = p.id) AND NOT EXISTS (SELECT 1 FROM handover_items i JOIN customers c"
+        " ON c.tenant = i.tenant AND c.id = i.customer_id WHERE i.tenant = p.tenant AND i.plan_id = p.id"
+        f" AND NOT (c.territory_id = ANY({managed})"
+        f" AND (i.to_territory_id IS NULL OR i.to_territory_id = ANY({managed}))))))"
+    )
+
+
 async def load_plan(tx: Tx, scope: TenantScope, plan_id: UUID, *, lock: bool = False) -> asyncpg.Record:
-    """The plan if the caller may act on it (its author, or owner/admin), else 404."""
+    """The plan if the caller may act on it (owner/admin; a manager their own plans and those whose
+    customers all lie inside their subtree), else 404."""
     scope.require("manager")
     row = await tx.fetchrow(
         "SELECT * FROM handover_plans WHERE tenant = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
         tx.tenant_id,
         plan_id,
     )
-    if row is None or not (sees_all(scope) or row["created_by"] == scope.membership_id):
+    if row is None:
+        raise NotFound("No handover with this id")
+    if sees_all(scope) or row["created_by"] == scope.membership_id:
+        return row
+    visible = await tx.fetchval(
+        f"SELECT {visible_sql('$3::uuid', '$4::uuid[]')} FROM handover_plans p"
+        " WHERE p.tenant = $1 AND p.id = $2",
+        tx.tenant_id,
+        plan_id,
+        scope.membership_id,
+        await managed_territory_ids(tx, scope),
+    )
+    if not visible:
         raise NotFound("No handover with this id")
     return row
 
@@ -96,13 +129,13 @@ _BY_RECEIVER = (
     "SELECT i.to_membership_id AS m, c.grade, count(*) AS n,"
     " count(*) FILTER (WHERE c.status = 'prospect') AS prospects"
     " FROM handover_items i JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id"
-    " WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL GROUP BY 1, 2"
+    f" WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES} GROUP BY 1, 2"
 )
 _DEALS = (
     "SELECT i.to_membership_id AS m, count(d.id) AS n, coalesce(sum(d.amount), 0) AS amount"
     " FROM handover_items i JOIN deals d ON d.tenant = i.tenant AND d.customer_id = i.customer_id"
     f" AND d.owner_membership_id = i.from_membership_id AND d.{OPEN_DEAL}"
-    " WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL GROUP BY 1"
+    f" WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES} GROUP BY 1"
 )
 _BLOCKED = (
     "SELECT i.customer_id, c.full_name, i.blocked, count(*) OVER () AS total FROM handover_items i"
@@ -121,6 +154,7 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
         {r["m"]: r for r in await tx.fetch(_DEALS, tx.tenant_id, plan_id)} if data.options.carry_deals else {}
     )
     receivers = sorted({r["m"] for r in by_receiver if r["m"] is not None}, key=str)
+    carried = await envelopes.counts(tx, plan_id, scope.membership_id) if data.options.carry_envelopes else {}
     rules = await load_rules(tx)
     owned_rows = await tx.fetch(
         "SELECT c.owner_membership_id AS m, c.grade, count(*) AS n FROM customers c WHERE c.tenant = $1"
@@ -163,6 +197,7 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
                 cap=rules.owned_cap,
                 exceeds_cap=owned_after > rules.owned_cap or bool(over_grades),
                 grades_over_cap=over_grades,
+                envelopes=carried.get(m, 0),
             )
         )
     blocked = await tx.fetch(_BLOCKED, tx.tenant_id, plan_id)
@@ -185,6 +220,7 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
         skipped_targets=[
             SkippedTarget(s.membership_id, translate(scope.locale, SKIPPED[s.reason])) for s in skipped
         ],
+        envelopes=sum(carried.values()),
     )
 
 
@@ -209,7 +245,16 @@ async def read_plan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> Handover
         read_until=row["read_until"],
         document_id=row["document_id"],
         preview=await preview(tx, scope, row),
+        realignment=await _realignment(tx, row),
     )
+
+
+async def _realignment(tx: Tx, row: asyncpg.Record) -> RealignPreview | None:
+    if row["kind"] != "realign":
+        return None
+    from app.handover import realign
+
+    return await realign.preview(tx, row)
 
 
 # --- creating ------------------------------------------------------------------------------------
@@ -224,6 +269,7 @@ async def insert_plan(
 ) -> asyncpg.Record:
     """Write a draft plan and its assignment in ``tx``; returns the plan row."""
     check_create(data)
+    await check_receivers(tx, scope, data.targets)
     s = data.selection
     kind = "offboarding" if offboarding else ("dispatch" if s.pool and not s.owner_ids else "handover")
     plan_id: UUID = await tx.fetchval(
@@ -264,7 +310,12 @@ async def insert_plan(
 
 async def replan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> asyncpg.Record:
     """Plan a draft again from the current data (after execute found it stale)."""
-    await build_items(tx, scope, row["id"], create_data(row))
+    if row["kind"] == "realign":
+        from app.handover import realign
+
+        await realign.replan(tx, scope, row)
+    else:
+        await build_items(tx, scope, row["id"], create_data(row))
     fresh = await tx.fetchrow(
         "UPDATE handover_plans SET planned_at = now() WHERE tenant = $1 AND id = $2 RETURNING *",
         tx.tenant_id,
@@ -281,6 +332,52 @@ async def create_plan(scope: TenantScope, data: HandoverCreate) -> HandoverRead:
     async with scope.tx() as tx:
         row = await insert_plan(tx, scope, data)
         return await read_plan(tx, scope, row)
+
+
+KINDS = ("handover", "dispatch", "offboarding", "realign")
+STATUSES = ("draft", "executed", "undone")
+
+
+async def list_plans(
+    scope: TenantScope, *, status: str | None, kind: str | None, limit: int, cursor: str | None
+) -> Page[HandoverSummary]:
+    """Plans newest first, by status and kind: owner/admin all of them, a manager those they see
+    (:func:`visible_sql`), a rep 403."""
+    scope.require("manager")
+    check_limit(limit)
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed.field("status", "Unknown status")
+    if kind is not None and kind not in KINDS:
+        raise ValidationFailed.field("kind", "Unknown kind")
+    after = decode_time_id_cursor(cursor)
+    async with scope.tx() as tx:
+        everyone = sees_all(scope)
+        managed = [] if everyone else await managed_territory_ids(tx, scope)
+        rows = await tx.fetch(
+            "SELECT p.id, p.kind, p.status, p.mode, p.reason, p.created_by, p.created_at, p.executed_at,"
+            " p.undone_at, (SELECT count(*) FROM handover_items i WHERE i.tenant = p.tenant"
+            "  AND i.plan_id = p.id AND i.blocked IS NULL) AS customers"
+            " FROM handover_plans p WHERE p.tenant = $1"
+            " AND ($2::text IS NULL OR p.status = $2) AND ($3::text IS NULL OR p.kind = $3)"
+            " AND ($4::timestamptz IS NULL OR (p.created_at, p.id) < ($4, $5))"
+            f" AND ($6 OR {visible_sql('$7::uuid', '$8::uuid[]')})"
+            " ORDER BY p.created_at DESC, p.id DESC LIMIT $9",
+            tx.tenant_id,
+            status,
+            kind,
+            after[0] if after else None,
+            after[1] if after else None,
+            everyone,
+            scope.membership_id,
+            managed,
+            limit + 1,
+        )
+    items = [HandoverSummary(**dict(r)) for r in rows[:limit]]
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return Page(
+        items=items, next_cursor=encode_cursor(last["created_at"].isoformat(), last["id"]) if last else None
+    )
 
 
 async def get_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.handover import execute, offboarding, plan  # offboarding registers the deactivation guard
-from app.handover.schemas import HandoverCreate, HandoverRead
-from tenants.scope import TenantScope, provide_tenant_scope
+from app.handover import execute, offboarding, plan, realign  # offboarding registers the deactivation guard
+from app.handover.schemas import HandoverCreate, HandoverRead, HandoverSummary, RealignCreate
+from app.pagination import Page
+from tenants.scope import SCOPED, TenantScope
 
 __all__ = ["ROUTES", "offboarding"]
 
@@ -18,11 +18,22 @@ __all__ = ["ROUTES", "offboarding"]
 class HandoverController(Controller):
     path = "/api/v1/handovers"
     tags = ("handover",)
-    dependencies = {"tenant_scope": Provide(provide_tenant_scope)}
+    dependencies = SCOPED
 
     @post("/", status_code=HTTP_201_CREATED, summary="Draft a handover and preview it (manager, admin)")
     async def create(self, tenant_scope: TenantScope, data: HandoverCreate) -> HandoverRead:
         return await plan.create_plan(tenant_scope, data)
+
+    @get("/", summary="Handover plans, newest first; by status and kind (manager, admin)")
+    async def list_plans(
+        self,
+        tenant_scope: TenantScope,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[HandoverSummary]:
+        return await plan.list_plans(tenant_scope, status=status, kind=kind, limit=limit, cursor=cursor)
 
     @get("/{plan_id:uuid}", summary="A handover plan with its (current) preview")
     async def read(self, tenant_scope: TenantScope, plan_id: UUID) -> HandoverRead:
@@ -37,4 +48,19 @@ class HandoverController(Controller):
         return await execute.undo_plan(tenant_scope, plan_id)
 
 
-ROUTES = [HandoverController]
+class RealignmentController(Controller):
+    path = "/api/v1/realignments"
+    tags = ("handover", "territories")
+    dependencies = SCOPED
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Draft a territory realignment (move, merge, split) and preview it; run it with"
+        " POST /api/v1/handovers/{id}/execute",
+    )
+    async def create(self, tenant_scope: TenantScope, data: RealignCreate) -> HandoverRead:
+        return await realign.create_realignment(tenant_scope, data)
+
+
+ROUTES = [HandoverController, RealignmentController]

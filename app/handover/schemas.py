@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from app.territories.schemas import Level
+
 Mode = Literal["single", "round_robin", "capacity", "pool"]
 Weight = Annotated[int, msgspec.Meta(ge=1, le=100)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=90)]
@@ -35,10 +37,13 @@ class HandoverTarget(msgspec.Struct, forbid_unknown_fields=True):
 
 class HandoverOptions(msgspec.Struct, forbid_unknown_fields=True):
     """``carry_deals``: open deals (and so their quotes) of the previous owner go along;
-    ``keep_read_days``: the previous owner still sees the customers for this many days."""
+    ``keep_read_days``: the previous owner still sees the customers for this many days;
+    ``carry_envelopes``: their envelopes out for signature get the receiver as sender (the signers
+    are not told)."""
 
     carry_deals: bool = True
     keep_read_days: Days = 0
+    carry_envelopes: bool = True
 
 
 class HandoverCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,6 +66,7 @@ class ReceiverPreview(msgspec.Struct):
     cap: int
     exceeds_cap: bool
     grades_over_cap: list[str]
+    envelopes: int = 0
 
 
 class BlockedCustomer(msgspec.Struct):
@@ -85,6 +91,77 @@ class HandoverPreview(msgspec.Struct):
     blocked_count: int
     blocked: list[BlockedCustomer]  # the first 200
     skipped_targets: list[SkippedTarget]
+    envelopes: int = 0
+
+
+class NewTerritory(msgspec.Struct, forbid_unknown_fields=True):
+    """A split's new sibling territory, created when the realignment runs, with its members."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    level: Level = "custom"
+    reps: list[UUID] = msgspec.field(default_factory=list)
+    managers: list[UUID] = msgspec.field(default_factory=list)
+
+
+class RealignCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A territory realignment (区域调整), planned and previewed like a handover.
+
+    ``move``: ``territory_id`` with its subtree goes under ``new_parent_id`` (``None``: top level).
+    ``merge``: ``territory_id`` (B) goes into ``into_id`` (A): B's customers, children and members go to
+    A, B is deleted. ``split``: customers of ``territory_id`` chosen by ``customer_ids`` or by
+    ``grades``/``statuses``/``owner_ids`` go to the existing ``into_id`` or to ``new_territory`` (a new
+    sibling). ``owner_rule`` for an owner who does not work the territory a customer ends in (is not a
+    member of it or of one of its ancestors, after the change): ``keep`` — listed as a conflict, the
+    plan cannot run until resolved; ``reassign`` — to that territory's reps (or, with none, its nearest
+    ancestor's) by capacity; ``release`` — to its pool. Owners who do work it keep their customers under every rule."""
+
+    reason: Reason
+    operation: Literal["move", "merge", "split"]
+    territory_id: UUID
+    new_parent_id: UUID | None = None
+    into_id: UUID | None = None
+    new_territory: NewTerritory | None = None
+    customer_ids: list[UUID] = msgspec.field(default_factory=list)
+    grades: list[Literal["A", "B", "C", "D"]] = msgspec.field(default_factory=list)
+    statuses: list[Literal["prospect", "won", "lost", "closed"]] = msgspec.field(default_factory=list)
+    owner_ids: list[UUID] = msgspec.field(default_factory=list)
+    owner_rule: Literal["keep", "reassign", "release"] = "keep"
+    carry_deals: bool = True
+    carry_envelopes: bool = True
+
+
+class RealignStored(msgspec.Struct):
+    """What a realignment plan keeps besides the handover columns: the request, the id the split's
+    new territory will get, and the paths seen when planning (execute refuses if the tree moved)."""
+
+    request: RealignCreate
+    new_territory_id: UUID | None = None
+    seen_paths: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class TerritoryImpact(msgspec.Struct):
+    """One territory customers end in: how many, their open deals, and what the owner rule does."""
+
+    territory_id: UUID
+    name: str
+    customers: int
+    deals: int
+    pipeline_amount: Decimal
+    kept: int
+    reassigned: int
+    released: int
+    conflicts: int
+
+
+class RealignPreview(msgspec.Struct):
+    operation: str
+    territory_id: UUID
+    target_id: UUID | None
+    owner_rule: str
+    territories_moved: int
+    members_moved: int
+    targets: list[TerritoryImpact]  # the first 200 territories
+    conflicts: int
 
 
 class HandoverRead(msgspec.Struct):
@@ -105,3 +182,19 @@ class HandoverRead(msgspec.Struct):
     read_until: datetime | None
     document_id: UUID | None
     preview: HandoverPreview
+    realignment: RealignPreview | None = None
+
+
+class HandoverSummary(msgspec.Struct):
+    """One plan in the list (the full preview is on ``GET /api/v1/handovers/{id}``)."""
+
+    id: UUID
+    kind: str
+    status: str
+    mode: str
+    reason: str
+    customers: int
+    created_by: UUID | None
+    created_at: datetime
+    executed_at: datetime | None
+    undone_at: datetime | None

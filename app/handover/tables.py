@@ -26,6 +26,7 @@ class HandoverPlan(Table, tablename="handover_plans", db=DB):
     undone_at = Timestamptz(null=True)
     undone_by = UUID(null=True)
     document_id = UUID(null=True)
+    realign = JSONB(null=True)
 
 
 class HandoverItem(Table, tablename="handover_items", db=DB):
@@ -35,6 +36,7 @@ class HandoverItem(Table, tablename="handover_items", db=DB):
     from_membership_id = UUID(null=True)
     to_membership_id = UUID(null=True)
     seen_updated_at = Timestamptz(null=True)
+    to_territory_id = UUID(null=True)
     blocked = Varchar(length=20, null=True)
 
 
@@ -42,6 +44,14 @@ class HandoverDeal(Table, tablename="handover_deals", db=DB):
     tenant = UUID(primary_key=True)
     plan_id = UUID()
     deal_id = UUID()
+    from_membership_id = UUID(null=True)
+    to_membership_id = UUID(null=True)
+
+
+class HandoverEnvelope(Table, tablename="handover_envelopes", db=DB):
+    tenant = UUID(primary_key=True)
+    plan_id = UUID()
+    envelope_id = UUID()
     from_membership_id = UUID(null=True)
     to_membership_id = UUID(null=True)
 

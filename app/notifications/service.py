@@ -27,6 +27,15 @@ KINDS: dict[str, str] = {
     "stage_rejected": N_("Your move of {deal} to {stage} was rejected: {comment}"),
     # handover (app.handover): receivers of a handover
     "handover_received": N_("{count} customers were handed over to you: {reason}"),
+    # sales field work (app.sales.visit_plans, app.sales.incidents)
+    "visit_plan_submitted": N_("{member} submitted a visit plan for {date}"),
+    "visit_plan_approved": N_("Your visit plan for {date} was approved"),
+    "visit_plan_returned": N_("Your visit plan for {date} was returned: {comment}"),
+    "market_incident": N_("{member} reported a serious market incident: {title}"),
+    # deals: the daily collection reminder (app.deals.reminders), to each deal owner
+    "collections_due": N_(
+        "{count} collection items need your attention: {overdue} overdue, {due_soon} due within 3 days"
+    ),
 }
 _COLUMNS = "id, kind, subject_type, subject_id, params, created_at, read_at"
 

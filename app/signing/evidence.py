@@ -29,6 +29,7 @@ EVENTS = (
     "expired",
     "voided",
     "completed",
+    "sender_changed",  # a handover gave the envelope to another member (the signers are not told)
 )
 
 

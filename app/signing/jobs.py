@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -52,6 +53,12 @@ def _labels(locale: str) -> dict[str, str]:
         "typed": t(N_("Typed name")),
         "drawn": t(N_("Drawn")),
     }
+
+
+def pdf_filename(title: str) -> str:
+    """The signed PDF's file name (attachment and download): the envelope's title, made safe."""
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", title).strip(" ._")[:150]
+    return f"{safe or 'document'}.signed.pdf"
 
 
 async def build_final_pdf(
@@ -163,10 +170,23 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
             "completed",
             data={"sealed_sha256": sealed_sha, "presealed_sha256": env["presealed_sha256"]},
         )
+        # everyone gets the sealed PDF attached (unless it is too big to mail) and a link: the signers
+        # their signing link's download, the sender and the CC recipients a presigned one (7 days, the
+        # longest S3 presigning allows)
+        attach = None
+        if mail.attachable(len(sealed)):
+            attach = mail.Attachment(sealed_key, pdf_filename(env["title"]))
         for s in signers:
-            await email_signer(tx, env, s, "signing_completed", f"envelope:{env_id}:completed:{s['id']}")
-        # the sender and the CC recipients get a download link (7 days, the longest S3 presigning allows)
-        link = await store.presigned_get(sealed_key, filename="signed.pdf", ttl=7 * 86400)
+            await email_signer(
+                tx,
+                env,
+                s,
+                "signing_completed",
+                f"envelope:{env_id}:completed:{s['id']}",
+                attachment=attach,
+                attached=attach is not None,
+            )
+        link = await store.presigned_get(sealed_key, filename=pdf_filename(env["title"]), ttl=7 * 86400)
         others = [(env["sender_email"], env["sender_locale"], "sender")] if env["sender_email"] else []
         others += [
             (c["email"], c.get("locale", "zh-CN"), f"cc:{c['email'].lower()}") for c in json.loads(env["cc"])
@@ -174,12 +194,14 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
         for address, locale, who in others:
             await mail.queue_email(
                 tx,
+                attach,
                 to=address,
                 template="signing_completed",
                 locale=locale,
                 key=f"envelope:{env_id}:completed:{who}",
                 title=env["title"],
                 link=link,
+                attached=attach is not None,
             )
         await on_contract_signed(tx, env)
     return "completed"

@@ -17,6 +17,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import Body
 from litestar.response import Template
 
@@ -109,7 +110,25 @@ async def _page(
     return Template(template_name="sign.html", context=context, status_code=status, headers=_HEADERS)
 
 
-@get("/sign/{token:str}", include_in_schema=False)
+def too_many_requests(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[str]:
+    """The rate limiter's 429 on the signing link, as a page the signer can read (the limiter runs
+    before the handler, so the signer's own language is not known here: the browser's is used)."""
+    locale = i18n.negotiate(request.headers.get("accept-language"))
+    engine = request.app.template_engine
+    assert engine is not None
+    html = engine.get_template("sign.html").render(**_ctx(locale, state="busy", token=""))
+    return Response(
+        html,
+        status_code=429,
+        media_type="text/html",
+        headers={**_HEADERS, **{k: str(v) for k, v in (exc.headers or {}).items()}},
+    )
+
+
+_LIMITED: dict[Any, Any] = {TooManyRequestsException: too_many_requests}
+
+
+@get("/sign/{token:str}", include_in_schema=False, exception_handlers=_LIMITED)
 async def sign_page(request: Request[Any, Any, Any], token: str) -> Template:
     link, nonce = await signer.view(token, *_client(request))
     return await _page(request, token, link, nonce)
@@ -133,7 +152,7 @@ def _png(data_url: str) -> bytes:
         return b""
 
 
-@post("/sign/{token:str}/sign", include_in_schema=False)
+@post("/sign/{token:str}/sign", include_in_schema=False, exception_handlers=_LIMITED)
 async def sign_submit(
     request: Request[Any, Any, Any],
     token: str,
@@ -158,7 +177,7 @@ class DeclineForm(msgspec.Struct):
     reason: str = ""
 
 
-@post("/sign/{token:str}/decline", include_in_schema=False)
+@post("/sign/{token:str}/decline", include_in_schema=False, exception_handlers=_LIMITED)
 async def decline_submit(
     request: Request[Any, Any, Any],
     token: str,

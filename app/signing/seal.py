@@ -4,6 +4,8 @@ Each tenant gets an RSA-2048 key and a self-signed certificate at first use. The
 stored encrypted at rest: AES-256-GCM under ``ACRE_SIGNING_KEY_ENCRYPTION_KEY`` (any string; its
 sha256 is the AES key), with the tenant id as associated data, so a key row copied to another tenant
 does not decrypt. Sealing is PAdES B-B, or B-T when ``ACRE_TIMESTAMP_URL`` names an RFC 3161 TSA.
+With a TSA configured a seal is B-T or nothing: when the TSA cannot be reached or answers badly,
+``seal_pdf`` raises and the completion job retries with backoff; it never falls back to B-B.
 """
 
 from __future__ import annotations

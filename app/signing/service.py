@@ -67,12 +67,19 @@ async def _tenant_name(tx: db.Tx) -> str:
 
 
 async def email_signer(
-    tx: db.Tx, env: asyncpg.Record, signer: asyncpg.Record, template: str, key: str, **extra: Any
+    tx: db.Tx,
+    env: asyncpg.Record,
+    signer: asyncpg.Record,
+    template: str,
+    key: str,
+    attachment: mail.Attachment | None = None,
+    **extra: Any,
 ) -> None:
     """Queue ``template`` to one signer with a fresh link (idempotent per ``key``)."""
     token = await new_link(tx, env["id"], signer["id"])
     await mail.queue_email(
         tx,
+        attachment,
         to=signer["email"],
         template=template,
         locale=signer["locale"],

@@ -171,7 +171,8 @@ async def _indexes(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
     """The secondary (non-constraint) indexes of the bulk tables: (definitions, names)."""
     rows = await conn.fetch(
         "SELECT indexdef, indexname FROM pg_indexes WHERE tablename = ANY($1::text[]) AND indexname NOT IN"
-        " (SELECT conname FROM pg_constraint)", list(BULK_TABLES))
+        " (SELECT conname FROM pg_constraint) AND NOT EXISTS (SELECT 1 FROM pg_constraint k"  # FKs use it
+        " WHERE k.conindid = format('%I.%I', schemaname, indexname)::regclass)", list(BULK_TABLES))
     return [r["indexdef"] for r in rows], [r["indexname"] for r in rows]
 
 

@@ -75,6 +75,7 @@ def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         "ACRE_LOG_LEVEL": "WARNING",
         "ACRE_STORAGE_BACKEND": "local",
         "ACRE_LOGIN_RATE_LIMIT_PER_MINUTE": "100000",
+        "ACRE_SIGNING_RATE_LIMIT_PER_MINUTE": "100000",
         **env,
     }
     proc = subprocess.Popen(

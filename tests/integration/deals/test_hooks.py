@@ -17,7 +17,7 @@ from app.territories.impact import open_pipeline_in_subtree
 from tenants.scope import TenantScope
 from tests.helpers import signup
 from tests.integration.deals.support import approved_quote, deal, move, world
-from tests.integration.sales_helpers import customer
+from tests.integration.sales_helpers import customer, db_value
 
 
 async def test_move_preview_counts_open_deals_and_pipeline(client, mailbox, app):
@@ -48,7 +48,9 @@ async def test_move_preview_counts_open_deals_and_pipeline(client, mailbox, app)
 async def test_late_stage_open_deal_exempts_its_customer_from_reclaim(client, mailbox, app):
     w = await world(client, mailbox, app)
     early = await customer(client, w.rep, w.city["id"])
-    await deal(client, w.rep, early["id"], stage="demo")
+    await deal(client, w.rep, early["id"], stage="exchange_research")
+    demo = await customer(client, w.rep, w.city["id"])
+    await deal(client, w.rep, demo["id"], stage="demo")  # demo or later exempts
     await deal(client, w.rep, w.customer["id"], stage="formal_quote")
     closed = await customer(client, w.rep, w.city["id"])
     d = await deal(client, w.rep, closed["id"], stage="negotiation")
@@ -56,7 +58,10 @@ async def test_late_stage_open_deal_exempts_its_customer_from_reclaim(client, ma
     async with db.transaction(UUID(w.owner.tenant_id)) as tx:
         rows = await tx.fetch(reclaim_exempt_customer_ids_sql("$1"), UUID(w.owner.tenant_id))
     exempt = {(str(r["customer_id"]), r["code"]) for r in rows}
-    assert exempt == {(w.customer["id"], "late_stage_deal")}
+    assert exempt == {(w.customer["id"], "late_stage_deal"), (demo["id"], "late_stage_deal")}
+    # the pool status says why
+    r = await client.get(f"/api/v1/customers/{demo['id']}/pool-status", headers=w.rep.headers)
+    assert r.status_code == 200 and r.json()["reclaim"]["exempt_reasons"] == ["late_stage_deal"], r.text
 
 
 async def test_deal_and_quote_providers_fill_contract_and_quote_sheet(client, mailbox, app):
@@ -117,3 +122,58 @@ async def test_deal_activity_restarts_the_no_deal_clock(client, mailbox, app):
         none = await tx.fetchval(sql, tenant, UUID(fresh["id"]))
         later = await tx.fetchval("SELECT now() + interval '2 days'")
     assert last > later and none is None
+
+
+async def test_a_stage_move_restarts_the_no_deal_clock(client, mailbox, app):
+    w = await world(client, mailbox, app)
+    d = await deal(client, w.rep, w.customer["id"])
+    tenant = UUID(w.owner.tenant_id)
+    sql = f"SELECT {LAST_DEAL_AT_SQL} FROM customers c WHERE c.tenant = $1 AND c.id = $2"
+    async with db.transaction(tenant) as tx:
+        await tx.execute(
+            "UPDATE deals SET updated_at = now() - interval '90 days' WHERE tenant = $1 AND id = $2",
+            tenant,
+            UUID(d["id"]),
+        )
+        before = await tx.fetchval(sql, tenant, UUID(w.customer["id"]))
+    assert (await move(client, w.rep, d["id"], "first_visit")).status_code == 200
+    async with db.transaction(tenant) as tx:
+        after = await tx.fetchval(sql, tenant, UUID(w.customer["id"]))
+        recent = await tx.fetchval("SELECT now() - interval '1 minute'")
+    assert before < recent < after
+
+
+async def test_signed_or_won_deal_makes_the_customer_won(client, mailbox, app, admin_db):
+    w = await world(client, mailbox, app)
+    status = "SELECT status FROM customers WHERE id = $1"
+    assert await db_value(admin_db, status, UUID(w.customer["id"])) != "won"
+    d = await deal(client, w.rep, w.customer["id"], stage="negotiation")
+    await approved_quote(client, w, d["id"])
+    assert (await move(client, w.rep, d["id"], "signed")).status_code == 200
+    assert await db_value(admin_db, status, UUID(w.customer["id"])) == "won"
+    assert (
+        await db_value(
+            admin_db,
+            "SELECT count(*) FROM audit_log WHERE action = 'customer.won' AND subject_id = $1",
+            w.customer["id"],
+        )
+        == 1
+    )
+    assert (await move(client, w.rep, d["id"], "won")).status_code == 200  # idempotent: no second event
+    assert (
+        await db_value(
+            admin_db,
+            "SELECT count(*) FROM audit_log WHERE action = 'customer.won' AND subject_id = $1",
+            w.customer["id"],
+        )
+        == 1
+    )
+
+    other = await customer(client, w.rep, w.city["id"])
+    lost = await deal(client, w.rep, other["id"], stage="signed")
+    assert await db_value(admin_db, status, UUID(other["id"])) == "won"  # opened as signed: a sale too
+    third = await customer(client, w.rep, w.city["id"])
+    gone = await deal(client, w.rep, third["id"], stage="negotiation")
+    assert (await move(client, w.rep, gone["id"], "lost", reason="预算取消")).status_code == 200
+    assert await db_value(admin_db, status, UUID(third["id"])) != "won"
+    assert lost["stage"] == "signed"

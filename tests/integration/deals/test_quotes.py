@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from tests.helpers import mails_to, run_jobs
+from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal, line, product, quote, world
 from tests.integration.sales_helpers import db_value
 
@@ -146,3 +146,50 @@ async def test_bad_quote_input_is_422_with_field(client, mailbox, app):
     r = await quote(client, w.rep, d["id"], [])
     assert r.status_code == 422
     assert (await client.get(f"/api/v1/deals/{d['id']}/quotes", headers=w.rep.headers)).json() == []
+
+
+async def test_currency_mismatch_and_unknown_product_save_nothing(client, mailbox, app, admin_db):
+    w = await world(client, mailbox, app)
+    d = await deal(client, w.rep, w.customer["id"])  # CNY
+    usd = await product(client, w.owner, currency="USD", list_price="900.00", floor_price="700.00")
+    foreign = await signup(client)
+    theirs = await product(client, foreign)
+    for lines, name in (
+        ([line(w.products["erp"]), line(usd)], "lines[1].product_id"),  # priced in another currency
+        ([line(theirs)], "lines[0].product_id"),  # another tenant's product is unknown here
+    ):
+        r = await quote(client, w.rep, d["id"], lines)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == name, r.text
+    assert await db_value(admin_db, "SELECT count(*) FROM quotes WHERE deal_id = $1", UUID(d["id"])) == 0
+    assert (
+        await db_value(
+            admin_db,
+            "SELECT count(*) FROM quote_lines l JOIN quotes q ON q.id = l.quote_id WHERE q.deal_id = $1",
+            UUID(d["id"]),
+        )
+        == 0
+    )
+
+
+async def test_requester_cannot_decide_their_own_request_nor_outsiders(client, mailbox, app):
+    w = await world(client, mailbox, app)
+    d = await deal(client, w.manager, w.customer["id"])  # the province's manager works this deal
+    q = (await quote(client, w.manager, d["id"], [line(w.products["erp"])])).json()
+    r = await client.post(f"/api/v1/quotes/{q['id']}/submit", headers=w.manager.headers)
+    assert r.status_code == 202
+    approval = r.json()
+    r = await client.post(f"/api/v1/quotes/{q['id']}/approve", json={}, headers=w.manager.headers)
+    assert r.status_code == 403  # their own request
+    r = await client.post(f"/api/v1/approvals/{approval['id']}/approve", json={}, headers=w.manager.headers)
+    assert r.status_code == 403
+    r = await client.post(
+        f"/api/v1/approvals/{approval['id']}/approve", json={}, headers=w.other_manager.headers
+    )
+    assert r.status_code == 404  # outside their subtree
+    stranger = await signup(client)
+    r = await client.post(f"/api/v1/approvals/{approval['id']}/approve", json={}, headers=stranger.headers)
+    assert r.status_code == 404
+    got = (await client.get(f"/api/v1/quotes/{q['id']}", headers=w.manager.headers)).json()
+    assert got["status"] == "pending"  # nothing was decided
+    r = await client.post(f"/api/v1/quotes/{q['id']}/approve", json={}, headers=w.owner.headers)
+    assert r.status_code == 200 and r.json()["status"] == "approved"

@@ -39,6 +39,7 @@ async def test_manager_hands_over_only_inside_their_subtree(client, admin_db):
     other = await territory(client, t.owner, "南京市")
     [manager] = await quick_members(client, admin_db, t.owner, 1, role="manager")
     await assign(client, t.owner, sub["id"], manager, "manager")
+    await assign(client, t.owner, sub["id"], receiver, "rep")
     inside = await customer(client, t.owner, sub["id"], owner_membership_id=leaving.membership_id)
     outside = await customer(client, t.owner, other["id"], owner_membership_id=leaving.membership_id)
 
@@ -58,15 +59,24 @@ async def test_manager_hands_over_only_inside_their_subtree(client, admin_db):
         inside["id"]: receiver.membership_id,
         outside["id"]: leaving.membership_id,
     }
-    # the owner's plans are not the manager's
+    # the owner's plan reaching outside the manager's subtree is not the manager's to see
     theirs = await plan(
+        client,
+        t.owner,
+        selection={"owner_ids": [leaving.membership_id]},
+        targets=[{"membership_id": receiver.membership_id}],
+    )
+    r = await client.get(f"/api/v1/handovers/{theirs['id']}", headers=manager.headers)
+    assert r.status_code == 404
+    # one whose customers all lie inside it is
+    inner = await plan(
         client,
         t.owner,
         selection={"owner_ids": [receiver.membership_id]},
         targets=[{"membership_id": leaving.membership_id}],
     )
-    r = await client.get(f"/api/v1/handovers/{theirs['id']}", headers=manager.headers)
-    assert r.status_code == 404
+    r = await client.get(f"/api/v1/handovers/{inner['id']}", headers=manager.headers)
+    assert r.status_code == 200 and r.json()["preview"]["customers"] == 1
 
 
 async def test_another_tenants_plan_is_404_on_every_route(client, admin_db):

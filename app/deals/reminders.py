@@ -1,0 +1,118 @@
+"""The daily collection reminder (cron): each deal owner gets one digest (an in-app notification and
+an email) of their unpaid collection items due within ``DUE_WITHIN_DAYS`` days or overdue.
+
+Runs hourly; a tenant is reminded at the first run from ``REMIND_FROM_HOUR`` o'clock in its time
+zone. Idempotent per owner and local day: the notification's dedupe key and the email's key are
+``collections-due:<owner>:<date>``, so a second run (or two workers at once) sends nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from app import db, mail
+from app.deals.access import local_today
+from app.deals.money import cents
+from app.settings import get_settings
+from tenants.scope import TenantScope
+
+log = structlog.get_logger(__name__)
+
+DUE_WITHIN_DAYS = 3
+REMIND_FROM_HOUR = 8
+
+_DUE_SQL = """
+SELECT k.id, k.due_date, k.currency, k.amount - coalesce(k.paid_amount, 0) AS outstanding,
+       d.id AS deal_id, d.title AS deal, c.full_name AS customer, d.owner_membership_id AS owner,
+       u.email, coalesce(u.locale, t.locale) AS locale
+FROM collections k
+JOIN deals d ON d.tenant = k.tenant AND d.id = k.deal_id
+JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id
+JOIN memberships m ON m.tenant = d.tenant AND m.id = d.owner_membership_id AND m.active
+JOIN users u ON u.id = m.user_id
+JOIN tenants t ON t.id = k.tenant
+WHERE k.tenant = $1 AND k.paid_at IS NULL AND k.due_date <= $2
+ORDER BY d.owner_membership_id, k.due_date, k.id
+"""
+
+
+async def remind_tenant(tenant_id: UUID, today: date) -> int:
+    """Send the tenant's digests for ``today`` (its local date); returns how many were new."""
+    scope = TenantScope.system(tenant_id)
+    sent = 0
+    async with scope.tx() as tx:
+        rows = await tx.fetch(_DUE_SQL, tenant_id, today + timedelta(days=DUE_WITHIN_DAYS))
+        by_owner: dict[UUID, list[Any]] = {}
+        for row in rows:
+            by_owner.setdefault(row["owner"], []).append(row)
+        base = get_settings().public_url
+        for owner, items in by_owner.items():
+            key = f"collections-due:{owner}:{today.isoformat()}"
+            overdue = sum(1 for i in items if i["due_date"] < today)
+            params = {"count": len(items), "overdue": overdue, "due_soon": len(items) - overdue}
+            new = await tx.fetchval(
+                "INSERT INTO notifications (tenant, membership_id, kind, subject_type, params, dedupe_key)"
+                " VALUES ($1, $2, 'collections_due', 'collections', $3::jsonb, $4)"
+                " ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING id",
+                tenant_id,
+                owner,
+                json.dumps(params),
+                key,
+            )
+            if new is None:
+                continue
+            first = items[0]
+            await mail.queue_email(
+                tx,
+                to=first["email"],
+                template="collection_reminder",
+                locale=first["locale"],
+                key=key,
+                **params,
+                items=[
+                    {
+                        "customer": i["customer"],
+                        "deal": i["deal"],
+                        "amount": f"{cents(i['outstanding']):,} {i['currency']}",
+                        "date": i["due_date"].isoformat(),
+                        "overdue": i["due_date"] < today,
+                    }
+                    for i in items
+                ],
+                link=f"{base}/collections?owner={owner}",
+            )
+            sent += 1
+    return sent
+
+
+def _local_now(time_zone: str) -> datetime:
+    try:
+        return datetime.now(ZoneInfo(time_zone))
+    except (ValueError, KeyError):
+        return datetime.now(ZoneInfo("UTC"))
+
+
+async def collection_reminders(ctx: dict[str, Any]) -> int:
+    """Cron (hourly): the daily digests of every tenant whose local time is past ``REMIND_FROM_HOUR``;
+    a failing tenant is logged and the others still run. Returns the number of new digests."""
+    async with db.transaction(None) as tx:
+        tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
+    total = 0
+    for tenant in tenants:
+        if _local_now(tenant["time_zone"]).hour < REMIND_FROM_HOUR:
+            continue
+        try:
+            total += await remind_tenant(tenant["id"], local_today(tenant["time_zone"]))
+        except Exception as exc:
+            log.exception(
+                "collection reminders failed for a tenant", tenant_id=str(tenant["id"]), exc_info=exc
+            )
+    if total:
+        log.info("collection reminders", sent=total)
+    return total

@@ -1,0 +1,273 @@
+"""Daily briefings: one digest email per member and local day, in the member's language.
+
+- Everyone with field work: today's visit plan, follow-ups due (``customers.next_followup_at`` by
+  the end of today), open tasks due (when the tasks table of the cadences exists), and customers
+  close to auto-reclaim (within the pool rules' ``warning_days``, at least 3 days).
+- Managers (and owners/admins, over the whole tenant): approvals waiting for them (deal approvals
+  in their subtrees and submitted visit plans of their reps), the team's activity yesterday
+  (follow-ups, deal stage moves) and open market incidents.
+
+A member with nothing to say gets nothing. The cron runs hourly and sends from ``BRIEFING_HOUR``
+local time; the email key ``briefing:<member>:<day>`` makes it once per member and day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from app import db, mail
+from app.customers.pool_rules import (
+    RULES_CTE,
+    due_at_sql,
+    load_rules,
+    reclaim_exempt_customer_ids_sql,
+)
+from app.db import Tx
+from app.i18n import N_, translate
+from app.sales.field_measures import BOUNDS, team_member_ids
+from app.settings import get_settings
+from app.territories.service import managed_territory_ids
+from tenants import roles
+from tenants.scope import TenantScope
+
+log = structlog.get_logger(__name__)
+BRIEFING_HOUR = 7
+LIST_LIMIT = 10
+PURPOSES = {
+    "development": N_("development"),
+    "research": N_("research"),
+    "collection": N_("collection"),
+    "service": N_("service"),
+    "complaint": N_("complaint"),
+    "order": N_("order"),
+}
+_PLAN_STATUSES = {
+    "draft": N_("draft"),
+    "submitted": N_("submitted"),
+    "approved": N_("approved"),
+    "returned": N_("returned"),
+}
+
+
+async def _rep_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str, locale: str) -> dict[str, Any]:
+    mid = member["id"]
+    plan_items = await tx.fetch(
+        "SELECT p.status, i.planned_time, i.purpose, i.followup_id, c.full_name FROM visit_plans p"
+        " JOIN visit_plan_items i ON i.tenant = p.tenant AND i.plan_id = p.id"
+        " JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id"
+        " WHERE p.tenant = $1 AND p.membership_id = $2 AND p.plan_date = $3 ORDER BY i.planned_time,"
+        " i.position",
+        tenant_id,
+        mid,
+        day,
+    )
+    end_of_day = BOUNDS.format(d="$3 + 1", tz="$4")
+    due = await tx.fetch(
+        "SELECT c.full_name, c.next_followup_at, count(*) OVER () AS total FROM customers c"
+        " WHERE c.tenant = $1 AND c.owner_membership_id = $2 AND c.status IN ('prospect', 'won')"
+        f" AND c.next_followup_at < {end_of_day} ORDER BY c.next_followup_at LIMIT $5",
+        tenant_id,
+        mid,
+        day,
+        tz,
+        LIST_LIMIT,
+    )
+    tasks = 0
+    if await tx.fetchval("SELECT to_regclass('sales_tasks') IS NOT NULL"):
+        tasks = await tx.fetchval(
+            "SELECT count(*) FROM sales_tasks WHERE tenant = $1 AND assignee_membership_id = $2"
+            " AND status = 'open' AND due_on <= $3",
+            tenant_id,
+            mid,
+            day,
+        )
+    rules = await load_rules(tx)
+    reclaim = await tx.fetch(
+        f"WITH {RULES_CTE.format(g='$3', f='$4', d='$5')}, exempt AS"
+        f" ({reclaim_exempt_customer_ids_sql('$1')}),"
+        f" soon AS (SELECT c.full_name, {due_at_sql()} AS due_at FROM customers c JOIN rules r ON"
+        f" r.grade = c.grade"
+        " WHERE c.tenant = $1 AND c.owner_membership_id = $2 AND c.status = 'prospect'"
+        " AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id))"
+        " SELECT full_name, to_char(due_at AT TIME ZONE $7, 'YYYY-MM-DD') AS due_on FROM soon"
+        " WHERE due_at < now() + make_interval(days => $6) ORDER BY due_at LIMIT $8",
+        tenant_id,
+        mid,
+        *rules.sql_arrays(),
+        max(rules.warning_days, 3),
+        tz,
+        LIST_LIMIT,
+    )
+    status = plan_items[0]["status"] if plan_items else None
+    return {
+        "plan_status": translate(locale, _PLAN_STATUSES[status]) if status else None,
+        "plan": [
+            {
+                "time": i["planned_time"].strftime("%H:%M"),
+                "customer": i["full_name"],
+                "purpose": translate(locale, PURPOSES[i["purpose"]]),
+                "done": i["followup_id"] is not None,
+            }
+            for i in plan_items
+        ],
+        "due_total": int(due[0]["total"]) if due else 0,
+        "due": [{"customer": d["full_name"]} for d in due],
+        "tasks": int(tasks or 0),
+        "reclaim": [{"customer": r["full_name"], "date": r["due_on"]} for r in reclaim],
+    }
+
+
+async def _manager_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str) -> dict[str, Any]:
+    scope = TenantScope(
+        tenant_id=tenant_id,
+        user_id=member["user_id"],
+        role=member["role"],
+        membership_id=member["id"],
+        time_zone=tz,
+    )
+    everything = roles.at_least(member["role"], "admin")
+    managed = None if everything else await managed_territory_ids(tx, scope)
+    team = await team_member_ids(tx, scope)
+    approvals = await tx.fetchval(
+        "SELECT count(*) FROM approvals a LEFT JOIN deals d ON d.tenant = a.tenant AND d.id = a.deal_id"
+        " LEFT JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id"
+        " WHERE a.tenant = $1 AND a.status = 'pending' AND a.requested_by IS DISTINCT FROM $2"
+        " AND ($3::uuid[] IS NULL OR coalesce(c.territory_id, a.territory_id) = ANY($3))",
+        tenant_id,
+        member["id"],
+        managed,
+    )
+    plans = await tx.fetchval(
+        "SELECT count(*) FROM visit_plans WHERE tenant = $1 AND status = 'submitted' AND membership_id <> $2"
+        " AND ($3::uuid[] IS NULL OR membership_id = ANY($3))",
+        tenant_id,
+        member["id"],
+        team,
+    )
+    lo, hi = BOUNDS.format(d="$2 - 1", tz="$3"), BOUNDS.format(d="$2", tz="$3")
+    activity = await tx.fetch(
+        "SELECT u.name, count(*) AS n FROM customer_followups f"
+        " JOIN memberships m ON m.tenant = f.tenant AND m.id = f.author_membership_id"
+        " LEFT JOIN users u ON u.id = m.user_id"
+        f" WHERE f.tenant = $1 AND f.happened_at >= {lo} AND f.happened_at < {hi}"
+        " AND ($4::uuid[] IS NULL OR f.author_membership_id = ANY($4)) GROUP BY u.name ORDER BY n"
+        " DESC, u.name",
+        tenant_id,
+        day,
+        tz,
+        team,
+    )
+    moves = await tx.fetchval(
+        "SELECT count(*) FROM deal_stage_changes s JOIN deals d ON d.tenant = s.tenant AND d.id = s.deal_id"
+        " JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id"
+        f" WHERE s.tenant = $1 AND s.at >= {lo} AND s.at < {hi} AND s.from_stage IS NOT NULL"
+        " AND ($4::uuid[] IS NULL OR c.territory_id = ANY($4))",
+        tenant_id,
+        day,
+        tz,
+        managed,
+    )
+    incidents = await tx.fetch(
+        "SELECT title, severity, count(*) OVER () AS total FROM market_incidents WHERE tenant = $1"
+        " AND status = 'open' AND ($2::uuid[] IS NULL OR membership_id = ANY($2))"
+        " ORDER BY severity DESC, created_at DESC LIMIT $3",
+        tenant_id,
+        team,
+        LIST_LIMIT,
+    )
+    return {
+        "approvals": int(approvals),
+        "plans_waiting": int(plans),
+        "activity": [{"name": a["name"] or "?", "followups": int(a["n"])} for a in activity],
+        "followups_yesterday": sum(int(a["n"]) for a in activity),
+        "deal_moves": int(moves),
+        "incidents_total": int(incidents[0]["total"]) if incidents else 0,
+        "incidents": [{"title": i["title"], "serious": i["severity"] == "serious"} for i in incidents],
+    }
+
+
+def _has_news(rep: dict[str, Any], manager: dict[str, Any] | None) -> bool:
+    if rep["plan"] or rep["due_total"] or rep["tasks"] or rep["reclaim"]:
+        return True
+    return manager is not None and any(
+        manager[k]
+        for k in ("approvals", "plans_waiting", "followups_yesterday", "deal_moves", "incidents_total")
+    )
+
+
+async def brief_tenant(tenant_id: UUID, day: date | None = None) -> int:
+    """Queue today's briefings of one tenant (idempotent); returns how many were new."""
+    scope = TenantScope.system(tenant_id)
+    sent = 0
+    async with scope.tx() as tx:
+        tenant = await tx.fetchrow("SELECT time_zone, locale FROM tenants WHERE id = $1", tenant_id)
+        assert tenant is not None
+        tz = tenant["time_zone"]
+        day = day or datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+        members = await tx.fetch(
+            "SELECT m.id, m.user_id, m.role, u.email, u.name, coalesce(u.locale, $2) AS locale"
+            " FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant = $1 AND m.active"
+            " ORDER BY m.id",
+            tenant_id,
+            tenant["locale"],
+        )
+        base = get_settings().public_url
+        for member in members:
+            key = f"briefing:{member['id']}:{day.isoformat()}"
+            if await tx.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM emails WHERE tenant = $1 AND idempotency_key = $2)",
+                tenant_id,
+                key,
+            ):
+                continue
+            rep = await _rep_part(tx, tenant_id, member, day, tz, member["locale"])
+            manager = (
+                await _manager_part(tx, tenant_id, member, day, tz)
+                if roles.at_least(member["role"], "manager")
+                else None
+            )
+            if not _has_news(rep, manager):
+                continue
+            if await mail.queue_email(
+                tx,
+                to=member["email"],
+                template="briefing",
+                locale=member["locale"],
+                key=key,
+                name=member["name"] or "",
+                day=day.isoformat(),
+                rep=rep,
+                manager=manager,
+                link=base,
+            ):
+                sent += 1
+    return sent
+
+
+def _local_hour(time_zone: str) -> int:
+    return datetime.now(UTC).astimezone(ZoneInfo(time_zone)).hour
+
+
+async def daily_briefings(ctx: dict[str, Any]) -> int:
+    """Cron (hourly): the briefings of every tenant where it is ``BRIEFING_HOUR`` or later today."""
+    async with db.transaction(None) as tx:
+        tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
+    total = 0
+    for tenant in tenants:
+        if _local_hour(tenant["time_zone"]) < BRIEFING_HOUR:
+            continue
+        try:
+            total += await brief_tenant(tenant["id"])
+        except Exception as exc:
+            log.exception("briefings failed for a tenant", tenant_id=str(tenant["id"]), exc_info=exc)
+    return total
+
+
+async def briefings_for(ctx: dict[str, Any], tenant_id: str, day: str | None = None) -> int:
+    """Job: one tenant's briefings for ``day`` (ISO date; today in its time zone when left out)."""
+    return await brief_tenant(UUID(tenant_id), date.fromisoformat(day) if day else None)

@@ -1,0 +1,180 @@
+"""What field work measures, shared by targets, daily and weekly reports: the actual figures of a
+period for the tenant, a territory subtree or a rep, and who manages a rep.
+
+Definitions (also in the README):
+
+- an **order** is a deal reaching ``signed`` or ``won`` for the first time; it counts on that day,
+  with its amount in its currency;
+- **collections** are collection items paid in the period (``paid_amount`` by currency);
+- **new customers** are customers created in the period (a rep: the ones they entered, else own);
+- a **visit** is a follow-up of kind visit or meeting; an **effective visit** is one whose result is
+  appointment, presentation or order;
+- **gross margin** needs cost data the product does not hold yet: its actual is ``null``.
+
+Days and periods are the tenant's local days (``time_zone``), as half-open ``[start, end)`` ranges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from app.db import Tx
+from tenants import roles
+from tenants.scope import TenantScope
+
+VISIT_KINDS = ("visit", "meeting")
+EFFECTIVE_RESULTS = ("appointment", "presentation", "order")
+MONEY_METRICS = ("amount", "gross_margin", "collections")
+# The tenant-local bounds of [$lo, $hi) dates as timestamps: parameters named by the caller.
+BOUNDS = "(({d})::date::timestamp AT TIME ZONE {tz})"
+
+
+def local_today(time_zone: str) -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo(time_zone)).date()
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    """``part / whole`` in percent with two decimals; None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"))
+
+
+@dataclass(slots=True)
+class Actuals:
+    orders: int = 0
+    amount: dict[str, Decimal] = field(default_factory=dict)
+    collections: dict[str, Decimal] = field(default_factory=dict)
+    new_customers: int = 0
+
+
+def _scope_sql(scope_type: str, territory_param: str, member_param: str, owner: str, territory: str) -> str:
+    if scope_type == "rep":
+        return f"{owner} = {member_param}"
+    if scope_type == "territory":
+        return (
+            f"{territory} IN (SELECT t.id FROM territories a JOIN territories t ON t.tenant = a.tenant"
+            f" AND t.path >= a.path AND t.path < a.path || '~' WHERE a.tenant = $1 AND a.id ="
+            f" {territory_param})"
+        )
+    return "TRUE"
+
+
+async def actuals(
+    tx: Tx,
+    tenant_id: UUID,
+    time_zone: str,
+    start: date,
+    end: date,
+    scope_type: str = "tenant",
+    territory_id: UUID | None = None,
+    membership_id: UUID | None = None,
+) -> Actuals:
+    """Orders, order amounts, collections and new customers of ``[start, end)`` in one scope."""
+    lo, hi = BOUNDS.format(d="$2", tz="$4"), BOUNDS.format(d="$3", tz="$4")
+    deal_scope = _scope_sql(scope_type, "$5", "$6", "d.owner_membership_id", "c.territory_id")
+    customer_scope = _scope_sql(
+        scope_type, "$5", "$6", "coalesce(c.created_by, c.owner_membership_id)", "c.territory_id"
+    )
+    sql = f"""
+WITH args AS (SELECT $5::uuid AS territory_id, $6::uuid AS membership_id),  -- typed even when unused
+firsts AS (
+    SELECT s.deal_id FROM deal_stage_changes s
+    WHERE s.tenant = $1 AND s.to_stage IN ('signed', 'won') AND s.at >= {lo} AND s.at < {hi}
+    GROUP BY s.deal_id
+    HAVING NOT EXISTS (SELECT 1 FROM deal_stage_changes e WHERE e.tenant = $1 AND e.deal_id = s.deal_id
+        AND e.to_stage IN ('signed', 'won') AND e.at < {lo})
+),
+orders AS (
+    SELECT d.currency, count(*) AS n, sum(d.amount) AS total FROM firsts f
+    JOIN deals d ON d.tenant = $1 AND d.id = f.deal_id
+    JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id
+    WHERE {deal_scope} GROUP BY d.currency
+),
+paid AS (
+    SELECT k.currency, sum(k.paid_amount) AS total FROM collections k
+    JOIN deals d ON d.tenant = k.tenant AND d.id = k.deal_id
+    JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id
+    WHERE k.tenant = $1 AND k.paid_at >= {lo} AND k.paid_at < {hi} AND {deal_scope} GROUP BY k.currency
+)
+SELECT
+    (SELECT coalesce(sum(n), 0) FROM orders) AS orders,
+    (SELECT coalesce(jsonb_object_agg(currency, total), '{{}}') FROM orders) AS amount,
+    (SELECT coalesce(jsonb_object_agg(currency, total), '{{}}') FROM paid) AS collections,
+    (SELECT count(*) FROM customers c WHERE c.tenant = $1 AND c.created_at >= {lo} AND c.created_at < {hi}
+        AND {customer_scope}) AS new_customers
+"""
+    row = await tx.fetchrow(sql, tenant_id, start, end, time_zone, territory_id, membership_id)
+    assert row is not None
+    return Actuals(
+        orders=int(row["orders"]),
+        amount={k: money(v) for k, v in _json(row["amount"]).items()},
+        collections={k: money(v) for k, v in _json(row["collections"]).items()},
+        new_customers=int(row["new_customers"]),
+    )
+
+
+def _json(value: Any) -> dict[str, Any]:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+# --- who is whose manager --------------------------------------------------------------------------
+
+# Managers of a member: those managing (at or above) a territory the member works in as a rep.
+MANAGERS_OF_SQL = """
+SELECT DISTINCT mm.id AS membership_id, u.email, coalesce(u.locale, tn.locale) AS locale
+FROM territory_members rm
+JOIN territories rt ON rt.tenant = rm.tenant AND rt.id = rm.territory_id
+JOIN territories at ON at.tenant = rt.tenant AND rt.path >= at.path AND rt.path < at.path || '~'
+JOIN territory_members tm ON tm.tenant = at.tenant AND tm.territory_id = at.id AND tm.role = 'manager'
+JOIN memberships mm ON mm.tenant = tm.tenant AND mm.id = tm.membership_id AND mm.active
+JOIN users u ON u.id = mm.user_id
+JOIN tenants tn ON tn.id = mm.tenant
+WHERE rm.tenant = $1 AND rm.membership_id = $2 AND rm.role = 'rep' AND mm.id <> $2
+"""
+
+
+async def managers_of(tx: Tx, tenant_id: UUID, membership_id: UUID) -> list[Any]:
+    """The active managers of the territories a rep works (their ancestors included)."""
+    return await tx.fetch(MANAGERS_OF_SQL + " ORDER BY mm.id", tenant_id, membership_id)
+
+
+async def team_member_ids(tx: Tx, scope: TenantScope) -> list[UUID] | None:
+    """Whose field work the caller may read: None = everyone (owner/admin/jobs); a manager: their
+    own and every member of a territory in their managed subtrees; anyone else: their own."""
+    if scope.role == "system" or roles.at_least(scope.role, "admin"):
+        return None
+    own = [scope.membership_id] if scope.membership_id else []
+    if scope.role != "manager" or scope.membership_id is None:
+        return own
+    rows = await tx.fetch(
+        "SELECT DISTINCT m.membership_id FROM territory_members tm"
+        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
+        " JOIN territories t ON t.tenant = a.tenant AND t.path >= a.path AND t.path < a.path || '~'"
+        " JOIN territory_members m ON m.tenant = t.tenant AND m.territory_id = t.id"
+        " WHERE tm.tenant = $1 AND tm.membership_id = $2 AND tm.role = 'manager'",
+        scope.tenant_id,
+        scope.membership_id,
+    )
+    return list({*own, *(r["membership_id"] for r in rows)})
+
+
+async def manages_member(tx: Tx, scope: TenantScope, membership_id: UUID) -> bool:
+    """Whether the caller manages a territory (at or above) where ``membership_id`` is a rep."""
+    if scope.role == "system" or roles.at_least(scope.role, "admin"):
+        return True
+    if scope.role != "manager" or scope.membership_id is None:
+        return False
+    rows = await managers_of(tx, scope.tenant_id, membership_id)
+    return any(r["membership_id"] == scope.membership_id for r in rows)
