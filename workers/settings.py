@@ -16,6 +16,7 @@ from app.customers.import_job import IMPORT_TIMEOUT_SECONDS, run_customer_import
 from app.customers.jobs import reclaim_sweep, reclaim_warnings
 from app.deals.reminders import collection_reminders
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
+from app.handover.sheet import handover_sheet
 from app.mail import send_email
 from app.observability import configure_logging, init_sentry
 from app.sales.field_jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
@@ -53,6 +54,7 @@ FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
 FUNCTIONS += [render_document]
 FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
+FUNCTIONS += [handover_sheet]
 FUNCTIONS += [weekly_reports_for, briefings_for]  # sales field work: one tenant at a time
 CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]
 CRON_JOBS += [

@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from app.deals.tables import (
     Approval,
     Collection,
+    CollectionPayment,
     ContractTerms,
     Deal,
     DealStageChange,
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         Approval,
         ContractTerms,
         Collection,
+        CollectionPayment,
     ],
     migration_dependencies=["app.customers.piccolo_app", "app.notifications.piccolo_app"],
 )

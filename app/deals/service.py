@@ -233,7 +233,8 @@ async def apply_stage(
 ) -> None:
     """Move ``deal`` (a locked row) to ``to``: probability to the stage's default, the history row,
     ``lost_reason`` and ``closed_at`` for terminal stages; reaching signed or won makes the customer
-    won (``app.customers.won.mark_won``, in this transaction). No rule checks: callers decide."""
+    won (``app.customers.won.mark_won``, in this transaction) and reaching signed starts the
+    collections (``collections.start_collections``). No rule checks: callers decide."""
     await tx.execute(
         "UPDATE deals SET stage = $3::text, probability = $4, updated_at = now(),"
         " lost_reason = CASE WHEN $3::text = 'lost' THEN $5 ELSE lost_reason END,"
@@ -267,6 +268,8 @@ async def apply_stage(
     )
     if to in WON_STAGES:  # idempotent
         await mark_won(tx, CustomerWon(scope.tenant_id, deal["customer_id"], deal["id"], scope.user_id))
+    if to == "signed":  # the milestones become collection items (idempotent)
+        await collections.start_collections(tx, deal["id"], datetime.now(UTC))
 
 
 async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRead]:

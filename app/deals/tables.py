@@ -131,6 +131,7 @@ class ContractTerms(Table, tablename="contract_terms", db=DB):
     delivery_percent = SmallInt()
     stable_weeks = SmallInt()
     installation_days = SmallInt()
+    milestones = JSONB(null=True)
     updated_by = UUID(null=True)
     updated_at = Timestamptz()
 
@@ -148,4 +149,16 @@ class Collection(Table, tablename="collections", db=DB):
     paid_at = Timestamptz(null=True)
     paid_amount = Numeric(digits=(14, 2), null=True)
     paid_by = UUID(null=True)
+    created_at = Timestamptz()
+
+
+class CollectionPayment(Table, tablename="collection_payments", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(index=True)
+    collection_id = UUID()
+    amount = Numeric(digits=(14, 2))
+    currency = Varchar(length=3)
+    paid_on = Date()
+    note = Text(null=True)
+    actor = UUID(null=True)
     created_at = Timestamptz()

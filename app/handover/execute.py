@@ -8,8 +8,10 @@ saw, and the same statement appends their ownership history (``acre_ownership_ap
 planned, something changed in between (a claim, a release, an edit): the transaction rolls back,
 the plan is planned again from fresh data, and the answer is 409 with the changed customers and the
 fresh preview. Open deals of the previous owner on those customers go along (their quotes belong to
-the deal). Receivers get one digest email each and an in-app notification; previous owners one
-email; a handover sheet document (kind ``handover``, subject ``handover``) is queued.
+the deal), and their envelopes out for signature (:mod:`app.handover.envelopes`). Receivers get one
+digest email each and an in-app notification; previous owners one email; the handover sheet document
+(kind ``handover``, subject ``handover``) is requested by the ``handover_sheet`` job after commit
+(:mod:`app.handover.sheet`), so the execution neither reads every row again nor holds them in memory.
 
 Undo (within :data:`UNDO_WINDOW`): only when none of the moved customers changed since (owner still
 the receiver, ``updated_at`` still the execution's); else 409 listing the changed ones.
@@ -24,7 +26,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from app import audit, mail
+from app import audit, mail, outbox
 from app.customers.ledger import append_expr
 from app.db import Tx
 from app.errors import Conflict
@@ -151,7 +153,8 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
                     row["read_until"],
                 )
             await _notify(tx, scope, row)
-            row = await _sheet(tx, scope, row)
+            # the sheet (移交表) is requested by a job after commit: its data provider reads every row
+            await outbox.add_job(tx, "handover_sheet", tx.tenant_id, plan_id, key=str(plan_id))
             await audit.record(
                 tx,
                 scope.user_id,
@@ -228,30 +231,6 @@ async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
         plan_id,
         row["reason"],
     )
-
-
-async def _sheet(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> asyncpg.Record:
-    """Queue the handover sheet (移交表) through the documents pipeline; the worker renders it."""
-    from app.documents.schemas import DocumentCreate
-    from app.documents.service import create_document
-
-    accepted = await create_document(
-        scope,
-        DocumentCreate(
-            kind="handover",
-            subject_type="handover",
-            subject_id=str(row["id"]),
-            idempotency_key=f"handover-sheet:{row['id']}",
-        ),
-    )
-    fresh = await tx.fetchrow(
-        "UPDATE handover_plans SET document_id = $3 WHERE tenant = $1 AND id = $2 RETURNING *",
-        tx.tenant_id,
-        row["id"],
-        accepted.id,
-    )
-    assert fresh is not None
-    return fresh
 
 
 _UNDO = f"""

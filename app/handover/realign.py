@@ -312,7 +312,8 @@ async def build_items(tx: Tx, scope: TenantScope, plan_id: UUID, stored: Realign
         where = f"c.tenant = $1 AND {in_subtree}"
         if data.operation == "merge":
             assert op.target is not None
-            to_t = f"(CASE WHEN c.territory_id = {p(op.subject['id'])}::uuid THEN {p(op.target['id'])}::uuid END)"
+            merged, into = p(op.subject["id"]), p(op.target["id"])
+            to_t = f"(CASE WHEN c.territory_id = {merged}::uuid THEN {into}::uuid END)"
         else:
             to_t = "NULL::uuid"
     sql = _BUILD.format(**parts, to_t=to_t, where=where, plan=p(plan_id), rule=p(data.owner_rule), ids=p(ids))

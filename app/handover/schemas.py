@@ -113,7 +113,8 @@ class RealignCreate(msgspec.Struct, forbid_unknown_fields=True):
     sibling). ``owner_rule`` for an owner who does not work the territory a customer ends in (is not a
     member of it or of one of its ancestors, after the change): ``keep`` — listed as a conflict, the
     plan cannot run until resolved; ``reassign`` — to that territory's reps (or, with none, its nearest
-    ancestor's) by capacity; ``release`` — to its pool. Owners who do work it keep their customers under every rule."""
+    ancestor's) by capacity; ``release`` — to its pool. Owners who do work it keep their customers
+    under every rule."""
 
     reason: Reason
     operation: Literal["move", "merge", "split"]

@@ -1,11 +1,17 @@
 """The handover sheet (移交表): the data of a ``handover`` document about one plan — each customer
-with grade, last follow-up, open deals and next steps, and who receives it. One query for all rows."""
+with grade, last follow-up, open deals and next steps, and who receives it. One query for all rows.
+
+``handover_sheet`` (ARQ job, queued by the execution in its transaction) requests the document through
+the documents pipeline and records its id on the plan; idempotent (the document's idempotency key is
+per plan)."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from app import db
 from app.documents import kinds
 from app.documents.providers import SubjectRequest
 from app.errors import NotFound
@@ -97,3 +103,34 @@ async def handover_data(request: SubjectRequest) -> kinds.Data:
         customers=str(len(customers)), open_deals=str(sum(int(c["open_deals"]) for c in customers))
     )
     return data
+
+
+async def handover_sheet(ctx: dict[str, Any], tenant_id: str, plan_id: str) -> str:
+    """ARQ job: request the sheet of an executed plan and record the document on it."""
+    from app.documents.schemas import DocumentCreate
+    from app.documents.service import create_document
+    from tenants.scope import TenantScope
+
+    tenant, plan = UUID(tenant_id), UUID(plan_id)
+    async with db.transaction(tenant) as tx:
+        status = await tx.fetchval(
+            "SELECT status FROM handover_plans WHERE tenant = $1 AND id = $2 FOR UPDATE", tenant, plan
+        )
+        if status != "executed":
+            return f"skipped-{status}"
+        accepted = await create_document(
+            TenantScope.system(tenant),
+            DocumentCreate(
+                kind="handover",
+                subject_type="handover",
+                subject_id=str(plan),
+                idempotency_key=f"handover-sheet:{plan}",
+            ),
+        )
+        await tx.execute(
+            "UPDATE handover_plans SET document_id = $3 WHERE tenant = $1 AND id = $2",
+            tenant,
+            plan,
+            accepted.id,
+        )
+    return str(accepted.id)

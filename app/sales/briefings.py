@@ -8,7 +8,7 @@
   (follow-ups, deal stage moves) and open market incidents.
 
 A member with nothing to say gets nothing. The cron runs hourly and sends from ``BRIEFING_HOUR``
-local time; the email key ``briefing:<member>:<day>`` makes it once per member and day.
+local time (for ``SEND_HOURS``); the email key ``briefing:<member>:<day>`` makes it once per member and day.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
 BRIEFING_HOUR = 7
+SEND_HOURS = 3  # the hourly cron tries from BRIEFING_HOUR for this many hours (a failed run is retried)
 LIST_LIMIT = 10
 PURPOSES = {
     "development": N_("development"),
@@ -66,7 +67,7 @@ async def _rep_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str, lo
         mid,
         day,
     )
-    end_of_day = BOUNDS.format(d="$3 + 1", tz="$4")
+    end_of_day = BOUNDS.format(d="$3::date + 1", tz="$4")
     due = await tx.fetch(
         "SELECT c.full_name, c.next_followup_at, count(*) OVER () AS total FROM customers c"
         " WHERE c.tenant = $1 AND c.owner_membership_id = $2 AND c.status IN ('prospect', 'won')"
@@ -149,7 +150,7 @@ async def _manager_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str
         member["id"],
         team,
     )
-    lo, hi = BOUNDS.format(d="$2 - 1", tz="$3"), BOUNDS.format(d="$2", tz="$3")
+    lo, hi = BOUNDS.format(d="$2::date - 1", tz="$3"), BOUNDS.format(d="$2", tz="$3")
     activity = await tx.fetch(
         "SELECT u.name, count(*) AS n FROM customer_followups f"
         " JOIN memberships m ON m.tenant = f.tenant AND m.id = f.author_membership_id"
@@ -254,12 +255,13 @@ def _local_hour(time_zone: str) -> int:
 
 
 async def daily_briefings(ctx: dict[str, Any]) -> int:
-    """Cron (hourly): the briefings of every tenant where it is ``BRIEFING_HOUR`` or later today."""
+    """Cron (hourly): the briefings of every tenant where it is ``BRIEFING_HOUR`` (or up to
+    ``SEND_HOURS`` later) local time."""
     async with db.transaction(None) as tx:
         tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
     total = 0
     for tenant in tenants:
-        if _local_hour(tenant["time_zone"]) < BRIEFING_HOUR:
+        if not BRIEFING_HOUR <= _local_hour(tenant["time_zone"]) < BRIEFING_HOUR + SEND_HOURS:
             continue
         try:
             total += await brief_tenant(tenant["id"])

@@ -57,7 +57,7 @@ _FOLLOWUPS = f"""
 SELECT f.kind, f.result, count(*) AS n FROM customer_followups f
 WHERE f.tenant = $1 AND f.author_membership_id = $2
   AND f.happened_at >= {BOUNDS.format(d="$3", tz="$4")}
-  AND f.happened_at < {BOUNDS.format(d="$3 + 1", tz="$4")}
+  AND f.happened_at < {BOUNDS.format(d="$3::date + 1", tz="$4")}
 GROUP BY f.kind, f.result
 """
 

@@ -50,7 +50,7 @@ from app.territories.service import managed_territory_ids, manages, sees_all
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
-_LO, _HI = BOUNDS.format(d="$2", tz="$3"), BOUNDS.format(d="$2 + 7", tz="$3")
+_LO, _HI = BOUNDS.format(d="$2", tz="$3"), BOUNDS.format(d="$2::date + 7", tz="$3")
 _VISITS = ", ".join(f"'{k}'" for k in VISIT_KINDS)
 _EFFECTIVE = ", ".join(f"'{k}'" for k in EFFECTIVE_RESULTS)
 
@@ -224,6 +224,11 @@ async def _targets(tx: db.Tx, tenant_id: UUID, time_zone: str, territory_id: UUI
     return out
 
 
+async def aggregate(tx: db.Tx, tenant_id: UUID, week: date, time_zone: str) -> list[asyncpg.Record]:
+    """The week's raw figures of every managed territory (one statement; see ``AGGREGATE_SQL``)."""
+    return await tx.fetch(AGGREGATE_SQL, tenant_id, week, time_zone)
+
+
 async def generate(tenant_id: UUID, week: date) -> int:
     """Generate the reports of one tenant's week (idempotent); returns how many were new."""
     if week.isoweekday() != 1:
@@ -242,7 +247,7 @@ async def generate(tenant_id: UUID, week: date) -> int:
         )
         if not missing:
             return 0
-        rows = await tx.fetch(AGGREGATE_SQL, tenant_id, week, tenant["time_zone"])
+        rows = await aggregate(tx, tenant_id, week, tenant["time_zone"])
         base = get_settings().public_url
         for row in rows:
             figures = figures_of(row)

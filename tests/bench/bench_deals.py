@@ -4,7 +4,8 @@ same run, same Python keep-alive client for both.
 
     uv run python tests/bench/bench_deals.py [--seconds 8] [--connections 16]
 
-Prints one JSON line: round trips/s, their requests/s, the bare route's requests/s and the ratio."""
+Prints one JSON line: round trips/s, their requests/s, the bare route's requests/s and the ratio;
+and quote creation alone (``quote_create``: a 30-line quote POSTed to deals made beforehand)."""
 
 from __future__ import annotations
 
@@ -118,6 +119,55 @@ async def drive(
     }
 
 
+async def quotes_only(
+    url: str,
+    auth: dict[str, str],
+    customer_id: str,
+    lines: list[dict[str, Any]],
+    seconds: int,
+    connections: int,
+) -> dict[str, Any]:
+    """Quote creation alone (POST a 30-line quote): deals made beforehand, three rounds each (the
+    same lines: equal totals are allowed), so only the quote requests are timed."""
+    valid = (date.today() + timedelta(days=30)).isoformat()
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=url, headers=auth, limits=limits, timeout=10) as c:
+        made = await asyncio.gather(
+            *(
+                c.post("/api/v1/deals", json={"customer_id": customer_id, "title": "基准", "amount": "1"})
+                for _ in range(60 * seconds)
+            )
+        )
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        for _round in range(3):
+            for d in made:
+                queue.put_nowait(d.json()["id"])
+        latencies: list[float] = []
+        errors = 0
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline and not queue.empty():
+                deal_id = queue.get_nowait()
+                start = time.perf_counter()
+                r = await c.post(
+                    f"/api/v1/deals/{deal_id}/quotes", json={"lines": lines, "valid_until": valid}
+                )
+                latencies.append((time.perf_counter() - start) * 1000)
+                errors += r.status_code != 201
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    return {
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "requests": len(latencies),
+        "errors": errors,
+    }
+
+
 async def bare(url: str, seconds: int, connections: int) -> dict[str, Any]:
     count = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -151,6 +201,7 @@ def main() -> None:
             body_file.write_bytes(httpx.get(f"{url}/api/v1/deals/{quote['id']}/quotes", headers=auth).content)
             base = asyncio.run(bare(url, args.seconds, args.connections))
             flow = asyncio.run(drive(url, auth, customer_id, lines, args.seconds, args.connections))
+            create = asyncio.run(quotes_only(url, auth, customer_id, lines, args.seconds, args.connections))
     print(
         json.dumps(
             {
@@ -161,6 +212,8 @@ def main() -> None:
                 "quote_flow": flow,
                 "bare": base,
                 "ratio_requests_vs_bare": round(flow["requests_per_s"] / base["requests_per_s"], 3),
+                "quote_create": create,
+                "ratio_quote_create_vs_bare": round(create["requests_per_s"] / base["requests_per_s"], 3),
             }
         )
     )

@@ -7,7 +7,8 @@ The service (``app.sales.funnel.get_funnel``: the app's role under RLS, access r
 set-based query, the Python rows and rates) is timed against one hand-written SQL aggregate of the
 same numbers, as the superuser, in the same run, for: the whole tenant over a year and over a month
 (owner), and one prefecture manager's subtree over a year. Every figure is the best of ``--rounds``
-after a warm-up; the totals of both are checked equal.
+after a warm-up; the totals of both are checked equal. A supplementary figure: the daily cadence
+job (``growth_jobs.cadence_tenant``) for that tenant, first run and idempotent second run.
 
     uv run python tests/bench/bench_sales.py [--scale 1.0] [--rounds 3]
 
@@ -246,6 +247,21 @@ async def run(admin_url: str, data: Dataset, rounds: int) -> dict[str, Any]:
                 "sales": total.sales,
                 "reps": len(got.reps),
             }
+        # the daily cadence job for the same tenant: the first run makes the due tasks, the second
+        # (idempotent) makes none; no baseline, a supplementary figure
+        from app.sales.growth_jobs import cadence_tenant
+
+        started = time.perf_counter()
+        _, made = await cadence_tenant(t.id, zone)
+        first_s = time.perf_counter() - started
+        started = time.perf_counter()
+        _, again = await cadence_tenant(t.id, zone)
+        figures["cadence_job"] = {
+            "first_run_s": round(first_s, 2),
+            "tasks_made": made,
+            "second_run_s": round(time.perf_counter() - started, 2),
+            "tasks_made_again": again,
+        }
     finally:
         await db.stop()
         await conn.close()

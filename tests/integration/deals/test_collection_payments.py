@@ -112,6 +112,11 @@ async def test_overdue_list_by_rep_and_territory(client, mailbox, app):
     )
     assert r.json() == []
     assert (await client.get("/api/v1/collections/overdue", headers=w.other_manager.headers)).json() == []
+    stranger = await signup(client)
+    r = await client.get(
+        "/api/v1/collections/overdue", params={"territory_id": w.city["id"]}, headers=stranger.headers
+    )
+    assert r.status_code == 404
     assert len((await client.get("/api/v1/collections/overdue", headers=w.manager.headers)).json()) == 1
 
 
@@ -249,3 +254,17 @@ async def test_daily_reminder_digest_once_per_owner_and_day(client, mailbox, app
     await run_jobs(app)
     latest = mails_to(mailbox, w.rep.email)
     assert len(latest) == 2 and "1 due within 3 days" in latest[-1]["Subject"]
+
+
+async def test_reminder_cron_is_registered_and_runs_every_tenant(client, mailbox, app, monkeypatch):
+    from app.deals import reminders
+    from workers.settings import CRON_JOBS
+
+    assert reminders.collection_reminders in [job.coroutine for job in CRON_JOBS]
+    w, _big, _small = await _setup(client, mailbox, app)
+    monkeypatch.setattr(reminders, "REMIND_FROM_HOUR", 0)  # whatever the hour in the tenant's zone
+    mailbox.messages.clear()
+    assert await reminders.collection_reminders({}) >= 1
+    assert await reminders.collection_reminders({}) == 0  # once per owner and day
+    await run_jobs(app)
+    assert len(mails_to(mailbox, w.rep.email)) == 1

@@ -151,6 +151,8 @@ async def test_signed_or_won_deal_makes_the_customer_won(client, mailbox, app, a
     await approved_quote(client, w, d["id"])
     assert (await move(client, w.rep, d["id"], "signed")).status_code == 200
     assert await db_value(admin_db, status, UUID(w.customer["id"])) == "won"
+    items = (await client.get(f"/api/v1/deals/{d['id']}/collections", headers=w.rep.headers)).json()
+    assert [i["code"] for i in items] == ["deposit", "delivery", "balance"]  # signed: collections start
     assert (
         await db_value(
             admin_db,

@@ -34,7 +34,7 @@ async def test_execute_moves_owners_deals_and_writes_ledger_with_plan_id(client,
     r = await client.post(f"/api/v1/handovers/{body['id']}/execute", headers=t.owner.headers)
     assert r.status_code == 200, r.text
     done = r.json()
-    assert done["status"] == "executed" and done["undo_until"] and done["document_id"]
+    assert done["status"] == "executed" and done["undo_until"]
     assert await owners(admin_db, [c["id"] for c in made]) == expected
     entries = [e for e in await ledger_rows(admin_db, t.owner.tenant_id) if e["cause"] == "handover"]
     assert len(entries) == 4
@@ -63,6 +63,8 @@ async def test_execute_moves_owners_deals_and_writes_ledger_with_plan_id(client,
         r = await client.get("/api/v1/notifications", headers=rep.headers)
         assert [n["kind"] for n in r.json()["items"]] == ["handover_received"]
     assert len(mails_to(mailbox, leaving.email)) == 1
+    done = (await client.get(f"/api/v1/handovers/{body['id']}", headers=t.owner.headers)).json()
+    assert done["document_id"], done
     r = await client.get(f"/api/v1/documents/{done['document_id']}", headers=t.owner.headers)
     assert r.status_code == 200, r.text
     doc = r.json()

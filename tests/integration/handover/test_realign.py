@@ -54,13 +54,17 @@ async def world(client: Any, admin_db: str) -> tuple[Team, dict[str, Any], dict[
 async def test_move_subtree_keep_lists_conflicts_then_reassign_moves_owners(client, admin_db, mailbox):
     t, sub, other, (nj1, nj2) = await world(client, admin_db)
     r0, r1 = t.reps
-    local = (await quick_members(client, admin_db, t.owner, 1))[0]
-    await assign(client, t.owner, sub["id"], local, "rep")
     mine = [
         await customer(client, t.owner, sub["id"], grade=g, owner_membership_id=r0.membership_id)
         for g in "AB"
     ]
-    stays = await customer(client, t.owner, sub["id"], owner_membership_id=local.membership_id)
+    stays = await customer(client, t.owner, sub["id"], owner_membership_id=r1.membership_id)
+    await db_value(  # a 南京市 rep already owns one in 吴中区: after the move they work it, so they keep it
+        admin_db,
+        "UPDATE customers SET owner_membership_id = $2::uuid WHERE id = $1::uuid RETURNING 1",
+        stays["id"],
+        nj1.membership_id,
+    )
     lead = await pool_customer(client, t.owner, sub["id"])
     deal_id = await deal(admin_db, t, mine[0]["id"], r0, "800.00")
 
@@ -101,10 +105,9 @@ async def test_move_subtree_keep_lists_conflicts_then_reassign_moves_owners(clie
     )
     p = body["preview"]
     assert p["customers"] == 2 and p["deals"] == 1 and p["blocked_count"] == 0
-    # the reps who work 吴中区 after the move: its own rep and 南京市's, one customer each
-    working = {nj1.membership_id, nj2.membership_id, local.membership_id}
+    # 吴中区 has no reps of its own: those of its new parent 南京市 get them, one each by capacity
     receivers = {x["membership_id"] for x in p["receivers"]}
-    assert len(receivers) == 2 and receivers <= working
+    assert receivers == {nj1.membership_id, nj2.membership_id}
     assert body["realignment"]["targets"][0]["reassigned"] == 2
     done = await execute(client, t.owner, body["id"])
     assert done["status"] == "executed"
@@ -114,7 +117,7 @@ async def test_move_subtree_keep_lists_conflicts_then_reassign_moves_owners(clie
     assert after[sub["id"]][1] == after[other["id"]][1] + sub["id"].replace("-", "") + "/"
     got = await owners(admin_db, [c["id"] for c in mine] + [stays["id"], lead["id"]])
     assert {got[c["id"]] for c in mine} == receivers
-    assert got[stays["id"]] == local.membership_id and got[lead["id"]] is None
+    assert got[stays["id"]] == nj1.membership_id and got[lead["id"]] is None
     assert set((await territories_of(admin_db, [c["id"] for c in mine])).values()) == {sub["id"]}
     deal_owner = await db_value(
         admin_db, "SELECT owner_membership_id::text FROM deals WHERE id = $1::uuid", deal_id
@@ -320,7 +323,7 @@ async def test_moving_under_its_own_descendant_or_merging_into_it_is_422(client,
 
 
 async def test_stale_realignment_is_409_with_a_fresh_preview_and_runs_once(client, admin_db):
-    t, sub, other, (nj1, _) = await world(client, admin_db)
+    t, sub, other, _ = await world(client, admin_db)
     r0, r1 = t.reps
     made = [
         await customer(client, t.owner, sub["id"], owner_membership_id=r0.membership_id) for _ in range(3)
@@ -343,7 +346,8 @@ async def test_stale_realignment_is_409_with_a_fresh_preview_and_runs_once(clien
     if r.status_code >= 400:  # owner changes may be refused by PATCH; change it as a claim would
         await db_value(
             admin_db,
-            "UPDATE customers SET owner_membership_id = $2::uuid, updated_at = now() WHERE id = $1::uuid RETURNING 1",
+            "UPDATE customers SET owner_membership_id = $2::uuid, updated_at = now()"
+            " WHERE id = $1::uuid RETURNING 1",
             made[0]["id"],
             r1.membership_id,
         )
@@ -363,3 +367,37 @@ async def test_stale_realignment_is_409_with_a_fresh_preview_and_runs_once(clien
     assert set((await owners(admin_db, [c["id"] for c in made])).values()) == {None}
     entries = [e for e in await ledger_rows(admin_db, t.owner.tenant_id) if str(e["plan_id"]) == body["id"]]
     assert len(entries) == 3
+
+
+async def test_a_tree_change_since_planning_makes_the_realignment_stale(client, admin_db):
+    t = await team(client, admin_db, reps=1)
+    a = await territory(client, t.owner, "姑苏区", parent=t.territory["id"])
+    b = await territory(client, t.owner, "平江区", parent=t.territory["id"])
+    child = await territory(client, t.owner, "平江街道", parent=b["id"])
+    made = await customer(client, t.owner, b["id"], owner_membership_id=t.reps[0].membership_id)
+    body = await realign(client, t.owner, operation="merge", territory_id=b["id"], into_id=a["id"])
+    other = await territory(client, t.owner, "南京市")
+    r = await client.post(
+        f"/api/v1/territories/{a['id']}/move", json={"new_parent_id": other["id"]}, headers=t.owner.headers
+    )
+    assert r.status_code == 200, r.text
+
+    r = await client.post(f"/api/v1/handovers/{body['id']}/execute", headers=t.owner.headers)
+    assert r.status_code == 409, r.text
+    assert r.json()["handover"]["status"] == "draft"
+    assert b["id"] in await tree(admin_db, t.owner.tenant_id)
+    # 苏州市's rep no longer works 姑苏区 (now under 南京市): under keep that is a conflict now
+    assert r.json()["handover"]["realignment"]["conflicts"] == 1
+    await execute(client, t.owner, body["id"], expect=409)
+    await client.post(
+        f"/api/v1/territories/{a['id']}/move",
+        json={"new_parent_id": t.territory["id"]},
+        headers=t.owner.headers,
+    )
+    r = await client.post(f"/api/v1/handovers/{body['id']}/execute", headers=t.owner.headers)
+    assert r.status_code == 409  # stale again (moved back): planned afresh, now without conflicts
+    assert r.json()["handover"]["realignment"]["conflicts"] == 0
+    await execute(client, t.owner, body["id"])
+    after = await tree(admin_db, t.owner.tenant_id)
+    assert b["id"] not in after and after[child["id"]][0] == a["id"]
+    assert await territories_of(admin_db, [made["id"]]) == {made["id"]: a["id"]}

@@ -52,7 +52,9 @@ async def field(client: Any, mailbox: Any, app: Any, *, locale: str = "en") -> F
     return Field(owner, manager, rep, rep2, other_manager, other_rep, province, city, other, customers)
 
 
-def item(customer_id: str, at: str = "09:30:00", purpose: str = "development", **extra: Any) -> dict[str, Any]:
+def item(
+    customer_id: str, at: str = "09:30:00", purpose: str = "development", **extra: Any
+) -> dict[str, Any]:
     return {"customer_id": customer_id, "planned_time": at, "purpose": purpose, **extra}
 
 
@@ -62,8 +64,9 @@ async def plan(client: Any, who: Member, day: date, items: list[dict[str, Any]])
     )
 
 
-async def followup(client: Any, who: Member, customer_id: str, kind: str, result: str | None,
-                   at: datetime | None = None) -> dict[str, Any]:
+async def followup(
+    client: Any, who: Member, customer_id: str, kind: str, result: str | None, at: datetime | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"kind": kind, "summary": "拜访了财务总监"}
     if result:
         body["result"] = result

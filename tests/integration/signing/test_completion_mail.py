@@ -9,8 +9,9 @@ from uuid import UUID
 
 import httpx
 import pytest
+from arq import Retry
 
-from app import db
+from app import db, mail
 from app.settings import get_settings
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.signing.support import link_for, make_envelope, ready_contract, sign_typed, signer
@@ -93,3 +94,46 @@ async def test_a_pdf_above_the_limit_is_sent_as_a_link_only(
             f"envelope:{env['id']}:completed:%",
         )
     assert attached == 0
+
+
+async def test_the_send_job_reads_the_attachment_at_send_time(
+    client: Any, app: Any, mailbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await signup(client)
+    tenant = UUID(owner.tenant_id)
+    key = f"tests/{tenant}/attachment.pdf"
+    data = b"%PDF-1.7\n" + bytes(range(256)) * 8
+    await app.state.storage.put(key, data, "application/pdf")
+    context = {"template": "signing_completed", "locale": "en", "title": "T", "link": "http://x/y"}
+    async with db.transaction(tenant) as tx:
+        small = await mail.queue_email(
+            tx, mail.Attachment(key, "合同.pdf"), to="small@example.com", key="att:small", **context
+        )
+        big = await mail.queue_email(
+            tx, mail.Attachment(key, "b.pdf"), to="big@example.com", key="att:big", **context
+        )
+        gone = await mail.queue_email(
+            tx, mail.Attachment(key + ".missing", "c.pdf"), to="gone@example.com", key="att:gone", **context
+        )
+    ctx = {"job_try": 1, "storage": app.state.storage}
+    assert await mail.send_email(ctx, str(tenant), str(small)) == "sent"
+    (part,) = _pdfs(mails_to(mailbox, "small@example.com")[-1])
+    assert part.get_content() == data and part.get_filename() == "合同.pdf"
+    # the limit was lowered after queueing: the mail still goes, without the file (its text has the link)
+    monkeypatch.setattr(get_settings(), "mail_attachment_max_bytes", len(data) - 1)
+    assert await mail.send_email(ctx, str(tenant), str(big)) == "sent"
+    assert _pdfs(mails_to(mailbox, "big@example.com")[-1]) == []
+    # the object cannot be read: a retry, nothing sent, the claim released for the next try
+    with pytest.raises(Retry):
+        await mail.send_email(ctx, str(tenant), str(gone))
+    assert mails_to(mailbox, "gone@example.com") == []
+    async with db.transaction(tenant) as tx:
+        row = await tx.fetchrow("SELECT sent_at, claimed_at, last_error FROM emails WHERE id = $1", gone)
+    assert row["sent_at"] is None and row["claimed_at"] is None and row["last_error"]
+    # once the object is there, the queued job (the outbox's delivery of it) sends it; the other two
+    # queued deliveries find their mail sent and send nothing twice
+    await app.state.storage.put(key + ".missing", data, "application/pdf")
+    monkeypatch.setattr(get_settings(), "mail_attachment_max_bytes", len(data))
+    await run_jobs(app)
+    assert len(_pdfs(mails_to(mailbox, "gone@example.com")[-1])) == 1
+    assert len(mails_to(mailbox, "small@example.com")) == len(mails_to(mailbox, "big@example.com")) == 1
