@@ -29,7 +29,7 @@ WON_HOOKS: list[WonHook] = []
 
 
 async def mark_won(tx: Tx, event: CustomerWon) -> bool:
-    """Set the customer's status to won; run the hooks if it was not won before. Returns whether it changed."""
+    """Set the customer's status to won; run the hooks if it was not won before. Returns if it changed."""
     changed = await tx.fetchval(
         "UPDATE customers SET status = 'won', updated_at = now()"
         " WHERE tenant = $1 AND id = $2 AND status <> 'won' RETURNING true",

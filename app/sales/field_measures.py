@@ -5,7 +5,8 @@ Definitions (also in the README):
 
 - an **order** is a deal reaching ``signed`` or ``won`` for the first time; it counts on that day,
   with its amount in its currency;
-- **collections** are collection items paid in the period (``paid_amount`` by currency);
+- **collections** are the payments made in the period (partial ones included; an item marked
+  paid without payment rows counts its ``paid_amount`` on its ``paid_at`` day), by currency;
 - **new customers** are customers created in the period (a rep: the ones they entered, else own);
 - a **visit** is a follow-up of kind visit or meeting; an **effective visit** is one whose result is
   appointment, presentation or order;
@@ -32,6 +33,18 @@ EFFECTIVE_RESULTS = ("appointment", "presentation", "order")
 MONEY_METRICS = ("amount", "gross_margin", "collections")
 # The tenant-local bounds of [$lo, $hi) dates as timestamps: parameters named by the caller.
 BOUNDS = "(({d})::date::timestamp AT TIME ZONE {tz})"
+
+
+# Money collected in [start, end): the payments (``collection_payments``, by their local ``paid_on``
+# day), and items marked paid without payment rows (by ``paid_at``). Placeholders: the tenant is $1.
+PAYMENTS_SQL = (
+    "SELECT k.deal_id, p.currency, p.amount FROM collection_payments p"
+    " JOIN collections k ON k.tenant = p.tenant AND k.id = p.collection_id"
+    " WHERE p.tenant = $1 AND p.paid_on >= {start} AND p.paid_on < {end}"
+    " UNION ALL SELECT k.deal_id, k.currency, k.paid_amount FROM collections k"
+    " WHERE k.tenant = $1 AND k.paid_at >= {lo} AND k.paid_at < {hi} AND NOT EXISTS"
+    " (SELECT 1 FROM collection_payments p WHERE p.tenant = k.tenant AND p.collection_id = k.id)"
+)
 
 
 def local_today(time_zone: str) -> date:
@@ -101,10 +114,11 @@ orders AS (
     WHERE {deal_scope} GROUP BY d.currency
 ),
 paid AS (
-    SELECT k.currency, sum(k.paid_amount) AS total FROM collections k
-    JOIN deals d ON d.tenant = k.tenant AND d.id = k.deal_id
+    SELECT x.currency, sum(x.amount) AS total
+    FROM ({PAYMENTS_SQL.format(start="$2", end="$3", lo=lo, hi=hi)}) x
+    JOIN deals d ON d.tenant = $1 AND d.id = x.deal_id
     JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id
-    WHERE k.tenant = $1 AND k.paid_at >= {lo} AND k.paid_at < {hi} AND {deal_scope} GROUP BY k.currency
+    WHERE {deal_scope} GROUP BY x.currency
 )
 SELECT
     (SELECT coalesce(sum(n), 0) FROM orders) AS orders,

@@ -2,7 +2,7 @@
 tenant's time zone) for every territory that has a manager, over the territory's whole subtree:
 
 - ``new_customers``: customers created in the week;
-- ``collections``: collection items paid in the week, by currency;
+- ``collections``: payments made in the week, by currency (see ``field_measures``);
 - ``visits`` / ``effective_visits`` / ``effective_visit_rate``: visit and meeting follow-ups, and
   those whose result is appointment, presentation or order (rate = effective / visits, percent);
 - ``orders`` / ``order_amount``: deals first reaching signed or won in the week (by currency);
@@ -37,6 +37,7 @@ from app.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.sales.field_measures import (
     BOUNDS,
     EFFECTIVE_RESULTS,
+    PAYMENTS_SQL,
     VISIT_KINDS,
     actuals,
     local_today,
@@ -103,12 +104,12 @@ lost AS (
     WHERE k.to_stage = 'lost' GROUP BY s.root_id
 ),
 paid AS (
-    SELECT s.root_id, k.currency, sum(k.paid_amount) AS total FROM collections k
-    JOIN deals d ON d.tenant = k.tenant AND d.id = k.deal_id
+    SELECT s.root_id, x.currency, sum(x.amount) AS total
+    FROM ({PAYMENTS_SQL.format(start="$2", end="$2::date + 7", lo=_LO, hi=_HI)}) x
+    JOIN deals d ON d.tenant = $1 AND d.id = x.deal_id
     JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id
     JOIN sub s ON s.territory_id = c.territory_id
-    WHERE k.tenant = $1 AND k.paid_at >= {_LO} AND k.paid_at < {_HI}
-    GROUP BY s.root_id, k.currency
+    GROUP BY s.root_id, x.currency
 ),
 reps AS (
     SELECT s.root_id, count(DISTINCT m.membership_id) AS n FROM territory_members m

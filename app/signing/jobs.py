@@ -13,14 +13,14 @@ import importlib
 import inspect
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
 from arq import Retry
 
-from app import db, i18n, mail
+from app import db, i18n, mail, outbox
 from app.documents import convert
 from app.documents.jobs import storage as default_storage
 from app.i18n import N_
@@ -304,7 +304,33 @@ async def signing_reminders(ctx: dict[str, Any]) -> int:
     return sum([await send_reminders(t, now) for t in await _tenants()])
 
 
+STALLED_AFTER = timedelta(minutes=30)
+
+
+async def requeue_stalled_completions(tenant: UUID, now: datetime) -> int:
+    """Queue ``complete_envelope`` again for envelopes every signer signed more than ``STALLED_AFTER``
+    ago that are still not completed (the job gave up after its retries, e.g. the TSA was down for
+    hours). One job per envelope per hour (the outbox key)."""
+    async with db.transaction(tenant) as tx:
+        ids = await tx.fetch(
+            "SELECT e.id FROM envelopes e WHERE e.tenant = $1 AND e.status = 'sent'"
+            " AND NOT EXISTS (SELECT 1 FROM envelope_signers s WHERE s.tenant = e.tenant"
+            "  AND s.envelope_id = e.id AND (s.status <> 'signed' OR s.signed_at > $2))",
+            tenant,
+            now - STALLED_AFTER,
+        )
+        for row in ids:
+            await outbox.add_job(
+                tx, "complete_envelope", tenant, row["id"], key=f"{row['id']}:requeue:{now:%Y%m%d%H}"
+            )
+    return len(ids)
+
+
 async def signing_expiry(ctx: dict[str, Any]) -> int:
-    """Cron: envelopes past their expiry end as ``expired``."""
+    """Cron: envelopes past their expiry end as ``expired``; fully signed envelopes whose completion
+    stalled are queued again."""
     now = datetime.now(UTC)
-    return sum([await expire_envelopes(t, now) for t in await _tenants()])
+    tenants = await _tenants()
+    for t in tenants:
+        await requeue_stalled_completions(t, now)
+    return sum([await expire_envelopes(t, now) for t in tenants])

@@ -111,6 +111,8 @@ CREATE INDEX deal_stage_changes_field_closing ON deal_stage_changes (tenant, at)
     INCLUDE (deal_id, to_stage) WHERE to_stage IN ('signed', 'won', 'lost');
 CREATE INDEX collections_paid_at_field ON collections (tenant, paid_at) INCLUDE (deal_id, paid_amount, currency)
     WHERE paid_at IS NOT NULL;
+CREATE INDEX collection_payments_field_paid_on ON collection_payments (tenant, paid_on)
+    INCLUDE (collection_id, amount, currency);
 
 CREATE TABLE targets (
     tenant uuid NOT NULL REFERENCES tenants (id),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import calendar
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
+from app import db
+from app.deals import collections
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal
 from tests.integration.sales.field_support import field, followup, item, plan, today
@@ -59,8 +62,16 @@ async def test_report_is_prefilled_from_the_day(client, mailbox, app, admin_db):
     other = await customer(client, f.rep2, f.city["id"])
     await followup(client, f.rep2, other["id"], "visit", "order")  # someone else's day
     d = await deal(client, f.rep, c2["id"], stage="signed", amount="8000.00")
-    await deal(client, f.rep, c1["id"], stage="negotiation", amount="5000.00")
+    open_deal = await deal(client, f.rep, c1["id"], stage="negotiation", amount="5000.00")
     await _paid(admin_db, f.owner.tenant_id, d["id"], "3100.00")
+    async with db.transaction(UUID(f.owner.tenant_id)) as tx:  # its items, then a partial payment today
+        items = await collections.start_collections(tx, UUID(open_deal["id"]), datetime.now(UTC))
+    r = await client.post(
+        f"/api/v1/collections/{items[0].id}/paid",
+        json={"amount": "1000.00", "paid_on": today().isoformat()},
+        headers=f.rep.headers,
+    )
+    assert r.status_code == 200, r.text
 
     r = await client.post(
         URL,
@@ -83,13 +94,13 @@ async def test_report_is_prefilled_from_the_day(client, mailbox, app, admin_db):
         and fig["order_amount"] == {"CNY": "8000.00"}
         and fig["orders_per_visit"] == "33.33"
     )
-    assert fig["collections"] == {"CNY": "3100.00"}
+    assert fig["collections"] == {"CNY": "4100.00"}
     days = calendar.monthrange(today().year, today().month)[1]
     amount = fig["targets"]["amount"]
     assert amount["month_target"] == "300000.00" and amount["month_to_date"] == "8000.00"
     assert amount["day_target"] == str((Decimal(300000) / days).quantize(Decimal("0.01")))
     assert amount["month_attainment"] == "2.67"
-    assert fig["targets"]["collections"]["month_attainment"] == "10.00"
+    assert fig["targets"]["collections"]["month_attainment"] == "13.23"
     assert rep["competitor_news"] == "用友在苏州降价 20%" and rep["customer_feedback"] == "希望增加移动端"
 
     r = await client.post(URL, json={"report_date": today().isoformat()}, headers=f.rep.headers)
