@@ -103,7 +103,8 @@ lost AS (
     JOIN sub s ON s.territory_id = c.territory_id
     WHERE k.to_stage = 'lost' GROUP BY s.root_id
 ),
-paid AS (
+-- MATERIALIZED: computed once for all territories (inlined, it ran once per territory)
+paid AS MATERIALIZED (
     SELECT s.root_id, x.currency, sum(x.amount) AS total
     FROM ({PAYMENTS_SQL.format(start="$2", end="$2::date + 7", lo=_LO, hi=_HI)}) x
     JOIN deals d ON d.tenant = $1 AND d.id = x.deal_id
