@@ -30,14 +30,14 @@ from app.system_routes import bench_bare, health, local_file, ready
 _THROTTLED = ("/api/v1/auth/login", "/api/v1/signup")
 
 
-def _throttle(request: Request[Any, Any, Any]) -> bool:
+async def _throttle(request: Request[Any, Any, Any]) -> bool:  # async: a sync one runs in a thread
     path = request.url.path
     if request.method == "POST" and path in ("/verify", "/api/v1/verify"):
         return True  # PDF verification (public)
     return path in _THROTTLED or (path.startswith("/api/v1/invitations/") and path.endswith("/accept"))
 
 
-def _throttle_signing(request: Request[Any, Any, Any]) -> bool:
+async def _throttle_signing(request: Request[Any, Any, Any]) -> bool:
     """The public signing link, in a bucket of its own: the page (each load records a view) and its
     form posts; not the page images, the signed PDF or the script."""
     path = request.url.path

@@ -154,7 +154,8 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
                 )
             await _notify(tx, scope, row)
             # the sheet (移交表) is requested by a job after commit: its data provider reads every row
-            await outbox.add_job(tx, "handover_sheet", tx.tenant_id, plan_id, key=str(plan_id))
+            if expected:
+                await outbox.add_job(tx, "handover_sheet", tx.tenant_id, plan_id, key=str(plan_id))
             await audit.record(
                 tx,
                 scope.user_id,

@@ -137,6 +137,11 @@ _DEALS = (
     f" AND d.owner_membership_id = i.from_membership_id AND d.{OPEN_DEAL}"
     f" WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES} GROUP BY 1"
 )
+_DEALS_MOVED = (
+    "SELECT h.to_membership_id AS m, count(*) AS n, coalesce(sum(d.amount), 0) AS amount"
+    " FROM handover_deals h JOIN deals d ON d.tenant = h.tenant AND d.id = h.deal_id"
+    " WHERE h.tenant = $1 AND h.plan_id = $2 GROUP BY 1"
+)
 _BLOCKED = (
     "SELECT i.customer_id, c.full_name, i.blocked, count(*) OVER () AS total FROM handover_items i"
     " LEFT JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id"
@@ -150,8 +155,12 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
     plan_id = row["id"]
     data = create_data(row)
     by_receiver = await tx.fetch(_BY_RECEIVER, tx.tenant_id, plan_id)
+    # once executed, the deals are no longer the previous owner's: count those the execution moved
+    deals_sql = _DEALS if row["status"] == "draft" else _DEALS_MOVED
     deals = (
-        {r["m"]: r for r in await tx.fetch(_DEALS, tx.tenant_id, plan_id)} if data.options.carry_deals else {}
+        {r["m"]: r for r in await tx.fetch(deals_sql, tx.tenant_id, plan_id)}
+        if data.options.carry_deals
+        else {}
     )
     receivers = sorted({r["m"] for r in by_receiver if r["m"] is not None}, key=str)
     carried = await envelopes.counts(tx, plan_id, scope.membership_id) if data.options.carry_envelopes else {}

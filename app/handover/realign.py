@@ -179,19 +179,28 @@ async def resolve(tx: Tx, scope: TenantScope, data: RealignCreate, new_id: UUID 
 
 # --- the assignment -----------------------------------------------------------------------------
 
-_BUILD = """
-WITH np AS (
+# The tree as it will be: every territory with its path after the change (and the new one).
+_NP = """
     SELECT t.id, (CASE WHEN {old}::text IS NOT NULL AND t.path >= {old}::text AND t.path < {old}::text || '~'
         THEN {new}::text || substr(t.path, length({old}::text) + 1) ELSE t.path END) COLLATE "C" AS path
     FROM territories t WHERE t.tenant = $1
     UNION ALL SELECT {new_id}::uuid, {new_path}::text COLLATE "C" WHERE {new_id}::uuid IS NOT NULL
-), works AS (
+"""
+# Who works where after the change: active members with the path of their territory.
+_WORKS = """
     SELECT w.membership_id, w.role, a.path FROM (
         SELECT territory_id, membership_id, role FROM territory_members WHERE tenant = $1
         UNION ALL SELECT {new_id}::uuid, x.m, x.r FROM unnest({mids}::uuid[], {mroles}::text[]) AS x (m, r)
     ) w JOIN np a ON a.id = w.territory_id
     JOIN memberships m ON m.tenant = $1 AND m.id = w.membership_id AND m.active
-), sel AS (
+"""
+
+_BUILD = (
+    "WITH np AS ("
+    + _NP
+    + "), works AS ("
+    + _WORKS
+    + """), sel AS (
     SELECT c.id, c.owner_membership_id AS from_id, c.updated_at, c.status, {to_t} AS to_t, f.path AS fpath
     FROM customers c JOIN np f ON f.id = coalesce({to_t}, c.territory_id)
     WHERE {where}
@@ -216,6 +225,7 @@ SELECT $1::uuid, {plan}::uuid, x.id, NULL::uuid, NULL::uuid, NULL::timestamptz, 
     FROM unnest({ids}::uuid[]) AS x (id)
     WHERE NOT EXISTS (SELECT 1 FROM sel WHERE sel.id = x.id)
 """
+)
 
 # Per territory the customers end in: how many wait for a rep, and its reps — those of the territory
 # itself, or with none there, of its nearest ancestor that has reps (after the change).
@@ -273,13 +283,6 @@ def _sql_parts(p: Params, op: _Op, data: RealignCreate) -> dict[str, str]:
     }
 
 
-def _np(parts: dict[str, str]) -> tuple[str, str]:
-    body = _BUILD.split("WITH np AS (", 1)[1]
-    np_sql = body.split("), works AS (", 1)[0]
-    works = body.split("), works AS (", 1)[1].split("), sel AS (", 1)[0]
-    return np_sql.format(**parts), works.format(**parts)
-
-
 async def build_items(tx: Tx, scope: TenantScope, plan_id: UUID, stored: RealignStored) -> RealignStored:
     """(Re)write the plan's items from the current tree and customers; returns what to store."""
     data = stored.request
@@ -326,7 +329,7 @@ async def build_items(tx: Tx, scope: TenantScope, plan_id: UUID, stored: Realign
 async def _reassign(tx: Tx, plan_id: UUID, op: _Op, data: RealignCreate) -> None:
     p = Params(tx.tenant_id)
     parts = _sql_parts(p, op, data)
-    np_sql, works = _np(parts)
+    np_sql, works = _NP.format(**parts), _WORKS.format(**parts)
     waiting = await tx.fetch(_WAITING.format(np=np_sql, works=works, plan=p(plan_id)), *p.values)
     if not waiting:
         return

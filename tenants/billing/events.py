@@ -37,10 +37,10 @@ _INSERT = (
 )
 
 
-def verify(payload: bytes, signature: str | None) -> stripe.Event:
-    """The verified event, or 400."""
+def verify(payload: bytes, signature: str | None) -> stripe_api.WebhookEvent:
+    """The verified event's id, type, creation time and mode, or 400."""
     try:
-        return stripe_api.construct_event(payload, signature)
+        return stripe_api.verify_event(payload, signature)
     except (stripe.SignatureVerificationError, ValueError):
         raise BadRequest("The Stripe signature of this request is not valid") from None
 
@@ -52,7 +52,7 @@ async def ingest(payload: bytes, signature: str | None) -> bool:
     event = verify(payload, signature)
     async with db.transaction(None) as tx:
         inserted = await tx.fetchval(
-            _INSERT, event.id, event.type, int(event.created or 0), bool(event.livemode), payload.decode()
+            _INSERT, event.id, event.type, event.created or 0, bool(event.livemode), payload.decode()
         )
         if inserted:
             await outbox.add_job(tx, "handle_stripe_event", event.id, key=event.id)

@@ -35,6 +35,7 @@ async def test_execute_moves_owners_deals_and_writes_ledger_with_plan_id(client,
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["status"] == "executed" and done["undo_until"]
+    assert done["preview"]["deals"] == 1 and done["preview"]["pipeline_amount"] == "500.00"
     assert await owners(admin_db, [c["id"] for c in made]) == expected
     entries = [e for e in await ledger_rows(admin_db, t.owner.tenant_id) if e["cause"] == "handover"]
     assert len(entries) == 4
