@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import asyncpg.transaction
 from piccolo.engine.postgres import PostgresEngine
 
 DB = PostgresEngine(config={"dsn": "postgresql://acre_app@127.0.0.1:5432/acre"})
@@ -43,7 +44,36 @@ class Tx:
 
 _current: contextvars.ContextVar[Tx | None] = contextvars.ContextVar("acre_tx", default=None)
 
-_SET_SCOPE = "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)"
+
+
+class _ScopedTransaction(asyncpg.transaction.Transaction):
+    """asyncpg's top-level transaction, but its ``BEGIN`` also sets the scope GUCs: one simple-query
+    round trip (``BEGIN; SELECT set_config(…), set_config(…)``) instead of two. Commit, rollback and
+    savepoints (``tx.connection.transaction()``) are asyncpg's own. The values are canonical UUID
+    strings (re-parsed here), so inlining them is safe."""
+
+    def __init__(self, connection: asyncpg.Connection, tenant_id: UUID | None, user_id: UUID | None):
+        # a pooled connection is a proxy; the transaction state lives on the connection behind it
+        super().__init__(getattr(connection, "_con", connection), None, False, False)
+        tenant = str(UUID(str(tenant_id))) if tenant_id else ""
+        user = str(UUID(str(user_id))) if user_id else ""
+        self._begin = (
+            f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true),"
+            f" set_config('app.user_id', '{user}', true)"
+        )
+
+    async def start(self) -> None:
+        conn = self._connection
+        if conn._top_xact is not None or conn.is_in_transaction():
+            raise asyncpg.InterfaceError("a scoped transaction must be the connection's outermost one")
+        conn._top_xact = self
+        try:
+            await conn.execute(self._begin)
+        except BaseException:
+            conn._top_xact = None
+            self._state = asyncpg.transaction.TransactionState.FAILED
+            raise
+        self._state = asyncpg.transaction.TransactionState.STARTED
 
 
 class PooledConnection(asyncpg.Connection):
@@ -98,9 +128,7 @@ async def transaction(tenant_id: UUID | None, user_id: UUID | None = None) -> As
         yield outer
         return
     conn: asyncpg.Connection
-    async with pool().acquire() as conn, conn.transaction():
-        # One round trip for both GUCs (asyncpg's BEGIN is one more; it has no hook to fold them in).
-        await conn.execute(_SET_SCOPE, str(tenant_id) if tenant_id else "", str(user_id) if user_id else "")
+    async with pool().acquire() as conn, _ScopedTransaction(conn, tenant_id, user_id):
         tx = Tx(connection=conn, tenant_id=tenant_id)
         token = _current.set(tx)
         try:

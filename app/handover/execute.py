@@ -31,6 +31,7 @@ from app.customers.ledger import append_expr
 from app.db import Tx
 from app.errors import Conflict
 from app.handover import envelopes, realign
+from app.handover.assign import check_receivers
 from app.handover.plan import CHANGES, OPEN_DEAL, UNDO_WINDOW, create_data, load_plan, read_plan, replan
 from app.handover.schemas import HandoverRead
 from app.i18n import choose
@@ -99,6 +100,7 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
                     "This handover is already {status}", status=row["status"], extra={"status": row["status"]}
                 )
             data = create_data(row)
+            await check_receivers(tx, scope, data.targets)  # a manager running another's plan
             receivers = await tx.fetch(
                 "SELECT id, active FROM memberships WHERE tenant = $1 AND id IN (SELECT to_membership_id"
                 " FROM handover_items WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL) FOR SHARE",

@@ -90,13 +90,18 @@ async def test_manager_hands_over_only_to_members_of_territories_they_manage(cli
         admin_db, "SELECT count(*) AS n FROM handover_plans WHERE tenant = $1::uuid", t.owner.tenant_id
     )
     assert after[0]["n"] == before[0]["n"]  # nothing half-saved
-    # the owner may; the manager may to a rep of their subtree, and only 吴中区's customers are in it
-    await plan(
+    # the owner may; the manager sees that plan (its customer is in 吴中区) but may not run it
+    owners_plan = await plan(
         client,
         t.owner,
         selection={"owner_ids": [leaving.membership_id]},
         targets=[{"membership_id": elsewhere.membership_id}],
     )
+    r = await client.post(f"/api/v1/handovers/{owners_plan['id']}/execute", headers=manager.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["membership_id"] == elsewhere.membership_id
+    assert await owners(admin_db, [made["id"]]) == {made["id"]: leaving.membership_id}
+    # to a rep of their subtree they may, and only 吴中区's customers are in it
     outside = await customer(client, t.owner, t.territory["id"], owner_membership_id=leaving.membership_id)
     ok = await plan(
         client,
