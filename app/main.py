@@ -11,10 +11,10 @@ from typing import Any
 from arq import create_pool
 from arq.connections import RedisSettings
 from litestar import Litestar, Request
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis

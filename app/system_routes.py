@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
 from app import db
@@ -45,7 +46,11 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 
 @get("/files/{key:path}", include_in_schema=False)
 async def local_file(
-    request: Request[Any, Any, Any], key: str, expires: int, sig: str, filename: str | None = None
+    request: Request[Any, Any, Any],
+    key: FromPath[str],
+    expires: FromQuery[int],
+    sig: FromQuery[str],
+    filename: FromQuery[str | None] = None,
 ) -> File:
     storage = request.app.state.storage
     key = key.lstrip("/")

@@ -7,7 +7,8 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.errors import NotAuthenticated
@@ -66,18 +67,22 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/signup", status_code=HTTP_201_CREATED, summary="Create a company and its owner")
-    async def signup(self, request: Request[Any, Any, Any], data: SignupCreate) -> Response[SessionRead]:
+    async def signup(
+        self, request: Request[Any, Any, Any], data: JSONBody[SignupCreate]
+    ) -> Response[SessionRead]:
         session = await service.signup(data, *_client(request))
         return _with_cookies(session, session, HTTP_201_CREATED)
 
     @post("/auth/login", status_code=HTTP_200_OK, summary="Sign in (bearer token and cookie)")
-    async def login(self, request: Request[Any, Any, Any], data: LoginCreate) -> Response[LoginRead]:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginCreate]
+    ) -> Response[LoginRead]:
         result = await service.login(data, *_client(request))
         return _with_cookies(result, result.session, HTTP_200_OK)
 
     @post("/auth/logout", status_code=HTTP_200_OK, dependencies=SCOPED, summary="End this session")
     async def logout(
-        self, request: Request[Any, Any, Any], tenant_scope: TenantScope
+        self, request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
     ) -> Response[dict[str, bool]]:
         token, _ = _token(request)
         if token is None:
@@ -89,12 +94,12 @@ class AuthController(Controller):
         return response
 
     @get("/me", dependencies=SCOPED, summary="The signed-in member")
-    async def me(self, tenant_scope: TenantScope) -> MeRead:
+    async def me(self, tenant_scope: NamedDependency[TenantScope]) -> MeRead:
         return service.me(tenant_scope)
 
     @post("/invitations/{token:str}/accept", status_code=HTTP_201_CREATED, summary="Accept an invitation")
     async def accept(
-        self, request: Request[Any, Any, Any], token: str, data: InvitationAccept
+        self, request: Request[Any, Any, Any], token: FromPath[str], data: JSONBody[InvitationAccept]
     ) -> Response[SessionRead]:
         session = await service.accept_invitation(token, data, *_client(request))
         return _with_cookies(session, session, HTTP_201_CREATED)
@@ -108,35 +113,42 @@ class MemberController(Controller):
     @get("/")
     async def list_members(
         self,
-        tenant_scope: TenantScope,
-        limit: int = 50,
-        cursor: str | None = None,
-        role: str | None = None,
-        active: bool | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
+        role: FromQuery[str | None] = None,
+        active: FromQuery[bool | None] = None,
     ) -> Page[MemberRead]:
         return await service.list_members(tenant_scope, limit=limit, cursor=cursor, role=role, active=active)
 
     @get("/{member_id:uuid}")
-    async def get_member(self, tenant_scope: TenantScope, member_id: UUID) -> MemberRead:
+    async def get_member(
+        self, tenant_scope: NamedDependency[TenantScope], member_id: FromPath[UUID]
+    ) -> MemberRead:
         return await service.get_member(tenant_scope, member_id)
 
     @patch("/{member_id:uuid}")
     async def update_member(
-        self, tenant_scope: TenantScope, member_id: UUID, data: MemberUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        member_id: FromPath[UUID],
+        data: JSONBody[MemberUpdate],
     ) -> MemberRead:
         return await service.change_role(tenant_scope, member_id, data.role)
 
     @post("/{member_id:uuid}/deactivate", status_code=HTTP_200_OK)
     async def deactivate(
         self,
-        tenant_scope: TenantScope,
-        member_id: UUID,
+        tenant_scope: NamedDependency[TenantScope],
+        member_id: FromPath[UUID],
         reason: str | None = Parameter(default=None, max_length=500),
     ) -> MemberRead:
         return await service.deactivate_member(tenant_scope, member_id, reason)
 
     @post("/{member_id:uuid}/reactivate", status_code=HTTP_200_OK)
-    async def reactivate(self, tenant_scope: TenantScope, member_id: UUID) -> MemberRead:
+    async def reactivate(
+        self, tenant_scope: NamedDependency[TenantScope], member_id: FromPath[UUID]
+    ) -> MemberRead:
         return await service.reactivate_member(tenant_scope, member_id)
 
 
@@ -146,17 +158,24 @@ class InvitationController(Controller):
     dependencies = SCOPED
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def invite(self, tenant_scope: TenantScope, data: InvitationCreate) -> InvitationRead:
+    async def invite(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[InvitationCreate]
+    ) -> InvitationRead:
         return await service.invite(tenant_scope, data)
 
     @get("/")
     async def list_invitations(
-        self, tenant_scope: TenantScope, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[InvitationRead]:
         return await service.list_invitations(tenant_scope, limit=limit, cursor=cursor)
 
     @post("/{invitation_id:uuid}/revoke", status_code=HTTP_200_OK)
-    async def revoke(self, tenant_scope: TenantScope, invitation_id: UUID) -> InvitationRead:
+    async def revoke(
+        self, tenant_scope: NamedDependency[TenantScope], invitation_id: FromPath[UUID]
+    ) -> InvitationRead:
         return await service.revoke_invitation(tenant_scope, invitation_id)
 
 

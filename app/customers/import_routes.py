@@ -8,8 +8,9 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, Parameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
@@ -43,8 +44,6 @@ def _uuid_or_none(name: str, value: str | None) -> UUID | None:
         raise ValidationFailed.field(name, "This is not a valid id") from None
 
 
-
-
 class CustomerImportController(Controller):
     path = "/api/v1/customers"
     tags = ("customers",)
@@ -60,7 +59,7 @@ class CustomerImportController(Controller):
     )
     async def start_import(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         request: Request[Any, Any, Any],
         data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ImportRead:
@@ -78,27 +77,31 @@ class CustomerImportController(Controller):
     @get("/imports/{import_id:uuid}", summary="An import's status, progress and first page of its row report")
     async def get_import(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         request: Request[Any, Any, Any],
-        import_id: UUID,
-        errors_limit: int = 50,
+        import_id: FromPath[UUID],
+        errors_limit: FromQuery[int] = 50,
     ) -> ImportRead:
         return await imports.get_import(tenant_scope, _storage(request), import_id, errors_limit)
 
     @get("/imports/{import_id:uuid}/errors", summary="An import's row report, page by page")
     async def list_import_errors(
-        self, tenant_scope: TenantScope, import_id: UUID, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        import_id: FromPath[UUID],
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ImportRowError]:
         return await imports.list_import_errors(tenant_scope, import_id, limit=limit, cursor=cursor)
 
     @get("/export", summary="Download the visible customers (the list's filters) as CSV or XLSX")
     async def export_customers(
         self,
-        tenant_scope: TenantScope,
-        format: str = "csv",
-        territory_id: UUID | None = None,
-        grade: str | None = None,
-        status: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        format: FromQuery[str] = "csv",
+        territory_id: FromQuery[UUID | None] = None,
+        grade: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
         owner: str | None = Parameter(default=None, description="a membership id, 'me' or 'none' (the pool)"),
         q: str | None = Parameter(default=None, max_length=200),
     ) -> Response[Any]:

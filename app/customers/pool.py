@@ -316,43 +316,54 @@ async def list_pool(
         last_id = UUID(position[1]) if position else None
     except ValueError:
         raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    p = Params(scope.tenant_id)
+    where = ["c.tenant = $1", "c.owner_membership_id IS NULL", "c.status IN ('prospect', 'lost')"]
+    if not sees_all(scope):
+        where.append(_pools_sql(p, scope))
+    for column, value in (("grade", grade), ("industry", industry), ("source", source)):
+        if value is not None:
+            where.append(f"c.{column} = {p(value)}")
+    if before is not None:
+        where.append(f"(c.last_followup_at IS NULL OR c.last_followup_at < {p(before)})")
+    if after is not None:
+        where.append(f"c.last_followup_at >= {p(after)}")
+    if position is not None:
+        if last_at is None:
+            where.append(f"(c.last_followup_at IS NOT NULL OR c.id > {p(last_id)})")
+        else:
+            where.append(f"(c.last_followup_at, c.id) > ({p(last_at)}, {p(last_id)})")
+    order = "ORDER BY c.last_followup_at ASC NULLS FIRST, c.id"
+    columns = (
+        "c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
+        " c.last_followup_at, c.created_at"
+    )
+    if territory_id is None:
+        sql = (
+            f"SELECT {columns}, t.name AS territory_name FROM (SELECT c.tenant, {columns} FROM customers c"
+            f" WHERE {' AND '.join(where)} {order} LIMIT {p(limit + 1)}) c"
+            f" JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id {order}"
+        )
+    else:
+        # A subtree: the first page of each of its territories, in the pool index's order (an ordered
+        # range scan that stops after limit+1 rows), merged — rather than every pool row of the
+        # subtree sorted. The subtree is found in the same statement (no round trip for it).
+        top, n = p(territory_id), p(limit + 1)
+        where.append("c.territory_id = t.id")
+        sql = (
+            f"SELECT {columns}, t.name AS territory_name FROM territories top"
+            f" JOIN territories t ON t.tenant = top.tenant AND t.path >= top.path"
+            f" AND t.path < top.path || '{SUBTREE_END}'"
+            f" CROSS JOIN LATERAL (SELECT {columns} FROM customers c WHERE {' AND '.join(where)}"
+            f" {order} LIMIT {n}) c"
+            f" WHERE top.tenant = $1 AND top.id = {top} {order} LIMIT {n}"
+        )
     async with scope.tx() as tx:
-        p = Params(scope.tenant_id)
-        where = ["c.tenant = $1", "c.owner_membership_id IS NULL", "c.status IN ('prospect', 'lost')"]
-        if territory_id is not None:
+        rows = await tx.fetch(sql, *p.values)
+        if not rows and territory_id is not None:
             try:
-                top = await fetch_territory(tx, scope, territory_id)
+                await fetch_territory(tx, scope, territory_id)
             except NotFound:
                 raise ValidationFailed.field("territory_id", "No territory with this id") from None
-            where.append(
-                f"c.territory_id IN (SELECT t.id FROM territories t WHERE t.tenant = $1"
-                f" AND t.path >= {p(top['path'])} AND t.path < {p(top['path'] + SUBTREE_END)})"
-            )
-        if not sees_all(scope):
-            where.append(_pools_sql(p, scope))
-        for column, value in (("grade", grade), ("industry", industry), ("source", source)):
-            if value is not None:
-                where.append(f"c.{column} = {p(value)}")
-        if before is not None:
-            where.append(f"(c.last_followup_at IS NULL OR c.last_followup_at < {p(before)})")
-        if after is not None:
-            where.append(f"c.last_followup_at >= {p(after)}")
-        if position is not None:
-            if last_at is None:
-                where.append(f"(c.last_followup_at IS NOT NULL OR c.id > {p(last_id)})")
-            else:
-                where.append(f"(c.last_followup_at, c.id) > ({p(last_at)}, {p(last_id)})")
-        rows = await tx.fetch(
-            "SELECT c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
-            " t.name AS territory_name, c.last_followup_at, c.created_at FROM ("
-            "SELECT c.tenant, c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status,"
-            " c.territory_id, c.last_followup_at, c.created_at FROM customers c"
-            f" WHERE {' AND '.join(where)}"
-            f" ORDER BY c.last_followup_at ASC NULLS FIRST, c.id LIMIT {p(limit + 1)}) c"
-            " JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id"
-            " ORDER BY c.last_followup_at ASC NULLS FIRST, c.id",
-            *p.values,
-        )
     items = [PoolItem(**dict(r)) for r in rows[:limit]]
     more = len(rows) > limit
     last = items[-1] if items else None

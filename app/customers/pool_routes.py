@@ -6,7 +6,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.customers import grants, ownership, pool, pool_rules, pool_status
@@ -33,15 +34,15 @@ class PoolController(Controller):
     @get("/", summary="Unowned customers in the pools you work, never or longest not followed up first")
     async def list_pool(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         territory_id: UUID | None = Parameter(default=None, description="this territory and its subtree"),
-        grade: str | None = None,
+        grade: FromQuery[str | None] = None,
         industry: str | None = Parameter(default=None, max_length=100),
-        source: str | None = None,
+        source: FromQuery[str | None] = None,
         followup_before: str | None = Parameter(default=None, description="ISO time; includes never"),
         followup_after: str | None = Parameter(default=None, description="ISO time"),
-        limit: int = 50,
-        cursor: str | None = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[PoolItem]:
         return await pool.list_pool(
             tenant_scope,
@@ -62,20 +63,33 @@ class CustomerPoolController(Controller):
     dependencies = SCOPED
 
     @post("/claim", status_code=HTTP_200_OK, summary="Claim from the pool (409 names the rule that refuses)")
-    async def claim(self, tenant_scope: TenantScope, customer_id: UUID) -> CustomerRead:
+    async def claim(
+        self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+    ) -> CustomerRead:
         return await pool.claim_customer(tenant_scope, customer_id)
 
     @post("/release", status_code=HTTP_200_OK, summary="Release back to the pool, with a reason")
-    async def release(self, tenant_scope: TenantScope, customer_id: UUID, data: ReleaseBody) -> CustomerRead:
+    async def release(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        data: JSONBody[ReleaseBody],
+    ) -> CustomerRead:
         return await pool.release_customer(tenant_scope, customer_id, data.reason)
 
     @get("/pool-status", summary="Why a claim would be refused; when and why it returns to the pool")
-    async def status(self, tenant_scope: TenantScope, customer_id: UUID) -> PoolStatusRead:
+    async def status(
+        self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+    ) -> PoolStatusRead:
         return await pool_status.pool_status(tenant_scope, customer_id)
 
     @get("/ownership", summary="The customer's ownership history, oldest first")
     async def ownership(
-        self, tenant_scope: TenantScope, customer_id: UUID, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[OwnershipEntryRead]:
         return await ownership.list_ownership(tenant_scope, customer_id, limit=limit, cursor=cursor)
 
@@ -86,7 +100,7 @@ class OwnershipController(Controller):
     dependencies = SCOPED
 
     @get("/verify", summary="Recompute the ownership history's hash chain (owner/admin)")
-    async def verify(self, tenant_scope: TenantScope) -> VerifyRead:
+    async def verify(self, tenant_scope: NamedDependency[TenantScope]) -> VerifyRead:
         return await ownership.verify(tenant_scope)
 
 
@@ -96,11 +110,13 @@ class PoolRulesController(Controller):
     dependencies = SCOPED
 
     @get("/", summary="The tenant's pool rules (owner/admin)")
-    async def get_rules(self, tenant_scope: TenantScope) -> PoolRulesRead:
+    async def get_rules(self, tenant_scope: NamedDependency[TenantScope]) -> PoolRulesRead:
         return await pool_rules.get_pool_rules(tenant_scope)
 
     @put("/", summary="Replace the pool rules (owner/admin); 422 names the wrong field")
-    async def put_rules(self, tenant_scope: TenantScope, data: PoolRulesWrite) -> PoolRulesRead:
+    async def put_rules(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[PoolRulesWrite]
+    ) -> PoolRulesRead:
         return await pool_rules.put_pool_rules(tenant_scope, data)
 
 
@@ -110,17 +126,24 @@ class GrantController(Controller):
     dependencies = SCOPED
 
     @post("/", status_code=HTTP_201_CREATED, summary="Let a member work a customer or territory (跨区)")
-    async def create_grant(self, tenant_scope: TenantScope, data: GrantCreate) -> GrantRead:
+    async def create_grant(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[GrantCreate]
+    ) -> GrantRead:
         return await grants.create_grant(tenant_scope, data)
 
     @get("/", summary="Grants you gave (in your territories) or received")
     async def list_grants(
-        self, tenant_scope: TenantScope, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[GrantRead]:
         return await grants.list_grants(tenant_scope, limit=limit, cursor=cursor)
 
     @delete("/{grant_id:uuid}", status_code=HTTP_200_OK, summary="Revoke a grant now")
-    async def revoke_grant(self, tenant_scope: TenantScope, grant_id: UUID) -> GrantRead:
+    async def revoke_grant(
+        self, tenant_scope: NamedDependency[TenantScope], grant_id: FromPath[UUID]
+    ) -> GrantRead:
         return await grants.revoke_grant(tenant_scope, grant_id)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.customers import contacts, duplicates, followups, search, service
@@ -35,16 +36,16 @@ class CustomerController(Controller):
     @get("/", summary="Visible customers, newest first; filter by territory subtree, grade, status, owner, q")
     async def list_customers(
         self,
-        tenant_scope: TenantScope,
-        territory_id: UUID | None = None,
-        grade: str | None = None,
-        status: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: FromQuery[UUID | None] = None,
+        grade: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
         owner: str | None = Parameter(default=None, description="a membership id, 'me' or 'none' (the pool)"),
         q: str | None = Parameter(
             default=None, max_length=200, description="name substring, phone or tax id"
         ),
-        limit: int = 50,
-        cursor: str | None = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[CustomerRead]:
         return await search.list_customers(
             tenant_scope,
@@ -58,25 +59,36 @@ class CustomerController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Enter a customer (409 if the company exists)")
-    async def create_customer(self, tenant_scope: TenantScope, data: CustomerCreate) -> CustomerRead:
+    async def create_customer(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[CustomerCreate]
+    ) -> CustomerRead:
         return await service.create_customer(tenant_scope, data)
 
     @get("/{customer_id:uuid}")
-    async def get_customer(self, tenant_scope: TenantScope, customer_id: UUID) -> CustomerRead:
+    async def get_customer(
+        self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+    ) -> CustomerRead:
         return await service.get_customer(tenant_scope, customer_id)
 
     @patch("/{customer_id:uuid}")
     async def update_customer(
-        self, tenant_scope: TenantScope, customer_id: UUID, data: CustomerUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        data: JSONBody[CustomerUpdate],
     ) -> CustomerRead:
         return await service.update_customer(tenant_scope, customer_id, data)
 
     @delete("/{customer_id:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_customer(self, tenant_scope: TenantScope, customer_id: UUID) -> None:
+    async def delete_customer(
+        self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+    ) -> None:
         await service.delete_customer(tenant_scope, customer_id)
 
     @get("/{customer_id:uuid}/grade-history")
-    async def grade_history(self, tenant_scope: TenantScope, customer_id: UUID) -> list[GradeChangeRead]:
+    async def grade_history(
+        self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+    ) -> list[GradeChangeRead]:
         return await service.grade_history(tenant_scope, customer_id)
 
 
@@ -87,30 +99,49 @@ class ContactController(Controller):
 
     @get("/")
     async def list_contacts(
-        self, tenant_scope: TenantScope, customer_id: UUID, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ContactRead]:
         return await contacts.list_contacts(tenant_scope, customer_id, limit=limit, cursor=cursor)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_contact(
-        self, tenant_scope: TenantScope, customer_id: UUID, data: ContactCreate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        data: JSONBody[ContactCreate],
     ) -> ContactRead:
         return await contacts.create_contact(tenant_scope, customer_id, data)
 
     @get("/{contact_id:uuid}")
     async def get_contact(
-        self, tenant_scope: TenantScope, customer_id: UUID, contact_id: UUID
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        contact_id: FromPath[UUID],
     ) -> ContactRead:
         return await contacts.get_contact(tenant_scope, customer_id, contact_id)
 
     @patch("/{contact_id:uuid}")
     async def update_contact(
-        self, tenant_scope: TenantScope, customer_id: UUID, contact_id: UUID, data: ContactUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        contact_id: FromPath[UUID],
+        data: JSONBody[ContactUpdate],
     ) -> ContactRead:
         return await contacts.update_contact(tenant_scope, customer_id, contact_id, data)
 
     @delete("/{contact_id:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_contact(self, tenant_scope: TenantScope, customer_id: UUID, contact_id: UUID) -> None:
+    async def delete_contact(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        contact_id: FromPath[UUID],
+    ) -> None:
         await contacts.delete_contact(tenant_scope, customer_id, contact_id)
 
 
@@ -121,13 +152,20 @@ class FollowupController(Controller):
 
     @get("/")
     async def list_followups(
-        self, tenant_scope: TenantScope, customer_id: UUID, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[FollowupRead]:
         return await followups.list_followups(tenant_scope, customer_id, limit=limit, cursor=cursor)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Log a follow-up (updates last/next follow-up)")
     async def create_followup(
-        self, tenant_scope: TenantScope, customer_id: UUID, data: FollowupCreate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        data: JSONBody[FollowupCreate],
     ) -> FollowupRead:
         return await followups.create_followup(tenant_scope, customer_id, data)
 
@@ -139,13 +177,20 @@ class ConflictController(Controller):
 
     @get("/", summary="Duplicate-claim conflicts in the territories you manage")
     async def list_conflicts(
-        self, tenant_scope: TenantScope, status: str = "open", limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        status: FromQuery[str] = "open",
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ConflictRead]:
         return await duplicates.list_conflicts(tenant_scope, status=status, limit=limit, cursor=cursor)
 
     @post("/{conflict_id:uuid}/resolve", status_code=HTTP_200_OK)
     async def resolve_conflict(
-        self, tenant_scope: TenantScope, conflict_id: UUID, data: ConflictResolve
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        conflict_id: FromPath[UUID],
+        data: JSONBody[ConflictResolve],
     ) -> ConflictRead:
         return await duplicates.resolve_conflict(tenant_scope, conflict_id, data.resolution)
 

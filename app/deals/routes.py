@@ -8,7 +8,8 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from app.deals import approvals, collections, pipeline, products, quotes, service, stage_moves
@@ -49,24 +50,31 @@ class ProductController(Controller):
     @get("/", summary="The price list, by SKU (active=true: only active products)")
     async def list_products(
         self,
-        tenant_scope: TenantScope,
-        active: bool | None = None,
-        limit: int = 100,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        active: FromQuery[bool | None] = None,
+        limit: FromQuery[int] = 100,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ProductRead]:
         return await products.list_products(tenant_scope, active=active, limit=limit, cursor=cursor)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Add a product (owner/admin)")
-    async def create_product(self, tenant_scope: TenantScope, data: ProductCreate) -> ProductRead:
+    async def create_product(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[ProductCreate]
+    ) -> ProductRead:
         return await products.create_product(tenant_scope, data)
 
     @get("/{product_id:uuid}", summary="One product")
-    async def get_product(self, tenant_scope: TenantScope, product_id: UUID) -> ProductRead:
+    async def get_product(
+        self, tenant_scope: NamedDependency[TenantScope], product_id: FromPath[UUID]
+    ) -> ProductRead:
         return await products.get_product(tenant_scope, product_id)
 
     @patch("/{product_id:uuid}", summary="Change a product (owner/admin)")
     async def update_product(
-        self, tenant_scope: TenantScope, product_id: UUID, data: ProductUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        product_id: FromPath[UUID],
+        data: JSONBody[ProductUpdate],
     ) -> ProductRead:
         return await products.update_product(tenant_scope, product_id, data)
 
@@ -79,35 +87,41 @@ class DealController(Controller):
     @get("/", summary="Visible deals, newest first; filter by customer, stage, owner")
     async def list_deals(
         self,
-        tenant_scope: TenantScope,
-        customer_id: UUID | None = None,
-        stage: str | None = None,
-        owner: UUID | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromQuery[UUID | None] = None,
+        stage: FromQuery[str | None] = None,
+        owner: FromQuery[UUID | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[DealRead]:
         return await service.list_deals(
             tenant_scope, customer_id=customer_id, stage=stage, owner=owner, limit=limit, cursor=cursor
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Open a deal for a visible customer")
-    async def create_deal(self, tenant_scope: TenantScope, data: DealCreate) -> DealRead:
+    async def create_deal(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[DealCreate]
+    ) -> DealRead:
         return await service.create_deal(tenant_scope, data)
 
     @get("/stage-rules", summary="The stage matrix (owner/admin)")
-    async def get_stage_rules(self, tenant_scope: TenantScope) -> StageRulesRead:
+    async def get_stage_rules(self, tenant_scope: NamedDependency[TenantScope]) -> StageRulesRead:
         return await stage_moves.get_stage_rules(tenant_scope)
 
     @put("/stage-rules", summary="Replace the stage matrix (owner/admin); cells left out take the defaults")
-    async def put_stage_rules(self, tenant_scope: TenantScope, data: StageRules) -> StageRulesRead:
+    async def put_stage_rules(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[StageRules]
+    ) -> StageRulesRead:
         return await stage_moves.put_stage_rules(tenant_scope, data)
 
     @get("/{deal_id:uuid}", summary="One deal")
-    async def get_deal(self, tenant_scope: TenantScope, deal_id: UUID) -> DealRead:
+    async def get_deal(self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]) -> DealRead:
         return await service.get_deal(tenant_scope, deal_id)
 
     @patch("/{deal_id:uuid}", summary="Change a deal's fields (not its stage)")
-    async def update_deal(self, tenant_scope: TenantScope, deal_id: UUID, data: DealUpdate) -> DealRead:
+    async def update_deal(
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID], data: JSONBody[DealUpdate]
+    ) -> DealRead:
         return await service.update_deal(tenant_scope, deal_id, data)
 
     @post(
@@ -116,31 +130,42 @@ class DealController(Controller):
         summary="Move the deal: 200 applied, 202 an approval request was opened",
     )
     async def move_stage(
-        self, tenant_scope: TenantScope, deal_id: UUID, data: StageMove
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID], data: JSONBody[StageMove]
     ) -> Response[DealRead | ApprovalRead]:
         result = await stage_moves.move_stage(tenant_scope, deal_id, data)
         status = HTTP_202_ACCEPTED if isinstance(result, ApprovalRead) else HTTP_200_OK
         return Response(result, status_code=status)
 
     @get("/{deal_id:uuid}/stage-history", summary="The deal's stage changes, oldest first")
-    async def stage_history(self, tenant_scope: TenantScope, deal_id: UUID) -> list[StageChangeRead]:
+    async def stage_history(
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
+    ) -> list[StageChangeRead]:
         return await service.stage_history(tenant_scope, deal_id)
 
     @get("/{deal_id:uuid}/quotes", summary="The deal's quotes by round")
-    async def list_quotes(self, tenant_scope: TenantScope, deal_id: UUID) -> list[QuoteRead]:
+    async def list_quotes(
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
+    ) -> list[QuoteRead]:
         return await quotes.list_quotes(tenant_scope, deal_id)
 
     @post("/{deal_id:uuid}/quotes", status_code=HTTP_201_CREATED, summary="The next quote round (at most 3)")
-    async def create_quote(self, tenant_scope: TenantScope, deal_id: UUID, data: QuoteCreate) -> QuoteRead:
+    async def create_quote(
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID], data: JSONBody[QuoteCreate]
+    ) -> QuoteRead:
         return await quotes.create_quote(tenant_scope, deal_id, data)
 
     @get("/{deal_id:uuid}/contract-terms", summary="Contract terms (defaults until saved) and milestones")
-    async def get_terms(self, tenant_scope: TenantScope, deal_id: UUID) -> ContractTermsRead:
+    async def get_terms(
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
+    ) -> ContractTermsRead:
         return await collections.get_terms(tenant_scope, deal_id)
 
     @put("/{deal_id:uuid}/contract-terms", summary="Save the contract terms")
     async def put_terms(
-        self, tenant_scope: TenantScope, deal_id: UUID, data: ContractTermsWrite
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        deal_id: FromPath[UUID],
+        data: JSONBody[ContractTermsWrite],
     ) -> ContractTermsRead:
         return await collections.put_terms(tenant_scope, deal_id, data)
 
@@ -149,12 +174,17 @@ class DealController(Controller):
         summary="Edit the payment milestones (adding up to the contract total; empty: the rule's)",
     )
     async def put_milestones(
-        self, tenant_scope: TenantScope, deal_id: UUID, data: MilestonesWrite
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        deal_id: FromPath[UUID],
+        data: JSONBody[MilestonesWrite],
     ) -> ContractTermsRead:
         return await collections.put_milestones(tenant_scope, deal_id, data)
 
     @get("/{deal_id:uuid}/collections", summary="The deal's collection items (回款)")
-    async def list_collections(self, tenant_scope: TenantScope, deal_id: UUID) -> list[CollectionRead]:
+    async def list_collections(
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
+    ) -> list[CollectionRead]:
         return await collections.list_deal_collections(tenant_scope, deal_id)
 
 
@@ -164,22 +194,32 @@ class QuoteController(Controller):
     dependencies = SCOPED
 
     @get("/{quote_id:uuid}", summary="One quote with its lines")
-    async def get_quote(self, tenant_scope: TenantScope, quote_id: UUID) -> QuoteRead:
+    async def get_quote(
+        self, tenant_scope: NamedDependency[TenantScope], quote_id: FromPath[UUID]
+    ) -> QuoteRead:
         return await quotes.get_quote(tenant_scope, quote_id)
 
     @post("/{quote_id:uuid}/submit", status_code=HTTP_202_ACCEPTED, summary="Ask the manager to approve")
-    async def submit(self, tenant_scope: TenantScope, quote_id: UUID) -> ApprovalRead:
+    async def submit(
+        self, tenant_scope: NamedDependency[TenantScope], quote_id: FromPath[UUID]
+    ) -> ApprovalRead:
         return await quotes.submit_quote(tenant_scope, quote_id)
 
     @post("/{quote_id:uuid}/approve", status_code=HTTP_200_OK, summary="Approve (a manager of the territory)")
     async def approve(
-        self, tenant_scope: TenantScope, quote_id: UUID, data: Decision | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        quote_id: FromPath[UUID],
+        data: JSONBody[Decision | None] = None,
     ) -> ApprovalRead:
         return await quotes.decide_quote(tenant_scope, quote_id, True, data.comment if data else None)
 
     @post("/{quote_id:uuid}/reject", status_code=HTTP_200_OK, summary="Reject with a comment")
     async def reject(
-        self, tenant_scope: TenantScope, quote_id: UUID, data: Decision | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        quote_id: FromPath[UUID],
+        data: JSONBody[Decision | None] = None,
     ) -> ApprovalRead:
         return await quotes.decide_quote(tenant_scope, quote_id, False, data.comment if data else None)
 
@@ -188,7 +228,7 @@ class QuoteController(Controller):
         status_code=HTTP_200_OK,
         summary="Mark sent (approved, or needing no approval)",
     )
-    async def send(self, tenant_scope: TenantScope, quote_id: UUID) -> QuoteRead:
+    async def send(self, tenant_scope: NamedDependency[TenantScope], quote_id: FromPath[UUID]) -> QuoteRead:
         return await quotes.send_quote(tenant_scope, quote_id)
 
 
@@ -200,11 +240,11 @@ class ApprovalController(Controller):
     @get("/", summary="Requests you may decide (your subtrees; admins all) and your own; pending by default")
     async def list_approvals(
         self,
-        tenant_scope: TenantScope,
-        status: str | None = "pending",
-        kind: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        status: FromQuery[str | None] = "pending",
+        kind: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ApprovalRead]:
         return await approvals.list_approvals(
             tenant_scope, status=None if status == "all" else status, kind=kind, limit=limit, cursor=cursor
@@ -212,13 +252,19 @@ class ApprovalController(Controller):
 
     @post("/{approval_id:uuid}/approve", status_code=HTTP_200_OK, summary="Approve a request")
     async def approve(
-        self, tenant_scope: TenantScope, approval_id: UUID, data: Decision | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        approval_id: FromPath[UUID],
+        data: JSONBody[Decision | None] = None,
     ) -> ApprovalRead:
         return await approvals.decide(tenant_scope, approval_id, True, data.comment if data else None)
 
     @post("/{approval_id:uuid}/reject", status_code=HTTP_200_OK, summary="Reject a request with a comment")
     async def reject(
-        self, tenant_scope: TenantScope, approval_id: UUID, data: Decision | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        approval_id: FromPath[UUID],
+        data: JSONBody[Decision | None] = None,
     ) -> ApprovalRead:
         return await approvals.decide(tenant_scope, approval_id, False, data.comment if data else None)
 
@@ -231,14 +277,14 @@ class CollectionController(Controller):
     @get("/", summary="Visible collection items by due date; filter by status, owner, territory, due date")
     async def list_collections(
         self,
-        tenant_scope: TenantScope,
-        status: str | None = None,
-        owner: UUID | None = None,
-        territory_id: UUID | None = None,
-        due_before: date | None = None,
-        due_after: date | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        status: FromQuery[str | None] = None,
+        owner: FromQuery[UUID | None] = None,
+        territory_id: FromQuery[UUID | None] = None,
+        due_before: FromQuery[date | None] = None,
+        due_after: FromQuery[date | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[CollectionItemRead]:
         return await collections.list_collections(
             tenant_scope,
@@ -253,7 +299,10 @@ class CollectionController(Controller):
 
     @get("/overdue", summary="Overdue items by rep and territory, per currency")
     async def overdue(
-        self, tenant_scope: TenantScope, owner: UUID | None = None, territory_id: UUID | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        owner: FromQuery[UUID | None] = None,
+        territory_id: FromQuery[UUID | None] = None,
     ) -> list[OverdueGroupRead]:
         return await collections.overdue_groups(tenant_scope, owner=owner, territory_id=territory_id)
 
@@ -263,12 +312,17 @@ class CollectionController(Controller):
         summary="Record a payment (partial payments add up; left out: the outstanding amount)",
     )
     async def paid(
-        self, tenant_scope: TenantScope, collection_id: UUID, data: CollectionPaid
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        collection_id: FromPath[UUID],
+        data: JSONBody[CollectionPaid],
     ) -> CollectionRead:
         return await collections.mark_paid(tenant_scope, collection_id, data)
 
     @get("/{collection_id:uuid}/payments", summary="The item's payments, oldest first")
-    async def payments(self, tenant_scope: TenantScope, collection_id: UUID) -> list[PaymentRead]:
+    async def payments(
+        self, tenant_scope: NamedDependency[TenantScope], collection_id: FromPath[UUID]
+    ) -> list[PaymentRead]:
         return await collections.list_payments(tenant_scope, collection_id)
 
 
@@ -284,13 +338,13 @@ class PipelineController(Controller):
     )
     async def summary(
         self,
-        tenant_scope: TenantScope,
-        territory_id: UUID | None = None,
-        from_date: Annotated[date | None, Parameter(query="from")] = None,
-        to_date: Annotated[date | None, Parameter(query="to")] = None,
-        period: str | None = None,
-        currency: str | None = None,
-        closed: bool = False,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: FromQuery[UUID | None] = None,
+        from_date: Annotated[date | None, QueryParameter(name="from")] = None,
+        to_date: Annotated[date | None, QueryParameter(name="to")] = None,
+        period: FromQuery[str | None] = None,
+        currency: FromQuery[str | None] = None,
+        closed: FromQuery[bool] = False,
     ) -> PipelineRead:
         return await pipeline.summary(
             tenant_scope,

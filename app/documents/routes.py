@@ -8,8 +8,9 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from app.documents import service, templates
@@ -38,7 +39,7 @@ class TemplateController(Controller):
     dependencies = SCOPED
 
     @get("/kinds", summary="Document kinds and the variables their templates may use")
-    async def list_kinds(self, tenant_scope: TenantScope) -> list[KindRead]:
+    async def list_kinds(self, tenant_scope: NamedDependency[TenantScope]) -> list[KindRead]:
         return templates.list_kinds()
 
     # The body limit sits above the 10 MB file limit so an oversized file gets our 422, not a bare 413.
@@ -50,7 +51,7 @@ class TemplateController(Controller):
     )
     async def upload(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         request: Request[Any, Any, Any],
         data: Annotated[TemplateUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> TemplateRead:
@@ -67,18 +68,20 @@ class TemplateController(Controller):
     @get("/", summary="Template versions, newest first")
     async def list_templates(
         self,
-        tenant_scope: TenantScope,
-        kind: str | None = None,
-        locale: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        kind: FromQuery[str | None] = None,
+        locale: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[TemplateRead]:
         return await templates.list_templates(
             tenant_scope, kind=kind, locale=locale, limit=limit, cursor=cursor
         )
 
     @get("/{template_id:uuid}")
-    async def get_template(self, tenant_scope: TenantScope, template_id: UUID) -> TemplateRead:
+    async def get_template(
+        self, tenant_scope: NamedDependency[TenantScope], template_id: FromPath[UUID]
+    ) -> TemplateRead:
         return await templates.get_template(tenant_scope, template_id)
 
     @post(
@@ -86,7 +89,9 @@ class TemplateController(Controller):
         status_code=HTTP_200_OK,
         summary="Make this the version used for its kind and locale",
     )
-    async def activate(self, tenant_scope: TenantScope, template_id: UUID) -> TemplateRead:
+    async def activate(
+        self, tenant_scope: NamedDependency[TenantScope], template_id: FromPath[UUID]
+    ) -> TemplateRead:
         return await templates.set_active(tenant_scope, template_id, True)
 
     @post(
@@ -94,7 +99,9 @@ class TemplateController(Controller):
         status_code=HTTP_200_OK,
         summary="Stop using this version (the built-in default applies again)",
     )
-    async def deactivate(self, tenant_scope: TenantScope, template_id: UUID) -> TemplateRead:
+    async def deactivate(
+        self, tenant_scope: NamedDependency[TenantScope], template_id: FromPath[UUID]
+    ) -> TemplateRead:
         return await templates.set_active(tenant_scope, template_id, False)
 
     @post(
@@ -102,7 +109,9 @@ class TemplateController(Controller):
         status_code=HTTP_202_ACCEPTED,
         summary="Render this version with sample data; poll the returned document",
     )
-    async def preview(self, tenant_scope: TenantScope, template_id: UUID) -> DocumentAccepted:
+    async def preview(
+        self, tenant_scope: NamedDependency[TenantScope], template_id: FromPath[UUID]
+    ) -> DocumentAccepted:
         return await templates.preview(tenant_scope, template_id)
 
 
@@ -112,19 +121,21 @@ class DocumentController(Controller):
     dependencies = SCOPED
 
     @post("/", status_code=HTTP_202_ACCEPTED, summary="Generate a document (rendered in the background)")
-    async def create(self, tenant_scope: TenantScope, data: DocumentCreate) -> DocumentAccepted:
+    async def create(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[DocumentCreate]
+    ) -> DocumentAccepted:
         return await service.create_document(tenant_scope, data)
 
     @get("/", summary="Documents, newest first; filter by subject and kind")
     async def list_documents(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         request: Request[Any, Any, Any],
-        subject_type: str | None = None,
+        subject_type: FromQuery[str | None] = None,
         subject_id: str | None = Parameter(default=None, max_length=100),
-        kind: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        kind: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[DocumentRead]:
         return await service.list_documents(
             tenant_scope,
@@ -138,7 +149,10 @@ class DocumentController(Controller):
 
     @get("/{document_id:uuid}", summary="Status and short-lived download links")
     async def get_document(
-        self, tenant_scope: TenantScope, request: Request[Any, Any, Any], document_id: UUID
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request: Request[Any, Any, Any],
+        document_id: FromPath[UUID],
     ) -> DocumentRead:
         return await service.get_document(tenant_scope, _storage(request), document_id)
 

@@ -8,9 +8,11 @@ cannot move (``blocked``). The rows are written by one ``INSERT … SELECT``: cu
 over the sequence — so every receiver gets a mix of grades. Only the quotas (one number per receiver)
 are computed in Python (:func:`quotas`).
 
-Who: a manager inside the territories they manage (customers outside are listed as blocked), or an
-owner/admin; a rep never (403). A plan is seen by its author and by owners/admins; anyone else, and
-another tenant, gets 404.
+Who: a manager inside the territories they manage (customers outside are listed as blocked; receivers
+must be members of territories they manage, else 422), or an owner/admin; a rep never (403). A plan
+is seen by owners/admins, its author, and a manager whose subtree holds all its customers
+(:func:`visible_sql`, also the filter of ``GET /api/v1/handovers``); anyone else, and another
+tenant, gets 404.
 """
 
 from __future__ import annotations

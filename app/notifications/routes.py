@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
 from app.notifications import service
@@ -21,15 +23,17 @@ class NotificationController(Controller):
     @get("/", summary="Your notifications, newest first (unread=true: only unread)")
     async def list_notifications(
         self,
-        tenant_scope: TenantScope,
-        unread: bool | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        unread: FromQuery[bool | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[NotificationRead]:
         return await service.list_notifications(tenant_scope, unread=unread, limit=limit, cursor=cursor)
 
     @post("/{notification_id:uuid}/read", status_code=HTTP_200_OK, summary="Mark one notification read")
-    async def mark_read(self, tenant_scope: TenantScope, notification_id: UUID) -> NotificationRead:
+    async def mark_read(
+        self, tenant_scope: NamedDependency[TenantScope], notification_id: FromPath[UUID]
+    ) -> NotificationRead:
         return await service.mark_read(tenant_scope, notification_id)
 
 

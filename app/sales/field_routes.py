@@ -8,6 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.customers.schemas import FollowupCreate
@@ -40,13 +42,13 @@ class VisitPlanController(Controller):
     @get("/", summary="Visit plans (own; a manager's team; admin all), latest day first")
     async def list_plans(
         self,
-        tenant_scope: TenantScope,
-        membership_id: UUID | None = None,
-        status: str | None = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        membership_id: FromQuery[UUID | None] = None,
+        status: FromQuery[str | None] = None,
+        date_from: FromQuery[date | None] = None,
+        date_to: FromQuery[date | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[VisitPlanRead]:
         return await visit_plans.list_plans(
             tenant_scope,
@@ -59,32 +61,47 @@ class VisitPlanController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Plan one's own day (today or later; one per day)")
-    async def create_plan(self, tenant_scope: TenantScope, data: VisitPlanCreate) -> VisitPlanRead:
+    async def create_plan(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[VisitPlanCreate]
+    ) -> VisitPlanRead:
         return await visit_plans.create_plan(tenant_scope, data)
 
     @get("/{plan_id:uuid}", summary="One plan with its items and planned vs done")
-    async def get_plan(self, tenant_scope: TenantScope, plan_id: UUID) -> VisitPlanRead:
+    async def get_plan(
+        self, tenant_scope: NamedDependency[TenantScope], plan_id: FromPath[UUID]
+    ) -> VisitPlanRead:
         return await visit_plans.get_plan(tenant_scope, plan_id)
 
     @put("/{plan_id:uuid}", summary="Replace the items of a draft or returned plan (its author)")
     async def update_plan(
-        self, tenant_scope: TenantScope, plan_id: UUID, data: VisitPlanUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        plan_id: FromPath[UUID],
+        data: JSONBody[VisitPlanUpdate],
     ) -> VisitPlanRead:
         return await visit_plans.update_plan(tenant_scope, plan_id, data)
 
     @post("/{plan_id:uuid}/submit", status_code=HTTP_200_OK, summary="Submit for approval")
-    async def submit_plan(self, tenant_scope: TenantScope, plan_id: UUID) -> VisitPlanRead:
+    async def submit_plan(
+        self, tenant_scope: NamedDependency[TenantScope], plan_id: FromPath[UUID]
+    ) -> VisitPlanRead:
         return await visit_plans.submit_plan(tenant_scope, plan_id)
 
     @post("/{plan_id:uuid}/approve", status_code=HTTP_200_OK, summary="Approve (a manager of the member)")
     async def approve_plan(
-        self, tenant_scope: TenantScope, plan_id: UUID, data: PlanDecision | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        plan_id: FromPath[UUID],
+        data: JSONBody[PlanDecision | None] = None,
     ) -> VisitPlanRead:
         return await visit_plans.decide_plan(tenant_scope, plan_id, True, data or PlanDecision())
 
     @post("/{plan_id:uuid}/return", status_code=HTTP_200_OK, summary="Return with a comment (a manager)")
     async def return_plan(
-        self, tenant_scope: TenantScope, plan_id: UUID, data: PlanDecision
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        plan_id: FromPath[UUID],
+        data: JSONBody[PlanDecision],
     ) -> VisitPlanRead:
         return await visit_plans.decide_plan(tenant_scope, plan_id, False, data)
 
@@ -94,7 +111,11 @@ class VisitPlanController(Controller):
         summary="Log the visit of an item: a follow-up linked to it",
     )
     async def log_visit(
-        self, tenant_scope: TenantScope, plan_id: UUID, item_id: UUID, data: FollowupCreate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        plan_id: FromPath[UUID],
+        item_id: FromPath[UUID],
+        data: JSONBody[FollowupCreate],
     ) -> VisitPlanRead:
         return await visit_plans.log_visit(tenant_scope, plan_id, item_id, data)
 
@@ -107,12 +128,12 @@ class DailyReportController(Controller):
     @get("/", summary="Daily reports (own; a manager's team; admin all), latest day first")
     async def list_reports(
         self,
-        tenant_scope: TenantScope,
-        membership_id: UUID | None = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        membership_id: FromQuery[UUID | None] = None,
+        date_from: FromQuery[date | None] = None,
+        date_to: FromQuery[date | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[DailyReportRead]:
         return await daily_reports.list_reports(
             tenant_scope,
@@ -124,15 +145,21 @@ class DailyReportController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="File the day's report (prefilled; one per day)")
-    async def create_report(self, tenant_scope: TenantScope, data: DailyReportCreate) -> DailyReportRead:
+    async def create_report(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[DailyReportCreate]
+    ) -> DailyReportRead:
         return await daily_reports.create_report(tenant_scope, data)
 
     @get("/preview", summary="The figures a report for report_date would be prefilled with")
-    async def preview(self, tenant_scope: TenantScope, report_date: date) -> dict[str, Any]:
+    async def preview(
+        self, tenant_scope: NamedDependency[TenantScope], report_date: FromQuery[date]
+    ) -> dict[str, Any]:
         return await daily_reports.preview_report(tenant_scope, report_date)
 
     @get("/{report_id:uuid}", summary="One daily report")
-    async def get_report(self, tenant_scope: TenantScope, report_id: UUID) -> DailyReportRead:
+    async def get_report(
+        self, tenant_scope: NamedDependency[TenantScope], report_id: FromPath[UUID]
+    ) -> DailyReportRead:
         return await daily_reports.get_report(tenant_scope, report_id)
 
 
@@ -144,12 +171,12 @@ class MarketIncidentController(Controller):
     @get("/", summary="Market incidents (own; a manager's team; admin all), newest first")
     async def list_incidents(
         self,
-        tenant_scope: TenantScope,
-        severity: str | None = None,
-        status: str | None = None,
-        membership_id: UUID | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        severity: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        membership_id: FromQuery[UUID | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[IncidentRead]:
         return await incidents.list_incidents(
             tenant_scope,
@@ -161,17 +188,23 @@ class MarketIncidentController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Raise an incident (serious: managers told at once)")
-    async def create_incident(self, tenant_scope: TenantScope, data: IncidentWrite) -> IncidentRead:
+    async def create_incident(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[IncidentWrite]
+    ) -> IncidentRead:
         return await incidents.create_incident(tenant_scope, data)
 
     @get("/{incident_id:uuid}", summary="One incident")
-    async def get_incident(self, tenant_scope: TenantScope, incident_id: UUID) -> IncidentRead:
+    async def get_incident(
+        self, tenant_scope: NamedDependency[TenantScope], incident_id: FromPath[UUID]
+    ) -> IncidentRead:
         return await incidents.get_incident(tenant_scope, incident_id)
 
     @post(
         "/{incident_id:uuid}/close", status_code=HTTP_200_OK, summary="Close it (a manager of the reporter)"
     )
-    async def close_incident(self, tenant_scope: TenantScope, incident_id: UUID) -> IncidentRead:
+    async def close_incident(
+        self, tenant_scope: NamedDependency[TenantScope], incident_id: FromPath[UUID]
+    ) -> IncidentRead:
         return await incidents.close_incident(tenant_scope, incident_id)
 
 
@@ -183,23 +216,28 @@ class WeeklyReportController(Controller):
     @get("/", summary="Weekly territory reports (managers: their subtrees), latest week first")
     async def list_weekly(
         self,
-        tenant_scope: TenantScope,
-        territory_id: UUID | None = None,
-        week: date | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: FromQuery[UUID | None] = None,
+        week: FromQuery[date | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[WeeklyReportRead]:
         return await weekly_reports.list_weekly(
             tenant_scope, territory_id=territory_id, week=week, limit=limit, cursor=cursor
         )
 
     @get("/{report_id:uuid}", summary="One weekly report")
-    async def get_weekly(self, tenant_scope: TenantScope, report_id: UUID) -> WeeklyReportRead:
+    async def get_weekly(
+        self, tenant_scope: NamedDependency[TenantScope], report_id: FromPath[UUID]
+    ) -> WeeklyReportRead:
         return await weekly_reports.get_weekly(tenant_scope, report_id)
 
     @patch("/{report_id:uuid}", summary="Set next week's plan (a manager of the territory)")
     async def update_weekly(
-        self, tenant_scope: TenantScope, report_id: UUID, data: WeeklyPlanUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        report_id: FromPath[UUID],
+        data: JSONBody[WeeklyPlanUpdate],
     ) -> WeeklyReportRead:
         return await weekly_reports.update_plan(tenant_scope, report_id, data)
 
@@ -212,16 +250,16 @@ class TargetController(Controller):
     @get("/", summary="Targets with live attainment; on=<date> keeps the periods containing it")
     async def list_targets(
         self,
-        tenant_scope: TenantScope,
-        metric: str | None = None,
-        scope_type: str | None = None,
-        territory_id: UUID | None = None,
-        membership_id: UUID | None = None,
-        period: str | None = None,
-        on: date | None = None,
-        parent_id: UUID | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        metric: FromQuery[str | None] = None,
+        scope_type: FromQuery[str | None] = None,
+        territory_id: FromQuery[UUID | None] = None,
+        membership_id: FromQuery[UUID | None] = None,
+        period: FromQuery[str | None] = None,
+        on: FromQuery[date | None] = None,
+        parent_id: FromQuery[UUID | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[TargetRead]:
         return await targets.list_targets(
             tenant_scope,
@@ -237,7 +275,9 @@ class TargetController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Set a target (tenant: owner/admin; else a manager)")
-    async def create_target(self, tenant_scope: TenantScope, data: TargetCreate) -> TargetRead:
+    async def create_target(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[TargetCreate]
+    ) -> TargetRead:
         return await targets.create_target(tenant_scope, data)
 
     @post(
@@ -245,16 +285,23 @@ class TargetController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Split a target into children that add up to it (all or nothing)",
     )
-    async def decompose(self, tenant_scope: TenantScope, data: TargetDecompose) -> list[TargetRead]:
+    async def decompose(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[TargetDecompose]
+    ) -> list[TargetRead]:
         return await targets.decompose(tenant_scope, data)
 
     @get("/{target_id:uuid}", summary="One target with its attainment")
-    async def get_target(self, tenant_scope: TenantScope, target_id: UUID) -> TargetRead:
+    async def get_target(
+        self, tenant_scope: NamedDependency[TenantScope], target_id: FromPath[UUID]
+    ) -> TargetRead:
         return await targets.get_target(tenant_scope, target_id)
 
     @patch("/{target_id:uuid}", summary="Change a target's value (sums must still hold)")
     async def update_target(
-        self, tenant_scope: TenantScope, target_id: UUID, data: TargetUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        target_id: FromPath[UUID],
+        data: JSONBody[TargetUpdate],
     ) -> TargetRead:
         return await targets.update_target(tenant_scope, target_id, data)
 

@@ -8,7 +8,8 @@ from datetime import date
 from uuid import UUID
 
 from litestar import Controller, get, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.deals.schemas import DealRead
@@ -39,11 +40,13 @@ class CadenceController(Controller):
     dependencies = SCOPED
 
     @get("/", summary="Call and visit cadences per tier, the grade → tier map, return-visit days (admin)")
-    async def get_cadences(self, tenant_scope: TenantScope) -> CadencesRead:
+    async def get_cadences(self, tenant_scope: NamedDependency[TenantScope]) -> CadencesRead:
         return await cadences.get_cadences(tenant_scope)
 
     @put("/", summary="Replace the cadences (admin); 422 names the wrong field")
-    async def put_cadences(self, tenant_scope: TenantScope, data: CadencesWrite) -> CadencesRead:
+    async def put_cadences(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[CadencesWrite]
+    ) -> CadencesRead:
         return await cadences.put_cadences(tenant_scope, data)
 
 
@@ -55,14 +58,14 @@ class TaskController(Controller):
     @get("/", summary="Due and overdue follow-up tasks, soonest first (a rep: their own)")
     async def list_tasks(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         status: str | None = Parameter(default="open", description="open, done, skipped or all"),
         kind: str | None = Parameter(default=None, description="call or visit"),
         due_before: date | None = Parameter(default=None, description="due before this day"),
         assignee: UUID | None = Parameter(default=None, description="one member's (managers)"),
-        customer_id: UUID | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        customer_id: FromQuery[UUID | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[TaskRead]:
         return await tasks.list_tasks(
             tenant_scope,
@@ -76,15 +79,24 @@ class TaskController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="A task by hand for a customer you may change")
-    async def create_task(self, tenant_scope: TenantScope, data: TaskCreate) -> TaskRead:
+    async def create_task(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[TaskCreate]
+    ) -> TaskRead:
         return await tasks.create_task(tenant_scope, data)
 
     @post("/{task_id:uuid}/done", status_code=HTTP_200_OK, summary="Mark an open task done")
-    async def done(self, tenant_scope: TenantScope, task_id: UUID, data: TaskClose | None = None) -> TaskRead:
+    async def done(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        task_id: FromPath[UUID],
+        data: JSONBody[TaskClose | None] = None,
+    ) -> TaskRead:
         return await tasks.close_task(tenant_scope, task_id, "done", data or TaskClose())
 
     @post("/{task_id:uuid}/skip", status_code=HTTP_200_OK, summary="Skip an open task, with a reason")
-    async def skip(self, tenant_scope: TenantScope, task_id: UUID, data: TaskClose) -> TaskRead:
+    async def skip(
+        self, tenant_scope: NamedDependency[TenantScope], task_id: FromPath[UUID], data: JSONBody[TaskClose]
+    ) -> TaskRead:
         return await tasks.close_task(tenant_scope, task_id, "skipped", data)
 
 
@@ -96,7 +108,7 @@ class FunnelController(Controller):
     @get("/", summary="Calls → conversations → appointments → presentations → sales, per rep, with rates")
     async def get_funnel(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         date_from: date | None = Parameter(default=None, description="first day (default: 1st of the month)"),
         date_to: date | None = Parameter(default=None, description="last day, included (default: today)"),
         territory_id: UUID | None = Parameter(default=None, description="this territory and its subtree"),
@@ -118,7 +130,10 @@ class CustomerReferralController(Controller):
 
     @put("/", summary="Record who referred the customer: a customer or a person (all null clears)")
     async def set_referral(
-        self, tenant_scope: TenantScope, customer_id: UUID, data: ReferralWrite
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        data: JSONBody[ReferralWrite],
     ) -> ReferralRead:
         return await referrals.set_referral(tenant_scope, customer_id, data)
 
@@ -131,10 +146,10 @@ class ReferralController(Controller):
     @get("/", summary="Referred customers and their outcomes (one referrer's with referrer_customer_id)")
     async def list_referrals(
         self,
-        tenant_scope: TenantScope,
-        referrer_customer_id: UUID | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        referrer_customer_id: FromQuery[UUID | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ReferralRead]:
         return await referrals.list_referrals(
             tenant_scope, referrer_customer_id=referrer_customer_id, limit=limit, cursor=cursor
@@ -147,11 +162,13 @@ class RewardSettingsController(Controller):
     dependencies = SCOPED
 
     @get("/", summary="The reward for a won referred customer (admin)")
-    async def get_settings(self, tenant_scope: TenantScope) -> RewardSettingsRead:
+    async def get_settings(self, tenant_scope: NamedDependency[TenantScope]) -> RewardSettingsRead:
         return await referrals.get_reward_settings(tenant_scope)
 
     @put("/", summary="Set the reward: points, an amount with currency, or none (admin)")
-    async def put_settings(self, tenant_scope: TenantScope, data: RewardSettings) -> RewardSettingsRead:
+    async def put_settings(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[RewardSettings]
+    ) -> RewardSettingsRead:
         return await referrals.put_reward_settings(tenant_scope, data)
 
 
@@ -163,15 +180,15 @@ class RewardController(Controller):
     @get("/", summary="Referral rewards in your territories (managers), newest first")
     async def list_rewards(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         status: str | None = Parameter(default=None, description="pending or paid"),
-        limit: int = 50,
-        cursor: str | None = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[RewardRead]:
         return await referrals.list_rewards(tenant_scope, status=status, limit=limit, cursor=cursor)
 
     @post("/{reward_id:uuid}/paid", status_code=HTTP_200_OK, summary="Mark a reward paid (managers)")
-    async def paid(self, tenant_scope: TenantScope, reward_id: UUID) -> RewardRead:
+    async def paid(self, tenant_scope: NamedDependency[TenantScope], reward_id: FromPath[UUID]) -> RewardRead:
         return await referrals.mark_paid(tenant_scope, reward_id)
 
 
@@ -183,13 +200,13 @@ class ReturnVisitController(Controller):
     @get("/", summary="After-sales return visits, soonest due first")
     async def list_return_visits(
         self,
-        tenant_scope: TenantScope,
+        tenant_scope: NamedDependency[TenantScope],
         status: str | None = Parameter(default=None, description="scheduled, done or skipped"),
-        customer_id: UUID | None = None,
-        assignee: UUID | None = None,
-        due_before: date | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        customer_id: FromQuery[UUID | None] = None,
+        assignee: FromQuery[UUID | None] = None,
+        due_before: FromQuery[date | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ReturnVisitRead]:
         return await return_visits.list_return_visits(
             tenant_scope,
@@ -202,17 +219,26 @@ class ReturnVisitController(Controller):
         )
 
     @get("/{visit_id:uuid}", summary="One return visit")
-    async def get_return_visit(self, tenant_scope: TenantScope, visit_id: UUID) -> ReturnVisitRead:
+    async def get_return_visit(
+        self, tenant_scope: NamedDependency[TenantScope], visit_id: FromPath[UUID]
+    ) -> ReturnVisitRead:
         return await return_visits.get_return_visit(tenant_scope, visit_id)
 
     @post(
         "/{visit_id:uuid}/log", status_code=HTTP_200_OK, summary="Log it: satisfaction 1–5, notes, new needs"
     )
-    async def log(self, tenant_scope: TenantScope, visit_id: UUID, data: ReturnVisitLog) -> ReturnVisitRead:
+    async def log(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        visit_id: FromPath[UUID],
+        data: JSONBody[ReturnVisitLog],
+    ) -> ReturnVisitRead:
         return await return_visits.log_return_visit(tenant_scope, visit_id, data)
 
     @post("/{visit_id:uuid}/deal", status_code=HTTP_201_CREATED, summary="Turn its new needs into a deal")
-    async def deal(self, tenant_scope: TenantScope, visit_id: UUID, data: NeedDeal) -> DealRead:
+    async def deal(
+        self, tenant_scope: NamedDependency[TenantScope], visit_id: FromPath[UUID], data: JSONBody[NeedDeal]
+    ) -> DealRead:
         return await return_visits.deal_from_needs(tenant_scope, visit_id, data)
 
 

@@ -18,7 +18,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import TooManyRequestsException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from app import db, i18n
@@ -129,7 +129,7 @@ _LIMITED: dict[Any, Any] = {TooManyRequestsException: too_many_requests}
 
 
 @get("/sign/{token:str}", include_in_schema=False, exception_handlers=_LIMITED)
-async def sign_page(request: Request[Any, Any, Any], token: str) -> Template:
+async def sign_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     link, nonce = await signer.view(token, *_client(request))
     return await _page(request, token, link, nonce)
 
@@ -155,7 +155,7 @@ def _png(data_url: str) -> bytes:
 @post("/sign/{token:str}/sign", include_in_schema=False, exception_handlers=_LIMITED)
 async def sign_submit(
     request: Request[Any, Any, Any],
-    token: str,
+    token: FromPath[str],
     data: Annotated[SignForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     form = signer.Submission(
@@ -180,7 +180,7 @@ class DeclineForm(msgspec.Struct):
 @post("/sign/{token:str}/decline", include_in_schema=False, exception_handlers=_LIMITED)
 async def decline_submit(
     request: Request[Any, Any, Any],
-    token: str,
+    token: FromPath[str],
     data: Annotated[DeclineForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     link, error = await signer.decline(token, data.nonce, data.reason, *_client(request))
@@ -191,7 +191,9 @@ async def decline_submit(
 
 
 @get("/sign/{token:str}/pages/{number:int}", include_in_schema=False)
-async def page_image(request: Request[Any, Any, Any], token: str, number: int) -> Response[bytes]:
+async def page_image(
+    request: Request[Any, Any, Any], token: FromPath[str], number: FromPath[int]
+) -> Response[bytes]:
     """One page of the document as PNG, rendered once and cached in storage."""
     link = await signer.peek(token)
     if link.state not in ("sign", "signed", "completed") or link.envelope is None:
@@ -211,7 +213,7 @@ async def page_image(request: Request[Any, Any, Any], token: str, number: int) -
 
 
 @get("/sign/{token:str}/signed.pdf", include_in_schema=False)
-async def signed_pdf(request: Request[Any, Any, Any], token: str) -> Response[bytes]:
+async def signed_pdf(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[bytes]:
     link = await signer.peek(token)
     if link.state != "completed" or link.envelope is None or not link.envelope["sealed_key"]:
         return Response(b"", status_code=404, headers=_HEADERS)

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.errors import ValidationFailed
@@ -35,33 +35,51 @@ class EnvelopeController(Controller):
     dependencies = {"tenant_scope": Provide(provide_tenant_scope)}
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a draft envelope from a ready document")
-    async def create(self, tenant_scope: TenantScope, data: EnvelopeCreate) -> EnvelopeRead:
+    async def create(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[EnvelopeCreate]
+    ) -> EnvelopeRead:
         return await service.create_envelope(tenant_scope, data)
 
     @get("/", summary="Envelopes, newest first")
     async def list_envelopes(
-        self, tenant_scope: TenantScope, status: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        status: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[EnvelopeRead]:
         return await service.list_envelopes(tenant_scope, status, limit, cursor)
 
     @get("/{envelope_id:uuid}")
     async def get_envelope(
-        self, tenant_scope: TenantScope, request: Request[Any, Any, Any], envelope_id: UUID
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request: Request[Any, Any, Any],
+        envelope_id: FromPath[UUID],
     ) -> EnvelopeRead:
         return await service.get_envelope(tenant_scope, _storage(request), envelope_id)
 
     @post("/{envelope_id:uuid}/send", status_code=HTTP_200_OK, summary="Send: emails the first signer(s)")
-    async def send(self, tenant_scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
+    async def send(
+        self, tenant_scope: NamedDependency[TenantScope], envelope_id: FromPath[UUID]
+    ) -> EnvelopeRead:
         return await service.send_envelope(tenant_scope, envelope_id)
 
     @post(
         "/{envelope_id:uuid}/void", status_code=HTTP_200_OK, summary="Void: links stop working, signers told"
     )
-    async def void(self, tenant_scope: TenantScope, envelope_id: UUID, data: EnvelopeVoid) -> EnvelopeRead:
+    async def void(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        envelope_id: FromPath[UUID],
+        data: JSONBody[EnvelopeVoid],
+    ) -> EnvelopeRead:
         return await service.void_envelope(tenant_scope, envelope_id, data.reason)
 
     @get("/{envelope_id:uuid}/evidence", summary="The audit trail and whether its hash chain verifies")
-    async def evidence(self, tenant_scope: TenantScope, envelope_id: UUID) -> EvidenceRead:
+    async def evidence(
+        self, tenant_scope: NamedDependency[TenantScope], envelope_id: FromPath[UUID]
+    ) -> EvidenceRead:
         return await service.get_evidence(tenant_scope, envelope_id)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.pagination import Page
@@ -29,57 +31,79 @@ class TerritoryController(Controller):
     @get("/", summary="The territory tree, depth first; or the children of parent_id, or a subtree")
     async def list_territories(
         self,
-        tenant_scope: TenantScope,
-        parent_id: UUID | None = None,
-        under: UUID | None = None,
-        top_level: bool = False,
-        limit: int = 200,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        parent_id: FromQuery[UUID | None] = None,
+        under: FromQuery[UUID | None] = None,
+        top_level: FromQuery[bool] = False,
+        limit: FromQuery[int] = 200,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[TerritoryRead]:
         return await service.list_territories(
             tenant_scope, parent_id=parent_id, under=under, top_level=top_level, limit=limit, cursor=cursor
         )
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_territory(self, tenant_scope: TenantScope, data: TerritoryCreate) -> TerritoryRead:
+    async def create_territory(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[TerritoryCreate]
+    ) -> TerritoryRead:
         return await service.create_territory(tenant_scope, data)
 
     @get("/{territory_id:uuid}")
-    async def get_territory(self, tenant_scope: TenantScope, territory_id: UUID) -> TerritoryRead:
+    async def get_territory(
+        self, tenant_scope: NamedDependency[TenantScope], territory_id: FromPath[UUID]
+    ) -> TerritoryRead:
         return await service.get_territory(tenant_scope, territory_id)
 
     @patch("/{territory_id:uuid}")
     async def update_territory(
-        self, tenant_scope: TenantScope, territory_id: UUID, data: TerritoryUpdate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: FromPath[UUID],
+        data: JSONBody[TerritoryUpdate],
     ) -> TerritoryRead:
         return await service.update_territory(tenant_scope, territory_id, data)
 
     @delete(
         "/{territory_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a territory and its subtree"
     )
-    async def delete_territory(self, tenant_scope: TenantScope, territory_id: UUID) -> None:
+    async def delete_territory(
+        self, tenant_scope: NamedDependency[TenantScope], territory_id: FromPath[UUID]
+    ) -> None:
         await service.delete_territory(tenant_scope, territory_id)
 
     @post(
         "/{territory_id:uuid}/move", status_code=HTTP_200_OK, summary="Move a subtree (or preview the move)"
     )
     async def move_territory(
-        self, tenant_scope: TenantScope, territory_id: UUID, data: TerritoryMove
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: FromPath[UUID],
+        data: JSONBody[TerritoryMove],
     ) -> MoveImpact:
         return await service.move_territory(tenant_scope, territory_id, data)
 
     @get("/{territory_id:uuid}/members")
-    async def list_members(self, tenant_scope: TenantScope, territory_id: UUID) -> list[TerritoryMemberRead]:
+    async def list_members(
+        self, tenant_scope: NamedDependency[TenantScope], territory_id: FromPath[UUID]
+    ) -> list[TerritoryMemberRead]:
         return await members.list_territory_members(tenant_scope, territory_id)
 
     @post("/{territory_id:uuid}/members", status_code=HTTP_201_CREATED)
     async def add_member(
-        self, tenant_scope: TenantScope, territory_id: UUID, data: TerritoryMemberCreate
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: FromPath[UUID],
+        data: JSONBody[TerritoryMemberCreate],
     ) -> TerritoryMemberRead:
         return await members.add_territory_member(tenant_scope, territory_id, data)
 
     @delete("/{territory_id:uuid}/members/{membership_id:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def remove_member(self, tenant_scope: TenantScope, territory_id: UUID, membership_id: UUID) -> None:
+    async def remove_member(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: FromPath[UUID],
+        membership_id: FromPath[UUID],
+    ) -> None:
         await members.remove_territory_member(tenant_scope, territory_id, membership_id)
 
 

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from app import i18n
@@ -49,7 +49,7 @@ def _page(
 
 
 @get("/invite/{token:str}", include_in_schema=False)
-async def invite_page(request: Request[Any, Any, Any], token: str) -> Template:
+async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     try:
         invite = await service.peek_invitation(token)
     except AppError:
@@ -67,7 +67,7 @@ async def invite_page(request: Request[Any, Any, Any], token: str) -> Template:
 @post("/invite/{token:str}", include_in_schema=False)
 async def invite_accept(
     request: Request[Any, Any, Any],
-    token: str,
+    token: FromPath[str],
     data: Annotated[AcceptForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     try:

@@ -1,0 +1,74 @@
+"""``db.transaction``: the scope GUCs set with the BEGIN, asyncpg's commit, rollback and savepoints
+on top, and pooled connections handed back clean (no reset query runs on release)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from app import db
+from tests.helpers import signup
+
+
+async def _guc(tx: db.Tx) -> tuple[str, str]:
+    row = await tx.fetchrow(
+        "SELECT current_setting('app.tenant_id', true) AS t, current_setting('app.user_id', true) AS u"
+    )
+    assert row is not None
+    return row["t"], row["u"]
+
+
+async def test_the_scope_is_set_for_the_transaction_only(app: Any) -> None:
+    tenant, user = uuid4(), uuid4()
+    async with db.transaction(tenant, user) as tx:
+        assert await _guc(tx) == (str(tenant), str(user))
+        assert tx.connection.is_in_transaction()
+    async with db.transaction(None) as tx:
+        assert await _guc(tx) == ("", "")
+    async with db.pool().acquire() as conn:  # what a later borrower of any pooled connection sees
+        assert not conn.is_in_transaction()
+        assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
+
+
+async def test_commit_rollback_and_savepoints(app: Any, client: Any) -> None:
+    owner = await signup(client)
+    tenant = UUID(owner.tenant_id)
+
+    async def name() -> str:
+        async with db.transaction(tenant) as tx:
+            return str(await tx.fetchval("SELECT name FROM tenants WHERE id = $1", tenant))
+
+    before = await name()
+    with pytest.raises(ZeroDivisionError):
+        async with db.transaction(tenant) as tx:
+            await tx.execute("UPDATE tenants SET name = 'rolled back' WHERE id = $1", tenant)
+            raise ZeroDivisionError
+    assert await name() == before
+
+    async with db.transaction(tenant) as tx:
+        with pytest.raises(ValueError):
+            async with tx.connection.transaction():  # a savepoint inside the scoped transaction
+                await tx.execute("UPDATE tenants SET name = 'savepoint undone' WHERE id = $1", tenant)
+                raise ValueError
+        assert await tx.fetchval("SELECT name FROM tenants WHERE id = $1", tenant) == before
+        async with tx.connection.transaction():
+            await tx.execute("UPDATE tenants SET name = 'committed' WHERE id = $1", tenant)
+    assert await name() == "committed"
+
+    committed: list[bool] = []
+    with pytest.raises(Exception, match="division by zero"):
+        async with db.transaction(tenant) as tx:
+            tx.after_commit.append(lambda: committed.append(True))
+            await tx.execute("SELECT 1 / 0")
+    assert committed == []
+
+
+async def test_rls_still_hides_other_tenants(app: Any, client: Any) -> None:
+    a, b = await signup(client), await signup(client)
+    async with db.transaction(UUID(a.tenant_id)) as tx:
+        seen = {r["tenant"] for r in await tx.fetch("SELECT tenant FROM memberships")}
+    assert seen == {UUID(a.tenant_id)} and UUID(b.tenant_id) not in seen
+    async with db.transaction(None) as tx:
+        assert await tx.fetchval("SELECT count(*) FROM memberships") == 0
