@@ -134,7 +134,7 @@ class DailyReportRead(msgspec.Struct):
 
 class WeeklyReportRead(msgspec.Struct):
     id: UUID
-    territory_id: UUID
+    territory_id: UUID | None  # None once the territory was merged away or deleted
     territory_name: str
     week_start: date
     week_end: date

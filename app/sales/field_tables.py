@@ -61,7 +61,8 @@ class MarketIncident(Table, tablename="market_incidents", db=DB):
 class WeeklyReport(Table, tablename="weekly_reports", db=DB):
     id = UUID(primary_key=True)
     tenant = UUID(index=True)
-    territory_id = UUID()
+    territory_id = UUID(null=True)
+    territory_name = Varchar(length=200)
     week_start = Date()
     figures = JSONB()
     competitor_notes = Text(null=True)

@@ -32,7 +32,7 @@ import asyncpg
 import structlog
 
 from app import audit, db, mail
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.sales.field_measures import (
     BOUNDS,
@@ -255,8 +255,9 @@ async def generate(tenant_id: UUID, week: date) -> int:
             figures = figures_of(row)
             figures["targets"] = await _targets(tx, tenant_id, tenant["time_zone"], row["territory_id"], week)
             report_id: UUID | None = await tx.fetchval(
-                "INSERT INTO weekly_reports (tenant, territory_id, week_start, figures, competitor_notes)"
-                " VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (tenant, territory_id, week_start)"
+                "INSERT INTO weekly_reports (tenant, territory_id, territory_name, week_start, figures,"
+                " competitor_notes) SELECT $1, $2, t.name, $3, $4::jsonb, $5 FROM territories t"
+                " WHERE t.tenant = $1 AND t.id = $2 ON CONFLICT (tenant, territory_id, week_start)"
                 " DO NOTHING"
                 " RETURNING id",
                 tenant_id,
@@ -318,8 +319,8 @@ async def weekly_reports_for(ctx: dict[str, Any], tenant_id: str, week_start: st
 # --- the API -----------------------------------------------------------------------------------------
 
 _SELECT = (
-    "SELECT w.*, t.name AS territory_name FROM weekly_reports w"
-    " JOIN territories t ON t.tenant = w.tenant AND t.id = w.territory_id"
+    "SELECT w.*, coalesce(t.name, w.territory_name) AS territory_name FROM weekly_reports w"
+    " LEFT JOIN territories t ON t.tenant = w.tenant AND t.id = w.territory_id"
 )
 
 
@@ -409,6 +410,8 @@ async def update_plan(scope: TenantScope, report_id: UUID, data: WeeklyPlanUpdat
     plan = (data.next_week_plan or "").strip() or None
     async with scope.tx() as tx:
         row = await _load(tx, scope, report_id, lock=True)
+        if row["territory_id"] is None:
+            raise Conflict("This report's territory no longer exists; its plan cannot change")
         if not await manages(tx, scope, row["territory_id"]):
             raise NotFound("No weekly report with this id")
         await tx.execute(

@@ -89,7 +89,9 @@ SELECT acre_enable_rls('market_incidents');
 CREATE TABLE weekly_reports (
     tenant uuid NOT NULL REFERENCES tenants (id),
     id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
-    territory_id uuid NOT NULL,
+    -- history outlives its territory (merged or deleted): the id goes NULL, the name stays
+    territory_id uuid,
+    territory_name varchar(200) NOT NULL,
     week_start date NOT NULL CHECK (extract(isodow FROM week_start) = 1),
     figures jsonb NOT NULL,
     competitor_notes text,
@@ -99,7 +101,7 @@ CREATE TABLE weekly_reports (
     generated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (tenant, id),
     UNIQUE (tenant, territory_id, week_start),
-    FOREIGN KEY (tenant, territory_id) REFERENCES territories (tenant, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant, territory_id) REFERENCES territories (tenant, id) ON DELETE SET NULL (territory_id),
     FOREIGN KEY (tenant, plan_updated_by) REFERENCES memberships (tenant, id)
 );
 CREATE INDEX weekly_reports_week ON weekly_reports (tenant, week_start DESC, id DESC);

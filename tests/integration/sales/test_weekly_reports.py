@@ -181,3 +181,21 @@ async def test_a_territory_without_a_manager_gets_no_report(client, mailbox, app
     await weekly_reports.generate(UUID(f.owner.tenant_id), week)
     reports = (await client.get(URL, headers=f.owner.headers)).json()["items"]
     assert f.city["id"] not in [r["territory_id"] for r in reports]
+
+
+async def test_a_report_outlives_its_territory(client, mailbox, app, admin_db):
+    f = await field(client, mailbox, app)
+    week = monday_of(today()) - timedelta(days=7)
+    assert await weekly_reports.generate(UUID(f.owner.tenant_id), week) == 2
+    reports = (await client.get(URL, headers=f.owner.headers)).json()["items"]
+    gone = next(r for r in reports if r["territory_id"] == f.other_province["id"])
+    r = await client.delete(f"/api/v1/territories/{f.other_province['id']}", headers=f.owner.headers)
+    assert r.status_code == 204, r.text
+    kept = (await client.get(f"{URL}/{gone['id']}", headers=f.owner.headers)).json()
+    assert kept["territory_id"] is None and kept["territory_name"] == f.other_province["name"]
+    assert kept["figures"] == gone["figures"]
+    r = await client.patch(f"{URL}/{gone['id']}", json={"next_week_plan": "x"}, headers=f.owner.headers)
+    assert r.status_code == 409, r.text
+    # the report of a territory that no longer exists is not anyone's to manage: only owners/admins see it
+    managed = (await client.get(URL, headers=f.other_manager.headers)).json()["items"]
+    assert managed == []
