@@ -45,7 +45,6 @@ class Tx:
 _current: contextvars.ContextVar[Tx | None] = contextvars.ContextVar("acre_tx", default=None)
 
 
-
 class _ScopedTransaction(asyncpg.transaction.Transaction):
     """asyncpg's top-level transaction, but its ``BEGIN`` also sets the scope GUCs: one simple-query
     round trip (``BEGIN; SELECT set_config(…), set_config(…)``) instead of two. Commit, rollback and

@@ -169,7 +169,7 @@ _MEMBER_SQL = (
 
 
 def _member(row: asyncpg.Record) -> MemberRead:
-    return MemberRead(**dict(row))
+    return MemberRead(*row)  # _MEMBER_SQL selects MemberRead's fields in its order: no dict per row
 
 
 async def list_members(

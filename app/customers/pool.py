@@ -337,9 +337,13 @@ async def list_pool(
         "c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
         " c.last_followup_at, c.created_at"
     )
+    item = (  # PoolItem's fields, in its order: rows become items positionally (no dict per row)
+        "c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
+        " t.name AS territory_name, c.last_followup_at, c.created_at"
+    )
     if territory_id is None:
         sql = (
-            f"SELECT {columns}, t.name AS territory_name FROM (SELECT c.tenant, {columns} FROM customers c"
+            f"SELECT {item} FROM (SELECT c.tenant, {columns} FROM customers c"
             f" WHERE {' AND '.join(where)} {order} LIMIT {p(limit + 1)}) c"
             f" JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id {order}"
         )
@@ -350,7 +354,7 @@ async def list_pool(
         top, n = p(territory_id), p(limit + 1)
         where.append("c.territory_id = t.id")
         sql = (
-            f"SELECT {columns}, t.name AS territory_name FROM territories top"
+            f"SELECT {item} FROM territories top"
             f" JOIN territories t ON t.tenant = top.tenant AND t.path >= top.path"
             f" AND t.path < top.path || '{SUBTREE_END}'"
             f" CROSS JOIN LATERAL (SELECT {columns} FROM customers c WHERE {' AND '.join(where)}"
@@ -364,7 +368,7 @@ async def list_pool(
                 await fetch_territory(tx, scope, territory_id)
             except NotFound:
                 raise ValidationFailed.field("territory_id", "No territory with this id") from None
-    items = [PoolItem(**dict(r)) for r in rows[:limit]]
+    items = [PoolItem(*r) for r in rows[:limit]]
     more = len(rows) > limit
     last = items[-1] if items else None
     next_cursor = (

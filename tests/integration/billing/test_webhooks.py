@@ -48,6 +48,44 @@ async def test_bad_signature_is_refused_and_nothing_is_stored(client, app, fake,
     assert (await tenant(admin_db, owner))["billing_status"] == "active"
 
 
+async def test_a_signed_body_that_is_not_a_snapshot_event_is_refused(client, admin_db):
+    """Verification reads only what ingest stores (msgspec over the raw body): a correctly signed
+    body that is not JSON, lacks the event's id or type, or is a thin (v2) event notification is a
+    400 problem and stores nothing."""
+    run = secrets.token_hex(4)
+    bodies = [
+        b"not json",
+        json.dumps({"object": "event", "type": "invoice.paid"}).encode(),  # no id
+        json.dumps({"id": f"evt_{run}_noid", "object": "event", "type": 7}).encode(),  # type not a string
+        json.dumps({"id": f"evt_{run}_thin", "object": "v2.core.event", "type": "invoice.paid"}).encode(),
+        b"\xff\xfe",  # not UTF-8
+    ]
+    for payload in bodies:
+        r = await client.post(
+            "/webhooks/stripe", content=payload, headers={"stripe-signature": signed(payload, WEBHOOK_SECRET)}
+        )
+        assert r.status_code == 400, (payload, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert await sql(admin_db, "SELECT count(*) FROM stripe_events WHERE id LIKE $1", f"evt_{run}%") == 0
+    assert await sql(admin_db, "SELECT count(*) FROM outbox WHERE job_id LIKE $1", f"%evt_{run}%") == 0
+
+    # and a minimal signed event is stored with its type, time and mode read from the body
+    event_id = f"evt_{run}_ok"
+    event = {"id": event_id, "object": "event", "type": "invoice.paid", "created": 1_700_000_000}
+    payload = json.dumps({**event, "livemode": True}).encode()
+    r = await client.post(
+        "/webhooks/stripe", content=payload, headers={"stripe-signature": signed(payload, WEBHOOK_SECRET)}
+    )
+    assert r.status_code == 200 and r.json() == {"received": True, "duplicate": False}, r.text
+    async with connect(admin_db) as conn:
+        row = await conn.fetchrow(
+            "SELECT type, extract(epoch FROM created_at)::bigint AS created, livemode FROM stripe_events"
+            " WHERE id = $1",
+            event_id,
+        )
+    assert dict(row) == {"type": "invoice.paid", "created": 1_700_000_000, "livemode": True}
+
+
 async def test_the_same_event_ten_times_is_handled_once(client, app, fake, admin_db):
     owner = await signup(client)
     session_id = await checkout(client, owner)
