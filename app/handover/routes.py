@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.handover import execute, offboarding, plan, realign  # offboarding registers the deactivation guard
@@ -21,30 +23,34 @@ class HandoverController(Controller):
     dependencies = SCOPED
 
     @post("/", status_code=HTTP_201_CREATED, summary="Draft a handover and preview it (manager, admin)")
-    async def create(self, tenant_scope: TenantScope, data: HandoverCreate) -> HandoverRead:
+    async def create(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[HandoverCreate]
+    ) -> HandoverRead:
         return await plan.create_plan(tenant_scope, data)
 
     @get("/", summary="Handover plans, newest first; by status and kind (manager, admin)")
     async def list_plans(
         self,
-        tenant_scope: TenantScope,
-        status: str | None = None,
-        kind: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        tenant_scope: NamedDependency[TenantScope],
+        status: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[HandoverSummary]:
         return await plan.list_plans(tenant_scope, status=status, kind=kind, limit=limit, cursor=cursor)
 
     @get("/{plan_id:uuid}", summary="A handover plan with its (current) preview")
-    async def read(self, tenant_scope: TenantScope, plan_id: UUID) -> HandoverRead:
+    async def read(self, tenant_scope: NamedDependency[TenantScope], plan_id: FromPath[UUID]) -> HandoverRead:
         return await plan.get_plan(tenant_scope, plan_id)
 
     @post("/{plan_id:uuid}/execute", status_code=HTTP_200_OK, summary="Run a draft; 409 if it went stale")
-    async def execute(self, tenant_scope: TenantScope, plan_id: UUID) -> HandoverRead:
+    async def execute(
+        self, tenant_scope: NamedDependency[TenantScope], plan_id: FromPath[UUID]
+    ) -> HandoverRead:
         return await execute.execute_plan(tenant_scope, plan_id)
 
     @post("/{plan_id:uuid}/undo", status_code=HTTP_200_OK, summary="Undo within 24 hours if nothing changed")
-    async def undo(self, tenant_scope: TenantScope, plan_id: UUID) -> HandoverRead:
+    async def undo(self, tenant_scope: NamedDependency[TenantScope], plan_id: FromPath[UUID]) -> HandoverRead:
         return await execute.undo_plan(tenant_scope, plan_id)
 
 
@@ -59,7 +65,9 @@ class RealignmentController(Controller):
         summary="Draft a territory realignment (move, merge, split) and preview it; run it with"
         " POST /api/v1/handovers/{id}/execute",
     )
-    async def create(self, tenant_scope: TenantScope, data: RealignCreate) -> HandoverRead:
+    async def create(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[RealignCreate]
+    ) -> HandoverRead:
         return await realign.create_realignment(tenant_scope, data)
 
 
