@@ -167,11 +167,23 @@ async def get_terms(scope: TenantScope, deal_id: UUID) -> ContractTermsRead:
         return _read(deal, terms, await contract_total(tx, scope.tenant_id, deal, terms["quote_id"]), saved)
 
 
+async def _collections_started(tx: Tx, tenant_id: UUID, deal_id: UUID) -> bool:
+    return bool(
+        await tx.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM collections WHERE tenant = $1 AND deal_id = $2)", tenant_id, deal_id
+        )
+    )
+
+
 async def put_terms(scope: TenantScope, deal_id: UUID, data: ContractTermsWrite) -> ContractTermsRead:
     if data.onsite_fee_per_day is not None:
         check_money("onsite_fee_per_day", data.onsite_fee_per_day)
     async with scope.tx() as tx:
         deal, _ = await load_deal(tx, scope, deal_id, lock=True)
+        if await _collections_started(tx, scope.tenant_id, deal_id):
+            raise Conflict(
+                "The contract is signed and collections have started; its terms can no longer change"
+            )
         if data.quote_id is not None and not await tx.fetchval(
             "SELECT 1 FROM quotes WHERE tenant = $1 AND id = $2 AND deal_id = $3",
             scope.tenant_id,
@@ -244,11 +256,7 @@ async def put_milestones(scope: TenantScope, deal_id: UUID, data: MilestonesWrit
     to the contract total; 409 once the deal's collections have started."""
     async with scope.tx() as tx:
         deal, _ = await load_deal(tx, scope, deal_id, lock=True)
-        if await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM collections WHERE tenant = $1 AND deal_id = $2)",
-            scope.tenant_id,
-            deal_id,
-        ):
+        if await _collections_started(tx, scope.tenant_id, deal_id):
             raise Conflict("Collections have started; the milestones can no longer change")
         terms, _saved = await effective_terms(tx, scope.tenant_id, deal)
         total = await contract_total(tx, scope.tenant_id, deal, terms["quote_id"])

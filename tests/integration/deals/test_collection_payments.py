@@ -231,6 +231,12 @@ async def test_milestones_edited_must_add_up_and_freeze_once_collections_start(c
     ]
     r = await client.put(url, json={"milestones": None}, headers=w.rep.headers)
     assert r.status_code == 409
+    # the signed contract's terms are frozen too: nothing changes
+    terms_url = f"/api/v1/deals/{d['id']}/contract-terms"
+    before = (await client.get(terms_url, headers=w.rep.headers)).json()
+    r = await client.put(terms_url, json={"stable_weeks": 1}, headers=w.rep.headers)
+    assert r.status_code == 409 and "terms can no longer change" in r.json()["detail"], r.text
+    assert (await client.get(terms_url, headers=w.rep.headers)).json() == before
 
 
 async def test_daily_reminder_digest_once_per_owner_and_day(client, mailbox, app):
