@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -19,7 +19,7 @@ from app.signing import service
 from app.signing.schemas import EnvelopeCreate, EnvelopeRead, EnvelopeVoid, EvidenceRead, VerifyResult
 from app.signing.verify import verify_pdf
 from app.storage import Storage
-from tenants.scope import TenantScope, provide_tenant_scope
+from tenants.scope import SCOPED, TenantScope
 
 MAX_VERIFY = 30 * 1024 * 1024
 
@@ -32,7 +32,7 @@ def _storage(request: Request[Any, Any, Any]) -> Storage:
 class EnvelopeController(Controller):
     path = "/api/v1/envelopes"
     tags = ("signing",)
-    dependencies = {"tenant_scope": Provide(provide_tenant_scope)}
+    dependencies = SCOPED
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a draft envelope from a ready document")
     async def create(

@@ -5,31 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler
 
 from app.settings import get_settings
 from tenants.billing import events, service
 from tenants.billing.schemas import BillingRead, CheckoutCreate, RedirectRead, WebhookReceipt
-from tenants.scope import TenantScope, provide_tenant_scope
+from tenants.scope import SCOPED, TenantScope
 
 
 class BillingController(Controller):
     path = "/api/v1/billing"
     tags = ("billing",)
-    dependencies = {"tenant_scope": Provide(provide_tenant_scope)}
+    dependencies = SCOPED
 
     @get("/", summary="Plan, status, seats used vs paid, trial and period end")
-    async def get_billing(self, tenant_scope: TenantScope) -> BillingRead:
+    async def get_billing(self, tenant_scope: NamedDependency[TenantScope]) -> BillingRead:
         return await service.get_billing(tenant_scope)
 
     @post("/checkout", status_code=HTTP_200_OK, summary="Start Stripe Checkout for a plan")
-    async def checkout(self, tenant_scope: TenantScope, data: CheckoutCreate) -> RedirectRead:
+    async def checkout(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[CheckoutCreate]
+    ) -> RedirectRead:
         return await service.start_checkout(tenant_scope, data)
 
     @post("/portal", status_code=HTTP_200_OK, summary="Open the Stripe Customer Portal")
-    async def portal(self, tenant_scope: TenantScope) -> RedirectRead:
+    async def portal(self, tenant_scope: NamedDependency[TenantScope]) -> RedirectRead:
         return await service.open_portal(tenant_scope)
 
 
