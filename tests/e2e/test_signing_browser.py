@@ -79,9 +79,13 @@ async def test_two_signers_in_chromium_and_the_seal_validates(
             await page.wait_for_selector("img[alt]")
             assert await page.locator(".pages img").count() >= 1
             await page.check("#consent")
-            # Let every page image load first (they push the pad down on a phone), then bring the
-            # pad into view: mouse strokes outside the viewport would leave it empty.
-            await page.wait_for_load_state("load")  # fires once every image has loaded
+            # Let every page image load first (they push the pad down on a phone; they are lazy, so
+            # the load event does not wait for them), then bring the pad into view: mouse strokes
+            # outside the pad would leave it empty.
+            await page.evaluate(
+                "Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                " return i.complete ? null : new Promise(r => { i.onload = i.onerror = r; }); }))"
+            )
             await page.locator("#pad").scroll_into_view_if_needed()
             pad = await page.locator("#pad").bounding_box()
             assert pad is not None
