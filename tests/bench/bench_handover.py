@@ -18,6 +18,7 @@ import asyncio
 import json
 import sys
 import time
+import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,6 +205,16 @@ async def run(admin_url: str, n: int, rounds: int) -> dict[str, object]:
             )
             assert moved == n, moved
             await admin.execute(RESTORE, draft.id, ids["leaving"], ids["tenant"])
+        # one more, untimed round under tracemalloc: the peak of Python memory the API process
+        # allocates while previewing and executing (flat = kilobytes, not a function of n rows)
+        tracemalloc.start()
+        draft = await create_plan(scope, request)
+        preview_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        await execute_plan(scope, draft.id)
+        execute_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        await admin.execute(RESTORE, draft.id, ids["leaving"], ids["tenant"])
     finally:
         await admin.close()
         await db.stop()
@@ -218,6 +229,8 @@ async def run(admin_url: str, n: int, rounds: int) -> dict[str, object]:
         "ratio_execute_vs_floor": round(min(executes) / min(floors), 2),
         "execute_runs_s": [round(s, 3) for s in executes],
         "preview_runs_s": [round(s, 3) for s in previews],
+        "preview_python_peak_kib": round(preview_peak / 1024),
+        "execute_python_peak_kib": round(execute_peak / 1024),
         "goal_execute_le_1s": min(executes) <= 1.0,
         "goal_le_3x_floor": min(executes) <= 3 * min(floors),
     }
