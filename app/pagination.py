@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -44,6 +44,17 @@ def decode_time_id_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
         return None
     try:
         return datetime.fromisoformat(values[0]), UUID(values[1])
+    except ValueError:
+        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+
+
+def decode_date_id_cursor(cursor: str | None) -> tuple[date, UUID] | None:
+    """Decode a ``encode_cursor(day, id)`` cursor; a forged or damaged one is a 422, not a 500."""
+    values = decode_cursor(cursor, 2)
+    if values is None:
+        return None
+    try:
+        return date.fromisoformat(values[0]), UUID(values[1])
     except ValueError:
         raise ValidationFailed.field("cursor", "This cursor is not valid") from None
 

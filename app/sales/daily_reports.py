@@ -27,7 +27,7 @@ import asyncpg
 from app import audit
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field_measures import (
     BOUNDS,
     EFFECTIVE_RESULTS,
@@ -226,11 +226,7 @@ async def list_reports(
 ) -> Page[DailyReportRead]:
     """The reports the caller sees (own; a manager their team's; admin all), latest day first."""
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
-    try:
-        at, after_id = (date.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
-    except ValueError:
-        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    at, after_id = decode_date_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         team = await team_member_ids(tx, scope)
         rows = await tx.fetch(

@@ -25,7 +25,7 @@ from app.deals.schemas import DealCreate, DealRead
 from app.deals.service import create_deal
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, translate
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.cadences import load_cadences
 from app.sales.growth_schemas import NeedDeal, ReturnVisitLog, ReturnVisitRead
 from app.sales.tasks import visible_sql
@@ -128,11 +128,7 @@ async def list_return_visits(
     check_limit(limit)
     if status is not None and status not in STATUSES:
         raise ValidationFailed.field("status", "Use scheduled, done or skipped")
-    after = decode_cursor(cursor, 2)
-    try:
-        after_key = (date.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    after_key = decode_date_id_cursor(cursor)
     if assignee is not None and assignee != scope.membership_id and not roles.at_least(scope.role, "manager"):
         assignee = scope.membership_id  # a rep sees only their own anyway
     async with scope.tx() as tx:

@@ -26,7 +26,7 @@ from app.customers.access import Params
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field_measures import MONEY_METRICS, actuals, manages_member, ratio, team_member_ids
 from app.sales.field_schemas import TargetChild, TargetCreate, TargetDecompose, TargetRead, TargetUpdate
 from app.territories.service import fetch_territory, managed_territory_ids, manages, sees_all
@@ -210,11 +210,7 @@ async def list_targets(
 ) -> Page[TargetRead]:
     """Targets the caller sees, latest period first; ``on`` keeps the periods containing that day."""
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
-    try:
-        at, after_id = (date.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
-    except ValueError:
-        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    at, after_id = decode_date_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         p = Params(
             scope.tenant_id,

@@ -21,7 +21,7 @@ from app.customers.access import Params, customer_access
 from app.db import Tx
 from app.deals.access import local_today
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.growth_schemas import TaskClose, TaskCreate, TaskRead
 from app.territories.service import managed_territory_ids, sees_all
 from tenants import roles
@@ -101,11 +101,7 @@ async def list_tasks(
         raise ValidationFailed.field("kind", "Use call or visit")
     if assignee is not None and assignee != scope.membership_id and not roles.at_least(scope.role, "manager"):
         raise Forbidden("A rep sees only their own tasks")
-    after = decode_cursor(cursor, 2)
-    try:
-        after_key = (date.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    after_key = decode_date_id_cursor(cursor)
     async with scope.tx() as tx:
         p = Params(scope.tenant_id)
         where = await visible_sql(tx, scope, p, "t.assignee_membership_id", "c.territory_id")

@@ -23,7 +23,7 @@ from app.customers.followups import create_followup
 from app.customers.schemas import FollowupCreate
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field_measures import local_today, managers_of, manages_member, team_member_ids
 from app.sales.field_schemas import (
     PlanDecision,
@@ -198,11 +198,7 @@ async def list_plans(
 ) -> Page[VisitPlanRead]:
     """The plans the caller sees (own; a manager their team's; admin all), latest day first."""
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
-    try:
-        at, after_id = (date.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
-    except ValueError:
-        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    at, after_id = decode_date_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         team = await team_member_ids(tx, scope)
         rows = await tx.fetch(

@@ -32,8 +32,8 @@ import asyncpg
 import structlog
 
 from app import audit, db, mail
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.errors import Conflict, NotFound
+from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field_measures import (
     BOUNDS,
     EFFECTIVE_RESULTS,
@@ -380,11 +380,7 @@ async def list_weekly(
 ) -> Page[WeeklyReportRead]:
     """Reports the caller reads, latest week first; ``week`` is any day of the wanted week."""
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
-    try:
-        at, after_id = (date.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
-    except ValueError:
-        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    at, after_id = decode_date_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         visible = await _visible(tx, scope)
         rows = await tx.fetch(

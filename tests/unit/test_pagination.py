@@ -2,13 +2,20 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
 
 from app.errors import ValidationFailed
-from app.pagination import MAX_LIMIT, check_limit, decode_cursor, decode_time_id_cursor, encode_cursor
+from app.pagination import (
+    MAX_LIMIT,
+    check_limit,
+    decode_cursor,
+    decode_date_id_cursor,
+    decode_time_id_cursor,
+    encode_cursor,
+)
 
 
 def _raw(values: object) -> str:
@@ -63,6 +70,16 @@ def test_a_forged_time_id_cursor_is_a_validation_error(values):
     with pytest.raises(ValidationFailed) as info:
         decode_time_id_cursor(_raw(values))
     assert _field(info.value) == ["cursor"]
+
+
+def test_date_id_cursor_roundtrip_and_forgeries():
+    day, item = date(2026, 11, 30), uuid4()
+    assert decode_date_id_cursor(encode_cursor(day, item)) == (day, item)
+    assert decode_date_id_cursor(None) is None
+    for values in (["2026-13-01", str(item)], ["2026-11-30", "nope"], ["2026-11-30T10:00:00", str(item)]):
+        with pytest.raises(ValidationFailed) as info:
+            decode_date_id_cursor(_raw(values))
+        assert _field(info.value) == ["cursor"]
 
 
 def test_limit_bounds():
