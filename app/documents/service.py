@@ -15,7 +15,8 @@ from uuid import UUID
 import asyncpg
 
 from app import audit, db, outbox
-from app.documents import kinds
+from app.customers.access import Params
+from app.documents import access, kinds
 from app.documents.providers import SubjectRequest, get_provider
 from app.documents.schemas import (
     DocumentAccepted,
@@ -217,7 +218,9 @@ async def _read(storage: Storage, row: asyncpg.Record) -> DocumentRead:
 
 async def get_document(scope: TenantScope, storage: Storage, document_id: UUID) -> DocumentRead:
     async with scope.tx() as tx:
-        row = await tx.fetchrow(_SELECT + " WHERE d.tenant = $1 AND d.id = $2", scope.tenant_id, document_id)
+        p = Params(scope.tenant_id, document_id)
+        visible = await access.visible_sql(tx, scope, p)
+        row = await tx.fetchrow(_SELECT + f" WHERE d.tenant = $1 AND d.id = $2 AND {visible}", *p.values)
     if row is None:
         raise NotFound("No document with this id")
     return await _read(storage, row)
@@ -237,11 +240,7 @@ async def list_documents(
     check_limit(limit)
     after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
-        rows = await tx.fetch(
-            _SELECT + " WHERE d.tenant = $1 AND ($2::text IS NULL OR d.subject_type = $2)"
-            " AND ($3::text IS NULL OR d.subject_id = $3) AND ($4::text IS NULL OR d.kind = $4)"
-            " AND ($5::timestamptz IS NULL OR (d.created_at, d.id) < ($5, $6::uuid))"
-            " ORDER BY d.created_at DESC, d.id DESC LIMIT $7",
+        p = Params(
             scope.tenant_id,
             subject_type,
             subject_id,
@@ -249,6 +248,14 @@ async def list_documents(
             after[0] if after else None,
             after[1] if after else None,
             limit + 1,
+        )
+        visible = await access.visible_sql(tx, scope, p)
+        rows = await tx.fetch(
+            _SELECT + " WHERE d.tenant = $1 AND ($2::text IS NULL OR d.subject_type = $2)"
+            " AND ($3::text IS NULL OR d.subject_id = $3) AND ($4::text IS NULL OR d.kind = $4)"
+            " AND ($5::timestamptz IS NULL OR (d.created_at, d.id) < ($5, $6::uuid))"
+            f" AND {visible} ORDER BY d.created_at DESC, d.id DESC LIMIT $7",
+            *p.values,
         )
     items = [await _read(storage, r) for r in rows[:limit]]
     more = len(rows) > limit

@@ -18,6 +18,8 @@ from uuid import UUID
 import asyncpg
 
 from app import db, mail
+from app.customers.access import Params
+from app.documents import access as document_access
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.settings import get_settings
@@ -125,8 +127,10 @@ async def create_envelope(scope: TenantScope, data: EnvelopeCreate) -> EnvelopeR
     if len(set(emails)) != len(emails):
         raise ValidationFailed.field("signers", "Each signer needs a different email address")
     async with scope.tx() as tx:
+        p = Params(scope.tenant_id, data.document_id)
+        visible = await document_access.visible_sql(tx, scope, p)
         doc = await tx.fetchrow(
-            "SELECT * FROM documents WHERE tenant = $1 AND id = $2", scope.tenant_id, data.document_id
+            f"SELECT * FROM documents d WHERE tenant = $1 AND id = $2 AND {visible}", *p.values
         )
         if doc is None:
             raise NotFound("This document does not exist")
