@@ -12,7 +12,7 @@ from app import db
 from app.deals import collections
 from app.deals.reminders import remind_tenant
 from tests.helpers import mails_to, run_jobs, signup
-from tests.integration.deals.support import World, deal, world
+from tests.integration.deals.support import World, deal, move, world
 from tests.integration.sales_helpers import customer, db_value
 
 
@@ -274,3 +274,31 @@ async def test_reminder_cron_is_registered_and_runs_every_tenant(client, mailbox
     assert await reminders.collection_reminders({}) == 0  # once per owner and day
     await run_jobs(app)
     assert len(mails_to(mailbox, w.rep.email)) == 1
+
+
+async def test_leaving_signed_takes_unpaid_collections_along_and_is_refused_once_paid(
+    client, mailbox, app, admin_db
+):
+    w = await world(client, mailbox, app)
+    unpaid = await deal(client, w.rep, w.customer["id"], amount="50000.00", stage="signed")
+    paid = await deal(client, w.rep, w.customer["id"], amount="8000.00", stage="signed")
+    for d in (unpaid, paid):
+        await _signed(w, d["id"], 0)  # idempotent: the items exist once
+    count = "SELECT count(*) FROM collections WHERE deal_id = $1"
+    assert await db_value(admin_db, count, unpaid["id"]) == 3
+    item = (await client.get(f"/api/v1/deals/{paid['id']}/collections", headers=w.rep.headers)).json()[0]
+    r = await client.post(
+        f"/api/v1/collections/{item['id']}/paid", json={"amount": "100.00"}, headers=w.rep.headers
+    )
+    assert r.status_code == 200, r.text
+
+    r = await move(client, w.rep, paid["id"], "negotiation", reason="客户要求重新谈判")
+    assert r.status_code == 409 and "cannot leave signed" in r.json()["detail"], r.text
+    assert (await client.get(f"/api/v1/deals/{paid['id']}", headers=w.rep.headers)).json()[
+        "stage"
+    ] == "signed"
+    assert await db_value(admin_db, count, paid["id"]) == 1
+
+    r = await move(client, w.rep, unpaid["id"], "negotiation", reason="客户要求重新谈判")
+    assert r.status_code == 200 and r.json()["stage"] == "negotiation", r.text
+    assert await db_value(admin_db, count, unpaid["id"]) == 0
