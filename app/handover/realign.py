@@ -533,12 +533,24 @@ SELECT count(*) AS n, CASE WHEN count(*) = $6 THEN
 FROM moved
 """
 
+_SAME_TARGET = (
+    "a.tenant = $1 AND b.tenant = $1 AND b.territory_id = $2 AND a.territory_id = $3"
+    " AND a.metric = b.metric AND a.period = b.period AND a.period_start = b.period_start"
+)
 _REFERENCES = (
     # rows of other domains that point at the merged-away territory follow it into A
     "UPDATE customer_conflicts SET territory_id = $3 WHERE tenant = $1 AND territory_id = $2",
     "UPDATE cross_territory_grants SET territory_id = $3 WHERE tenant = $1 AND territory_id = $2",
     "UPDATE customer_imports SET default_territory_id = $3 WHERE tenant = $1 AND default_territory_id = $2",
     "UPDATE approvals SET territory_id = $3 WHERE tenant = $1 AND territory_id = $2",
+    # B's targets fold into A's: where A has the same metric and period, A's value grows by B's and
+    # B's children (its decomposition) hang under A's; the rest simply become A's
+    "UPDATE targets a SET value = a.value + b.value, updated_at = now() FROM targets b"
+    f" WHERE {_SAME_TARGET}",
+    "UPDATE targets child SET parent_id = a.id FROM targets b, targets a"
+    f" WHERE child.tenant = $1 AND child.parent_id = b.id AND {_SAME_TARGET}",
+    f"DELETE FROM targets b USING targets a WHERE {_SAME_TARGET}",
+    "UPDATE targets SET territory_id = $3 WHERE tenant = $1 AND territory_id = $2",
 )
 
 
@@ -675,6 +687,14 @@ async def _rewrite_tree(tx: Tx, scope: TenantScope, op: _Op, data: RealignCreate
         subject,
         target,
     )
+    if await tx.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM targets a, targets b WHERE {_SAME_TARGET}"
+        " AND a.currency IS DISTINCT FROM b.currency)",
+        tx.tenant_id,
+        subject,
+        target,
+    ):
+        raise Conflict("The two territories have targets for the same period in different currencies")
     for sql in _REFERENCES:
         await tx.execute(sql, tx.tenant_id, subject, target)
     await tx.execute(

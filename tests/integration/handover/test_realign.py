@@ -401,3 +401,53 @@ async def test_a_tree_change_since_planning_makes_the_realignment_stale(client, 
     after = await tree(admin_db, t.owner.tenant_id)
     assert b["id"] not in after and after[child["id"]][0] == a["id"]
     assert await territories_of(admin_db, [made["id"]]) == {made["id"]: a["id"]}
+
+
+async def _target(client: Any, who: Member, territory_id: str, metric: str, value: str, **extra: Any) -> Any:
+    body = {
+        "metric": metric,
+        "scope_type": "territory",
+        "territory_id": territory_id,
+        "period": "year",
+        "period_start": "2026-01-01",
+        "value": value,
+        **extra,
+    }
+    r = await client.post("/api/v1/targets", json=body, headers=who.headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_a_merge_folds_the_merged_territorys_targets_into_the_target(client, admin_db):
+    t = await team(client, admin_db, reps=1)
+    a = await territory(client, t.owner, "姑苏区", parent=t.territory["id"])
+    b = await territory(client, t.owner, "平江区", parent=t.territory["id"])
+    await _target(client, t.owner, a["id"], "amount", "100000")
+    await _target(client, t.owner, b["id"], "amount", "60000")
+    await _target(client, t.owner, b["id"], "new_customers", "20")
+    body = await realign(client, t.owner, operation="merge", territory_id=b["id"], into_id=a["id"])
+    await execute(client, t.owner, body["id"])
+    rows = await db_rows(
+        admin_db,
+        "SELECT territory_id::text, metric, value::text FROM targets WHERE tenant = $1::uuid ORDER BY metric",
+        t.owner.tenant_id,
+    )
+    assert [(r["territory_id"], r["metric"], r["value"]) for r in rows] == [
+        (a["id"], "amount", "160000.00"),
+        (a["id"], "new_customers", "20.00"),
+    ]
+
+
+async def test_a_merge_of_targets_in_different_currencies_is_refused_and_nothing_moves(client, admin_db):
+    t = await team(client, admin_db, reps=1)
+    a = await territory(client, t.owner, "姑苏区", parent=t.territory["id"])
+    b = await territory(client, t.owner, "平江区", parent=t.territory["id"])
+    await _target(client, t.owner, a["id"], "amount", "100000")
+    await _target(client, t.owner, b["id"], "amount", "9000", currency="USD")
+    body = await realign(client, t.owner, operation="merge", territory_id=b["id"], into_id=a["id"])
+    r = await client.post(f"/api/v1/handovers/{body['id']}/execute", headers=t.owner.headers)
+    assert r.status_code == 409 and "different currencies" in r.json()["detail"], r.text
+    assert b["id"] in await tree(admin_db, t.owner.tenant_id)
+    assert (
+        await db_value(admin_db, "SELECT count(*) FROM targets WHERE territory_id = $1::uuid", b["id"]) == 1
+    )
