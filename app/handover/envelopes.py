@@ -71,6 +71,30 @@ SELECT * FROM back
 """
 
 
+# Offboarding: envelopes the leaving member still sends that no item carried (their customer is someone
+# else's, or no customer at all) go to that customer's active owner, else to the executing manager.
+_STRAYS = """
+WITH moved AS (
+    UPDATE envelopes e SET created_by = x.to_id, sender_email = u.email, sender_name = u.name,
+        sender_locale = coalesce(u.locale, t.locale, e.sender_locale)
+    FROM (SELECT s.id, coalesce(own.id, $3::uuid) AS to_id FROM envelopes s
+          LEFT JOIN deals d ON s.subject_type = 'deal' AND d.tenant = s.tenant AND d.id::text = s.subject_id
+          LEFT JOIN customers c ON c.tenant = s.tenant AND c.id = coalesce(s.customer_id, d.customer_id)
+          LEFT JOIN memberships own ON own.tenant = c.tenant AND own.id = c.owner_membership_id
+              AND own.active AND own.id <> $4
+          WHERE s.tenant = $1 AND s.status = 'sent' AND s.created_by = $4) x
+    JOIN memberships m ON m.tenant = $1 AND m.id = x.to_id
+    JOIN users u ON u.id = m.user_id
+    JOIN tenants t ON t.id = $1
+    WHERE e.tenant = $1 AND e.id = x.id
+    RETURNING e.id, x.to_id AS t
+)
+INSERT INTO handover_envelopes (tenant, plan_id, envelope_id, from_membership_id, to_membership_id)
+SELECT $1, $2, id, $4, t FROM moved
+RETURNING envelope_id, from_membership_id, to_membership_id
+"""
+
+
 async def counts(tx: Tx, plan_id: UUID, actor: UUID | None) -> dict[UUID, int]:
     """Per receiver (the actor for items going to the pool): the envelopes that would go along."""
     return {r["m"]: r["n"] for r in await tx.fetch(_COUNT, tx.tenant_id, plan_id, actor) if r["m"]}
@@ -110,5 +134,15 @@ async def carry_back(
 ) -> int:
     """Undo: envelopes still out and still with the receiver go back to their previous sender."""
     rows = await tx.fetch(_BACK, tx.tenant_id, plan_id)
+    await _record(tx, list(rows), plan_id, actor_user, actor, reason)
+    return len(rows)
+
+
+async def carry_strays(
+    tx: Tx, plan_id: UUID, leaving: UUID, *, actor: UUID | None, actor_user: UUID | None, reason: str
+) -> int:
+    """Offboarding: the leaving member's envelopes still out that ``carry`` did not move (see
+    ``_STRAYS``), so that they keep none. Returns how many moved."""
+    rows = await tx.fetch(_STRAYS, tx.tenant_id, plan_id, actor, leaving)
     await _record(tx, list(rows), plan_id, actor_user, actor, reason)
     return len(rows)

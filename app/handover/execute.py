@@ -115,14 +115,17 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
                 plan_id,
             )
             realigning = row["kind"] == "realign"
-            if not expected and not realigning:
-                raise Conflict("This handover moves no customers")
+            leaving = row["offboarding_membership_id"]
             if data.options.carry_deals:
                 await tx.execute(_MOVE_DEALS, tx.tenant_id, plan_id)
+            strays = 0
             if data.options.carry_envelopes:
-                await envelopes.carry(
-                    tx, plan_id, actor=scope.membership_id, actor_user=scope.user_id, reason=row["reason"]
-                )
+                actor = {"actor": scope.membership_id, "actor_user": scope.user_id, "reason": row["reason"]}
+                await envelopes.carry(tx, plan_id, **actor)
+                if leaving is not None:
+                    strays = await envelopes.carry_strays(tx, plan_id, leaving, **actor)
+            if not expected and not realigning and not strays:
+                raise Conflict("This handover moves no customers")
             cause = "assign" if row["kind"] == "dispatch" else "handover"
             if realigning:  # the tree and the customers' territories change too
                 expected = await realign.apply(tx, scope, row)

@@ -2,8 +2,9 @@
 be deactivated. The refusal (409) gives the counts and a pre-filled handover draft — the member's
 customers to the other active reps of their territories by capacity (or, with nobody there, to every
 other active rep; with no rep at all, back to the pool; their envelopes go along, to the manager who
-executes it when a customer goes to the pool). One open draft per leaving member: a second refusal
-plans it again.
+executes it when a customer goes to the pool, and the envelopes they sent for customers they do not own
+go to those customers' owners — ``envelopes.carry_strays``). One open draft per leaving member: a
+second refusal plans it again.
 
 Registered with ``tenants.service.DEACTIVATION_GUARDS`` when this module is imported (the routes do).
 """

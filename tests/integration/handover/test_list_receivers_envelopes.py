@@ -233,10 +233,17 @@ async def test_offboarding_counts_envelopes_and_refuses_until_they_are_handed_ov
     other_customer = await customer(
         client, t.owner, t.territory["id"], owner_membership_id=t.reps[1].membership_id
     )
-    await _envelope(admin_db, t, leaving, other_customer["id"], ("customer", other_customer["id"]))
+    env, _ = await _envelope(admin_db, t, leaving, other_customer["id"], ("customer", other_customer["id"]))
     r = await client.post(f"/api/v1/members/{leaving.membership_id}/deactivate", headers=t.owner.headers)
     assert r.status_code == 409, r.text
     assert (r.json()["customers"], r.json()["deals"], r.json()["envelopes"]) == (0, 0, 1)
+    # the draft carries the envelope of a customer the leaving rep does not own to that customer's owner
+    r = await client.post(f"/api/v1/handovers/{r.json()['handover_id']}/execute", headers=t.owner.headers)
+    assert r.status_code == 200, r.text
+    rows = await db_rows(admin_db, "SELECT created_by::text FROM envelopes WHERE id = $1::uuid", env)
+    assert rows[0]["created_by"] == t.reps[1].membership_id
+    r = await client.post(f"/api/v1/members/{leaving.membership_id}/deactivate", headers=t.owner.headers)
+    assert r.status_code in (200, 204), r.text
 
 
 async def test_undo_gives_envelopes_still_out_back_to_their_sender(client, admin_db):
