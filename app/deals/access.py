@@ -12,10 +12,8 @@ customer's territory (``approver``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -101,14 +99,6 @@ def check_percent(field: str, value: Decimal) -> Decimal:
     if not ok:
         raise ValidationFailed.field(field, "Use a percentage from 0 to 100")
     return value
-
-
-def local_today(time_zone: str) -> date:
-    """Today's date in ``time_zone`` (the tenant's); UTC when the zone is unknown."""
-    try:
-        return datetime.now(ZoneInfo(time_zone)).date()
-    except (ValueError, KeyError):
-        return datetime.now(UTC).date()
 
 
 async def subtree_path(tx: Tx, tenant: UUID, territory_id: UUID) -> str:

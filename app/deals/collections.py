@@ -28,7 +28,6 @@ from app.deals.access import (
     check_money,
     deal_access,
     load_deal,
-    local_today,
     subtree_path,
     subtree_sql,
 )
@@ -45,6 +44,7 @@ from app.deals.schemas import (
     PaymentRead,
 )
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
 from tenants.scope import TenantScope
 

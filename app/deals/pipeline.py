@@ -15,10 +15,11 @@ from typing import Final
 from uuid import UUID
 
 from app.customers.access import Params
-from app.deals.access import DealAccess, deal_access, local_today, subtree_path, subtree_sql
+from app.deals.access import DealAccess, deal_access, subtree_path, subtree_sql
 from app.deals.schemas import PipelineRead, PipelineRepRow, PipelineStageRow, PipelineTotalRow
 from app.deals.stages import OPEN_STAGES, TERMINAL
 from app.errors import ValidationFailed
+from app.localtime import local_today
 from tenants.scope import TenantScope
 
 PERIODS: Final = ("this_month", "next_month", "this_quarter", "next_quarter", "this_year")

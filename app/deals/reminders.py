@@ -9,16 +9,15 @@ zone. Idempotent per owner and local day: the notification's dedupe key and the 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import structlog
 
 from app import db, mail
-from app.deals.access import local_today
 from app.deals.money import cents
+from app.localtime import local_now, local_today
 from app.settings import get_settings
 from tenants.scope import TenantScope
 
@@ -91,13 +90,6 @@ async def remind_tenant(tenant_id: UUID, today: date) -> int:
     return sent
 
 
-def _local_now(time_zone: str) -> datetime:
-    try:
-        return datetime.now(ZoneInfo(time_zone))
-    except (ValueError, KeyError):
-        return datetime.now(ZoneInfo("UTC"))
-
-
 async def collection_reminders(ctx: dict[str, Any]) -> int:
     """Cron (hourly): the daily digests of every tenant whose local time is past ``REMIND_FROM_HOUR``;
     a failing tenant is logged and the others still run. Returns the number of new digests."""
@@ -105,7 +97,7 @@ async def collection_reminders(ctx: dict[str, Any]) -> int:
         tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
     total = 0
     for tenant in tenants:
-        if _local_now(tenant["time_zone"]).hour < REMIND_FROM_HOUR:
+        if local_now(tenant["time_zone"]).hour < REMIND_FROM_HOUR:
             continue
         try:
             total += await remind_tenant(tenant["id"], local_today(tenant["time_zone"]))

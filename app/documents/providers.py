@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from app.db import Tx
 from app.documents import kinds
 from app.errors import NotFound
+from app.localtime import local_today
 from tenants.scope import TenantScope
 
 
@@ -41,7 +40,7 @@ class SubjectRequest:
     author: dict[str, str] = field(default_factory=dict)  # name, email of the member generating it
 
     def today(self) -> str:
-        return datetime.now(UTC).astimezone(ZoneInfo(self.time_zone)).date().isoformat()
+        return local_today(self.time_zone).isoformat()
 
 
 Provider = Callable[[SubjectRequest], Awaitable[kinds.Data]]

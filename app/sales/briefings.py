@@ -13,10 +13,9 @@ local time (for ``SEND_HOURS``); the email key ``briefing:<member>:<day>`` makes
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -29,6 +28,7 @@ from app.customers.pool_rules import (
 )
 from app.db import Tx
 from app.i18n import N_, translate
+from app.localtime import local_now, local_today
 from app.sales.field_measures import BOUNDS, team_member_ids
 from app.settings import get_settings
 from app.territories.service import managed_territory_ids
@@ -209,7 +209,7 @@ async def brief_tenant(tenant_id: UUID, day: date | None = None) -> int:
         tenant = await tx.fetchrow("SELECT time_zone, locale FROM tenants WHERE id = $1", tenant_id)
         assert tenant is not None
         tz = tenant["time_zone"]
-        day = day or datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+        day = day or local_today(tz)
         members = await tx.fetch(
             "SELECT m.id, m.user_id, m.role, u.email, u.name, coalesce(u.locale, $2) AS locale"
             " FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant = $1 AND m.active"
@@ -251,7 +251,7 @@ async def brief_tenant(tenant_id: UUID, day: date | None = None) -> int:
 
 
 def _local_hour(time_zone: str) -> int:
-    return datetime.now(UTC).astimezone(ZoneInfo(time_zone)).hour
+    return local_now(time_zone).hour
 
 
 async def daily_briefings(ctx: dict[str, Any]) -> int:

@@ -27,13 +27,13 @@ import asyncpg
 from app import audit
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field_measures import (
     BOUNDS,
     EFFECTIVE_RESULTS,
     VISIT_KINDS,
     actuals,
-    local_today,
     ratio,
     team_member_ids,
 )

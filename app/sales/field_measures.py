@@ -18,11 +18,10 @@ Days and periods are the tenant's local days (``time_zone``), as half-open ``[st
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from app.db import Tx
 from tenants import roles
@@ -45,10 +44,6 @@ PAYMENTS_SQL = (
     " WHERE k.tenant = $1 AND k.paid_at >= {lo} AND k.paid_at < {hi} AND NOT EXISTS"
     " (SELECT 1 FROM collection_payments p WHERE p.tenant = k.tenant AND p.collection_id = k.id)"
 )
-
-
-def local_today(time_zone: str) -> date:
-    return datetime.now(UTC).astimezone(ZoneInfo(time_zone)).date()
 
 
 def money(value: Any) -> Decimal:

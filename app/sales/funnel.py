@@ -24,13 +24,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from app.customers.access import Params
-from app.deals.access import local_today, subtree_path
+from app.deals.access import subtree_path
 from app.errors import Forbidden, ValidationFailed
+from app.localtime import local_today, zone
 from app.sales.growth_schemas import FunnelRates, FunnelRead, FunnelRow
 from app.territories.service import managed_territory_ids, manages, sees_all
 from tenants import roles
@@ -42,12 +42,9 @@ _NOBODY: Final = "'00000000-0000-0000-0000-000000000000'::uuid"
 
 
 def _bounds(date_from: date, date_to: date, time_zone: str) -> tuple[datetime, datetime]:
-    try:
-        zone = ZoneInfo(time_zone)
-    except (ValueError, KeyError):
-        zone = ZoneInfo("UTC")
-    start = datetime.combine(date_from, time(), zone).astimezone(UTC)
-    end = datetime.combine(date_to + timedelta(days=1), time(), zone).astimezone(UTC)
+    tz = zone(time_zone)
+    start = datetime.combine(date_from, time(), tz).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(), tz).astimezone(UTC)
     return start, end
 
 

@@ -20,11 +20,11 @@ from app.customers.followups import create_followup
 from app.customers.schemas import FollowupCreate
 from app.customers.won import WON_HOOKS, CustomerWon
 from app.db import Tx
-from app.deals.access import local_today
 from app.deals.schemas import DealCreate, DealRead
 from app.deals.service import create_deal
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, translate
+from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.cadences import load_cadences
 from app.sales.growth_schemas import NeedDeal, ReturnVisitLog, ReturnVisitRead

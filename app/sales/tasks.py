@@ -19,8 +19,8 @@ import asyncpg
 from app import audit
 from app.customers.access import Params, customer_access
 from app.db import Tx
-from app.deals.access import local_today
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.growth_schemas import TaskClose, TaskCreate, TaskRead
 from app.territories.service import managed_territory_ids, sees_all

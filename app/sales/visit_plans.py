@@ -23,8 +23,9 @@ from app.customers.followups import create_followup
 from app.customers.schemas import FollowupCreate
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field_measures import local_today, managers_of, manages_member, team_member_ids
+from app.sales.field_measures import managers_of, manages_member, team_member_ids
 from app.sales.field_schemas import (
     PlanDecision,
     PlanItemRead,

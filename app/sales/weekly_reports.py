@@ -33,6 +33,7 @@ import structlog
 
 from app import audit, db, mail
 from app.errors import Conflict, NotFound
+from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field_measures import (
     BOUNDS,
@@ -40,7 +41,6 @@ from app.sales.field_measures import (
     PAYMENTS_SQL,
     VISIT_KINDS,
     actuals,
-    local_today,
     money,
     ratio,
 )

@@ -10,9 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from app.deals.access import local_today
 from app.deals.pipeline import period_range
 from app.errors import ValidationFailed
+from app.localtime import local_today
 from tests.helpers import signup
 from tests.integration.deals.support import deal, move, world
 from tests.integration.sales_helpers import customer, db_value, territory
