@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
+from app.i18n import N_
+
 Role = Literal["owner", "admin", "manager", "rep"]
 ROLES: tuple[Role, ...] = ("owner", "admin", "manager", "rep")
 _RANK = {"rep": 0, "manager": 1, "admin": 2, "owner": 3}
+# What each role is called where people read it (translate where shown).
+LABELS: dict[str, str] = {
+    "owner": N_("Owner"),
+    "admin": N_("Administrator"),
+    "manager": N_("Territory manager"),
+    "rep": N_("Sales rep"),
+}
 
 
 def at_least(role: str, minimum: str) -> bool:

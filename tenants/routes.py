@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from app.errors import NotAuthenticated
 from app.pagination import Page
 from app.settings import get_settings
-from tenants import service
+from tenants import invitations, login, members, sessions, signup
 from tenants.schemas import (
     InvitationAccept,
     InvitationCreate,
@@ -70,14 +70,14 @@ class AuthController(Controller):
     async def signup(
         self, request: Request[Any, Any, Any], data: JSONBody[SignupCreate]
     ) -> Response[SessionRead]:
-        session = await service.signup(data, *_client(request))
+        session = await signup.signup(data, *_client(request))
         return _with_cookies(session, session, HTTP_201_CREATED)
 
     @post("/auth/login", status_code=HTTP_200_OK, summary="Sign in (bearer token and cookie)")
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginCreate]
     ) -> Response[LoginRead]:
-        result = await service.login(data, *_client(request))
+        result = await login.login(data, *_client(request))
         return _with_cookies(result, result.session, HTTP_200_OK)
 
     @post("/auth/logout", status_code=HTTP_200_OK, dependencies=SCOPED, summary="End this session")
@@ -87,7 +87,7 @@ class AuthController(Controller):
         token, _ = _token(request)
         if token is None:
             raise NotAuthenticated()
-        await service.logout(token)
+        await sessions.logout(token)
         response: Response[dict[str, bool]] = Response({"ok": True})
         response.delete_cookie(SESSION_COOKIE)
         response.delete_cookie(CSRF_COOKIE)
@@ -95,13 +95,13 @@ class AuthController(Controller):
 
     @get("/me", dependencies=SCOPED, summary="The signed-in member")
     async def me(self, tenant_scope: NamedDependency[TenantScope]) -> MeRead:
-        return service.me(tenant_scope)
+        return sessions.me(tenant_scope)
 
     @post("/invitations/{token:str}/accept", status_code=HTTP_201_CREATED, summary="Accept an invitation")
     async def accept(
         self, request: Request[Any, Any, Any], token: FromPath[str], data: JSONBody[InvitationAccept]
     ) -> Response[SessionRead]:
-        session = await service.accept_invitation(token, data, *_client(request))
+        session = await invitations.accept_invitation(token, data, *_client(request))
         return _with_cookies(session, session, HTTP_201_CREATED)
 
 
@@ -119,13 +119,13 @@ class MemberController(Controller):
         role: FromQuery[str | None] = None,
         active: FromQuery[bool | None] = None,
     ) -> Page[MemberRead]:
-        return await service.list_members(tenant_scope, limit=limit, cursor=cursor, role=role, active=active)
+        return await members.list_members(tenant_scope, limit=limit, cursor=cursor, role=role, active=active)
 
     @get("/{member_id:uuid}")
     async def get_member(
         self, tenant_scope: NamedDependency[TenantScope], member_id: FromPath[UUID]
     ) -> MemberRead:
-        return await service.get_member(tenant_scope, member_id)
+        return await members.get_member(tenant_scope, member_id)
 
     @patch("/{member_id:uuid}")
     async def update_member(
@@ -134,7 +134,7 @@ class MemberController(Controller):
         member_id: FromPath[UUID],
         data: JSONBody[MemberUpdate],
     ) -> MemberRead:
-        return await service.change_role(tenant_scope, member_id, data.role)
+        return await members.change_role(tenant_scope, member_id, data.role)
 
     @post("/{member_id:uuid}/deactivate", status_code=HTTP_200_OK)
     async def deactivate(
@@ -143,13 +143,13 @@ class MemberController(Controller):
         member_id: FromPath[UUID],
         reason: str | None = Parameter(default=None, max_length=500),
     ) -> MemberRead:
-        return await service.deactivate_member(tenant_scope, member_id, reason)
+        return await members.deactivate_member(tenant_scope, member_id, reason)
 
     @post("/{member_id:uuid}/reactivate", status_code=HTTP_200_OK)
     async def reactivate(
         self, tenant_scope: NamedDependency[TenantScope], member_id: FromPath[UUID]
     ) -> MemberRead:
-        return await service.reactivate_member(tenant_scope, member_id)
+        return await members.reactivate_member(tenant_scope, member_id)
 
 
 class InvitationController(Controller):
@@ -161,7 +161,7 @@ class InvitationController(Controller):
     async def invite(
         self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[InvitationCreate]
     ) -> InvitationRead:
-        return await service.invite(tenant_scope, data)
+        return await invitations.invite(tenant_scope, data)
 
     @get("/")
     async def list_invitations(
@@ -170,13 +170,13 @@ class InvitationController(Controller):
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> Page[InvitationRead]:
-        return await service.list_invitations(tenant_scope, limit=limit, cursor=cursor)
+        return await invitations.list_invitations(tenant_scope, limit=limit, cursor=cursor)
 
     @post("/{invitation_id:uuid}/revoke", status_code=HTTP_200_OK)
     async def revoke(
         self, tenant_scope: NamedDependency[TenantScope], invitation_id: FromPath[UUID]
     ) -> InvitationRead:
-        return await service.revoke_invitation(tenant_scope, invitation_id)
+        return await invitations.revoke_invitation(tenant_scope, invitation_id)
 
 
 ROUTES = [AuthController, MemberController, InvitationController]

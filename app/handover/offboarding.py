@@ -6,7 +6,7 @@ executes it when a customer goes to the pool, and the envelopes they sent for cu
 go to those customers' owners — ``envelopes.carry_strays``). One open draft per leaving member: a
 second refusal plans it again.
 
-Registered with ``tenants.service.DEACTIVATION_GUARDS`` when this module is imported (the routes do).
+Registered with ``tenants.members.DEACTIVATION_GUARDS`` when this module is imported (the routes do).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from app.errors import Conflict
 from app.handover.plan import insert_plan, replan
 from app.handover.schemas import HandoverCreate, HandoverSelection, HandoverTarget
 from app.i18n import N_, translate
+from tenants.members import DEACTIVATION_GUARDS
 from tenants.scope import TenantScope
-from tenants.service import DEACTIVATION_GUARDS
 
 _OTHER_REPS = """
 SELECT DISTINCT o.membership_id, m.created_at FROM territory_members mine

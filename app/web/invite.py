@@ -15,16 +15,9 @@ from app import i18n
 from app.errors import AppError
 from app.settings import get_settings
 from app.web.pages import page_context
-from tenants import service
+from tenants import invitations, roles
 from tenants.schemas import InvitationAccept
 from tenants.scope import CSRF_COOKIE, SESSION_COOKIE
-
-_ROLE = {
-    "owner": i18n.N_("Owner"),
-    "admin": i18n.N_("Administrator"),
-    "manager": i18n.N_("Territory manager"),
-    "rep": i18n.N_("Sales rep"),
-}
 
 
 class AcceptForm(msgspec.Struct):
@@ -40,7 +33,7 @@ def _page(
     done: bool = False,
     status_code: int = 200,
 ) -> Template:
-    role = i18n.translate(locale, _ROLE[str(invite["role"])]) if invite else ""
+    role = i18n.translate(locale, roles.LABELS[str(invite["role"])]) if invite else ""
     return Template(
         template_name="invite.html",
         context=page_context(locale, invite=invite, token=token, error=error, done=done, role=role),
@@ -51,7 +44,7 @@ def _page(
 @get("/invite/{token:str}", include_in_schema=False)
 async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     try:
-        invite = await service.peek_invitation(token)
+        invite = await invitations.peek_invitation(token)
     except AppError:
         locale = i18n.negotiate(request.headers.get("accept-language"))
         return _page(
@@ -71,7 +64,7 @@ async def invite_accept(
     data: Annotated[AcceptForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     try:
-        invite = await service.peek_invitation(token)
+        invite = await invitations.peek_invitation(token)
     except AppError:
         locale = i18n.negotiate(request.headers.get("accept-language"))
         return _page(
@@ -83,7 +76,7 @@ async def invite_accept(
         )
     locale = str(invite["locale"])
     try:
-        session = await service.accept_invitation(
+        session = await invitations.accept_invitation(
             token,
             InvitationAccept(password=data.password, name=data.name or None),
             request.client.host if request.client else None,

@@ -1,0 +1,42 @@
+"""Login: a password checked, then a session for one of the user's companies."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from app import db
+from app.accounts import service as accounts
+from app.errors import NotAuthenticated
+from tenants.schemas import LoginCreate, LoginRead, TenantChoice
+from tenants.sessions import open_session
+
+
+async def login(data: LoginCreate, ip: str | None, user_agent: str | None) -> LoginRead:
+    """Check the password, then open a session for the named tenant or the only one; with several
+    and none named, answer with the list. A wrong email or password get the same 401."""
+    async with db.transaction(None) as tx:
+        user = await accounts.find_user_by_email(tx, data.email.strip())
+        ok = accounts.verify_password(data.password, str(user["password_hash"]) if user else None)
+        if not user or not ok:
+            raise NotAuthenticated("Wrong email or password")
+        user_id = UUID(str(user["id"]))
+    async with db.transaction(None, user_id) as tx:
+        rows = await tx.fetch(
+            "SELECT t.id, t.slug, t.name, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant"
+            " WHERE m.user_id = $1 AND m.active ORDER BY t.name",
+            user_id,
+        )
+        choices = {
+            r["slug"]: (r["id"], TenantChoice(slug=r["slug"], name=r["name"], role=r["role"])) for r in rows
+        }
+        if data.tenant is not None:
+            if data.tenant not in choices:
+                raise NotAuthenticated("You are not an active member of this company")
+            tenant_id, choice = choices[data.tenant]
+        elif len(choices) == 1:
+            tenant_id, choice = next(iter(choices.values()))
+        elif not choices:
+            raise NotAuthenticated("You are not an active member of any company")
+        else:
+            return LoginRead(choose_tenant=[c for _, c in choices.values()])
+        return LoginRead(session=await open_session(tx, user_id, choice, tenant_id, ip, user_agent))
