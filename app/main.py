@@ -48,14 +48,15 @@ async def _throttle_signing(request: Request[Any, Any, Any]) -> bool:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    from app.customers.import_routes import ROUTES as CUSTOMER_IMPORT_ROUTES
-    from app.customers.pool_routes import ROUTES as POOL_ROUTES
+    from app.customers.imports.routes import ROUTES as CUSTOMER_IMPORT_ROUTES
+    from app.customers.pool.routes import ROUTES as POOL_ROUTES
     from app.customers.routes import ROUTES as CUSTOMER_ROUTES
     from app.deals.routes import ROUTES as DEAL_ROUTES
     from app.documents.routes import ROUTES as DOCUMENT_ROUTES
     from app.handover.routes import ROUTES as HANDOVER_ROUTES
     from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
-    from app.sales.routes import ROUTES as SALES_ROUTES
+    from app.sales.field.routes import ROUTES as FIELD_ROUTES
+    from app.sales.growth.routes import ROUTES as GROWTH_ROUTES
     from app.signing.pages import ROUTES as SIGNING_PAGES
     from app.signing.routes import ROUTES as SIGNING_ROUTES
     from app.territories.routes import ROUTES as TERRITORY_ROUTES
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *SIGNING_ROUTES, *SIGNING_PAGES,
             *DEAL_ROUTES,
             *HANDOVER_ROUTES,
-            *SALES_ROUTES,
+            *FIELD_ROUTES, *GROWTH_ROUTES,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
+from litestar.params import KwargDefinition
 
 from app.errors import ValidationFailed
 
@@ -19,6 +20,13 @@ MAX_LIMIT = 200
 class Page(msgspec.Struct, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+def page_name(module: str, item: type) -> KwargDefinition:
+    """OpenAPI metadata that names the component of ``Page[item]`` as if ``item`` lived in ``module``
+    (``Annotated[Page[X], page_name("app.old.module", X)]``). Litestar names a page after its item's
+    module path, so a page whose item type moved keeps its published name only with this."""
+    return KwargDefinition(schema_component_key=f"Page_{module}.{item.__qualname__}_")
 
 
 def encode_cursor(*values: Any) -> str:

@@ -12,15 +12,15 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
 from app import db, outbox
-from app.customers.import_job import IMPORT_TIMEOUT_SECONDS, run_customer_import
-from app.customers.jobs import reclaim_sweep, reclaim_warnings
+from app.customers.imports.job import IMPORT_TIMEOUT_SECONDS, run_customer_import
+from app.customers.pool.jobs import reclaim_sweep, reclaim_warnings
 from app.deals.reminders import collection_reminders
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.handover.sheet import handover_sheet
 from app.mail import send_email
 from app.observability import configure_logging, init_sentry
-from app.sales.field_jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
-from app.sales.growth_jobs import cadence_tasks
+from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
+from app.sales.growth.jobs import cadence_tasks
 from app.settings import get_settings
 from app.signing.jobs import complete_envelope, signing_expiry, signing_reminders
 from tenants.billing.jobs import (

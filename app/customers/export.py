@@ -20,8 +20,9 @@ from uuid import UUID
 
 import asyncpg
 
-from app.customers import import_columns, tabular
+from app.customers import tabular
 from app.customers.access import Params
+from app.customers.imports import columns as import_columns
 from app.customers.search import check_filters, list_conditions
 from app.db import Tx
 from app.errors import ValidationFailed

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from app import audit
-from app.customers.pool_schemas import GrantCreate, GrantRead
+from app.customers.pool.schemas import GrantCreate, GrantRead
 from app.customers.service import load_visible
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from app.customers import ledger
-from app.customers.pool_schemas import OwnershipEntryRead, VerifyRead
+from app.customers.pool.schemas import OwnershipEntryRead, VerifyRead
 from app.customers.service import load_visible
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor

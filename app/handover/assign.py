@@ -7,7 +7,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from app.customers.access import Params
-from app.customers.pool_rules import load_rules
+from app.customers.pool.rules import load_rules
 from app.db import Tx
 from app.errors import ValidationFailed
 from app.handover.schemas import HandoverCreate, HandoverSelection, HandoverTarget, SkippedTarget

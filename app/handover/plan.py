@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from app import audit
-from app.customers.pool_rules import GRADES, load_rules
+from app.customers.pool.rules import GRADES, load_rules
 from app.db import Tx
 from app.errors import NotFound, ValidationFailed
 from app.handover import envelopes

@@ -33,7 +33,7 @@ import msgspec
 from app import audit
 from app.customers.access import Params
 from app.customers.ledger import append_expr
-from app.customers.pool_rules import load_rules
+from app.customers.pool.rules import load_rules
 from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.handover.assign import quotas

@@ -27,7 +27,7 @@ KINDS: dict[str, str] = {
     "stage_rejected": N_("Your move of {deal} to {stage} was rejected: {comment}"),
     # handover (app.handover): receivers of a handover
     "handover_received": N_("{count} customers were handed over to you: {reason}"),
-    # sales field work (app.sales.visit_plans, app.sales.incidents)
+    # sales field work (app.sales.field.visit_plans, app.sales.field.incidents)
     "visit_plan_submitted": N_("{member} submitted a visit plan for {date}"),
     "visit_plan_approved": N_("Your visit plan for {date} was approved"),
     "visit_plan_returned": N_("Your visit plan for {date} was returned: {comment}"),

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from app.sales.field_tables import FIELD_TABLES
-from app.sales.growth_tables import GROWTH_TABLES
+from app.sales.field.tables import FIELD_TABLES
+from app.sales.growth.tables import GROWTH_TABLES
 
 APP_CONFIG = AppConfig(
     app_name="sales",

@@ -68,8 +68,8 @@ async def _scope(tenant: TenantData) -> Any:
 
 
 async def _import(tenant: TenantData, content: bytes, mode: str) -> tuple[float, float, dict[str, Any]]:
-    from app.customers import imports
-    from app.customers.import_job import job_storage, run_customer_import
+    from app.customers.imports import service as imports
+    from app.customers.imports.job import job_storage, run_customer_import
 
     scope = await _scope(tenant)
     started = time.perf_counter()

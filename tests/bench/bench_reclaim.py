@@ -93,7 +93,7 @@ async def _floor(admin_url: str) -> tuple[float, int]:
 
 
 async def _sweep() -> tuple[float, int]:
-    from app.customers.jobs import reclaim_sweep
+    from app.customers.pool.jobs import reclaim_sweep
 
     started = time.perf_counter()
     moved = await reclaim_sweep({})

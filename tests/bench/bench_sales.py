@@ -3,12 +3,12 @@ customers × scale, the largest tenant 20%), with ~5,000,000 × scale extra foll
 tenant's customers (kinds and results spread like a call centre's: mostly calls, most unanswered or
 a short conversation, few orders) over the last year, and ~2% of its customers with a signed deal.
 
-The service (``app.sales.funnel.get_funnel``: the app's role under RLS, access rules, the one
+The service (``app.sales.growth.funnel.get_funnel``: the app's role under RLS, access rules, the one
 set-based query, the Python rows and rates) is timed against one hand-written SQL aggregate of the
 same numbers, as the superuser, in the same run, for: the whole tenant over a year and over a month
 (owner), and one prefecture manager's subtree over a year. Every figure is the best of ``--rounds``
 after a warm-up; the totals of both are checked equal. A supplementary figure: the daily cadence
-job (``growth_jobs.cadence_tenant``) for that tenant, first run and idempotent second run.
+job (``app.sales.growth.jobs.cadence_tenant``) for that tenant, first run and idempotent second run.
 
     uv run python tests/bench/bench_sales.py [--scale 1.0] [--rounds 3]
 
@@ -185,7 +185,7 @@ async def _best(rounds: int, call: Callable[[], Awaitable[Any]]) -> tuple[float,
 
 async def run(admin_url: str, data: Dataset, rounds: int) -> dict[str, Any]:
     from app import db
-    from app.sales.funnel import _bounds, get_funnel
+    from app.sales.growth.funnel import _bounds, get_funnel
     from app.settings import get_settings
     from tenants.scope import TenantScope
 
@@ -249,7 +249,7 @@ async def run(admin_url: str, data: Dataset, rounds: int) -> dict[str, Any]:
             }
         # the daily cadence job for the same tenant: the first run makes the due tasks, the second
         # (idempotent) makes none; no baseline, a supplementary figure
-        from app.sales.growth_jobs import cadence_tenant
+        from app.sales.growth.jobs import cadence_tenant
 
         started = time.perf_counter()
         _, made = await cadence_tenant(t.id, zone)

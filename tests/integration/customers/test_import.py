@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from app.customers.import_job import run_customer_import
+from app.customers.imports.job import run_customer_import
 from tests.helpers import connect, run_jobs, signup
 from tests.integration.customers.import_helpers import (
     HEADER,

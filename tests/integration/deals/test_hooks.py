@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from app import db
-from app.customers.pool_rules import LAST_DEAL_AT_SQL, reclaim_exempt_customer_ids_sql
+from app.customers.pool.rules import LAST_DEAL_AT_SQL, reclaim_exempt_customer_ids_sql
 from app.documents import kinds
 from app.documents.providers import SubjectRequest, get_provider
 from app.errors import NotFound

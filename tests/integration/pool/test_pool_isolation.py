@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from app.customers.reclaim import warn_tenant
+from app.customers.pool.reclaim import warn_tenant
 from tests.integration.pool.support import age, ledger_rows, pool_customer, team
 from tests.integration.sales_helpers import customer, db_rows
 

@@ -8,10 +8,10 @@ from uuid import UUID
 
 import asyncpg
 
-from app.customers import pool_rules
-from app.customers.jobs import reclaim_sweep
-from app.customers.pool_rules import ReclaimExemption
-from app.customers.reclaim import reclaim_tenant
+from app.customers.pool import rules as pool_rules
+from app.customers.pool.jobs import reclaim_sweep
+from app.customers.pool.reclaim import reclaim_tenant
+from app.customers.pool.rules import ReclaimExemption
 from tests.integration.pool.support import age, ledger_rows, team
 from tests.integration.sales_helpers import customer, db_rows
 

@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from app.customers.reclaim import warn_tenant
+from app.customers.pool.reclaim import warn_tenant
 from tests.helpers import mails_to, run_jobs
 from tests.integration.pool.support import age, pool_customer, quick_members, team
 from tests.integration.sales_helpers import assign, customer, territory

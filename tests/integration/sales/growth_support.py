@@ -47,6 +47,6 @@ async def signed(client: Any, who: Member, customer_id: str, amount: str = "5000
 
 
 async def cadence_job() -> int:
-    from app.sales.growth_jobs import cadence_tasks
+    from app.sales.growth.jobs import cadence_tasks
 
     return await cadence_tasks({})

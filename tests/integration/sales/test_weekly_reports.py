@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from app.sales import weekly_reports
+from app.sales.field import weekly_reports
 from app.settings import get_settings
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal, move

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from app import db
-from app.customers.pool_rules import reclaim_exempt_customer_ids_sql
+from app.customers.pool.rules import reclaim_exempt_customer_ids_sql
 from tests.helpers import signup
 from tests.integration.signing.support import make_envelope, ready_contract, signer
 

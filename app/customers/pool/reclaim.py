@@ -23,7 +23,7 @@ import structlog
 
 from app import mail
 from app.customers import ledger
-from app.customers.pool_rules import (
+from app.customers.pool.rules import (
     GRADES,
     LAST_DEAL_AT_SQL,
     RULES_CTE,

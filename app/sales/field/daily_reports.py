@@ -4,7 +4,7 @@ figures are prefilled from the day's data when the report is made and kept as fi
 - follow-ups of the day by the member: calls, visits (visit/meeting) by result, effective visits
   (appointment, presentation, order) and the effective visit rate;
 - planned vs done visits of the day's visit plan;
-- orders (deals first reaching signed or won that day, see ``field_measures``) and collections paid
+- orders (deals first reaching signed or won that day, see ``measures``) and collections paid
   that day, by currency;
 - the member's month target (amount and collections, in the tenant's currency), the day's share of
   it (month target / days in the month) and the month-to-date attainment.
@@ -29,7 +29,8 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field_measures import (
+from app.sales.field.incidents import raise_incident, read_incident
+from app.sales.field.measures import (
     BOUNDS,
     EFFECTIVE_RESULTS,
     VISIT_KINDS,
@@ -37,9 +38,8 @@ from app.sales.field_measures import (
     ratio,
     team_member_ids,
 )
-from app.sales.field_schemas import DailyReportCreate, DailyReportRead
-from app.sales.incidents import raise_incident, read_incident
-from app.sales.targets import month_target
+from app.sales.field.schemas import DailyReportCreate, DailyReportRead
+from app.sales.field.targets import month_target
 from tenants.scope import TenantScope
 
 _SELECT = (

@@ -24,8 +24,8 @@ import asyncpg
 
 from app.customers import ledger
 from app.customers.access import CustomerAccess, Params, customer_access
-from app.customers.pool_rules import PoolRules, load_rules
-from app.customers.pool_schemas import PoolItem
+from app.customers.pool.rules import PoolRules, load_rules
+from app.customers.pool.schemas import PoolItem
 from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER, load_visible, read_customer
 from app.db import Tx

@@ -8,7 +8,7 @@ finished import is left alone; a run that died while *validating* starts the val
 that have no customer yet — every batch writes its customers, their grade history, its ownership
 entries and the progress in one transaction, so no row is written twice.
 
-- Validating (reading, checking, staging the rows; duplicates) is ``import_stage.py``. A duplicate
+- Validating (reading, checking, staging the rows; duplicates) is ``stage.py``. A duplicate
   of a company owned by another member also leaves a conflict item for the managers of its
   territory, as entering it by hand does.
 - ``all_or_nothing``: any bad row fails the import before anything is written, and the writes run
@@ -28,7 +28,8 @@ from uuid import UUID
 
 from app import audit, db, i18n
 from app.customers import tabular
-from app.customers.import_sql import (
+from app.customers.imports.service import FileProblem, report_key, row_errors
+from app.customers.imports.sql import (
     ALREADY_EXISTS,
     DB_DUPLICATE_MESSAGES,
     DB_DUPLICATES,
@@ -38,8 +39,7 @@ from app.customers.import_sql import (
     NEXT_ROWS,
     REJECT_ROWS,
 )
-from app.customers.import_stage import BATCH, stage_and_check
-from app.customers.imports import FileProblem, report_key, row_errors
+from app.customers.imports.stage import BATCH, stage_and_check
 from app.customers.ledger import OwnershipChange, append_ownership
 from app.i18n import N_
 from app.settings import get_settings

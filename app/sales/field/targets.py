@@ -27,8 +27,8 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field_measures import MONEY_METRICS, actuals, manages_member, ratio, team_member_ids
-from app.sales.field_schemas import TargetChild, TargetCreate, TargetDecompose, TargetRead, TargetUpdate
+from app.sales.field.measures import MONEY_METRICS, actuals, manages_member, ratio, team_member_ids
+from app.sales.field.schemas import TargetChild, TargetCreate, TargetDecompose, TargetRead, TargetUpdate
 from app.territories.service import fetch_territory, managed_territory_ids, manages, sees_all
 from tenants.scope import TenantScope
 

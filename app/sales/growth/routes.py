@@ -5,6 +5,7 @@ visits), so the API registers them at start."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post, put
@@ -13,9 +14,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.deals.schemas import DealRead
-from app.pagination import Page
-from app.sales import cadences, funnel, referrals, return_visits, tasks
-from app.sales.growth_schemas import (
+from app.pagination import Page, page_name
+from app.sales.growth import cadences, funnel, referrals, return_visits, tasks
+from app.sales.growth.schemas import (
     CadencesRead,
     CadencesWrite,
     FunnelRead,
@@ -32,6 +33,14 @@ from app.sales.growth_schemas import (
     TaskRead,
 )
 from tenants.scope import SCOPED, TenantScope
+
+# The OpenAPI component names of these pages were fixed while the item types lived in
+# ``growth_schemas``; they are part of the API, so they stay as they were.
+_WAS = "app.sales.growth_schemas"
+TaskPage = Annotated[Page[TaskRead], page_name(_WAS, TaskRead)]
+ReferralPage = Annotated[Page[ReferralRead], page_name(_WAS, ReferralRead)]
+RewardPage = Annotated[Page[RewardRead], page_name(_WAS, RewardRead)]
+ReturnVisitPage = Annotated[Page[ReturnVisitRead], page_name(_WAS, ReturnVisitRead)]
 
 
 class CadenceController(Controller):
@@ -66,7 +75,7 @@ class TaskController(Controller):
         customer_id: FromQuery[UUID | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[TaskRead]:
+    ) -> TaskPage:
         return await tasks.list_tasks(
             tenant_scope,
             status=status,
@@ -150,7 +159,7 @@ class ReferralController(Controller):
         referrer_customer_id: FromQuery[UUID | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[ReferralRead]:
+    ) -> ReferralPage:
         return await referrals.list_referrals(
             tenant_scope, referrer_customer_id=referrer_customer_id, limit=limit, cursor=cursor
         )
@@ -184,7 +193,7 @@ class RewardController(Controller):
         status: str | None = Parameter(default=None, description="pending or paid"),
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[RewardRead]:
+    ) -> RewardPage:
         return await referrals.list_rewards(tenant_scope, status=status, limit=limit, cursor=cursor)
 
     @post("/{reward_id:uuid}/paid", status_code=HTTP_200_OK, summary="Mark a reward paid (managers)")
@@ -207,7 +216,7 @@ class ReturnVisitController(Controller):
         due_before: FromQuery[date | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[ReturnVisitRead]:
+    ) -> ReturnVisitPage:
         return await return_visits.list_return_visits(
             tenant_scope,
             status=status,

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from app import db
-from app.customers.reclaim import reclaim_tenant, warn_tenant
+from app.customers.pool.reclaim import reclaim_tenant, warn_tenant
 
 log = structlog.get_logger(__name__)
 

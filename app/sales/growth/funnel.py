@@ -31,7 +31,7 @@ from app.customers.access import Params
 from app.deals.access import subtree_path
 from app.errors import Forbidden, ValidationFailed
 from app.localtime import local_today, zone
-from app.sales.growth_schemas import FunnelRates, FunnelRead, FunnelRow
+from app.sales.growth.schemas import FunnelRates, FunnelRead, FunnelRow
 from app.territories.service import managed_territory_ids, manages, sees_all
 from tenants import roles
 from tenants.scope import TenantScope

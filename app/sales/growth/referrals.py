@@ -22,8 +22,8 @@ from app.db import Tx
 from app.deals.access import check_money
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
-from app.sales import growth_settings
-from app.sales.growth_schemas import (
+from app.sales.growth import settings as growth_settings
+from app.sales.growth.schemas import (
     MoneyTotal,
     ReferralRead,
     ReferralWrite,

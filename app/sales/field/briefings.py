@@ -20,7 +20,7 @@ from uuid import UUID
 import structlog
 
 from app import db, mail
-from app.customers.pool_rules import (
+from app.customers.pool.rules import (
     RULES_CTE,
     due_at_sql,
     load_rules,
@@ -29,7 +29,7 @@ from app.customers.pool_rules import (
 from app.db import Tx
 from app.i18n import N_, translate
 from app.localtime import local_now, local_today
-from app.sales.field_measures import BOUNDS, team_member_ids
+from app.sales.field.measures import BOUNDS, team_member_ids
 from app.settings import get_settings
 from app.territories.service import managed_territory_ids
 from tenants import roles

@@ -17,9 +17,9 @@ from app.customers.access import Params, customer_access
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
-from app.sales.field_measures import managers_of, manages_member, team_member_ids
-from app.sales.field_schemas import IncidentRead, IncidentWrite
-from app.sales.visit_plans import notify
+from app.sales.field.measures import managers_of, manages_member, team_member_ids
+from app.sales.field.schemas import IncidentRead, IncidentWrite
+from app.sales.field.visit_plans import notify
 from app.settings import get_settings
 from tenants.scope import TenantScope
 

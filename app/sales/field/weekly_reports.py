@@ -2,7 +2,7 @@
 tenant's time zone) for every territory that has a manager, over the territory's whole subtree:
 
 - ``new_customers``: customers created in the week;
-- ``collections``: payments made in the week, by currency (see ``field_measures``);
+- ``collections``: payments made in the week, by currency (see ``measures``);
 - ``visits`` / ``effective_visits`` / ``effective_visit_rate``: visit and meeting follow-ups, and
   those whose result is appointment, presentation or order (rate = effective / visits, percent);
 - ``orders`` / ``order_amount``: deals first reaching signed or won in the week (by currency);
@@ -35,7 +35,7 @@ from app import audit, db, mail
 from app.errors import Conflict, NotFound
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field_measures import (
+from app.sales.field.measures import (
     BOUNDS,
     EFFECTIVE_RESULTS,
     PAYMENTS_SQL,
@@ -44,8 +44,8 @@ from app.sales.field_measures import (
     money,
     ratio,
 )
-from app.sales.field_schemas import WeeklyPlanUpdate, WeeklyReportRead
-from app.sales.targets import METRIC_LABELS, period_end
+from app.sales.field.schemas import WeeklyPlanUpdate, WeeklyReportRead
+from app.sales.field.targets import METRIC_LABELS, period_end
 from app.settings import get_settings
 from app.territories.service import managed_territory_ids, manages, sees_all
 from tenants.scope import TenantScope

@@ -3,7 +3,7 @@
 Upload: the file is checked (size, CSV or XLSX by content, a full-name column, at least one data row,
 a CSV's row count) and stored in object storage under a key fixed by the import id *before* the import row and
 its job are written (one transaction, the outbox). The ``run_customer_import`` job
-(``import_job.py``) then reads it. An import is seen by the member who started it and by
+(``job.py``) then reads it. An import is seen by the member who started it and by
 owners/admins; for anyone else, and for another tenant's id, it is 404.
 """
 
@@ -18,9 +18,10 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from app import i18n, outbox
-from app.customers import import_columns, tabular
+from app.customers import tabular
 from app.customers.access import customer_access
-from app.customers.import_schemas import ImportRead, ImportRowError
+from app.customers.imports import columns as import_columns
+from app.customers.imports.schemas import ImportRead, ImportRowError
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor

@@ -25,8 +25,8 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field_measures import managers_of, manages_member, team_member_ids
-from app.sales.field_schemas import (
+from app.sales.field.measures import managers_of, manages_member, team_member_ids
+from app.sales.field.schemas import (
     PlanDecision,
     PlanItemRead,
     PlanItemWrite,

@@ -2,7 +2,7 @@
 in words (the caller's language) and in data (rule code, numbers, dates).
 
 It runs the same rule code as a claim (``pool.claim_refusal``) and the same due-date SQL as the
-sweep (``pool_rules.due_at_sql`` pieces), so the explanation cannot drift from what happens.
+sweep (``rules.due_at_sql`` pieces), so the explanation cannot drift from what happens.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from app.customers.pool import Refusal, claim_refusal, load_claimable, local_date
-from app.customers.pool_rules import (
+from app.customers.pool.rules import (
     LAST_DEAL_AT_SQL,
     RULES_CTE,
     PoolRules,
@@ -23,7 +22,8 @@ from app.customers.pool_rules import (
     load_rules,
     reclaim_exempt_customer_ids_sql,
 )
-from app.customers.pool_schemas import PoolStatusRead, ReclaimRead, RuleCheck
+from app.customers.pool.schemas import PoolStatusRead, ReclaimRead, RuleCheck
+from app.customers.pool.service import Refusal, claim_refusal, load_claimable, local_date
 from app.db import Tx
 from app.i18n import N_, translate
 from tenants.scope import TenantScope

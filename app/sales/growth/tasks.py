@@ -22,7 +22,7 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.growth_schemas import TaskClose, TaskCreate, TaskRead
+from app.sales.growth.schemas import TaskClose, TaskCreate, TaskRead
 from app.territories.service import managed_territory_ids, sees_all
 from tenants import roles
 from tenants.scope import TenantScope

@@ -12,9 +12,9 @@ from typing import Any
 import structlog
 
 from app import db
-from app.sales import referrals, return_visits  # noqa: F401  (registers the WON_HOOKS)
-from app.sales.cadences import load_cadences
-from app.sales.tasks import close_done_tasks, create_due_tasks
+from app.sales.growth import referrals, return_visits  # noqa: F401  (registers the WON_HOOKS)
+from app.sales.growth.cadences import load_cadences
+from app.sales.growth.tasks import close_done_tasks, create_due_tasks
 
 log = structlog.get_logger(__name__)
 

@@ -3,6 +3,7 @@ verification, pool rules, cross-territory grants. Thin: parse, call one service,
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, post, put
@@ -10,9 +11,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.customers import grants, ownership, pool, pool_rules, pool_status
-from app.customers.pool_rules import PoolRulesRead, PoolRulesWrite
-from app.customers.pool_schemas import (
+from app.customers import grants, ownership
+from app.customers.pool import rules as pool_rules
+from app.customers.pool import service as pool
+from app.customers.pool import status as pool_status
+from app.customers.pool.rules import PoolRulesRead, PoolRulesWrite
+from app.customers.pool.schemas import (
     GrantCreate,
     GrantRead,
     OwnershipEntryRead,
@@ -22,8 +26,15 @@ from app.customers.pool_schemas import (
     VerifyRead,
 )
 from app.customers.schemas import CustomerRead
-from app.pagination import Page
+from app.pagination import Page, page_name
 from tenants.scope import SCOPED, TenantScope
+
+# The OpenAPI component names of these pages were fixed while the item types lived in
+# ``pool_schemas``; they are part of the API, so they stay as they were.
+_WAS = "app.customers.pool_schemas"
+PoolPage = Annotated[Page[PoolItem], page_name(_WAS, PoolItem)]
+OwnershipPage = Annotated[Page[OwnershipEntryRead], page_name(_WAS, OwnershipEntryRead)]
+GrantPage = Annotated[Page[GrantRead], page_name(_WAS, GrantRead)]
 
 
 class PoolController(Controller):
@@ -43,7 +54,7 @@ class PoolController(Controller):
         followup_after: str | None = Parameter(default=None, description="ISO time"),
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[PoolItem]:
+    ) -> PoolPage:
         return await pool.list_pool(
             tenant_scope,
             territory_id=territory_id,
@@ -90,7 +101,7 @@ class CustomerPoolController(Controller):
         customer_id: FromPath[UUID],
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[OwnershipEntryRead]:
+    ) -> OwnershipPage:
         return await ownership.list_ownership(tenant_scope, customer_id, limit=limit, cursor=cursor)
 
 
@@ -137,7 +148,7 @@ class GrantController(Controller):
         tenant_scope: NamedDependency[TenantScope],
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[GrantRead]:
+    ) -> GrantPage:
         return await grants.list_grants(tenant_scope, limit=limit, cursor=cursor)
 
     @delete("/{grant_id:uuid}", status_code=HTTP_200_OK, summary="Revoke a grant now")

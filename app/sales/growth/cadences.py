@@ -3,7 +3,7 @@ tier map. Defaults from the handbook: priority customers called monthly and visi
 normal ones every 3 / 6 months, the last tier every 6 / 12 months; grade A customers are in active
 selling, worked at the deal's pace (weekly call, monthly visit by default).
 
-The daily job (``growth_jobs.cadence_tasks``) turns these into ``sales_tasks``; return visits after
+The daily job (``jobs.cadence_tasks``) turns these into ``sales_tasks``; return visits after
 a win use ``return_visit_days``."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import msgspec
 from app import audit
 from app.db import Tx
 from app.errors import ValidationFailed
-from app.sales import growth_settings
-from app.sales.growth_schemas import CadencesRead, CadencesWrite, TierCadence
+from app.sales.growth import settings as growth_settings
+from app.sales.growth.schemas import CadencesRead, CadencesWrite, TierCadence
 from tenants.scope import TenantScope
 
 NAME: Final = "cadences"

@@ -19,17 +19,10 @@ from typing import Any
 
 import asyncpg
 
-from app.customers import import_columns, tabular
+from app.customers import tabular
 from app.customers.access import customer_access
-from app.customers.import_sql import (
-    DB_DUPLICATE_MESSAGES,
-    DB_DUPLICATES,
-    FILE_DUPLICATES,
-    REJECT_ROWS,
-    SAME_AS_ROW,
-    STAGE_COLUMNS,
-)
-from app.customers.imports import (
+from app.customers.imports import columns as import_columns
+from app.customers.imports.service import (
     BAD_TEXT,
     MAX_ROWS,
     NO_DATA,
@@ -37,6 +30,14 @@ from app.customers.imports import (
     NOT_SPREADSHEET,
     TOO_MANY_ROWS,
     FileProblem,
+)
+from app.customers.imports.sql import (
+    DB_DUPLICATE_MESSAGES,
+    DB_DUPLICATES,
+    FILE_DUPLICATES,
+    REJECT_ROWS,
+    SAME_AS_ROW,
+    STAGE_COLUMNS,
 )
 from app.storage import Storage
 from tenants import roles

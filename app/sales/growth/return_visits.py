@@ -26,9 +26,9 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, translate
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.cadences import load_cadences
-from app.sales.growth_schemas import NeedDeal, ReturnVisitLog, ReturnVisitRead
-from app.sales.tasks import visible_sql
+from app.sales.growth.cadences import load_cadences
+from app.sales.growth.schemas import NeedDeal, ReturnVisitLog, ReturnVisitRead
+from app.sales.growth.tasks import visible_sql
 from tenants import roles
 from tenants.scope import TenantScope
 
