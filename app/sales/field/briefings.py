@@ -19,7 +19,7 @@ from uuid import UUID
 
 import structlog
 
-from app import db, mail
+from app import mail
 from app.customers.pool.rules import (
     RULES_CTE,
     due_at_sql,
@@ -28,7 +28,7 @@ from app.customers.pool.rules import (
 )
 from app.db import Tx
 from app.i18n import N_, translate
-from app.localtime import local_now, local_today
+from app.localtime import local_today
 from app.sales.field.measures import BOUNDS, team_member_ids
 from app.settings import get_settings
 from app.territories.service import managed_territory_ids
@@ -249,27 +249,3 @@ async def brief_tenant(tenant_id: UUID, day: date | None = None) -> int:
                 sent += 1
     return sent
 
-
-def _local_hour(time_zone: str) -> int:
-    return local_now(time_zone).hour
-
-
-async def daily_briefings(ctx: dict[str, Any]) -> int:
-    """Cron (hourly): the briefings of every tenant where it is ``BRIEFING_HOUR`` (or up to
-    ``SEND_HOURS`` later) local time."""
-    async with db.transaction(None) as tx:
-        tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
-    total = 0
-    for tenant in tenants:
-        if not BRIEFING_HOUR <= _local_hour(tenant["time_zone"]) < BRIEFING_HOUR + SEND_HOURS:
-            continue
-        try:
-            total += await brief_tenant(tenant["id"])
-        except Exception as exc:
-            log.exception("briefings failed for a tenant", tenant_id=str(tenant["id"]), exc_info=exc)
-    return total
-
-
-async def briefings_for(ctx: dict[str, Any], tenant_id: str, day: str | None = None) -> int:
-    """Job: one tenant's briefings for ``day`` (ISO date; today in its time zone when left out)."""
-    return await brief_tenant(UUID(tenant_id), date.fromisoformat(day) if day else None)

@@ -298,24 +298,6 @@ async def generate(tenant_id: UUID, week: date) -> int:
     return created
 
 
-async def weekly_territory_reports(ctx: dict[str, Any]) -> int:
-    """Cron (Mondays, hourly): each tenant's reports for its previous local week; returns how many new."""
-    async with db.transaction(None) as tx:
-        tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
-    total = 0
-    for tenant in tenants:
-        try:
-            total += await generate(tenant["id"], previous_week(tenant["time_zone"]))
-        except Exception as exc:
-            log.exception("weekly reports failed for a tenant", tenant_id=str(tenant["id"]), exc_info=exc)
-    return total
-
-
-async def weekly_reports_for(ctx: dict[str, Any], tenant_id: str, week_start: str) -> int:
-    """Job: one tenant's reports for the week starting ``week_start`` (ISO date of a Monday)."""
-    return await generate(UUID(tenant_id), date.fromisoformat(week_start))
-
-
 # --- the API -----------------------------------------------------------------------------------------
 
 _SELECT = (
