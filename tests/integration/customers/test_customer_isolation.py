@@ -3,8 +3,8 @@ and nothing changes."""
 
 from __future__ import annotations
 
+from tests.factories import assign, customer, db_rows, staff, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import assign, customer, db_rows, staff, territory
 
 
 async def _state(admin_db, tenant_id):

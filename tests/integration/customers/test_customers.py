@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from tests.factories import assign, customer, db_rows, db_value, staff, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import assign, customer, db_rows, db_value, staff, territory
 
 FULL = {
     "full_name": "南京紫金山软件有限公司",

@@ -3,8 +3,8 @@ conflict item for the managers of its territory."""
 
 from __future__ import annotations
 
+from tests.factories import assign, customer, db_rows, db_value, staff, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import assign, customer, db_rows, db_value, staff, territory
 
 TAX_ID = "91310000MA1FL0XX1X"
 

@@ -9,9 +9,9 @@ import csv
 import io
 from typing import Any
 
+from tests.factories import customer, db_rows, territory
 from tests.helpers import add_member, signup
-from tests.integration.customers.import_helpers import imported, read_xlsx, tax_id, team
-from tests.integration.sales_helpers import customer, db_rows, territory
+from tests.integration.customers.imports.support import imported, read_xlsx, tax_id, team
 
 HYPERLINK = '=HYPERLINK("http://x")'
 PHONE = "+86 21 5555 0000"

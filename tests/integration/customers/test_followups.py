@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.factories import assign, customer, staff, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import assign, customer, staff, territory
 
 
 def iso(moment: datetime) -> str:

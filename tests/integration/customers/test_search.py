@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from tests.factories import assign, customer, staff, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import assign, customer, staff, territory
 
 
 async def test_search_by_chinese_substring_phone_and_tax_id(client, mailbox, app):

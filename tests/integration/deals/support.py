@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from tests.factories import assign, customer, staff, territory
 from tests.helpers import Member, signup
-from tests.integration.sales_helpers import assign, customer, staff, territory
 
 VALID = (date.today() + timedelta(days=30)).isoformat()
 

@@ -11,9 +11,9 @@ from uuid import UUID
 from app import db
 from app.deals import collections
 from app.deals.reminders import remind_tenant
+from tests.factories import customer, db_value
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import World, deal, move, world
-from tests.integration.sales_helpers import customer, db_value
 
 
 async def _signed(w: World, deal_id: str, days_ago: int) -> list[Any]:

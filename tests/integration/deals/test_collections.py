@@ -9,8 +9,8 @@ from uuid import UUID
 from app import db
 from app.deals import collections, service
 from tenants.scope import TenantScope
+from tests.factories import customer
 from tests.integration.deals.support import approved_quote, deal, world
-from tests.integration.sales_helpers import customer
 
 
 async def test_terms_default_from_the_customer_and_check_completeness(client, mailbox, app):

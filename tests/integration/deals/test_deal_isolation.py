@@ -8,9 +8,9 @@ from uuid import UUID
 
 from app import db
 from app.deals import collections
+from tests.factories import db_rows, territory
 from tests.helpers import signup
 from tests.integration.deals.support import VALID, deal, line, move, world
-from tests.integration.sales_helpers import db_rows, territory
 
 TABLES = (
     "products",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tests.factories import customer, staff
 from tests.integration.deals.support import deal, world
-from tests.integration.sales_helpers import customer, staff
 
 
 async def test_create_deal_with_key_information(client, mailbox, app):

@@ -15,9 +15,9 @@ from app.documents.providers import SubjectRequest, get_provider
 from app.errors import NotFound
 from app.territories.impact import open_pipeline_in_subtree
 from tenants.scope import TenantScope
+from tests.factories import customer, db_value
 from tests.helpers import signup
 from tests.integration.deals.support import approved_quote, deal, move, world
-from tests.integration.sales_helpers import customer, db_value
 
 
 async def test_move_preview_counts_open_deals_and_pipeline(client, mailbox, app):

@@ -13,9 +13,9 @@ import pytest
 from app.deals.pipeline import period_range
 from app.errors import ValidationFailed
 from app.localtime import local_today
+from tests.factories import customer, db_value, territory
 from tests.helpers import signup
 from tests.integration.deals.support import deal, move, world
-from tests.integration.sales_helpers import customer, db_value, territory
 
 
 def _rows(body: dict[str, Any], key: str, by: str) -> dict[tuple[str, str], tuple[int, str, str]]:

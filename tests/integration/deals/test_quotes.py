@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from tests.factories import db_value
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal, line, product, quote, world
-from tests.integration.sales_helpers import db_value
 
 
 async def test_rounds_totals_never_rise_and_a_fourth_is_refused(client, mailbox, app, admin_db):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import assign, customer, staff, territory
 from tests.helpers import run_jobs, signup
 from tests.integration.documents.test_documents_api import request_document
-from tests.integration.sales_helpers import assign, customer, staff, territory
 
 
 async def test_a_rep_reads_only_documents_of_what_they_see(client: Any, app: Any, mailbox: Any) -> None:

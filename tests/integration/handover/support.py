@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import customer, db_rows, db_value
 from tests.helpers import Member, connect
-from tests.integration.pool.support import Team, team
-from tests.integration.sales_helpers import customer, db_rows, db_value
+from tests.integration.customers.pool.support import Team, team
 
 __all__ = ["Team", "db_rows", "db_value", "deal", "owned", "owners", "plan", "team"]
 

@@ -7,8 +7,8 @@ import asyncio
 from collections import Counter
 
 from tests.helpers import mails_to, run_jobs
+from tests.integration.customers.pool.support import ledger_rows, pool_customer
 from tests.integration.handover.support import db_rows, deal, owned, owners, plan, team
-from tests.integration.pool.support import ledger_rows, pool_customer
 
 
 async def test_execute_moves_owners_deals_and_writes_ledger_with_plan_id(client, admin_db, app, mailbox):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import assign, customer, territory
 from tests.helpers import Member, connect, mails_to, run_jobs, signup
+from tests.integration.customers.pool.support import quick_members
 from tests.integration.handover.support import Team, db_rows, deal, owned, owners, plan, team
-from tests.integration.pool.support import quick_members
-from tests.integration.sales_helpers import assign, customer, territory
 
 
 async def listing(client: Any, who: Member, expect: int = 200, **params: Any) -> dict[str, Any]:

@@ -3,10 +3,10 @@ tenant's plan id is 404 on every route."""
 
 from __future__ import annotations
 
+from tests.factories import assign, customer, territory
 from tests.helpers import signup
+from tests.integration.customers.pool.support import quick_members
 from tests.integration.handover.support import owned, owners, plan, team
-from tests.integration.pool.support import quick_members
-from tests.integration.sales_helpers import assign, customer, territory
 
 
 async def test_rep_cannot_hand_over(client, admin_db):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.helpers import connect
+from tests.integration.customers.pool.support import ledger_rows, put_rules
 from tests.integration.handover.support import db_rows, deal, owned, plan, team
-from tests.integration.pool.support import ledger_rows, put_rules
 
 
 async def test_round_robin_preview_splits_evenly_with_deals_and_pipeline(client, admin_db):

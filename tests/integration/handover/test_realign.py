@@ -8,10 +8,10 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+from tests.factories import assign, customer, territory
 from tests.helpers import Member, signup
+from tests.integration.customers.pool.support import ledger_rows, pool_customer, quick_members
 from tests.integration.handover.support import Team, db_rows, db_value, deal, owners, team
-from tests.integration.pool.support import ledger_rows, pool_customer, quick_members
-from tests.integration.sales_helpers import assign, customer, territory
 
 
 async def realign(client: Any, who: Member, expect: int = 201, **body: Any) -> dict[str, Any]:

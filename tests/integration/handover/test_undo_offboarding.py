@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.helpers import connect
+from tests.integration.customers.pool.support import ledger_rows
 from tests.integration.handover.support import db_value, owned, owners, plan, team
-from tests.integration.pool.support import ledger_rows
 
 
 async def _executed(client, t, leaving, receiver, **options):

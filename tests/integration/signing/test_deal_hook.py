@@ -14,7 +14,7 @@ from tests.integration.signing.support import link_for, make_envelope, sign_type
 
 async def test_signing_a_deals_contract_moves_the_deal_to_signed(client: Any, app: Any, mailbox: Any) -> None:
     support = pytest.importorskip("tests.integration.deals.support")
-    from tests.integration.sales_helpers import customer
+    from tests.factories import customer
 
     w = await support.world(client, mailbox, app)
     small = await customer(client, w.rep, w.city["id"])

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from tests.factories import assign, customer, db_rows, staff, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import assign, customer, db_rows, staff, territory
 
 
 async def test_tree_crud_and_listing(client, admin_db):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tests.factories import assign, staff, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import assign, staff, territory
 
 
 async def test_other_tenants_territory_ids_are_404_and_change_nothing(client, mailbox, app):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from app.customers.pool.reclaim import warn_tenant
-from tests.integration.pool.support import age, ledger_rows, pool_customer, team
-from tests.integration.sales_helpers import customer, db_rows
+from tests.factories import customer, db_rows
+from tests.integration.customers.pool.support import age, ledger_rows, pool_customer, team
 
 
 async def _state(admin_db, tenant_id):

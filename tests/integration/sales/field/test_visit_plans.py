@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.factories import customer, db_value, today
 from tests.helpers import signup
-from tests.integration.sales.field_support import field, item, plan, today
-from tests.integration.sales_helpers import customer, db_value
+from tests.integration.sales.field.support import field, item, plan
 
 
 async def _kinds(client, who):

@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from tests.factories import assign, customer, db_rows, territory
 from tests.helpers import Member, connect, signup
-from tests.integration.sales_helpers import assign, customer, db_rows, territory
 
 
 async def quick_members(client: Any, admin_db: str, owner: Member, n: int, role: str = "rep") -> list[Member]:

@@ -12,8 +12,8 @@ from app.customers.pool import rules as pool_rules
 from app.customers.pool.jobs import reclaim_sweep
 from app.customers.pool.reclaim import reclaim_tenant
 from app.customers.pool.rules import ReclaimExemption
-from tests.integration.pool.support import age, ledger_rows, team
-from tests.integration.sales_helpers import customer, db_rows
+from tests.factories import customer, db_rows
+from tests.integration.customers.pool.support import age, ledger_rows, team
 
 
 async def _owners(admin_db, ids):

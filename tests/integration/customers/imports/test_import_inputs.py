@@ -8,8 +8,8 @@ import struct
 import zipfile
 import zlib
 
-from tests.integration.customers.import_helpers import HEADER, csv_file, rows, team, upload, xlsx_file
-from tests.integration.sales_helpers import db_value
+from tests.factories import db_value
+from tests.integration.customers.imports.support import HEADER, csv_file, rows, team, upload, xlsx_file
 
 
 def _png() -> bytes:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from tests.factories import customer, db_value, today
 from tests.helpers import signup
 from tests.integration.deals.support import deal
-from tests.integration.sales.field_support import field, today
-from tests.integration.sales_helpers import customer, db_value
+from tests.integration.sales.field.support import field
 
 URL = "/api/v1/targets"
 

@@ -11,7 +11,7 @@ import pytest
 from app import db
 from app.customers.ledger import OwnershipChange, append_ownership, verify_chain
 from tests.helpers import connect
-from tests.integration.pool.support import ledger_rows, pool_customer, team
+from tests.integration.customers.pool.support import ledger_rows, pool_customer, team
 
 
 async def _history(client, admin_db):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from tests.factories import customer, db_rows, db_value, territory
 from tests.helpers import signup
-from tests.integration.sales.growth_support import db_rows, db_value, signed, world
-from tests.integration.sales_helpers import customer, territory
+from tests.integration.sales.growth.support import signed, world
 
 
 async def test_record_a_referral_and_refusals(client, mailbox, app, admin_db):

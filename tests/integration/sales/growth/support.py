@@ -1,23 +1,16 @@
 """Helpers for the sales growth tests (cadences, tasks, funnel, referrals, return visits): the deals
 world (owner, province manager, city rep, another province's manager), follow-ups, a signed deal
-(which makes the customer won and runs the WON_HOOKS), the cadence job, and direct reads."""
+(which makes the customer won and runs the WON_HOOKS) and the cadence job."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tests.helpers import Member
 from tests.integration.deals.support import World, deal, world
-from tests.integration.sales_helpers import db_rows, db_value
 
-__all__ = ["World", "cadence_job", "db_rows", "db_value", "followup", "iso", "signed", "today", "world"]
-
-
-def today() -> date:
-    """Today in the test tenants' time zone (signup uses Asia/Shanghai)."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+__all__ = ["World", "cadence_job", "followup", "iso", "signed", "world"]
 
 
 def iso(moment: datetime) -> str:

@@ -3,8 +3,8 @@ answering 409 with the rule and its numbers."""
 
 from __future__ import annotations
 
-from tests.integration.pool.support import age, ledger_rows, pool_customer, put_rules, team
-from tests.integration.sales_helpers import customer, db_value
+from tests.factories import customer, db_value
+from tests.integration.customers.pool.support import age, ledger_rows, pool_customer, put_rules, team
 
 
 async def test_claim_and_release_move_the_owner_and_write_the_ledger(client, admin_db):

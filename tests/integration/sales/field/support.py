@@ -7,16 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from tests.factories import ZONE, assign, customer, staff, territory
 from tests.helpers import Member, signup
-from tests.integration.sales_helpers import assign, customer, staff, territory
-
-ZONE = ZoneInfo("Asia/Shanghai")  # the zone tests.helpers.signup gives every tenant
-
-
-def today() -> date:
-    return datetime.now(ZONE).date()
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.settings import get_settings
+from tests.factories import customer, db_rows, today
 from tests.helpers import mails_to, run_jobs
-from tests.integration.sales.field_support import field, followup, item, local_noon, plan, today
-from tests.integration.sales_helpers import customer, db_rows
+from tests.integration.sales.field.support import field, followup, item, local_noon, plan
 
 
 def _briefings(mailbox, who):

@@ -7,16 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import uuid4
 
+from tests.factories import customer, db_rows, db_value, territory, today
 from tests.helpers import signup
-from tests.integration.sales.growth_support import (
-    cadence_job,
-    db_rows,
-    db_value,
-    followup,
-    today,
-    world,
-)
-from tests.integration.sales_helpers import customer, territory
+from tests.integration.sales.growth.support import cadence_job, followup, world
 
 
 async def _age(admin_db: str, customer_id: str, days: int) -> None:

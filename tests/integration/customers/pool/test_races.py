@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from tests.integration.pool.support import ledger_rows, pool_customer, put_rules, team
+from tests.integration.customers.pool.support import ledger_rows, pool_customer, put_rules, team
 
 
 async def test_fifty_reps_claiming_one_customer_exactly_one_wins(client, admin_db):

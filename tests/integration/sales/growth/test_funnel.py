@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from tests.factories import customer, staff, territory, today
 from tests.helpers import signup
-from tests.integration.sales.growth_support import followup, signed, today, world
-from tests.integration.sales_helpers import customer, staff, territory
+from tests.integration.sales.growth.support import followup, signed, world
 
 
 async def test_funnel_steps_rates_and_visibility(client, mailbox, app):

@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from app.customers.imports.job import run_customer_import
+from tests.factories import customer, db_rows, db_value
 from tests.helpers import connect, run_jobs, signup
-from tests.integration.customers.import_helpers import (
+from tests.integration.customers.imports.support import (
     HEADER,
     csv_file,
     imported,
@@ -24,7 +25,6 @@ from tests.integration.customers.import_helpers import (
     upload,
     xlsx_file,
 )
-from tests.integration.sales_helpers import customer, db_rows, db_value
 
 
 def _encoded(kind: str, data: list[list[str]]) -> bytes:

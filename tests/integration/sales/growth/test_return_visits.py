@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import uuid4
 
+from tests.factories import customer, db_rows, db_value, today
 from tests.helpers import signup
-from tests.integration.sales.growth_support import db_rows, db_value, signed, today, world
-from tests.integration.sales_helpers import customer
+from tests.integration.sales.growth.support import signed, world
 
 
 async def test_a_win_schedules_return_visits_with_tasks(client, mailbox, app, admin_db):

@@ -1,14 +1,24 @@
-"""Helpers for the territory and customer tests: members with their membership ids, territories,
-customers, and direct (admin) database reads to check what a refused request left behind."""
+"""Test data shared by the integration tests: members with their membership ids, territories,
+customers, today in the test tenants' time zone, and direct (admin) database reads to check what a
+refused request left behind."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from tests.helpers import Member, add_member
+
+ZONE = ZoneInfo("Asia/Shanghai")  # the zone tests.helpers.signup gives every tenant
+
+
+def today() -> date:
+    """Today in the test tenants' time zone."""
+    return datetime.now(ZONE).date()
 
 
 async def staff(client: Any, owner: Member, mailbox: Any, app: Any, role: str = "rep") -> Member:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from openpyxl import Workbook, load_workbook
 
+from tests.factories import assign, staff, territory
 from tests.helpers import Member, run_jobs, signup
-from tests.integration.sales_helpers import assign, staff, territory
 
 HEADER = [
     "客户全称",

@@ -3,8 +3,8 @@ and why a customer returns to the pool; pool rules are admin-only and validated 
 
 from __future__ import annotations
 
-from tests.integration.pool.support import age, pool_customer, put_rules, set_locale, team
-from tests.integration.sales_helpers import customer
+from tests.factories import customer
+from tests.integration.customers.pool.support import age, pool_customer, put_rules, set_locale, team
 
 
 async def _status(client, who, customer_id):

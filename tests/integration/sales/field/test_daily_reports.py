@@ -9,10 +9,10 @@ from uuid import UUID
 
 from app import db
 from app.deals import collections
+from tests.factories import customer, db_rows, db_value, today
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal
-from tests.integration.sales.field_support import field, followup, item, plan, today
-from tests.integration.sales_helpers import customer, db_rows, db_value
+from tests.integration.sales.field.support import field, followup, item, plan
 
 URL = "/api/v1/daily-reports"
 
@@ -242,7 +242,7 @@ async def test_serious_incident_tells_the_managers_at_once(client, mailbox, app,
 
 async def test_incident_of_a_rep_without_a_manager_goes_to_the_admins(client, mailbox, app):
     owner = await signup(client, locale="zh-CN")
-    from tests.integration.sales_helpers import staff
+    from tests.factories import staff
 
     loner = await staff(client, owner, mailbox, app, role="rep")
     r = await client.post(

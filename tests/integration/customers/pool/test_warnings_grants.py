@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from app.customers.pool.reclaim import warn_tenant
+from tests.factories import assign, customer, territory
 from tests.helpers import mails_to, run_jobs
-from tests.integration.pool.support import age, pool_customer, quick_members, team
-from tests.integration.sales_helpers import assign, customer, territory
+from tests.integration.customers.pool.support import age, pool_customer, quick_members, team
 
 
 async def test_warning_notifies_and_mails_once(client, admin_db, app, mailbox):

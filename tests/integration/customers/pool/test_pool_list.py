@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.factories import assign, customer, territory
 from tests.helpers import signup
-from tests.integration.pool.support import age, pool_customer, quick_members
-from tests.integration.sales_helpers import assign, customer, territory
+from tests.integration.customers.pool.support import age, pool_customer, quick_members
 
 
 async def _province(client, admin_db):

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from app.sales.field import weekly_reports
 from app.settings import get_settings
+from tests.factories import customer, db_rows, db_value, today
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal, move
-from tests.integration.sales.field_support import field, followup, local_noon, monday_of, today
-from tests.integration.sales_helpers import customer, db_rows, db_value
+from tests.integration.sales.field.support import field, followup, local_noon, monday_of
 
 URL = "/api/v1/weekly-reports"
 
