@@ -1,52 +1,63 @@
 """Tenants (global registry), memberships and invitations (tenant tables, under RLS)."""
 
-from piccolo.columns import UUID, Boolean, Bytea, Integer, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Bytea, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.defaults.timestamptz import TimestamptzOffset
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
+from app.accounts.tables import User
 from app.db import DB
+from app.table_schema import Index
 
 
 class Tenant(Table, tablename="tenants", db=DB):
     id = UUID(primary_key=True)
-    name = Varchar(length=200)
-    slug = Varchar(length=40, unique=True)
-    locale = Varchar(length=10)
-    time_zone = Varchar(length=64)
-    currency = Varchar(length=3)
-    seat_limit = Integer(null=True)
+    name = Varchar(length=200, default=None)
+    slug = Varchar(length=40, default=None, unique=True)
+    locale = Varchar(length=10, default=None)
+    time_zone = Varchar(length=64, default=None)
+    currency = Varchar(length=3, default=None)
+    seat_limit = Integer(null=True, default=None)
     created_at = Timestamptz()
     # billing (tenants/billing/piccolo_migrations)
-    billing_plan = Varchar(length=40, null=True)
+    billing_plan = Varchar(length=40, null=True, default=None)
     billing_status = Varchar(length=30, default="trialing")
-    trial_ends_at = Timestamptz()
-    current_period_end = Timestamptz(null=True)
-    past_due_since = Timestamptz(null=True)
-    stripe_customer_id = Varchar(length=255, null=True, unique=True)
-    stripe_subscription_id = Varchar(length=255, null=True, unique=True)
-    seats_paid = Integer(null=True)
-    seat_change_seq = Integer(default=0)
-    billing_synced_at = Timestamptz(null=True)
+    trial_ends_at = Timestamptz(default=TimestamptzOffset(days=14))
+    current_period_end = Timestamptz(null=True, default=None)
+    past_due_since = Timestamptz(null=True, default=None)
+    stripe_customer_id = Varchar(length=255, null=True, default=None, unique=True)
+    stripe_subscription_id = Varchar(length=255, null=True, default=None, unique=True)
+    seats_paid = Integer(null=True, default=None)
+    seat_change_seq = Integer()
+    billing_synced_at = Timestamptz(null=True, default=None)
 
 
 class Membership(Table, tablename="memberships", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    user_id = UUID()
-    role = Varchar(length=20)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    user_id = ForeignKey(User, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    role = Varchar(length=20, default=None)
     active = Boolean(default=True)
     created_at = Timestamptz()
-    deactivated_at = Timestamptz(null=True)
+    deactivated_at = Timestamptz(null=True, default=None)
+
+    memberships_tenant_id_key = Unique([tenant, id])
+    memberships_tenant_user_id_key = Unique([tenant, user_id])
+    memberships_user = Index("(user_id)")
 
 
 class Invitation(Table, tablename="invitations", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    email = Varchar(length=320)
-    role = Varchar(length=20)
-    locale = Varchar(length=10, null=True)
-    token_hash = Bytea()
-    invited_by = UUID(null=True)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    email = Varchar(length=320, default=None)
+    role = Varchar(length=20, default=None)
+    locale = Varchar(length=10, null=True, default=None)
+    token_hash = Bytea(default=None, unique=True)
+    invited_by = ForeignKey(User, null=True, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     created_at = Timestamptz()
-    expires_at = Timestamptz()
-    accepted_at = Timestamptz(null=True)
-    revoked_at = Timestamptz(null=True)
+    expires_at = Timestamptz(default=None)
+    accepted_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+    invitations_tenant = Index("(tenant, created_at DESC, id)")

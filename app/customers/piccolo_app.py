@@ -9,6 +9,8 @@ from app.customers.tables import (
     CustomerContact,
     CustomerFollowup,
     CustomerGradeChange,
+    CustomerImport,
+    CustomerImportRow,
     OwnershipEntry,
     PoolRuleSet,
 )
@@ -17,6 +19,6 @@ APP_CONFIG = AppConfig(
     app_name="customers",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
     table_classes=[Customer, CustomerGradeChange, CustomerContact, CustomerFollowup, CustomerConflict,
-                   OwnershipEntry, PoolRuleSet, CrossTerritoryGrant],
+                   OwnershipEntry, PoolRuleSet, CrossTerritoryGrant, CustomerImport, CustomerImportRow],
     migration_dependencies=["app.territories.piccolo_app"],
 )

@@ -5,136 +5,325 @@ from piccolo.columns import (
     UUID,
     BigInt,
     BigSerial,
+    Boolean,
     Bytea,
+    Char,
+    ForeignKey,
     Integer,
     SmallInt,
     Text,
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from app.db import DB
+from app.table_schema import Index, References
+from tenants.tables import Tenant
 
 
 class Customer(Table, tablename="customers", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    full_name = Varchar(length=200)
-    short_name = Varchar(length=100, null=True)
-    tax_id = Varchar(length=18, null=True)
-    address = Varchar(length=500, null=True)
-    phone = Varchar(length=40, null=True)
-    phone_digits = Varchar(length=40, null=True)
-    industry = Varchar(length=100, null=True)
-    size_revenue_band = Varchar(length=50, null=True)
-    headcount = Integer(null=True)
-    it_status = Varchar(length=20)
-    current_software = Varchar(length=200, null=True)
-    source = Varchar(length=20, null=True)
-    referrer = Varchar(length=200, null=True)
-    referrer_customer_id = UUID(null=True)
-    grade = Varchar(length=1)
-    status = Varchar(length=10)
-    territory_id = UUID()
-    owner_membership_id = UUID(null=True)
-    identity_key = Text()
-    name_key = Text()
-    search_text = Text()
-    last_followup_at = Timestamptz(null=True)
-    owner_changed_at = Timestamptz()
-    next_followup_at = Timestamptz(null=True)
-    created_by = UUID(null=True)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    full_name = Varchar(length=200, default=None)
+    short_name = Varchar(length=100, null=True, default=None)
+    tax_id = Varchar(length=18, null=True, default=None)
+    address = Varchar(length=500, null=True, default=None)
+    phone = Varchar(length=40, null=True, default=None)
+    phone_digits = Varchar(length=40, null=True, default=None)
+    industry = Varchar(length=100, null=True, default=None)
+    size_revenue_band = Varchar(length=50, null=True, default=None)
+    headcount = Integer(null=True, default=None)
+    it_status = Varchar(length=20, default="none")
+    current_software = Varchar(length=200, null=True, default=None)
+    source = Varchar(length=20, null=True, default=None)
+    referrer = Varchar(length=200, null=True, default=None)
+    referrer_customer_id = UUID(null=True, default=None)
+    grade = Char(length=1, default=None)
+    status = Varchar(length=10, default="prospect")
+    territory_id = UUID(default=None)
+    owner_membership_id = UUID(null=True, default=None)
+    identity_key = Text(default=None)
+    name_key = Text(default=None)
+    search_text = Text(default=None)
+    last_followup_at = Timestamptz(null=True, default=None)
+    next_followup_at = Timestamptz(null=True, default=None)
+    created_by = UUID(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    owner_changed_at = Timestamptz()
+    referrer_contact = Varchar(length=200, null=True, default=None)
+
+    customers_tenant_id_key = Unique([tenant, id])
+    customers_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
+    customers_tenant_owner_membership_id_fkey = References(
+        [tenant, owner_membership_id], "memberships", ["tenant", "id"]
+    )
+    customers_tenant_referrer_customer_id_fkey = References(
+        [tenant, referrer_customer_id],
+        "customers",
+        ["tenant", "id"],
+        on_delete="SET NULL (referrer_customer_id)",
+    )
+    customers_tenant_territory_id_fkey = References([tenant, territory_id], "territories", ["tenant", "id"])
+    customers_identity = Index("(tenant, identity_key)", unique=True)
+    customers_name_key = Index("(tenant, name_key)")
+    customers_owner = Index("(tenant, owner_membership_id, created_at DESC, id DESC)")
+    customers_phone = Index("(tenant, phone_digits) WHERE phone_digits IS NOT NULL")
+    customers_pool = Index(
+        "(tenant, territory_id, grade, last_followup_at NULLS FIRST, id)"
+        " WHERE owner_membership_id IS NULL AND status IN ('prospect', 'lost')"
+    )
+    customers_pool_order = Index(
+        "(tenant, last_followup_at NULLS FIRST, id)"
+        " WHERE owner_membership_id IS NULL AND status IN ('prospect', 'lost')"
+    )
+    customers_recent = Index("(tenant, created_at DESC, id DESC)")
+    customers_reclaim_clock = Index(
+        "(tenant, grade, (GREATEST(last_followup_at, owner_changed_at)))"
+        " WHERE owner_membership_id IS NOT NULL AND status = 'prospect'"
+    )
+    customers_referrer = Index("(tenant, referrer_customer_id) WHERE referrer_customer_id IS NOT NULL")
+    customers_search = Index("USING gin (acre_search_grams(tenant, search_text))")
+    customers_tax_id = Index("(tenant, tax_id) WHERE tax_id IS NOT NULL")
+    customers_territory = Index("(tenant, territory_id, created_at DESC, id DESC)")
 
 
 class CustomerGradeChange(Table, tablename="customer_grade_changes", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    customer_id = UUID()
-    from_grade = Varchar(length=1, null=True)
-    to_grade = Varchar(length=1)
-    changed_by = UUID(null=True)
-    reason = Text(null=True)
+    tenant = UUID(default=None)
+    customer_id = UUID(default=None)
+    from_grade = Char(length=1, null=True, default=None)
+    to_grade = Char(length=1, default=None)
+    changed_by = UUID(null=True, default=None)
+    reason = Text(null=True, default=None)
     changed_at = Timestamptz()
+
+    customer_grade_changes_tenant_changed_by_fkey = References(
+        [tenant, changed_by], "memberships", ["tenant", "id"]
+    )
+    customer_grade_changes_tenant_customer_id_fkey = References(
+        [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    customer_grade_changes_customer = Index("(tenant, customer_id, changed_at, id)")
 
 
 class CustomerContact(Table, tablename="customer_contacts", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    customer_id = UUID()
-    name = Varchar(length=100)
-    title = Varchar(length=100, null=True)
-    phone = Varchar(length=40, null=True)
-    email = Varchar(length=320, null=True)
-    decision_role = Varchar(length=20)
-    influence = SmallInt(null=True)
-    support = SmallInt(null=True)
+    tenant = UUID(default=None)
+    customer_id = UUID(default=None)
+    name = Varchar(length=100, default=None)
+    title = Varchar(length=100, null=True, default=None)
+    phone = Varchar(length=40, null=True, default=None)
+    email = Varchar(length=320, null=True, default=None)
+    decision_role = Varchar(length=20, default="other")
+    influence = SmallInt(null=True, default=None)
+    support = SmallInt(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+    customer_contacts_tenant_customer_id_fkey = References(
+        [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    customer_contacts_customer = Index("(tenant, customer_id, created_at, id)")
 
 
 class CustomerFollowup(Table, tablename="customer_followups", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    customer_id = UUID()
-    author_membership_id = UUID(null=True)
-    kind = Varchar(length=10)
-    happened_at = Timestamptz()
-    summary = Text()
-    outcome = Text(null=True)
-    next_followup_at = Timestamptz(null=True)
+    tenant = UUID(default=None)
+    customer_id = UUID(default=None)
+    author_membership_id = UUID(null=True, default=None)
+    kind = Varchar(length=10, default=None)
+    happened_at = Timestamptz(default=None)
+    summary = Text(default=None)
+    outcome = Text(null=True, default=None)
+    next_followup_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    result = Varchar(length=12, null=True, default=None)
+
+    customer_followups_tenant_author_membership_id_fkey = References(
+        [tenant, author_membership_id], "memberships", ["tenant", "id"]
+    )
+    customer_followups_tenant_customer_id_fkey = References(
+        [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    customer_followups_author = Index(
+        "(tenant, author_membership_id, happened_at) INCLUDE (customer_id, kind, result)"
+    )
+    customer_followups_customer = Index("(tenant, customer_id, happened_at DESC, id DESC)")
+    customer_followups_period = Index(
+        "(tenant, happened_at) INCLUDE (author_membership_id, customer_id, kind, result)"
+    )
+    customer_followups_tenant_id = Index("(tenant, id)", unique=True)
 
 
 class CustomerConflict(Table, tablename="customer_conflicts", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    customer_id = UUID()
-    attempted_by = UUID(null=True)
-    attempted_data = JSONB()
-    territory_id = UUID()
-    status = Varchar(length=10)
+    tenant = UUID(default=None)
+    customer_id = UUID(default=None)
+    attempted_by = UUID(null=True, default=None)
+    attempted_data = JSONB(default=None)
+    territory_id = UUID(default=None)
+    status = Varchar(length=10, default="open")
     created_at = Timestamptz()
-    resolved_at = Timestamptz(null=True)
-    resolved_by = UUID(null=True)
-    resolution = Text(null=True)
+    resolved_at = Timestamptz(null=True, default=None)
+    resolved_by = UUID(null=True, default=None)
+    resolution = Text(null=True, default=None)
+
+    customer_conflicts_tenant_attempted_by_fkey = References(
+        [tenant, attempted_by], "memberships", ["tenant", "id"]
+    )
+    customer_conflicts_tenant_customer_id_fkey = References(
+        [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    customer_conflicts_tenant_resolved_by_fkey = References(
+        [tenant, resolved_by], "memberships", ["tenant", "id"]
+    )
+    customer_conflicts_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    customer_conflicts_open = Index("(tenant, territory_id, created_at DESC, id DESC) WHERE status = 'open'")
+    customer_conflicts_recent = Index("(tenant, status, created_at DESC, id DESC)")
 
 
 class OwnershipEntry(Table, tablename="customer_ownership_history", db=DB):
     """Append-only and hash-chained: written only through ``ledger.append_ownership``."""
 
     id = BigSerial(primary_key=True)
-    tenant = UUID(index=True)
-    seq = BigInt()
-    customer_id = UUID()
-    from_membership_id = UUID(null=True)
-    to_membership_id = UUID(null=True)
-    cause = Varchar(length=10)
-    actor = UUID(null=True)
-    reason = Text(null=True)
-    plan_id = UUID(null=True)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    seq = BigInt(default=None)
+    customer_id = UUID(default=None)
+    from_membership_id = UUID(null=True, default=None)
+    to_membership_id = UUID(null=True, default=None)
+    cause = Varchar(length=10, default=None)
+    actor = UUID(null=True, default=None)
+    reason = Text(null=True, default=None)
+    plan_id = UUID(null=True, default=None)
     at = Timestamptz()
-    prev_hash = Bytea()
-    hash = Bytea()
+    prev_hash = Bytea(default=None)
+    hash = Bytea(default=None)
+
+    customer_ownership_history_tenant_seq_key = Unique([tenant, seq])
+    customer_ownership_history_claims = Index("(tenant, to_membership_id, at) WHERE cause = 'claim'")
+    customer_ownership_history_customer = Index("(tenant, customer_id, seq)")
 
 
 class PoolRuleSet(Table, tablename="pool_rules", db=DB):
-    tenant = UUID(primary_key=True)
-    rules = JSONB()
-    updated_by = UUID(null=True)
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
+    rules = JSONB(default=None)
+    updated_by = UUID(null=True, default=None)
     updated_at = Timestamptz()
+
+    pool_rules_tenant_updated_by_fkey = References([tenant, updated_by], "memberships", ["tenant", "id"])
 
 
 class CrossTerritoryGrant(Table, tablename="cross_territory_grants", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    membership_id = UUID()
-    customer_id = UUID(null=True)
-    territory_id = UUID(null=True)
-    reason = Text(null=True)
-    granted_by = UUID(null=True)
-    until = Timestamptz()
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    membership_id = UUID(default=None)
+    customer_id = UUID(null=True, default=None)
+    territory_id = UUID(null=True, default=None)
+    reason = Text(null=True, default=None)
+    granted_by = UUID(null=True, default=None)
+    until = Timestamptz(default=None)
     created_at = Timestamptz()
-    revoked_at = Timestamptz(null=True)
+    revoked_at = Timestamptz(null=True, default=None)
+
+    cross_territory_grants_tenant_customer_id_fkey = References(
+        [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    cross_territory_grants_tenant_granted_by_fkey = References(
+        [tenant, granted_by], "memberships", ["tenant", "id"]
+    )
+    cross_territory_grants_tenant_membership_id_fkey = References(
+        [tenant, membership_id], "memberships", ["tenant", "id"], on_delete="CASCADE"
+    )
+    cross_territory_grants_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    cross_territory_grants_member = Index("(tenant, membership_id, until) WHERE revoked_at IS NULL")
+    cross_territory_grants_recent = Index("(tenant, created_at DESC, id DESC)")
+
+
+class CustomerImport(Table, tablename="customer_imports", db=DB):
+    """One uploaded spreadsheet: queued -> validating -> importing -> done (or failed), with progress."""
+
+    id = UUID(primary_key=True, default=None)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    created_by = UUID(default=None)
+    locale = Varchar(length=10, default="en")
+    filename = Varchar(length=255, default=None)
+    file_format = Varchar(length=4, default=None)
+    size_bytes = BigInt(default=None)
+    storage_key = Text(default=None)
+    mode = Varchar(length=16, default=None)
+    default_owner = Varchar(length=4, default=None)
+    default_territory_id = UUID(null=True, default=None)
+    status = Varchar(length=10, default="queued")
+    rows_total = Integer(null=True, default=None)
+    rows_done = Integer()
+    rows_imported = Integer()
+    rows_rejected = Integer()
+    columns = JSONB()
+    ignored_columns = JSONB(default="[]")
+    error = Text(null=True, default=None)
+    error_params = JSONB(null=True, default=None)
+    report_key = Text(null=True, default=None)
+    attempts = Integer()
+    created_at = Timestamptz()
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+    customer_imports_tenant_id_key = Unique([tenant, id])
+    customer_imports_tenant_created_by_fkey = References(
+        [tenant, created_by], "memberships", ["tenant", "id"]
+    )
+    customer_imports_tenant_default_territory_id_fkey = References(
+        [tenant, default_territory_id],
+        "territories",
+        ["tenant", "id"],
+        on_delete="SET NULL (default_territory_id)",
+    )
+    customer_imports_recent = Index("(tenant, created_by, created_at DESC, id DESC)")
+
+
+class CustomerImportRow(Table, tablename="customer_import_rows", db=DB):
+    """An import's row, checked and normalised; the imported ones are deleted when the import ends."""
+
+    tenant = UUID(primary_key=True, default=None)
+    import_id = UUID(primary_key=True, default=None)
+    row_no = Integer(primary_key=True, default=None)
+    ok = Boolean(default=None)
+    errors = JSONB(default="[]")
+    full_name = Text(null=True, default=None)
+    short_name = Text(null=True, default=None)
+    tax_id = Text(null=True, default=None)
+    address = Text(null=True, default=None)
+    phone = Text(null=True, default=None)
+    phone_digits = Text(null=True, default=None)
+    industry = Text(null=True, default=None)
+    size_revenue_band = Text(null=True, default=None)
+    headcount = Integer(null=True, default=None)
+    it_status = Text(null=True, default=None)
+    current_software = Text(null=True, default=None)
+    source = Text(null=True, default=None)
+    referrer = Text(null=True, default=None)
+    grade = Text(null=True, default=None)
+    status = Text(null=True, default=None)
+    territory_id = UUID(null=True, default=None)
+    owner_membership_id = UUID(null=True, default=None)
+    identity_key = Text(null=True, default=None)
+    name_key = Text(null=True, default=None)
+    search_text = Text(null=True, default=None)
+    customer_id = UUID(null=True, default=None)
+
+    customer_import_rows_tenant_import_id_fkey = References(
+        [tenant, import_id], "customer_imports", ["tenant", "id"], on_delete="CASCADE"
+    )
+    customer_import_rows_identity = Index("(tenant, import_id, identity_key)")
+    customer_import_rows_rejected = Index("(tenant, import_id, row_no) WHERE NOT ok")

@@ -1,56 +1,77 @@
 """Documents' tables (tenant tables under RLS; the schema is the SQL migration)."""
 
-from piccolo.columns import JSONB, UUID, Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Boolean, Char, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from app.db import DB
+from app.table_schema import Index, References
+from tenants.tables import Tenant
 
 
 class DocumentTemplate(Table, tablename="document_templates", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    kind = Varchar(length=40)
-    locale = Varchar(length=10)
-    version = Integer()
-    filename = Varchar(length=255)
-    storage_key = Varchar(length=300)
-    sha256 = Varchar(length=64)
-    size_bytes = Integer()
-    active = Boolean(default=False)
-    uploaded_by = UUID(null=True)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    kind = Varchar(length=40, default=None)
+    locale = Varchar(length=10, default=None)
+    version = Integer(default=None)
+    filename = Varchar(length=255, default=None)
+    storage_key = Varchar(length=300, default=None)
+    sha256 = Char(length=64, default=None)
+    size_bytes = Integer(default=None)
+    active = Boolean()
+    uploaded_by = UUID(null=True, default=None)
     created_at = Timestamptz()
-    activated_at = Timestamptz(null=True)
+    activated_at = Timestamptz(null=True, default=None)
+
+    document_templates_tenant_id_key = Unique([tenant, id])
+    document_templates_tenant_kind_locale_version_key = Unique([tenant, kind, locale, version])
+    document_templates_tenant_uploaded_by_fkey = References(
+        [tenant, uploaded_by], "memberships", ["tenant", "id"]
+    )
+    document_templates_active = Index("(tenant, kind, locale) WHERE active", unique=True)
+    document_templates_recent = Index("(tenant, created_at DESC, id DESC)")
 
 
 class Document(Table, tablename="documents", db=DB):
     id = UUID(primary_key=True)
-    tenant = UUID(index=True)
-    idempotency_key = Varchar(length=200)
-    kind = Varchar(length=40)
-    locale = Varchar(length=10)
-    subject_type = Varchar(length=40)
-    subject_id = Varchar(length=100)
-    template_id = UUID(null=True)
-    template_version = Integer(null=True)
-    template_sha256 = Varchar(length=64, null=True)
-    status = Varchar(length=10)
-    failure_reason = Text(null=True)
-    last_error = Text(null=True)
-    data = JSONB(null=True)
-    data_sha256 = Varchar(length=64, null=True)
-    docx_key = Varchar(length=300, null=True)
-    docx_sha256 = Varchar(length=64, null=True)
-    docx_size = Integer(null=True)
-    pdf_key = Varchar(length=300, null=True)
-    pdf_sha256 = Varchar(length=64, null=True)
-    pdf_size = Integer(null=True)
-    pdf_note = Text(null=True)
-    converter = Varchar(length=20, null=True)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    idempotency_key = Varchar(length=200, default=None)
+    kind = Varchar(length=40, default=None)
+    locale = Varchar(length=10, default=None)
+    subject_type = Varchar(length=40, default=None)
+    subject_id = Varchar(length=100, default=None)
+    template_id = UUID(null=True, default=None)
+    template_version = Integer(null=True, default=None)
+    template_sha256 = Char(length=64, null=True, default=None)
+    status = Varchar(length=10, default="queued")
+    failure_reason = Text(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    data = JSONB(null=True, default=None)
+    data_sha256 = Char(length=64, null=True, default=None)
+    docx_key = Varchar(length=300, null=True, default=None)
+    docx_sha256 = Char(length=64, null=True, default=None)
+    docx_size = Integer(null=True, default=None)
+    pdf_key = Varchar(length=300, null=True, default=None)
+    pdf_sha256 = Char(length=64, null=True, default=None)
+    pdf_size = Integer(null=True, default=None)
+    pdf_note = Text(null=True, default=None)
+    converter = Varchar(length=20, null=True, default=None)
     timings = JSONB()
-    attempts = Integer(default=0)
-    claimed_by = Varchar(length=200, null=True)
-    claimed_at = Timestamptz(null=True)
-    generated_by = UUID(null=True)
+    attempts = Integer()
+    claimed_by = Varchar(length=200, null=True, default=None)
+    claimed_at = Timestamptz(null=True, default=None)
+    generated_by = UUID(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
-    finished_at = Timestamptz(null=True)
+    finished_at = Timestamptz(null=True, default=None)
+
+    documents_tenant_id_key = Unique([tenant, id])
+    documents_tenant_idempotency_key_key = Unique([tenant, idempotency_key])
+    documents_tenant_generated_by_fkey = References([tenant, generated_by], "memberships", ["tenant", "id"])
+    documents_tenant_template_id_fkey = References(
+        [tenant, template_id], "document_templates", ["tenant", "id"]
+    )
+    documents_recent = Index("(tenant, created_at DESC, id DESC)")
+    documents_subject = Index("(tenant, subject_type, subject_id, created_at DESC, id DESC)")

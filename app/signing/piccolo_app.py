@@ -2,11 +2,18 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from app.signing.tables import Envelope, EnvelopeEvent, EnvelopeSigner
+from app.signing.tables import (
+    Envelope,
+    EnvelopeEvent,
+    EnvelopeLink,
+    EnvelopeSigner,
+    SealIndexEntry,
+    TenantSigningKey,
+)
 
 APP_CONFIG = AppConfig(
     app_name="signing",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Envelope, EnvelopeSigner, EnvelopeEvent],
+    table_classes=[Envelope, EnvelopeSigner, EnvelopeEvent, EnvelopeLink, TenantSigningKey, SealIndexEntry],
     migration_dependencies=["app.documents.piccolo_app"],
 )
