@@ -1,8 +1,10 @@
-"""The database engine and scoped transactions.
+"""The database engine, its pool and scoped transactions.
 
-Every transaction that touches tenant data sets ``app.tenant_id`` (and ``app.user_id``) with
-``set_config(..., true)`` so PostgreSQL row-level security applies: a query that forgets its tenant
-filter then sees nothing rather than another tenant's rows.
+Every ``transaction(tenant_id, user_id)`` sets ``app.tenant_id`` and ``app.user_id`` with
+``set_config(..., true)`` (transaction-local; empty for ``None``) so PostgreSQL row-level security
+applies: a query that forgets its tenant filter then sees nothing rather than another tenant's rows.
+Only login passes a user id, to list the user's memberships while no tenant is chosen (the
+``memberships`` policy); every other transaction leaves ``app.user_id`` empty.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import asyncpg.transaction
 from piccolo.engine.postgres import PostgresEngine
+
+from app.scoped_transaction import ScopedTransaction
 
 DB = PostgresEngine(config={"dsn": "postgresql://acre_app@127.0.0.1:5432/acre"})
 
@@ -45,53 +48,29 @@ class Tx:
 _current: contextvars.ContextVar[Tx | None] = contextvars.ContextVar("acre_tx", default=None)
 
 
-class _ScopedTransaction(asyncpg.transaction.Transaction):
-    """asyncpg's top-level transaction, but its ``BEGIN`` also sets the scope GUCs: one simple-query
-    round trip (``BEGIN; SELECT set_config(…), set_config(…)``) instead of two. Commit, rollback and
-    savepoints (``tx.connection.transaction()``) are asyncpg's own. The values are canonical UUID
-    strings (re-parsed here), so inlining them is safe."""
-
-    def __init__(self, connection: asyncpg.Connection, tenant_id: UUID | None, user_id: UUID | None):
-        # a pooled connection is a proxy; the transaction state lives on the connection behind it
-        super().__init__(getattr(connection, "_con", connection), None, False, False)
-        tenant = str(UUID(str(tenant_id))) if tenant_id else ""
-        user = str(UUID(str(user_id))) if user_id else ""
-        self._begin = (
-            f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true),"
-            f" set_config('app.user_id', '{user}', true)"
-        )
-
-    async def start(self) -> None:
-        conn = self._connection
-        if conn._top_xact is not None or conn.is_in_transaction():
-            raise asyncpg.InterfaceError("a scoped transaction must be the connection's outermost one")
-        conn._top_xact = self
-        try:
-            await conn.execute(self._begin)
-        except BaseException:
-            conn._top_xact = None
-            self._state = asyncpg.transaction.TransactionState.FAILED
-            raise
-        self._state = asyncpg.transaction.TransactionState.STARTED
-
-
 class PooledConnection(asyncpg.Connection):
     """A pooled connection released without asyncpg's reset query (``RESET ALL; UNLISTEN *; …``),
     which costs a round trip on every release. Nothing here leaves session state behind: the scope
     GUCs are set transaction-local, locks are ``pg_advisory_xact_lock`` (the one session-level lock,
     the import job's, is unlocked in a ``finally``), and asyncpg still rolls back a transaction left
-    open on release."""
+    open on release (overriding ``get_reset_query`` is public asyncpg API, since 0.30)."""
 
     def get_reset_query(self) -> str:
         return ""
 
 
-def configure(dsn: str, pool_size: int = 10) -> None:
+def configure(dsn: str) -> None:
+    """Point the engine at ``dsn`` without a pool (the migrations: Piccolo connects per query)."""
     DB.config = {"dsn": dsn}
 
 
-async def start(dsn: str, pool_size: int = 10) -> None:
-    configure(dsn, pool_size)
+async def start(dsn: str, pool_size: int) -> None:
+    """Open this process's pool on ``dsn``: at most ``pool_size`` connections
+    (``ACRE_DATABASE_POOL_SIZE`` in the API and the worker). Raises if a pool is already open: Piccolo
+    would keep that one, with its own address and size."""
+    if DB.pool is not None:
+        raise RuntimeError("the database pool is already started: db.stop() it first")
+    configure(dsn)
     await DB.start_connection_pool(min_size=1, max_size=pool_size, connection_class=PooledConnection)
 
 
@@ -117,8 +96,8 @@ def current_tx() -> Tx:
 async def transaction(tenant_id: UUID | None, user_id: UUID | None = None) -> AsyncIterator[Tx]:
     """Open a transaction scoped to ``tenant_id`` (``None`` = only global tables are visible).
 
-    Nested use joins the outer transaction, which must be for the same tenant. Callbacks in
-    ``Tx.after_commit`` run after a successful commit, never after a rollback.
+    Nested use joins the outer transaction, which must be for the same tenant (its ``user_id``
+    stays). Callbacks in ``Tx.after_commit`` run after a successful commit, never after a rollback.
     """
     outer = _current.get()
     if outer is not None:
@@ -127,7 +106,7 @@ async def transaction(tenant_id: UUID | None, user_id: UUID | None = None) -> As
         yield outer
         return
     conn: asyncpg.Connection
-    async with pool().acquire() as conn, _ScopedTransaction(conn, tenant_id, user_id):
+    async with pool().acquire() as conn, ScopedTransaction(conn, tenant_id, user_id):
         tx = Tx(connection=conn, tenant_id=tenant_id)
         token = _current.set(tx)
         try:

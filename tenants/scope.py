@@ -1,5 +1,8 @@
-"""``TenantScope``: who is acting, for which tenant. Made only here: from the session
-(``provide_tenant_scope``) or for background jobs (``TenantScope.system``)."""
+"""``TenantScope``: who is acting, for which tenant. A request's comes from its session
+(``provide_tenant_scope``, the only way in the API); a background job's from
+``TenantScope.system(tenant)``, or, when the job acts for a member, from that member's membership
+row (the import job replaces the system scope's user and role, the daily briefing builds each
+manager's); the demo seeder builds the owner's."""
 
 from __future__ import annotations
 
@@ -54,7 +57,7 @@ class TenantScope:
         return db.transaction(self.tenant_id)
 
     def require(self, minimum: str) -> None:
-        """Raise 403 unless the acting member holds ``minimum`` or a higher role."""
+        """Raise 403 unless the acting member holds ``minimum`` or a higher role (``system`` passes)."""
         if self.role != "system" and not roles.at_least(self.role, minimum):
             raise Forbidden("This needs the {role} role or higher", role=minimum)
 
@@ -68,6 +71,8 @@ def _token(request: Request[Any, Any, Any]) -> tuple[str | None, bool]:
 
 
 async def resolve_session(token: str) -> TenantScope | None:
+    """The scope of a live session token (one pooled round trip to ``acre_session()``);
+    ``None`` for an unknown, expired or revoked token, a deactivated membership, or no started pool."""
     row = (
         await db.DB.pool.fetchrow("SELECT * FROM acre_session($1)", token_hash(token)) if db.DB.pool else None
     )
@@ -99,7 +104,8 @@ async def resolve_session(token: str) -> TenantScope | None:
 
 async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:
     """Litestar dependency: the caller's scope, or 401. Cookie sessions must send the CSRF header
-    on unsafe methods (bearer tokens are not sent by browsers on their own, so need none)."""
+    on unsafe methods (bearer tokens are not sent by browsers on their own, so need none), else 403;
+    a write the tenant's billing blocks (read-only after the grace period) answers 402."""
     token, from_cookie = _token(request)
     scope = await resolve_session(token) if token else None
     if scope is None:

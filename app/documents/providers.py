@@ -1,7 +1,7 @@
 """Subject data providers: ``subject_type`` → an async function returning a document's variables.
 
 A document is always *about* something: a customer (proposals), a deal or quote (contracts, quote
-sheets), a handover (handover sheets). Each subject type registers one provider with
+sheets), a handover (handover sheets). Each subject type has one provider, registered with
 ``@provider("deal")``; the document service and the render job look it up and never know the
 subject's tables. A provider:
 
@@ -11,7 +11,10 @@ subject's tables. A provider:
   templates render with ``StrictUndefined``;
 - is read-only and runs inside the caller's transaction.
 
-Registered here: ``sample`` (the kind's sample data, for previews) and ``customer``.
+All of them are registered here, in this module: ``sample`` (the kind's sample data, for previews),
+``customer``, ``deal`` and ``quote`` (data from ``app.deals.documents``) and ``handover``
+(``app.handover.sheet``); the domain modules register nothing themselves, and are imported only when
+their provider runs.
 """
 
 from __future__ import annotations

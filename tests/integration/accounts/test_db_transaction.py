@@ -1,14 +1,20 @@
 """``db.transaction``: the scope GUCs set with the BEGIN, asyncpg's commit, rollback and savepoints
-on top, and pooled connections handed back clean (no reset query runs on release)."""
+on top, and pooled connections handed back clean (no reset query runs on release); the pool's size."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from app import db
+from app.settings import get_settings
+from tests.conftest import ROOT
 from tests.helpers import signup
 
 
@@ -72,3 +78,44 @@ async def test_rls_still_hides_other_tenants(app: Any, client: Any) -> None:
     assert seen == {UUID(a.tenant_id)} and UUID(b.tenant_id) not in seen
     async with db.transaction(None) as tx:
         assert await tx.fetchval("SELECT count(*) FROM memberships") == 0
+
+
+# The API with ACRE_DATABASE_POOL_SIZE=3, in a process of its own (one pool per process): its pool
+# hands out three connections, and a fourth borrower waits.
+_POOL_PROBE = """
+import asyncio, json
+from app import db
+from app.main import create_app
+
+async def main():
+    app = create_app()
+    async with app.lifespan():
+        pool = db.pool()
+        held = [await pool.acquire() for _ in range(3)]
+        try:
+            held.append(await pool.acquire(timeout=0.5))
+            fourth = "acquired"
+        except TimeoutError:
+            fourth = "waited"
+        for conn in held:
+            await pool.release(conn)
+        print(json.dumps({"max_size": pool.get_max_size(), "fourth": fourth}))
+
+asyncio.run(main())
+"""
+
+
+def test_the_pool_holds_at_most_acre_database_pool_size_connections(stack: Any) -> None:
+    env = {**os.environ, "ACRE_DATABASE_POOL_SIZE": "3"}
+    run = subprocess.run(
+        [sys.executable, "-c", _POOL_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {"max_size": 3, "fourth": "waited"}
+
+
+async def test_a_second_pool_is_refused(app: Any, stack: Any) -> None:
+    running = db.pool()
+    with pytest.raises(RuntimeError, match="already started"):
+        await db.start(stack.app_url, 3)
+    assert db.pool() is running and running.get_max_size() == get_settings().database_pool_size
