@@ -30,9 +30,10 @@ from app import audit, mail, outbox
 from app.customers.ledger import append_expr
 from app.db import Tx
 from app.errors import Conflict
-from app.handover import envelopes, realign
+from app.handover import envelopes
 from app.handover.assign import check_receivers
 from app.handover.plan import CHANGES, OPEN_DEAL, UNDO_WINDOW, create_data, load_plan, read_plan, replan
+from app.handover.realign import execute as realign
 from app.handover.schemas import HandoverRead
 from app.i18n import choose
 from app.settings import get_settings

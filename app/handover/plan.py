@@ -31,6 +31,7 @@ from app.db import Tx
 from app.errors import NotFound, ValidationFailed
 from app.handover import envelopes
 from app.handover.assign import active_targets, build_items, check_create, check_receivers
+from app.handover.realign.preview import preview as realign_preview
 from app.handover.schemas import (
     BlockedCustomer,
     HandoverCreate,
@@ -263,9 +264,7 @@ async def read_plan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> Handover
 async def _realignment(tx: Tx, row: asyncpg.Record) -> RealignPreview | None:
     if row["kind"] != "realign":
         return None
-    from app.handover import realign
-
-    return await realign.preview(tx, row)
+    return await realign_preview(tx, row)
 
 
 # --- creating ------------------------------------------------------------------------------------
@@ -322,9 +321,9 @@ async def insert_plan(
 async def replan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> asyncpg.Record:
     """Plan a draft again from the current data (after execute found it stale)."""
     if row["kind"] == "realign":
-        from app.handover import realign
+        from app.handover.realign.plan import replan as realign_replan
 
-        await realign.replan(tx, scope, row)
+        await realign_replan(tx, scope, row)
     else:
         await build_items(tx, scope, row["id"], create_data(row))
     fresh = await tx.fetchrow(

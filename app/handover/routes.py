@@ -9,7 +9,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.handover import execute, offboarding, plan, realign  # offboarding registers the deactivation guard
+from app.handover import execute, offboarding, plan  # offboarding registers the deactivation guard
+from app.handover.realign.plan import create_realignment
 from app.handover.schemas import HandoverCreate, HandoverRead, HandoverSummary, RealignCreate
 from app.pagination import Page
 from tenants.scope import SCOPED, TenantScope
@@ -68,7 +69,7 @@ class RealignmentController(Controller):
     async def create(
         self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[RealignCreate]
     ) -> HandoverRead:
-        return await realign.create_realignment(tenant_scope, data)
+        return await create_realignment(tenant_scope, data)
 
 
 ROUTES = [HandoverController, RealignmentController]
