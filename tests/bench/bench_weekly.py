@@ -3,7 +3,7 @@
 with the extra follow-ups and signed deals of ``bench_sales.load`` (~5,000,000 × scale follow-ups
 over the last year) and ~1% of those deals lost.
 
-The service (``app.sales.field.weekly_reports.aggregate``: the app's role under RLS, the one set-based
+The service (``app.sales.field.weekly_generation.aggregate``: the app's role under RLS, the one set-based
 statement for every managed territory's subtree) is timed against one hand-written SQL aggregate of
 the same numbers (visits, effective visits, new customers, orders, lost deals per managed subtree), as
 the superuser, in the same run, for last week and for a week half a year ago. Every figure is the best
@@ -97,7 +97,8 @@ async def lose_some(admin_url: str, tenant: Any) -> int:
 
 async def run(admin_url: str, data: Dataset, rounds: int) -> dict[str, Any]:
     from app import db
-    from app.sales.field.weekly_reports import aggregate, week_of
+    from app.sales.field.weekly_generation import aggregate
+    from app.sales.field.weekly_reports import week_of
     from app.settings import get_settings
 
     t = data.largest

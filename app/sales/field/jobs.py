@@ -13,7 +13,7 @@ import structlog
 from app import db
 from app.localtime import local_now
 from app.sales.field.briefings import BRIEFING_HOUR, SEND_HOURS, brief_tenant
-from app.sales.field.weekly_reports import generate, previous_week
+from app.sales.field.weekly_generation import generate, previous_week
 
 log = structlog.get_logger(__name__)
 

@@ -132,6 +132,30 @@ SELECT
     )
 
 
+async def target_actual(
+    tx: Tx,
+    tenant_id: UUID,
+    time_zone: str,
+    metric: str,
+    currency: str | None,
+    start: date,
+    end: date,
+    scope_type: str,
+    territory_id: UUID | None = None,
+    membership_id: UUID | None = None,
+) -> Decimal | None:
+    """The actual of a target's ``metric`` over ``[start, end)`` in one scope: new customers as a count,
+    amount and collections in the target's ``currency`` (0.00 when none); None for gross margin,
+    without a query (there is no cost data)."""
+    if metric == "gross_margin":
+        return None
+    got = await actuals(tx, tenant_id, time_zone, start, end, scope_type, territory_id, membership_id)
+    if metric == "new_customers":
+        return Decimal(got.new_customers)
+    figures = got.amount if metric == "amount" else got.collections
+    return figures.get(currency or "", Decimal("0.00"))
+
+
 def _json(value: Any) -> dict[str, Any]:
     import json
 

@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.customers.schemas import FollowupCreate
 from app.pagination import Page, page_name
-from app.sales.field import daily_reports, incidents, targets, visit_plans, weekly_reports
+from app.sales.field import daily_reports, decompose, incidents, targets, visit_plans, weekly_reports
 from app.sales.field.schemas import (
     DailyReportCreate,
     DailyReportRead,
@@ -297,7 +297,7 @@ class TargetController(Controller):
     async def decompose(
         self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[TargetDecompose]
     ) -> list[TargetRead]:
-        return await targets.decompose(tenant_scope, data)
+        return await decompose.decompose(tenant_scope, data)
 
     @get("/{target_id:uuid}", summary="One target with its attainment")
     async def get_target(

@@ -5,11 +5,8 @@ Who sets what: owner/admin anything; a manager territory targets inside their ma
 rep targets of the reps there; a rep reads only their own. A target outside what the caller sees is
 404, like another tenant's id.
 
-Decomposition (``decompose``): a parent is split either by scope over the same period (tenant →
-territories/reps, territory → sub-territories/reps of its subtree) or over sub-periods for the same
-scope (year → quarters or months, quarter → months, covering the whole period). The children must
-add up to the parent exactly; they are written together or not at all, replacing earlier children.
-Changing a value that would break a sum (a parent's, or a child's against its siblings) is refused.
+Decomposing a target into children that add up to it is in ``decompose``; changing a value that
+would break a sum (a parent's, or a child's against its siblings) is refused here.
 """
 
 from __future__ import annotations
@@ -27,13 +24,13 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field.measures import MONEY_METRICS, actuals, manages_member, ratio, team_member_ids
-from app.sales.field.schemas import TargetChild, TargetCreate, TargetDecompose, TargetRead, TargetUpdate
+from app.sales.field.measures import MONEY_METRICS, manages_member, ratio, target_actual, team_member_ids
+from app.sales.field.schemas import TargetCreate, TargetRead, TargetUpdate
 from app.territories.service import fetch_territory, managed_territory_ids, manages, sees_all
 from tenants.scope import TenantScope
 
 MAX_VALUE = Decimal("99999999999999.99")
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+MONTHS = {"month": 1, "quarter": 3, "year": 12}
 _COLUMNS = (
     "id, metric, scope_type, territory_id, membership_id, period, period_start, value, currency,"
     " parent_id, created_at, updated_at"
@@ -47,7 +44,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def period_end(period: str, start: date) -> date:
-    return add_months(start, _MONTHS[period])
+    return add_months(start, MONTHS[period])
 
 
 _ALIGNMENT = {
@@ -65,7 +62,7 @@ METRIC_LABELS = {
 
 def check_period(period: str, start: date, field: str = "period_start") -> None:
     """A month starts on the 1st; a quarter on 1 January, April, July or October; a year on 1 January."""
-    aligned = start.day == 1 and (start.month - 1) % _MONTHS[period] == 0
+    aligned = start.day == 1 and (start.month - 1) % MONTHS[period] == 0
     if not aligned:
         raise ValidationFailed.field(field, _ALIGNMENT[period])
 
@@ -100,7 +97,7 @@ async def _visible_sql(tx: Tx, scope: TenantScope, p: Params) -> str:
     )
 
 
-async def _check_scope(
+async def check_scope(
     tx: Tx,
     scope: TenantScope,
     scope_type: str,
@@ -134,7 +131,7 @@ async def _check_scope(
             raise Forbidden("You do not manage this member")
 
 
-async def _load(tx: Tx, scope: TenantScope, target_id: UUID, *, lock: bool = False) -> asyncpg.Record:
+async def load_target(tx: Tx, scope: TenantScope, target_id: UUID, *, lock: bool = False) -> asyncpg.Record:
     p = Params(scope.tenant_id, target_id)
     visible = await _visible_sql(tx, scope, p)
     row = await tx.fetchrow(
@@ -147,27 +144,20 @@ async def _load(tx: Tx, scope: TenantScope, target_id: UUID, *, lock: bool = Fal
     return row
 
 
-async def _read(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> TargetRead:
+async def read_target(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> TargetRead:
     end = period_end(row["period"], row["period_start"])
-    actual: Decimal | None
-    if row["metric"] == "gross_margin":
-        actual = None
-    else:
-        got = await actuals(
-            tx,
-            scope.tenant_id,
-            scope.time_zone,
-            row["period_start"],
-            end,
-            row["scope_type"],
-            row["territory_id"],
-            row["membership_id"],
-        )
-        if row["metric"] == "new_customers":
-            actual = Decimal(got.new_customers)
-        else:
-            figures = got.amount if row["metric"] == "amount" else got.collections
-            actual = figures.get(row["currency"], Decimal("0.00"))
+    actual = await target_actual(
+        tx,
+        scope.tenant_id,
+        scope.time_zone,
+        row["metric"],
+        row["currency"],
+        row["period_start"],
+        end,
+        row["scope_type"],
+        row["territory_id"],
+        row["membership_id"],
+    )
     return TargetRead(
         **{
             k: row[k]
@@ -238,7 +228,7 @@ async def list_targets(
             f" AND {visible} ORDER BY g.period_start DESC, g.id DESC LIMIT $11",
             *p.values,
         )
-        items = [await _read(tx, scope, r) for r in rows[:limit]]
+        items = [await read_target(tx, scope, r) for r in rows[:limit]]
     more = len(rows) > limit
     return Page(
         items=items, next_cursor=encode_cursor(items[-1].period_start, items[-1].id) if more else None
@@ -247,7 +237,7 @@ async def list_targets(
 
 async def get_target(scope: TenantScope, target_id: UUID) -> TargetRead:
     async with scope.tx() as tx:
-        return await _read(tx, scope, await _load(tx, scope, target_id))
+        return await read_target(tx, scope, await load_target(tx, scope, target_id))
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -261,7 +251,7 @@ def _currency(scope: TenantScope, metric: str, currency: str | None, field: str 
     return None
 
 
-async def _insert(
+async def insert_target(
     tx: Tx,
     scope: TenantScope,
     metric: str,
@@ -302,8 +292,8 @@ async def create_target(scope: TenantScope, data: TargetCreate) -> TargetRead:
     value = check_value(data.metric, data.value)
     currency = _currency(scope, data.metric, data.currency)
     async with scope.tx() as tx:
-        await _check_scope(tx, scope, data.scope_type, data.territory_id, data.membership_id)
-        new_id = await _insert(
+        await check_scope(tx, scope, data.scope_type, data.territory_id, data.membership_id)
+        new_id = await insert_target(
             tx,
             scope,
             data.metric,
@@ -324,7 +314,7 @@ async def create_target(scope: TenantScope, data: TargetCreate) -> TargetRead:
             new_id,
             data={"metric": data.metric, "value": str(value)},
         )
-        return await _read(tx, scope, await _load(tx, scope, new_id))
+        return await read_target(tx, scope, await load_target(tx, scope, new_id))
 
 
 async def _children_sum(tx: Tx, scope: TenantScope, parent_id: UUID) -> tuple[int, Decimal]:
@@ -341,8 +331,8 @@ async def _children_sum(tx: Tx, scope: TenantScope, parent_id: UUID) -> tuple[in
 async def update_target(scope: TenantScope, target_id: UUID, data: TargetUpdate) -> TargetRead:
     scope.require("manager")
     async with scope.tx() as tx:
-        row = await _load(tx, scope, target_id, lock=True)
-        await _check_scope(tx, scope, row["scope_type"], row["territory_id"], row["membership_id"])
+        row = await load_target(tx, scope, target_id, lock=True)
+        await check_scope(tx, scope, row["scope_type"], row["territory_id"], row["membership_id"])
         if isinstance(data.value, Decimal):
             value = check_value(row["metric"], data.value)
             count, total = await _children_sum(tx, scope, target_id)
@@ -380,144 +370,7 @@ async def update_target(scope: TenantScope, target_id: UUID, data: TargetUpdate)
                 target_id,
                 data={"from": str(row["value"]), "to": str(value)},
             )
-        return await _read(tx, scope, await _load(tx, scope, target_id))
-
-
-def _sub_periods(parent: asyncpg.Record, period: str) -> set[date]:
-    start, end = parent["period_start"], period_end(parent["period"], parent["period_start"])
-    found, at = set(), start
-    while at < end:
-        found.add(at)
-        at = add_months(at, _MONTHS[period])
-    return found
-
-
-async def _in_subtree(tx: Tx, scope: TenantScope, root: UUID, territory_id: UUID, *, strict: bool) -> bool:
-    return bool(
-        await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM territories a JOIN territories t ON t.tenant = a.tenant"
-            " AND t.path >= a.path AND t.path < a.path || '~' WHERE a.tenant = $1 AND a.id = $2 AND t.id = $3"
-            " AND (NOT $4 OR t.id <> a.id))",
-            scope.tenant_id,
-            root,
-            territory_id,
-            strict,
-        )
-    )
-
-
-async def _works_in_subtree(tx: Tx, scope: TenantScope, root: UUID, membership_id: UUID) -> bool:
-    return bool(
-        await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM territories a JOIN territories t ON t.tenant = a.tenant"
-            " AND t.path >= a.path AND t.path < a.path || '~' JOIN territory_members m ON m.tenant = t.tenant"
-            " AND m.territory_id = t.id WHERE a.tenant = $1 AND a.id = $2 AND m.membership_id = $3)",
-            scope.tenant_id,
-            root,
-            membership_id,
-        )
-    )
-
-
-async def _check_child(tx: Tx, scope: TenantScope, parent: asyncpg.Record, child: TargetChild, i: int) -> str:
-    """Validate one child; returns its mode: ``scope`` (narrower scope, same period) or ``period``."""
-    field = f"children[{i}]"
-    check_period(child.period, child.period_start, f"{field}.period_start")
-    check_value(parent["metric"], child.value, f"{field}.value")
-    await _check_scope(tx, scope, child.scope_type, child.territory_id, child.membership_id, f"{field}.")
-    same_scope = (child.scope_type, child.territory_id, child.membership_id) == (
-        parent["scope_type"],
-        parent["territory_id"],
-        parent["membership_id"],
-    )
-    if (child.period, child.period_start) == (parent["period"], parent["period_start"]):
-        narrower = False
-        if parent["scope_type"] == "tenant":
-            narrower = child.scope_type != "tenant"
-        elif parent["scope_type"] == "territory" and child.scope_type == "territory":
-            assert child.territory_id is not None
-            narrower = await _in_subtree(tx, scope, parent["territory_id"], child.territory_id, strict=True)
-        elif parent["scope_type"] == "territory" and child.scope_type == "rep":
-            assert child.membership_id is not None
-            narrower = await _works_in_subtree(tx, scope, parent["territory_id"], child.membership_id)
-        if not narrower:
-            raise ValidationFailed.field(field, "A child over the same period must have a narrower scope")
-        return "scope"
-    if (
-        not same_scope
-        or _MONTHS[child.period] >= _MONTHS[parent["period"]]
-        or child.period_start not in (_sub_periods(parent, child.period))
-    ):
-        raise ValidationFailed.field(
-            field,
-            "A child must cover the same period with a narrower scope, or a part of the period with"
-            " the same scope",
-        )
-    return "period"
-
-
-async def decompose(scope: TenantScope, data: TargetDecompose) -> list[TargetRead]:
-    """Split a parent target into children that add up to it; replaces its earlier children."""
-    scope.require("manager")
-    async with scope.tx() as tx:
-        parent = await _load(tx, scope, data.parent_id, lock=True)
-        modes = {await _check_child(tx, scope, parent, c, i) for i, c in enumerate(data.children)}
-        if len(modes) > 1:
-            raise ValidationFailed.field("children", "Split by scope or by period, not both at once")
-        keys = {
-            (c.scope_type, c.territory_id, c.membership_id, c.period, c.period_start) for c in data.children
-        }
-        if len(keys) != len(data.children):
-            raise ValidationFailed.field("children", "Two children have the same scope and period")
-        if modes == {"period"}:
-            kinds = {c.period for c in data.children}
-            if len(kinds) > 1 or {c.period_start for c in data.children} != _sub_periods(parent, kinds.pop()):
-                raise ValidationFailed.field("children", "The children must cover the whole period")
-        total = sum((check_value(parent["metric"], c.value) for c in data.children), Decimal("0.00"))
-        if total != parent["value"]:
-            raise ValidationFailed.field(
-                "children",
-                "The children add up to {total}, not to the parent's {value}",
-                total=str(total),
-                value=str(parent["value"]),
-            )
-        has_grandchildren = await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM targets c JOIN targets g ON g.tenant = c.tenant AND"
-            " g.parent_id = c.id"
-            " WHERE c.tenant = $1 AND c.parent_id = $2)",
-            scope.tenant_id,
-            parent["id"],
-        )
-        if has_grandchildren:
-            raise Conflict("The current children are decomposed further; change those first")
-        await tx.execute(
-            "DELETE FROM targets WHERE tenant = $1 AND parent_id = $2", scope.tenant_id, parent["id"]
-        )
-        ids = [
-            await _insert(
-                tx,
-                scope,
-                parent["metric"],
-                parent["currency"],
-                c.scope_type,
-                c.territory_id,
-                c.membership_id,
-                c.period,
-                c.period_start,
-                check_value(parent["metric"], c.value),
-                parent["id"],
-            )
-            for c in data.children
-        ]
-        await audit.record(
-            tx,
-            scope.user_id,
-            "target.decomposed",
-            "target",
-            parent["id"],
-            data={"children": len(ids), "by": modes.pop()},
-        )
-        return [await _read(tx, scope, await _load(tx, scope, i)) for i in ids]
+        return await read_target(tx, scope, await load_target(tx, scope, target_id))
 
 
 async def month_target(
@@ -539,4 +392,4 @@ async def month_target(
     )
     if row is None:
         return None
-    return (Decimal(row["value"]) / _MONTHS[row["period"]]).quantize(Decimal("0.01"))
+    return (Decimal(row["value"]) / MONTHS[row["period"]]).quantize(Decimal("0.01"))
