@@ -12,21 +12,24 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from app.deals import approvals, collections, pipeline, products, quotes, service, stage_moves
-from app.deals.schemas import (
-    ApprovalRead,
+from app.deals import approvals, pipeline, products, quotes, service, stage_moves
+from app.deals.collections import items, payments, terms
+from app.deals.collections.schemas import (
     CollectionItemRead,
     CollectionPaid,
     CollectionRead,
     ContractTermsRead,
     ContractTermsWrite,
+    MilestonesWrite,
+    OverdueGroupRead,
+    PaymentRead,
+)
+from app.deals.schemas import (
+    ApprovalRead,
     DealCreate,
     DealRead,
     DealUpdate,
     Decision,
-    MilestonesWrite,
-    OverdueGroupRead,
-    PaymentRead,
     PipelineRead,
     ProductCreate,
     ProductRead,
@@ -38,8 +41,11 @@ from app.deals.schemas import (
     StageRulesRead,
 )
 from app.deals.stages import StageRules
-from app.pagination import Page
+from app.pagination import Page, page_name
 from tenants.scope import SCOPED, TenantScope
+
+# The item type moved out of app.deals.schemas; its page keeps its published component name.
+CollectionPage = Annotated[Page[CollectionItemRead], page_name("app.deals.schemas", CollectionItemRead)]
 
 
 class ProductController(Controller):
@@ -158,7 +164,7 @@ class DealController(Controller):
     async def get_terms(
         self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
     ) -> ContractTermsRead:
-        return await collections.get_terms(tenant_scope, deal_id)
+        return await terms.get_terms(tenant_scope, deal_id)
 
     @put("/{deal_id:uuid}/contract-terms", summary="Save the contract terms")
     async def put_terms(
@@ -167,7 +173,7 @@ class DealController(Controller):
         deal_id: FromPath[UUID],
         data: JSONBody[ContractTermsWrite],
     ) -> ContractTermsRead:
-        return await collections.put_terms(tenant_scope, deal_id, data)
+        return await terms.put_terms(tenant_scope, deal_id, data)
 
     @put(
         "/{deal_id:uuid}/milestones",
@@ -179,13 +185,13 @@ class DealController(Controller):
         deal_id: FromPath[UUID],
         data: JSONBody[MilestonesWrite],
     ) -> ContractTermsRead:
-        return await collections.put_milestones(tenant_scope, deal_id, data)
+        return await terms.put_milestones(tenant_scope, deal_id, data)
 
     @get("/{deal_id:uuid}/collections", summary="The deal's collection items (回款)")
     async def list_collections(
         self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
     ) -> list[CollectionRead]:
-        return await collections.list_deal_collections(tenant_scope, deal_id)
+        return await items.list_deal_collections(tenant_scope, deal_id)
 
 
 class QuoteController(Controller):
@@ -285,8 +291,8 @@ class CollectionController(Controller):
         due_after: FromQuery[date | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> Page[CollectionItemRead]:
-        return await collections.list_collections(
+    ) -> CollectionPage:
+        return await items.list_collections(
             tenant_scope,
             status=status,
             owner=owner,
@@ -304,7 +310,7 @@ class CollectionController(Controller):
         owner: FromQuery[UUID | None] = None,
         territory_id: FromQuery[UUID | None] = None,
     ) -> list[OverdueGroupRead]:
-        return await collections.overdue_groups(tenant_scope, owner=owner, territory_id=territory_id)
+        return await items.overdue_groups(tenant_scope, owner=owner, territory_id=territory_id)
 
     @post(
         "/{collection_id:uuid}/paid",
@@ -317,13 +323,13 @@ class CollectionController(Controller):
         collection_id: FromPath[UUID],
         data: JSONBody[CollectionPaid],
     ) -> CollectionRead:
-        return await collections.mark_paid(tenant_scope, collection_id, data)
+        return await payments.mark_paid(tenant_scope, collection_id, data)
 
     @get("/{collection_id:uuid}/payments", summary="The item's payments, oldest first")
     async def payments(
         self, tenant_scope: NamedDependency[TenantScope], collection_id: FromPath[UUID]
     ) -> list[PaymentRead]:
-        return await collections.list_payments(tenant_scope, collection_id)
+        return await payments.list_payments(tenant_scope, collection_id)
 
 
 class PipelineController(Controller):

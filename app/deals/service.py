@@ -20,8 +20,8 @@ from app import audit
 from app.customers.access import Params, customer_access
 from app.customers.won import CustomerWon, mark_won
 from app.db import Tx
-from app.deals import collections
 from app.deals.access import SELECT_DEAL, check_money, deal_access, load_deal
+from app.deals.collections import items as collection_items
 from app.deals.schemas import DealCreate, DealRead, DealUpdate, DecisionPerson, KeyInfo, StageChangeRead
 from app.deals.stages import PROBABILITY, TERMINAL
 from app.errors import Forbidden, ValidationFailed
@@ -234,7 +234,7 @@ async def apply_stage(
     """Move ``deal`` (a locked row) to ``to``: probability to the stage's default, the history row,
     ``lost_reason`` and ``closed_at`` for terminal stages; reaching signed or won makes the customer
     won (``app.customers.won.mark_won``, in this transaction) and reaching signed starts the
-    collections (``collections.start_collections``). No rule checks: callers decide."""
+    collections (``collections.items.start_collections``). No rule checks: callers decide."""
     await tx.execute(
         "UPDATE deals SET stage = $3::text, probability = $4, updated_at = now(),"
         " lost_reason = CASE WHEN $3::text = 'lost' THEN $5 ELSE lost_reason END,"
@@ -269,7 +269,7 @@ async def apply_stage(
     if to in WON_STAGES:  # idempotent
         await mark_won(tx, CustomerWon(scope.tenant_id, deal["customer_id"], deal["id"], scope.user_id))
     if to == "signed":  # the milestones become collection items (idempotent)
-        await collections.start_collections(tx, deal["id"], datetime.now(UTC))
+        await collection_items.start_collections(tx, deal["id"], datetime.now(UTC))
 
 
 async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRead]:
@@ -290,7 +290,7 @@ async def start_collections(
     """The signing hook (``app.signing.jobs.on_contract_signed``): the contract of a deal (or of one
     of its quotes) was signed. Moves an open deal to signed (no stage rules: the signature is the
     evidence) and creates its collection items; returns their ids. Runs in the caller's transaction
-    when one is open for the tenant; idempotent. See ``collections.start_collections``."""
+    when one is open for the tenant; idempotent. See ``collections.items.start_collections``."""
     async with scope.tx() as tx:
         ref = UUID(str(subject_id))
         deal_id = (
@@ -311,7 +311,7 @@ async def start_collections(
             return []
         if deal["stage"] not in ("signed", *TERMINAL):
             await apply_stage(tx, scope, deal, "signed", "contract signed", actor=deal["owner_membership_id"])
-        items = await collections.start_collections(tx, deal["id"], datetime.now(UTC))
+        items = await collection_items.start_collections(tx, deal["id"], datetime.now(UTC))
         await audit.record(
             tx,
             scope.user_id,

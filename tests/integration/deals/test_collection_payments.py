@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from app import db
-from app.deals import collections
+from app.deals.collections.items import start_collections
 from app.deals.reminders import remind_tenant
 from tests.factories import customer, db_value
 from tests.helpers import mails_to, run_jobs, signup
@@ -18,7 +18,7 @@ from tests.integration.deals.support import World, deal, move, world
 
 async def _signed(w: World, deal_id: str, days_ago: int) -> list[Any]:
     async with db.transaction(UUID(w.owner.tenant_id)) as tx:
-        return await collections.start_collections(
+        return await start_collections(
             tx, UUID(deal_id), datetime.now(UTC) - timedelta(days=days_ago)
         )
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from app import db
-from app.deals import collections, service
+from app.deals import service
+from app.deals.collections.items import start_collections
 from tenants.scope import TenantScope
 from tests.factories import customer
 from tests.integration.deals.support import approved_quote, deal, world
@@ -69,14 +70,14 @@ async def test_start_collections_creates_items_once_and_paid(client, mailbox, ap
     d = await deal(client, w.rep, w.customer["id"], amount="50000.00")
     signed_at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     async with db.transaction(UUID(w.owner.tenant_id)) as tx:
-        items = await collections.start_collections(tx, UUID(d["id"]), signed_at)
+        items = await start_collections(tx, UUID(d["id"]), signed_at)
     assert [(i.code, i.amount, i.due_date.isoformat()) for i in items] == [
         ("deposit", Decimal("10000.00"), "2026-12-08"),
         ("delivery", Decimal("30000.00"), "2026-12-31"),
         ("balance", Decimal("10000.00"), "2027-01-14"),
     ]
     async with db.transaction(UUID(w.owner.tenant_id)) as tx:
-        again = await collections.start_collections(tx, UUID(d["id"]), signed_at)
+        again = await start_collections(tx, UUID(d["id"]), signed_at)
     assert [i.id for i in again] == [i.id for i in items]
     listed = (await client.get(f"/api/v1/deals/{d['id']}/collections", headers=w.rep.headers)).json()
     assert [c["amount"] for c in listed] == ["10000.00", "30000.00", "10000.00"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from app import db
-from app.deals import collections
+from app.deals.collections.items import start_collections
 from tests.factories import db_rows, territory
 from tests.helpers import signup
 from tests.integration.deals.support import VALID, deal, line, move, world
@@ -50,7 +50,7 @@ async def test_other_tenants_ids_are_404_and_change_nothing(client, mailbox, app
         f"/api/v1/deals/{d['id']}/contract-terms", json={"party_a_contact": "张总"}, headers=w.rep.headers
     )
     async with db.transaction(UUID(w.owner.tenant_id)) as tx:
-        items = await collections.start_collections(tx, UUID(d["id"]), datetime.now(UTC))
+        items = await start_collections(tx, UUID(d["id"]), datetime.now(UTC))
     k = str(items[0].id)
 
     other = await signup(client)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from app import db
-from app.deals import collections
+from app.deals.collections.items import start_collections
 from tests.factories import customer, db_rows, db_value, today
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal
@@ -65,7 +65,7 @@ async def test_report_is_prefilled_from_the_day(client, mailbox, app, admin_db):
     open_deal = await deal(client, f.rep, c1["id"], stage="negotiation", amount="5000.00")
     await _paid(admin_db, f.owner.tenant_id, d["id"], "3100.00")
     async with db.transaction(UUID(f.owner.tenant_id)) as tx:  # its items, then a partial payment today
-        items = await collections.start_collections(tx, UUID(open_deal["id"]), datetime.now(UTC))
+        items = await start_collections(tx, UUID(open_deal["id"]), datetime.now(UTC))
     r = await client.post(
         f"/api/v1/collections/{items[0].id}/paid",
         json={"amount": "1000.00", "paid_on": today().isoformat()},
