@@ -143,7 +143,7 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
             print("  Demo logins (company slug 'demo'):", flush=True)
             for email, password in logins:
                 print(f"    {email:<28} {password}", flush=True)
-        from app.documents.convert import describe_missing
+        from app.documents.soffice import describe_missing
 
         if pdf_missing := describe_missing():  # the worker then produces documents as DOCX only
             print(f"\n  ! {pdf_missing}", flush=True)

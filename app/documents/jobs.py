@@ -22,7 +22,7 @@ import structlog
 from arq import Retry
 
 from app import db
-from app.documents import convert, kinds
+from app.documents import convert, kinds, soffice
 from app.documents.providers import SubjectRequest, get_provider, to_jsonable
 from app.documents.rendering import TemplateBroken, default_template_path, render_docx
 from app.documents.service import docx_key, pdf_key, tenant_context
@@ -157,9 +157,9 @@ async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str)
         started = time.perf_counter()
         try:
             pdf, method = await converter.convert(docx)
-        except convert.ConversionUnavailable as exc:
+        except soffice.ConversionUnavailable as exc:
             note = f"no PDF: {exc}"
-        except convert.ConversionFailed as exc:
+        except soffice.ConversionFailed as exc:
             raise Permanent(str(exc)) from exc
         timings["convert_ms"] = round((time.perf_counter() - started) * 1000, 2)
         started = time.perf_counter()
@@ -224,7 +224,7 @@ def _now() -> Any:
 async def worker_startup(ctx: dict[str, Any]) -> None:
     """Warm the converters in the background (a cold LibreOffice takes seconds; jobs that arrive
     meanwhile wait for it), or say once that PDFs are off."""
-    missing = convert.describe_missing()
+    missing = soffice.describe_missing()
     if missing:
         log.warning(missing)
         return

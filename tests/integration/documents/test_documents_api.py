@@ -14,8 +14,8 @@ from arq import Retry
 from docx import Document
 
 from app.documents import jobs
-from app.documents.convert import soffice_binary
 from app.documents.rendering import default_template_path
+from app.documents.soffice import soffice_binary
 from app.settings import get_settings
 from tests.helpers import Member, run_jobs, signup
 from tests.integration.documents.conftest import fetch, keys_under, pdf_text

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.documents.convert import soffice_binary
+from app.documents.soffice import soffice_binary
 from app.settings import get_settings
 from tests.helpers import Member, last_link, mails_to, run_jobs
 from tests.integration.documents.test_documents_api import request_document
