@@ -14,6 +14,7 @@ from app.customers import followups as customer_followups
 from app.customers import service as customers
 from app.customers.identity import company_name_key
 from app.customers.schemas import CustomerCreate, FollowupCreate
+from app.settings import get_settings
 from app.territories import members as territory_members
 from app.territories import service as territories
 from app.territories.schemas import Level, TerritoryCreate, TerritoryMemberCreate
@@ -106,8 +107,6 @@ def _tax_id(rng: random.Random) -> str:
 
 async def seed_demo(customer_count: int = 300) -> list[tuple[str, str]]:
     """Create the demo company once; returns the logins. Deterministic (seeded random)."""
-    from app.settings import get_settings
-
     settings = get_settings()
     await db.start(settings.database_url, 2)
     try:

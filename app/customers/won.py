@@ -1,9 +1,9 @@
 """A customer becomes won (成交) when one of its deals is won; other domains react through hooks.
 
-``mark_won`` is called by the deals domain inside the transaction that wins the deal. Hooks in
-``WON_HOOKS`` (registered at import by the domains that care, e.g. referral rewards and after-sales
-return visits) run in the same transaction, after the status change, and only when the customer was
-not already won.
+``mark_won`` is called by the deals domain inside the transaction that wins the deal. The hooks in
+``WON_HOOKS`` (put there by ``register_won_hook`` from ``app.wiring``: referral rewards, after-sales
+return visits) run in the same transaction, in the order registered, after the status change, and
+only when the customer was not already won; a hook that raises rolls the win back.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ class CustomerWon:
 
 WonHook = Callable[[Tx, CustomerWon], Awaitable[None]]
 WON_HOOKS: list[WonHook] = []
+
+
+def register_won_hook(hook: WonHook) -> None:
+    """Run ``hook`` when a customer becomes won; registering the same hook again changes nothing."""
+    if hook not in WON_HOOKS:
+        WON_HOOKS.append(hook)
 
 
 async def mark_won(tx: Tx, event: CustomerWon) -> bool:

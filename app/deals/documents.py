@@ -1,5 +1,5 @@
-"""Document data for deals and quotes (contracts, quote sheets, pricing proposals), registered as
-the ``deal`` and ``quote`` subject providers in ``app.documents.providers``.
+"""Document data for deals and quotes (contracts, quote sheets, pricing proposals): the ``deal`` and
+``quote`` subject providers (``deal_subject``, ``quote_subject``), registered by ``app.wiring``.
 
 A deal's documents use the quote chosen in its contract terms, else its latest sent or approved
 quote, else its latest quote; Party A comes from the contract terms (defaults: the customer). Every
@@ -205,3 +205,14 @@ def parse_id(value: str, message_kind: str) -> UUID:
         if message_kind == "quote":
             raise NotFound("No quote with this id") from None
         raise NotFound("No deal with this id") from None
+
+
+async def deal_subject(request: SubjectRequest) -> kinds.Data:
+    """A deal: its contract (Party A from the contract terms, lines from its chosen quote, payment
+    milestones), quote sheet or pricing proposal. Visibility follows the deals module."""
+    return await deal_data(request, deal_id=parse_id(request.subject_id, "deal"))
+
+
+async def quote_subject(request: SubjectRequest) -> kinds.Data:
+    """One quote of a deal: its quote sheet, pricing proposal, or the contract built on it."""
+    return await deal_data(request, quote_id=parse_id(request.subject_id, "quote"))

@@ -287,10 +287,11 @@ async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRe
 async def start_collections(
     scope: TenantScope, subject_type: str, subject_id: str, *, envelope_id: UUID | None = None
 ) -> list[UUID]:
-    """The signing hook (``app.signing.jobs.on_contract_signed``): the contract of a deal (or of one
-    of its quotes) was signed. Moves an open deal to signed (no stage rules: the signature is the
-    evidence) and creates its collection items; returns their ids. Runs in the caller's transaction
-    when one is open for the tenant; idempotent. See ``collections.items.start_collections``."""
+    """The signed hook of ``deal`` and ``quote`` (registered by ``app.wiring``, run by
+    ``app.signing.jobs.on_contract_signed``): the contract of a deal (or of one of its quotes) was
+    signed. Moves an open deal to signed (no stage rules: the signature is the evidence) and creates
+    its collection items; returns their ids. Runs in the caller's transaction when one is open for the
+    tenant; idempotent. See ``collections.items.start_collections``."""
     async with scope.tx() as tx:
         ref = UUID(str(subject_id))
         deal_id = (

@@ -14,11 +14,15 @@ from typing import Any
 
 from app.documents import samples
 from app.documents.samples import TITLES, money
+from app.errors import ValidationFailed
 from app.i18n import N_
 
 LOCALES = ("zh-CN", "en")
 Data = samples.Data
-__all__ = ["KINDS", "LOCALES", "Kind", "blank", "missing_required", "money", "sample", "variables"]
+__all__ = [
+    "KINDS", "LOCALES", "Kind", "blank", "check_kind", "check_locale", "missing_required", "money", "sample",
+    "variables",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,20 @@ KINDS: dict[str, Kind] = {
 
 
 UNKNOWN_KIND = N_("Unknown document kind {kind}")
+UNKNOWN_LOCALE = N_("Use zh-CN or en")
+
+
+def check_kind(kind: str) -> None:
+    """422 on ``kind`` unless it is in the catalogue."""
+    if kind not in KINDS:
+        raise ValidationFailed.field("kind", UNKNOWN_KIND, kind=kind)
+
+
+def check_locale(locale: str) -> str:
+    """``locale`` when templates exist in it; else 422 on ``locale``."""
+    if locale not in LOCALES:
+        raise ValidationFailed.field("locale", UNKNOWN_LOCALE)
+    return locale
 
 
 def sample(kind: str, locale: str) -> Data:

@@ -1,9 +1,10 @@
 """Subject data providers: ``subject_type`` → an async function returning a document's variables.
 
 A document is always *about* something: a customer (proposals), a deal or quote (contracts, quote
-sheets), a handover (handover sheets). Each subject type has one provider, registered with
-``@provider("deal")``; the document service and the render job look it up and never know the
-subject's tables. A provider:
+sheets), a handover (handover sheets). Each subject type has one provider in ``PROVIDERS``, put
+there by ``register_provider`` from ``app.wiring`` (nothing registers itself at import); the document
+service and the render job look it up and never know the subject's tables. A subject type without a
+provider is refused (422) like an unknown one. A provider:
 
 - raises ``NotFound`` when the subject does not exist *or the scope may not see it* (the same 404 as
   another tenant's id), so calling it at request time is also the access check;
@@ -11,10 +12,10 @@ subject's tables. A provider:
   templates render with ``StrictUndefined``;
 - is read-only and runs inside the caller's transaction.
 
-All of them are registered here, in this module: ``sample`` (the kind's sample data, for previews),
-``customer``, ``deal`` and ``quote`` (data from ``app.deals.documents``) and ``handover``
-(``app.handover.sheet``); the domain modules register nothing themselves, and are imported only when
-their provider runs.
+Defined here: ``sample`` (the kind's sample data, for previews) and ``customer``; the deals domain
+defines ``deal`` and ``quote`` (``app.deals.documents``), the handover domain ``handover``
+(``app.handover.sheet``): each provider lives with the domain whose data it reads, on the side that
+already imports the other, so the imports run one way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from app.customers.service import load_visible
 from app.db import Tx
 from app.documents import kinds
 from app.errors import NotFound
@@ -47,30 +49,20 @@ class SubjectRequest:
 
 
 Provider = Callable[[SubjectRequest], Awaitable[kinds.Data]]
-_PROVIDERS: dict[str, Provider] = {}
+PROVIDERS: dict[str, Provider] = {}
 
 
-def provider(subject_type: str) -> Callable[[Provider], Provider]:
-    """Register ``func`` as the data provider for ``subject_type`` (one per type)."""
-
-    def register(func: Provider) -> Provider:
-        if subject_type in _PROVIDERS and _PROVIDERS[subject_type] is not func:
-            raise RuntimeError(f"a provider for {subject_type!r} is already registered")
-        _PROVIDERS[subject_type] = func
-        return func
-
-    return register
+def register_provider(subject_type: str, provide: Provider) -> None:
+    """Make ``provide`` the data provider of ``subject_type``. Registering the same function again
+    changes nothing; another function for a type that has one raises ``RuntimeError``."""
+    if PROVIDERS.setdefault(subject_type, provide) is not provide:
+        raise RuntimeError(f"a provider for {subject_type!r} is already registered")
 
 
 def get_provider(subject_type: str) -> Provider | None:
-    return _PROVIDERS.get(subject_type)
+    return PROVIDERS.get(subject_type)
 
 
-def subject_types() -> list[str]:
-    return sorted(_PROVIDERS)
-
-
-@provider("sample")
 async def sample_subject(request: SubjectRequest) -> kinds.Data:
     """The kind's catalogue sample (previews, tests); ``subject_id`` is free text."""
     return kinds.sample(request.kind, request.locale)
@@ -80,12 +72,9 @@ def _t(locale: str, zh: str, en: str) -> str:
     return zh if locale == "zh-CN" else en
 
 
-@provider("customer")
 async def customer_subject(request: SubjectRequest) -> kinds.Data:
     """A customer: proposals about it, or a contract/quote shell with Party A filled in. Visibility
     follows the customers module (a rep sees their own customers and their territories' pools)."""
-    from app.customers.service import load_visible  # the customers module is optional for documents
-
     try:
         customer_id = UUID(request.subject_id)
     except ValueError:
@@ -148,31 +137,6 @@ async def customer_subject(request: SubjectRequest) -> kinds.Data:
     if "maintenance" in data:  # the handbook's defaults: one year of free same-version upgrades
         data["maintenance"]["free_upgrade_years"] = "1"
     return data
-
-
-@provider("deal")
-async def deal_subject(request: SubjectRequest) -> kinds.Data:
-    """A deal: its contract (Party A from the contract terms, lines from its chosen quote, payment
-    milestones), quote sheet or pricing proposal. Visibility follows the deals module."""
-    from app.deals.documents import deal_data, parse_id  # the deals module is optional for documents
-
-    return await deal_data(request, deal_id=parse_id(request.subject_id, "deal"))
-
-
-@provider("quote")
-async def quote_subject(request: SubjectRequest) -> kinds.Data:
-    """One quote of a deal: its quote sheet, pricing proposal, or the contract built on it."""
-    from app.deals.documents import deal_data, parse_id
-
-    return await deal_data(request, quote_id=parse_id(request.subject_id, "quote"))
-
-
-@provider("handover")
-async def handover_subject(request: SubjectRequest) -> kinds.Data:
-    """A handover plan: its handover sheet (移交表). Visibility follows the handover module."""
-    from app.handover.sheet import handover_data  # the handover module is optional for documents
-
-    return await handover_data(request)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -26,7 +26,6 @@ from app.documents.schemas import (
     StoredFile,
     TemplateRef,
 )
-from app.documents.templates import check_kind, check_locale
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
@@ -113,8 +112,8 @@ def _accepted(document_id: UUID, status: str) -> DocumentAccepted:
 async def create_document(scope: TenantScope, data: DocumentCreate) -> DocumentAccepted:
     """Queue a document (any member). Returns the existing one for a repeated idempotency key."""
     scope.require("rep")
-    check_kind(data.kind)
-    locale = check_locale(data.locale or scope.tenant_locale)
+    kinds.check_kind(data.kind)
+    locale = kinds.check_locale(data.locale or scope.tenant_locale)
     provide = get_provider(data.subject_type)
     if provide is None:
         raise ValidationFailed.field("subject_type", M_SUBJECT_TYPE, subject_type=data.subject_type)

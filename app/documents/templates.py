@@ -15,6 +15,7 @@ import asyncpg
 from app import audit
 from app.documents import kinds
 from app.documents.schemas import DocumentAccepted, DocumentCreate, KindRead, TemplateRead
+from app.documents.service import create_document
 from app.documents.validation import validate_template
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
@@ -24,7 +25,6 @@ from tenants.scope import TenantScope
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 M_PROBLEMS = N_("The template has {count} problem(s); see findings")
-M_UNKNOWN_LOCALE = N_("Use zh-CN or en")
 _COLUMNS = (
     "id, kind, locale, version, filename, sha256, size_bytes, active, uploaded_by, created_at, activated_at"
 )
@@ -32,17 +32,6 @@ _COLUMNS = (
 
 def template_key(tenant_id: UUID, kind: str, locale: str, version: int) -> str:
     return f"templates/{tenant_id}/{kind}/{locale}/{version}.docx"
-
-
-def check_kind(kind: str) -> None:
-    if kind not in kinds.KINDS:
-        raise ValidationFailed.field("kind", kinds.UNKNOWN_KIND, kind=kind)
-
-
-def check_locale(locale: str) -> str:
-    if locale not in kinds.LOCALES:
-        raise ValidationFailed.field("locale", M_UNKNOWN_LOCALE)
-    return locale
 
 
 def list_kinds() -> list[KindRead]:
@@ -81,8 +70,8 @@ async def upload(
 ) -> TemplateRead:
     """Validate and store a new version (inactive until activated). 422 lists every finding."""
     scope.require("admin")
-    check_kind(kind)
-    check_locale(locale)
+    kinds.check_kind(kind)
+    kinds.check_locale(locale)
     findings = await asyncio.to_thread(validate_template, data, kind)
     if findings:
         raise _problems(findings)
@@ -213,8 +202,6 @@ async def set_active(scope: TenantScope, template_id: UUID, active: bool) -> Tem
 async def preview(scope: TenantScope, template_id: UUID) -> DocumentAccepted:
     """Render this version with the kind's sample data, as a document (asynchronously, 202). The same
     version previews once: asking again answers the same document."""
-    from app.documents.service import create_document
-
     template = await get_template(scope, template_id)
     return await create_document(
         scope,

@@ -6,7 +6,7 @@ executes it when a customer goes to the pool, and the envelopes they sent for cu
 go to those customers' owners — ``envelopes.carry_strays``). One open draft per leaving member: a
 second refusal plans it again.
 
-Registered with ``tenants.members.DEACTIVATION_GUARDS`` when this module is imported (the routes do).
+``refuse_while_owning`` is a deactivation guard of ``tenants.members``, registered by ``app.wiring``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from app.errors import Conflict
 from app.handover.plan import insert_plan, replan
 from app.handover.schemas import HandoverCreate, HandoverSelection, HandoverTarget
 from app.i18n import N_, translate
-from tenants.members import DEACTIVATION_GUARDS
 from tenants.scope import TenantScope
 
 _OTHER_REPS = """
@@ -91,7 +90,3 @@ async def refuse_while_owning(scope: TenantScope, member_id: UUID) -> None:
             "handover": f"/api/v1/handovers/{plan['id']}",
         },
     )
-
-
-if refuse_while_owning not in DEACTIVATION_GUARDS:
-    DEACTIVATION_GUARDS.append(refuse_while_owning)

@@ -31,6 +31,8 @@ from app.db import Tx
 from app.errors import NotFound, ValidationFailed
 from app.handover import envelopes
 from app.handover.assign import active_targets, build_items, check_create, check_receivers
+from app.handover.realign.plan import insert_realignment
+from app.handover.realign.plan import replan as realign_replan
 from app.handover.realign.preview import preview as realign_preview
 from app.handover.schemas import (
     BlockedCustomer,
@@ -41,6 +43,7 @@ from app.handover.schemas import (
     HandoverSelection,
     HandoverSummary,
     HandoverTarget,
+    RealignCreate,
     RealignPreview,
     ReceiverPreview,
     SkippedTarget,
@@ -321,8 +324,6 @@ async def insert_plan(
 async def replan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> asyncpg.Record:
     """Plan a draft again from the current data (after execute found it stale)."""
     if row["kind"] == "realign":
-        from app.handover.realign.plan import replan as realign_replan
-
         await realign_replan(tx, scope, row)
     else:
         await build_items(tx, scope, row["id"], create_data(row))
@@ -341,6 +342,17 @@ async def create_plan(scope: TenantScope, data: HandoverCreate) -> HandoverRead:
     check_create(data)
     async with scope.tx() as tx:
         row = await insert_plan(tx, scope, data)
+        return await read_plan(tx, scope, row)
+
+
+async def create_realignment(scope: TenantScope, data: RealignCreate) -> HandoverRead:
+    """Draft a realignment and preview it. 403 for a rep or a manager of only part of it; 422 without
+    a reason, for an unknown territory, a cycle, too deep a tree, or a missing choice."""
+    scope.require("manager")
+    if not data.reason.strip():
+        raise ValidationFailed.field("reason", "Give a reason for the handover")
+    async with scope.tx() as tx:
+        row = await insert_realignment(tx, scope, data)
         return await read_plan(tx, scope, row)
 
 

@@ -9,13 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.handover import execute, offboarding, plan  # offboarding registers the deactivation guard
-from app.handover.realign.plan import create_realignment
+from app.handover import execute, plan
 from app.handover.schemas import HandoverCreate, HandoverRead, HandoverSummary, RealignCreate
 from app.pagination import Page
 from tenants.scope import SCOPED, TenantScope
-
-__all__ = ["ROUTES", "offboarding"]
 
 
 class HandoverController(Controller):
@@ -69,7 +66,7 @@ class RealignmentController(Controller):
     async def create(
         self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[RealignCreate]
     ) -> HandoverRead:
-        return await create_realignment(tenant_scope, data)
+        return await plan.create_realignment(tenant_scope, data)
 
 
 ROUTES = [HandoverController, RealignmentController]

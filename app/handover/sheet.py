@@ -1,6 +1,7 @@
 """The handover sheet (移交表): the data of a ``handover`` document about one plan — each customer
 with grade, last follow-up, open deals and next steps, and who receives it. One query for all rows.
 
+``handover_subject`` is the ``handover`` subject provider (registered by ``app.wiring``).
 ``handover_sheet`` (ARQ job, queued by the execution in its transaction) requests the document through
 the documents pipeline and records its id on the plan; idempotent (the document's idempotency key is
 per plan)."""
@@ -14,8 +15,11 @@ from zoneinfo import ZoneInfo
 from app import db
 from app.documents import kinds
 from app.documents.providers import SubjectRequest
+from app.documents.schemas import DocumentCreate
+from app.documents.service import create_document
 from app.errors import NotFound
 from app.handover.plan import OPEN_DEAL, load_plan
+from tenants.scope import TenantScope
 
 _ROWS = f"""
 SELECT c.full_name, c.grade, c.last_followup_at, c.next_followup_at, u.name AS to_name,
@@ -40,8 +44,9 @@ def _t(locale: str, zh: str, en: str) -> str:
     return zh if locale == "zh-CN" else en
 
 
-async def handover_data(request: SubjectRequest) -> kinds.Data:
-    """Raises ``NotFound`` for an unknown plan or one the scope may not see."""
+async def handover_subject(request: SubjectRequest) -> kinds.Data:
+    """A handover plan: its handover sheet. Raises ``NotFound`` for an unknown plan or one the scope
+    may not see."""
     try:
         plan_id = UUID(request.subject_id)
     except ValueError:
@@ -107,10 +112,6 @@ async def handover_data(request: SubjectRequest) -> kinds.Data:
 
 async def handover_sheet(ctx: dict[str, Any], tenant_id: str, plan_id: str) -> str:
     """ARQ job: request the sheet of an executed plan and record the document on it."""
-    from app.documents.schemas import DocumentCreate
-    from app.documents.service import create_document
-    from tenants.scope import TenantScope
-
     tenant, plan = UUID(tenant_id), UUID(plan_id)
     async with db.transaction(tenant) as tx:
         status = await tx.fetchval(

@@ -1,6 +1,10 @@
 """Signing jobs: ``complete_envelope`` (final PDF, certificate, PAdES seal, delivery) and the crons
 ``signing_reminders`` and ``signing_expiry``.
 
+Completion runs the signed hook of the document's subject type (``SIGNED_HOOKS``, filled by
+``register_signed_hook`` from ``app.wiring``; the deals domain's for ``deal`` and ``quote``) in its
+transaction: a hook that raises rolls the completion back (the envelope stays ``sent``).
+
 At-least-once safe: completion checks the envelope is still ``sent`` with every signer signed, and
 writes the sealed file under a fixed key; a rerun after success finds it ``completed`` and stops.
 """
@@ -9,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
-import inspect
 import json
 import re
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
@@ -207,24 +210,32 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
     return "completed"
 
 
+class SignedHook(Protocol):
+    """Called when every signer of an envelope about ``subject_type`` / ``subject_id`` has signed."""
+
+    def __call__(
+        self, scope: TenantScope, subject_type: str, subject_id: str, *, envelope_id: UUID | None = None
+    ) -> Awaitable[object]: ...
+
+
+SIGNED_HOOKS: dict[str, SignedHook] = {}
+
+
+def register_signed_hook(subject_type: str, hook: SignedHook) -> None:
+    """Run ``hook`` when a document about ``subject_type`` is signed. Registering the same hook again
+    changes nothing; another hook for a type that has one raises ``RuntimeError``."""
+    if SIGNED_HOOKS.setdefault(subject_type, hook) is not hook:
+        raise RuntimeError(f"a signed hook for {subject_type!r} is already registered")
+
+
 async def on_contract_signed(tx: db.Tx, env: Any) -> bool:
-    """Hook for deals: when ``app.deals`` offers ``start_collections`` and the document's subject is a
-    deal or quote, move the deal to signed and create its collection milestones, in this transaction.
-    Returns whether it ran."""
-    if env["subject_type"] not in ("deal", "quote"):
+    """Run the signed hook of the envelope's subject type in this transaction (a deal's: move the deal
+    to signed and create its collection milestones). Returns whether one ran."""
+    hook = SIGNED_HOOKS.get(env["subject_type"])
+    if hook is None:
         return False
-    try:
-        deals = importlib.import_module("app.deals.service")
-    except ImportError:
-        return False
-    start = getattr(deals, "start_collections", None)
-    if start is None:
-        return False
-    result = start(
-        TenantScope.system(env["tenant"]), env["subject_type"], env["subject_id"], envelope_id=env["id"]
-    )
-    if inspect.isawaitable(result):
-        await result
+    scope = TenantScope.system(env["tenant"])
+    await hook(scope, env["subject_type"], env["subject_id"], envelope_id=env["id"])
     return True
 
 

@@ -1,6 +1,7 @@
-"""Shared benchmark plumbing: a throwaway database migrated for real, a granian server run as a
-child process on loopback, and a bounded load generator (wrk when installed, else an asyncio
-HTTP/1.1 keep-alive client). Every load run stops by itself."""
+"""Shared benchmark plumbing: a throwaway database migrated for real (and the domains wired, as in the
+API and the worker), a granian server run as a child process on loopback, and a bounded load
+generator (wrk when installed, else an asyncio HTTP/1.1 keep-alive client). Every load run stops by
+itself."""
 
 from __future__ import annotations
 
@@ -50,9 +51,11 @@ def bench_database() -> Iterator[BenchDB]:
     os.environ.setdefault("ACRE_ENVIRONMENT", "test")
     from app.migrations import migrate
     from app.settings import get_settings
+    from app.wiring import wire
 
     get_settings.cache_clear()
     asyncio.run(migrate(db.admin_url))
+    wire()  # as the API and the worker do: benchmarks call services directly
     try:
         yield db
     finally:

@@ -3,10 +3,11 @@
 Stored as one JSON document per tenant (``pool_rules``); a tenant without a row has the defaults
 below. Effective rules go to SQL as arrays (grade, days …), so the defaults live here only.
 
-Hooks for later issues:
-- ``RECLAIM_EXEMPTIONS``: customers never auto-reclaimed (open late-stage deal, contract out for
-  signature). Adding a clause is one line (a :class:`ReclaimExemption`); the sweep, the warnings and
-  ``pool-status`` all read it.
+Hooks:
+- ``RECLAIM_EXEMPTIONS``: customers never auto-reclaimed. Other domains define theirs (a
+  :class:`ReclaimExemption`: ``app.deals.hooks`` an open late-stage deal, ``app.signing.hooks`` a
+  contract out for signature) and ``app.wiring`` registers them (``register_reclaim_exemption``); the
+  sweep, the warnings, the briefings and ``pool-status`` all read them. With none, nothing is exempt.
 - ``LAST_DEAL_AT_SQL``: when the customer last had deal activity, for the "M days without a deal"
   rule: the latest change to one of its deals; with none, the clock is the time the owner got it.
 """
@@ -20,9 +21,7 @@ from uuid import UUID
 import msgspec
 
 from app.db import Tx
-from app.deals.hooks import LATE_STAGE_OPEN_DEALS_SQL
 from app.errors import ValidationFailed
-from app.i18n import N_
 from tenants.scope import TenantScope
 
 GRADES: Final = ("A", "B", "C", "D")
@@ -103,15 +102,20 @@ class ReclaimExemption:
     sql: str
 
 
-# e-signature (app/signing): a customer with an envelope out for signature is not auto-reclaimed.
-CUSTOMERS_WITH_ENVELOPES_OUT_SQL = (
-    "SELECT customer_id FROM envelopes"
-    " WHERE tenant = {tenant} AND status = 'sent' AND customer_id IS NOT NULL"
-)
-RECLAIM_EXEMPTIONS: list[ReclaimExemption] = [
-    ReclaimExemption("late_stage_deal", N_("it has an open deal in a late stage"), LATE_STAGE_OPEN_DEALS_SQL),
-    ReclaimExemption("contract_out", N_("a contract is out for signature"), CUSTOMERS_WITH_ENVELOPES_OUT_SQL),
-]
+RECLAIM_EXEMPTIONS: list[ReclaimExemption] = []
+
+
+def register_reclaim_exemption(exemption: ReclaimExemption) -> None:
+    """Add ``exemption`` (kept in the order registered). Registering an equal one again changes
+    nothing; another one with a code already taken raises ``RuntimeError``."""
+    for known in RECLAIM_EXEMPTIONS:
+        if known.code == exemption.code:
+            if known != exemption:
+                raise RuntimeError(f"a reclaim exemption {exemption.code!r} is already registered")
+            return
+    RECLAIM_EXEMPTIONS.append(exemption)
+
+
 LAST_DEAL_AT_SQL = (  # deals: the latest change to any of customer c's deals (NULL: none)
     "(SELECT max(d.updated_at) FROM deals d WHERE d.tenant = c.tenant AND d.customer_id = c.id)"
 )

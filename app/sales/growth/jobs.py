@@ -2,8 +2,7 @@
 
 Idempotent and safe to run twice at once: done tasks are written down first (set-based), then one
 ``INSERT … SELECT`` per tenant makes the due ones, guarded by a unique partial index. A failing
-tenant is logged and the others still run. Importing this module (the worker does) also registers
-the WON_HOOKS of referrals and return visits."""
+tenant is logged and the others still run."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from typing import Any
 import structlog
 
 from app import db
-from app.sales.growth import referrals, return_visits  # noqa: F401  (registers the WON_HOOKS)
 from app.sales.growth.cadences import load_cadences
 from app.sales.growth.tasks import close_done_tasks, create_due_tasks
 

@@ -17,7 +17,7 @@ import msgspec
 from app import audit
 from app.customers.access import Params, customer_access
 from app.customers.service import load_editable
-from app.customers.won import WON_HOOKS, CustomerWon
+from app.customers.won import CustomerWon
 from app.db import Tx
 from app.deals.access import check_money
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -227,7 +227,8 @@ async def put_reward_settings(scope: TenantScope, data: RewardSettings) -> Rewar
 
 
 async def reward_on_win(tx: Tx, event: CustomerWon) -> None:
-    """WON_HOOK: the referral reward for a referred customer that is won (at most one per customer)."""
+    """Won hook (``app.wiring``): the referral reward for a referred customer that is won (at most one
+    per customer)."""
     settings = await load_reward_settings(tx)
     if settings.kind == "none":
         return
@@ -256,8 +257,6 @@ async def reward_on_win(tx: Tx, event: CustomerWon) -> None:
             data={"customer_id": event.customer_id},
         )
 
-
-WON_HOOKS.append(reward_on_win)
 
 _SELECT_REWARD: Final = (
     "SELECT rw.*, c.full_name AS referred_customer_name, c.territory_id,"

@@ -18,7 +18,7 @@ from app import audit
 from app.customers.access import Params
 from app.customers.followups import create_followup
 from app.customers.schemas import FollowupCreate
-from app.customers.won import WON_HOOKS, CustomerWon
+from app.customers.won import CustomerWon
 from app.db import Tx
 from app.deals.schemas import DealCreate, DealRead
 from app.deals.service import create_deal
@@ -83,8 +83,8 @@ SELECT $1, v.customer_id, v.assignee_membership_id, 'visit', 'return_visit', v.d
 
 
 async def schedule_after_win(tx: Tx, event: CustomerWon) -> None:
-    """WON_HOOK: schedule the return visits (and their tasks) for the customer's owner (else the
-    winning deal's owner). Idempotent per customer and day."""
+    """Won hook (``app.wiring``): schedule the return visits (and their tasks) for the customer's
+    owner (else the winning deal's owner). Idempotent per customer and day."""
     cadences = await load_cadences(tx)
     if not cadences.return_visit_days:
         return
@@ -107,8 +107,6 @@ async def schedule_after_win(tx: Tx, event: CustomerWon) -> None:
             data={"days": cadences.return_visit_days, "deal_id": event.deal_id},
         )
 
-
-WON_HOOKS.append(schedule_after_win)
 
 
 # --- reading ---------------------------------------------------------------------------------------

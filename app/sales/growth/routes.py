@@ -1,6 +1,5 @@
 """Routes of tasks (cadences), the funnel, referrals and after-sales return visits. Thin: parse,
-call one service, return. Importing this module registers the WON_HOOKS (referral rewards, return
-visits), so the API registers them at start."""
+call one service, return."""
 
 from __future__ import annotations
 
