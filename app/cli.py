@@ -1,4 +1,7 @@
-"""The ``acre`` command: ``dev`` (everything, embedded), ``migrate``, ``serve``, ``worker``."""
+"""The ``acre`` command: ``dev`` (everything, embedded), ``migrate``, ``serve``, ``worker``.
+
+Each command imports what it runs when it runs, so ``acre --help`` or ``acre migrate`` does not load
+the whole application. This is the one module that imports ``workers`` (an import-linter contract)."""
 
 from __future__ import annotations
 
