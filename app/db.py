@@ -3,8 +3,9 @@
 Every ``transaction(tenant_id, user_id)`` sets ``app.tenant_id`` and ``app.user_id`` with
 ``set_config(..., true)`` (transaction-local; empty for ``None``) so PostgreSQL row-level security
 applies: a query that forgets its tenant filter then sees nothing rather than another tenant's rows.
-Only login passes a user id, to list the user's memberships while no tenant is chosen (the
-``memberships`` policy); every other transaction leaves ``app.user_id`` empty.
+A user id is passed only where no tenant is chosen: by login, to list the user's memberships (the
+``memberships`` policy), and for account mail (a password reset; the ``account_mail`` policy on
+``emails``); every other transaction leaves ``app.user_id`` empty.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Tx:
 
     connection: asyncpg.Connection
     tenant_id: UUID | None
+    user_id: UUID | None = None
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -107,7 +109,7 @@ async def transaction(tenant_id: UUID | None, user_id: UUID | None = None) -> As
         return
     conn: asyncpg.Connection
     async with pool().acquire() as conn, ScopedTransaction(conn, tenant_id, user_id):
-        tx = Tx(connection=conn, tenant_id=tenant_id)
+        tx = Tx(connection=conn, tenant_id=tenant_id, user_id=user_id)
         token = _current.set(tx)
         try:
             yield tx

@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from app import i18n
 
 PROBLEM_JSON = "application/problem+json"
+TRY_LATER = i18n.N_("Too many attempts from your network; try again in a minute")
 log = structlog.get_logger(__name__)
 
 
@@ -28,6 +29,7 @@ class AppError(Exception):
         self.detail = detail
         self.params = params
         self.extra = extra or {}
+        self.headers: dict[str, str] = {}
 
 
 class BadRequest(AppError):
@@ -69,7 +71,14 @@ class ValidationFailed(AppError):
 
 
 class RateLimited(AppError):
+    """429 with ``Retry-After`` (whole seconds, at least 1) when ``retry_after`` is given."""
+
     status, code, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, detail: str | None = None, /, *, retry_after: int | None = None, **params: Any):
+        super().__init__(detail, **params)
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(max(1, retry_after))
 
 
 def _locale(request: Request[Any, Any, Any]) -> str:
@@ -85,6 +94,7 @@ def problem(
     detail: str | None = None,
     params: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     locale = _locale(request)
     body: dict[str, Any] = {
@@ -104,11 +114,21 @@ def problem(
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         body["request_id"] = request_id
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
-    return problem(request, exc.status, exc.code, exc.title, exc.detail, exc.params, exc.extra)
+    return problem(request, exc.status, exc.code, exc.title, exc.detail, exc.params, exc.extra, exc.headers)
+
+
+def rate_limit_headers(exc: HTTPException) -> dict[str, str]:
+    """The rate limiter's own headers (``RateLimit-*``) plus ``Retry-After``: the seconds until its
+    window resets."""
+    headers = {k: str(v) for k, v in (exc.headers or {}).items()}
+    reset = headers.get("RateLimit-Reset")
+    if reset is not None and reset.lstrip("-").isdigit():
+        headers["Retry-After"] = str(max(1, int(reset)))
+    return headers
 
 
 def _validation_fields(extra: Any) -> list[dict[str, Any]]:
@@ -146,7 +166,11 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         if _looks_malformed(exc.detail):
             return problem(request, 400, "malformed-body", "The request body is not valid JSON")
         return problem(request, 400, BadRequest.code, BadRequest.title, detail=str(exc.detail))
-    codes = {401: NotAuthenticated, 402: PaymentRequired, 403: Forbidden, 409: Conflict, 429: RateLimited}
+    if exc.status_code == 429:  # the per-address limiter (app.rate_limits)
+        return problem(
+            request, 429, RateLimited.code, RateLimited.title, TRY_LATER, headers=rate_limit_headers(exc)
+        )
+    codes = {401: NotAuthenticated, 402: PaymentRequired, 403: Forbidden, 409: Conflict}
     known = codes.get(exc.status_code)
     if known is not None:
         return problem(request, exc.status_code, known.code, known.title)

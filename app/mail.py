@@ -5,7 +5,11 @@ row first, and the Message-ID is fixed by the row id.
 A message may carry one attachment, referenced by its object-storage key: the job reads the bytes
 when it sends, so the row (and the outbox) never hold file contents. A file above
 ``mail_attachment_max_bytes`` is not attached (callers check first and say so in the text, which
-should always carry a link as well)."""
+should always carry a link as well).
+
+Account mail (a password reset) belongs to a user, not to a company: queued in a transaction scoped to
+the user and to no tenant (``db.transaction(None, user_id)``), its row has no tenant and names the user,
+and row-level security shows it only to such a transaction."""
 
 from __future__ import annotations
 
@@ -81,14 +85,18 @@ async def queue_email(
     key: str,
     **context: Any,
 ) -> UUID | None:
-    """Queue one email in ``tx``; ``key`` (unique per tenant) makes queueing idempotent.
-    Returns the email id, or None when an email with this key was queued before. ``attachment`` is
-    positional, so that no template variable can be taken for it."""
+    """Queue one email in ``tx``; ``key`` (unique per tenant, and among account mail) makes queueing
+    idempotent. Returns the email id, or None when an email with this key was queued before.
+    ``attachment`` is positional, so that no template variable can be taken for it. In a transaction
+    with no tenant it is account mail to ``tx.user_id`` (which must be set)."""
+    account = tx.user_id if tx.tenant_id is None else None
+    if tx.tenant_id is None and account is None:
+        raise RuntimeError("mail outside a tenant is account mail: open the transaction for its user")
     subject, text, html = render(template, locale, **context)
     email_id: UUID | None = await tx.fetchval(
-        "INSERT INTO emails (tenant, idempotency_key, to_addr, subject, text_body, html_body, locale,"
-        " attachment_key, attachment_name, attachment_type)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        "INSERT INTO emails (tenant, user_id, idempotency_key, to_addr, subject, text_body, html_body,"
+        " locale, attachment_key, attachment_name, attachment_type)"
+        " VALUES ($1, $11, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
         tx.tenant_id,
         key,
@@ -100,9 +108,11 @@ async def queue_email(
         attachment.key if attachment else None,
         attachment.filename[:255] if attachment else None,
         attachment.content_type if attachment else None,
+        account,
     )
     if email_id is not None:
-        await outbox.add_job(tx, "send_email", tx.tenant_id, email_id, key=str(email_id))
+        user = (account,) if account else ()
+        await outbox.add_job(tx, "send_email", tx.tenant_id, email_id, *user, key=str(email_id))
     return email_id
 
 
@@ -119,11 +129,15 @@ async def deliver(message: EmailMessage) -> None:
     )
 
 
-async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
-    """ARQ job: send one queued email. Returns what happened ("sent", "already-sent", "missing"); raises
-    ``Retry`` while another attempt holds the claim, and when SMTP fails."""
-    tenant = UUID(tenant_id)
-    async with db.transaction(tenant) as tx:
+async def send_email(
+    ctx: dict[str, Any], tenant_id: str | None, email_id: str, user_id: str | None = None
+) -> str:
+    """ARQ job: send one queued email (account mail: no tenant, its user). Returns what happened
+    ("sent", "already-sent", "missing"); raises ``Retry`` while another attempt holds the claim, and
+    when SMTP fails."""
+    tenant = UUID(tenant_id) if tenant_id else None
+    user = UUID(user_id) if user_id else None
+    async with db.transaction(tenant, user) as tx:
         row = await tx.fetchrow(
             "UPDATE emails SET claimed_at = now(), attempts = attempts + 1 WHERE id = $1 AND sent_at IS NULL"
             f" AND (claimed_at IS NULL OR claimed_at < now() - interval '{_CLAIM_TIMEOUT}')"
@@ -162,7 +176,7 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
                 log.warning("attachment too large, sent without it", email_id=email_id, size=len(data))
         await deliver(message)
     except Exception as exc:
-        async with db.transaction(tenant) as tx:
+        async with db.transaction(tenant, user) as tx:
             await tx.execute(
                 "UPDATE emails SET claimed_at = NULL, last_error = $2 WHERE id = $1",
                 UUID(email_id),
@@ -171,7 +185,7 @@ async def send_email(ctx: dict[str, Any], tenant_id: str, email_id: str) -> str:
         # A plain exception would fail the job for good (ARQ retries only on Retry), losing the email.
         tries = int(ctx.get("job_try") or 1)
         raise Retry(defer=min(30 * 2 ** (tries - 1), 900)) from exc
-    async with db.transaction(tenant) as tx:
+    async with db.transaction(tenant, user) as tx:
         await tx.execute("UPDATE emails SET sent_at = now(), last_error = NULL WHERE id = $1", UUID(email_id))
     log.info("email sent", email_id=email_id, tenant_id=tenant_id)
     return "sent"

@@ -6,20 +6,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from arq import create_pool
 from arq.connections import RedisSettings
-from litestar import Litestar, Request
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
-from redis.asyncio import Redis
 
-from app import db
+from app import db, rate_limits
+from app.accounts import lockout
 from app.customers.imports.routes import ROUTES as CUSTOMER_IMPORT_ROUTES
 from app.customers.pool.routes import ROUTES as POOL_ROUTES
 from app.customers.routes import ROUTES as CUSTOMER_ROUTES
@@ -44,24 +41,6 @@ from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
 from tenants.billing.routes import ROUTES as BILLING_ROUTES
 from tenants.routes import ROUTES as TENANT_ROUTES
 
-_THROTTLED = ("/api/v1/auth/login", "/api/v1/signup")
-
-
-async def _throttle(request: Request[Any, Any, Any]) -> bool:  # async: a sync one runs in a thread
-    path = request.url.path
-    if request.method == "POST" and path in ("/verify", "/api/v1/verify"):
-        return True  # PDF verification (public)
-    return path in _THROTTLED or (path.startswith("/api/v1/invitations/") and path.endswith("/accept"))
-
-
-async def _throttle_signing(request: Request[Any, Any, Any]) -> bool:
-    """The public signing link, in a bucket of its own: the page (each load records a view) and its
-    form posts; not the page images, the signed PDF or the script."""
-    path = request.url.path
-    if not path.startswith("/sign/"):
-        return False
-    return request.method == "POST" or path.count("/") == 2
-
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
@@ -84,17 +63,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await app.state.relay.stop()
             await app.state.arq.aclose()
+            await lockout.close()
             await db.stop()
 
-    rate_store = RedisStore(Redis.from_url(settings.redis_url), namespace="acre:ratelimit")
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.login_rate_limit_per_minute), check_throttle_handler=_throttle
-    )
-    signing_rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.signing_rate_limit_per_minute),
-        check_throttle_handler=_throttle_signing,
-        store="signing_rate_limit",
-    )
     bench = [bench_bare, *BILLING_BENCH_ROUTES] if settings.bench_bare_body_file else []
     app = Litestar(
         route_handlers=[
@@ -108,8 +79,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[rate_limit.middleware, signing_rate_limit.middleware],
-        stores={"rate_limit": rate_store, "signing_rate_limit": rate_store.with_namespace("signing")},
+        middleware=rate_limits.middleware(settings),
+        stores=rate_limits.stores(settings),
         template_config=TemplateConfig(directory=Path(__file__).parent / "web" / "templates",
                                        engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(

@@ -76,7 +76,14 @@ class Settings(BaseSettings):
     dev_mail_dir: Path | None = None
 
     session_ttl_hours: int = 24 * 14
-    login_rate_limit_per_minute: int = 10
+    login_rate_limit_per_minute: int = Field(
+        default=10, description="per client address and minute, in each public bucket (app.rate_limits)"
+    )
+    # Per account (app.accounts.lockout): this many failed password attempts within the window lock the
+    # account for a full window; a password reset lifts the lock.
+    login_account_max_failures: int = Field(default=10, ge=1)
+    login_account_lock_seconds: int = Field(default=900, ge=1)
+    password_reset_ttl_minutes: int = Field(default=60, ge=1)
     invitation_ttl_days: int = 7
 
     # Billing (Stripe). No secret key = billing off: every tenant keeps a free trial plan (``acre dev``).

@@ -1,11 +1,10 @@
 """Core tables: the job outbox, outgoing email and the audit log."""
 
 from piccolo.columns import JSONB, UUID, BigSerial, Integer, Text, Timestamptz, Varchar
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from app.db import DB
-from app.table_schema import Index
+from app.table_schema import Index, References
 
 
 class OutboxJob(Table, tablename="outbox", db=DB):
@@ -28,8 +27,11 @@ class OutboxJob(Table, tablename="outbox", db=DB):
 
 
 class Email(Table, tablename="emails", db=DB):
+    """Outgoing mail of a tenant, or (no tenant) account mail to ``user_id``."""
+
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
+    tenant = UUID(null=True, default=None)
+    user_id = UUID(null=True, default=None)
     idempotency_key = Varchar(length=200, default=None)
     to_addr = Varchar(length=320, default=None)
     subject = Text(default=None)
@@ -45,7 +47,9 @@ class Email(Table, tablename="emails", db=DB):
     attachment_name = Varchar(length=255, null=True, default=None)
     attachment_type = Varchar(length=100, null=True, default=None)
 
-    emails_tenant_idempotency_key_key = Unique([tenant, idempotency_key])
+    emails_user_id_fkey = References([user_id], "users", ["id"], on_delete="CASCADE")
+    # NULLS NOT DISTINCT: account mail (no tenant) is deduplicated by its key as well
+    emails_tenant_idempotency_key_key = Index("(tenant, idempotency_key) NULLS NOT DISTINCT", unique=True)
 
 
 class AuditEntry(Table, tablename="audit_log", db=DB):

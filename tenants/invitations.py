@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from app import audit, db, i18n, mail
+from app.accounts import lockout
 from app.accounts import service as accounts
 from app.errors import Conflict, Forbidden, Gone, NotAuthenticated, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
@@ -185,7 +186,7 @@ async def accept_invitation(
             user_id = await accounts.create_user(
                 tx, inv["email"], data.name.strip(), data.password, inv["locale"]
             )
-        elif accounts.verify_password(data.password, str(user["password_hash"])):
+        elif await lockout.verify(inv["email"], data.password, str(user["password_hash"])):
             user_id = UUID(str(user["id"]))
         else:
             raise NotAuthenticated("Wrong password for this account")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from app import db
+from app.accounts import lockout
 from app.accounts import service as accounts
 from app.errors import NotAuthenticated
 from tenants.schemas import LoginCreate, LoginRead, TenantChoice
@@ -13,10 +14,11 @@ from tenants.sessions import open_session
 
 async def login(data: LoginCreate, ip: str | None, user_agent: str | None) -> LoginRead:
     """Check the password, then open a session for the named tenant or the only one; with several
-    and none named, answer with the list. A wrong email or password get the same 401."""
+    and none named, answer with the list. A wrong email or password get the same 401; an account
+    tried too often answers 429 (``app.accounts.lockout``)."""
     async with db.transaction(None) as tx:
         user = await accounts.find_user_by_email(tx, data.email.strip())
-        ok = accounts.verify_password(data.password, str(user["password_hash"]) if user else None)
+        ok = await lockout.verify(data.email, data.password, str(user["password_hash"]) if user else None)
         if not user or not ok:
             raise NotAuthenticated("Wrong email or password")
         user_id = UUID(str(user["id"]))

@@ -1,4 +1,5 @@
-"""HTTP routes for signup, sessions, members and invitations. Thin: parse, call one service, return."""
+"""HTTP routes for signup, sessions, password reset, members and invitations. Thin: parse, call one
+service, return."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from app import i18n, rate_limits
+from app.accounts import password_reset
+from app.accounts import service as accounts
 from app.errors import NotAuthenticated
 from app.pagination import Page
 from app.settings import get_settings
@@ -24,6 +29,10 @@ from tenants.schemas import (
     MemberRead,
     MemberUpdate,
     MeRead,
+    PasswordResetConfirm,
+    PasswordResetCreate,
+    PasswordResetDone,
+    PasswordResetRequested,
     SessionRead,
     SignupCreate,
 )
@@ -66,14 +75,24 @@ class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @post("/signup", status_code=HTTP_201_CREATED, summary="Create a company and its owner")
+    @post(
+        "/signup",
+        status_code=HTTP_201_CREATED,
+        summary="Create a company and its owner",
+        opt=rate_limits.bucket("signup"),
+    )
     async def signup(
         self, request: Request[Any, Any, Any], data: JSONBody[SignupCreate]
     ) -> Response[SessionRead]:
         session = await signup.signup(data, *_client(request))
         return _with_cookies(session, session, HTTP_201_CREATED)
 
-    @post("/auth/login", status_code=HTTP_200_OK, summary="Sign in (bearer token and cookie)")
+    @post(
+        "/auth/login",
+        status_code=HTTP_200_OK,
+        summary="Sign in (bearer token and cookie)",
+        opt=rate_limits.bucket("login"),
+    )
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginCreate]
     ) -> Response[LoginRead]:
@@ -93,11 +112,44 @@ class AuthController(Controller):
         response.delete_cookie(CSRF_COOKIE)
         return response
 
+    @post(
+        "/auth/password-reset",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Mail a link to set a new password",
+        opt=rate_limits.bucket("password_reset"),
+    )
+    async def request_password_reset(
+        self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetCreate]
+    ) -> Response[PasswordResetRequested]:
+        email = accounts.normalize_email(data.email)
+        locale = data.locale or i18n.negotiate(request.headers.get("accept-language"))
+        ip, _ = _client(request)
+        # The same answer either way, and the work runs after it is sent: its timing tells nothing.
+        return Response(
+            PasswordResetRequested(detail=i18n.translate(locale, password_reset.REQUESTED)),
+            status_code=HTTP_202_ACCEPTED,
+            background=BackgroundTask(password_reset.request_reset, email, locale, ip),
+        )
+
+    @post(
+        "/auth/password-reset/confirm",
+        status_code=HTTP_200_OK,
+        summary="Set a new password (mailed link)",
+        opt=rate_limits.bucket("password_reset"),
+    )
+    async def confirm_password_reset(self, data: JSONBody[PasswordResetConfirm]) -> PasswordResetDone:
+        return PasswordResetDone(email=await password_reset.reset_password(data.token, data.password))
+
     @get("/me", dependencies=SCOPED, summary="The signed-in member")
     async def me(self, tenant_scope: NamedDependency[TenantScope]) -> MeRead:
         return sessions.me(tenant_scope)
 
-    @post("/invitations/{token:str}/accept", status_code=HTTP_201_CREATED, summary="Accept an invitation")
+    @post(
+        "/invitations/{token:str}/accept",
+        status_code=HTTP_201_CREATED,
+        summary="Accept an invitation",
+        opt=rate_limits.bucket("invitation"),
+    )
     async def accept(
         self, request: Request[Any, Any, Any], token: FromPath[str], data: JSONBody[InvitationAccept]
     ) -> Response[SessionRead]:

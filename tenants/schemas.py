@@ -98,3 +98,23 @@ class InvitationRead(msgspec.Struct):
 class InvitationAccept(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
     name: Name | None = None
+
+
+class PasswordResetCreate(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    locale: Locale | None = None  # of the mail when the account has none (else the request's language)
+
+
+class PasswordResetRequested(msgspec.Struct):
+    """The same answer whether or not an account uses the email."""
+
+    detail: str
+
+
+class PasswordResetConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Password
+
+
+class PasswordResetDone(msgspec.Struct):
+    email: str

@@ -10,6 +10,7 @@ import asyncpg
 from babel.numbers import list_currencies
 
 from app import audit, db
+from app.accounts import lockout
 from app.accounts import service as accounts
 from app.errors import Conflict, ValidationFailed
 from tenants.billing.service import start_trial
@@ -49,7 +50,7 @@ async def signup(data: SignupCreate, ip: str | None, user_agent: str | None) -> 
             if user is None:
                 accounts.check_password_strength(data.password)
                 user_id = await accounts.create_user(tx, email, data.name.strip(), data.password, data.locale)
-            elif accounts.verify_password(data.password, str(user["password_hash"])):
+            elif await lockout.verify(email, data.password, str(user["password_hash"])):
                 user_id = UUID(str(user["id"]))
             else:
                 raise Conflict(

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import email
+import os
 import re
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from email import policy
 from typing import Any
 
 import asyncpg
+import httpx
 from arq.worker import Worker
 
 from app import db, outbox
+from app.settings import get_settings
 
 PASSWORD = "Correct-Horse-42"
 
@@ -140,3 +143,34 @@ async def _drain_once(app: Any, settings: dict[str, Any], overrides: dict[str, A
         await worker.main()
     finally:
         await worker.close()
+
+
+@contextmanager
+def settings_env(**values: str) -> Iterator[None]:
+    """Run with ``ACRE_<NAME>`` environment values set (``login_account_lock_seconds="2"``), the
+    settings re-read; both restored on exit. What reads settings at call time sees them at once; an app
+    created inside keeps what it read."""
+    names = {f"ACRE_{k.upper()}": v for k, v in values.items()}
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update(names)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        get_settings.cache_clear()
+
+
+def random_ip() -> str:
+    """A client address of a test's own: the per-address counts live in Redis, shared by every run."""
+    return f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+
+
+def client_at(app: Any, ip: str) -> httpx.AsyncClient:
+    """An HTTP client to ``app`` coming from ``ip`` (``async with``)."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")

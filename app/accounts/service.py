@@ -107,3 +107,11 @@ async def revoke_session(tx: Tx, token: str) -> None:
         "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL",
         token_hash(token),
     )
+
+
+async def revoke_user_sessions(tx: Tx, user_id: UUID) -> int:
+    """End every session of the user, in every tenant; returns how many were open."""
+    status = await tx.execute(
+        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id
+    )
+    return int(status.split()[-1])

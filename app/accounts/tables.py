@@ -1,4 +1,4 @@
-"""Users (one per email, across tenants) and their sessions.
+"""Users (one per email, across tenants), their sessions and password resets.
 
 Global tables: they are looked up before a tenant is known."""
 
@@ -34,3 +34,16 @@ class Session(Table, tablename="sessions", db=DB):
 
     sessions_tenant_fk = References([tenant], "tenants", ["id"], on_delete="CASCADE")
     sessions_user = Index("(user_id)")
+
+
+class PasswordReset(Table, tablename="password_resets", db=DB):
+    id = UUID(primary_key=True)
+    user_id = ForeignKey(User, null=False, on_update=OnUpdate.no_action)
+    token_hash = Bytea(default=None, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz(default=None)
+    used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    ip = Varchar(length=64, null=True, default=None)
+
+    password_resets_user = Index("(user_id, created_at DESC)")

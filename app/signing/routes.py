@@ -13,6 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from app import rate_limits
 from app.errors import ValidationFailed
 from app.pagination import Page
 from app.signing import service
@@ -92,6 +93,7 @@ class VerifyUpload:
     "/api/v1/verify",
     status_code=HTTP_200_OK,
     tags=["signing"],
+    opt=rate_limits.bucket("verify"),
     summary="Is this PDF sealed by Acre, and unchanged since?",
 )
 async def verify_api(

@@ -11,10 +11,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
 
-from app import i18n
+from app import i18n, rate_limits
 from app.errors import AppError
 from app.settings import get_settings
-from app.web.pages import page_context
+from app.web.pages import busy_page, error_text, page_context
 from tenants import invitations, roles
 from tenants.schemas import InvitationAccept
 from tenants.scope import CSRF_COOKIE, SESSION_COOKIE
@@ -57,7 +57,12 @@ async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
     return _page(invite, str(invite["locale"]), token)
 
 
-@post("/invite/{token:str}", include_in_schema=False)
+@post(
+    "/invite/{token:str}",
+    include_in_schema=False,
+    exception_handlers=busy_page("invite.html"),
+    opt=rate_limits.bucket("invitation"),
+)
 async def invite_accept(
     request: Request[Any, Any, Any],
     token: FromPath[str],
@@ -83,12 +88,7 @@ async def invite_accept(
             request.headers.get("user-agent"),
         )
     except AppError as exc:
-        errors = exc.extra.get("errors") or []
-        if errors:
-            text = i18n.translate(locale, errors[0]["message"], **errors[0].get("params", {}))
-        else:
-            text = i18n.translate(locale, exc.detail or exc.title, **exc.params)
-        return _page(invite, locale, token, error=text, status_code=exc.status)
+        return _page(invite, locale, token, error=error_text(locale, exc), status_code=exc.status)
     page = _page(invite, locale, token, done=True)
     secure = get_settings().cookie_secure
     page.cookies = [

@@ -1,10 +1,15 @@
-"""Helpers shared by the server-rendered pages: translation in templates, one base layout."""
+"""Helpers shared by the server-rendered pages: translation in templates, one base layout, errors and
+the per-address limiter's 429 as a page."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request, Response
+from litestar.exceptions import TooManyRequestsException
+
 from app import i18n
+from app.errors import TRY_LATER, AppError, rate_limit_headers
 
 
 def page_context(locale: str, **context: Any) -> dict[str, Any]:
@@ -12,3 +17,30 @@ def page_context(locale: str, **context: Any) -> dict[str, Any]:
         return i18n.translate(locale, message, **params)
 
     return {"_": _, "locale": locale, **context}
+
+
+def error_text(locale: str, exc: AppError) -> str:
+    """What a form shows for a refused submission: the first field message, else the detail."""
+    errors = exc.extra.get("errors") or []
+    if errors:
+        return i18n.translate(locale, errors[0]["message"], **errors[0].get("params", {}))
+    return i18n.translate(locale, exc.detail or exc.title, **exc.params)
+
+
+def busy_page(template: str) -> dict[Any, Any]:
+    """Exception handlers answering the per-address limiter's 429 as ``template`` with only an error
+    (``busy`` set: the template shows no form), in the browser's language."""
+
+    def too_many_requests(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[str]:
+        locale = i18n.negotiate(request.headers.get("accept-language"))
+        engine = request.app.template_engine
+        assert engine is not None
+        context = page_context(locale, busy=True, error=i18n.translate(locale, TRY_LATER))
+        return Response(
+            engine.get_template(template).render(**context),
+            status_code=429,
+            media_type="text/html",
+            headers=rate_limit_headers(exc),
+        )
+
+    return {TooManyRequestsException: too_many_requests}

@@ -1,4 +1,5 @@
-"""Server-rendered pages. For now: the development mail viewer (``acre dev`` only)."""
+"""Server-rendered pages: the invitation and password-reset pages, and the development mail viewer
+(``acre dev`` only)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.response import Template
 from app.errors import NotFound
 from app.settings import get_settings
 from app.web.invite import invite_accept, invite_page
+from app.web.password_reset import ROUTES as PASSWORD_RESET_ROUTES
 
 
 def _dev_mails(limit: int = 200) -> list[dict[str, Any]]:
@@ -48,4 +50,4 @@ async def dev_mail_json() -> list[dict[str, Any]]:
     return _dev_mails()
 
 
-ROUTES = [dev_mail, dev_mail_json, invite_page, invite_accept]
+ROUTES = [dev_mail, dev_mail_json, invite_page, invite_accept, *PASSWORD_RESET_ROUTES]
