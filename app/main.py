@@ -29,6 +29,7 @@ from app.observability import configure_logging, init_sentry, request_id_middlew
 from app.outbox import RelayLoop
 from app.sales.field.routes import ROUTES as FIELD_ROUTES
 from app.sales.growth.routes import ROUTES as GROWTH_ROUTES
+from app.security_headers import security_headers
 from app.settings import Settings, get_settings
 from app.signing.pages import ROUTES as SIGNING_PAGES
 from app.signing.routes import ROUTES as SIGNING_ROUTES
@@ -40,6 +41,8 @@ from app.wiring import wire
 from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
 from tenants.billing.routes import ROUTES as BILLING_ROUTES
 from tenants.routes import ROUTES as TENANT_ROUTES
+
+_DOCS = "/schema"  # the API docs; their pages get headers of their own (app.security_headers)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -86,12 +89,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Acre API",
             version="1",
-            path="/schema",
+            path=_DOCS,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         debug=False,
     )
     # Around the router and its exception handling, not in the route middleware: unknown routes and
     # errors raised by middleware (the rate limiter's 429) answer without passing route middleware.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(security_headers(app.asgi_handler, docs_path=_DOCS))
     return app
