@@ -50,15 +50,21 @@ class TenantScope:
 
     @classmethod
     def system(cls, tenant_id: UUID | str) -> TenantScope:
-        """The scope of a background job acting for a tenant (no user)."""
+        """The scope of a background job acting for a tenant (no user): above every role
+        (``at_least`` is always true), a member of no territory."""
         return cls(tenant_id=UUID(str(tenant_id)), user_id=None, role="system")
 
     def tx(self) -> AbstractAsyncContextManager[db.Tx]:
         return db.transaction(self.tenant_id)
 
+    def at_least(self, minimum: str) -> bool:
+        """True when the acting member holds ``minimum`` or a higher role (owner > admin > manager >
+        rep), and always for a background job (the system scope acts for the whole tenant)."""
+        return roles.at_least(self.role, minimum) or self.role == "system"  # an unknown minimum raises
+
     def require(self, minimum: str) -> None:
-        """Raise 403 unless the acting member holds ``minimum`` or a higher role (``system`` passes)."""
-        if self.role != "system" and not roles.at_least(self.role, minimum):
+        """Raise 403 unless ``at_least(minimum)``."""
+        if not self.at_least(minimum):
             raise Forbidden("This needs the {role} role or higher", role=minimum)
 
 

@@ -11,12 +11,12 @@ import asyncpg
 from msgspec import UnsetType
 
 from app import audit
-from app.customers.access import Params
 from app.customers.schemas import ContactCreate, ContactRead, ContactUpdate
 from app.customers.service import load_editable, load_visible
 from app.db import Tx
 from app.errors import NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.sql import Params
 from tenants.scope import TenantScope
 
 _COLUMNS = (

@@ -23,7 +23,7 @@ from app.customers.schemas import ConflictRead, CustomerCreate
 from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
-from app.territories.service import managed_territory_ids, sees_all
+from tenants.access import managed_territory_ids
 from tenants.scope import TenantScope
 
 
@@ -150,7 +150,7 @@ async def list_conflicts(
     check_limit(limit)
     after = decode_cursor(cursor, 2)
     async with scope.tx() as tx:
-        everything = sees_all(scope)
+        everything = scope.at_least("admin")
         managed = [] if everything else await managed_territory_ids(tx, scope)
         rows = await tx.fetch(
             _CONFLICT_SQL + " AND x.status = $2 AND ($3 OR x.territory_id = ANY($4::uuid[]))"
@@ -174,7 +174,7 @@ async def resolve_conflict(scope: TenantScope, conflict_id: UUID, resolution: st
     anyone else it does not exist (404)."""
     scope.require("manager")
     async with scope.tx() as tx:
-        everything = sees_all(scope)
+        everything = scope.at_least("admin")
         managed = [] if everything else await managed_territory_ids(tx, scope)
         row = await tx.fetchrow(
             "UPDATE customer_conflicts SET status = 'resolved', resolved_at = coalesce(resolved_at, now()),"

@@ -21,11 +21,11 @@ from uuid import UUID
 import asyncpg
 
 from app.customers import tabular
-from app.customers.access import Params
 from app.customers.imports import columns as import_columns
 from app.customers.search import check_filters, list_conditions
 from app.db import Tx
 from app.errors import ValidationFailed
+from app.sql import Params
 from tenants.scope import TenantScope
 
 _SQL = (

@@ -17,7 +17,8 @@ from app.customers.pool.schemas import GrantCreate, GrantRead
 from app.customers.service import load_visible
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
-from app.territories.service import fetch_territory, managed_territory_ids, require_manages, sees_all
+from app.territories.service import fetch_territory
+from tenants.access import managed_territory_ids, require_manages
 from tenants.scope import TenantScope
 
 MAX_GRANT = timedelta(days=366)
@@ -98,7 +99,7 @@ async def list_grants(scope: TenantScope, *, limit: int = 50, cursor: str | None
     check_limit(limit)
     after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
-        managed = None if sees_all(scope) else await managed_territory_ids(tx, scope)
+        managed = None if scope.at_least("admin") else await managed_territory_ids(tx, scope)
         rows = await tx.fetch(
             _SELECT + " WHERE g.tenant = $1"
             " AND ($2::uuid[] IS NULL OR g.membership_id = $3"
@@ -125,7 +126,7 @@ async def revoke_grant(scope: TenantScope, grant_id: UUID) -> GrantRead:
         )
         if row is None:
             raise NotFound("No grant with this id")
-        if not sees_all(scope) and row["scope_id"] not in await managed_territory_ids(tx, scope):
+        if not scope.at_least("admin") and row["scope_id"] not in await managed_territory_ids(tx, scope):
             if row["membership_id"] == scope.membership_id:
                 raise Forbidden("You do not manage this territory")
             raise NotFound("No grant with this id")

@@ -14,12 +14,13 @@ from datetime import datetime
 from uuid import UUID
 
 from app.customers import identity
-from app.customers.access import Params, customer_access
 from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER, read_customer
 from app.db import Tx
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.sql import Params
+from tenants.access import customer_access, in_subtree_sql
 from tenants.scope import TenantScope
 
 GRADES = ("A", "B", "C", "D")
@@ -116,7 +117,7 @@ async def list_conditions(
     if territory_id is not None:
         where.append(
             "c.territory_id IN (SELECT s.id FROM territories r JOIN territories s ON s.tenant = r.tenant"
-            " AND s.path >= r.path AND s.path < r.path || '~'"
+            f" AND {in_subtree_sql('s.path', of='r.path')}"
             f" WHERE r.tenant = $1 AND r.id = {p(territory_id)})"
         )
     if grade is not None:

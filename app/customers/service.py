@@ -14,12 +14,12 @@ from msgspec import UnsetType
 
 from app import audit
 from app.customers import duplicates, identity, ledger
-from app.customers.access import CustomerAccess, Params, customer_access
 from app.customers.duplicates import CompanyKeys
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate, GradeChangeRead
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tenants import roles
+from app.sql import Params
+from tenants.access import CustomerAccess, customer_access
 from tenants.scope import TenantScope
 
 SELECT_CUSTOMER = (
@@ -114,7 +114,7 @@ async def _initial_owner(tx: Tx, scope: TenantScope, wanted: UUID | UnsetType | 
         return scope.membership_id
     if wanted is None or wanted == scope.membership_id:
         return wanted
-    if not (scope.role == "system" or roles.at_least(scope.role, "manager")):
+    if not scope.at_least("manager"):
         raise Forbidden("A rep can enter customers only for themselves or into the pool")
     active = await tx.fetchval(
         "SELECT active FROM memberships WHERE tenant = $1 AND id = $2", scope.tenant_id, wanted

@@ -15,16 +15,15 @@ from uuid import UUID
 import asyncpg
 
 from app import audit, mail
-from app.customers.access import Params
 from app.db import Tx
 from app.deals import service
-from app.deals.access import DealAccess, deal_access
 from app.deals.schemas import ApprovalRead
 from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import N_, translate
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.settings import get_settings
-from tenants import roles
+from app.sql import Params
+from tenants.access import deal_access
 from tenants.scope import TenantScope
 
 _COLUMNS = (
@@ -84,15 +83,6 @@ async def request_approval(
     return read_approval(row)
 
 
-def _inbox_sql(access: DealAccess, p: Params) -> str:
-    if access.everything:
-        return "TRUE"
-    return (
-        f"(coalesce(c.territory_id, a.territory_id) = ANY({p(list(access.managed))}::uuid[])"
-        f" OR a.requested_by = {p(access.membership_id)})"
-    )
-
-
 async def list_approvals(
     scope: TenantScope,
     *,
@@ -114,7 +104,7 @@ async def list_approvals(
             f"SELECT {_COLUMNS}{_FROM} WHERE a.tenant = $1 AND ($2::text IS NULL OR a.status = $2)"
             " AND ($3::text IS NULL OR a.kind = $3)"
             " AND ($4::timestamptz IS NULL OR (a.created_at, a.id) < ($4, $5::uuid))"
-            f" AND {_inbox_sql(access, p)} ORDER BY a.created_at DESC, a.id DESC LIMIT $6",
+            f" AND {access.inbox_sql(p)} ORDER BY a.created_at DESC, a.id DESC LIMIT $6",
             *p.values,
         )
     items = [read_approval(r) for r in rows[:limit]]
@@ -147,15 +137,14 @@ async def decide_in(
     access = await deal_access(tx, scope)
     p = Params(scope.tenant_id, approval_id)
     row = await tx.fetchrow(
-        f"SELECT {_COLUMNS}{_FROM} WHERE a.tenant = $1 AND a.id = $2 AND {_inbox_sql(access, p)}"
+        f"SELECT {_COLUMNS}{_FROM} WHERE a.tenant = $1 AND a.id = $2 AND {access.inbox_sql(p)}"
         " FOR UPDATE OF a",
         *p.values,
     )
     if row is None:
         raise NotFound("No approval with this id")
-    is_admin = scope.role == "system" or roles.at_least(scope.role, "admin")
     if not access.approves(row["territory_id"]) or (
-        row["requested_by"] == scope.membership_id and not is_admin
+        row["requested_by"] == scope.membership_id and not scope.at_least("admin")
     ):
         raise Forbidden("Only a manager of the customer's territory can decide this")
     if row["status"] != "pending":

@@ -13,8 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
-from app.deals.access import load_deal
 from app.deals.collections.terms import effective_terms, plan_for
+from app.deals.lookup import load_deal
 from app.deals.quotes import load_quote
 from app.documents import kinds
 from app.documents.kinds import money

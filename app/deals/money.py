@@ -1,4 +1,5 @@
-"""Quote and payment arithmetic: pure ``Decimal`` functions, no I/O (unit-tested).
+"""Quote and payment arithmetic, and the checks of entered amounts: pure ``Decimal`` functions, no
+I/O (unit-tested).
 
 Every amount is rounded half-up to cents once, where it is stated: a line's amount, the quote's
 tax, each milestone. Prices are tax-exclusive: ``total = subtotal - discount + tax``. A milestone
@@ -8,9 +9,12 @@ plan always adds up to the total exactly (the balance takes the rounding remaind
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from app.errors import ValidationFailed
 
 CENT = Decimal("0.01")
+MAX_MONEY = Decimal("999999999999.99")
 HUNDRED = Decimal(100)
 FULL_PAYMENT_BELOW = Decimal(10_000)  # under this: paid in full after installation
 DEPOSIT_PERCENT = 20
@@ -85,3 +89,32 @@ def milestones(
             installation_days + 7 * stable_weeks,
         ),
     ]
+
+
+def check_money(field: str, value: Decimal) -> Decimal:
+    """A non-negative amount with at most two decimals, else 422 on ``field``."""
+    try:
+        ok = (
+            value.is_finite()
+            and Decimal(0) <= value <= MAX_MONEY
+            and value == value.quantize(Decimal("0.01"))
+        )
+    except InvalidOperation:
+        ok = False
+    if not ok:
+        raise ValidationFailed.field(field, "Use an amount from 0 with at most two decimals")
+    return value.quantize(Decimal("0.01"))
+
+
+def check_percent(field: str, value: Decimal) -> Decimal:
+    try:
+        ok = (
+            value.is_finite()
+            and Decimal(0) <= value <= Decimal(100)
+            and value == value.quantize(Decimal("0.01"))
+        )
+    except InvalidOperation:
+        ok = False
+    if not ok:
+        raise ValidationFailed.field(field, "Use a percentage from 0 to 100")
+    return value

@@ -14,12 +14,12 @@ from datetime import date, timedelta
 from typing import Final
 from uuid import UUID
 
-from app.customers.access import Params
-from app.deals.access import DealAccess, deal_access, subtree_path, subtree_sql
 from app.deals.schemas import PipelineRead, PipelineRepRow, PipelineStageRow, PipelineTotalRow
 from app.deals.stages import OPEN_STAGES, TERMINAL
 from app.errors import ValidationFailed
 from app.localtime import local_today
+from app.sql import Params
+from tenants.access import DealAccess, deal_access, territory_in_subtree_sql, territory_path
 from tenants.scope import TenantScope
 
 PERIODS: Final = ("this_month", "next_month", "this_quarter", "next_quarter", "this_year")
@@ -65,7 +65,7 @@ def pipeline_sql(
         where.append(f"d.currency = {p(currency)}")
     if territory_id is not None:  # the subtree's root path looked up inside the query (one round trip)
         root = f"(SELECT r.path FROM territories r WHERE r.tenant = $1 AND r.id = {p(territory_id)})"
-        where.append(subtree_sql(root))
+        where.append(territory_in_subtree_sql(root))
     if not access.everything:
         where.append(access.visible_sql(p))
     join = territory_id is not None or not access.everything
@@ -114,7 +114,7 @@ async def summary(
         )
         rows = await tx.fetch(sql, *p.values)
         if not rows and territory_id is not None:
-            await subtree_path(tx, scope.tenant_id, territory_id)  # 404 for an unknown territory
+            await territory_path(tx, scope.tenant_id, territory_id)  # 404 for an unknown territory
     order = {s: i for i, s in enumerate(stages)}
     by_stage = sorted(
         (

@@ -10,7 +10,7 @@ import asyncpg
 from msgspec import UnsetType
 
 from app import audit
-from app.deals.access import check_money
+from app.deals.money import check_money
 from app.deals.schemas import ProductCreate, ProductRead, ProductUpdate
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor

@@ -13,14 +13,15 @@ from uuid import UUID
 import asyncpg
 
 from app import audit
-from app.customers.access import Params
 from app.db import Tx
 from app.deals import approvals
-from app.deals.access import check_money, check_percent, deal_access, load_deal
-from app.deals.money import LineMath, line_math, quote_totals
+from app.deals.lookup import load_deal
+from app.deals.money import LineMath, check_money, check_percent, line_math, quote_totals
 from app.deals.schemas import ApprovalRead, QuoteCreate, QuoteLineRead, QuoteRead
 from app.deals.stages import TERMINAL
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.sql import Params
+from tenants.access import deal_access
 from tenants.scope import TenantScope
 
 MAX_ROUNDS = 3

@@ -17,16 +17,17 @@ import msgspec
 from msgspec import UnsetType
 
 from app import audit
-from app.customers.access import Params, customer_access
 from app.customers.won import CustomerWon, mark_won
 from app.db import Tx
-from app.deals.access import SELECT_DEAL, check_money, deal_access, load_deal
 from app.deals.collections import items as collection_items
+from app.deals.lookup import SELECT_DEAL, load_deal
+from app.deals.money import check_money
 from app.deals.schemas import DealCreate, DealRead, DealUpdate, DecisionPerson, KeyInfo, StageChangeRead
 from app.deals.stages import PROBABILITY, TERMINAL
 from app.errors import Forbidden, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
-from tenants import roles
+from app.sql import Params
+from tenants.access import customer_access, deal_access
 from tenants.scope import TenantScope
 
 WON_STAGES = ("signed", "won")  # a signed contract is a sale: the customer is won (成交)
@@ -69,7 +70,7 @@ async def _check_owner(tx: Tx, scope: TenantScope, wanted: UUID | None) -> UUID:
         if scope.membership_id is None:
             raise ValidationFailed.field("owner_membership_id", "Required")
         return scope.membership_id
-    if not (scope.role == "system" or roles.at_least(scope.role, "manager")):
+    if not scope.at_least("manager"):
         raise Forbidden("A rep can own only their own deals")
     if not await tx.fetchval(
         "SELECT active FROM memberships WHERE tenant = $1 AND id = $2", scope.tenant_id, wanted

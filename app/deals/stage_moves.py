@@ -14,7 +14,7 @@ import msgspec
 from app import audit
 from app.db import Tx
 from app.deals import approvals, service
-from app.deals.access import load_deal
+from app.deals.lookup import load_deal
 from app.deals.schemas import ApprovalRead, DealRead, StageMove, StageRulesRead
 from app.deals.stages import StageRules, bad_cell, decide, effective
 from app.errors import Conflict, ValidationFailed

@@ -15,8 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from app import audit, db, outbox
-from app.customers.access import Params
-from app.documents import access, kinds
+from app.documents import kinds
 from app.documents.providers import SubjectRequest, get_provider
 from app.documents.schemas import (
     DocumentAccepted,
@@ -29,7 +28,9 @@ from app.documents.schemas import (
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.sql import Params
 from app.storage import Storage
+from tenants.access import document_visible_sql
 from tenants.scope import TenantScope
 
 M_SUBJECT_TYPE = N_("Unknown subject type {subject_type}")
@@ -218,7 +219,7 @@ async def _read(storage: Storage, row: asyncpg.Record) -> DocumentRead:
 async def get_document(scope: TenantScope, storage: Storage, document_id: UUID) -> DocumentRead:
     async with scope.tx() as tx:
         p = Params(scope.tenant_id, document_id)
-        visible = await access.visible_sql(tx, scope, p)
+        visible = await document_visible_sql(tx, scope, p)
         row = await tx.fetchrow(_SELECT + f" WHERE d.tenant = $1 AND d.id = $2 AND {visible}", *p.values)
     if row is None:
         raise NotFound("No document with this id")
@@ -248,7 +249,7 @@ async def list_documents(
             after[1] if after else None,
             limit + 1,
         )
-        visible = await access.visible_sql(tx, scope, p)
+        visible = await document_visible_sql(tx, scope, p)
         rows = await tx.fetch(
             _SELECT + " WHERE d.tenant = $1 AND ($2::text IS NULL OR d.subject_type = $2)"
             " AND ($3::text IS NULL OR d.subject_id = $3) AND ($4::text IS NULL OR d.kind = $4)"

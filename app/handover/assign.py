@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.customers.access import Params
 from app.customers.pool.rules import load_rules
 from app.db import Tx
 from app.errors import ValidationFailed
 from app.handover.schemas import HandoverCreate, HandoverSelection, HandoverTarget, SkippedTarget
 from app.i18n import N_
-from app.territories.service import managed_territory_ids, sees_all
+from app.sql import Params
+from tenants.access import in_subtree_sql, managed_territory_ids
 from tenants.scope import TenantScope
 
 NOT_YOUR_RECEIVER = N_("This receiver is not a member of a territory you manage")
@@ -76,7 +76,7 @@ def selection_where(sel: HandoverSelection, p: Params) -> str:
     if sel.territory_ids:
         parts.append(
             "c.territory_id IN (SELECT t.id FROM territories a JOIN territories t ON t.tenant = a.tenant"
-            f" AND t.path >= a.path AND t.path < a.path || '~' WHERE a.tenant = $1"
+            f" AND {in_subtree_sql('t.path', of='a.path')} WHERE a.tenant = $1"
             f" AND a.id = ANY({p(sel.territory_ids)}::uuid[]))"
         )
     if sel.grades:
@@ -105,7 +105,7 @@ def check_create(data: HandoverCreate) -> None:
 async def check_receivers(tx: Tx, scope: TenantScope, targets: list[HandoverTarget]) -> None:
     """A manager hands customers only to members of territories inside their subtree: 422 naming the
     first receiver who is not (owner/admin: anyone of the tenant)."""
-    if sees_all(scope) or not targets:
+    if scope.at_least("admin") or not targets:
         return
     outside = await tx.fetchval(
         "SELECT t.id FROM unnest($2::uuid[]) WITH ORDINALITY AS t (id, ord) WHERE NOT EXISTS"
@@ -177,7 +177,7 @@ async def build_items(tx: Tx, scope: TenantScope, plan_id: UUID, data: HandoverC
     await tx.execute("DELETE FROM handover_items WHERE tenant = $1 AND plan_id = $2", tx.tenant_id, plan_id)
     p = Params(tx.tenant_id)
     where = selection_where(data.selection, p)
-    if sees_all(scope):
+    if scope.at_least("admin"):
         in_scope = "TRUE"
     else:
         in_scope = f"c.territory_id = ANY({p(await managed_territory_ids(tx, scope))}::uuid[])"

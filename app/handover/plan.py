@@ -11,7 +11,7 @@ are computed in Python (:func:`quotas`).
 Who: a manager inside the territories they manage (customers outside are listed as blocked; receivers
 must be members of territories they manage, else 422), or an owner/admin; a rep never (403). A plan
 is seen by owners/admins, its author, and a manager whose subtree holds all its customers
-(:func:`visible_sql`, also the filter of ``GET /api/v1/handovers``); anyone else, and another
+(``tenants.access.handovers``, also the filter of ``GET /api/v1/handovers``); anyone else, and another
 tenant, gets 404.
 """
 
@@ -50,7 +50,7 @@ from app.handover.schemas import (
 )
 from app.i18n import N_, translate
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
-from app.territories.service import managed_territory_ids, sees_all
+from tenants.access import managed_territory_ids, plan_visible_sql, sees_plan
 from tenants.scope import TenantScope
 
 UNDO_WINDOW = timedelta(hours=24)
@@ -76,18 +76,6 @@ SKIPPED = {
 # --- reading -------------------------------------------------------------------------------------
 
 
-def visible_sql(me: str, managed: str) -> str:
-    """The condition on plan ``p`` that a manager sees it: their own, or one whose customers all lie in
-    territories they manage (``me`` and ``managed`` are SQL expressions: membership id, uuid[])."""
-    return (
-        f"(p.created_by = {me} OR (EXISTS (SELECT 1 FROM handover_items i WHERE i.tenant = p.tenant"
-        " AND i.plan_id = p.id) AND NOT EXISTS (SELECT 1 FROM handover_items i JOIN customers c"
-        " ON c.tenant = i.tenant AND c.id = i.customer_id WHERE i.tenant = p.tenant AND i.plan_id = p.id"
-        f" AND NOT (c.territory_id = ANY({managed})"
-        f" AND (i.to_territory_id IS NULL OR i.to_territory_id = ANY({managed}))))))"
-    )
-
-
 async def load_plan(tx: Tx, scope: TenantScope, plan_id: UUID, *, lock: bool = False) -> asyncpg.Record:
     """The plan if the caller may act on it (owner/admin; a manager their own plans and those whose
     customers all lie inside their subtree), else 404."""
@@ -97,19 +85,7 @@ async def load_plan(tx: Tx, scope: TenantScope, plan_id: UUID, *, lock: bool = F
         tx.tenant_id,
         plan_id,
     )
-    if row is None:
-        raise NotFound("No handover with this id")
-    if sees_all(scope) or row["created_by"] == scope.membership_id:
-        return row
-    visible = await tx.fetchval(
-        f"SELECT {visible_sql('$3::uuid', '$4::uuid[]')} FROM handover_plans p"
-        " WHERE p.tenant = $1 AND p.id = $2",
-        tx.tenant_id,
-        plan_id,
-        scope.membership_id,
-        await managed_territory_ids(tx, scope),
-    )
-    if not visible:
+    if row is None or not await sees_plan(tx, scope, row):
         raise NotFound("No handover with this id")
     return row
 
@@ -364,7 +340,7 @@ async def list_plans(
     scope: TenantScope, *, status: str | None, kind: str | None, limit: int, cursor: str | None
 ) -> Page[HandoverSummary]:
     """Plans newest first, by status and kind: owner/admin all of them, a manager those they see
-    (:func:`visible_sql`), a rep 403."""
+    (``tenants.access.handovers``), a rep 403."""
     scope.require("manager")
     check_limit(limit)
     if status is not None and status not in STATUSES:
@@ -373,7 +349,7 @@ async def list_plans(
         raise ValidationFailed.field("kind", "Unknown kind")
     after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
-        everyone = sees_all(scope)
+        everyone = scope.at_least("admin")
         managed = [] if everyone else await managed_territory_ids(tx, scope)
         rows = await tx.fetch(
             "SELECT p.id, p.kind, p.status, p.mode, p.reason, p.created_by, p.created_at, p.executed_at,"
@@ -382,7 +358,7 @@ async def list_plans(
             " FROM handover_plans p WHERE p.tenant = $1"
             " AND ($2::text IS NULL OR p.status = $2) AND ($3::text IS NULL OR p.kind = $3)"
             " AND ($4::timestamptz IS NULL OR (p.created_at, p.id) < ($4, $5))"
-            f" AND ($6 OR {visible_sql('$7::uuid', '$8::uuid[]')})"
+            f" AND ($6 OR {plan_visible_sql('$7::uuid', '$8::uuid[]')})"
             " ORDER BY p.created_at DESC, p.id DESC LIMIT $9",
             tx.tenant_id,
             status,

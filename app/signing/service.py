@@ -18,8 +18,6 @@ from uuid import UUID
 import asyncpg
 
 from app import db, mail
-from app.customers.access import Params
-from app.documents import access as document_access
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.settings import get_settings
@@ -32,7 +30,9 @@ from app.signing.schemas import (
     EvidenceRead,
     SignerRead,
 )
+from app.sql import Params
 from app.storage import Storage
+from tenants.access import document_visible_sql, envelope_visible_sql
 from tenants.scope import TenantScope
 
 ENDED = ("completed", "declined", "expired", "voided")
@@ -128,7 +128,7 @@ async def create_envelope(scope: TenantScope, data: EnvelopeCreate) -> EnvelopeR
         raise ValidationFailed.field("signers", "Each signer needs a different email address")
     async with scope.tx() as tx:
         p = Params(scope.tenant_id, data.document_id)
-        visible = await document_access.visible_sql(tx, scope, p)
+        visible = await document_visible_sql(tx, scope, p)
         doc = await tx.fetchrow(
             f"SELECT * FROM documents d WHERE tenant = $1 AND id = $2 AND {visible}", *p.values
         )
@@ -188,12 +188,15 @@ async def create_envelope(scope: TenantScope, data: EnvelopeCreate) -> EnvelopeR
             actor=scope.membership_id,
             data={"document": str(doc["id"]), "original_sha256": doc["pdf_sha256"]},
         )
-        return await read_envelope(tx, env_id, None)
+        return await read_envelope(tx, scope, env_id, None)
 
 
-async def _locked(tx: db.Tx, envelope_id: UUID) -> asyncpg.Record:
+async def _locked(tx: db.Tx, scope: TenantScope, envelope_id: UUID) -> asyncpg.Record:
+    p = Params(tx.tenant_id, envelope_id)
     env = await tx.fetchrow(
-        "SELECT * FROM envelopes WHERE tenant = $1 AND id = $2 FOR UPDATE", tx.tenant_id, envelope_id
+        "SELECT * FROM envelopes e WHERE e.tenant = $1 AND e.id = $2"
+        f" AND {envelope_visible_sql(scope, p)} FOR UPDATE",
+        *p.values,
     )
     if env is None:
         raise NotFound("This envelope does not exist")
@@ -203,7 +206,7 @@ async def _locked(tx: db.Tx, envelope_id: UUID) -> asyncpg.Record:
 async def send_envelope(scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
     """draft → sent: starts the expiry clock and emails the first signer(s). Sending twice is a 409."""
     async with scope.tx() as tx:
-        env = await _locked(tx, envelope_id)
+        env = await _locked(tx, scope, envelope_id)
         if env["status"] != "draft":
             raise Conflict("Only a draft envelope can be sent")
         env = await tx.fetchrow(
@@ -222,13 +225,13 @@ async def send_envelope(scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
             data={"expires_at": fmt_time(env["expires_at"])},
         )
         await notify_turn(tx, env)
-        return await read_envelope(tx, envelope_id, None)
+        return await read_envelope(tx, scope, envelope_id, None)
 
 
 async def void_envelope(scope: TenantScope, envelope_id: UUID, reason: str) -> EnvelopeRead:
     """draft|sent → voided; every signer who was emailed a link is told (their links stop working)."""
     async with scope.tx() as tx:
-        env = await _locked(tx, envelope_id)
+        env = await _locked(tx, scope, envelope_id)
         if env["status"] not in ("draft", "sent"):
             raise Conflict("This envelope has ended and cannot be voided")
         env = await tx.fetchrow(
@@ -243,7 +246,7 @@ async def void_envelope(scope: TenantScope, envelope_id: UUID, reason: str) -> E
             tx, envelope_id, "voided", actor=scope.membership_id, data={"reason": reason}
         )
         await tell_signers(tx, env, "signing_voided", reason=reason)
-        return await read_envelope(tx, envelope_id, None)
+        return await read_envelope(tx, scope, envelope_id, None)
 
 
 async def tell_signers(tx: db.Tx, env: asyncpg.Record, template: str, **extra: Any) -> None:
@@ -286,9 +289,14 @@ def _signer(row: asyncpg.Record) -> SignerRead:
     )
 
 
-async def read_envelope(tx: db.Tx, envelope_id: UUID, storage: Storage | None) -> EnvelopeRead:
+async def read_envelope(
+    tx: db.Tx, scope: TenantScope, envelope_id: UUID, storage: Storage | None
+) -> EnvelopeRead:
+    """The envelope if the member sees it, else 404."""
+    p = Params(tx.tenant_id, envelope_id)
     env = await tx.fetchrow(
-        "SELECT * FROM envelopes WHERE tenant = $1 AND id = $2", tx.tenant_id, envelope_id
+        f"SELECT * FROM envelopes e WHERE e.tenant = $1 AND e.id = $2 AND {envelope_visible_sql(scope, p)}",
+        *p.values,
     )
     if env is None:
         raise NotFound("This envelope does not exist")
@@ -327,7 +335,7 @@ async def read_envelope(tx: db.Tx, envelope_id: UUID, storage: Storage | None) -
 
 async def get_envelope(scope: TenantScope, storage: Storage, envelope_id: UUID) -> EnvelopeRead:
     async with scope.tx() as tx:
-        return await read_envelope(tx, envelope_id, storage)
+        return await read_envelope(tx, scope, envelope_id, storage)
 
 
 async def list_envelopes(
@@ -336,17 +344,16 @@ async def list_envelopes(
     check_limit(limit)
     after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
+        at, after_id = after if after else (None, None)
+        p = Params(scope.tenant_id, status, at, after_id, limit + 1)
         ids = await tx.fetch(
-            "SELECT id, created_at FROM envelopes WHERE tenant = $1 AND ($2::text IS NULL OR status = $2)"
-            " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))"
-            " ORDER BY created_at DESC, id DESC LIMIT $5",
-            scope.tenant_id,
-            status,
-            after[0] if after else None,
-            after[1] if after else None,
-            limit + 1,
+            "SELECT e.id, e.created_at FROM envelopes e WHERE e.tenant = $1"
+            " AND ($2::text IS NULL OR e.status = $2)"
+            " AND ($3::timestamptz IS NULL OR (e.created_at, e.id) < ($3, $4))"
+            f" AND {envelope_visible_sql(scope, p)} ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
+            *p.values,
         )
-        items = [await read_envelope(tx, r["id"], None) for r in ids[:limit]]
+        items = [await read_envelope(tx, scope, r["id"], None) for r in ids[:limit]]
     nxt = (
         encode_cursor(ids[limit - 1]["created_at"].isoformat(), ids[limit - 1]["id"])
         if len(ids) > limit
@@ -357,7 +364,7 @@ async def list_envelopes(
 
 async def get_evidence(scope: TenantScope, envelope_id: UUID) -> EvidenceRead:
     async with scope.tx() as tx:
-        await read_envelope(tx, envelope_id, None)  # 404 for another tenant's id
+        await read_envelope(tx, scope, envelope_id, None)  # 404 for another tenant's id
         check = await evidence.verify_chain(tx, envelope_id)
         rows = await tx.fetch(
             "SELECT * FROM envelope_events WHERE tenant = $1 AND envelope_id = $2 ORDER BY seq",

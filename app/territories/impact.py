@@ -10,8 +10,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from app.db import Tx
+from tenants.access import in_subtree_sql
 
-SUBTREE_IDS = "SELECT id FROM territories WHERE tenant = $1 AND path >= $2 AND path < $2 || '~'"
+SUBTREE_IDS = f"SELECT id FROM territories WHERE tenant = $1 AND {in_subtree_sql('path', of='$2')}"
 
 
 async def count_territories(tx: Tx, tenant: UUID, path: str) -> int:

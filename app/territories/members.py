@@ -8,8 +8,9 @@ from uuid import UUID
 from app import audit
 from app.errors import NotFound, ValidationFailed
 from app.territories.schemas import TerritoryMemberCreate, TerritoryMemberRead
-from app.territories.service import fetch_territory, require_manages
+from app.territories.service import fetch_territory
 from tenants import roles
+from tenants.access import require_manages
 from tenants.scope import TenantScope
 
 _MEMBER_SQL = (

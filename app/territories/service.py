@@ -1,4 +1,4 @@
-"""Territories: the tree, its members, and who manages what.
+"""Territories: the tree and its changes (who manages what is ``tenants.access.territories``).
 
 Everyone in a tenant may read the tree and its members (reps pick territories from it). Writes:
 owner/admin anywhere; a manager inside the subtrees they manage (creating under, editing in; deleting
@@ -16,7 +16,7 @@ from msgspec import UnsetType
 
 from app import audit
 from app.db import Tx
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.territories import impact, tree
 from app.territories.schemas import (
@@ -26,18 +26,13 @@ from app.territories.schemas import (
     TerritoryRead,
     TerritoryUpdate,
 )
-from tenants import roles
+from tenants.access import in_subtree_sql, require_manages
 from tenants.scope import TenantScope
 
 _COLUMNS = "id, parent_id, name, level, path, created_at, updated_at"
 # Structural writes (create, move, delete) of one tenant's tree run one at a time, so a move can
 # never race a create below it or another move into a cycle.
 _TREE_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('territory-tree:' || $1::uuid::text, 0))"
-
-
-def sees_all(scope: TenantScope) -> bool:
-    """Owner, admin and background jobs act on every territory."""
-    return scope.role == "system" or roles.at_least(scope.role, "admin")
 
 
 def _read(row: asyncpg.Record) -> TerritoryRead:
@@ -52,80 +47,6 @@ def _read(row: asyncpg.Record) -> TerritoryRead:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
-
-
-# --- who manages what ------------------------------------------------------------------------
-
-_MANAGED_ROOTS = (
-    "SELECT a.path FROM territory_members tm"
-    " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
-    " WHERE tm.tenant = $1 AND tm.membership_id = $2 AND tm.role = 'manager'"
-)
-
-
-async def managed_territory_ids(tx: Tx, scope: TenantScope) -> list[UUID]:
-    """Territories the acting member manages: owner/admin (and jobs) all of them; a manager the
-    whole subtree of every territory where they are a manager; a rep none."""
-    if sees_all(scope):
-        rows = await tx.fetch("SELECT id FROM territories WHERE tenant = $1", scope.tenant_id)
-    elif scope.role == "manager" and scope.membership_id is not None:
-        rows = await tx.fetch(
-            f"SELECT DISTINCT t.id FROM ({_MANAGED_ROOTS}) r JOIN territories t"
-            " ON t.tenant = $1 AND t.path >= r.path AND t.path < r.path || '~'",
-            scope.tenant_id,
-            scope.membership_id,
-        )
-    else:
-        return []
-    return [r["id"] for r in rows]
-
-
-async def member_territory_ids(tx: Tx, scope: TenantScope) -> list[UUID]:
-    """Territories the acting member works: where they are a rep, and where they are a manager
-    together with its subtree (the subtree only when their tenant role is still manager or above)."""
-    if scope.membership_id is None:
-        return []
-    subtrees = roles.at_least(scope.role, "manager")
-    rows = await tx.fetch(
-        "SELECT DISTINCT t.id FROM territory_members tm"
-        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
-        " JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR"
-        "  ($3 AND tm.role = 'manager' AND t.path >= a.path AND t.path < a.path || '~'))"
-        " WHERE tm.tenant = $1 AND tm.membership_id = $2",
-        scope.tenant_id,
-        scope.membership_id,
-        subtrees,
-    )
-    return [r["id"] for r in rows]
-
-
-async def manages(tx: Tx, scope: TenantScope, territory_id: UUID) -> bool:
-    """Whether the acting member manages ``territory_id`` (it lies in one of their managed subtrees)."""
-    if sees_all(scope):
-        return True
-    if scope.role != "manager" or scope.membership_id is None:
-        return False
-    return bool(
-        await tx.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM ({_MANAGED_ROOTS}) r"
-            " JOIN territories t ON t.tenant = $1 AND t.id = $3"
-            " AND t.path >= r.path AND t.path < r.path || '~')",
-            scope.tenant_id,
-            scope.membership_id,
-            territory_id,
-        )
-    )
-
-
-async def require_manages(tx: Tx, scope: TenantScope, territory_id: UUID | None) -> None:
-    """403 unless the member may change things at ``territory_id`` (``None`` = the top level)."""
-    if sees_all(scope):
-        return
-    scope.require("manager")
-    if territory_id is None:
-        raise Forbidden("Only an owner or admin can change top-level territories")
-    if not await manages(tx, scope, territory_id):
-        raise Forbidden("You do not manage this territory")
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -164,7 +85,7 @@ async def list_territories(
             " AND ($2::uuid IS NULL OR parent_id = $2)"
             " AND (NOT $3 OR parent_id IS NULL)"
             " AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM territories u WHERE u.tenant = $1 AND u.id = $4"
-            "      AND t.path >= u.path AND t.path < u.path || '~'))"
+            f"      AND {in_subtree_sql('t.path', of='u.path')}))"
             " AND ($5::text IS NULL OR path > $5)"
             " ORDER BY path LIMIT $6",
             scope.tenant_id,
@@ -198,8 +119,7 @@ async def create_territory(scope: TenantScope, data: TerritoryCreate) -> Territo
     new_id = uuid4()
     try:
         async with scope.tx() as tx:
-            if not sees_all(scope):
-                scope.require("manager")
+            scope.require("manager")
             await tx.execute(_TREE_LOCK, scope.tenant_id)
             parent_path: str | None = None
             if data.parent_id is not None:
@@ -292,7 +212,7 @@ async def delete_territory(scope: TenantScope, territory_id: UUID) -> None:
                 extra={"customers": customers},
             )
         deleted = await tx.execute(
-            "DELETE FROM territories WHERE tenant = $1 AND path >= $2 AND path < $2 || '~'",
+            f"DELETE FROM territories WHERE tenant = $1 AND {in_subtree_sql('path', of='$2')}",
             scope.tenant_id,
             path,
         )
@@ -335,7 +255,7 @@ async def move_territory(scope: TenantScope, territory_id: UUID, data: Territory
             deepest = int(
                 await tx.fetchval(
                     "SELECT max(length(path)) FROM territories"
-                    " WHERE tenant = $1 AND path >= $2 AND path < $2 || '~'",
+                    f" WHERE tenant = $1 AND {in_subtree_sql('path', of='$2')}",
                     scope.tenant_id,
                     old_path,
                 )
@@ -360,7 +280,7 @@ async def move_territory(scope: TenantScope, territory_id: UUID, data: Territory
                 "UPDATE territories SET path = $3 || substr(path, $4),"
                 " parent_id = CASE WHEN id = $5 THEN $6 ELSE parent_id END,"
                 " updated_at = CASE WHEN id = $5 THEN now() ELSE updated_at END"
-                " WHERE tenant = $1 AND path >= $2 AND path < $2 || '~'",
+                f" WHERE tenant = $1 AND {in_subtree_sql('path', of='$2')}",
                 scope.tenant_id,
                 old_path,
                 new_path,

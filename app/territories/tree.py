@@ -2,8 +2,8 @@
 
 A path is the ids of the root … the node itself, each as 32 hex digits followed by ``/``
 (``"<root hex>/<child hex>/"``). It is stored ``COLLATE "C"`` and indexed on ``(tenant, path)``,
-so the whole subtree of a node (itself included) is the btree range
-``path >= node.path AND path < node.path || '~'`` — one index range scan on core PostgreSQL.
+so the whole subtree of a node (itself included) is one btree range: its SQL condition is
+``tenants.access.in_subtree_sql``, and :func:`is_within` is the same test in Python.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from uuid import UUID
 
 SEGMENT = 33  # 32 hex digits + "/"
 MAX_DEPTH = 12
-SUBTREE_END = "~"  # sorts after "/" and every hex digit under the "C" collation
 
 
 def segment(territory_id: UUID) -> str:

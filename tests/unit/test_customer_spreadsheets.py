@@ -12,9 +12,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from app.customers import tabular
-from app.customers.access import CustomerAccess
 from app.customers.imports import columns as cols
 from app.customers.imports.service import TOO_MANY_ROWS, FileProblem, check_file
+from tenants.access import CustomerAccess
 
 CHINESE = "客户全称,电话\r\n上海青禾软件有限公司,021-5555 0000\r\n"
 

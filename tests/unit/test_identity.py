@@ -14,6 +14,7 @@ from app.customers.identity import (
     search_text,
 )
 from app.territories import tree
+from tenants.access import SUBTREE_END
 
 SAME_COMPANY = [
     "上海青禾软件有限公司",
@@ -112,6 +113,6 @@ def test_materialized_path_helpers() -> None:
     assert tree.is_within(leaf_path, root_path) and tree.is_within(child_path, child_path)
     assert not tree.is_within(root_path, child_path)
     # the subtree is a contiguous range: every descendant sorts in [path, path + "~")
-    assert root_path <= leaf_path < root_path + tree.SUBTREE_END
+    assert root_path <= leaf_path < root_path + SUBTREE_END
     sibling_path = tree.child_path(None, uuid.uuid4())
-    assert not (root_path <= sibling_path < root_path + tree.SUBTREE_END)
+    assert not (root_path <= sibling_path < root_path + SUBTREE_END)

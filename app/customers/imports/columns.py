@@ -19,9 +19,9 @@ from typing import Any
 from uuid import UUID
 
 from app.customers import identity
-from app.customers.access import CustomerAccess
 from app.customers.tabular import unneutralize
 from app.i18n import N_
+from tenants.access import CustomerAccess
 
 # field: (English header, Chinese header, other header names separated by "|")
 _COLUMNS: dict[str, tuple[str, str, str]] = {

@@ -19,14 +19,13 @@ import asyncpg
 
 from app import i18n, outbox
 from app.customers import tabular
-from app.customers.access import customer_access
 from app.customers.imports import columns as import_columns
 from app.customers.imports.schemas import ImportRead, ImportRowError
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.storage import Storage
-from app.territories.service import sees_all
+from tenants.access import customer_access
 from tenants.scope import TenantScope
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -170,7 +169,7 @@ async def _load(tx: Any, scope: TenantScope, import_id: UUID) -> asyncpg.Record:
         "SELECT * FROM customer_imports WHERE tenant = $1 AND id = $2 AND ($3 OR created_by = $4)",
         scope.tenant_id,
         import_id,
-        sees_all(scope),
+        scope.at_least("admin"),
         scope.membership_id,
     )
     if row is None:

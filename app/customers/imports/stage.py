@@ -20,7 +20,6 @@ from typing import Any
 import asyncpg
 
 from app.customers import tabular
-from app.customers.access import customer_access
 from app.customers.imports import columns as import_columns
 from app.customers.imports.service import (
     BAD_TEXT,
@@ -40,7 +39,7 @@ from app.customers.imports.sql import (
     STAGE_COLUMNS,
 )
 from app.storage import Storage
-from tenants import roles
+from tenants.access import customer_access
 from tenants.scope import TenantScope
 
 BATCH = 5000
@@ -60,7 +59,7 @@ async def _rules(scope: TenantScope, imp: asyncpg.Record) -> import_columns.RowR
     return import_columns.RowRules(
         access=access,
         importer=scope.membership_id,
-        may_assign=roles.at_least(scope.role, "manager"),
+        may_assign=scope.at_least("manager"),
         territories=import_columns.TerritoryIndex.build(
             (r["id"], r["parent_id"], r["name"]) for r in territories
         ),

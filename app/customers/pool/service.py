@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from app.customers import ledger
-from app.customers.access import CustomerAccess, Params, customer_access
 from app.customers.pool.rules import PoolRules, load_rules
 from app.customers.pool.schemas import PoolItem
 from app.customers.schemas import CustomerRead
@@ -32,9 +31,9 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
-from app.territories.service import fetch_territory, sees_all
-from app.territories.tree import SUBTREE_END
-from tenants import roles
+from app.sql import Params
+from app.territories.service import fetch_territory
+from tenants.access import CustomerAccess, customer_access, in_subtree_sql, pools_sql
 from tenants.scope import TenantScope
 
 POOL_STATUSES = ("prospect", "lost")
@@ -252,28 +251,6 @@ async def release_customer(scope: TenantScope, customer_id: UUID, reason: str) -
 # --- the pool list ---------------------------------------------------------------------------------
 
 
-def _pools_sql(p: Params, scope: TenantScope) -> str:
-    """The pools the member works, as one SQL condition on ``c`` (no round trips to collect ids): the
-    same rule as ``access.customer_access`` — their territories (a manager's with the subtrees), live
-    cross-territory grants of a territory (with its subtree) or of one customer."""
-    me, subtrees = p(scope.membership_id), p(roles.at_least(scope.role, "manager"))
-    subtree = "t.tenant = a.tenant AND t.path >= a.path AND t.path < a.path || '~'"
-    return (
-        "(c.territory_id IN ("
-        " SELECT t.id FROM territory_members tm"
-        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
-        f" JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR ({subtrees} AND tm.role = 'manager'"
-        f" AND {subtree}))"
-        f" WHERE tm.tenant = $1 AND tm.membership_id = {me}"
-        " UNION ALL SELECT t.id FROM cross_territory_grants g"
-        " JOIN territories a ON a.tenant = g.tenant AND a.id = g.territory_id"
-        f" JOIN territories t ON {subtree}"
-        f" WHERE g.tenant = $1 AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now())"
-        " OR c.id IN (SELECT g.customer_id FROM cross_territory_grants g WHERE g.tenant = $1"
-        f" AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now()))"
-    )
-
-
 def _parse_time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
@@ -318,8 +295,8 @@ async def list_pool(
         raise ValidationFailed.field("cursor", "This cursor is not valid") from None
     p = Params(scope.tenant_id)
     where = ["c.tenant = $1", "c.owner_membership_id IS NULL", "c.status IN ('prospect', 'lost')"]
-    if not sees_all(scope):
-        where.append(_pools_sql(p, scope))
+    if not scope.at_least("admin"):
+        where.append(pools_sql(p, scope))
     for column, value in (("grade", grade), ("industry", industry), ("source", source)):
         if value is not None:
             where.append(f"c.{column} = {p(value)}")
@@ -355,8 +332,7 @@ async def list_pool(
         where.append("c.territory_id = t.id")
         sql = (
             f"SELECT {item} FROM territories top"
-            f" JOIN territories t ON t.tenant = top.tenant AND t.path >= top.path"
-            f" AND t.path < top.path || '{SUBTREE_END}'"
+            f" JOIN territories t ON t.tenant = top.tenant AND {in_subtree_sql('t.path', of='top.path')}"
             f" CROSS JOIN LATERAL (SELECT {columns} FROM customers c WHERE {' AND '.join(where)}"
             f" {order} LIMIT {n}) c"
             f" WHERE top.tenant = $1 AND top.id = {top} {order} LIMIT {n}"

@@ -9,14 +9,15 @@ from uuid import UUID
 
 import asyncpg
 
-from app.customers.access import Params
 from app.db import Tx
-from app.deals.access import deal_access, load_deal, subtree_path, subtree_sql
 from app.deals.collections.schemas import CollectionItemRead, CollectionRead, OverdueGroupRead
 from app.deals.collections.terms import contract_total, effective_terms, plan_for
+from app.deals.lookup import load_deal
 from app.errors import NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
+from app.sql import Params
+from tenants.access import deal_access, territory_in_subtree_sql, territory_path
 from tenants.scope import TenantScope
 
 COLUMNS = "id, deal_id, seq, code, percent, amount, currency, due_date, paid_at, paid_amount"
@@ -129,7 +130,7 @@ async def list_collections(
         if owner is not None:
             where.append(f"d.owner_membership_id = {p(owner)}")
         if territory_id is not None:
-            where.append(subtree_sql(p(await subtree_path(tx, scope.tenant_id, territory_id))))
+            where.append(territory_in_subtree_sql(p(await territory_path(tx, scope.tenant_id, territory_id))))
         if due_before is not None:
             where.append(f"k.due_date < {p(due_before)}")
         if due_after is not None:
@@ -161,7 +162,7 @@ async def overdue_groups(
         if owner is not None:
             where.append(f"d.owner_membership_id = {p(owner)}")
         if territory_id is not None:
-            where.append(subtree_sql(p(await subtree_path(tx, scope.tenant_id, territory_id))))
+            where.append(territory_in_subtree_sql(p(await territory_path(tx, scope.tenant_id, territory_id))))
         where.append(access.visible_sql(p))
         rows = await tx.fetch(
             "SELECT d.owner_membership_id, c.territory_id, k.currency, count(*) AS count,"

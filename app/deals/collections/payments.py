@@ -10,13 +10,14 @@ from uuid import UUID
 import asyncpg
 
 from app import audit
-from app.customers.access import Params
 from app.db import Tx
-from app.deals.access import check_money, deal_access
 from app.deals.collections.items import COLUMNS, read_collection
 from app.deals.collections.schemas import CollectionPaid, CollectionRead, PaymentRead
+from app.deals.money import check_money
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.localtime import local_today
+from app.sql import Params
+from tenants.access import deal_access
 from tenants.scope import TenantScope
 
 

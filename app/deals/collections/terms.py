@@ -12,14 +12,14 @@ import asyncpg
 
 from app import audit
 from app.db import Tx
-from app.deals.access import check_money, load_deal
 from app.deals.collections.schemas import (
     ContractTermsRead,
     ContractTermsWrite,
     MilestoneRead,
     MilestonesWrite,
 )
-from app.deals.money import HUNDRED, Milestone, cents, milestones
+from app.deals.lookup import load_deal
+from app.deals.money import HUNDRED, Milestone, cents, check_money, milestones
 from app.errors import Conflict, ValidationFailed
 from tenants.scope import TenantScope
 

@@ -13,6 +13,7 @@ from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.handover.realign.operation import Operation, resolve, stored_request
 from app.handover.schemas import RealignCreate
+from tenants.access import in_subtree_sql
 from tenants.scope import TenantScope
 
 _TREE_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('territory-tree:' || $1::uuid::text, 0))"
@@ -180,7 +181,7 @@ async def _rewrite_tree(tx: Tx, scope: TenantScope, op: Operation, data: Realign
                 " parent_id = CASE WHEN id = $5 THEN $6 WHEN $7 AND parent_id = $5 THEN $6"
                 " ELSE parent_id END,"
                 " updated_at = CASE WHEN id = $5 OR ($7 AND parent_id = $5) THEN now() ELSE updated_at END"
-                " WHERE tenant = $1 AND path >= $2 AND path < $2 || '~' AND NOT ($7 AND id = $5)",
+                f" WHERE tenant = $1 AND {in_subtree_sql('path', of='$2')} AND NOT ($7 AND id = $5)",
                 tx.tenant_id,
                 op.old,
                 op.new,

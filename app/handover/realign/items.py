@@ -7,21 +7,27 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.customers.access import Params
 from app.customers.pool.rules import load_rules
 from app.db import Tx
 from app.handover.assign import quotas
 from app.handover.realign.operation import Operation, resolve
 from app.handover.schemas import RealignCreate, RealignStored
+from app.sql import Params
+from tenants.access import in_subtree_sql
 from tenants.scope import TenantScope
 
+# (Templates for ``str.format``: the subtree conditions are joined in, so their text keeps its braces.)
 # The tree as it will be: every territory with its path after the change (and the new one).
-_NP = """
-    SELECT t.id, (CASE WHEN {old}::text IS NOT NULL AND t.path >= {old}::text AND t.path < {old}::text || '~'
+_NP = (
+    """
+    SELECT t.id, (CASE WHEN {old}::text IS NOT NULL AND """
+    + in_subtree_sql("t.path", of="{old}::text")
+    + """
         THEN {new}::text || substr(t.path, length({old}::text) + 1) ELSE t.path END) COLLATE "C" AS path
     FROM territories t WHERE t.tenant = $1
     UNION ALL SELECT {new_id}::uuid, {new_path}::text COLLATE "C" WHERE {new_id}::uuid IS NOT NULL
 """
+)
 # Who works where after the change: active members with the path of their territory.
 _WORKS = """
     SELECT w.membership_id, w.role, a.path FROM (
@@ -43,7 +49,9 @@ _BUILD = (
 ), judged AS (
     SELECT s.*, (s.from_id IS NULL OR s.status = 'closed'
         OR EXISTS (SELECT 1 FROM works w WHERE w.membership_id = s.from_id
-                   AND s.fpath >= w.path AND s.fpath < w.path || '~')
+                   AND """
+    + in_subtree_sql("s.fpath", of="w.path")
+    + """)
         OR EXISTS (SELECT 1 FROM memberships m WHERE m.tenant = $1 AND m.id = s.from_id AND m.active
                    AND m.role IN ('owner', 'admin'))) AS stays
     FROM sel s
@@ -65,19 +73,25 @@ SELECT $1::uuid, {plan}::uuid, x.id, NULL::uuid, NULL::uuid, NULL::timestamptz, 
 
 # Per territory the customers end in: how many wait for a rep, and its reps — those of the territory
 # itself, or with none there, of its nearest ancestor that has reps (after the change).
-_WAITING = """
+_WAITING = (
+    """
 WITH np AS ({np}), works AS ({works})
 SELECT f.id AS territory_id, f.path, x.n,
     (SELECT coalesce(array_agg(DISTINCT w.membership_id ORDER BY w.membership_id), '{{}}') FROM works w
-     WHERE w.role = 'rep' AND f.path >= w.path AND f.path < w.path || '~'
+     WHERE w.role = 'rep' AND """
+    + in_subtree_sql("f.path", of="w.path")
+    + """
        AND length(w.path) = (SELECT max(length(v.path)) FROM works v WHERE v.role = 'rep'
-                             AND f.path >= v.path AND f.path < v.path || '~')) AS reps
+                             AND """
+    + in_subtree_sql("f.path", of="v.path")
+    + """)) AS reps
 FROM (SELECT coalesce(i.to_territory_id, c.territory_id) AS t, count(*) AS n FROM handover_items i
       JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id
       WHERE i.tenant = $1 AND i.plan_id = {plan} AND i.blocked = '_reassign' GROUP BY 1) x
 JOIN np f ON f.id = x.t
 ORDER BY f.path
 """
+)
 
 _ASSIGN = """
 WITH waiting AS (
@@ -139,7 +153,7 @@ async def build_items(tx: Tx, scope: TenantScope, plan_id: UUID, stored: Realign
         subject_path = p(str(op.subject["path"]))
         in_subtree = (
             "c.territory_id IN (SELECT id FROM territories WHERE tenant = $1"
-            f" AND path >= {subject_path}::text AND path < {subject_path}::text || '~')"
+            f" AND {in_subtree_sql('path', of=f'{subject_path}::text')})"
         )
         where = f"c.tenant = $1 AND {in_subtree}"
         if data.operation == "merge":

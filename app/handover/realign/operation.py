@@ -13,7 +13,7 @@ from app.db import Tx
 from app.errors import NotFound, ValidationFailed
 from app.handover.schemas import RealignCreate, RealignStored
 from app.territories import tree
-from app.territories.service import require_manages
+from tenants.access import in_subtree_sql, require_manages
 from tenants.scope import TenantScope
 
 
@@ -56,7 +56,7 @@ async def _parent_path(tx: Tx, parent_id: UUID | None) -> str | None:
 async def _deepest_below(tx: Tx, path: str) -> int:
     """How many levels the subtree at ``path`` has below itself."""
     longest = await tx.fetchval(
-        "SELECT max(length(path)) FROM territories WHERE tenant = $1 AND path >= $2 AND path < $2 || '~'",
+        f"SELECT max(length(path)) FROM territories WHERE tenant = $1 AND {in_subtree_sql('path', of='$2')}",
         tx.tenant_id,
         path,
     )

@@ -9,6 +9,7 @@ import asyncpg
 from app.db import Tx
 from app.handover.realign.operation import stored_request
 from app.handover.schemas import RealignPreview, TerritoryImpact
+from tenants.access import in_subtree_sql
 
 _OPEN = "stage NOT IN ('won', 'lost')"
 
@@ -45,7 +46,7 @@ async def preview(tx: Tx, row: asyncpg.Record) -> RealignPreview:
     if data.operation != "split" and path:
         moved = int(
             await tx.fetchval(
-                "SELECT count(*) FROM territories WHERE tenant = $1 AND path >= $2 AND path < $2 || '~'",
+                f"SELECT count(*) FROM territories WHERE tenant = $1 AND {in_subtree_sql('path', of='$2')}",
                 tx.tenant_id,
                 path,
             )

@@ -29,10 +29,10 @@ from app.customers.pool.rules import (
 from app.db import Tx
 from app.i18n import N_, translate
 from app.localtime import local_today
-from app.sales.field.measures import BOUNDS, team_member_ids
+from app.sales.field.measures import BOUNDS
 from app.settings import get_settings
-from app.territories.service import managed_territory_ids
 from tenants import roles
+from tenants.access import managed_territory_ids, reach_sql, team_member_ids
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -131,21 +131,21 @@ async def _manager_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str
         membership_id=member["id"],
         time_zone=tz,
     )
-    everything = roles.at_least(member["role"], "admin")
+    everything = scope.at_least("admin")
     managed = None if everything else await managed_territory_ids(tx, scope)
     team = await team_member_ids(tx, scope)
     approvals = await tx.fetchval(
         "SELECT count(*) FROM approvals a LEFT JOIN deals d ON d.tenant = a.tenant AND d.id = a.deal_id"
         " LEFT JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id"
         " WHERE a.tenant = $1 AND a.status = 'pending' AND a.requested_by IS DISTINCT FROM $2"
-        " AND ($3::uuid[] IS NULL OR coalesce(c.territory_id, a.territory_id) = ANY($3))",
+        f" AND {reach_sql('coalesce(c.territory_id, a.territory_id)', '$3')}",
         tenant_id,
         member["id"],
         managed,
     )
     plans = await tx.fetchval(
         "SELECT count(*) FROM visit_plans WHERE tenant = $1 AND status = 'submitted' AND membership_id <> $2"
-        " AND ($3::uuid[] IS NULL OR membership_id = ANY($3))",
+        f" AND {reach_sql('membership_id', '$3')}",
         tenant_id,
         member["id"],
         team,
@@ -156,7 +156,7 @@ async def _manager_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str
         " JOIN memberships m ON m.tenant = f.tenant AND m.id = f.author_membership_id"
         " LEFT JOIN users u ON u.id = m.user_id"
         f" WHERE f.tenant = $1 AND f.happened_at >= {lo} AND f.happened_at < {hi}"
-        " AND ($4::uuid[] IS NULL OR f.author_membership_id = ANY($4)) GROUP BY u.name ORDER BY n"
+        f" AND {reach_sql('f.author_membership_id', '$4')} GROUP BY u.name ORDER BY n"
         " DESC, u.name",
         tenant_id,
         day,
@@ -167,7 +167,7 @@ async def _manager_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str
         "SELECT count(*) FROM deal_stage_changes s JOIN deals d ON d.tenant = s.tenant AND d.id = s.deal_id"
         " JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id"
         f" WHERE s.tenant = $1 AND s.at >= {lo} AND s.at < {hi} AND s.from_stage IS NOT NULL"
-        " AND ($4::uuid[] IS NULL OR c.territory_id = ANY($4))",
+        f" AND {reach_sql('c.territory_id', '$4')}",
         tenant_id,
         day,
         tz,
@@ -175,7 +175,7 @@ async def _manager_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str
     )
     incidents = await tx.fetch(
         "SELECT title, severity, count(*) OVER () AS total FROM market_incidents WHERE tenant = $1"
-        " AND status = 'open' AND ($2::uuid[] IS NULL OR membership_id = ANY($2))"
+        f" AND status = 'open' AND {reach_sql('membership_id', '$2')}"
         " ORDER BY severity DESC, created_at DESC LIMIT $3",
         tenant_id,
         team,

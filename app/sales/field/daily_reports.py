@@ -30,16 +30,10 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field.incidents import raise_incident, read_incident
-from app.sales.field.measures import (
-    BOUNDS,
-    EFFECTIVE_RESULTS,
-    VISIT_KINDS,
-    actuals,
-    ratio,
-    team_member_ids,
-)
+from app.sales.field.measures import BOUNDS, EFFECTIVE_RESULTS, VISIT_KINDS, actuals, ratio
 from app.sales.field.schemas import DailyReportCreate, DailyReportRead
 from app.sales.field.targets import month_target
+from tenants.access import reach_sql, team_member_ids
 from tenants.scope import TenantScope
 
 _SELECT = (
@@ -153,7 +147,7 @@ def _read(row: asyncpg.Record, incidents: list[asyncpg.Record]) -> DailyReportRe
 async def _load(tx: Tx, scope: TenantScope, report_id: UUID) -> DailyReportRead:
     team = await team_member_ids(tx, scope)
     row = await tx.fetchrow(
-        _SELECT + " WHERE r.tenant = $1 AND r.id = $2 AND ($3::uuid[] IS NULL OR r.membership_id = ANY($3))",
+        _SELECT + f" WHERE r.tenant = $1 AND r.id = $2 AND {reach_sql('r.membership_id', '$3')}",
         scope.tenant_id,
         report_id,
         team,
@@ -230,7 +224,7 @@ async def list_reports(
     async with scope.tx() as tx:
         team = await team_member_ids(tx, scope)
         rows = await tx.fetch(
-            _SELECT + " WHERE r.tenant = $1 AND ($2::uuid[] IS NULL OR r.membership_id = ANY($2))"
+            _SELECT + f" WHERE r.tenant = $1 AND {reach_sql('r.membership_id', '$2')}"
             " AND ($3::uuid IS NULL OR r.membership_id = $3)"
             " AND ($4::date IS NULL OR r.report_date >= $4) AND ($5::date IS NULL OR r.report_date <= $5)"
             " AND ($6::date IS NULL OR (r.report_date, r.id) < ($6, $7::uuid))"

@@ -28,6 +28,7 @@ from app.sales.field.targets import (
     period_end,
     read_target,
 )
+from tenants.access import in_subtree_sql
 from tenants.scope import TenantScope
 
 
@@ -44,7 +45,7 @@ async def _in_subtree(tx: Tx, scope: TenantScope, root: UUID, territory_id: UUID
     return bool(
         await tx.fetchval(
             "SELECT EXISTS (SELECT 1 FROM territories a JOIN territories t ON t.tenant = a.tenant"
-            " AND t.path >= a.path AND t.path < a.path || '~' WHERE a.tenant = $1 AND a.id = $2 AND t.id = $3"
+            f" AND {in_subtree_sql('t.path', of='a.path')} WHERE a.tenant = $1 AND a.id = $2 AND t.id = $3"
             " AND (NOT $4 OR t.id <> a.id))",
             scope.tenant_id,
             root,
@@ -58,7 +59,7 @@ async def _works_in_subtree(tx: Tx, scope: TenantScope, root: UUID, membership_i
     return bool(
         await tx.fetchval(
             "SELECT EXISTS (SELECT 1 FROM territories a JOIN territories t ON t.tenant = a.tenant"
-            " AND t.path >= a.path AND t.path < a.path || '~' JOIN territory_members m ON m.tenant = t.tenant"
+            f" AND {in_subtree_sql('t.path', of='a.path')} JOIN territory_members m ON m.tenant = t.tenant"
             " AND m.territory_id = t.id WHERE a.tenant = $1 AND a.id = $2 AND m.membership_id = $3)",
             scope.tenant_id,
             root,

@@ -13,14 +13,14 @@ from uuid import UUID
 import asyncpg
 
 from app import audit, mail
-from app.customers.access import Params, customer_access
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
-from app.sales.field.measures import managers_of, manages_member, team_member_ids
 from app.sales.field.schemas import IncidentRead, IncidentWrite
 from app.sales.field.visit_plans import notify
 from app.settings import get_settings
+from app.sql import Params
+from tenants.access import customer_access, managers_of, manages_member, reach_sql, team_member_ids
 from tenants.scope import TenantScope
 
 _SELECT = (
@@ -141,7 +141,7 @@ async def _row(tx: Tx, scope: TenantScope, incident_id: UUID, *, lock: bool = Fa
     team = await team_member_ids(tx, scope)
     row = await tx.fetchrow(
         _SELECT
-        + " WHERE i.tenant = $1 AND i.id = $2 AND ($3::uuid[] IS NULL OR i.membership_id = ANY($3))"
+        + f" WHERE i.tenant = $1 AND i.id = $2 AND {reach_sql('i.membership_id', '$3')}"
         + (" FOR UPDATE OF i" if lock else ""),
         scope.tenant_id,
         incident_id,
@@ -192,7 +192,7 @@ async def list_incidents(
     async with scope.tx() as tx:
         team = await team_member_ids(tx, scope)
         rows = await tx.fetch(
-            _SELECT + " WHERE i.tenant = $1 AND ($2::uuid[] IS NULL OR i.membership_id = ANY($2))"
+            _SELECT + f" WHERE i.tenant = $1 AND {reach_sql('i.membership_id', '$2')}"
             " AND ($3::text IS NULL OR i.severity = $3) AND ($4::text IS NULL OR i.status = $4)"
             " AND ($5::uuid IS NULL OR i.membership_id = $5)"
             " AND ($6::timestamptz IS NULL OR (i.created_at, i.id) < ($6, $7::uuid))"

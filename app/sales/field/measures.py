@@ -1,5 +1,5 @@
 """What field work measures, shared by targets, daily and weekly reports: the actual figures of a
-period for the tenant, a territory subtree or a rep, and who manages a rep.
+period for the tenant, a territory subtree or a rep (who reads whose figures: ``tenants.access.team``).
 
 Definitions (also in the README):
 
@@ -24,8 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from app.db import Tx
-from tenants import roles
-from tenants.scope import TenantScope
+from tenants.access import in_subtree_sql
 
 VISIT_KINDS = ("visit", "meeting")
 EFFECTIVE_RESULTS = ("appointment", "presentation", "order")
@@ -71,7 +70,7 @@ def _scope_sql(scope_type: str, territory_param: str, member_param: str, owner: 
     if scope_type == "territory":
         return (
             f"{territory} IN (SELECT t.id FROM territories a JOIN territories t ON t.tenant = a.tenant"
-            f" AND t.path >= a.path AND t.path < a.path || '~' WHERE a.tenant = $1 AND a.id ="
+            f" AND {in_subtree_sql('t.path', of='a.path')} WHERE a.tenant = $1 AND a.id ="
             f" {territory_param})"
         )
     return "TRUE"
@@ -160,54 +159,3 @@ def _json(value: Any) -> dict[str, Any]:
     import json
 
     return json.loads(value) if isinstance(value, str) else dict(value or {})
-
-
-# --- who is whose manager --------------------------------------------------------------------------
-
-# Managers of a member: those managing (at or above) a territory the member works in as a rep.
-MANAGERS_OF_SQL = """
-SELECT DISTINCT mm.id AS membership_id, u.email, coalesce(u.locale, tn.locale) AS locale
-FROM territory_members rm
-JOIN territories rt ON rt.tenant = rm.tenant AND rt.id = rm.territory_id
-JOIN territories at ON at.tenant = rt.tenant AND rt.path >= at.path AND rt.path < at.path || '~'
-JOIN territory_members tm ON tm.tenant = at.tenant AND tm.territory_id = at.id AND tm.role = 'manager'
-JOIN memberships mm ON mm.tenant = tm.tenant AND mm.id = tm.membership_id AND mm.active
-JOIN users u ON u.id = mm.user_id
-JOIN tenants tn ON tn.id = mm.tenant
-WHERE rm.tenant = $1 AND rm.membership_id = $2 AND rm.role = 'rep' AND mm.id <> $2
-"""
-
-
-async def managers_of(tx: Tx, tenant_id: UUID, membership_id: UUID) -> list[Any]:
-    """The active managers of the territories a rep works (their ancestors included)."""
-    return await tx.fetch(MANAGERS_OF_SQL + " ORDER BY mm.id", tenant_id, membership_id)
-
-
-async def team_member_ids(tx: Tx, scope: TenantScope) -> list[UUID] | None:
-    """Whose field work the caller may read: None = everyone (owner/admin/jobs); a manager: their
-    own and every member of a territory in their managed subtrees; anyone else: their own."""
-    if scope.role == "system" or roles.at_least(scope.role, "admin"):
-        return None
-    own = [scope.membership_id] if scope.membership_id else []
-    if scope.role != "manager" or scope.membership_id is None:
-        return own
-    rows = await tx.fetch(
-        "SELECT DISTINCT m.membership_id FROM territory_members tm"
-        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
-        " JOIN territories t ON t.tenant = a.tenant AND t.path >= a.path AND t.path < a.path || '~'"
-        " JOIN territory_members m ON m.tenant = t.tenant AND m.territory_id = t.id"
-        " WHERE tm.tenant = $1 AND tm.membership_id = $2 AND tm.role = 'manager'",
-        scope.tenant_id,
-        scope.membership_id,
-    )
-    return list({*own, *(r["membership_id"] for r in rows)})
-
-
-async def manages_member(tx: Tx, scope: TenantScope, membership_id: UUID) -> bool:
-    """Whether the caller manages a territory (at or above) where ``membership_id`` is a rep."""
-    if scope.role == "system" or roles.at_least(scope.role, "admin"):
-        return True
-    if scope.role != "manager" or scope.membership_id is None:
-        return False
-    rows = await managers_of(tx, scope.tenant_id, membership_id)
-    return any(r["membership_id"] == scope.membership_id for r in rows)

@@ -19,14 +19,15 @@ from uuid import UUID
 import asyncpg
 
 from app import audit
-from app.customers.access import Params
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field.measures import MONEY_METRICS, manages_member, ratio, target_actual, team_member_ids
+from app.sales.field.measures import MONEY_METRICS, ratio, target_actual
 from app.sales.field.schemas import TargetCreate, TargetRead, TargetUpdate
-from app.territories.service import fetch_territory, managed_territory_ids, manages, sees_all
+from app.sql import Params
+from app.territories.service import fetch_territory
+from tenants.access import manages, manages_member, target_visible_sql
 from tenants.scope import TenantScope
 
 MAX_VALUE = Decimal("99999999999999.99")
@@ -83,20 +84,6 @@ def check_value(metric: str, value: Decimal, field: str = "value") -> Decimal:
 # --- who sees and sets which target -----------------------------------------------------------------
 
 
-async def _visible_sql(tx: Tx, scope: TenantScope, p: Params) -> str:
-    if sees_all(scope):
-        return "TRUE"
-    own = f"(g.scope_type = 'rep' AND g.membership_id = {p(scope.membership_id)}::uuid)"
-    if scope.role != "manager":
-        return own
-    managed = await managed_territory_ids(tx, scope)
-    team = await team_member_ids(tx, scope) or []
-    return (
-        f"({own} OR g.scope_type = 'tenant' OR g.territory_id = ANY({p(managed)}::uuid[])"
-        f" OR (g.scope_type = 'rep' AND g.membership_id = ANY({p(team)}::uuid[])))"
-    )
-
-
 async def check_scope(
     tx: Tx,
     scope: TenantScope,
@@ -109,7 +96,7 @@ async def check_scope(
     if scope_type == "tenant":
         if territory_id is not None or membership_id is not None:
             raise ValidationFailed.field(prefix + "scope_type", "A tenant target has no territory or member")
-        if not sees_all(scope):
+        if not scope.at_least("admin"):
             raise Forbidden("Only an owner or admin can set tenant targets")
     elif scope_type == "territory":
         if territory_id is None or membership_id is not None:
@@ -133,7 +120,7 @@ async def check_scope(
 
 async def load_target(tx: Tx, scope: TenantScope, target_id: UUID, *, lock: bool = False) -> asyncpg.Record:
     p = Params(scope.tenant_id, target_id)
-    visible = await _visible_sql(tx, scope, p)
+    visible = await target_visible_sql(tx, scope, p)
     row = await tx.fetchrow(
         f"SELECT {_COLUMNS} FROM targets g WHERE g.tenant = $1 AND g.id = $2 AND {visible}"
         + (" FOR UPDATE" if lock else ""),
@@ -215,7 +202,7 @@ async def list_targets(
             after_id,
             limit + 1,
         )
-        visible = await _visible_sql(tx, scope, p)
+        visible = await target_visible_sql(tx, scope, p)
         rows = await tx.fetch(
             f"SELECT {_COLUMNS} FROM targets g WHERE g.tenant = $1 AND ($2::text IS NULL OR g.metric = $2)"
             " AND ($3::text IS NULL OR g.scope_type = $3) AND ($4::uuid IS NULL OR g.territory_id = $4)"

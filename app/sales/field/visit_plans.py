@@ -18,14 +18,12 @@ from uuid import UUID
 import asyncpg
 
 from app import audit
-from app.customers.access import Params, customer_access
 from app.customers.followups import create_followup
 from app.customers.schemas import FollowupCreate
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field.measures import managers_of, manages_member, team_member_ids
 from app.sales.field.schemas import (
     PlanDecision,
     PlanItemRead,
@@ -34,6 +32,8 @@ from app.sales.field.schemas import (
     VisitPlanRead,
     VisitPlanUpdate,
 )
+from app.sql import Params
+from tenants.access import customer_access, managers_of, manages_member, reach_sql, team_member_ids
 from tenants.scope import TenantScope
 
 _PLAN = (
@@ -110,7 +110,7 @@ async def _load(tx: Tx, scope: TenantScope, plan_id: UUID, *, lock: bool = False
     team = await team_member_ids(tx, scope)
     row = await tx.fetchrow(
         _PLAN
-        + " WHERE p.tenant = $1 AND p.id = $2 AND ($3::uuid[] IS NULL OR p.membership_id = ANY($3))"
+        + f" WHERE p.tenant = $1 AND p.id = $2 AND {reach_sql('p.membership_id', '$3')}"
         + (" FOR UPDATE OF p" if lock else ""),
         scope.tenant_id,
         plan_id,
@@ -203,7 +203,7 @@ async def list_plans(
     async with scope.tx() as tx:
         team = await team_member_ids(tx, scope)
         rows = await tx.fetch(
-            _PLAN + " WHERE p.tenant = $1 AND ($2::uuid[] IS NULL OR p.membership_id = ANY($2))"
+            _PLAN + f" WHERE p.tenant = $1 AND {reach_sql('p.membership_id', '$2')}"
             " AND ($3::uuid IS NULL OR p.membership_id = $3) AND ($4::text IS NULL OR p.status = $4)"
             " AND ($5::date IS NULL OR p.plan_date >= $5) AND ($6::date IS NULL OR p.plan_date <= $6)"
             " AND ($7::date IS NULL OR (p.plan_date, p.id) < ($7, $8::uuid))"

@@ -46,6 +46,7 @@ from app.sales.field.measures import (
 from app.sales.field.targets import METRIC_LABELS, period_end
 from app.sales.field.weekly_reports import week_of
 from app.settings import get_settings
+from tenants.access import in_subtree_sql
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -63,7 +64,7 @@ WITH roots AS (
 ),
 sub AS (
     SELECT r.id AS root_id, t.id AS territory_id FROM roots r
-    JOIN territories t ON t.tenant = $1 AND t.path >= r.path AND t.path < r.path || '~'
+    JOIN territories t ON t.tenant = $1 AND {in_subtree_sql('t.path', of='r.path')}
 ),
 fu AS (
     SELECT s.root_id, count(*) AS visits, count(*) FILTER (WHERE f.result IN ({_EFFECTIVE})) AS effective

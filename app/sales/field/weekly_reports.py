@@ -16,7 +16,7 @@ from app import audit, db
 from app.errors import Conflict, NotFound
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.field.schemas import WeeklyPlanUpdate, WeeklyReportRead
-from app.territories.service import managed_territory_ids, manages, sees_all
+from tenants.access import manages, reach_sql, weekly_report_territories
 from tenants.scope import TenantScope
 
 
@@ -48,20 +48,11 @@ def _read(row: asyncpg.Record) -> WeeklyReportRead:
     )
 
 
-async def _visible(tx: db.Tx, scope: TenantScope) -> list[UUID] | None:
-    """Territories whose reports the caller reads: None = all (owner/admin); a manager their
-    managed subtrees; a rep none (403)."""
-    if sees_all(scope):
-        return None
-    scope.require("manager")
-    return await managed_territory_ids(tx, scope)
-
-
 async def _load(tx: db.Tx, scope: TenantScope, report_id: UUID, *, lock: bool = False) -> asyncpg.Record:
-    visible = await _visible(tx, scope)
+    visible = await weekly_report_territories(tx, scope)
     row = await tx.fetchrow(
         _SELECT
-        + " WHERE w.tenant = $1 AND w.id = $2 AND ($3::uuid[] IS NULL OR w.territory_id = ANY($3))"
+        + f" WHERE w.tenant = $1 AND w.id = $2 AND {reach_sql('w.territory_id', '$3')}"
         + (" FOR UPDATE OF w" if lock else ""),
         scope.tenant_id,
         report_id,
@@ -89,9 +80,9 @@ async def list_weekly(
     check_limit(limit)
     at, after_id = decode_date_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
-        visible = await _visible(tx, scope)
+        visible = await weekly_report_territories(tx, scope)
         rows = await tx.fetch(
-            _SELECT + " WHERE w.tenant = $1 AND ($2::uuid[] IS NULL OR w.territory_id = ANY($2))"
+            _SELECT + f" WHERE w.tenant = $1 AND {reach_sql('w.territory_id', '$2')}"
             " AND ($3::uuid IS NULL OR w.territory_id = $3) AND ($4::date IS NULL OR w.week_start = $4)"
             " AND ($5::date IS NULL OR (w.week_start, w.id) < ($5, $6::uuid))"
             " ORDER BY w.week_start DESC, w.id DESC LIMIT $7",

@@ -27,13 +27,11 @@ from uuid import UUID
 
 import asyncpg
 
-from app.customers.access import Params
-from app.deals.access import subtree_path
 from app.errors import Forbidden, ValidationFailed
 from app.localtime import local_today, zone
 from app.sales.growth.schemas import FunnelRates, FunnelRead, FunnelRow
-from app.territories.service import managed_territory_ids, manages, sees_all
-from tenants import roles
+from app.sql import Params
+from tenants.access import managed_territory_ids, manages, territory_in_subtree_sql, territory_path
 from tenants.scope import TenantScope
 
 MAX_DAYS: Final = 1100
@@ -141,7 +139,7 @@ async def get_funnel(
         raise ValidationFailed.field("date_to", "The end date is before the start date")
     if (date_to - date_from).days > MAX_DAYS:
         raise ValidationFailed.field("date_to", "Use a period of at most {days} days", days=MAX_DAYS)
-    is_manager = roles.at_least(scope.role, "manager") or scope.role == "system"
+    is_manager = scope.at_least("manager")
     if not is_manager:
         if membership_id is not None and membership_id != scope.membership_id:
             raise Forbidden("A rep sees only their own funnel")
@@ -151,15 +149,11 @@ async def get_funnel(
         p = Params(scope.tenant_id, start, end)
         conditions: list[str] = []
         if territory_id is not None:
-            path = await subtree_path(tx, scope.tenant_id, territory_id)
+            path = await territory_path(tx, scope.tenant_id, territory_id)
             if is_manager and not await manages(tx, scope, territory_id):
                 raise Forbidden("This territory is outside the ones you manage")
-            ph = p(path)
-            conditions.append(
-                f"c.territory_id IN (SELECT t.id FROM territories t WHERE t.tenant = $1"
-                f" AND t.path >= {ph} AND t.path < {ph} || '~')"
-            )
-        if is_manager and not sees_all(scope) and territory_id is None:
+            conditions.append(territory_in_subtree_sql(p(path)))
+        if is_manager and not scope.at_least("admin") and territory_id is None:
             conditions.append(f"c.territory_id = ANY({p(await managed_territory_ids(tx, scope))}::uuid[])")
         member = p(membership_id) if membership_id is not None else None
         sql = funnel_sql(p, member=member, territory=" AND ".join(conditions) or None)

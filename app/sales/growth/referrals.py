@@ -15,11 +15,10 @@ import asyncpg
 import msgspec
 
 from app import audit
-from app.customers.access import Params, customer_access
 from app.customers.service import load_editable
 from app.customers.won import CustomerWon
 from app.db import Tx
-from app.deals.access import check_money
+from app.deals.money import check_money
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.sales.growth import settings as growth_settings
@@ -31,7 +30,8 @@ from app.sales.growth.schemas import (
     RewardSettings,
     RewardSettingsRead,
 )
-from app.territories.service import managed_territory_ids, sees_all
+from app.sql import Params
+from tenants.access import customer_access, managed_territory_ids
 from tenants.scope import TenantScope
 
 NAME: Final = "referral_reward"
@@ -287,7 +287,7 @@ def _read_reward(row: asyncpg.Record) -> RewardRead:
 
 
 async def _reward_scope(tx: Tx, scope: TenantScope, p: Params) -> str:
-    if sees_all(scope):
+    if scope.at_least("admin"):
         return "TRUE"
     return f"c.territory_id = ANY({p(await managed_territory_ids(tx, scope))}::uuid[])"
 

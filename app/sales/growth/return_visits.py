@@ -15,7 +15,6 @@ from uuid import UUID
 import asyncpg
 
 from app import audit
-from app.customers.access import Params
 from app.customers.followups import create_followup
 from app.customers.schemas import FollowupCreate
 from app.customers.won import CustomerWon
@@ -29,7 +28,7 @@ from app.pagination import Page, check_limit, decode_date_id_cursor, encode_curs
 from app.sales.growth.cadences import load_cadences
 from app.sales.growth.schemas import NeedDeal, ReturnVisitLog, ReturnVisitRead
 from app.sales.growth.tasks import visible_sql
-from tenants import roles
+from app.sql import Params
 from tenants.scope import TenantScope
 
 STATUSES: Final = ("scheduled", "done", "skipped")
@@ -127,7 +126,7 @@ async def list_return_visits(
     if status is not None and status not in STATUSES:
         raise ValidationFailed.field("status", "Use scheduled, done or skipped")
     after_key = decode_date_id_cursor(cursor)
-    if assignee is not None and assignee != scope.membership_id and not roles.at_least(scope.role, "manager"):
+    if assignee is not None and assignee != scope.membership_id and not scope.at_least("manager"):
         assignee = scope.membership_id  # a rep sees only their own anyway
     async with scope.tx() as tx:
         p = Params(scope.tenant_id)

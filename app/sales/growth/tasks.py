@@ -17,14 +17,13 @@ from uuid import UUID
 import asyncpg
 
 from app import audit
-from app.customers.access import Params, customer_access
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.growth.schemas import TaskClose, TaskCreate, TaskRead
-from app.territories.service import managed_territory_ids, sees_all
-from tenants import roles
+from app.sql import Params
+from tenants.access import customer_access, managed_territory_ids
 from tenants.scope import TenantScope
 
 STATUSES: Final = ("open", "done", "skipped")
@@ -75,7 +74,7 @@ def _read(row: asyncpg.Record, today: date) -> TaskRead:
 
 async def visible_sql(tx: Tx, scope: TenantScope, p: Params, assignee: str, territory: str) -> str:
     """A condition: the member sees the row whose assignee and customer territory are these columns."""
-    if sees_all(scope):
+    if scope.at_least("admin"):
         return "TRUE"
     managed = await managed_territory_ids(tx, scope)
     return f"({assignee} = {p(scope.membership_id)} OR {territory} = ANY({p(managed)}::uuid[]))"
@@ -99,7 +98,7 @@ async def list_tasks(
         raise ValidationFailed.field("status", "Use open, done, skipped or all")
     if kind is not None and kind not in KINDS:
         raise ValidationFailed.field("kind", "Use call or visit")
-    if assignee is not None and assignee != scope.membership_id and not roles.at_least(scope.role, "manager"):
+    if assignee is not None and assignee != scope.membership_id and not scope.at_least("manager"):
         raise Forbidden("A rep sees only their own tasks")
     after_key = decode_date_id_cursor(cursor)
     async with scope.tx() as tx:

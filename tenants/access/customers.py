@@ -1,4 +1,4 @@
-"""Who sees and changes which customer (simplified; the pool rules will extend it).
+"""Who sees and changes which customer, and whose pools a member works.
 
 - owner/admin (and jobs): every customer;
 - a manager: the customers in the territories they manage (whole subtrees), plus their own;
@@ -10,28 +10,23 @@
 
 A customer outside this is answered 404, exactly like one of another tenant. Changing a customer
 needs more than seeing it: its owner, a manager of its territory, or an owner/admin (else 403).
+
+The pools (公海) a member works, where they may claim: the territories they work (``territories``:
+a rep's own, a manager's subtrees), live cross-territory grants of a territory (with its subtree) or
+of one customer; owner/admin all. ``CustomerAccess`` holds the collected ids (``customer_access``,
+a few round trips); ``pools_sql`` states the same rule as one condition for the pool page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from app.db import Tx
-from app.territories.service import managed_territory_ids, member_territory_ids, sees_all
+from app.sql import Params
+from tenants.access.subtree import in_subtree_sql
+from tenants.access.territories import managed_territory_ids, member_territory_ids
 from tenants.scope import TenantScope
-
-
-class Params:
-    """Positional parameters (``$1``, ``$2`` …) collected while a query is put together."""
-
-    def __init__(self, *values: Any) -> None:
-        self.values: list[Any] = list(values)
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +81,7 @@ class CustomerAccess:
 
 
 async def customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
-    if sees_all(scope):
+    if scope.at_least("admin"):
         return CustomerAccess(True, scope.membership_id, frozenset(), frozenset())
     managed = frozenset(await managed_territory_ids(tx, scope))
     worked: frozenset[UUID] = frozenset(await member_territory_ids(tx, scope))
@@ -110,6 +105,29 @@ async def customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
 _GRANTS = (
     "SELECT g.customer_id, t.id AS territory_id FROM cross_territory_grants g"
     " LEFT JOIN territories a ON a.tenant = g.tenant AND a.id = g.territory_id"
-    " LEFT JOIN territories t ON t.tenant = a.tenant AND t.path >= a.path AND t.path < a.path || '~'"
+    f" LEFT JOIN territories t ON t.tenant = a.tenant AND {in_subtree_sql('t.path', of='a.path')}"
     " WHERE g.tenant = $1 AND g.membership_id = $2 AND g.revoked_at IS NULL AND g.until > now()"
 )
+
+
+def pools_sql(p: Params, scope: TenantScope) -> str:
+    """The pools the member works, as one SQL condition on the customer ``c`` (no round trips to
+    collect ids; the tenant is ``$1``): the same rule as ``customer_access`` — their territories (a
+    manager's with the subtrees), live cross-territory grants of a territory (with its subtree) or of
+    one customer. Owner/admin work every pool: do not call it for them (it would narrow)."""
+    me, subtrees = p(scope.membership_id), p(scope.at_least("manager"))
+    subtree = f"t.tenant = a.tenant AND {in_subtree_sql('t.path', of='a.path')}"
+    return (
+        "(c.territory_id IN ("
+        " SELECT t.id FROM territory_members tm"
+        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
+        f" JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR ({subtrees} AND tm.role = 'manager'"
+        f" AND {subtree}))"
+        f" WHERE tm.tenant = $1 AND tm.membership_id = {me}"
+        " UNION ALL SELECT t.id FROM cross_territory_grants g"
+        " JOIN territories a ON a.tenant = g.tenant AND a.id = g.territory_id"
+        f" JOIN territories t ON {subtree}"
+        f" WHERE g.tenant = $1 AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now())"
+        " OR c.id IN (SELECT g.customer_id FROM cross_territory_grants g WHERE g.tenant = $1"
+        f" AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now()))"
+    )

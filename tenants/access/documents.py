@@ -1,6 +1,6 @@
 """Who sees which document: owners and admins all; anyone else the documents they generated and those
-whose subject they see — a customer they see (``customers.access``), a deal or a quote of a deal they
-see (``deals.access``), a handover they made, gave or received. A document outside this is 404, like
+whose subject they see — a customer they see (``customers``), a deal or a quote of a deal they
+see (``deals``), a handover they made, gave or received. A document outside this is 404, like
 another tenant's id; the same rule guards sending a document for signature.
 
 The subject id is text (the ``sample`` subject is not a uuid): each cast sits behind a ``CASE`` on the
@@ -9,10 +9,10 @@ subject type, so it is evaluated only for the types whose ids are uuids, and the
 
 from __future__ import annotations
 
-from app.customers.access import Params, customer_access
 from app.db import Tx
-from app.deals.access import DealAccess
-from app.territories.service import sees_all
+from app.sql import Params
+from tenants.access.customers import customer_access
+from tenants.access.deals import DealAccess
 from tenants.scope import TenantScope
 
 
@@ -20,9 +20,9 @@ def _subject_uuid(doc: str, subject_type: str) -> str:
     return f"(CASE WHEN {doc}.subject_type = '{subject_type}' THEN {doc}.subject_id::uuid END)"
 
 
-async def visible_sql(tx: Tx, scope: TenantScope, p: Params, doc: str = "d") -> str:
+async def document_visible_sql(tx: Tx, scope: TenantScope, p: Params, doc: str = "d") -> str:
     """A SQL condition on the document row ``doc``: true when the acting member may see it."""
-    if sees_all(scope):
+    if scope.at_least("admin"):
         return "TRUE"
     customers = await customer_access(tx, scope)
     deals = DealAccess(False, scope.membership_id, customers.managed)  # what deal_access would query again

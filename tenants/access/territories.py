@@ -1,0 +1,97 @@
+"""Who manages and who works which territory.
+
+- owner/admin (and jobs): manage every territory (``scope.at_least("admin")``);
+- a manager: manages the whole subtree of every territory where they are a manager (while their
+  tenant role is still manager or above), and works those subtrees;
+- a rep: manages nothing; works the territories where they are a member (rep or manager) — their
+  pools are the pools of those territories.
+
+Changing things at a territory needs managing it (``require_manages``: 403); changing the top level
+needs owner/admin. Everyone in a tenant may read the tree itself.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from app.db import Tx
+from app.errors import Forbidden
+from tenants.access.subtree import in_subtree_sql
+from tenants.scope import TenantScope
+
+_MANAGED_ROOTS = (
+    "SELECT a.path FROM territory_members tm"
+    " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
+    " WHERE tm.tenant = $1 AND tm.membership_id = $2 AND tm.role = 'manager'"
+)
+
+
+def acts_as_manager(scope: TenantScope) -> bool:
+    """A member whose tenant role is exactly manager: their reach is their managed subtrees (owners,
+    admins and jobs reach everything, reps only their own)."""
+    return scope.role == "manager" and scope.membership_id is not None
+
+
+async def managed_territory_ids(tx: Tx, scope: TenantScope) -> list[UUID]:
+    """Territories the acting member manages: owner/admin (and jobs) all of them; a manager the
+    whole subtree of every territory where they are a manager; a rep none."""
+    if scope.at_least("admin"):
+        rows = await tx.fetch("SELECT id FROM territories WHERE tenant = $1", scope.tenant_id)
+    elif acts_as_manager(scope):
+        rows = await tx.fetch(
+            f"SELECT DISTINCT t.id FROM ({_MANAGED_ROOTS}) r JOIN territories t"
+            f" ON t.tenant = $1 AND {in_subtree_sql('t.path', of='r.path')}",
+            scope.tenant_id,
+            scope.membership_id,
+        )
+    else:
+        return []
+    return [r["id"] for r in rows]
+
+
+async def member_territory_ids(tx: Tx, scope: TenantScope) -> list[UUID]:
+    """Territories the acting member works: where they are a rep, and where they are a manager
+    together with its subtree (the subtree only when their tenant role is still manager or above).
+    A job (no membership) works none."""
+    if scope.membership_id is None:
+        return []
+    rows = await tx.fetch(
+        "SELECT DISTINCT t.id FROM territory_members tm"
+        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
+        " JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR"
+        f"  ($3 AND tm.role = 'manager' AND {in_subtree_sql('t.path', of='a.path')}))"
+        " WHERE tm.tenant = $1 AND tm.membership_id = $2",
+        scope.tenant_id,
+        scope.membership_id,
+        scope.at_least("manager"),
+    )
+    return [r["id"] for r in rows]
+
+
+async def manages(tx: Tx, scope: TenantScope, territory_id: UUID) -> bool:
+    """Whether the acting member manages ``territory_id`` (it lies in one of their managed subtrees)."""
+    if scope.at_least("admin"):
+        return True
+    if not acts_as_manager(scope):
+        return False
+    return bool(
+        await tx.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM ({_MANAGED_ROOTS}) r"
+            " JOIN territories t ON t.tenant = $1 AND t.id = $3"
+            f" AND {in_subtree_sql('t.path', of='r.path')})",
+            scope.tenant_id,
+            scope.membership_id,
+            territory_id,
+        )
+    )
+
+
+async def require_manages(tx: Tx, scope: TenantScope, territory_id: UUID | None) -> None:
+    """403 unless the member may change things at ``territory_id`` (``None`` = the top level)."""
+    if scope.at_least("admin"):
+        return
+    scope.require("manager")
+    if territory_id is None:
+        raise Forbidden("Only an owner or admin can change top-level territories")
+    if not await manages(tx, scope, territory_id):
+        raise Forbidden("You do not manage this territory")
