@@ -1,5 +1,6 @@
 """Cross-territory grants (跨区): a manager lets a member work a customer, or a territory with its
-subtree, of a territory the manager manages, until a date. ``access.py`` honours live grants.
+subtree, of a territory the manager manages, until a date. ``tenants.access.customers`` honours live
+grants.
 
 Who: a manager of the customer's (or the granted territory's) territory, or an owner/admin; a rep
 never (403). An id of another tenant — grant, customer, territory — is 404.

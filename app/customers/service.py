@@ -1,7 +1,7 @@
 """Customers: create (behind the duplicate guard), read, list and search, update, delete, grades.
 
-Visibility and edit rights are in ``access.py``: an invisible customer is 404, a visible one the
-member may not change is 403. Every query filters on the tenant as well as relying on RLS.
+Visibility and edit rights are ``tenants.access.customers``: an invisible customer is 404, a visible
+one the member may not change is 403. Every query filters on the tenant as well as relying on RLS.
 """
 
 from __future__ import annotations

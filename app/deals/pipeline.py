@@ -4,8 +4,8 @@ added up), in ONE query with GROUPING SETS.
 
 Filters: a territory subtree (the customer's territory within it, materialised path), the expected
 close date between ``from`` and ``to`` or a named period in the tenant's time zone, a currency, and
-open deals only unless ``closed`` is asked for. Visibility is the deals' (``access.py``): a rep their
-own deals, a manager their subtrees (and their own), owner/admin all.
+open deals only unless ``closed`` is asked for. Visibility is the deals' (``tenants.access.deals``): a
+rep their own deals, a manager their subtrees (and their own), owner/admin all.
 """
 
 from __future__ import annotations

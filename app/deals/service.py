@@ -1,8 +1,8 @@
 """Deals: create, read, list, update, and the stage history. Stage *moves* (rules and approvals) are
 in ``stage_moves.py``; ``apply_stage`` here is the one place a deal's stage changes.
 
-Visibility is in ``access.py``: an invisible deal is 404. The customer must be visible to the caller
-(else 422 on ``customer_id``); decision people must be contacts of that customer.
+Visibility is ``tenants.access.deals``: an invisible deal is 404. The customer must be visible to the
+caller (else 422 on ``customer_id``); decision people must be contacts of that customer.
 """
 
 from __future__ import annotations
