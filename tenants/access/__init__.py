@@ -19,6 +19,7 @@ from tenants.access.envelopes import envelope_visible_sql
 from tenants.access.handovers import plan_visible_sql, sees_plan
 from tenants.access.subtree import SUBTREE_END, in_subtree_sql, territory_in_subtree_sql, territory_path
 from tenants.access.team import (
+    assigned_visible_sql,
     managers_of,
     manages_member,
     reach_sql,
@@ -39,6 +40,7 @@ __all__ = [
     "CustomerAccess",
     "DealAccess",
     "acts_as_manager",
+    "assigned_visible_sql",
     "customer_access",
     "deal_access",
     "document_visible_sql",

@@ -1,5 +1,6 @@
 """Who reads and decides which sales records (field work: visit plans, daily reports, market incidents,
-follow-up activity; targets; weekly territory reports), and who is whose manager.
+follow-up activity; targets; weekly territory reports; follow-up tasks and return visits), and who is
+whose manager.
 
 - owner/admin (and jobs): everyone's;
 - a manager: their own and those of every member of a territory in their managed subtrees (their
@@ -9,7 +10,9 @@ follow-up activity; targets; weekly territory reports), and who is whose manager
 
 Targets: a rep sees their own rep targets; a manager also the tenant targets, the targets of the
 territories they manage and the rep targets of their team. Weekly territory reports: owner/admin all, a
-manager those of their managed subtrees, a rep none (403). A record outside this is 404.
+manager those of their managed subtrees, a rep none (403). Follow-up tasks and return visits: their
+assignee; a manager those of customers in the territories they manage; owner/admin all. A record
+outside this is 404.
 
 The managers of a member are the active managers of the territories the member works as a rep, at
 or above them (``managers_of``): they are told when the member submits or reports something.
@@ -95,6 +98,15 @@ async def target_visible_sql(tx: Tx, scope: TenantScope, p: Params, target: str 
         f"({own} OR {target}.scope_type = 'tenant' OR {target}.territory_id = ANY({p(managed)}::uuid[])"
         f" OR ({target}.scope_type = 'rep' AND {target}.membership_id = ANY({p(team)}::uuid[])))"
     )
+
+
+async def assigned_visible_sql(tx: Tx, scope: TenantScope, p: Params, assignee: str, territory: str) -> str:
+    """A condition on assigned work (tasks, return visits): the member sees the row whose assignee
+    and customer territory are these columns."""
+    if scope.at_least("admin"):
+        return "TRUE"
+    managed = await managed_territory_ids(tx, scope)
+    return f"({assignee} = {p(scope.membership_id)} OR {territory} = ANY({p(managed)}::uuid[]))"
 
 
 async def weekly_report_territories(tx: Tx, scope: TenantScope) -> list[UUID] | None:

@@ -27,8 +27,8 @@ from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.growth.cadences import load_cadences
 from app.sales.growth.schemas import NeedDeal, ReturnVisitLog, ReturnVisitRead
-from app.sales.growth.tasks import visible_sql
 from app.sql import Params
+from tenants.access import assigned_visible_sql
 from tenants.scope import TenantScope
 
 STATUSES: Final = ("scheduled", "done", "skipped")
@@ -133,7 +133,7 @@ async def list_return_visits(
         sql = (
             _SELECT
             + " WHERE r.tenant = $1 AND "
-            + await visible_sql(tx, scope, p, "r.assignee_membership_id", "c.territory_id")
+            + await assigned_visible_sql(tx, scope, p, "r.assignee_membership_id", "c.territory_id")
         )
         if status:
             sql += f" AND r.status = {p(status)}"
@@ -155,7 +155,7 @@ async def list_return_visits(
 
 async def _load(tx: Tx, scope: TenantScope, visit_id: UUID) -> asyncpg.Record:
     p = Params(scope.tenant_id, visit_id)
-    where = await visible_sql(tx, scope, p, "r.assignee_membership_id", "c.territory_id")
+    where = await assigned_visible_sql(tx, scope, p, "r.assignee_membership_id", "c.territory_id")
     row = await tx.fetchrow(
         _SELECT + f" WHERE r.tenant = $1 AND r.id = $2 AND {where} FOR UPDATE OF r", *p.values
     )

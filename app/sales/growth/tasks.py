@@ -1,8 +1,9 @@
 """Follow-up tasks (待办): due calls and visits, from the cadences (daily job), from return visits,
 or entered by hand.
 
-Who sees a task: its assignee; a manager the tasks of customers in their territories (subtrees);
-owner/admin all. Anything else is 404, like another tenant's id. Whoever sees a task may close it.
+Who sees a task (``tenants.access.team``): its assignee; a manager the tasks of customers in their
+territories (subtrees); owner/admin all. Anything else is 404, like another tenant's id. Whoever sees
+a task may close it.
 
 A task is done when a follow-up of its kind is logged on the customer after the task was made: the
 listing computes that at read time (``EFFECTIVE_STATUS``), and the daily job writes it down
@@ -23,7 +24,7 @@ from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.sales.growth.schemas import TaskClose, TaskCreate, TaskRead
 from app.sql import Params
-from tenants.access import customer_access, managed_territory_ids
+from tenants.access import assigned_visible_sql, customer_access
 from tenants.scope import TenantScope
 
 STATUSES: Final = ("open", "done", "skipped")
@@ -72,14 +73,6 @@ def _read(row: asyncpg.Record, today: date) -> TaskRead:
     )
 
 
-async def visible_sql(tx: Tx, scope: TenantScope, p: Params, assignee: str, territory: str) -> str:
-    """A condition: the member sees the row whose assignee and customer territory are these columns."""
-    if scope.at_least("admin"):
-        return "TRUE"
-    managed = await managed_territory_ids(tx, scope)
-    return f"({assignee} = {p(scope.membership_id)} OR {territory} = ANY({p(managed)}::uuid[]))"
-
-
 async def list_tasks(
     scope: TenantScope,
     *,
@@ -103,7 +96,7 @@ async def list_tasks(
     after_key = decode_date_id_cursor(cursor)
     async with scope.tx() as tx:
         p = Params(scope.tenant_id)
-        where = await visible_sql(tx, scope, p, "t.assignee_membership_id", "c.territory_id")
+        where = await assigned_visible_sql(tx, scope, p, "t.assignee_membership_id", "c.territory_id")
         sql = _SELECT + f" WHERE t.tenant = $1 AND {where}"
         if kind:
             sql += f" AND t.kind = {p(kind)}"
@@ -132,7 +125,7 @@ async def list_tasks(
 
 async def _load(tx: Tx, scope: TenantScope, task_id: UUID, *, lock: bool = False) -> asyncpg.Record:
     p = Params(scope.tenant_id, task_id)
-    where = await visible_sql(tx, scope, p, "t.assignee_membership_id", "c.territory_id")
+    where = await assigned_visible_sql(tx, scope, p, "t.assignee_membership_id", "c.territory_id")
     row = await tx.fetchrow(
         _SELECT
         + f" WHERE t.tenant = $1 AND t.id = $2 AND {where}"
