@@ -2,8 +2,12 @@
 ``quote`` subject providers (``deal_subject``, ``quote_subject``), registered by ``app.wiring``.
 
 A deal's documents use the quote chosen in its contract terms, else its latest sent or approved
-quote, else its latest quote; Party A comes from the contract terms (defaults: the customer). Every
-value is a preformatted string, as templates never compute.
+quote, else its latest quote (``collections.terms.contract_quote``); Party A comes from the contract
+terms (defaults: the customer). Every value is a preformatted string, as templates never compute.
+
+A contract's money (quote, total, currency, milestones) is ``collections.terms.figures``, and the
+render job's snapshot records it (``collections.contracts.record``) in the snapshot's transaction. A
+contract for a deal whose contract is signed is refused (409).
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from uuid import UUID
 
 import asyncpg
 
-from app.deals.collections.terms import effective_terms, plan_for
+from app.deals.collections import contracts
+from app.deals.collections.terms import contract_quote, effective_terms, figures
 from app.deals.lookup import load_deal
 from app.deals.quotes import load_quote
 from app.documents import kinds
@@ -45,16 +50,6 @@ def _fill(data: kinds.Data, key: str, values: dict[str, Any]) -> None:
         data[key].update({k: "" if v is None else str(v) for k, v in values.items() if k in data[key]})
 
 
-async def _pick_quote(request: SubjectRequest, deal_id: UUID, chosen: UUID | None) -> asyncpg.Record | None:
-    return await request.tx.fetchrow(
-        "SELECT * FROM quotes WHERE tenant = $1 AND deal_id = $2"
-        " ORDER BY (id = $3) DESC, (status IN ('sent', 'approved')) DESC, round DESC LIMIT 1",
-        request.scope.tenant_id,
-        deal_id,
-        chosen,
-    )
-
-
 async def deal_data(
     request: SubjectRequest, *, deal_id: UUID | None = None, quote_id: UUID | None = None
 ) -> kinds.Data:
@@ -67,16 +62,19 @@ async def deal_data(
     if deal_id is None:
         raise NotFound("No deal with this id")
     deal, _ = await load_deal(tx, scope, deal_id)
+    if request.kind == "contract":
+        await contracts.refuse_if_signed(tx, scope.tenant_id, deal_id)
     terms, _saved = await effective_terms(tx, scope.tenant_id, deal)
     if quote is None:
-        quote = await _pick_quote(request, deal_id, terms["quote_id"])
+        quote = await contract_quote(tx, scope.tenant_id, deal_id, terms["quote_id"])
+    contract = await figures(tx, scope.tenant_id, deal, terms, quote)
     customer = await tx.fetchrow(
         "SELECT short_name, tax_id, industry FROM customers WHERE tenant = $1 AND id = $2",
         scope.tenant_id,
         deal["customer_id"],
     )
     assert customer is not None
-    currency = deal["currency"]
+    currency = contract.currency
     data: kinds.Data = kinds.blank(kinds.sample(request.kind, locale))
     party_a = {
         "full_name": terms["party_a_full_name"],
@@ -102,7 +100,7 @@ async def deal_data(
     _fill(data, "author", {"name": request.author.get("name", ""), "email": request.author.get("email", "")})
     _fill(data, "contact", {"name": request.author.get("name", ""), "email": request.author.get("email", "")})
     today = request.today()
-    total = quote["total"] if quote is not None else deal["amount"]
+    total = contract.total
     if quote is not None:
         lines = await tx.fetch(
             "SELECT * FROM quote_lines WHERE tenant = $1 AND quote_id = $2 ORDER BY line_no",
@@ -156,7 +154,6 @@ async def deal_data(
         data, "contract", {"number": f"C-{str(deal['id'])[:8].upper()}", "date": today, "currency": currency}
     )
     if "milestones" in data:
-        plan = plan_for(terms, total)
         data["milestones"] = [
             {
                 "no": str(i + 1),
@@ -167,7 +164,7 @@ async def deal_data(
                 if locale == "zh-CN"
                 else f"Within {m.due_days} days of signing",
             }
-            for i, m in enumerate(plan)
+            for i, m in enumerate(contract.milestones)
         ]
     fee = terms["onsite_fee_per_day"]
     _fill(
@@ -191,10 +188,11 @@ async def deal_data(
     if "validity" in data and quote is not None:
         data["validity"] = quote["valid_until"].isoformat()
     if "payment_terms" in data:
-        plan = plan_for(terms, total)
         data["payment_terms"] = "; ".join(
-            f"{_t(locale, _MILESTONE_NAMES[m.code])} {m.percent}%" for m in plan
+            f"{_t(locale, _MILESTONE_NAMES[m.code])} {m.percent}%" for m in contract.milestones
         )
+    if request.kind == "contract" and request.document_id is not None:
+        await contracts.record(tx, scope, request.document_id, deal_id, contract)
     return data
 
 

@@ -8,6 +8,7 @@ from app.deals.tables import (
     CollectionPayment,
     ContractTerms,
     Deal,
+    DealContract,
     DealStageChange,
     DealStageRules,
     Product,
@@ -27,8 +28,13 @@ APP_CONFIG = AppConfig(
         QuoteLine,
         Approval,
         ContractTerms,
+        DealContract,
         Collection,
         CollectionPayment,
     ],
-    migration_dependencies=["app.customers.piccolo_app", "app.notifications.piccolo_app"],
+    migration_dependencies=[
+        "app.customers.piccolo_app",
+        "app.notifications.piccolo_app",
+        "app.documents.piccolo_app",
+    ],
 )

@@ -13,13 +13,14 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from app.deals import approvals, pipeline, products, quotes, service, stage_moves
-from app.deals.collections import items, payments, terms
+from app.deals.collections import contracts, items, payments, terms
 from app.deals.collections.schemas import (
     CollectionItemRead,
     CollectionPaid,
     CollectionRead,
     ContractTermsRead,
     ContractTermsWrite,
+    DealContractRead,
     MilestonesWrite,
     OverdueGroupRead,
     PaymentRead,
@@ -186,6 +187,15 @@ class DealController(Controller):
         data: JSONBody[MilestonesWrite],
     ) -> ContractTermsRead:
         return await terms.put_milestones(tenant_scope, deal_id, data)
+
+    @get(
+        "/{deal_id:uuid}/contracts",
+        summary="The deal's contracts, newest first: the money each was rendered with, the signed one",
+    )
+    async def list_contracts(
+        self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
+    ) -> list[DealContractRead]:
+        return await contracts.list_contracts(tenant_scope, deal_id)
 
     @get("/{deal_id:uuid}/collections", summary="The deal's collection items (回款)")
     async def list_collections(

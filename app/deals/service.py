@@ -19,12 +19,13 @@ from msgspec import UnsetType
 from app import audit
 from app.customers.won import CustomerWon, mark_won
 from app.db import Tx
+from app.deals.collections import contracts
 from app.deals.collections import items as collection_items
 from app.deals.lookup import SELECT_DEAL, load_deal
 from app.deals.money import check_money
 from app.deals.schemas import DealCreate, DealRead, DealUpdate, DecisionPerson, KeyInfo, StageChangeRead
 from app.deals.stages import PROBABILITY, TERMINAL
-from app.errors import Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.sql import Params
 from tenants.access import customer_access, deal_access
@@ -195,6 +196,8 @@ async def update_deal(scope: TenantScope, deal_id: UUID, data: DealUpdate) -> De
         changes["amount"] = check_money("amount", changes["amount"])
     async with scope.tx() as tx:
         row, _ = await load_deal(tx, scope, deal_id, lock=True)
+        if any(f in changes and changes[f] != row[f] for f in ("amount", "currency")):
+            await contracts.check_amount_free(tx, scope.tenant_id, deal_id)
         if "owner_membership_id" in changes and changes["owner_membership_id"] != row["owner_membership_id"]:
             scope.require("manager")
             changes["owner_membership_id"] = await _check_owner(tx, scope, changes["owner_membership_id"])
@@ -234,8 +237,13 @@ async def apply_stage(
 ) -> None:
     """Move ``deal`` (a locked row) to ``to``: probability to the stage's default, the history row,
     ``lost_reason`` and ``closed_at`` for terminal stages; reaching signed or won makes the customer
-    won (``app.customers.won.mark_won``, in this transaction) and reaching signed starts the
-    collections (``collections.items.start_collections``). No rule checks: callers decide."""
+    won (``app.customers.won.mark_won``, in this transaction); reaching signed freezes the deal's
+    contract (``collections.contracts.freeze``: by hand, the figures of now) and starts the collections
+    from it (``collections.items.start_collections``); leaving signed for an earlier stage or lost
+    removes the unpaid collection items and voids the signed contract (409 once a payment is recorded).
+    No rule checks: callers decide."""
+    if deal["stage"] == "signed" and to not in WON_STAGES:
+        await _leave_signed(tx, scope, deal["id"])
     await tx.execute(
         "UPDATE deals SET stage = $3::text, probability = $4, updated_at = now(),"
         " lost_reason = CASE WHEN $3::text = 'lost' THEN $5 ELSE lost_reason END,"
@@ -269,8 +277,32 @@ async def apply_stage(
     )
     if to in WON_STAGES:  # idempotent
         await mark_won(tx, CustomerWon(scope.tenant_id, deal["customer_id"], deal["id"], scope.user_id))
-    if to == "signed":  # the milestones become collection items (idempotent)
+    if to == "signed":  # the signed milestones become collection items (idempotent)
+        await contracts.freeze(tx, scope, deal)
         await collection_items.start_collections(tx, deal["id"], datetime.now(UTC))
+
+
+async def _leave_signed(tx: Tx, scope: TenantScope, deal_id: UUID) -> None:
+    """A deal leaving ``signed`` (back, or lost) takes its collection items with it while nothing was
+    paid, and its signed contract is voided; once a payment is recorded the move is refused (409): the
+    money is real."""
+    paid = await tx.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM collections c WHERE c.tenant = $1 AND c.deal_id = $2"
+        " AND (c.paid_at IS NOT NULL OR EXISTS (SELECT 1 FROM collection_payments p"
+        "  WHERE p.tenant = c.tenant AND p.collection_id = c.id)))",
+        scope.tenant_id,
+        deal_id,
+    )
+    if paid:
+        raise Conflict("Payments are recorded against this signed deal; it cannot leave signed")
+    removed = await tx.execute(
+        "DELETE FROM collections WHERE tenant = $1 AND deal_id = $2", scope.tenant_id, deal_id
+    )
+    if removed != "DELETE 0":
+        await audit.record(
+            tx, scope.user_id, "deal.collections_removed", "deal", deal_id, data={"result": removed}
+        )
+    await contracts.release(tx, scope, deal_id)
 
 
 async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRead]:
@@ -286,13 +318,21 @@ async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRe
 
 
 async def start_collections(
-    scope: TenantScope, subject_type: str, subject_id: str, *, envelope_id: UUID | None = None
+    scope: TenantScope,
+    subject_type: str,
+    subject_id: str,
+    *,
+    envelope_id: UUID | None = None,
+    document_id: UUID | None = None,
 ) -> list[UUID]:
     """The signed hook of ``deal`` and ``quote`` (registered by ``app.wiring``, run by
-    ``app.signing.jobs.on_contract_signed``): the contract of a deal (or of one of its quotes) was
-    signed. Moves an open deal to signed (no stage rules: the signature is the evidence) and creates
-    its collection items; returns their ids. Runs in the caller's transaction when one is open for the
-    tenant; idempotent. See ``collections.items.start_collections``."""
+    ``app.signing.jobs.on_contract_signed``): document ``document_id`` about a deal (or one of its
+    quotes) was signed. Freezes the deal's contract from that document's record
+    (``collections.contracts.freeze``: the deal's amount becomes the signed total, the deal's other
+    contracts are voided), moves an open deal to signed (no stage rules: the signature is the evidence)
+    and creates its collection items from the signed milestones; returns their ids. A contract voided
+    before it was signed changes nothing (returns no ids). Runs in the caller's transaction when one is
+    open for the tenant; idempotent. See ``collections.items.start_collections``."""
     async with scope.tx() as tx:
         ref = UUID(str(subject_id))
         deal_id = (
@@ -310,6 +350,16 @@ async def start_collections(
             else None
         )
         if deal is None:
+            return []
+        signed = await contracts.freeze(
+            tx,
+            scope,
+            deal,
+            document_id=document_id,
+            envelope_id=envelope_id,
+            quote_id=ref if subject_type == "quote" else None,
+        )
+        if signed is None:
             return []
         if deal["stage"] not in ("signed", *TERMINAL):
             await apply_stage(tx, scope, deal, "signed", "contract signed", actor=deal["owner_membership_id"])

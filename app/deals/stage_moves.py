@@ -11,7 +11,6 @@ from uuid import UUID
 
 import msgspec
 
-from app import audit
 from app.db import Tx
 from app.deals import approvals, service
 from app.deals.lookup import load_deal
@@ -88,28 +87,5 @@ async def move_stage(scope: TenantScope, deal_id: UUID, data: StageMove) -> Deal
             return await approvals.request_approval(
                 tx, scope, "stage", deal_id, deal, {"from": deal["stage"], "to": data.to, "reason": reason}
             )
-        if deal["stage"] == "signed" and data.to != "won":
-            await _undo_unpaid_collections(tx, scope, deal_id)
         await service.apply_stage(tx, scope, deal, data.to, reason)
         return await service.reload(tx, scope, deal_id)
-
-
-async def _undo_unpaid_collections(tx: Tx, scope: TenantScope, deal_id: UUID) -> None:
-    """A deal leaving ``signed`` (back, or lost) takes its collection items with it while nothing was
-    paid; once a payment is recorded the move is refused (409): the money is real."""
-    paid = await tx.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM collections c WHERE c.tenant = $1 AND c.deal_id = $2"
-        " AND (c.paid_at IS NOT NULL OR EXISTS (SELECT 1 FROM collection_payments p"
-        "  WHERE p.tenant = c.tenant AND p.collection_id = c.id)))",
-        scope.tenant_id,
-        deal_id,
-    )
-    if paid:
-        raise Conflict("Payments are recorded against this signed deal; it cannot leave signed")
-    removed = await tx.execute(
-        "DELETE FROM collections WHERE tenant = $1 AND deal_id = $2", scope.tenant_id, deal_id
-    )
-    if removed != "DELETE 0":
-        await audit.record(
-            tx, scope.user_id, "deal.collections_removed", "deal", deal_id, data={"result": removed}
-        )

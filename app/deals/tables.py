@@ -212,6 +212,32 @@ class ContractTerms(Table, tablename="contract_terms", db=DB):
     )
 
 
+class DealContract(Table, tablename="deal_contracts", db=DB):
+    id = UUID(primary_key=True)
+    tenant = UUID(default=None)
+    deal_id = UUID(default=None)
+    document_id = UUID(null=True, default=None)
+    quote_id = UUID(null=True, default=None)
+    total = Numeric(digits=(14, 2), default=None)
+    currency = Char(length=3, default=None)
+    milestones = JSONB(default=None)
+    status = Varchar(length=10, default="rendered")
+    envelope_id = UUID(null=True, default=None)
+    signed_at = Timestamptz(null=True, default=None)
+    voided_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+    deal_contracts_tenant_id_key = Unique([tenant, id])
+    deal_contracts_tenant_document_id_key = Unique([tenant, document_id])
+    deal_contracts_tenant_deal_id_fkey = References(
+        [tenant, deal_id], "deals", ["tenant", "id"], on_delete="CASCADE"
+    )
+    deal_contracts_tenant_document_id_fkey = References([tenant, document_id], "documents", ["tenant", "id"])
+    deal_contracts_tenant_quote_id_fkey = References([tenant, quote_id], "quotes", ["tenant", "id"])
+    deal_contracts_deal = Index("(tenant, deal_id, created_at DESC, id DESC)")
+    deal_contracts_one_signed = Index("(tenant, deal_id) WHERE status = 'signed'", unique=True)
+
+
 class Collection(Table, tablename="collections", db=DB):
     id = UUID(primary_key=True)
     tenant = UUID(default=None)

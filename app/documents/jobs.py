@@ -1,5 +1,6 @@
 """The ``render_document`` job: data snapshot → DOCX (docxtpl, sandboxed) → PDF (LibreOffice) → object
-storage, moving the document queued → rendering → ready | failed.
+storage, moving the document queued → rendering → ready | failed (a document voided meanwhile is left
+alone: ``service.void_documents``).
 
 At-least-once safe: a finished document is left alone; a document being rendered by another job
 is left to it; object keys are fixed by the document id, so a rerun overwrites the same two objects;
@@ -70,11 +71,12 @@ async def _claim(tenant: UUID, document_id: UUID, job_id: str) -> Any:
 
 
 async def _finish(tenant: UUID, document_id: UUID, **values: Any) -> None:
+    """End this try of the claimed document (a document voided meanwhile stays voided)."""
     names = list(values)
     sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
     async with db.transaction(tenant) as tx:
         await tx.execute(
-            f"UPDATE documents SET {sets}, updated_at = now() WHERE id = $1",
+            f"UPDATE documents SET {sets}, updated_at = now() WHERE id = $1 AND status = 'rendering'",
             document_id,
             *[values[n] for n in names],
         )
@@ -93,7 +95,9 @@ async def _snapshot(row: Any, tenant: UUID) -> tuple[dict[str, Any], str]:
         context = await tenant_context(tx, tenant, row["generated_by"])
         try:
             data = await provide(
-                SubjectRequest(scope, tx, row["subject_id"], row["kind"], row["locale"], **context)
+                SubjectRequest(
+                    scope, tx, row["subject_id"], row["kind"], row["locale"], **context, document_id=row["id"]
+                )
             )
         except AppError as exc:
             raise Permanent(f"the subject could not be read: {exc.detail or exc.title}") from exc
@@ -134,7 +138,7 @@ async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str)
             status = await tx.fetchval("SELECT status FROM documents WHERE id = $1", doc_id)
         if status is None:
             return "missing"
-        if status in ("ready", "failed"):
+        if status in ("ready", "failed", "voided"):
             return f"already-{status}"
         # Claimed by another attempt: it may be rendering right now, or its worker may have died.
         # Finishing here would leave the document 'rendering' for good in the second case, so look

@@ -10,7 +10,10 @@ provider is refused (422) like an unknown one. A provider:
   another tenant's id), so calling it at request time is also the access check;
 - returns the full variable tree of the kind (start from ``kinds.blank(...)`` and fill in), since
   templates render with ``StrictUndefined``;
-- is read-only and runs inside the caller's transaction.
+- runs inside the caller's transaction, and is read-only but for one thing: when ``document_id`` is
+  set (the render job taking the document's data snapshot) it may record what the document is rendered
+  from, in the snapshot's transaction (the deal provider records a contract's money,
+  ``app.deals.contracts``), so that the record and the rendered data cannot disagree.
 
 Defined here: ``sample`` (the kind's sample data, for previews) and ``customer``; the deals domain
 defines ``deal`` and ``quote`` (``app.deals.documents``), the handover domain ``handover``
@@ -43,6 +46,7 @@ class SubjectRequest:
     tenant_name: str = ""
     time_zone: str = "UTC"
     author: dict[str, str] = field(default_factory=dict)  # name, email of the member generating it
+    document_id: UUID | None = None  # set when the render job takes the document's data snapshot
 
     def today(self) -> str:
         return local_today(self.time_zone).isoformat()

@@ -168,6 +168,22 @@ async def create_document(scope: TenantScope, data: DocumentCreate) -> DocumentA
     return _accepted(document_id, "queued")
 
 
+async def void_documents(tx: db.Tx, document_ids: list[UUID]) -> list[UUID]:
+    """Void documents that must never be sent (a contract superseded by another one that was signed):
+    a voided document is not rendered any more (a render in progress finishes without a trace), cannot
+    be sent for signature, and keeps its files. Failed documents stay failed. Returns the ids voided."""
+    if not document_ids:
+        return []
+    rows = await tx.fetch(
+        "UPDATE documents SET status = 'voided', claimed_by = NULL, updated_at = now()"
+        " WHERE tenant = $1 AND id = ANY($2::uuid[]) AND status <> ALL('{failed,voided}'::text[])"
+        " RETURNING id",
+        tx.tenant_id,
+        document_ids,
+    )
+    return [r["id"] for r in rows]
+
+
 def _same(row: asyncpg.Record, data: DocumentCreate) -> DocumentAccepted:
     if (row["kind"], row["subject_type"], row["subject_id"]) != (
         data.kind,
@@ -185,7 +201,7 @@ async def _read(storage: Storage, row: asyncpg.Record) -> DocumentRead:
         else "document"
     )
     base = f"{title}-{str(row['id'])[:8]}"
-    ready = row["status"] == "ready"
+    ready = row["status"] in ("ready", "voided")  # a voided document keeps its files
 
     async def stored(key: str | None, sha: str | None, size: int | None, ext: str) -> StoredFile | None:
         if not ready or not key or not sha:

@@ -28,7 +28,7 @@ from app.documents import convert
 from app.documents.jobs import storage as default_storage
 from app.i18n import N_
 from app.signing import evidence, pdfwork, seal
-from app.signing.service import _tenant_name, email_signer, fmt_time
+from app.signing.service import _tenant_name, email_signer, fmt_time, void_for_voided_documents
 from app.storage import Storage
 from tenants.scope import TenantScope
 
@@ -207,14 +207,22 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
                 attached=attach is not None,
             )
         await on_contract_signed(tx, env)
+        await void_for_voided_documents(tx, env["sender_locale"])
     return "completed"
 
 
 class SignedHook(Protocol):
-    """Called when every signer of an envelope about ``subject_type`` / ``subject_id`` has signed."""
+    """Called when every signer of an envelope about ``subject_type`` / ``subject_id`` has signed
+    ``document_id`` (the envelope's document)."""
 
     def __call__(
-        self, scope: TenantScope, subject_type: str, subject_id: str, *, envelope_id: UUID | None = None
+        self,
+        scope: TenantScope,
+        subject_type: str,
+        subject_id: str,
+        *,
+        envelope_id: UUID | None = None,
+        document_id: UUID | None = None,
     ) -> Awaitable[object]: ...
 
 
@@ -229,13 +237,17 @@ def register_signed_hook(subject_type: str, hook: SignedHook) -> None:
 
 
 async def on_contract_signed(tx: db.Tx, env: Any) -> bool:
-    """Run the signed hook of the envelope's subject type in this transaction (a deal's: move the deal
-    to signed and create its collection milestones). Returns whether one ran."""
+    """Run the signed hook of the envelope's subject type in this transaction (a deal's: freeze the
+    signed document's contract, move the deal to signed and create its collection milestones; the
+    deal's other contracts are voided, and completion then ends their open envelopes). Returns whether
+    one ran."""
     hook = SIGNED_HOOKS.get(env["subject_type"])
     if hook is None:
         return False
     scope = TenantScope.system(env["tenant"])
-    await hook(scope, env["subject_type"], env["subject_id"], envelope_id=env["id"])
+    await hook(
+        scope, env["subject_type"], env["subject_id"], envelope_id=env["id"], document_id=env["document_id"]
+    )
     return True
 
 

@@ -17,8 +17,9 @@ from uuid import UUID
 
 import asyncpg
 
-from app import db, mail
+from app import db, i18n, mail
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.settings import get_settings
 from app.signing import evidence
@@ -36,6 +37,7 @@ from tenants.access import document_visible_sql, envelope_visible_sql
 from tenants.scope import TenantScope
 
 ENDED = ("completed", "declined", "expired", "voided")
+M_DOCUMENT_VOIDED = N_("Another contract for the same deal was signed; this one no longer applies")
 
 
 def token_hash(token: str) -> str:
@@ -228,25 +230,43 @@ async def send_envelope(scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
         return await read_envelope(tx, scope, envelope_id, None)
 
 
+async def _void(tx: db.Tx, envelope_id: UUID, reason: str, actor: UUID | None) -> None:
+    env = await tx.fetchrow(
+        "UPDATE envelopes SET status = 'voided', void_reason = $3, ended_at = now()"
+        " WHERE tenant = $1 AND id = $2 RETURNING *",
+        tx.tenant_id,
+        envelope_id,
+        reason,
+    )
+    assert env is not None
+    await evidence.append_event(tx, envelope_id, "voided", actor=actor, data={"reason": reason})
+    await tell_signers(tx, env, "signing_voided", reason=reason)
+
+
 async def void_envelope(scope: TenantScope, envelope_id: UUID, reason: str) -> EnvelopeRead:
     """draft|sent → voided; every signer who was emailed a link is told (their links stop working)."""
     async with scope.tx() as tx:
         env = await _locked(tx, scope, envelope_id)
         if env["status"] not in ("draft", "sent"):
             raise Conflict("This envelope has ended and cannot be voided")
-        env = await tx.fetchrow(
-            "UPDATE envelopes SET status = 'voided', void_reason = $3, ended_at = now()"
-            " WHERE tenant = $1 AND id = $2 RETURNING *",
-            scope.tenant_id,
-            envelope_id,
-            reason,
-        )
-        assert env is not None
-        await evidence.append_event(
-            tx, envelope_id, "voided", actor=scope.membership_id, data={"reason": reason}
-        )
-        await tell_signers(tx, env, "signing_voided", reason=reason)
+        await _void(tx, envelope_id, reason, scope.membership_id)
         return await read_envelope(tx, scope, envelope_id, None)
+
+
+async def void_for_voided_documents(tx: db.Tx, locale: str) -> list[UUID]:
+    """Void the open (draft or sent) envelopes whose document was voided — a contract superseded when
+    another contract of its deal was signed (by the signed hook, in this transaction); their signers
+    are told why, in ``locale``. Returns the envelopes voided."""
+    rows = await tx.fetch(
+        "SELECT e.id FROM envelopes e JOIN documents d ON d.tenant = e.tenant AND d.id = e.document_id"
+        " WHERE e.tenant = $1 AND e.status IN ('draft', 'sent') AND d.status = 'voided'"
+        " ORDER BY e.id FOR UPDATE OF e",
+        tx.tenant_id,
+    )
+    reason = i18n.translate(locale, M_DOCUMENT_VOIDED)
+    for row in rows:
+        await _void(tx, row["id"], reason, None)
+    return [r["id"] for r in rows]
 
 
 async def tell_signers(tx: db.Tx, env: asyncpg.Record, template: str, **extra: Any) -> None:

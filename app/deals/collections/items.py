@@ -11,7 +11,7 @@ import asyncpg
 
 from app.db import Tx
 from app.deals.collections.schemas import CollectionItemRead, CollectionRead, OverdueGroupRead
-from app.deals.collections.terms import contract_total, effective_terms, plan_for
+from app.deals.collections.terms import contract_figures, effective_terms
 from app.deals.lookup import load_deal
 from app.errors import NotFound, ValidationFailed
 from app.localtime import local_today
@@ -41,18 +41,18 @@ def read_collection(row: asyncpg.Record, today: date | None = None) -> Collectio
 
 
 async def start_collections(tx: Tx, deal_id: UUID, signed_at: datetime) -> list[CollectionRead]:
-    """Create the deal's collection items from its contract terms, due ``due_days`` after the signing
-    date (UTC). Idempotent: a second call creates nothing and returns the existing items. Raises
-    ``NotFound`` when the deal is not in the transaction's tenant."""
+    """Create the deal's collection items from its signed contract's milestones (while none is signed:
+    the figures of now), in its currency, due ``due_days`` after the signing date (UTC). Idempotent: a
+    second call creates nothing and returns the existing items. Raises ``NotFound`` when the deal is not
+    in the transaction's tenant."""
     tenant = tx.tenant_id
     deal = await tx.fetchrow("SELECT * FROM deals WHERE tenant = $1 AND id = $2", tenant, deal_id)
     if deal is None:
         raise NotFound("No deal with this id")
     terms, _ = await effective_terms(tx, deal["tenant"], deal)
-    total = await contract_total(tx, deal["tenant"], deal, terms["quote_id"])
-    plan = plan_for(terms, total)
+    money = await contract_figures(tx, deal["tenant"], deal, terms)
     signed_on = signed_at.astimezone(UTC).date()
-    for seq, m in enumerate(plan, start=1):
+    for seq, m in enumerate(money.milestones, start=1):
         await tx.execute(
             "INSERT INTO collections (tenant, deal_id, seq, code, percent, amount, currency, due_date)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant, deal_id, seq) DO NOTHING",
@@ -62,7 +62,7 @@ async def start_collections(tx: Tx, deal_id: UUID, signed_at: datetime) -> list[
             m.code,
             m.percent,
             m.amount,
-            deal["currency"],
+            money.currency,
             signed_on + timedelta(days=m.due_days),
         )
     rows = await tx.fetch(

@@ -52,6 +52,24 @@ class MilestoneRead(msgspec.Struct):
     due_days: int
 
 
+class DealContractRead(msgspec.Struct):
+    """A contract of the deal: the money its document was rendered with; once ``signed`` the source of
+    truth for the deal's amount and collections."""
+
+    id: UUID
+    deal_id: UUID
+    document_id: UUID | None  # None: frozen when the deal was moved to signed by hand
+    quote_id: UUID | None  # None: no quote, the terms were entered by hand
+    total: Decimal
+    currency: str
+    milestones: list[MilestoneRead]
+    status: str  # rendered | signed | voided (another contract was signed, or the deal left signed)
+    envelope_id: UUID | None  # the envelope that signed it
+    signed_at: datetime | None
+    voided_at: datetime | None
+    created_at: datetime
+
+
 class ContractTermsRead(msgspec.Struct):
     deal_id: UUID
     quote_id: UUID | None

@@ -4,6 +4,7 @@ collection items are made from (see the package docstring)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -70,13 +71,25 @@ async def effective_terms(tx: Tx, tenant: UUID, deal: asyncpg.Record) -> tuple[d
     return (dict(row), True) if row else (await _defaults(tx, tenant, deal), False)
 
 
+def encode_milestones(plan: list[Milestone]) -> str:
+    """A plan as stored (JSON list of ``{code, percent, amount, due_days}``, amounts as strings)."""
+    return json.dumps(
+        [
+            {"code": m.code, "percent": m.percent, "amount": str(m.amount), "due_days": m.due_days}
+            for m in plan
+        ]
+    )
+
+
+def decode_milestones(raw: Any) -> list[Milestone]:
+    items = json.loads(raw) if isinstance(raw, str) else raw
+    return [Milestone(i["code"], int(i["percent"]), Decimal(i["amount"]), int(i["due_days"])) for i in items]
+
+
 def custom_milestones(terms: dict[str, Any]) -> list[Milestone] | None:
     """The milestones edited by hand, if any (``terms["milestones"]``, JSON)."""
     raw = terms.get("milestones")
-    if not raw:
-        return None
-    items = json.loads(raw) if isinstance(raw, str) else raw
-    return [Milestone(i["code"], int(i["percent"]), Decimal(i["amount"]), int(i["due_days"])) for i in items]
+    return decode_milestones(raw) if raw else None
 
 
 def plan_for(terms: dict[str, Any], total: Decimal) -> list[Milestone]:
@@ -92,42 +105,97 @@ def plan_for(terms: dict[str, Any], total: Decimal) -> list[Milestone]:
     )
 
 
-async def contract_total(tx: Tx, tenant: UUID, deal: asyncpg.Record, quote_id: UUID | None) -> Decimal:
-    if quote_id is not None:
-        total = await tx.fetchval("SELECT total FROM quotes WHERE tenant = $1 AND id = $2", tenant, quote_id)
-        if total is not None:
-            return Decimal(total)
-    return Decimal(deal["amount"])
+async def contract_quote(tx: Tx, tenant: UUID, deal_id: UUID, chosen: UUID | None) -> asyncpg.Record | None:
+    """The quote a contract of the deal is rendered from: ``chosen`` (the terms' quote), else the latest
+    sent or approved round, else the latest round; None when the deal has no quote."""
+    return await tx.fetchrow(
+        "SELECT * FROM quotes WHERE tenant = $1 AND deal_id = $2"
+        " ORDER BY (id = $3) DESC, (status IN ('sent', 'approved')) DESC, round DESC LIMIT 1",
+        tenant,
+        deal_id,
+        chosen,
+    )
 
 
-def _read(deal: asyncpg.Record, terms: dict[str, Any], total: Decimal, saved: bool) -> ContractTermsRead:
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """A contract's money: the quote it is rendered from (None: the terms were entered by hand), its
+    total and currency, and the payment plan (adds up to the total)."""
+
+    quote_id: UUID | None
+    total: Decimal
+    currency: str
+    milestones: list[Milestone]
+
+
+async def figures(
+    tx: Tx,
+    tenant: UUID,
+    deal: asyncpg.Record,
+    terms: dict[str, Any],
+    quote: asyncpg.Record | None = None,
+) -> Figures:
+    """The money a contract of ``deal`` is rendered with now: ``quote``'s (a contract built on one
+    quote), else ``contract_quote``'s, else the deal's amount and currency; milestones by ``plan_for``."""
+    if quote is None:
+        quote = await contract_quote(tx, tenant, deal["id"], terms["quote_id"])
+    total = Decimal(quote["total"] if quote is not None else deal["amount"])
+    currency = quote["currency"] if quote is not None else deal["currency"]
+    return Figures(quote["id"] if quote is not None else None, total, currency, plan_for(terms, total))
+
+
+async def signed_figures(tx: Tx, tenant: UUID, deal_id: UUID) -> Figures | None:
+    """The figures of the deal's signed contract (frozen at signing), or None while none is signed."""
+    row = await tx.fetchrow(
+        "SELECT quote_id, total, currency, milestones FROM deal_contracts"
+        " WHERE tenant = $1 AND deal_id = $2 AND status = 'signed'",
+        tenant,
+        deal_id,
+    )
+    if row is None:
+        return None
+    return Figures(row["quote_id"], row["total"], row["currency"], decode_milestones(row["milestones"]))
+
+
+async def contract_figures(tx: Tx, tenant: UUID, deal: asyncpg.Record, terms: dict[str, Any]) -> Figures:
+    """The signed contract's figures once signed, else what a contract generated now would say."""
+    return await signed_figures(tx, tenant, deal["id"]) or await figures(tx, tenant, deal, terms)
+
+
+def _read(deal: asyncpg.Record, terms: dict[str, Any], money: Figures, saved: bool) -> ContractTermsRead:
     missing = [f for f in PARTY_A if not (terms.get(f) or "").strip()]
-    plan = plan_for(terms, total)
     custom = custom_milestones(terms)
     return ContractTermsRead(
         deal_id=deal["id"],
         **{f: terms[f] for f in _TERMS},
-        total=total,
-        currency=deal["currency"],
-        milestones=[MilestoneRead(m.code, m.percent, m.amount, m.due_days) for m in plan],
+        total=money.total,
+        currency=money.currency,
+        milestones=[MilestoneRead(m.code, m.percent, m.amount, m.due_days) for m in money.milestones],
         complete=not missing,
         missing=missing,
         saved=saved,
-        milestones_custom=bool(custom) and plan == custom,
+        milestones_custom=bool(custom) and money.milestones == custom,
     )
 
 
 async def get_terms(scope: TenantScope, deal_id: UUID) -> ContractTermsRead:
+    """The terms (defaults until saved) with the contract's money: the signed contract's once signed,
+    else what a contract generated now would show."""
     async with scope.tx() as tx:
         deal, _ = await load_deal(tx, scope, deal_id)
         terms, saved = await effective_terms(tx, scope.tenant_id, deal)
-        return _read(deal, terms, await contract_total(tx, scope.tenant_id, deal, terms["quote_id"]), saved)
+        return _read(deal, terms, await contract_figures(tx, scope.tenant_id, deal, terms), saved)
 
 
 async def _collections_started(tx: Tx, tenant_id: UUID, deal_id: UUID) -> bool:
+    """Whether the deal's contract is signed or its collection items exist (its terms are frozen)."""
     return bool(
         await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM collections WHERE tenant = $1 AND deal_id = $2)", tenant_id, deal_id
+            "SELECT EXISTS (SELECT 1 FROM collections WHERE tenant = $1 AND deal_id = $2)"
+            " OR EXISTS (SELECT 1 FROM deal_contracts WHERE tenant = $1 AND deal_id = $2"
+            " AND status = 'signed')",
+            tenant_id,
+            deal_id,
         )
     )
 
@@ -168,7 +236,7 @@ async def put_terms(scope: TenantScope, deal_id: UUID, data: ContractTermsWrite)
             scope.tenant_id,
             deal_id,
         )
-        return _read(deal, values, await contract_total(tx, scope.tenant_id, deal, data.quote_id), True)
+        return _read(deal, values, await figures(tx, scope.tenant_id, deal, values), True)
 
 
 def _check_milestones(data: MilestonesWrite, total: Decimal) -> list[Milestone] | None:
@@ -210,24 +278,15 @@ def _check_milestones(data: MilestonesWrite, total: Decimal) -> list[Milestone] 
 
 async def put_milestones(scope: TenantScope, deal_id: UUID, data: MilestonesWrite) -> ContractTermsRead:
     """Replace the deal's payment milestones (empty: back to the rule's plan). 422 unless they add up
-    to the contract total; 409 once the deal's collections have started."""
+    to the contract total; 409 once the deal's contract is signed or its collections have started."""
     async with scope.tx() as tx:
         deal, _ = await load_deal(tx, scope, deal_id, lock=True)
         if await _collections_started(tx, scope.tenant_id, deal_id):
             raise Conflict("Collections have started; the milestones can no longer change")
         terms, _saved = await effective_terms(tx, scope.tenant_id, deal)
-        total = await contract_total(tx, scope.tenant_id, deal, terms["quote_id"])
+        total = (await figures(tx, scope.tenant_id, deal, terms)).total
         plan = _check_milestones(data, total)
-        encoded = (
-            json.dumps(
-                [
-                    {"code": m.code, "percent": m.percent, "amount": str(m.amount), "due_days": m.due_days}
-                    for m in plan
-                ]
-            )
-            if plan
-            else None
-        )
+        encoded = encode_milestones(plan) if plan else None
         values = {f: terms[f] for f in _TERMS}
         cols = ", ".join(_TERMS)
         marks = ", ".join(f"${i}" for i in range(3, 3 + len(_TERMS)))
@@ -245,4 +304,5 @@ async def put_milestones(scope: TenantScope, deal_id: UUID, data: MilestonesWrit
         await audit.record(
             tx, scope.user_id, "deal.milestones", "deal", deal_id, data={"custom": plan is not None}
         )
-        return _read(deal, {**values, "milestones": encoded}, total, True)
+        values["milestones"] = encoded
+        return _read(deal, values, await figures(tx, scope.tenant_id, deal, values), True)

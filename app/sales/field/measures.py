@@ -4,7 +4,7 @@ period for the tenant, a territory subtree or a rep (who reads whose figures: ``
 Definitions (also in the README):
 
 - an **order** is a deal reaching ``signed`` or ``won`` for the first time; it counts on that day,
-  with its amount in its currency;
+  with its amount in its currency (once signed, the signed contract's total: ``app.deals.contracts``);
 - **collections** are the payments made in the period (partial ones included; an item marked
   paid without payment rows counts its ``paid_amount`` on its ``paid_at`` day), by currency;
 - **new customers** are customers created in the period (a rep: the ones they entered, else own);
