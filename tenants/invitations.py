@@ -17,6 +17,7 @@ from app.accounts import lockout
 from app.accounts import service as accounts
 from app.errors import Conflict, Forbidden, Gone, NotAuthenticated, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.settings import get_settings
 from tenants import roles
 from tenants.billing.seats import ensure_seat_available
@@ -48,15 +49,7 @@ def _invitation_status(row: asyncpg.Record) -> str:
 
 
 def _invitation(row: asyncpg.Record) -> InvitationRead:
-    return InvitationRead(
-        id=row["id"],
-        email=row["email"],
-        role=row["role"],
-        status=_invitation_status(row),  # type: ignore[arg-type]
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        accepted_at=row["accepted_at"],
-    )
+    return to_struct(InvitationRead, row, status=_invitation_status(row))
 
 
 async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
@@ -211,7 +204,7 @@ async def accept_invitation(
             )
         await tx.execute("UPDATE invitations SET accepted_at = now() WHERE id = $1", inv["id"])
         await audit.record(tx, user_id, "invitation.accepted", "invitation", inv["id"])
-        choice = TenantChoice(slug=inv["slug"], name=inv["tenant_name"], role=inv["role"])
+        choice = to_struct(TenantChoice, inv, name=inv["tenant_name"])
         return await open_session(tx, user_id, choice, tenant_id, ip, user_agent)
 
 

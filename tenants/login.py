@@ -8,6 +8,7 @@ from app import db
 from app.accounts import lockout
 from app.accounts import service as accounts
 from app.errors import NotAuthenticated
+from app.rows import to_struct
 from tenants.schemas import LoginCreate, LoginRead, TenantChoice
 from tenants.sessions import open_session
 
@@ -28,9 +29,7 @@ async def login(data: LoginCreate, ip: str | None, user_agent: str | None) -> Lo
             " WHERE m.user_id = $1 AND m.active ORDER BY t.name",
             user_id,
         )
-        choices = {
-            r["slug"]: (r["id"], TenantChoice(slug=r["slug"], name=r["name"], role=r["role"])) for r in rows
-        }
+        choices = {r["slug"]: (r["id"], to_struct(TenantChoice, r)) for r in rows}
         if data.tenant is not None:
             if data.tenant not in choices:
                 raise NotAuthenticated("You are not an active member of this company")

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-import asyncpg
-
 from app import audit, db
 from app.errors import Conflict, Forbidden, NotFound
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from tenants import roles
 from tenants.billing.seats import ensure_seat_available
 from tenants.schemas import MemberRead
@@ -20,10 +19,6 @@ _MEMBER_SQL = (
     "SELECT m.id, m.user_id, u.email, u.name, m.role, m.active, m.created_at, m.deactivated_at"
     " FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant = $1"
 )
-
-
-def _member(row: asyncpg.Record) -> MemberRead:
-    return MemberRead(*row)  # _MEMBER_SQL selects MemberRead's fields in its order: no dict per row
 
 
 async def list_members(
@@ -48,7 +43,7 @@ async def list_members(
             after[1] if after else None,
             limit + 1,
         )
-    items = [_member(r) for r in rows[:limit]]
+    items = to_structs(MemberRead, rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
@@ -59,7 +54,7 @@ async def _get_member(tx: db.Tx, scope: TenantScope, member_id: UUID, lock: bool
     )
     if row is None:
         raise NotFound("No member with this id")
-    return _member(row)
+    return to_struct(MemberRead, row)
 
 
 async def get_member(scope: TenantScope, member_id: UUID) -> MemberRead:

@@ -16,16 +16,13 @@ from app.customers.service import load_editable, load_visible
 from app.db import Tx
 from app.errors import NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.scope import TenantScope
 
 _COLUMNS = (
     "id, customer_id, name, title, phone, email, decision_role, influence, support, created_at, updated_at"
 )
-
-
-def _read(row: asyncpg.Record) -> ContactRead:
-    return ContactRead(**dict(row))
 
 
 def _clean_name(name: str) -> str:
@@ -64,7 +61,7 @@ async def list_contacts(
             UUID(after[1]) if after else None,
             limit + 1,
         )
-    items = [_read(r) for r in rows[:limit]]
+    items = to_structs(ContactRead, rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
@@ -72,7 +69,7 @@ async def list_contacts(
 async def get_contact(scope: TenantScope, customer_id: UUID, contact_id: UUID) -> ContactRead:
     async with scope.tx() as tx:
         await load_visible(tx, scope, customer_id)
-        return _read(await _fetch(tx, scope, customer_id, contact_id))
+        return to_struct(ContactRead, await _fetch(tx, scope, customer_id, contact_id))
 
 
 async def create_contact(scope: TenantScope, customer_id: UUID, data: ContactCreate) -> ContactRead:
@@ -101,7 +98,7 @@ async def create_contact(scope: TenantScope, customer_id: UUID, data: ContactCre
             customer_id,
             data={"contact_id": row["id"], "name": name},
         )
-        return _read(row)
+        return to_struct(ContactRead, row)
 
 
 async def update_contact(
@@ -116,7 +113,7 @@ async def update_contact(
         await load_editable(tx, scope, customer_id)
         current = await _fetch(tx, scope, customer_id, contact_id)
         if not changes:
-            return _read(current)
+            return to_struct(ContactRead, current)
         p = Params(scope.tenant_id, customer_id, contact_id)
         assignments = ", ".join(f"{column} = {p(value)}" for column, value in changes.items())
         row = await tx.fetchrow(
@@ -136,7 +133,7 @@ async def update_contact(
                 **{k: {"from": current[k], "to": v} for k, v in changes.items()},
             },
         )
-        return _read(row)
+        return to_struct(ContactRead, row)
 
 
 async def delete_contact(scope: TenantScope, customer_id: UUID, contact_id: UUID) -> None:

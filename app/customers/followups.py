@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-import asyncpg
-
 from app import audit
 from app.customers.schemas import FollowupCreate, FollowupRead
 from app.customers.service import load_editable, load_visible
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from tenants.scope import TenantScope
 
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -24,10 +23,6 @@ _SELECT = (
     " LEFT JOIN memberships m ON m.tenant = f.tenant AND m.id = f.author_membership_id"
     " LEFT JOIN users u ON u.id = m.user_id WHERE f.tenant = $1 AND f.customer_id = $2"
 )
-
-
-def _read(row: asyncpg.Record) -> FollowupRead:
-    return FollowupRead(**dict(row))
 
 
 async def list_followups(
@@ -47,7 +42,7 @@ async def list_followups(
             UUID(after[1]) if after else None,
             limit + 1,
         )
-    items = [_read(r) for r in rows[:limit]]
+    items = to_structs(FollowupRead, rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].happened_at, items[-1].id) if more else None)
 
@@ -99,4 +94,4 @@ async def create_followup(scope: TenantScope, customer_id: UUID, data: FollowupC
         )
         row = await tx.fetchrow(_SELECT + " AND f.id = $3", scope.tenant_id, customer_id, followup_id)
         assert row is not None
-        return _read(row)
+        return to_struct(FollowupRead, row)

@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-import asyncpg
-
 from app import audit
 from app.customers.pool.schemas import GrantCreate, GrantRead
 from app.customers.service import load_visible
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.territories.service import fetch_territory
 from tenants.access import managed_territory_ids, require_manages
 from tenants.scope import TenantScope
@@ -33,10 +32,6 @@ _SELECT = (
     " LEFT JOIN memberships m ON m.tenant = g.tenant AND m.id = g.membership_id"
     " LEFT JOIN users u ON u.id = m.user_id"
 )
-
-
-def _read(row: asyncpg.Record) -> GrantRead:
-    return GrantRead(**{f: row[f] for f in GrantRead.__struct_fields__})
 
 
 async def create_grant(scope: TenantScope, data: GrantCreate) -> GrantRead:
@@ -92,7 +87,7 @@ async def create_grant(scope: TenantScope, data: GrantCreate) -> GrantRead:
         )
         row = await tx.fetchrow(_SELECT + " WHERE g.tenant = $1 AND g.id = $2", scope.tenant_id, grant_id)
         assert row is not None
-        return _read(row)
+        return to_struct(GrantRead, row)
 
 
 async def list_grants(scope: TenantScope, *, limit: int = 50, cursor: str | None = None) -> Page[GrantRead]:
@@ -114,7 +109,7 @@ async def list_grants(scope: TenantScope, *, limit: int = 50, cursor: str | None
             after[1] if after else None,
             limit + 1,
         )
-    items = [_read(r) for r in rows[:limit]]
+    items = to_structs(GrantRead, rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
@@ -140,4 +135,4 @@ async def revoke_grant(scope: TenantScope, grant_id: UUID) -> GrantRead:
         await audit.record(tx, scope.user_id, "grant.revoked", "cross_territory_grant", grant_id)
         row = await tx.fetchrow(_SELECT + " WHERE g.tenant = $1 AND g.id = $2", scope.tenant_id, grant_id)
         assert row is not None
-        return _read(row)
+        return to_struct(GrantRead, row)

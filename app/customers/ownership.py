@@ -9,6 +9,7 @@ from app.customers.pool.schemas import OwnershipEntryRead, VerifyRead
 from app.customers.service import load_visible
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_structs
 from tenants.scope import TenantScope
 
 _NAME = (
@@ -42,7 +43,7 @@ async def list_ownership(
             after_seq,
             limit + 1,
         )
-    items = [OwnershipEntryRead(**dict(r)) for r in rows[:limit]]
+    items = to_structs(OwnershipEntryRead, rows[:limit])
     return Page(items=items, next_cursor=encode_cursor(items[-1].seq) if len(rows) > limit else None)
 
 

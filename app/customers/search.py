@@ -15,10 +15,11 @@ from uuid import UUID
 
 from app.customers import identity
 from app.customers.schemas import CustomerRead
-from app.customers.service import SELECT_CUSTOMER, read_customer
+from app.customers.service import SELECT_CUSTOMER
 from app.db import Tx
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_structs
 from app.sql import Params
 from tenants.access import customer_access, in_subtree_sql
 from tenants.scope import TenantScope
@@ -87,7 +88,7 @@ async def list_customers(
             + f" ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit + 1)}",
             *p.values,
         )
-    items = [read_customer(r) for r in rows[:limit]]
+    items = to_structs(CustomerRead, rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 

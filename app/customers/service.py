@@ -18,6 +18,7 @@ from app.customers.duplicates import CompanyKeys
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate, GradeChangeRead
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.access import CustomerAccess, customer_access
 from tenants.scope import TenantScope
@@ -28,11 +29,6 @@ SELECT_CUSTOMER = (
     " LEFT JOIN memberships m ON m.tenant = c.tenant AND m.id = c.owner_membership_id"
     " LEFT JOIN users u ON u.id = m.user_id"
 )
-_READ_FIELDS = CustomerRead.__struct_fields__
-
-
-def read_customer(row: asyncpg.Record) -> CustomerRead:
-    return CustomerRead(**{f: row[f] for f in _READ_FIELDS})
 
 
 # --- loading with access -----------------------------------------------------------------------
@@ -238,7 +234,7 @@ async def _reload(tx: Tx, scope: TenantScope, customer_id: UUID) -> CustomerRead
         SELECT_CUSTOMER + " WHERE c.tenant = $1 AND c.id = $2", scope.tenant_id, customer_id
     )
     assert row is not None
-    return read_customer(row)
+    return to_struct(CustomerRead, row)
 
 
 def _derived(values: dict[str, Any]) -> dict[str, Any]:
@@ -254,7 +250,7 @@ def _derived(values: dict[str, Any]) -> dict[str, Any]:
 async def get_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
     async with scope.tx() as tx:
         row, _ = await load_visible(tx, scope, customer_id)
-        return read_customer(row)
+        return to_struct(CustomerRead, row)
 
 
 async def grade_history(scope: TenantScope, customer_id: UUID) -> list[GradeChangeRead]:
@@ -270,7 +266,7 @@ async def grade_history(scope: TenantScope, customer_id: UUID) -> list[GradeChan
             scope.tenant_id,
             customer_id,
         )
-    return [GradeChangeRead(**dict(r)) for r in rows]
+    return to_structs(GradeChangeRead, rows)
 
 
 # --- update and delete -----------------------------------------------------------------------------
@@ -294,7 +290,7 @@ async def update_customer(scope: TenantScope, customer_id: UUID, data: CustomerU
             row, access = await load_editable(tx, scope, customer_id)
             changes = {k: v for k, v in changes.items() if row[k] != v}
             if not changes:
-                return read_customer(row)
+                return to_struct(CustomerRead, row)
             if "territory_id" in changes:
                 await _check_territory(tx, scope, changes["territory_id"])
                 if not (access.manages(row["territory_id"]) and access.manages(changes["territory_id"])):

@@ -21,6 +21,7 @@ from app.deals.schemas import ApprovalRead
 from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import N_, translate
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.settings import get_settings
 from app.sql import Params
 from tenants.access import deal_access
@@ -45,9 +46,7 @@ MESSAGES = {
 
 def read_approval(row: asyncpg.Record) -> ApprovalRead:
     payload = row["payload"]
-    return ApprovalRead(
-        **{**dict(row), "payload": json.loads(payload) if isinstance(payload, str) else payload}
-    )
+    return to_struct(ApprovalRead, row, payload=json.loads(payload) if isinstance(payload, str) else payload)
 
 
 async def request_approval(

@@ -15,13 +15,10 @@ from app.deals.schemas import ProductCreate, ProductRead, ProductUpdate
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor
 from app.pagination import encode_cursor as _encode
+from app.rows import to_struct, to_structs
 from tenants.scope import TenantScope
 
 _COLUMNS = "id, sku, name, edition, unit, list_price, floor_price, currency, active, created_at, updated_at"
-
-
-def _read(row: asyncpg.Record) -> ProductRead:
-    return ProductRead(**dict(row))
 
 
 def _check_prices(list_price: Any, floor_price: Any) -> None:
@@ -49,7 +46,7 @@ async def list_products(
             after[0] if after else None,
             limit + 1,
         )
-    items = [_read(r) for r in rows[:limit]]
+    items = to_structs(ProductRead, rows[:limit])
     return Page(items=items, next_cursor=_encode(items[-1].sku) if len(rows) > limit else None)
 
 
@@ -60,7 +57,7 @@ async def get_product(scope: TenantScope, product_id: UUID) -> ProductRead:
         )
     if row is None:
         raise NotFound("No product with this id")
-    return _read(row)
+    return to_struct(ProductRead, row)
 
 
 async def create_product(scope: TenantScope, data: ProductCreate) -> ProductRead:
@@ -86,7 +83,7 @@ async def create_product(scope: TenantScope, data: ProductCreate) -> ProductRead
             await audit.record(
                 tx, scope.user_id, "product.created", "product", row["id"], data={"sku": data.sku}
             )
-            return _read(row)
+            return to_struct(ProductRead, row)
     except asyncpg.UniqueViolationError:
         raise _sku_conflict(data.sku) from None
 
@@ -131,6 +128,6 @@ async def update_product(scope: TenantScope, product_id: UUID, data: ProductUpda
                 product_id,
                 data={k: str(v) for k, v in changes.items()},
             )
-            return _read(row)
+            return to_struct(ProductRead, row)
     except asyncpg.UniqueViolationError:
         raise _sku_conflict(str(changes.get("sku"))) from None

@@ -20,6 +20,7 @@ from app.deals.money import LineMath, check_money, check_percent, line_math, quo
 from app.deals.schemas import ApprovalRead, QuoteCreate, QuoteLineRead, QuoteRead
 from app.deals.stages import TERMINAL
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.access import deal_access
 from tenants.scope import TenantScope
@@ -53,25 +54,8 @@ async def _read(tx: Tx, row: asyncpg.Record) -> QuoteRead:
         row["tenant"],
         row["id"],
     )
-    return QuoteRead(
-        id=row["id"],
-        deal_id=row["deal_id"],
-        round=row["round"],
-        round_name=ROUND_NAMES[row["round"]],
-        formal=row["formal"],
-        status=row["status"],
-        needs_approval=row["needs_approval"],
-        currency=row["currency"],
-        tax_rate=row["tax_rate"],
-        valid_until=row["valid_until"],
-        subtotal=row["subtotal"],
-        discount=row["discount"],
-        tax=row["tax"],
-        total=row["total"],
-        note=row["note"],
-        lines=[QuoteLineRead(**dict(r)) for r in lines],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
+    return to_struct(
+        QuoteRead, row, round_name=ROUND_NAMES[row["round"]], lines=to_structs(QuoteLineRead, lines)
     )
 
 

@@ -27,6 +27,7 @@ from app.deals.schemas import DealCreate, DealRead, DealUpdate, DecisionPerson, 
 from app.deals.stages import PROBABILITY, TERMINAL
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.access import customer_access, deal_access
 from tenants.scope import TenantScope
@@ -39,24 +40,11 @@ def _json(value: Any) -> Any:
 
 
 def read_deal(row: asyncpg.Record) -> DealRead:
-    return DealRead(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        customer_name=row["customer_name"],
-        territory_id=row["territory_id"],
-        owner_membership_id=row["owner_membership_id"],
-        title=row["title"],
-        amount=row["amount"],
-        currency=row["currency"],
-        expected_close_date=row["expected_close_date"],
-        stage=row["stage"],
-        probability=row["probability"],
-        lost_reason=row["lost_reason"],
+    return to_struct(
+        DealRead,
+        row,
         key_info=msgspec.convert(_json(row["key_info"]), KeyInfo),
         decision_people=msgspec.convert(_json(row["decision_people"]), list[DecisionPerson]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        closed_at=row["closed_at"],
     )
 
 
@@ -314,7 +302,7 @@ async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRe
             scope.tenant_id,
             deal_id,
         )
-    return [StageChangeRead(**dict(r)) for r in rows]
+    return to_structs(StageChangeRead, rows)
 
 
 async def start_collections(

@@ -28,6 +28,7 @@ from app.documents.schemas import (
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.sql import Params
 from app.storage import Storage
 from tenants.access import document_visible_sql
@@ -209,14 +210,9 @@ async def _read(storage: Storage, row: asyncpg.Record) -> DocumentRead:
         url = await storage.presigned_get(key, filename=f"{base}.{ext}")
         return StoredFile(url=url, sha256=sha.strip(), size=size or 0, filename=f"{base}.{ext}")
 
-    return DocumentRead(
-        id=row["id"],
-        kind=row["kind"],
-        locale=row["locale"],
-        subject_type=row["subject_type"],
-        subject_id=row["subject_id"],
-        status=row["status"],
-        failure_reason=row["failure_reason"],
+    return to_struct(
+        DocumentRead,
+        row,
         template=TemplateRef(
             id=row["template_id"],
             version=row["template_version"],
@@ -226,9 +222,6 @@ async def _read(storage: Storage, row: asyncpg.Record) -> DocumentRead:
         data_sha256=row["data_sha256"].strip() if row["data_sha256"] else None,
         docx=await stored(row["docx_key"], row["docx_sha256"], row["docx_size"], "docx"),
         pdf=await stored(row["pdf_key"], row["pdf_sha256"], row["pdf_size"], "pdf"),
-        pdf_note=row["pdf_note"],
-        created_at=row["created_at"],
-        finished_at=row["finished_at"],
     )
 
 

@@ -50,6 +50,7 @@ from app.handover.schemas import (
 )
 from app.i18n import N_, translate
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from tenants.access import managed_territory_ids, plan_visible_sql, sees_plan
 from tenants.scope import TenantScope
 
@@ -218,23 +219,14 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
 async def read_plan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverRead:
     data = create_data(row)
     executed = row["executed_at"]
-    return HandoverRead(
-        id=row["id"],
-        kind=row["kind"],
-        status=row["status"],
-        mode=row["mode"],
-        reason=row["reason"],
+    return to_struct(
+        HandoverRead,
+        row,
         selection=data.selection,
         targets=data.targets,
         options=data.options,
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        planned_at=row["planned_at"],
         executed_at=executed,
-        undone_at=row["undone_at"],
         undo_until=executed + UNDO_WINDOW if executed and row["status"] == "executed" else None,
-        read_until=row["read_until"],
-        document_id=row["document_id"],
         preview=await preview(tx, scope, row),
         realignment=await _realignment(tx, row),
     )
@@ -370,7 +362,7 @@ async def list_plans(
             managed,
             limit + 1,
         )
-    items = [HandoverSummary(**dict(r)) for r in rows[:limit]]
+    items = to_structs(HandoverSummary, rows[:limit])
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
     return Page(

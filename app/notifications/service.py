@@ -15,6 +15,7 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, translate
 from app.notifications.schemas import NotificationRead
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_struct
 from tenants.scope import TenantScope
 
 # kind -> message id; params fill the placeholders.
@@ -43,15 +44,11 @@ _COLUMNS = "id, kind, subject_type, subject_id, params, created_at, read_at"
 def _read(row: asyncpg.Record, locale: str) -> NotificationRead:
     params: dict[str, Any] = json.loads(row["params"]) if isinstance(row["params"], str) else row["params"]
     template = KINDS.get(row["kind"], row["kind"])
-    return NotificationRead(
-        id=row["id"],
-        kind=row["kind"],
+    return to_struct(
+        NotificationRead,
+        row,
         message=translate(locale, template, **{k: str(v) for k, v in params.items()}),
-        subject_type=row["subject_type"],
-        subject_id=row["subject_id"],
         params=params,
-        created_at=row["created_at"],
-        read_at=row["read_at"],
         read=row["read_at"] is not None,
     )
 

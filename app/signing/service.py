@@ -21,6 +21,7 @@ from app import db, i18n, mail
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.settings import get_settings
 from app.signing import evidence
 from app.signing.schemas import (
@@ -292,23 +293,6 @@ async def tell_signers(tx: db.Tx, env: asyncpg.Record, template: str, **extra: A
         )
 
 
-def _signer(row: asyncpg.Record) -> SignerRead:
-    return SignerRead(
-        id=row["id"],
-        position=row["position"],
-        name=row["name"],
-        email=row["email"],
-        locale=row["locale"],
-        anchor=row["anchor"],
-        status=row["status"],
-        notified_at=row["notified_at"],
-        viewed_at=row["viewed_at"],
-        signed_at=row["signed_at"],
-        declined_at=row["declined_at"],
-        decline_reason=row["decline_reason"],
-    )
-
-
 async def read_envelope(
     tx: db.Tx, scope: TenantScope, envelope_id: UUID, storage: Storage | None
 ) -> EnvelopeRead:
@@ -328,28 +312,14 @@ async def read_envelope(
     url = None
     if storage is not None and env["sealed_key"]:
         url = await storage.presigned_get(env["sealed_key"], filename=f"{env['title']}.signed.pdf")
-    return EnvelopeRead(
-        id=env["id"],
-        document_id=env["document_id"],
-        customer_id=env["customer_id"],
-        title=env["title"],
-        message=env["message"],
-        signing_order=env["signing_order"],
-        status=env["status"],
-        signers=[_signer(s) for s in signers],
+    return to_struct(
+        EnvelopeRead,
+        env,
+        signers=to_structs(SignerRead, signers),
         cc=[CcCreate(**c) for c in json.loads(env["cc"])],
-        expiry_days=env["expiry_days"],
-        expires_at=env["expires_at"],
-        reminder_interval_days=env["reminder_interval_days"],
-        reminder_max=env["reminder_max"],
-        reminders_sent=env["reminders_sent"],
-        void_reason=env["void_reason"],
         original_sha256=env["original_sha256"].strip(),
         sealed_sha256=env["sealed_sha256"].strip() if env["sealed_sha256"] else None,
         signed_pdf_url=url,
-        created_at=env["created_at"],
-        sent_at=env["sent_at"],
-        ended_at=env["ended_at"],
     )
 
 
@@ -394,16 +364,5 @@ async def get_evidence(scope: TenantScope, envelope_id: UUID) -> EvidenceRead:
     return EvidenceRead(
         chain_ok=check.ok,
         first_broken_seq=check.first_broken_seq,
-        events=[
-            EventRead(
-                seq=r["seq"],
-                event=r["event"],
-                at=r["at"],
-                signer_id=r["signer_id"],
-                ip=r["ip"],
-                user_agent=r["user_agent"],
-                hash=r["hash"],
-            )
-            for r in rows
-        ],
+        events=to_structs(EventRead, rows),
     )

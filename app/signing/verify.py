@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 
 from app import db
+from app.rows import to_structs
 from app.signing import seal
 from app.signing.schemas import VerifyResult, VerifySigner
 
@@ -50,5 +51,5 @@ async def verify_pdf(pdf: bytes) -> VerifyResult:
         envelope_id=env["id"],
         title=env["title"],
         completed_at=env["ended_at"],
-        signers=[VerifySigner(name=s["name"], email=s["email"], signed_at=s["signed_at"]) for s in signers],
+        signers=to_structs(VerifySigner, signers),
     )

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from app import audit
 from app.errors import NotFound, ValidationFailed
+from app.rows import to_struct, to_structs
 from app.territories.schemas import TerritoryMemberCreate, TerritoryMemberRead
 from app.territories.service import fetch_territory
 from tenants import roles
@@ -26,7 +27,7 @@ async def list_territory_members(scope: TenantScope, territory_id: UUID) -> list
         rows = await tx.fetch(
             _MEMBER_SQL + " ORDER BY tm.role, u.name, tm.membership_id", scope.tenant_id, territory_id
         )
-    return [TerritoryMemberRead(**dict(r)) for r in rows]
+    return to_structs(TerritoryMemberRead, rows)
 
 
 async def add_territory_member(
@@ -71,7 +72,7 @@ async def add_territory_member(
             _MEMBER_SQL + " AND tm.membership_id = $3", scope.tenant_id, territory_id, data.membership_id
         )
         assert row is not None
-        return TerritoryMemberRead(**dict(row))
+        return to_struct(TerritoryMemberRead, row)
 
 
 async def remove_territory_member(scope: TenantScope, territory_id: UUID, membership_id: UUID) -> None:

@@ -18,6 +18,7 @@ from app import audit
 from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_struct
 from app.territories import impact, tree
 from app.territories.schemas import (
     MoveImpact,
@@ -37,16 +38,7 @@ _TREE_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('territory-tree:' ||
 
 def _read(row: asyncpg.Record) -> TerritoryRead:
     ids = tree.ids_of(row["path"])
-    return TerritoryRead(
-        id=row["id"],
-        parent_id=row["parent_id"],
-        name=row["name"],
-        level=row["level"],
-        depth=len(ids),
-        ancestor_ids=ids[:-1],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return to_struct(TerritoryRead, row, depth=len(ids), ancestor_ids=ids[:-1])
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.customers.imports.schemas import ImportRead, ImportRowError
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_struct
 from app.storage import Storage
 from tenants.access import customer_access
 from tenants.scope import TenantScope
@@ -231,18 +232,10 @@ async def _read(
     if isinstance(params, str):
         params = json.loads(params)
     ignored = row["ignored_columns"]
-    return ImportRead(
-        id=row["id"],
-        filename=row["filename"],
+    return to_struct(
+        ImportRead,
+        row,
         format=row["file_format"],
-        mode=row["mode"],
-        default_owner=row["default_owner"],
-        default_territory_id=row["default_territory_id"],
-        status=row["status"],
-        rows_total=row["rows_total"],
-        rows_done=row["rows_done"],
-        rows_imported=row["rows_imported"],
-        rows_rejected=row["rows_rejected"],
         ignored_columns=ignored if isinstance(ignored, list) else json.loads(ignored),
         error=i18n.translate(scope.locale, error, **(params or {})) if error else None,
         errors=errors,
@@ -250,9 +243,6 @@ async def _read(
         report_url=await storage.presigned_get(row["report_key"], filename="import-report.csv")
         if row["report_key"]
         else None,
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
     )
 
 

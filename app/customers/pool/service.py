@@ -26,11 +26,12 @@ from app.customers import ledger
 from app.customers.pool.rules import PoolRules, load_rules
 from app.customers.pool.schemas import PoolItem
 from app.customers.schemas import CustomerRead
-from app.customers.service import SELECT_CUSTOMER, load_visible, read_customer
+from app.customers.service import SELECT_CUSTOMER, load_visible
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.sql import Params
 from app.territories.service import fetch_territory
 from tenants.access import CustomerAccess, customer_access, in_subtree_sql, pools_sql
@@ -178,7 +179,7 @@ async def _reload(tx: Tx, scope: TenantScope, customer_id: UUID) -> CustomerRead
         SELECT_CUSTOMER + " WHERE c.tenant = $1 AND c.id = $2", scope.tenant_id, customer_id
     )
     assert row is not None
-    return read_customer(row)
+    return to_struct(CustomerRead, row)
 
 
 async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
@@ -314,7 +315,7 @@ async def list_pool(
         "c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
         " c.last_followup_at, c.created_at"
     )
-    item = (  # PoolItem's fields, in its order: rows become items positionally (no dict per row)
+    item = (  # PoolItem's fields in its order: to_structs then maps the rows positionally
         "c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
         " t.name AS territory_name, c.last_followup_at, c.created_at"
     )
@@ -344,7 +345,7 @@ async def list_pool(
                 await fetch_territory(tx, scope, territory_id)
             except NotFound:
                 raise ValidationFailed.field("territory_id", "No territory with this id") from None
-    items = [PoolItem(*r) for r in rows[:limit]]
+    items = to_structs(PoolItem, rows[:limit])
     more = len(rows) > limit
     last = items[-1] if items else None
     next_cursor = (

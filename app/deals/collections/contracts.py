@@ -34,6 +34,7 @@ from app.deals.lookup import load_deal
 from app.documents.service import void_documents
 from app.errors import Conflict
 from app.i18n import N_
+from app.rows import to_struct
 from tenants.scope import TenantScope
 
 M_SIGNED = N_("This deal's contract is signed; no other contract can be generated for it")
@@ -213,22 +214,13 @@ async def release(tx: Tx, scope: TenantScope, deal_id: UUID) -> None:
 
 
 def _read(row: asyncpg.Record) -> DealContractRead:
-    return DealContractRead(
-        id=row["id"],
-        deal_id=row["deal_id"],
-        document_id=row["document_id"],
-        quote_id=row["quote_id"],
-        total=row["total"],
-        currency=row["currency"],
+    return to_struct(
+        DealContractRead,
+        row,
         milestones=[
             MilestoneRead(m.code, m.percent, m.amount, m.due_days)
             for m in terms.decode_milestones(row["milestones"])
         ],
-        status=row["status"],
-        envelope_id=row["envelope_id"],
-        signed_at=row["signed_at"],
-        voided_at=row["voided_at"],
-        created_at=row["created_at"],
     )
 
 

@@ -16,6 +16,7 @@ from app.deals.lookup import load_deal
 from app.errors import NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.access import deal_access, territory_in_subtree_sql, territory_path
 from tenants.scope import TenantScope
@@ -33,8 +34,9 @@ def status_of(paid_at: datetime | None, due_date: date, today: date) -> str:
 
 def read_collection(row: asyncpg.Record, today: date | None = None) -> CollectionRead:
     paid = row["paid_amount"] or Decimal("0.00")
-    return CollectionRead(
-        **{k: row[k] for k in COLUMNS.split(", ")},
+    return to_struct(
+        CollectionRead,
+        row,
         outstanding=row["amount"] - paid,
         status=status_of(row["paid_at"], row["due_date"], today or datetime.now(UTC).date()),
     )
@@ -142,7 +144,7 @@ async def list_collections(
             f"{_ITEM} WHERE {' AND '.join(where)} ORDER BY k.due_date, k.id LIMIT {p(limit + 1)}", *p.values
         )
     items = [
-        CollectionItemRead(**dict(r), status=status_of(r["paid_at"], r["due_date"], today))
+        to_struct(CollectionItemRead, r, status=status_of(r["paid_at"], r["due_date"], today))
         for r in rows[:limit]
     ]
     more = len(rows) > limit
@@ -174,4 +176,4 @@ async def overdue_groups(
             " ORDER BY outstanding DESC, d.owner_membership_id, c.territory_id",
             *p.values,
         )
-    return [OverdueGroupRead(**dict(r)) for r in rows]
+    return to_structs(OverdueGroupRead, rows)

@@ -16,6 +16,7 @@ from app.deals.collections.schemas import CollectionPaid, CollectionRead, Paymen
 from app.deals.money import check_money
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.localtime import local_today
+from app.rows import to_structs
 from app.sql import Params
 from tenants.access import deal_access
 from tenants.scope import TenantScope
@@ -48,7 +49,7 @@ async def list_payments(scope: TenantScope, collection_id: UUID) -> list[Payment
             scope.tenant_id,
             collection_id,
         )
-    return [PaymentRead(**dict(r)) for r in rows]
+    return to_structs(PaymentRead, rows)
 
 
 async def mark_paid(scope: TenantScope, collection_id: UUID, data: CollectionPaid) -> CollectionRead:

@@ -22,6 +22,7 @@ from app.deals.collections.schemas import (
 from app.deals.lookup import load_deal
 from app.deals.money import HUNDRED, Milestone, cents, check_money, milestones
 from app.errors import Conflict, ValidationFailed
+from app.rows import to_struct
 from tenants.scope import TenantScope
 
 PARTY_A = ("party_a_full_name", "party_a_address", "party_a_contact", "party_a_phone")
@@ -165,9 +166,10 @@ async def contract_figures(tx: Tx, tenant: UUID, deal: asyncpg.Record, terms: di
 def _read(deal: asyncpg.Record, terms: dict[str, Any], money: Figures, saved: bool) -> ContractTermsRead:
     missing = [f for f in PARTY_A if not (terms.get(f) or "").strip()]
     custom = custom_milestones(terms)
-    return ContractTermsRead(
+    return to_struct(
+        ContractTermsRead,
+        terms,
         deal_id=deal["id"],
-        **{f: terms[f] for f in _TERMS},
         total=money.total,
         currency=money.currency,
         milestones=[MilestoneRead(m.code, m.percent, m.amount, m.due_days) for m in money.milestones],

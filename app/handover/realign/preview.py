@@ -9,6 +9,7 @@ import asyncpg
 from app.db import Tx
 from app.handover.realign.operation import stored_request
 from app.handover.schemas import RealignPreview, TerritoryImpact
+from app.rows import to_struct
 from tenants.access import in_subtree_sql
 
 _OPEN = "stage NOT IN ('won', 'lost')"
@@ -73,16 +74,13 @@ async def preview(tx: Tx, row: asyncpg.Record) -> RealignPreview:
         territories_moved=moved,
         members_moved=members,
         targets=[
-            TerritoryImpact(
+            to_struct(
+                TerritoryImpact,
+                r,
                 territory_id=r["id"] or stored.new_territory_id or data.territory_id,
                 name=r["name"] or name,
                 customers=r["n"],
-                deals=r["deals"],
                 pipeline_amount=Decimal(r["amount"]),
-                kept=r["kept"],
-                reassigned=r["reassigned"],
-                released=r["released"],
-                conflicts=r["conflicts"],
             )
             for r in rows
         ],

@@ -29,9 +29,10 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
-from app.sales.field.incidents import raise_incident, read_incident
+from app.rows import to_struct, to_structs
+from app.sales.field.incidents import raise_incident
 from app.sales.field.measures import BOUNDS, EFFECTIVE_RESULTS, VISIT_KINDS, actuals, ratio
-from app.sales.field.schemas import DailyReportCreate, DailyReportRead
+from app.sales.field.schemas import DailyReportCreate, DailyReportRead, IncidentRead
 from app.sales.field.targets import month_target
 from tenants.access import reach_sql, team_member_ids
 from tenants.scope import TenantScope
@@ -131,16 +132,11 @@ def _pct(value: Decimal | None) -> str | None:
 
 def _read(row: asyncpg.Record, incidents: list[asyncpg.Record]) -> DailyReportRead:
     figures = row["figures"]
-    return DailyReportRead(
-        id=row["id"],
-        membership_id=row["membership_id"],
-        member_name=row["member_name"],
-        report_date=row["report_date"],
+    return to_struct(
+        DailyReportRead,
+        row,
         figures=json.loads(figures) if isinstance(figures, str) else figures,
-        competitor_news=row["competitor_news"],
-        customer_feedback=row["customer_feedback"],
-        incidents=[read_incident(i) for i in incidents],
-        created_at=row["created_at"],
+        incidents=to_structs(IncidentRead, incidents),
     )
 
 

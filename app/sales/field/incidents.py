@@ -16,6 +16,7 @@ from app import audit, mail
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.sales.field.schemas import IncidentRead, IncidentWrite
 from app.sales.field.visit_plans import notify
 from app.settings import get_settings
@@ -33,21 +34,6 @@ _ADMINS = (
     " JOIN users u ON u.id = m.user_id JOIN tenants t ON t.id = m.tenant"
     " WHERE m.tenant = $1 AND m.active AND m.role IN ('owner', 'admin') AND m.id <> $2 ORDER BY m.id"
 )
-
-
-def read_incident(row: asyncpg.Record) -> IncidentRead:
-    return IncidentRead(
-        id=row["id"],
-        membership_id=row["membership_id"],
-        member_name=row["member_name"],
-        report_id=row["report_id"],
-        customer_id=row["customer_id"],
-        severity=row["severity"],
-        title=row["title"],
-        description=row["description"],
-        status=row["status"],
-        created_at=row["created_at"],
-    )
 
 
 async def raise_incident(
@@ -134,7 +120,7 @@ async def create_incident(scope: TenantScope, data: IncidentWrite) -> IncidentRe
 
 async def _get(tx: Tx, scope: TenantScope, incident_id: UUID, *, lock: bool = False) -> IncidentRead:
     row = await _row(tx, scope, incident_id, lock=lock)
-    return read_incident(row)
+    return to_struct(IncidentRead, row)
 
 
 async def _row(tx: Tx, scope: TenantScope, incident_id: UUID, *, lock: bool = False) -> asyncpg.Record:
@@ -206,6 +192,6 @@ async def list_incidents(
             after[1] if after else None,
             limit + 1,
         )
-    items = [read_incident(r) for r in rows[:limit]]
+    items = to_structs(IncidentRead, rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)

@@ -23,6 +23,7 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.sales.field.measures import MONEY_METRICS, ratio, target_actual
 from app.sales.field.schemas import TargetCreate, TargetRead, TargetUpdate
 from app.sql import Params
@@ -145,24 +146,9 @@ async def read_target(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> Target
         row["territory_id"],
         row["membership_id"],
     )
-    return TargetRead(
-        **{
-            k: row[k]
-            for k in (
-                "id",
-                "metric",
-                "scope_type",
-                "territory_id",
-                "membership_id",
-                "period",
-                "period_start",
-                "value",
-                "currency",
-                "parent_id",
-                "created_at",
-                "updated_at",
-            )
-        },
+    return to_struct(
+        TargetRead,
+        row,
         period_end=end,
         actual=actual,
         attainment=ratio(actual, row["value"]) if actual is not None else None,

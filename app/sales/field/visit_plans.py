@@ -24,6 +24,7 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.sales.field.schemas import (
     PlanDecision,
     PlanItemRead,
@@ -73,36 +74,13 @@ async def notify(
 
 
 def _read(plan: asyncpg.Record, items: list[asyncpg.Record]) -> VisitPlanRead:
-    read_items = [
-        PlanItemRead(
-            id=i["id"],
-            position=i["position"],
-            customer_id=i["customer_id"],
-            customer_name=i["customer_name"],
-            planned_time=i["planned_time"],
-            purpose=i["purpose"],
-            note=i["note"],
-            followup_id=i["followup_id"],
-            done_at=i["done_at"],
-            done=i["followup_id"] is not None,
-        )
-        for i in items
-    ]
-    return VisitPlanRead(
-        id=plan["id"],
-        membership_id=plan["membership_id"],
-        member_name=plan["member_name"],
-        plan_date=plan["plan_date"],
-        status=plan["status"],
-        comment=plan["comment"],
-        submitted_at=plan["submitted_at"],
-        decided_by=plan["decided_by"],
-        decided_at=plan["decided_at"],
+    read_items = [to_struct(PlanItemRead, i, done=i["followup_id"] is not None) for i in items]
+    return to_struct(
+        VisitPlanRead,
+        plan,
         planned=len(read_items),
         done=sum(1 for i in read_items if i.done),
         items=read_items,
-        created_at=plan["created_at"],
-        updated_at=plan["updated_at"],
     )
 
 

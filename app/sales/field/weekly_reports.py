@@ -15,6 +15,7 @@ import asyncpg
 from app import audit, db
 from app.errors import Conflict, NotFound
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.sales.field.schemas import WeeklyPlanUpdate, WeeklyReportRead
 from tenants.access import manages, reach_sql, weekly_report_territories
 from tenants.scope import TenantScope
@@ -33,18 +34,11 @@ _SELECT = (
 
 def _read(row: asyncpg.Record) -> WeeklyReportRead:
     figures = row["figures"]
-    return WeeklyReportRead(
-        id=row["id"],
-        territory_id=row["territory_id"],
-        territory_name=row["territory_name"],
-        week_start=row["week_start"],
+    return to_struct(
+        WeeklyReportRead,
+        row,
         week_end=row["week_start"] + timedelta(days=6),
         figures=json.loads(figures) if isinstance(figures, str) else figures,
-        competitor_notes=row["competitor_notes"],
-        next_week_plan=row["next_week_plan"],
-        plan_updated_by=row["plan_updated_by"],
-        plan_updated_at=row["plan_updated_at"],
-        generated_at=row["generated_at"],
     )
 
 

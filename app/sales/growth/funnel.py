@@ -29,6 +29,7 @@ import asyncpg
 
 from app.errors import Forbidden, ValidationFailed
 from app.localtime import local_today, zone
+from app.rows import to_struct
 from app.sales.growth.schemas import FunnelRates, FunnelRead, FunnelRow
 from app.sql import Params
 from tenants.access import managed_territory_ids, manages, territory_in_subtree_sql, territory_path
@@ -52,14 +53,11 @@ def _ratio(num: int, den: int) -> float | None:
 
 def _row(membership_id: UUID | None, name: str | None, counts: dict[str, int]) -> FunnelRow:
     c = counts
-    return FunnelRow(
+    return to_struct(
+        FunnelRow,
+        c,
         membership_id=membership_id,
         name=name,
-        calls=c["calls"],
-        conversations=c["conversations"],
-        appointments=c["appointments"],
-        presentations=c["presentations"],
-        sales=c["sales"],
         rates=FunnelRates(
             call_to_conversation=_ratio(c["conversations"], c["calls"]),
             conversation_to_appointment=_ratio(c["appointments"], c["conversations"]),

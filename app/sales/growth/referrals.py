@@ -21,6 +21,7 @@ from app.db import Tx
 from app.deals.money import check_money
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.rows import to_struct, to_structs
 from app.sales.growth import settings as growth_settings
 from app.sales.growth.schemas import (
     MoneyTotal,
@@ -56,21 +57,8 @@ _SELECT_REFERRAL: Final = (
 
 
 def _read_referral(row: asyncpg.Record) -> ReferralRead:
-    return ReferralRead(
-        customer_id=row["customer_id"],
-        customer_name=row["customer_name"],
-        status=row["status"],
-        grade=row["grade"],
-        owner_membership_id=row["owner_membership_id"],
-        referrer_customer_id=row["referrer_customer_id"],
-        referrer_customer_name=row["referrer_customer_name"],
-        referrer_name=row["referrer_name"],
-        referrer_contact=row["referrer_contact"],
-        won_deals=row["won_deals"],
-        won_amounts=msgspec.json.decode(row["won_amounts"], type=list[MoneyTotal]),
-        reward_id=row["reward_id"],
-        reward_status=row["reward_status"],
-        created_at=row["created_at"],
+    return to_struct(
+        ReferralRead, row, won_amounts=msgspec.json.decode(row["won_amounts"], type=list[MoneyTotal])
     )
 
 
@@ -266,26 +254,6 @@ _SELECT_REWARD: Final = (
 )
 
 
-def _read_reward(row: asyncpg.Record) -> RewardRead:
-    return RewardRead(
-        id=row["id"],
-        referred_customer_id=row["referred_customer_id"],
-        referred_customer_name=row["referred_customer_name"],
-        territory_id=row["territory_id"],
-        referrer_customer_id=row["referrer_customer_id"],
-        referrer_customer_name=row["referrer_customer_name"],
-        referrer_name=row["referrer_name"],
-        deal_id=row["deal_id"],
-        kind=row["kind"],
-        points=row["points"],
-        amount=row["amount"],
-        currency=row["currency"],
-        status=row["status"],
-        paid_at=row["paid_at"],
-        created_at=row["created_at"],
-    )
-
-
 async def _reward_scope(tx: Tx, scope: TenantScope, p: Params) -> str:
     if scope.at_least("admin"):
         return "TRUE"
@@ -310,7 +278,7 @@ async def list_rewards(
             sql += f" AND (rw.created_at, rw.id) < ({p(after[0])}, {p(after[1])})"
         sql += f" ORDER BY rw.created_at DESC, rw.id DESC LIMIT {p(limit + 1)}"
         rows = await tx.fetch(sql, *p.values)
-    items = [_read_reward(r) for r in rows[:limit]]
+    items = to_structs(RewardRead, rows[:limit])
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
@@ -339,4 +307,4 @@ async def mark_paid(scope: TenantScope, reward_id: UUID) -> RewardRead:
             _SELECT_REWARD + " WHERE rw.tenant = $1 AND rw.id = $2", scope.tenant_id, reward_id
         )
         assert row is not None
-        return _read_reward(row)
+        return to_struct(RewardRead, row)

@@ -25,6 +25,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, translate
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.sales.growth.cadences import load_cadences
 from app.sales.growth.schemas import NeedDeal, ReturnVisitLog, ReturnVisitRead
 from app.sql import Params
@@ -40,24 +41,7 @@ _SUMMARY: Final = N_("Return visit, satisfaction {score}/5")
 
 
 def _read(row: asyncpg.Record, today: date) -> ReturnVisitRead:
-    return ReturnVisitRead(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        customer_name=row["customer_name"],
-        deal_id=row["deal_id"],
-        assignee_membership_id=row["assignee_membership_id"],
-        offset_days=row["offset_days"],
-        due_on=row["due_on"],
-        status=row["status"],
-        overdue=row["status"] == "scheduled" and row["due_on"] < today,
-        satisfaction=row["satisfaction"],
-        notes=row["notes"],
-        new_needs=row["new_needs"],
-        followup_id=row["followup_id"],
-        new_deal_id=row["new_deal_id"],
-        logged_at=row["logged_at"],
-        created_at=row["created_at"],
-    )
+    return to_struct(ReturnVisitRead, row, overdue=row["status"] == "scheduled" and row["due_on"] < today)
 
 
 # --- scheduling: a WON_HOOK ------------------------------------------------------------------------
@@ -105,7 +89,6 @@ async def schedule_after_win(tx: Tx, event: CustomerWon) -> None:
             event.customer_id,
             data={"days": cadences.return_visit_days, "deal_id": event.deal_id},
         )
-
 
 
 # --- reading ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
+from app.rows import to_struct
 from app.sales.growth.schemas import TaskClose, TaskCreate, TaskRead
 from app.sql import Params
 from tenants.access import assigned_visible_sql, customer_access
@@ -55,22 +56,7 @@ _SELECT: Final = (
 
 
 def _read(row: asyncpg.Record, today: date) -> TaskRead:
-    return TaskRead(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        customer_name=row["customer_name"],
-        assignee_membership_id=row["assignee_membership_id"],
-        kind=row["kind"],
-        source=row["source"],
-        due_on=row["due_on"],
-        status=row["status"],
-        overdue=row["status"] == "open" and row["due_on"] < today,
-        note=row["note"],
-        return_visit_id=row["return_visit_id"],
-        closed_at=row["closed_at"],
-        close_reason=row["close_reason"],
-        created_at=row["created_at"],
-    )
+    return to_struct(TaskRead, row, overdue=row["status"] == "open" and row["due_on"] < today)
 
 
 async def list_tasks(

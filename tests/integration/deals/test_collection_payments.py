@@ -18,9 +18,7 @@ from tests.integration.deals.support import World, deal, move, world
 
 async def _signed(w: World, deal_id: str, days_ago: int) -> list[Any]:
     async with db.transaction(UUID(w.owner.tenant_id)) as tx:
-        return await start_collections(
-            tx, UUID(deal_id), datetime.now(UTC) - timedelta(days=days_ago)
-        )
+        return await start_collections(tx, UUID(deal_id), datetime.now(UTC) - timedelta(days=days_ago))
 
 
 async def _setup(client: Any, mailbox: Any, app: Any) -> tuple[World, dict[str, Any], dict[str, Any]]:
