@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
@@ -17,6 +18,24 @@ from app import i18n
 PROBLEM_JSON = "application/problem+json"
 TRY_LATER = i18n.N_("Too many attempts from your network; try again in a minute")
 log = structlog.get_logger(__name__)
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct):
+    """The shape of every error answer, for the OpenAPI document (the handler below builds a dict).
+    Some problems carry more members (a conflict names the existing customer, a 402 the billing
+    link), so other members are allowed."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+    request_id: str | None = None
 
 
 class AppError(Exception):
@@ -170,11 +189,12 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         return problem(
             request, 429, RateLimited.code, RateLimited.title, TRY_LATER, headers=rate_limit_headers(exc)
         )
+    headers = dict(exc.headers or {})  # Litestar's own, e.g. ``Allow`` on a 405
     codes = {401: NotAuthenticated, 402: PaymentRequired, 403: Forbidden, 409: Conflict}
     known = codes.get(exc.status_code)
     if known is not None:
-        return problem(request, exc.status_code, known.code, known.title)
-    return problem(request, exc.status_code, f"http-{exc.status_code}", str(exc.detail))
+        return problem(request, exc.status_code, known.code, known.title, headers=headers)
+    return problem(request, exc.status_code, f"http-{exc.status_code}", str(exc.detail), headers=headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

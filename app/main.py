@@ -25,7 +25,9 @@ from app.documents.routes import ROUTES as DOCUMENT_ROUTES
 from app.errors import EXCEPTION_HANDLERS
 from app.handover.routes import ROUTES as HANDOVER_ROUTES
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
+from app.nul_guard import refuse_nul
 from app.observability import configure_logging, init_sentry, request_id_middleware
+from app.openapi import ProblemRules, StrictStructSchemaPlugin, declare_problems
 from app.outbox import RelayLoop
 from app.sales.field.routes import ROUTES as FIELD_ROUTES
 from app.sales.growth.routes import ROUTES as GROWTH_ROUTES
@@ -38,9 +40,11 @@ from app.system_routes import bench_bare, health, local_file, ready
 from app.territories.routes import ROUTES as TERRITORY_ROUTES
 from app.web.routes import ROUTES as WEB_ROUTES
 from app.wiring import wire
+from tenants.billing.entitlements import refuses_when_read_only
 from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
 from tenants.billing.routes import ROUTES as BILLING_ROUTES
 from tenants.routes import ROUTES as TENANT_ROUTES
+from tenants.scope import SCOPED
 
 _DOCS = "/schema"  # the API docs; their pages get headers of their own (app.security_headers)
 
@@ -82,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_nul,
+        plugins=[StrictStructSchemaPlugin()],
         middleware=rate_limits.middleware(settings),
         stores=rate_limits.stores(settings),
         template_config=TemplateConfig(directory=Path(__file__).parent / "web" / "templates",
@@ -94,6 +100,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    rules = ProblemRules(session_dependency=next(iter(SCOPED)), refused_when_read_only=refuses_when_read_only)
+    declare_problems(app, rules)
     # Around the router and its exception handling, not in the route middleware: unknown routes and
     # errors raised by middleware (the rate limiter's 429) answer without passing route middleware.
     app.asgi_handler = request_id_middleware(security_headers(app.asgi_handler, docs_path=_DOCS))

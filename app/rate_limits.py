@@ -12,7 +12,7 @@ email from the body and counts failures, not requests (``app.accounts.lockout``)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from litestar import Request
@@ -44,6 +44,11 @@ def bucket(name: str) -> dict[str, str]:
     if name not in BUCKETS:
         raise ValueError(f"no rate-limit bucket {name!r}")
     return {_OPT: name}
+
+
+def counted(opt: Mapping[str, Any]) -> bool:
+    """Whether a route handler with this ``opt`` is counted in a bucket (so may answer 429)."""
+    return opt.get(_OPT) in BUCKETS
 
 
 def _store_name(name: str) -> str:

@@ -79,7 +79,7 @@ class AuthController(Controller):
         "/signup",
         status_code=HTTP_201_CREATED,
         summary="Create a company and its owner",
-        opt=rate_limits.bucket("signup"),
+        opt={**rate_limits.bucket("signup"), "problems": [409]},
     )
     async def signup(
         self, request: Request[Any, Any, Any], data: JSONBody[SignupCreate]
@@ -91,7 +91,7 @@ class AuthController(Controller):
         "/auth/login",
         status_code=HTTP_200_OK,
         summary="Sign in (bearer token and cookie)",
-        opt=rate_limits.bucket("login"),
+        opt={**rate_limits.bucket("login"), "problems": [401]},
     )
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginCreate]
@@ -135,7 +135,7 @@ class AuthController(Controller):
         "/auth/password-reset/confirm",
         status_code=HTTP_200_OK,
         summary="Set a new password (mailed link)",
-        opt=rate_limits.bucket("password_reset"),
+        opt={**rate_limits.bucket("password_reset"), "problems": [404, 410]},
     )
     async def confirm_password_reset(self, data: JSONBody[PasswordResetConfirm]) -> PasswordResetDone:
         return PasswordResetDone(email=await password_reset.reset_password(data.token, data.password))
@@ -148,7 +148,7 @@ class AuthController(Controller):
         "/invitations/{token:str}/accept",
         status_code=HTTP_201_CREATED,
         summary="Accept an invitation",
-        opt=rate_limits.bucket("invitation"),
+        opt={**rate_limits.bucket("invitation"), "problems": [401, 409, 410]},
     )
     async def accept(
         self, request: Request[Any, Any, Any], token: FromPath[str], data: JSONBody[InvitationAccept]

@@ -18,6 +18,7 @@ from app.customers.duplicates import CompanyKeys
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate, GradeChangeRead
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.i18n import N_
 from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.access import CustomerAccess, customer_access
@@ -336,14 +337,36 @@ async def update_customer(scope: TenantScope, customer_id: UUID, data: CustomerU
         raise Conflict("This company is already a customer") from None
 
 
+# The rows that keep a customer (no ON DELETE CASCADE on their foreign key), and why it then stays.
+_KEPT_BY = {
+    "visit_plan_items": N_("This customer is in visit plans and cannot be deleted"),
+    "market_incidents": N_("This customer is named in market incidents and cannot be deleted"),
+    "referral_rewards": N_("This customer referred other customers and cannot be deleted"),
+}
+_IN_USE = N_("This customer is still in use and cannot be deleted")
+
+
 async def delete_customer(scope: TenantScope, customer_id: UUID) -> None:
     """Delete a customer with its contacts, follow-ups, grade history and conflict items. Only a
-    manager of its territory or an owner/admin (an owner rep releases it instead)."""
+    manager of its territory or an owner/admin (an owner rep releases it instead). 409 while deals,
+    visit plans, market incidents or referral rewards still name it: those keep their history."""
     async with scope.tx() as tx:
         row, access = await load_visible(tx, scope, customer_id, lock=True)
         if not access.manages(row["territory_id"]):
             raise Forbidden("Only a manager of the customer's territory can delete it")
-        await tx.execute("DELETE FROM customers WHERE tenant = $1 AND id = $2", scope.tenant_id, customer_id)
+        deals = await tx.fetchval(
+            "SELECT count(*) FROM deals WHERE tenant = $1 AND customer_id = $2", scope.tenant_id, customer_id
+        )
+        if deals:
+            raise Conflict(
+                "This customer has {n} deals and cannot be deleted", n=deals, extra={"deals": deals}
+            )
+        try:
+            await tx.execute(
+                "DELETE FROM customers WHERE tenant = $1 AND id = $2", scope.tenant_id, customer_id
+            )
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise Conflict(_KEPT_BY.get(exc.table_name or "", _IN_USE)) from None
         await audit.record(
             tx,
             scope.user_id,

@@ -34,7 +34,7 @@ from app.signing.schemas import (
 )
 from app.sql import Params
 from app.storage import Storage
-from tenants.access import document_visible_sql, envelope_visible_sql
+from tenants.access import customer_access, document_visible_sql, envelope_visible_sql
 from tenants.scope import TenantScope
 
 ENDED = ("completed", "declined", "expired", "voided")
@@ -125,6 +125,17 @@ async def notify_turn(tx: db.Tx, env: asyncpg.Record) -> int:
     return len(due)
 
 
+async def _check_customer(tx: db.Tx, scope: TenantScope, customer_id: UUID) -> None:
+    """422 on ``customer_id`` unless the member sees that customer (another tenant's id included)."""
+    access = await customer_access(tx, scope)
+    p = Params(scope.tenant_id, customer_id)
+    found = await tx.fetchval(
+        f"SELECT 1 FROM customers c WHERE c.tenant = $1 AND c.id = $2 AND {access.visible_sql(p)}", *p.values
+    )
+    if found is None:
+        raise ValidationFailed.field("customer_id", "No customer you work with has this id")
+
+
 async def create_envelope(scope: TenantScope, data: EnvelopeCreate) -> EnvelopeRead:
     emails = [s.email.lower() for s in data.signers]
     if len(set(emails)) != len(emails):
@@ -140,7 +151,9 @@ async def create_envelope(scope: TenantScope, data: EnvelopeCreate) -> EnvelopeR
         if doc["status"] != "ready" or not doc["pdf_key"]:
             raise Conflict("Only a ready document with a PDF can be sent for signature")
         customer_id = data.customer_id
-        if customer_id is None and doc["subject_type"] == "customer":
+        if customer_id is not None:
+            await _check_customer(tx, scope, customer_id)
+        elif doc["subject_type"] == "customer":
             try:
                 customer_id = UUID(doc["subject_id"])
             except ValueError:

@@ -110,8 +110,13 @@ def evaluate(state: BillingState, now: datetime, *, enabled: bool, grace_days: i
     return Access(read_only=True, reason=TRIAL_ENDED, code="trial_ended", warnings=((TRIAL_ENDED, ()),))
 
 
-def write_blocked(access: Access, method: str, path: str) -> bool:
-    """True when a read-only tenant's request is a write the API refuses (402)."""
-    if not access.read_only or method.upper() not in _WRITE_METHODS or not path.startswith("/api/v1/"):
+def refuses_when_read_only(method: str, path: str) -> bool:
+    """True when ``method`` on ``path`` is a write a read-only tenant is refused (402)."""
+    if method.upper() not in _WRITE_METHODS or not path.startswith("/api/v1/"):
         return False
     return not any(path == p or path.startswith(p + "/") for p in _ALWAYS_WRITABLE)
+
+
+def write_blocked(access: Access, method: str, path: str) -> bool:
+    """True when a read-only tenant's request is a write the API refuses (402)."""
+    return access.read_only and refuses_when_read_only(method, path)

@@ -42,7 +42,13 @@ def _require_webhooks() -> None:
         raise service.BillingOff()
 
 
-@post("/webhooks/stripe", status_code=HTTP_200_OK, tags=["billing"], summary="Stripe webhook (signed)")
+@post(
+    "/webhooks/stripe",
+    status_code=HTTP_200_OK,
+    tags=["billing"],
+    summary="Stripe webhook (signed)",
+    opt={"problems": [400, 409]},
+)
 async def stripe_webhook(request: Request[Any, Any, Any]) -> WebhookReceipt:
     """Verify the signature on the raw body, store the event once, answer at once; a job handles it."""
     _require_webhooks()
