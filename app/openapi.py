@@ -1,11 +1,12 @@
 """What the OpenAPI document says beyond Litestar's defaults, so that it tells the truth.
 
 - Every operation declares the problem+json answers it can give, derived from its handler once
-  when the app is built (:func:`declare_problems`): 401/403 where the ``SCOPED`` dependency makes a
-  session required, 402 where a read-only (billing) tenant's write is refused, 404 for a path with
-  ids or a body naming ids, 409 for a signed-in write, 400/422 where a body or parameters are parsed,
-  429 where a rate-limit bucket counts it, and what a route adds with ``opt={"problems": [...]}``.
+  when the app is built (:func:`declare_problems`): 401/403 where the session dependency makes a
+  session required, 402 where a read-only (billing) tenant's write is refused, 404 for ids (in the
+  path, the query or the body), 409 for a signed-in write, 400/422 where a body or parameters are
+  parsed, 429 where a rate-limit bucket counts it, and what a route adds with ``opt={"problems": [...]}``.
 - A body is required only when the handler has no default for it (:class:`OptionalBodyOperation`).
+- A file download says which media types it answers (:func:`file_operation`, at the route).
 - A msgspec struct with ``forbid_unknown_fields`` says ``additionalProperties: false``
   (:class:`StrictStructSchemaPlugin`).
 
@@ -24,7 +25,15 @@ import msgspec
 from litestar import Litestar
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Operation, RequestBody
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.routes import HTTPRoute
 from litestar.types import Method as HttpMethodName
 from litestar.typing import FieldDefinition
@@ -34,7 +43,6 @@ from app.errors import PROBLEM_JSON, Problem
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
-    from litestar.openapi.spec import Schema
 
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -46,6 +54,21 @@ class OptionalBodyOperation(Operation):
     def __post_init__(self) -> None:
         if isinstance(self.request_body, RequestBody):
             self.request_body.required = False
+
+
+def file_operation(*media_types: str) -> type[Operation]:
+    """An ``operation_class`` for a handler that answers a file in one of ``media_types`` (Litestar
+    documents the success answer of a ``Response[Any]`` as JSON)."""
+
+    @dataclass
+    class FileOperation(Operation):
+        def __post_init__(self) -> None:
+            for status, response in (self.responses or {}).items():
+                if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                    binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                    response.content = {m: OpenAPIMediaType(schema=binary) for m in media_types}
+
+    return FileOperation
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):
@@ -123,7 +146,8 @@ def problems_of(route: HTTPRoute, method: HttpMethodName, rules: ProblemRules) -
             statuses.add(409)
             if rules.refused_when_read_only(method, path):
                 statuses.add(402)
-    if route.path_parameters or _names_ids(body):
+    id_params = any(p.field_alias.endswith(("_id", "_ids")) for p in kwargs_model.expected_query_params)
+    if route.path_parameters or id_params or _names_ids(body):
         statuses.add(404)
     if rate_limits.counted(handler.opt):
         statuses.add(429)

@@ -6,8 +6,10 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from app import db
 from app.errors import NotFound
@@ -28,7 +30,16 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
         return name, f"error: {type(exc).__name__}"
 
 
-@get("/ready", tags=["system"], summary="Readiness: database, Redis and storage answer")
+@get(
+    "/ready",
+    tags=["system"],
+    summary="Readiness: database, Redis and storage answer",
+    responses={
+        HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
+            dict[str, Any], description="A service does not answer (see checks)", generate_examples=False
+        )
+    },
+)
 async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     state = request.app.state
     checks = dict(

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -135,6 +136,12 @@ class DealController(Controller):
         "/{deal_id:uuid}/stage",
         status_code=HTTP_200_OK,
         summary="Move the deal: 200 applied, 202 an approval request was opened",
+        responses={
+            HTTP_200_OK: ResponseSpec(DealRead, description="The move is applied", generate_examples=False),
+            HTTP_202_ACCEPTED: ResponseSpec(
+                ApprovalRead, description="The move needs approval: its request", generate_examples=False
+            ),
+        },
     )
     async def move_stage(
         self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID], data: JSONBody[StageMove]

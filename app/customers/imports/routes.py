@@ -14,10 +14,11 @@ from litestar.params import Body, FromPath, FromQuery, Parameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from app.customers import export
+from app.customers import export, tabular
 from app.customers.imports import service as imports
 from app.customers.imports.schemas import ImportRead, ImportRowError
 from app.errors import ValidationFailed
+from app.openapi import file_operation
 from app.pagination import Page, page_name
 from app.storage import Storage
 from tenants.scope import SCOPED, TenantScope
@@ -100,7 +101,11 @@ class CustomerImportController(Controller):
     ) -> ImportErrorPage:
         return await imports.list_import_errors(tenant_scope, import_id, limit=limit, cursor=cursor)
 
-    @get("/export", summary="Download the visible customers (the list's filters) as CSV or XLSX")
+    @get(
+        "/export",
+        summary="Download the visible customers (the list's filters) as CSV or XLSX",
+        operation_class=file_operation("text/csv", tabular.CONTENT_TYPES["xlsx"]),
+    )
     async def export_customers(
         self,
         tenant_scope: NamedDependency[TenantScope],
@@ -114,9 +119,10 @@ class CustomerImportController(Controller):
         filters = export.ExportFilters(territory_id, grade, status, owner, q)
         result = await export.export_customers(tenant_scope, format, filters)
         headers = {"content-disposition": result.disposition}
+        media_type = result.content_type.split(";")[0]  # Litestar adds the charset of a text/ type
         if isinstance(result.body, bytes):
-            return Response(result.body, media_type=result.content_type, headers=headers)
-        return Stream(result.body, media_type=result.content_type, headers=headers)
+            return Response(result.body, media_type=media_type, headers=headers)
+        return Stream(result.body, media_type=media_type, headers=headers)
 
 
 ROUTES = [CustomerImportController]

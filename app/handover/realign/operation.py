@@ -30,6 +30,19 @@ class Operation(msgspec.Struct):
     seen: dict[str, str]
 
 
+async def _active_members(tx: Tx, ids: list[UUID], field: str) -> None:
+    """422 on ``field[n]`` for the first id that is no active member of the tenant."""
+    if not ids:
+        return
+    rows = await tx.fetch(
+        "SELECT id FROM memberships WHERE tenant = $1 AND id = ANY($2::uuid[]) AND active", tx.tenant_id, ids
+    )
+    known = {r["id"] for r in rows}
+    for n, membership_id in enumerate(ids):
+        if membership_id not in known:
+            raise ValidationFailed.field(f"{field}[{n}]", "No active member with this id")
+
+
 async def _territory(tx: Tx, territory_id: UUID, field: str) -> asyncpg.Record:
     row = await tx.fetchrow(
         "SELECT id, parent_id, name, path FROM territories WHERE tenant = $1 AND id = $2",
@@ -126,6 +139,8 @@ async def resolve(tx: Tx, scope: TenantScope, data: RealignCreate, new_id: UUID 
     assert data.new_territory is not None
     if not data.new_territory.name.strip():
         raise ValidationFailed.field("new_territory.name", "Required")
+    await _active_members(tx, data.new_territory.reps, "new_territory.reps")
+    await _active_members(tx, data.new_territory.managers, "new_territory.managers")
     await require_manages(tx, scope, subject["parent_id"])
     new_id = new_id or uuid4()
     new_path = tree.child_path(await _parent_path(tx, subject["parent_id"]), new_id)

@@ -15,8 +15,10 @@ async def test_an_envelope_refuses_another_tenants_customer(client: Any, app: An
     ours = await customer(client, owner, (await territory(client, owner, "南京市"))["id"])
     document_id = await ready_contract(client, app, owner)
     body = {"document_id": document_id, "signers": [signer()]}
-    r = await client.post("/api/v1/envelopes", json={**body, "customer_id": theirs["id"]}, headers=owner.headers)
+    envelopes = "/api/v1/envelopes"
+    r = await client.post(envelopes, json={**body, "customer_id": theirs["id"]}, headers=owner.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "customer_id", r.text
-    assert await db_value(admin_db, "SELECT count(*) FROM envelopes WHERE customer_id = $1", theirs["id"]) == 0
-    r = await client.post("/api/v1/envelopes", json={**body, "customer_id": ours["id"]}, headers=owner.headers)
+    stored = "SELECT count(*) FROM envelopes WHERE customer_id = $1"
+    assert await db_value(admin_db, stored, theirs["id"]) == 0
+    r = await client.post(envelopes, json={**body, "customer_id": ours["id"]}, headers=owner.headers)
     assert r.status_code == 201 and r.json()["customer_id"] == ours["id"], r.text

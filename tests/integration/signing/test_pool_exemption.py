@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from uuid import UUID
 
 from app import db
 from app.customers.pool.rules import reclaim_exempt_customer_ids_sql
 from tests.helpers import signup
+from tests.integration.sales_helpers import customer as make_customer
+from tests.integration.sales_helpers import territory
 from tests.integration.signing.support import make_envelope, ready_contract, signer
 
 
 async def test_an_envelope_out_exempts_its_customer_until_it_ends(client: Any, app: Any) -> None:
     owner = await signup(client)
     doc = await ready_contract(client, app, owner)
-    customer = str(uuid.uuid4())
+    customer = (await make_customer(client, owner, (await territory(client, owner, "南京市"))["id"]))["id"]
     env = await make_envelope(client, owner, doc, [signer()], customer_id=customer)
     tenant = UUID(owner.tenant_id)
 
