@@ -38,7 +38,7 @@ from tests.helpers import Member, signup
 from tests.integration.deals.support import product
 from tests.integration.sales_helpers import assign, customer, staff, territory
 
-EXAMPLES = int(os.environ.get("ACRE_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("ACRE_FUZZ_EXAMPLES", "5"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
