@@ -34,9 +34,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.dev import free_port
+from tests.factories import assign, customer, staff, territory
 from tests.helpers import Member, signup
 from tests.integration.deals.support import product
-from tests.integration.sales_helpers import assign, customer, staff, territory
 
 EXAMPLES = int(os.environ.get("ACRE_FUZZ_EXAMPLES", "5"))
 CHECKS = [

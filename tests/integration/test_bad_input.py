@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import customer, db_value, territory
 from tests.helpers import PASSWORD, signup
-from tests.integration.sales_helpers import customer, db_value, territory
 
 
 def _nul_fields(r: Any) -> list[str]:

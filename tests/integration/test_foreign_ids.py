@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.factories import customer, db_value, territory
 from tests.helpers import signup
 from tests.integration.deals.support import deal, product
-from tests.integration.sales_helpers import customer, db_value, territory
 
 DAY = "2030-01-07"
 UNTIL = (datetime.now(UTC) + timedelta(days=30)).isoformat()

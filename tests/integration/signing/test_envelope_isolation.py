@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import customer, db_value, territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import customer, db_value, territory
 from tests.integration.signing.support import ready_contract, signer
 
 

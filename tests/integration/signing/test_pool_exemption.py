@@ -7,9 +7,9 @@ from uuid import UUID
 
 from app import db
 from app.customers.pool.rules import reclaim_exempt_customer_ids_sql
+from tests.factories import customer as make_customer
+from tests.factories import territory
 from tests.helpers import signup
-from tests.integration.sales_helpers import customer as make_customer
-from tests.integration.sales_helpers import territory
 from tests.integration.signing.support import make_envelope, ready_contract, signer
 
 
