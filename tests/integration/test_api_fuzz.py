@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.dev import free_port
 from tests.factories import assign, customer, staff, territory
-from tests.helpers import Member, signup
+from tests.helpers import Member, run_jobs, signup
 from tests.integration.deals.support import product
 
 EXAMPLES = int(os.environ.get("ACRE_FUZZ_EXAMPLES", "5"))
@@ -82,7 +82,9 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-async def seeded(app: Any, stack: Any) -> Seeded:
+async def seeded(app: Any, stack: Any) -> AsyncIterator[Seeded]:
+    """The sessions and rows; afterwards the jobs the run queued (mail about the incidents and
+    invitations it made up, renders) are run and their mail dropped, so later tests see none."""
     client = app.state.client
     owner = await signup(client)
     rep = await staff(client, owner, stack.mail, app, role="rep")
@@ -105,7 +107,9 @@ async def seeded(app: Any, stack: Any) -> Seeded:
         "territory_id": city["id"], "customer_id": cust["id"], "contact_id": contact["id"],
         "product_id": made["id"], "deal_id": r.json()["id"],
     }
-    return Seeded({"owner": owner, "rep": rep}, ids)
+    yield Seeded({"owner": owner, "rep": rep}, ids)
+    await run_jobs(app)
+    stack.mail.messages.clear()
 
 
 def _document(app: Any) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Every id inside a request body is checked against the caller's tenant: another tenant's customer,
-territory, member, product or target answers 404 or a 422 naming the field, and nothing is stored."""
+territory, member, contact, product or target answers 404 or a 422 naming the field, and nothing is stored."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ async def test_another_tenants_ids_in_bodies_are_refused(client: Any, admin_db: 
     there = await territory(client, other, "上海市")
     theirs = await customer(client, other, there["id"])
     their_product = await product(client, other)
+    r = await client.post(f"/api/v1/customers/{theirs['id']}/contacts", json={"name": "韩梅梅"},
+                          headers=other.headers)
+    assert r.status_code == 201, r.text
+    their_contact = r.json()["id"]
     r = await client.post(
         "/api/v1/targets",
         json={"scope_type": "tenant", "metric": "amount", "period": "year", "period_start": "2030-01-01",
@@ -44,6 +48,9 @@ async def test_another_tenants_ids_in_bodies_are_refused(client: Any, admin_db: 
         ("POST", "/api/v1/deals", {"customer_id": theirs["id"], "title": "ERP", "amount": "1.00"}, None),
         ("PATCH", f"/api/v1/deals/{our_deal['id']}", {"owner_membership_id": other.membership_id},
          "owner_membership_id"),
+        ("PATCH", f"/api/v1/deals/{our_deal['id']}",
+         {"decision_people": [{"contact_id": their_contact, "role": "decision_maker"}]},
+         "decision_people[0].contact_id"),
         ("POST", f"/api/v1/deals/{our_deal['id']}/quotes",
          {"lines": [{"product_id": their_product["id"], "quantity": "1"}], "valid_until": "2030-02-01"},
          "lines[0].product_id"),
