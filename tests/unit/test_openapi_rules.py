@@ -50,7 +50,8 @@ def test_signed_in_operations_declare_401_and_403_and_public_ones_do_not(documen
     public = {
         ("POST", "/api/v1/signup"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/verify"),
         ("POST", "/api/v1/invitations/{token}/accept"), ("GET", "/health"), ("GET", "/ready"),
-        ("POST", "/webhooks/stripe"),
+        ("POST", "/webhooks/stripe"), ("POST", "/api/v1/auth/password-reset"),
+        ("POST", "/api/v1/auth/password-reset/confirm"),
     }
     for key, operation in operations.items():
         statuses = set(operation["responses"])
@@ -79,7 +80,8 @@ def test_statuses_follow_ids_writes_billing_and_rate_limits(document: dict[str, 
     throttled = {key for key, operation in ops.items() if "429" in operation["responses"]}
     assert throttled == {
         ("POST", "/api/v1/signup"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/verify"),
-        ("POST", "/api/v1/invitations/{token}/accept"),
+        ("POST", "/api/v1/invitations/{token}/accept"), ("POST", "/api/v1/auth/password-reset"),
+        ("POST", "/api/v1/auth/password-reset/confirm"),
     }
     assert {"409", "410"} <= statuses("POST", "/api/v1/invitations/{token}/accept")
     assert "422" not in statuses("GET", "/api/v1/me")  # nothing to validate
