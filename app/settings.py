@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     uno_python: str = Field(default="/usr/bin/python3", description="a python that can 'import uno'")
     converter_dir: Path = Field(default=Path("/tmp/acre-libreoffice"), description="profiles (absolute)")  # noqa: S108
     conversion_timeout_seconds: int = 120
+    # Each render runs in a child process stopped past these (the template then fails for good).
+    render_timeout_seconds: int = Field(default=10, ge=1, description="CPU and wall-clock seconds per render")
+    render_memory_mb: int = Field(default=200, ge=16, description="memory a render may add to its process")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

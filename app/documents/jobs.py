@@ -1,13 +1,16 @@
-"""The ``render_document`` job: data snapshot → DOCX (docxtpl, sandboxed) → PDF (LibreOffice) → object
-storage, moving the document queued → rendering → ready | failed (a document voided meanwhile is left
-alone: ``service.void_documents``).
+"""The ``render_document`` job: data snapshot → DOCX (docxtpl, sandboxed, in a child process with CPU,
+memory and wall-clock limits) → PDF (LibreOffice) → object storage, moving the document queued →
+rendering → ready | failed (a document voided meanwhile is left alone: ``service.void_documents``).
 
 At-least-once safe: a finished document is left alone; a document being rendered by another job
 is left to it; object keys are fixed by the document id, so a rerun overwrites the same two objects;
 the data snapshot is taken once and reused by every later try. Failures are sorted: the template or
 the data at fault (render errors, a document LibreOffice cannot convert, a vanished subject) fail
 the document at once with a human reason; infrastructure trouble (storage, a crashed or busy
-converter) is retried with backoff (``arq.Retry``) and fails for good after ``MAX_TRIES``.
+converter, a render process that died) is retried with backoff (``arq.Retry``) and fails for good
+after ``MAX_TRIES``. One try takes at most ``TIMEOUT_SECONDS`` (then it counts as transient trouble):
+ARQ's own timeout for the job is a little longer, so that ARQ never cancels a try mid-way and leaves
+the document 'rendering' with nobody to finish it.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ import structlog
 from arq import Retry
 
 from app import db
-from app.documents import convert, kinds, soffice
+from app.documents import convert, kinds, render_process, soffice
 from app.documents.providers import SubjectRequest, get_provider, to_jsonable
-from app.documents.rendering import TemplateBroken, default_template_path, render_docx
+from app.documents.rendering import TemplateBroken, default_template_path
 from app.documents.service import docx_key, pdf_key, tenant_context
 from app.documents.templates import DOCX_TYPE, template_key
 from app.errors import AppError
@@ -35,7 +38,10 @@ from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
 MAX_TRIES = 4  # below the worker's max_tries, so the last try can still record the failure
-_CLAIM_TIMEOUT_SECONDS = 15 * 60
+TIMEOUT_SECONDS = 240  # one try: data, a render (≤ 10 s), a conversion (≤ 120 s) and the uploads
+ARQ_TIMEOUT_SECONDS = TIMEOUT_SECONDS + 30
+# A claim older than this belongs to a try that cannot be running any more (ARQ cancels it first).
+_CLAIM_TIMEOUT_SECONDS = ARQ_TIMEOUT_SECONDS + 30
 _CLAIM_TIMEOUT = f"{_CLAIM_TIMEOUT_SECONDS} seconds"
 _storage: Storage | None = None
 
@@ -126,6 +132,39 @@ def _backoff(tries: int) -> int:
     return min(5 * 2 ** (tries - 1), 120)
 
 
+async def _produce(
+    row: Any, tenant: UUID, store: Storage, converter: convert.Converter, timings: dict[str, float]
+) -> tuple[bytes, bytes | None, str | None, str | None]:
+    """DOCX and PDF of the claimed document, both stored; returns (docx, pdf, pdf note, converter)."""
+    settings = get_settings()
+    data, _ = await _snapshot(row, tenant)
+    template = await _template_bytes(row, tenant, store)
+    started = time.perf_counter()
+    try:
+        docx = await render_process.render(
+            template, data, render_process.Limits(settings.render_timeout_seconds, settings.render_memory_mb)
+        )
+    except TemplateBroken as exc:
+        raise Permanent(f"the template could not be rendered: {exc}") from exc
+    timings["render_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    pdf: bytes | None = None
+    note = method = None
+    started = time.perf_counter()
+    try:
+        pdf, method = await converter.convert(docx)
+    except soffice.ConversionUnavailable as exc:
+        note = f"no PDF: {exc}"
+    except soffice.ConversionFailed as exc:
+        raise Permanent(str(exc)) from exc
+    timings["convert_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    started = time.perf_counter()
+    await store.put(docx_key(tenant, row["id"]), docx, DOCX_TYPE)
+    if pdf is not None:
+        await store.put(pdf_key(tenant, row["id"]), pdf, "application/pdf")
+    timings["upload_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return docx, pdf, note, method
+
+
 async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str) -> str:
     """ARQ job. Returns what happened: "ready", "failed", "already-<status>" or "missing"; raises
     ``Retry`` for transient trouble, and while another attempt holds the claim."""
@@ -148,29 +187,8 @@ async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str)
     converter: convert.Converter = ctx.get("converter") or convert.get_converter()
     timings: dict[str, float] = {}
     try:
-        data, _ = await _snapshot(row, tenant)
-        template = await _template_bytes(row, tenant, store)
-        started = time.perf_counter()
-        try:
-            docx = await asyncio.to_thread(render_docx, template, data)
-        except TemplateBroken as exc:
-            raise Permanent(f"the template could not be rendered: {exc}") from exc
-        timings["render_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        pdf: bytes | None = None
-        note = method = None
-        started = time.perf_counter()
-        try:
-            pdf, method = await converter.convert(docx)
-        except soffice.ConversionUnavailable as exc:
-            note = f"no PDF: {exc}"
-        except soffice.ConversionFailed as exc:
-            raise Permanent(str(exc)) from exc
-        timings["convert_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        started = time.perf_counter()
-        await store.put(docx_key(tenant, doc_id), docx, DOCX_TYPE)
-        if pdf is not None:
-            await store.put(pdf_key(tenant, doc_id), pdf, "application/pdf")
-        timings["upload_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            docx, pdf, note, method = await _produce(row, tenant, store, converter, timings)
     except Permanent as exc:
         await _finish(
             tenant,
@@ -226,8 +244,9 @@ def _now() -> Any:
 
 
 async def worker_startup(ctx: dict[str, Any]) -> None:
-    """Warm the converters in the background (a cold LibreOffice takes seconds; jobs that arrive
-    meanwhile wait for it), or say once that PDFs are off."""
+    """Start the render server, and warm the converters in the background (a cold LibreOffice takes
+    seconds; jobs that arrive meanwhile wait for it), or say once that PDFs are off."""
+    render_process.start()
     missing = soffice.describe_missing()
     if missing:
         log.warning(missing)
@@ -237,3 +256,4 @@ async def worker_startup(ctx: dict[str, Any]) -> None:
 
 async def worker_shutdown(ctx: dict[str, Any]) -> None:
     await convert.shutdown()
+    render_process.stop()

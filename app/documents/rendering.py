@@ -5,28 +5,97 @@ attributes, no unsafe calls), ``StrictUndefined`` (a missing value is an error, 
 contract) and autoescaped (a ``&`` or ``<`` in a customer's name cannot break the document's XML).
 A template that cannot be rendered raises ``TemplateBroken`` with a human reason: the caller fails
 the document for good (rendering the same template again gives the same error).
+
+The sandbox also keeps a budget per render: all loops together run at most ``MAX_LOOP_ITERATIONS``
+times, and ``{{ … }}`` output, like any one value made by ``*``, stays under ``MAX_OUTPUT_CHARS``;
+``**`` refuses huge integers. These stop the obvious bombs at once with a clear reason, but they are
+not the guarantee (a filter such as ``center(10**8)`` or a macro calling itself twice still gets
+through): that is ``render_process``, which runs every render in a child process with CPU, memory and
+wall-clock limits. ``render_docx`` itself is unbounded: only the child process should call it.
 """
 
 from __future__ import annotations
 
+import copy
 import io
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 DEFAULTS_DIR = Path(__file__).resolve().parents[2] / "doc_templates"
+MAX_LOOP_ITERATIONS = 100_000  # all loops of one render together
+MAX_OUTPUT_CHARS = 5_000_000  # all {{ … }} output of one render, and any one value made by `*`
+_MAX_POWER_BITS = 4096
 
 
 class TemplateBroken(Exception):
     """The template (not the infrastructure) is at fault; ``str(exc)`` says why, for humans."""
 
 
+class _CountedLoops(CodeGenerator):
+    """Compiles every ``{% for x in xs %}`` as ``for x in environment.count_loop(xs)``."""
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        counted = copy.copy(node)
+        counted.iter = nodes.Call(
+            nodes.EnvironmentAttribute("count_loop"), [node.iter], [], None, None, lineno=node.lineno
+        )
+        super().visit_For(counted, frame)
+
+
+class _Sandbox(SandboxedEnvironment):
+    code_generator_class = _CountedLoops
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(
+            undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True, finalize=self._output
+        )
+        self.iterations = 0
+        self.output_chars = 0
+
+    def count_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        for item in iterable:
+            self.iterations += 1
+            if self.iterations > MAX_LOOP_ITERATIONS:
+                raise SecurityError(f"the template's loops ran more than {MAX_LOOP_ITERATIONS:,} times")
+            yield item
+
+    def _output(self, value: Any) -> Any:
+        self.output_chars += len(value) if isinstance(value, str) else len(str(value))
+        if self.output_chars > MAX_OUTPUT_CHARS:
+            raise SecurityError(f"the template writes more than {MAX_OUTPUT_CHARS:,} characters")
+        return value
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if (
+                    isinstance(times, int)
+                    and isinstance(sequence, str | list | tuple)
+                    and len(sequence) * times > MAX_OUTPUT_CHARS
+                ):
+                    raise SecurityError(f"`*` would make a value of more than {MAX_OUTPUT_CHARS:,} items")
+        elif (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and left.bit_length() * right > _MAX_POWER_BITS
+        ):
+            raise SecurityError("`**` would make a number too large to write")
+        return super().call_binop(context, operator, left, right)
+
+
 def sandbox() -> SandboxedEnvironment:
-    """A fresh sandboxed environment (cheap to make; never shared between tenants' templates)."""
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+    """A fresh sandboxed environment with a fresh budget (cheap to make; never shared between
+    renders, let alone tenants' templates)."""
+    return _Sandbox()
 
 
 def default_template_path(kind: str, locale: str) -> Path:
@@ -36,13 +105,16 @@ def default_template_path(kind: str, locale: str) -> Path:
 def render_docx(template: bytes, context: dict[str, Any]) -> bytes:
     """Render ``template`` (DOCX bytes) with ``context``; returns the DOCX bytes.
 
-    Raises ``TemplateBroken`` for anything the template causes: Jinja errors, sandbox violations,
-    missing values, a damaged file. CPU-bound (~30 ms for a 30-line contract): run it in a thread."""
+    Raises ``TemplateBroken`` for anything the template causes: Jinja errors, sandbox violations and
+    budgets, missing values, a damaged file. ``MemoryError`` passes through (the child process turns
+    it into "exceeded N MB"). CPU-bound (~30 ms for a 30-line contract) and otherwise unbounded."""
     try:
         doc = DocxTemplate(io.BytesIO(template))
         doc.render(context, jinja_env=sandbox(), autoescape=True)
         out = io.BytesIO()
         doc.save(out)
+    except MemoryError:
+        raise
     except TemplateError as exc:
         lineno = getattr(exc, "lineno", None)
         where = f" (line {lineno})" if lineno else ""

@@ -5,8 +5,12 @@ In order, each stage only when the previous passed: size (≤ 10 MB) → a real 
 guard (≤ 50 MB unpacked, no member compressed more than 100:1, bounded member count) → no macros →
 no external references (relationships with ``TargetMode="External"`` other than web/mail
 hyperlinks, attached templates, remote images, ``INCLUDEPICTURE``/``LINK``/``DDE`` fields) → per
-text part: tags split across Word runs, Jinja syntax, variables unknown to the kind, and dunder
-attributes. Paragraph indexes count ``w:p`` elements of the part from 0, in document order.
+text part: tags split across Word runs, Jinja syntax, variables unknown to the kind, dunder
+attributes, and what is certain to break the render budgets (``rendering.MAX_LOOP_ITERATIONS``,
+``MAX_OUTPUT_CHARS``) however the data looks: loops over literal ``range(…)``s, lists or strings whose
+iterations add up past the budget, and ``*`` of a literal past the output limit. What depends on the
+data is left to the render's own limits. Paragraph indexes count ``w:p`` elements of the part from 0,
+in document order.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from lxml import etree
 
 from app.documents.kinds import variables
-from app.documents.rendering import sandbox
+from app.documents.rendering import MAX_LOOP_ITERATIONS, MAX_OUTPUT_CHARS, sandbox
 from app.i18n import N_
 
 MAX_FILE = 10 * 1024 * 1024
@@ -64,6 +68,14 @@ M_FIELD = N_("The document has a field that loads external content ({field}) in 
 M_SYNTAX = N_("Template syntax error in {part}, paragraph {paragraph}: {error}")
 M_UNKNOWN = N_("Unknown variable {name} in {part}, paragraph {paragraph}")
 M_UNSAFE = N_("Unsafe attribute {name} in {part}, paragraph {paragraph}")
+M_LOOPS = N_(
+    "The loops up to {part}, paragraph {paragraph} would run {count} times; "
+    "a document may run at most {limit} loop iterations"
+)
+M_VALUE = N_(
+    "An expression in {part}, paragraph {paragraph} would make a value of {count} characters; "
+    "at most {limit} are allowed"
+)
 M_SPLIT = N_(
     "The tag {tag} is split across Word runs in {part}, paragraph {paragraph}; "
     "retype it in one go or clear its formatting"
@@ -282,6 +294,53 @@ def _part_findings(
     return found
 
 
+def _literal_length(node: nodes.Node) -> int | None:
+    """How many items a loop over ``node`` certainly has: a ``range`` of literal integers, a literal
+    list, tuple or string, or one of those ``*`` a literal; None when that depends on the data."""
+    if isinstance(node, nodes.List | nodes.Tuple):
+        return len(node.items)
+    if isinstance(node, nodes.Const) and isinstance(node.value, str | tuple | list):
+        return len(node.value)
+    if isinstance(node, nodes.Mul):
+        for sequence, times in ((node.left, node.right), (node.right, node.left)):
+            length, count = _literal_length(sequence), _literal_int(times)
+            if length is not None and count is not None:
+                return length * max(count, 0)
+        return None
+    if (
+        isinstance(node, nodes.Call)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "range"
+        and not (node.kwargs or node.dyn_args or node.dyn_kwargs)
+        and 1 <= len(node.args) <= 3
+        and all(_literal_int(a) is not None for a in node.args)
+    ):
+        bounds = [_literal_int(a) or 0 for a in node.args]
+        if len(bounds) == 1:
+            bounds.insert(0, 0)
+        start, stop, step = (*bounds, 1)[:3]
+        return max(0, -((start - stop) // step)) if step else None  # len(range(…)), without building it
+    return None
+
+
+def _literal_int(node: nodes.Node) -> int | None:
+    if isinstance(node, nodes.Const) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, nodes.Neg):
+        inner = _literal_int(node.node)
+        return None if inner is None else -inner
+    return None
+
+
+def _literal_product(sequence: nodes.Node, times: nodes.Node) -> int | None:
+    """The length of ``sequence * times`` when ``times`` is a literal integer: exact for a literal
+    string or list, at least ``times`` otherwise (the data are text: a variable is a string)."""
+    count = _literal_int(times)
+    if count is None or (isinstance(sequence, nodes.Const) and isinstance(sequence.value, int | float)):
+        return None  # not a literal count, or a product of numbers
+    return count * (_literal_length(sequence) or 1)
+
+
 def _targets(target: nodes.Node) -> list[nodes.Name]:
     return [target] if isinstance(target, nodes.Name) else list(target.find_all(nodes.Name))
 
@@ -292,6 +351,9 @@ class _Names:
     def __init__(self, part: str, known: dict[str, str], found: list[Finding]) -> None:
         self.part, self.known, self.found = part, known, found
         self.roots = {p.split(".")[0].split("[")[0] for p in known}
+        self.nesting = 1  # iterations of the loops around the node being visited, as far as certain
+        self.iterations = 0  # of all loops so far
+        self.loops_reported = False
 
     def report(self, code: str, message: str, node: nodes.Node, name: str) -> None:
         number = max(node.lineno - 1, 0)
@@ -299,9 +361,21 @@ class _Names:
             Finding(code, message, self.part, number, {"name": name, "part": self.part, "paragraph": number})
         )
 
+    def report_size(self, code: str, message: str, node: nodes.Node, count: int, limit: int) -> None:
+        number = max(node.lineno - 1, 0)
+        where = {"part": self.part, "paragraph": number}
+        params = {"count": count, "limit": limit, **where}
+        self.found.append(Finding(code, message, self.part, number, params))
+
     def visit(self, node: nodes.Node, scope: dict[str, str | None]) -> None:
         if isinstance(node, nodes.For):
             self.visit(node.iter, scope)
+            outer = self.nesting
+            self.nesting = outer * (_literal_length(node.iter) or 1)
+            self.iterations += self.nesting
+            if self.iterations > MAX_LOOP_ITERATIONS and not self.loops_reported:
+                self.loops_reported = True
+                self.report_size("too-many-iterations", M_LOOPS, node, self.iterations, MAX_LOOP_ITERATIONS)
             inner = dict(scope, loop=None)
             path = self.resolve(node.iter, scope)
             item = path + "[]" if path and self.known.get(path) == "list" else None
@@ -309,9 +383,14 @@ class _Names:
                 inner[target.name] = item if isinstance(node.target, nodes.Name) else None
             for child in [*(node.body or []), *([node.test] if node.test else [])]:
                 self.visit(child, inner)
+            self.nesting = outer
             for child in node.else_ or []:
                 self.visit(child, scope)
             return
+        if isinstance(node, nodes.Mul):
+            size = _literal_product(node.left, node.right) or _literal_product(node.right, node.left)
+            if size is not None and size > MAX_OUTPUT_CHARS:
+                self.report_size("value-too-large", M_VALUE, node, size, MAX_OUTPUT_CHARS)
         if isinstance(node, nodes.Assign | nodes.AssignBlock):
             for target in _targets(node.target):
                 scope[target.name] = None

@@ -1,16 +1,22 @@
 """Rendering the default templates (both locales, realistic data) and the sandbox: the output opens
-with python-docx and carries the values; hostile templates fail safely; the build is reproducible."""
+with python-docx and carries the values; hostile templates fail safely, template bombs within their
+budgets or the child process's limits while other renders go on; the build is reproducible."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import statistics
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
 
-from app.documents import kinds
+from app.documents import kinds, render_process
+from app.documents.render_process import Limits
 from app.documents.rendering import TemplateBroken, default_template_path, render_docx
 from tests.unit.docx_cases import docx_with
 
@@ -146,3 +152,75 @@ def test_the_committed_templates_are_what_build_py_makes(tmp_path: Path) -> None
             hashlib.sha256(path.read_bytes()).hexdigest()
             == hashlib.sha256(committed.read_bytes()).hexdigest()
         ), f"{path.name} differs: run `uv run python doc_templates/build.py`"
+
+
+# --- limits: every render runs in a child process (app.documents.render_process) ---------------------
+
+NESTED_RANGES = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+HUGE_STRING = "{{ 'x' * 200000000 }}"
+
+
+async def _refused(template: str, context: dict[str, Any], limits: Limits) -> tuple[str, float]:
+    started = time.perf_counter()
+    with pytest.raises(TemplateBroken) as info:
+        await render_process.render(docx_with([template]), context, limits)
+    return str(info.value), time.perf_counter() - started
+
+
+@pytest.mark.parametrize(
+    ("template", "context", "reason"),
+    [
+        (NESTED_RANGES, {}, "loops ran more than 100,000 times"),
+        (HUGE_STRING, {}, "would make a value of more than 5,000,000"),
+        # the same, with counts from the data (no upload check can see those)
+        ("{% for a in range(n|int) %}{% for b in range(n|int) %}{% endfor %}{% endfor %}", {"n": "100000"},
+         "loops ran more than 100,000 times"),
+        ("{{ 'x' * (n|int) }}", {"n": "200000000"}, "would make a value of more than 5,000,000"),
+        ("{% for i in range(50000) %}{{ s }}{% endfor %}", {"s": "x" * 1000}, "writes more than 5,000,000"),
+        ("{{ 10 ** (n|int) }}", {"n": "100000000"}, "too large"),
+    ],
+)
+async def test_bombs_fail_at_once_with_the_budget_they_broke(
+    template: str, context: dict[str, Any], reason: str
+) -> None:
+    message, seconds = await _refused(template, context, Limits(seconds=10, memory_mb=200))
+    assert reason in message
+    assert seconds < 3  # refused by the sandbox's budget, long before the time limit
+
+
+async def test_what_passes_the_budgets_is_stopped_by_the_process_limits() -> None:
+    contract = default_template_path("contract", "zh-CN").read_bytes()
+    data = kinds.sample("contract", "zh-CN")
+    doubling = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+    bomb = asyncio.create_task(_refused(doubling, {}, Limits(seconds=2, memory_mb=200)))
+    started = time.perf_counter()
+    docx = await render_process.render(contract, data, Limits())  # another tenant's, meanwhile
+    assert time.perf_counter() - started < 1.5 and not bomb.done()
+    assert "苏州恒泰精密机械有限公司" in all_text(docx)
+    message, seconds = await bomb
+    assert message == "rendering exceeded 2 s" and 1.9 < seconds < 4
+    grow = "{% set s = 'x' * 1000000 %}{{ s|replace('x', s) }}"
+    message, seconds = await _refused(grow, {}, Limits(seconds=10, memory_mb=64))
+    assert message == "rendering exceeded 64 MB" and seconds < 3
+    wide = "{{ ''|center(n|int) }}"
+    message, _ = await _refused(wide, {"n": "300000000"}, Limits(seconds=10, memory_mb=64))
+    assert message == "rendering exceeded 64 MB"
+    again = await render_process.render(contract, data, Limits())  # a fresh process: nothing carried over
+    assert all_text(again) == all_text(render_docx(contract, data))
+
+
+async def test_a_30_line_contract_renders_within_its_benchmark() -> None:
+    """The child process costs a fork and a copy of the data: a few milliseconds on top of the
+    in-process render (~30 ms here), never a multiple of it."""
+    contract = default_template_path("contract", "zh-CN").read_bytes()
+    data = kinds.sample("contract", "zh-CN")
+    await render_process.render(contract, data, Limits())  # the server is up
+    inside, child = [], []
+    for _ in range(5):
+        started = time.perf_counter()
+        render_docx(contract, data)
+        inside.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await render_process.render(contract, data, Limits())
+        child.append(time.perf_counter() - started)
+    assert statistics.median(child) < 2 * statistics.median(inside) + 0.05

@@ -3,6 +3,8 @@ what and where; the default templates and harmless extras (web hyperlinks) pass.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from app.documents import kinds
@@ -137,3 +139,33 @@ def test_dunder_attributes_are_refused() -> None:
     )
     assert codes(findings) == {"unsafe-attribute"}
     assert {f.paragraph for f in findings} == {0, 1}
+
+
+def test_template_bombs_certain_from_the_template_alone_are_refused_at_upload() -> None:
+    nested = ["{% for a in range(100000) %}", "{% for b in range(100000) %}{% endfor %}", "{% endfor %}"]
+    started = time.perf_counter()
+    findings = validate_template(cases.docx_with(nested), "contract")
+    assert [(f.code, f.paragraph, f.params["count"]) for f in findings] == [
+        ("too-many-iterations", 1, 100000 + 100000 * 100000)
+    ]
+    findings = validate_template(cases.docx_with(["{{ 'x' * 200000000 }}"]), "contract")
+    assert [(f.code, f.params["count"], f.params["limit"]) for f in findings] == [
+        ("value-too-large", 200000000, 5000000)
+    ]
+    assert time.perf_counter() - started < 1  # read, never run
+    one_after_another = ["{% for a in range(60000) %}{% endfor %}", "{% for b in 'ab' * 30000 %}{% endfor %}"]
+    assert codes(validate_template(cases.docx_with(one_after_another), "contract")) == {
+        "too-many-iterations"
+    }
+    assert codes(validate_template(cases.docx_with(["{{ party_a.full_name * 9000000 }}"]), "contract")) == {
+        "value-too-large"
+    }
+
+
+def test_loops_and_products_that_depend_on_the_data_or_stay_small_pass() -> None:
+    fine = [
+        "{% for line in lines %}{% for i in range(3) %}{{ line.product }}{% endfor %}{% endfor %}",
+        "{% for i in range(10, 0, -3) %}{{ i }}{% endfor %}{{ '-' * 40 }}{{ 3 * 100000000 }}",
+        "{% for i in range(99000) %}{% endfor %}",
+    ]
+    assert validate_template(cases.docx_with(fine), "contract") == []

@@ -28,11 +28,16 @@ async def test_a_claimed_document_is_retried_after_the_claim_goes_stale(client: 
     ctx: dict[str, Any] = {"job_try": 1, "job_id": "render_document:second-delivery", "converter": no_office}
     with pytest.raises(Retry) as raised:
         await jobs.render_document(ctx, owner.tenant_id, doc_id)
-    assert raised.value.defer_score == (15 * 60 + 30) * 1000  # after the claim timeout
+    assert raised.value.defer_score == (jobs._CLAIM_TIMEOUT_SECONDS + 30) * 1000  # after the claim timeout
+    assert jobs._CLAIM_TIMEOUT_SECONDS > jobs.ARQ_TIMEOUT_SECONDS  # ARQ cancels a try before it goes stale
     got = (await client.get(f"/api/v1/documents/{doc_id}", headers=owner.headers)).json()
     assert got["status"] == "rendering" and got["docx"] is None  # untouched by the second delivery
     async with db.transaction(tenant) as tx:  # time passes: the first claim is stale now
-        await tx.execute("UPDATE documents SET claimed_at = now() - interval '16 minutes' WHERE id = $1", doc)
+        await tx.execute(
+            "UPDATE documents SET claimed_at = now() - make_interval(secs => $2) WHERE id = $1",
+            doc,
+            jobs._CLAIM_TIMEOUT_SECONDS + 1,
+        )
     assert await jobs.render_document({**ctx, "job_try": 2}, owner.tenant_id, doc_id) == "ready"
     got = (await client.get(f"/api/v1/documents/{doc_id}", headers=owner.headers)).json()
     assert got["status"] == "ready" and got["docx"]["sha256"]

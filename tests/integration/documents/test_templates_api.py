@@ -4,11 +4,14 @@ locale, 422 findings for hostile files, previews through the worker, admins only
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 import httpx
 
+from app import db
 from app.documents.rendering import default_template_path
+from app.documents.templates import template_key
 from tests.helpers import Member, add_member, run_jobs, signup
 from tests.integration.documents.conftest import keys_under
 from tests.unit import docx_cases as cases
@@ -121,6 +124,45 @@ async def test_preview_renders_sample_data_through_the_worker(client: Any, app: 
         "sha256": template["sha256"],
     }
     assert doc["docx"]["url"].startswith("http://127.0.0.1:")
+
+
+async def test_template_bombs_are_refused_at_upload_and_fail_for_good_if_stored(
+    client: Any, app: Any
+) -> None:
+    owner = await signup(client, locale="zh-CN")
+    tenant = uuid.UUID(owner.tenant_id)
+    nested = cases.docx_with(
+        ["{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"]
+    )
+    huge = cases.docx_with(["{{ 'x' * 200000000 }}"])
+    for data, code in [(nested, "too-many-iterations"), (huge, "value-too-large")]:
+        r = await upload(client, owner, data)
+        assert r.status_code == 422 and [f["code"] for f in r.json()["findings"]] == [code], r.text
+    assert "最多" in r.json()["errors"][0]["message"]  # translated for a zh-CN user
+    # A bomb stored before these checks existed: its preview fails with the budget it broke, and the
+    # worker goes on with another tenant's document in the same run.
+    async with db.transaction(tenant) as tx:
+        template_id = await tx.fetchval(
+            "INSERT INTO document_templates (tenant, kind, locale, version, filename, storage_key, sha256,"
+            " size_bytes, uploaded_by) VALUES ($1, 'contract', 'zh-CN', 1, 'old.docx', $2, $3, $4, $5)"
+            " RETURNING id",
+            tenant,
+            template_key(tenant, "contract", "zh-CN", 1),
+            hashlib.sha256(nested).hexdigest(),
+            len(nested),
+            uuid.UUID(owner.membership_id),
+        )
+    await app.state.storage.put(template_key(tenant, "contract", "zh-CN", 1), nested, DOCX)
+    bomb = await client.post(f"/api/v1/templates/{template_id}/preview", headers=owner.headers)
+    other = await signup(client)
+    fine = (
+        await upload(client, other, default_template_path("quote", "en").read_bytes(), "quote", "en")
+    ).json()
+    normal = await client.post(f"/api/v1/templates/{fine['id']}/preview", headers=other.headers)
+    await run_jobs(app)
+    failed = (await client.get(bomb.json()["url"], headers=owner.headers)).json()
+    assert failed["status"] == "failed" and "loops ran more than 100,000 times" in failed["failure_reason"]
+    assert (await client.get(normal.json()["url"], headers=other.headers)).json()["status"] == "ready"
 
 
 async def test_templates_are_for_admins_and_404_across_tenants(client: Any, app: Any, mailbox: Any) -> None:
