@@ -34,11 +34,10 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 def worker() -> None:
-    from arq.worker import run_worker
-
     from workers.settings import worker_settings
+    from workers.worker import Worker
 
-    run_worker(worker_settings())
+    Worker(**worker_settings()).run()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,7 +35,9 @@ _templates = Environment(
     keep_trailing_newline=True,
 )
 # A claimed message not marked sent after this long is considered abandoned (worker died) and retried.
-_CLAIM_TIMEOUT_SECONDS = 600
+TIMEOUT_SECONDS = 90  # one try (the attachment from storage, SMTP with its 30 s timeout); ARQ's for the job
+# A claim older than this belongs to a try that cannot be running any more (ARQ cancels it first).
+_CLAIM_TIMEOUT_SECONDS = TIMEOUT_SECONDS + 30
 _CLAIM_TIMEOUT = f"{_CLAIM_TIMEOUT_SECONDS} seconds"
 _storage: Storage | None = None
 

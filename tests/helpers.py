@@ -15,10 +15,10 @@ from typing import Any
 
 import asyncpg
 import httpx
-from arq.worker import Worker
 
 from app import db, outbox
 from app.settings import get_settings
+from workers.worker import Worker
 
 PASSWORD = "Correct-Horse-42"
 

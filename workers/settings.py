@@ -1,7 +1,9 @@
 """ARQ worker configuration: the job registry and cron schedule, as plain data; ``worker_settings()``
 also wires the domains (``app.wiring.wire()``), as the jobs run their hooks and providers.
 
-Jobs are at-least-once: each takes ids, checks state first and is idempotent."""
+Jobs are at-least-once: each takes ids, checks state first and is idempotent. Each job has its own
+timeout (``func(..., timeout=...)``; the rest get ``job_timeout``); a job whose claim in the database
+outlives it takes that claim as abandoned. The worker itself is ``workers.worker.Worker``."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from app import db, outbox
 from app.customers.imports.job import IMPORT_TIMEOUT_SECONDS, run_customer_import
 from app.customers.pool.jobs import reclaim_sweep, reclaim_warnings
 from app.deals.reminders import collection_reminders
+from app.documents.jobs import ARQ_TIMEOUT_SECONDS as RENDER_TIMEOUT_SECONDS
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.handover.sheet import handover_sheet
+from app.mail import TIMEOUT_SECONDS as MAIL_TIMEOUT_SECONDS
 from app.mail import send_email
 from app.observability import configure_logging, init_sentry
 from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
@@ -51,9 +55,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await db.stop()
 
 
-FUNCTIONS: list[Function | WorkerCoroutine] = [send_email]
+FUNCTIONS: list[Function | WorkerCoroutine] = [func(send_email, timeout=MAIL_TIMEOUT_SECONDS)]
 FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
-FUNCTIONS += [render_document]
+FUNCTIONS += [func(render_document, timeout=RENDER_TIMEOUT_SECONDS)]
 FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
 FUNCTIONS += [handover_sheet]

@@ -170,11 +170,11 @@ async def drain_and_clear_queue(queue: str) -> int:
 async def handle_storm(event_id: str, tenant: uuid.UUID, fake: StripeFake, sub_id: str) -> dict[str, int]:
     """Run a burst worker over what the storm queued; count what was stored and handled."""
     from arq.connections import RedisSettings, create_pool
-    from arq.worker import Worker
 
     from app import db, outbox
     from app.settings import get_settings
     from workers.settings import worker_settings
+    from workers.worker import Worker
 
     reads_before = len(fake.reads_of(f"/v1/subscriptions/{sub_id}"))
     await db.start(get_settings().database_url, 4)

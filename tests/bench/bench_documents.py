@@ -111,7 +111,6 @@ async def baseline(converter: Any) -> dict[str, float]:
 async def run(documents: int) -> dict[str, Any]:
     from arq import create_pool
     from arq.connections import RedisSettings
-    from arq.worker import Worker
 
     from app import db, outbox
     from app.documents import convert
@@ -119,6 +118,7 @@ async def run(documents: int) -> dict[str, Any]:
     from app.documents.service import create_document
     from app.settings import get_settings
     from workers.settings import worker_settings
+    from workers.worker import Worker
 
     settings = get_settings()
     await db.start(settings.database_url, 10)

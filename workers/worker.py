@@ -1,0 +1,134 @@
+"""The ARQ worker, with two things ARQ does not do by itself.
+
+**A dead worker's jobs run again within seconds.** ARQ marks a job in progress with a key that lives
+as long as the longest job timeout of the worker plus 10 s (the customer import's 1,800 s), and a job
+whose worker was killed waits that long. Here the key lives ``CLAIM_TTL_SECONDS`` and the worker
+refreshes the keys of the jobs it runs every ``CLAIM_REFRESH_SECONDS``, from its poll loop: when a
+worker dies its jobs' keys lapse and another worker (or the next start) picks them up, as a further
+try (``job_try`` + 1). Jobs are at-least-once already, and each one's own timeout
+(``func(..., timeout=...)`` in the registry) still cancels it. Sharp edge: an event loop stalled for
+``CLAIM_TTL_SECONDS`` (CPU-bound work in a job's coroutine) lets a second worker start the same job.
+
+**Redis going away does not end the worker.** A Redis error in the poll loop is logged once and the
+loop waits, backing off from 0.5 s to 10 s, then carries on; starting while Redis is down waits for it
+the same way. Jobs under way go on; one that cannot record its end has its key lapse and runs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+from arq import worker as arq_worker
+from arq.connections import create_pool
+from arq.constants import in_progress_key_prefix
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = structlog.get_logger(__name__)
+CLAIM_TTL_SECONDS = 20
+CLAIM_REFRESH_SECONDS = 5
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+_FIRST_WAIT, _LONGEST_WAIT = 0.5, 10.0
+
+
+class Worker(arq_worker.Worker):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.in_progress_timeout_s = CLAIM_TTL_SECONDS
+        self._claims_refreshed = 0.0
+        self._redis_lost_at: float | None = None
+        self._wait = _FIRST_WAIT
+
+    async def main(self) -> None:
+        while self._pool is None:
+            try:
+                self._pool = await create_pool(
+                    self.redis_settings,
+                    job_deserializer=self.job_deserializer,
+                    job_serializer=self.job_serializer,
+                    default_queue_name=self.queue_name,
+                    expires_extra_ms=self.expires_extra_ms,
+                )
+            except _REDIS_DOWN as exc:
+                await self._redis_unreachable(exc)
+        self._redis_back()
+        await super().main()
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except _REDIS_DOWN as exc:
+            await self._redis_unreachable(exc)
+        else:
+            self._redis_back()
+
+    async def heart_beat(self) -> None:
+        await self._refresh_claims()
+        await super().heart_beat()
+
+    async def _refresh_claims(self) -> None:
+        now = time.monotonic()
+        if now - self._claims_refreshed < CLAIM_REFRESH_SECONDS:
+            return
+        running = [job_id for job_id, task in self.tasks.items() if not task.done()]
+        if running:
+            async with self.pool.pipeline(transaction=False) as pipe:
+                for job_id in running:
+                    pipe.pexpire(in_progress_key_prefix + job_id, CLAIM_TTL_SECONDS * 1000)
+                await pipe.execute()
+        self._claims_refreshed = now
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """ARQ's, except that a slot (``job_counter`` and the semaphore) taken for a job is given back
+        when Redis fails before the job starts: ARQ's own keeps it, and after a few outages the worker
+        would believe itself full and stop taking jobs."""
+        for raw in job_ids:
+            await self.sem.acquire()
+            if self.job_counter >= self.max_jobs:
+                self.sem.release()
+                return
+            self.job_counter += 1
+            started = False
+            try:
+                started = await self._start_job(raw.decode())
+            finally:
+                if not started:
+                    self._release_sem_dec_counter_on_complete()
+
+    async def _start_job(self, job_id: str) -> bool:
+        """Mark ``job_id`` in progress and start it, unless it runs elsewhere, is gone from the queue or
+        is not due yet (deferred again by another worker); says whether it started."""
+        in_progress_key = in_progress_key_prefix + job_id
+        async with self.pool.pipeline(transaction=True) as pipe:
+            await pipe.watch(in_progress_key)
+            running_elsewhere = await pipe.exists(in_progress_key)
+            score = await pipe.zscore(self.queue_name, job_id)
+            if running_elsewhere or not score or score > arq_worker.timestamp_ms():
+                return False
+            pipe.multi()
+            pipe.psetex(in_progress_key, int(self.in_progress_timeout_s * 1000), b"1")
+            try:
+                await pipe.execute()
+            except (ResponseError, WatchError):  # another worker took it meanwhile
+                return False
+        task = self.loop.create_task(self.run_job(job_id, int(score)))
+        task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
+        self.tasks[job_id] = task
+        return True
+
+    async def _redis_unreachable(self, exc: BaseException) -> None:
+        if self._redis_lost_at is None:
+            self._redis_lost_at = time.monotonic()
+            log.warning("redis unreachable; the worker waits for it", error=repr(exc))
+        await asyncio.sleep(self._wait)
+        self._wait = min(self._wait * 2, _LONGEST_WAIT)
+
+    def _redis_back(self) -> None:
+        if self._redis_lost_at is not None:
+            down = round(time.monotonic() - self._redis_lost_at, 1)
+            log.warning("redis is back; the worker carries on", down_s=down)
+            self._redis_lost_at = None
+        self._wait = _FIRST_WAIT
