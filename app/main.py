@@ -1,5 +1,8 @@
 """``create_app()``: the Litestar application — routes, error handling, lifecycle of the shared
-resources (database pool, ARQ Redis pool, storage, outbox relay); it calls ``app.wiring.wire()``."""
+resources (database pool, ARQ Redis pool, storage, outbox relay); it calls ``app.wiring.wire()``.
+
+Redis is not needed to start or to serve: the ARQ pool connects on first use (the outbox keeps jobs
+while Redis is away) and the rate limits fall back to process memory (``app.rate_store``)."""
 
 from __future__ import annotations
 
@@ -7,13 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
+from redis.asyncio import ConnectionPool
 
 from app import db, rate_limits
 from app.accounts import lockout
@@ -59,8 +62,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start(settings.database_url, settings.database_pool_size)
-        app.state.arq = await create_pool(
-            RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+        app.state.arq = ArqRedis(
+            ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=2),
+            default_queue_name=settings.queue_name,
         )
         app.state.storage = create_storage(settings)
         app.state.relay = RelayLoop(app.state.arq)
@@ -69,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await app.state.relay.stop()
-            await app.state.arq.aclose()
+            await app.state.arq.aclose(close_connection_pool=True)
             await lockout.close()
             await db.stop()
 

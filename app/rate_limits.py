@@ -7,6 +7,9 @@ the connection's client address (a forwarding header is not trusted). Past the l
 raises ``TooManyRequestsException``: the API answers problem+json with ``Retry-After``
 (``app.errors``); a page may render its own 429 (the signing page, the account pages).
 
+While Redis cannot be reached the buckets count in this process's memory instead (``app.rate_store``):
+a weaker limit during the outage, never none and never an error.
+
 The per-account limit on passwords (credential stuffing from many addresses) is not here: it needs the
 email from the body and counts failures, not requests (``app.accounts.lockout``)."""
 
@@ -22,6 +25,7 @@ from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
+from app.rate_store import FallbackStore
 from app.settings import Settings
 
 ROOT_STORE = "rate_limit"  # owns the Redis connection; every bucket's store is a namespace of it
@@ -71,5 +75,6 @@ def middleware(settings: Settings) -> list[DefineMiddleware]:
 
 def stores(settings: Settings) -> dict[str, Store]:
     """The Redis stores the buckets count in: one connection, a namespace per bucket."""
-    root = RedisStore(Redis.from_url(settings.redis_url), namespace="acre:ratelimit")
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    root = FallbackStore(RedisStore(client, namespace="acre:ratelimit"))
     return {ROOT_STORE: root, **{_store_name(name): root.with_namespace(name) for name in BUCKETS}}

@@ -10,7 +10,9 @@ is reset (``clear``); a right password before the lock clears the count. An unkn
 same, so that the answers do not tell which emails have accounts.
 
 Every password check of an existing account goes through ``verify``: login, signup of a further company
-by an existing user, and invitation acceptance by one. Redis is reached through ``_redis`` only."""
+by an existing user, and invitation acceptance by one. Redis is reached through ``_redis`` only, which
+fails open: while Redis cannot be reached an attempt is neither counted nor refused (a warning each
+time), so that signing in keeps working; the per-address limit still holds then, in memory."""
 
 from __future__ import annotations
 
@@ -19,13 +21,18 @@ import hmac
 import math
 from typing import Any
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.accounts import service as accounts
 from app.errors import RateLimited
 from app.settings import get_settings
 
+log = structlog.get_logger(__name__)
 _client: Redis | None = None
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # KEYS[1] the account's counter; ARGV: max failures, window seconds. While locked, returns the seconds
 # the lock has left (at least 1); else counts this attempt and returns 0. Counting before the password is
@@ -43,12 +50,16 @@ return 0
 """
 
 
-async def _redis(command: str, *args: Any) -> Any:
-    """The one call to Redis this module makes (a fail-open policy wraps this)."""
+async def _redis(command: str, *args: Any, unreachable: Any = None) -> Any:
+    """The one call to Redis this module makes; ``unreachable`` is the answer while Redis is down."""
     global _client
     if _client is None:
-        _client = Redis.from_url(get_settings().redis_url)
-    return await _client.execute_command(command, *args)
+        _client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return await _client.execute_command(command, *args)
+    except _REDIS_DOWN as exc:
+        log.warning("account lockout is off while redis is unreachable", error=repr(exc))
+        return unreachable
 
 
 async def close() -> None:
@@ -70,7 +81,13 @@ async def _attempt(email: str) -> int:
     s = get_settings()
     return int(
         await _redis(
-            "EVAL", _ATTEMPT, 1, _key(email), s.login_account_max_failures, s.login_account_lock_seconds
+            "EVAL",
+            _ATTEMPT,
+            1,
+            _key(email),
+            s.login_account_max_failures,
+            s.login_account_lock_seconds,
+            unreachable=0,  # not locked, not counted
         )
     )
 

@@ -1,5 +1,5 @@
-"""`acre dev` for real: embedded PostgreSQL and Redis, demo data, API, worker, mail capture, and a
-clean stop on Ctrl-C (SIGINT) that leaves no child behind."""
+"""`acre dev` for real: embedded PostgreSQL and Redis, demo data, API, worker, mail capture, a worker
+that dies started again, and a clean stop on Ctrl-C (SIGINT) that leaves no child behind."""
 
 from __future__ import annotations
 
@@ -28,6 +28,27 @@ def _wait(url: str, seconds: float = 90) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} did not answer in {seconds}s")
+
+
+def _child(parent: int, command: str) -> int | None:
+    """The pid of ``parent``'s child process whose command line has ``command`` (Linux ``/proc``)."""
+    for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if command.encode() in args:
+            return int(pid)
+    return None
+
+
+def _mail_to(base: str, address: str, seconds: float = 30) -> list[dict[str, str]]:
+    deadline = time.monotonic() + seconds
+    mails: list[dict[str, str]] = []
+    while time.monotonic() < deadline and not mails:
+        mails = [m for m in httpx.get(base + "/dev/mail.json").json() if m["to"] == address]
+        time.sleep(0.3)
+    return mails
 
 
 def test_acre_dev_runs_the_product_and_stops_cleanly(tmp_path: Path) -> None:
@@ -61,20 +82,25 @@ def test_acre_dev_runs_the_product_and_stops_cleanly(tmp_path: Path) -> None:
         assert any("Co., Ltd." in c["full_name"] for c in customers["items"])
         r = httpx.post(base + "/api/v1/invitations", headers=auth, json={"email": "dev-test@example.com"})
         assert r.status_code == 201
-        deadline = time.monotonic() + 30
-        mails: list[dict[str, str]] = []
-        while time.monotonic() < deadline and not mails:
-            mails = [
-                m for m in httpx.get(base + "/dev/mail.json").json() if m["to"] == "dev-test@example.com"
-            ]
-            time.sleep(0.3)
+        mails = _mail_to(base, "dev-test@example.com")
         assert mails and "/invite/" in mails[0]["text"]
         assert "dev-test@example.com" in httpx.get(base + "/dev/mail").text
+
+        worker = _child(proc.pid, "worker")
+        assert worker is not None
+        os.kill(worker, signal.SIGKILL)  # a worker that dies is started again, and mail flows again
+        deadline = time.monotonic() + 30
+        while _child(proc.pid, "worker") in (None, worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        r = httpx.post(base + "/api/v1/invitations", headers=auth, json={"email": "dev-again@example.com"})
+        assert r.status_code == 201
+        assert _mail_to(base, "dev-again@example.com", seconds=60)
     finally:
         proc.send_signal(signal.SIGINT)
         output = proc.communicate(timeout=60)[0]
     assert proc.returncode == 0, output
     assert "Demo logins" in output and base in output
+    assert "acre dev: the worker exited (code -9); starting it again" in output
     # nothing left listening on the API port
     try:
         httpx.get(base + "/health", timeout=1)
