@@ -59,11 +59,27 @@ class Worker(arq_worker.Worker):
 
     async def _poll_iteration(self) -> None:
         try:
+            self._collect_finished()
             await super()._poll_iteration()
         except _REDIS_DOWN as exc:
             await self._redis_unreachable(exc)
         else:
             self._redis_back()
+
+    def _collect_finished(self) -> None:
+        """Drop the tasks of finished jobs before ARQ's poll does. A job that met Redis down (at its
+        start, or recording its end) is logged, not raised: ARQ would raise the first such error from
+        its poll and reach the others only after starting jobs again, when a restart of the same job
+        replaces its task unread. Any other error is raised, as ARQ does."""
+        for job_id, task in list(self.tasks.items()):
+            if not task.done():
+                continue
+            del self.tasks[job_id]
+            error = None if task.cancelled() else task.exception()
+            if isinstance(error, _REDIS_DOWN):
+                log.warning("a job met redis down; it runs again once its claim lapses", job_id=job_id)
+            elif error is not None:
+                raise error
 
     async def heart_beat(self) -> None:
         await self._refresh_claims()
