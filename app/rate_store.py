@@ -59,6 +59,11 @@ class FallbackStore(NamespacedStore):
     def with_namespace(self, namespace: str) -> FallbackStore:
         return FallbackStore(self.redis.with_namespace(namespace), self.outage)
 
+    async def aclose(self) -> None:
+        """Close the Redis client (shared with this store's namespaces): for apps that live shorter
+        than their process, such as tests'."""
+        await self.redis._redis.aclose()  # type: ignore[attr-defined]  # the stubs predate aclose
+
     async def _call(self, operation: str, *args: Any) -> Any:
         if self.outage.redis_worth_trying():
             try:

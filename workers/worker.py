@@ -3,7 +3,7 @@
 **A dead worker's jobs run again within seconds.** ARQ marks a job in progress with a key that lives
 as long as the longest job timeout of the worker plus 10 s (the customer import's 1,800 s), and a job
 whose worker was killed waits that long. Here the key lives ``CLAIM_TTL_SECONDS`` and the worker
-refreshes the keys of the jobs it runs every ``CLAIM_REFRESH_SECONDS``, from its poll loop: when a
+sets the keys of the jobs it runs again every ``CLAIM_REFRESH_SECONDS``, from its poll loop: when a
 worker dies its jobs' keys lapse and another worker (or the next start) picks them up, as a further
 try (``job_try`` + 1). Jobs are at-least-once already, and each one's own timeout
 (``func(..., timeout=...)`` in the registry) still cancels it. Sharp edge: an event loop stalled for
@@ -60,6 +60,7 @@ class Worker(arq_worker.Worker):
     async def _poll_iteration(self) -> None:
         try:
             self._collect_finished()
+            await self._refresh_claims()
             await super()._poll_iteration()
         except _REDIS_DOWN as exc:
             await self._redis_unreachable(exc)
@@ -81,11 +82,10 @@ class Worker(arq_worker.Worker):
             elif error is not None:
                 raise error
 
-    async def heart_beat(self) -> None:
-        await self._refresh_claims()
-        await super().heart_beat()
-
     async def _refresh_claims(self) -> None:
+        """Mark this worker's running jobs in progress for another ``CLAIM_TTL_SECONDS``: set, not
+        just extended, so that a mark that lapsed while Redis was away is made again before this
+        worker (or another) would start the job a second time."""
         now = time.monotonic()
         if now - self._claims_refreshed < CLAIM_REFRESH_SECONDS:
             return
@@ -93,7 +93,7 @@ class Worker(arq_worker.Worker):
         if running:
             async with self.pool.pipeline(transaction=False) as pipe:
                 for job_id in running:
-                    pipe.pexpire(in_progress_key_prefix + job_id, CLAIM_TTL_SECONDS * 1000)
+                    pipe.set(in_progress_key_prefix + job_id, b"1", px=CLAIM_TTL_SECONDS * 1000)
                 await pipe.execute()
         self._claims_refreshed = now
 
@@ -119,9 +119,12 @@ class Worker(arq_worker.Worker):
         is not due yet (deferred again by another worker); says whether it started."""
         in_progress_key = in_progress_key_prefix + job_id
         async with self.pool.pipeline(transaction=True) as pipe:
-            await pipe.watch(in_progress_key)
-            running_elsewhere = await pipe.exists(in_progress_key)
-            score = await pipe.zscore(self.queue_name, job_id)
+            try:
+                await pipe.watch(in_progress_key)
+                running_elsewhere = await pipe.exists(in_progress_key)
+                score = await pipe.zscore(self.queue_name, job_id)
+            except WatchError as exc:  # what redis-py raises for a connection lost while watching
+                raise RedisConnectionError(str(exc)) from exc
             if running_elsewhere or not score or score > arq_worker.timestamp_ms():
                 return False
             pipe.multi()
@@ -135,7 +138,14 @@ class Worker(arq_worker.Worker):
         self.tasks[job_id] = task
         return True
 
+    async def close(self) -> None:
+        try:
+            await super().close()
+        except _REDIS_DOWN as exc:  # stopping while Redis is away: nothing left to tell it
+            log.warning("redis unreachable at shutdown", error=repr(exc))
+
     async def _redis_unreachable(self, exc: BaseException) -> None:
+        self._claims_refreshed = 0.0  # first thing once it is back
         if self._redis_lost_at is None:
             self._redis_lost_at = time.monotonic()
             log.warning("redis unreachable; the worker waits for it", error=repr(exc))

@@ -103,6 +103,7 @@ async def render(template: bytes, context: dict[str, Any], limits: Limits) -> by
     finally:
         theirs.close()
     reader, writer = await asyncio.open_connection(sock=mine)
+    pid, outcome = 0, b""
     try:
         try:
             pid = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))[0]  # it runs: so does the clock
@@ -127,6 +128,9 @@ async def render(template: bytes, context: dict[str, Any], limits: Limits) -> by
             outcome, payload = (b"T", b"") if ran_out else (b"?", b"")
     finally:
         writer.close()
+        if pid and not outcome:  # the caller gave up (cancelled): so does the child
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     if outcome == b"D":
         return payload
     if outcome == b"B":

@@ -126,7 +126,7 @@ async def test_login_is_rate_limited_per_client(app, client):
             r = await other.post("/api/v1/auth/login", json=wrong)
             assert r.status_code == 401  # another client has its own allowance
     finally:
-        await limited.stores.get("rate_limit")._redis.aclose()
+        await limited.stores.get("rate_limit").aclose()
 
 
 async def test_health_and_ready(client):

@@ -102,5 +102,5 @@ async def test_hammering_a_signing_link_gets_429_and_a_normal_signer_is_unaffect
         got = (await client.get(f"/api/v1/envelopes/{env['id']}", headers=owner.headers)).json()
         assert [s["status"] for s in got["signers"]] == ["signed", "signed"]
     finally:
-        await limited.stores.get("rate_limit")._redis.aclose()
+        await limited.stores.get("rate_limit").aclose()
     await run_jobs(app)
