@@ -149,4 +149,4 @@ async def test_each_public_endpoint_has_its_own_per_address_bucket(app, client):
             assert "来自您网络的尝试次数过多" in r.text and "<form" not in r.text
             assert int(r.headers["retry-after"]) >= 1
     finally:
-        await limited.stores.get("rate_limit")._redis.aclose()
+        await limited.stores.get("rate_limit").aclose()
