@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app import db
+from app import db, i18n
 from app.accounts import service as accounts
 from tenants.schemas import MeRead, SessionRead, TenantChoice
 from tenants.scope import TenantScope
@@ -25,6 +25,16 @@ async def open_session(
 async def logout(token: str) -> None:
     async with db.transaction(None) as tx:
         await accounts.revoke_session(tx, token)
+
+
+async def set_locale(scope: TenantScope, locale: str) -> str:
+    """Remember the member's language (on their user: it follows them to every company); answers the
+    normalized locale (``zh-CN`` or ``en``; anything else is English)."""
+    assert scope.user_id is not None
+    chosen = i18n.normalize(locale)
+    async with db.transaction(None) as tx:
+        await tx.execute("UPDATE users SET locale = $1 WHERE id = $2", chosen, scope.user_id)
+    return chosen
 
 
 def me(scope: TenantScope) -> MeRead:

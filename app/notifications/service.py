@@ -83,6 +83,21 @@ async def list_notifications(
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
 
+async def unread_count(scope: TenantScope) -> int:
+    """How many of the caller's notifications are unread (0 for a job's scope)."""
+    if scope.membership_id is None:
+        return 0
+    async with scope.tx() as tx:
+        return int(
+            await tx.fetchval(
+                "SELECT count(*) FROM notifications WHERE tenant = $1 AND membership_id = $2"
+                " AND read_at IS NULL",
+                scope.tenant_id,
+                scope.membership_id,
+            )
+        )
+
+
 async def mark_read(scope: TenantScope, notification_id: UUID) -> NotificationRead:
     """Mark one of the caller's notifications read (again: keeps the first read time)."""
     async with scope.tx() as tx:

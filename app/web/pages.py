@@ -10,13 +10,18 @@ from litestar.exceptions import TooManyRequestsException
 
 from app import i18n
 from app.errors import TRY_LATER, AppError, rate_limit_headers
+from app.web.assets import asset_url
 
 
 def page_context(locale: str, **context: Any) -> dict[str, Any]:
+    """What every page template needs, signed in or not: ``_`` (translate), the locale, the other
+    locale (the language switch) and ``asset`` (a built file's URL)."""
+
     def _(message: str, **params: Any) -> str:
         return i18n.translate(locale, message, **params)
 
-    return {"_": _, "locale": locale, **context}
+    other = "en" if locale == "zh-CN" else "zh-CN"
+    return {"_": _, "locale": locale, "other_locale": other, "asset": asset_url, **context}
 
 
 def error_text(locale: str, exc: AppError) -> str:

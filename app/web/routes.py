@@ -1,5 +1,5 @@
-"""Server-rendered pages: the invitation and password-reset pages, and the development mail viewer
-(``acre dev`` only)."""
+"""Server-rendered pages: the web app (sign in, Today, pool, customers), its built assets, the
+invitation and password-reset pages, and the development mail viewer (``acre dev`` only)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ from litestar.response import Template
 
 from app.errors import NotFound
 from app.settings import get_settings
+from app.web import customers, pool
+from app.web.assets import static_file
+from app.web.home import home
 from app.web.invite import invite_accept, invite_page
 from app.web.password_reset import ROUTES as PASSWORD_RESET_ROUTES
+from app.web.sign_in import ROUTES as SIGN_IN_ROUTES
 
 
 def _dev_mails(limit: int = 200) -> list[dict[str, Any]]:
@@ -40,9 +44,20 @@ def _dev_mails(limit: int = 200) -> list[dict[str, Any]]:
     return mails
 
 
+# its styles are inline (a development tool, not the app's layout): no script, as everywhere
+_DEV_MAIL_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; form-action 'self';"
+    " base-uri 'none'; frame-ancestors 'none'"
+)
+
+
 @get("/dev/mail", include_in_schema=False)
 async def dev_mail(request: Request[Any, Any, Any]) -> Template:
-    return Template(template_name="dev_mail.html", context={"mails": _dev_mails()})
+    return Template(
+        template_name="dev_mail.html",
+        context={"mails": _dev_mails()},
+        headers={"Content-Security-Policy": _DEV_MAIL_CSP},
+    )
 
 
 @get("/dev/mail.json", include_in_schema=False)
@@ -50,4 +65,15 @@ async def dev_mail_json() -> list[dict[str, Any]]:
     return _dev_mails()
 
 
-ROUTES = [dev_mail, dev_mail_json, invite_page, invite_accept, *PASSWORD_RESET_ROUTES]
+ROUTES: list[Any] = [
+    static_file,
+    home,
+    *SIGN_IN_ROUTES,
+    pool.ROUTER,
+    customers.ROUTER,
+    dev_mail,
+    dev_mail_json,
+    invite_page,
+    invite_accept,
+    *PASSWORD_RESET_ROUTES,
+]

@@ -25,6 +25,16 @@ class PoolItem(msgspec.Struct):
     created_at: datetime
 
 
+class ClaimCounter(msgspec.Struct):
+    """The member against the claim caps: ``owned`` of ``owned_cap``, ``today`` of ``daily_cap``
+    (``None``: no daily cap)."""
+
+    owned: int
+    owned_cap: int
+    today: int
+    daily_cap: int | None
+
+
 class ReleaseBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=1000)]
 

@@ -24,7 +24,7 @@ import asyncpg
 
 from app.customers import ledger
 from app.customers.pool.rules import PoolRules, load_rules
-from app.customers.pool.schemas import PoolItem
+from app.customers.pool.schemas import ClaimCounter, PoolItem
 from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER, load_visible
 from app.db import Tx
@@ -102,14 +102,7 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
                 N_("You gave this customer up; you can claim it again from {until} ({days}-day cooldown)"),
                 {"until": local_date(until, scope.time_zone), "days": rules.cooldown_days},
             )
-    counts = await tx.fetchrow(
-        "SELECT count(*) AS owned, count(*) FILTER (WHERE grade = $3) AS of_grade FROM customers"
-        " WHERE tenant = $1 AND owner_membership_id = $2 AND status = 'prospect'",
-        scope.tenant_id,
-        me,
-        row["grade"],
-    )
-    assert counts is not None
+    counts = await _owned_counts(tx, scope, me, row["grade"])
     if counts["owned"] >= rules.owned_cap:
         return Refusal(
             "owned_cap",
@@ -124,13 +117,7 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
             {"count": counts["of_grade"], "grade": row["grade"], "cap": grade_cap},
         )
     if rules.daily_claim_cap is not None:
-        today = await tx.fetchval(
-            "SELECT count(*) FROM customer_ownership_history WHERE tenant = $1 AND to_membership_id = $2"
-            " AND cause = 'claim' AND at >= date_trunc('day', now() AT TIME ZONE $3) AT TIME ZONE $3",
-            scope.tenant_id,
-            me,
-            scope.time_zone,
-        )
+        today = await _claimed_today(tx, scope, me)
         if today >= rules.daily_claim_cap:
             return Refusal(
                 "daily_cap",
@@ -138,6 +125,48 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
                 {"count": today, "cap": rules.daily_claim_cap},
             )
     return None
+
+
+async def _owned_counts(tx: Tx, scope: TenantScope, me: UUID, grade: str) -> asyncpg.Record:
+    """``owned`` (prospects the member owns, what the cap counts) and ``of_grade`` (of them, ``grade``)."""
+    counts = await tx.fetchrow(
+        "SELECT count(*) AS owned, count(*) FILTER (WHERE grade = $3) AS of_grade FROM customers"
+        " WHERE tenant = $1 AND owner_membership_id = $2 AND status = 'prospect'",
+        scope.tenant_id,
+        me,
+        grade,
+    )
+    assert counts is not None
+    return counts
+
+
+async def _claimed_today(tx: Tx, scope: TenantScope, me: UUID) -> int:
+    """Claims the member made since midnight in the tenant's time zone (what the daily cap counts)."""
+    return int(
+        await tx.fetchval(
+            "SELECT count(*) FROM customer_ownership_history WHERE tenant = $1 AND to_membership_id = $2"
+            " AND cause = 'claim' AND at >= date_trunc('day', now() AT TIME ZONE $3) AT TIME ZONE $3",
+            scope.tenant_id,
+            me,
+            scope.time_zone,
+        )
+    )
+
+
+async def claim_counter(scope: TenantScope) -> ClaimCounter | None:
+    """Where the member stands against the claim caps: the same counts the claim rules compare
+    (``claim_refusal``), so the pool page's "x of cap, y today" cannot drift from a refusal.
+    ``None`` for a scope without a membership (a job)."""
+    me = scope.membership_id
+    if me is None:
+        return None
+    async with scope.tx() as tx:
+        rules = await load_rules(tx)
+        counts = await _owned_counts(tx, scope, me, "A")
+        today = await _claimed_today(tx, scope, me)
+    return ClaimCounter(
+        owned=int(counts["owned"]), owned_cap=rules.owned_cap, today=today, daily_cap=rules.daily_claim_cap
+    )
 
 
 _POOL_ROW = (

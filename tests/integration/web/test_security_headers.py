@@ -12,7 +12,7 @@ from litestar.response import Template
 from litestar.routes import HTTPRoute
 
 from app.security_headers import DOCS_HEADERS, PAGE_HEADERS
-from tests.helpers import settings_env
+from tests.helpers import PASSWORD, settings_env, signup
 
 _PARAM = re.compile(r"\{(\w+):(\w+)\}")
 
@@ -32,7 +32,12 @@ def _html_routes(app: Any) -> list[tuple[str, str, Any]]:
 
 def _url(path: str) -> str:
     # any value: unknown tokens answer a page too (a 404 one); /schema/{path} picks a docs renderer
-    values = {"str": "not-a-real-token", "int": "1", "path": "x"}
+    values = {
+        "str": "not-a-real-token",
+        "int": "1",
+        "path": "x",
+        "uuid": "00000000-0000-4000-8000-000000000000",
+    }
     return _PARAM.sub(lambda m: "swagger" if m.group(1) == "path" else values[m.group(2)], path)
 
 
@@ -47,6 +52,10 @@ def _body(handler: Any) -> dict[str, Any]:
 
 
 async def test_every_html_route_sends_the_security_headers(app, client, tmp_path):
+    # signed in with a cookie session (as a browser): the web app's pages answer a page, not a redirect
+    owner = await signup(client)
+    r = await client.post("/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD})
+    assert r.status_code == 200 and client.cookies.get("acre_session")
     routes = _html_routes(app)
     paths = {path for _, path, _ in routes}
     # the walk finds the pages at all (a discovery that found nothing would pass vacuously)
@@ -58,6 +67,11 @@ async def test_every_html_route_sends_the_security_headers(app, client, tmp_path
         "/verify",
         "/dev/mail",
         "/schema",
+        "/",
+        "/login",
+        "/pool",
+        "/customers",
+        "/customers/{customer_id:uuid}",
     } <= paths
     with settings_env(dev_mail_dir=str(tmp_path)):  # /dev/mail answers only under acre dev
         for method, path, handler in routes:
@@ -72,6 +86,8 @@ async def test_every_html_route_sends_the_security_headers(app, client, tmp_path
             assert "frame-ancestors 'none'" in csp and "base-uri 'none'" in csp, where
             if path.startswith("/sign/") or path == "/verify":
                 assert "script-src 'self'" in csp and csp.startswith("default-src 'none'"), where  # its own
+            elif path == "/dev/mail":
+                assert "script-src" not in csp and csp.startswith("default-src 'none'"), where  # no script
             elif not docs:
                 assert csp == PAGE_HEADERS["content-security-policy"], where
     client.cookies.clear()

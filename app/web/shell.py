@@ -1,0 +1,143 @@
+"""The plumbing every signed-in page shares: the session's ``TenantScope`` (the API's own dependency),
+the app shell's context (navigation fitted to the role, unread notifications, billing banner, CSRF
+token for htmx), and the answers to a service's problem — inline for an htmx request, a page otherwise.
+
+A page handler declares ``dependencies=PAGE`` (or sits on a router that does), takes
+``tenant_scope``, calls the service functions the API calls, and returns ``render(...)``. It never
+decides who may do what: the services do, under the same scope and RLS.
+
+Sharp edges: a page without a session answers 303 to ``/login?next=…`` (an htmx request gets
+``HX-Redirect`` instead, so the whole page moves); cookie sessions must send ``X-CSRF-Token`` on
+unsafe requests — the layout puts it in ``hx-headers``, so only htmx requests (``hx-post``…) carry it
+and a plain HTML form posting to a page is refused with 403, as in the API."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.response import Redirect, Template
+
+from app import i18n
+from app.customers.imports import columns
+from app.errors import AppError, NotAuthenticated
+from app.notifications.service import unread_count
+from app.web.pages import error_text, page_context
+from tenants.scope import CSRF_COOKIE, TenantScope, provide_tenant_scope
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    path: str
+    label: str  # a message id, translated when shown
+    minimum: str = "rep"  # the lowest role that sees it (``TenantScope.at_least``)
+    query: str = ""
+
+
+# The app's navigation, in order. A page part 2 or 3 adds appends its entry here.
+NAV = (
+    NavItem("/", i18n.N_("Today")),
+    NavItem("/pool", i18n.N_("Pool")),
+    NavItem("/customers", i18n.N_("My customers")),
+    NavItem("/customers", i18n.N_("Team customers"), minimum="manager", query="view=team"),
+)
+
+
+def nav_for(scope: TenantScope) -> list[NavItem]:
+    return [item for item in NAV if scope.at_least(item.minimum)]
+
+
+def request_locale(request: Request[Any, Any, Any]) -> str:
+    """The language of the answer: the member's (set by the scope dependency), else the browser's."""
+    locale = request.scope.get("state", {}).get("locale")
+    return str(locale) if locale else i18n.negotiate(request.headers.get("accept-language"))
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def render(
+    request: Request[Any, Any, Any],
+    scope: TenantScope,
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """``template`` in the app shell, in the member's language. A template whose name starts with
+    ``_`` is a fragment (an htmx answer): it gets no shell, and no shell queries run."""
+    shell: dict[str, Any] = {}
+    if not template.rsplit("/", 1)[-1].startswith("_"):
+        path, query = request.url.path, request.url.query
+        current = next(
+            (n for n in reversed(nav_for(scope)) if n.path == path and (not n.query or n.query == query)),
+            None,
+        )
+        shell = {
+            "nav": nav_for(scope),
+            "current": current,
+            "unread": await unread_count(scope),
+            "warnings": scope.billing_warnings(),
+            "hx_headers": json.dumps({"X-CSRF-Token": request.cookies.get(CSRF_COOKIE, "")}),
+        }
+
+    def label(kind: str, code: str | None) -> str | None:  # a source / status code's words
+        return columns.label(kind, code, scope.locale)
+
+    return Template(
+        template_name=template,
+        context=page_context(scope.locale, scope=scope, label=label, **shell, **context),
+        status_code=status_code,
+    )
+
+
+def login_url(request: Request[Any, Any, Any]) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(target, safe="")
+
+
+def safe_next(target: str | None) -> str:
+    """A ``next`` address we may redirect to: a path on this site, never another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _problem_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    locale = request_locale(request)
+    engine = request.app.template_engine
+    assert engine is not None
+    name = "app/_error.html" if is_htmx(request) else "app/error.html"
+    body = engine.get_template(name).render(**page_context(locale, status=status, message=message))
+    return Response(body, status_code=status, media_type="text/html")
+
+
+def app_error_page(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    """A service's problem on a page: sign in again (401), else its message in the member's language
+    — the fragment for htmx (shown where the action's answer goes), the error page otherwise (404 is
+    the not-found page, another tenant's id included)."""
+    if isinstance(exc, NotAuthenticated):
+        if is_htmx(request):
+            return Response("", status_code=401, headers={"HX-Redirect": login_url(request)})
+        return Redirect(login_url(request), status_code=303)
+    response = _problem_page(request, exc.status, error_text(request_locale(request), exc))
+    response.headers.update(exc.headers)
+    return response
+
+
+def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Litestar's own errors under a page: a bad form (400/422) or an unknown address."""
+    locale = request_locale(request)
+    if isinstance(exc, NotFoundException):
+        return _problem_page(request, 404, i18n.translate(locale, "Not found"))
+    status = exc.status_code if 400 <= exc.status_code < 500 else 500
+    return _problem_page(request, status, i18n.translate(locale, "The request has invalid fields"))
+
+
+PAGE = {"tenant_scope": Provide(provide_tenant_scope)}
+PAGE_ERRORS: dict[Any, Any] = {AppError: app_error_page, HTTPException: http_error_page}
