@@ -1,11 +1,11 @@
-"""``TenantScope``: who is acting, for which tenant. A request's comes from its session
-(``provide_tenant_scope``, the only way in the API); a background job's from
-``TenantScope.system(tenant)``, or, when the job acts for a member, from that member's membership
-row (the import job replaces the system scope's user and role, the daily briefing builds each
-manager's); the demo seeder builds the owner's."""
+"""``TenantScope``: who is acting, for which tenant. Made only here: a member's by
+``TenantScope.for_member`` (the session, jobs acting for a member, the demo seed), a background job's
+by ``TenantScope.system`` / ``TenantScope.for_job`` — both carry the tenant's name, time zone, locale
+and currency, so nothing acting in a scope reads the tenant again."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +26,17 @@ SESSION_COOKIE = "acre_session"
 CSRF_COOKIE = "acre_csrf"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# The tenants columns a job scope is made of (``TenantScope.system``).
+TENANT_COLUMNS = "id, name, slug, locale, time_zone, currency"
+# The rows a member scope is made of (``TenantScope.for_member``): the columns ``acre_session()``
+# returns, for members looked up by id (add ``WHERE m.tenant = $1 AND m.id = …``).
+MEMBER_SQL = (
+    "SELECT m.tenant, m.user_id, m.id AS membership_id, m.role, m.active, u.email AS user_email,"
+    " u.name AS user_name, u.locale AS user_locale, t.name AS tenant_name, t.slug AS tenant_slug,"
+    " t.locale AS tenant_locale, t.time_zone, t.currency"
+    " FROM memberships m JOIN users u ON u.id = m.user_id JOIN tenants t ON t.id = m.tenant"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +60,55 @@ class TenantScope:
         return [i18n.translate(self.locale, msg, **dict(params)) for msg, params in self.billing.warnings]
 
     @classmethod
-    def system(cls, tenant_id: UUID | str) -> TenantScope:
-        """The scope of a background job acting for a tenant (no user): above every role
-        (``at_least`` is always true), a member of no territory."""
-        return cls(tenant_id=UUID(str(tenant_id)), user_id=None, role="system")
+    def system(cls, tenant: Mapping[str, Any]) -> TenantScope:
+        """The scope of a background job acting for a tenant (no user), from its ``tenants`` row
+        (``TENANT_COLUMNS``): the tenant's time zone, locale and currency, in its language; above
+        every role (``at_least`` is always true), a member of no territory."""
+        return cls(
+            tenant_id=tenant["id"],
+            user_id=None,
+            role="system",
+            locale=i18n.choose(None, tenant["locale"]),
+            tenant_locale=tenant["locale"],
+            time_zone=tenant["time_zone"],
+            currency=tenant["currency"],
+            tenant_name=tenant["name"],
+            tenant_slug=tenant["slug"],
+        )
+
+    @classmethod
+    async def for_job(cls, tenant_id: UUID | str) -> TenantScope:
+        """The system scope of one tenant, read once (a job given a tenant id); inside an open
+        transaction of that tenant it reads there. ``LookupError`` when there is no such tenant."""
+        tenant = UUID(str(tenant_id))
+        async with db.transaction(tenant) as tx:
+            row = await tx.fetchrow(f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1", tenant)
+        if row is None:
+            raise LookupError(f"no tenant {tenant_id}")
+        return cls.system(row)
+
+    @classmethod
+    def for_member(
+        cls, member: Mapping[str, Any], *, billing: Access = FULL, locale: str | None = None
+    ) -> TenantScope:
+        """A member's scope, from a row with the columns of ``acre_session()`` (``MEMBER_SQL``). Their
+        language is ``locale`` when given (an import acts in the language it was started in), else
+        their own, else the tenant's. The caller has checked the membership is active."""
+        return cls(
+            tenant_id=member["tenant"],
+            user_id=member["user_id"],
+            role=member["role"],
+            membership_id=member["membership_id"],
+            locale=i18n.choose(locale or member["user_locale"], member["tenant_locale"]),
+            tenant_locale=member["tenant_locale"],
+            time_zone=member["time_zone"],
+            currency=member["currency"],
+            email=member["user_email"],
+            name=member["user_name"],
+            tenant_name=member["tenant_name"],
+            tenant_slug=member["tenant_slug"],
+            billing=billing,
+        )
 
     def tx(self) -> AbstractAsyncContextManager[db.Tx]:
         return db.transaction(self.tenant_id)
@@ -91,21 +147,7 @@ async def resolve_session(token: str) -> TenantScope | None:
         enabled=settings.billing_enabled,
         grace_days=settings.billing_grace_days,
     )
-    return TenantScope(
-        tenant_id=row["tenant"],
-        user_id=row["user_id"],
-        role=row["role"],
-        membership_id=row["membership_id"],
-        locale=i18n.choose(row["user_locale"], row["tenant_locale"]),
-        tenant_locale=row["tenant_locale"],
-        time_zone=row["time_zone"],
-        currency=row["currency"],
-        email=row["user_email"],
-        name=row["user_name"],
-        tenant_name=row["tenant_name"],
-        tenant_slug=row["tenant_slug"],
-        billing=billing,
-    )
+    return TenantScope.for_member(row, billing=billing)
 
 
 async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:

@@ -21,7 +21,8 @@ Tenants never wait for each other. What a chain alone cannot show is the newest 
 the end; the head (``VerifyResult.head_seq``/``head_hash``) is what to record elsewhere for that.
 
 The database refuses UPDATE, DELETE and TRUNCATE on the table (trigger), and the application role
-has no UPDATE/DELETE grant on it either.
+has no UPDATE/DELETE grant on it either. Entries are written only with the owner changes themselves,
+by :func:`app.customers.owner_changes.change_owners`.
 
 ``actor`` is the acting **membership** id (``None`` for the system: reclaim sweep, imports by a job).
 Appends need an open tenant transaction (``db.transaction(tenant)``); under REPEATABLE READ a
@@ -30,9 +31,8 @@ concurrent append makes the later one fail on ``UNIQUE (tenant, seq)`` rather th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 from app.db import Tx
@@ -57,84 +57,12 @@ class VerifyResult:
     head_hash: str | None
 
 
-def _check_cause(cause: str) -> None:
-    if cause not in CAUSES:
-        raise ValueError(f"unknown ownership change cause: {cause!r}")
-
-
-async def append_ownership(
-    tx: Tx,
-    changes: Sequence[OwnershipChange],
-    *,
-    cause: str,
-    actor: UUID | None,
-    reason: str | None = None,
-    plan_id: UUID | None = None,
-) -> int:
-    """Append ``changes`` (in order) to the tenant's chain; returns the number of rows written.
-
-    One statement whatever the size. Entries whose owner does not change are written as given —
-    filter them out first if they are not changes. Takes the tenant's ledger lock until commit: call it
-    last in the transaction. Raises ``ValueError`` for an unknown ``cause``."""
-    _check_cause(cause)
-    if not changes:
-        return 0
-    written: int = await tx.fetchval(
-        "SELECT " + append_sql(1),
-        [c.customer_id for c in changes],
-        [c.from_membership_id for c in changes],
-        [c.to_membership_id for c in changes],
-        cause,
-        actor,
-        reason,
-        plan_id,
-    )
-    return written
-
-
 def append_expr(customers: str, froms: str, tos: str, cause: str, actor: str, reason: str, plan: str) -> str:
-    """The append as a SQL expression over SQL expressions, to use inside a larger statement — e.g.
-    ``WITH moved AS (UPDATE customers … RETURNING …) SELECT <append over array_agg(…)> FROM moved``
-    makes an owner change and its history one round trip. It returns the rows written."""
+    """The append as a SQL expression over SQL expressions (customers, from and to as arrays, in
+    order; cause, actor, reason, plan id), used inside the statement of
+    :func:`app.customers.owner_changes.change_owners` — the only writer of the history. It returns
+    the rows written; it writes entries whose owner does not change as given (filter them out first)."""
     return f"acre_ownership_append({customers}, {froms}, {tos}, {cause}, {actor}, {reason}, {plan})"
-
-
-def append_sql(first: int) -> str:
-    """The append call with its seven parameters numbered from ``$first``: customers uuid[],
-    from uuid[], to uuid[], cause, actor, reason, plan id."""
-    n = [f"${first + i}" for i in range(7)]
-    return append_expr(
-        f"{n[0]}::uuid[]",
-        f"{n[1]}::uuid[]",
-        f"{n[2]}::uuid[]",
-        f"{n[3]}::text",
-        f"{n[4]}::uuid",
-        f"{n[5]}::text",
-        f"{n[6]}::uuid",
-    )
-
-
-async def record_owner_changes_from_update(
-    tx: Tx,
-    rows: Iterable[Mapping[str, Any]],
-    *,
-    cause: str,
-    actor: UUID | None,
-    reason: str | None = None,
-    plan_id: UUID | None = None,
-    id_key: str = "id",
-    from_key: str = "from_owner",
-    to_key: str = "to_owner",
-) -> int:
-    """Append the rows of an ``UPDATE customers … RETURNING id, <old owner> AS from_owner,
-    owner_membership_id AS to_owner`` (or any mappings with those keys); rows whose owner did not
-    change are skipped. Returns the number of entries written."""
-    changes = [
-        OwnershipChange(row[id_key], row[from_key], row[to_key])
-        for row in rows
-        if row[from_key] != row[to_key]
-    ]
-    return await append_ownership(tx, changes, cause=cause, actor=actor, reason=reason, plan_id=plan_id)
 
 
 _VERIFY = """

@@ -13,8 +13,10 @@ import asyncpg
 from msgspec import UnsetType
 
 from app import audit
-from app.customers import duplicates, identity, ledger
+from app.customers import duplicates, identity
 from app.customers.duplicates import CompanyKeys
+from app.customers.ledger import OwnershipChange
+from app.customers.owner_changes import Moves, change_owners
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate, GradeChangeRead
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -224,9 +226,8 @@ async def _insert(
     )
     if owner is not None:  # last: it takes the tenant's ledger lock until commit
         cause = "create" if owner == scope.membership_id else "assign"
-        await ledger.append_ownership(
-            tx, [ledger.OwnershipChange(customer_id, None, owner)], cause=cause, actor=scope.membership_id
-        )
+        first = Moves.listed([OwnershipChange(customer_id, None, owner)])
+        await change_owners(tx, scope, first, cause=cause, created=True)
     return await _reload(tx, scope, customer_id)
 
 

@@ -189,7 +189,7 @@ class CustomerConflict(Table, tablename="customer_conflicts", db=DB):
 
 
 class OwnershipEntry(Table, tablename="customer_ownership_history", db=DB):
-    """Append-only and hash-chained: written only through ``ledger.append_ownership``."""
+    """Append-only and hash-chained: written only through ``owner_changes.change_owners``."""
 
     id = BigSerial(primary_key=True)
     tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)

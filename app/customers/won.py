@@ -22,6 +22,7 @@ class CustomerWon:
     customer_id: UUID
     deal_id: UUID | None
     actor_user_id: UUID | None
+    time_zone: str  # the tenant's (from the scope), for hooks that reckon in local days
 
 
 WonHook = Callable[[Tx, CustomerWon], Awaitable[None]]

@@ -20,6 +20,7 @@ from app.deals import service
 from app.deals.schemas import ApprovalRead
 from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import N_, translate
+from app.notifications.service import Notice, notify
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
 from app.settings import get_settings
@@ -214,17 +215,8 @@ async def _notify(
     if row["requested_by"] is None:
         return
     kind = f"{row['kind']}_{'approved' if approved else 'rejected'}"
-    await tx.execute(
-        "INSERT INTO notifications"
-        " (tenant, membership_id, kind, subject_type, subject_id, params, dedupe_key)"
-        " VALUES ($1, $2, $3, 'deal', $4, $5::jsonb, $6) ON CONFLICT (tenant, dedupe_key) DO NOTHING",
-        scope.tenant_id,
-        row["requested_by"],
-        kind,
-        row["deal_id"],
-        json.dumps(params, default=str),
-        f"approval:{row['id']}",
-    )
+    notice = Notice(row["requested_by"], kind, f"approval:{row['id']}", "deal", row["deal_id"], params)
+    await notify(tx, [notice])
     who = await tx.fetchrow(
         "SELECT u.email, coalesce(u.locale, t.locale) AS locale FROM memberships m"
         " JOIN users u ON u.id = m.user_id"

@@ -8,17 +8,18 @@ zone. Idempotent per owner and local day: the notification's dedupe key and the 
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
 
-from app import db, mail
+from app import mail
 from app.deals.money import cents
 from app.localtime import local_now, local_today
+from app.notifications.service import Notice, notify
 from app.settings import get_settings
+from tenants.cron import for_each_tenant
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -29,24 +30,24 @@ REMIND_FROM_HOUR = 8
 _DUE_SQL = """
 SELECT k.id, k.due_date, k.currency, k.amount - coalesce(k.paid_amount, 0) AS outstanding,
        d.id AS deal_id, d.title AS deal, c.full_name AS customer, d.owner_membership_id AS owner,
-       u.email, coalesce(u.locale, t.locale) AS locale
+       u.email, coalesce(u.locale, $3) AS locale
 FROM collections k
 JOIN deals d ON d.tenant = k.tenant AND d.id = k.deal_id
 JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id
 JOIN memberships m ON m.tenant = d.tenant AND m.id = d.owner_membership_id AND m.active
 JOIN users u ON u.id = m.user_id
-JOIN tenants t ON t.id = k.tenant
 WHERE k.tenant = $1 AND k.paid_at IS NULL AND k.due_date <= $2
 ORDER BY d.owner_membership_id, k.due_date, k.id
 """
 
 
-async def remind_tenant(tenant_id: UUID, today: date) -> int:
+async def remind_tenant(scope: TenantScope, today: date) -> int:
     """Send the tenant's digests for ``today`` (its local date); returns how many were new."""
-    scope = TenantScope.system(tenant_id)
     sent = 0
     async with scope.tx() as tx:
-        rows = await tx.fetch(_DUE_SQL, tenant_id, today + timedelta(days=DUE_WITHIN_DAYS))
+        rows = await tx.fetch(
+            _DUE_SQL, scope.tenant_id, today + timedelta(days=DUE_WITHIN_DAYS), scope.tenant_locale
+        )
         by_owner: dict[UUID, list[Any]] = {}
         for row in rows:
             by_owner.setdefault(row["owner"], []).append(row)
@@ -55,16 +56,7 @@ async def remind_tenant(tenant_id: UUID, today: date) -> int:
             key = f"collections-due:{owner}:{today.isoformat()}"
             overdue = sum(1 for i in items if i["due_date"] < today)
             params = {"count": len(items), "overdue": overdue, "due_soon": len(items) - overdue}
-            new = await tx.fetchval(
-                "INSERT INTO notifications (tenant, membership_id, kind, subject_type, params, dedupe_key)"
-                " VALUES ($1, $2, 'collections_due', 'collections', $3::jsonb, $4)"
-                " ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING id",
-                tenant_id,
-                owner,
-                json.dumps(params),
-                key,
-            )
-            if new is None:
+            if not await notify(tx, [Notice(owner, "collections_due", key, "collections", None, params)]):
                 continue
             first = items[0]
             await mail.queue_email(
@@ -93,18 +85,13 @@ async def remind_tenant(tenant_id: UUID, today: date) -> int:
 async def collection_reminders(ctx: dict[str, Any]) -> int:
     """Cron (hourly): the daily digests of every tenant whose local time is past ``REMIND_FROM_HOUR``;
     a failing tenant is logged and the others still run. Returns the number of new digests."""
-    async with db.transaction(None) as tx:
-        tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
-    total = 0
-    for tenant in tenants:
-        if local_now(tenant["time_zone"]).hour < REMIND_FROM_HOUR:
-            continue
-        try:
-            total += await remind_tenant(tenant["id"], local_today(tenant["time_zone"]))
-        except Exception as exc:
-            log.exception(
-                "collection reminders failed for a tenant", tenant_id=str(tenant["id"]), exc_info=exc
-            )
+
+    async def remind(scope: TenantScope) -> int:
+        if local_now(scope.time_zone).hour < REMIND_FROM_HOUR:
+            return 0
+        return await remind_tenant(scope, local_today(scope.time_zone))
+
+    total = await for_each_tenant("collection reminders", remind)
     if total:
         log.info("collection reminders", sent=total)
     return total

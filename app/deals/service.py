@@ -132,7 +132,9 @@ async def create_deal(scope: TenantScope, data: DealCreate) -> DealRead:
             tx, scope.user_id, "deal.created", "deal", deal_id, data={"customer_id": data.customer_id}
         )
         if data.stage in WON_STAGES:
-            await mark_won(tx, CustomerWon(scope.tenant_id, data.customer_id, deal_id, scope.user_id))
+            await mark_won(
+                tx, CustomerWon(scope.tenant_id, data.customer_id, deal_id, scope.user_id, scope.time_zone)
+            )
         return await reload(tx, scope, deal_id)
 
 
@@ -264,7 +266,8 @@ async def apply_stage(
         data={"from": deal["stage"], "to": to, "approval_id": approval_id},
     )
     if to in WON_STAGES:  # idempotent
-        await mark_won(tx, CustomerWon(scope.tenant_id, deal["customer_id"], deal["id"], scope.user_id))
+        won = CustomerWon(scope.tenant_id, deal["customer_id"], deal["id"], scope.user_id, scope.time_zone)
+        await mark_won(tx, won)
     if to == "signed":  # the signed milestones become collection items (idempotent)
         await contracts.freeze(tx, scope, deal)
         await collection_items.start_collections(tx, deal["id"], datetime.now(UTC))

@@ -96,9 +96,9 @@ async def _snapshot(row: Any, tenant: UUID) -> tuple[dict[str, Any], str]:
     provide = get_provider(row["subject_type"])
     if provide is None:
         raise Permanent(f"no data provider for subject type {row['subject_type']}")
-    scope = TenantScope.system(tenant)
-    async with db.transaction(tenant) as tx:
-        context = await tenant_context(tx, tenant, row["generated_by"])
+    scope = await TenantScope.for_job(tenant)
+    async with scope.tx() as tx:
+        context = await tenant_context(tx, scope, row["generated_by"])
         try:
             data = await provide(
                 SubjectRequest(

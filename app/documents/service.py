@@ -53,20 +53,20 @@ def pdf_key(tenant_id: UUID, document_id: UUID) -> str:
     return f"documents/{tenant_id}/{document_id}/document.pdf"
 
 
-async def tenant_context(tx: db.Tx, tenant_id: UUID, membership_id: UUID | None) -> dict[str, Any]:
-    """What providers need besides the subject: the tenant's name and time zone, the author."""
-    tenant = await tx.fetchrow("SELECT name, time_zone FROM tenants WHERE id = $1", tenant_id)
+async def tenant_context(tx: db.Tx, scope: TenantScope, membership_id: UUID | None) -> dict[str, Any]:
+    """What providers need besides the subject: the tenant's name and time zone (from the scope),
+    the author."""
     author = None
     if membership_id is not None:
         author = await tx.fetchrow(
             "SELECT u.name, u.email FROM memberships m JOIN users u ON u.id = m.user_id"
             " WHERE m.tenant = $1 AND m.id = $2",
-            tenant_id,
+            scope.tenant_id,
             membership_id,
         )
     return {
-        "tenant_name": tenant["name"] if tenant else "",
-        "time_zone": tenant["time_zone"] if tenant else "UTC",
+        "tenant_name": scope.tenant_name,
+        "time_zone": scope.time_zone,
         "author": {"name": author["name"] or "", "email": author["email"] or ""} if author else {},
     }
 
@@ -129,7 +129,7 @@ async def create_document(scope: TenantScope, data: DocumentCreate) -> DocumentA
         if existing is not None:
             return _same(existing, data)
         template = await _template(tx, scope, data, locale)
-        context = await tenant_context(tx, scope.tenant_id, scope.membership_id)
+        context = await tenant_context(tx, scope, scope.membership_id)
         values = await provide(SubjectRequest(scope, tx, data.subject_id, data.kind, locale, **context))
         check_required(data.kind, values)
         document_id = await tx.fetchval(

@@ -2,9 +2,9 @@
 
 Execute: the plan row is locked (``FOR UPDATE``) and must still be a draft, so of two concurrent
 executions exactly one runs (the other then sees ``executed`` → 409). One ``UPDATE customers … FROM
-handover_items`` moves every customer whose owner *and* ``updated_at`` are still what the preview
-saw, and the same statement appends their ownership history (``acre_ownership_append``, cause
-``handover`` — ``assign`` for a dispatch of pool leads — with the plan id). If fewer rows moved than
+handover_items`` (``change_owners``) moves every customer whose owner *and* ``updated_at`` are still
+what the preview saw, and the same statement appends their ownership history (cause ``handover`` —
+``assign`` for a dispatch of pool leads — with the plan id). If fewer rows moved than
 planned, something changed in between (a claim, a release, an edit): the transaction rolls back,
 the plan is planned again from fresh data, and the answer is 409 with the changed customers and the
 fresh preview. Open deals of the previous owner on those customers go along (their quotes belong to
@@ -19,7 +19,7 @@ the receiver, ``updated_at`` still the execution's); else 409 listing the change
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,7 +27,7 @@ import asyncpg
 import msgspec
 
 from app import audit, mail, outbox
-from app.customers.ledger import append_expr
+from app.customers.owner_changes import Moves, change_owners
 from app.db import Tx
 from app.errors import Conflict
 from app.handover import envelopes
@@ -36,33 +36,29 @@ from app.handover.plan import CHANGES, OPEN_DEAL, UNDO_WINDOW, create_data, load
 from app.handover.realign import execute as realign
 from app.handover.schemas import HandoverRead
 from app.i18n import choose
+from app.notifications.service import Notice, notify
 from app.settings import get_settings
 from tenants.scope import TenantScope
-
-_APPEND = append_expr(
-    "array_agg(id)", "array_agg(f)", "array_agg(t)", "$3::text", "$4::uuid", "$5::text", "$2::uuid"
-)
-
 
 _Stale = realign.Stale
 
 
-_MOVE = f"""
-WITH moved AS (
-    UPDATE customers c SET owner_membership_id = i.to_membership_id, updated_at = now(),
-        status = CASE WHEN c.status = 'lost' AND i.to_membership_id IS NOT NULL
-            THEN 'prospect' ELSE c.status END
-    FROM handover_items i
-    WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
-      AND c.tenant = i.tenant AND c.id = i.customer_id
-      AND c.owner_membership_id IS NOT DISTINCT FROM i.from_membership_id AND c.updated_at = i.seen_updated_at
-    RETURNING c.id, i.from_membership_id AS f, i.to_membership_id AS t
-)
-SELECT count(*) AS n, CASE WHEN count(*) = $6 THEN
-    {_APPEND}
-    END AS written
-FROM moved
-"""
+def _items(*, back: bool = False) -> str:
+    """The plan's (``$2``) movable items as owner changes ``x``; ``back``: the other way round."""
+    f, t = "from_membership_id", "to_membership_id"
+    if back:
+        f, t = t, f
+    return (
+        f"(SELECT customer_id, {f} AS from_owner, {t} AS to_owner, seen_updated_at FROM handover_items"
+        " WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL) x"
+    )
+
+
+def _move(plan_id: UUID) -> Moves:
+    """Every customer whose owner *and* ``updated_at`` are still what the preview saw."""
+    return Moves(_items(), (plan_id,), where="c.updated_at = x.seen_updated_at")
+
+
 _MOVE_DEALS = f"""
 WITH moved AS (
     UPDATE deals d SET owner_membership_id = i.to_membership_id, updated_at = now()
@@ -131,11 +127,11 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
             if realigning:  # the tree and the customers' territories change too
                 expected = await realign.apply(tx, scope, row)
             else:
-                moved = await tx.fetchrow(
-                    _MOVE, tx.tenant_id, plan_id, cause, scope.membership_id, row["reason"], expected
+                move = _move(plan_id)
+                moved = await change_owners(
+                    tx, scope, move, cause=cause, reason=row["reason"], plan_id=plan_id, expect=expected
                 )
-                assert moved is not None
-                if moved["n"] != expected:
+                if moved.moved != expected:
                     raise _Stale
             days = data.options.keep_read_days
             row = await tx.fetchrow(
@@ -189,9 +185,9 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
 
 
 async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
-    """One digest email and one in-app notification per receiver; one email per previous owner."""
+    """One digest email and one in-app notification per receiver; one email per previous owner
+    (receivers are active: the execution checked them; a previous owner who left gets nothing)."""
     plan_id = row["id"]
-    tenant_locale = await tx.fetchval("SELECT locale FROM tenants WHERE id = $1", tx.tenant_id)
     people = await tx.fetch(
         "WITH r AS (SELECT i.to_membership_id AS m, 'received' AS side, count(*) AS n FROM handover_items i"
         f"  WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES} AND i.to_membership_id IS NOT NULL"
@@ -211,7 +207,7 @@ async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
     )
     link = f"{get_settings().public_url}/customers"
     for p in people:
-        locale = choose(p["locale"], tenant_locale)
+        locale = choose(p["locale"], scope.tenant_locale)
         kind = "handover_received" if p["side"] == "received" else "handover_sent"
         await mail.queue_email(
             tx,
@@ -226,36 +222,31 @@ async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
             manager=scope.name or scope.email or "",
             link=link,
         )
-    await tx.execute(
-        "INSERT INTO notifications (tenant, membership_id, kind, subject_type, subject_id, params,"
-        " dedupe_key) SELECT $1, m, 'handover_received', 'handover', $2,"
-        " jsonb_build_object('count', n, 'reason', $3::text),"
-        " 'handover:' || $2::text || ':' || m::text"
-        " FROM (SELECT i.to_membership_id AS m, count(*) AS n FROM handover_items i WHERE i.tenant = $1"
-        f"  AND i.plan_id = $2 AND {CHANGES} AND i.to_membership_id IS NOT NULL GROUP BY 1) x"
-        " ON CONFLICT (tenant, dedupe_key) DO NOTHING",
-        tx.tenant_id,
-        plan_id,
-        row["reason"],
+    await notify(
+        tx,
+        [
+            Notice(
+                p["m"],
+                "handover_received",
+                f"handover:{plan_id}:{p['m']}",
+                "handover",
+                plan_id,
+                {"count": p["n"], "reason": row["reason"]},
+            )
+            for p in people
+            if p["side"] == "received"
+        ],
     )
 
 
-_UNDO = f"""
-WITH moved AS (
-    UPDATE customers c SET owner_membership_id = i.from_membership_id, updated_at = now()
-    FROM handover_items i
-    WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
-      AND c.tenant = i.tenant AND c.id = i.customer_id
-      AND c.owner_membership_id IS NOT DISTINCT FROM i.to_membership_id AND c.updated_at = $6
-      AND (i.from_membership_id IS NULL OR EXISTS (SELECT 1 FROM memberships m
-           WHERE m.tenant = i.tenant AND m.id = i.from_membership_id AND m.active))
-    RETURNING c.id, i.to_membership_id AS f, i.from_membership_id AS t
-)
-SELECT count(*) AS n, CASE WHEN count(*) = $7 THEN
-    {_APPEND}
-    END AS written
-FROM moved
-"""
+def _undo(plan_id: UUID, executed_at: datetime) -> Moves:
+    """Back, only while unchanged since the execution and to a previous owner still active."""
+    return Moves(
+        _items(back=True),
+        (plan_id, executed_at),
+        where="c.updated_at = $3 AND (x.to_owner IS NULL OR EXISTS (SELECT 1 FROM memberships m"
+        " WHERE m.tenant = $1 AND m.id = x.to_owner AND m.active))",
+    )
 
 
 async def undo_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
@@ -300,14 +291,14 @@ async def undo_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
         )
         cause = "assign" if row["kind"] == "dispatch" else "handover"
         reason = f"undo: {row['reason']}"
-        moved = await tx.fetchrow(
-            _UNDO, tx.tenant_id, plan_id, cause, scope.membership_id, reason, row["executed_at"], expected
+        undo = _undo(plan_id, row["executed_at"])
+        moved = await change_owners(
+            tx, scope, undo, cause=cause, reason=reason, plan_id=plan_id, revive=False, expect=expected
         )
-        assert moved is not None
-        if moved["n"] != expected:  # changed meanwhile, or a previous owner was deactivated: roll back
+        if moved.moved != expected:  # changed meanwhile, or a previous owner was deactivated: roll back
             raise Conflict(
                 "{count} customers changed since the handover; it cannot be undone",
-                count=expected - moved["n"],
+                count=expected - moved.moved,
                 extra={"changed": []},
             )
         await tx.execute(

@@ -113,7 +113,7 @@ async def handover_sheet(ctx: dict[str, Any], tenant_id: str, plan_id: str) -> s
         if status != "executed":
             return f"skipped-{status}"
         accepted = await create_document(
-            TenantScope.system(tenant),
+            await TenantScope.for_job(tenant),
             DocumentCreate(
                 kind="handover",
                 subject_type="handover",

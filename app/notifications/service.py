@@ -1,20 +1,22 @@
 """In-app notifications: what producers (cron jobs, services) tell one member. The text is rendered
 when read, in the reader's language, from ``kind`` and ``params``; a member sees only their own
-(anyone else's id is 404)."""
+(anyone else's id is 404). Every producer writes them through :func:`notify`."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from app.errors import NotFound, ValidationFailed
+from app.db import Tx
+from app.errors import NotFound
 from app.i18n import N_, translate
 from app.notifications.schemas import NotificationRead
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
 from tenants.scope import TenantScope
 
@@ -41,6 +43,53 @@ KINDS: dict[str, str] = {
 _COLUMNS = "id, kind, subject_type, subject_id, params, created_at, read_at"
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification for one member. ``dedupe_key`` is unique per tenant: a notice whose key was
+    used before is not written again (producers that may run twice — crons, retried jobs — stay
+    idempotent by choosing the key)."""
+
+    membership_id: UUID
+    kind: str
+    dedupe_key: str
+    subject_type: str | None = None
+    subject_id: UUID | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+_INSERT = """
+INSERT INTO notifications (tenant, membership_id, kind, subject_type, subject_id, params, dedupe_key)
+SELECT $1, n.m, n.k, n.st, n.si, n.p::jsonb, n.d
+FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[]) AS n (m, k, st, si, p, d)
+ON CONFLICT (tenant, dedupe_key) DO NOTHING
+RETURNING dedupe_key
+"""
+
+
+async def notify(tx: Tx, notices: Iterable[Notice]) -> set[str]:
+    """Write ``notices`` in ``tx``'s tenant (one statement whatever their number); returns the keys
+    of those written now — a key already used (before, or earlier in ``notices``) is skipped, so a
+    caller sends its email only for the keys returned. ``params`` are stored as JSON (values that
+    are not JSON types as their ``str``). ``ValueError`` for a ``kind`` not in :data:`KINDS`."""
+    batch = list(notices)
+    if not batch:
+        return set()
+    unknown = {n.kind for n in batch} - KINDS.keys()
+    if unknown:
+        raise ValueError(f"unknown notification kinds: {sorted(unknown)}")
+    rows = await tx.fetch(
+        _INSERT,
+        tx.tenant_id,
+        [n.membership_id for n in batch],
+        [n.kind for n in batch],
+        [n.subject_type for n in batch],
+        [n.subject_id for n in batch],
+        [json.dumps(dict(n.params), default=str) for n in batch],
+        [n.dedupe_key for n in batch],
+    )
+    return {r["dedupe_key"] for r in rows}
+
+
 def _read(row: asyncpg.Record, locale: str) -> NotificationRead:
     params: dict[str, Any] = json.loads(row["params"]) if isinstance(row["params"], str) else row["params"]
     template = KINDS.get(row["kind"], row["kind"])
@@ -58,11 +107,7 @@ async def list_notifications(
 ) -> Page[NotificationRead]:
     """The caller's notifications, newest first; ``unread=True`` only the unread ones."""
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
-    try:
-        at, after_id = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
-    except ValueError:
-        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
+    at, after_id = decode_time_id_cursor(cursor) or (None, None)
     if scope.membership_id is None:
         return Page(items=[])
     async with scope.tx() as tx:

@@ -28,8 +28,9 @@ from app.documents import convert
 from app.documents.jobs import storage as default_storage
 from app.i18n import N_
 from app.signing import evidence, pdfwork, seal
-from app.signing.service import _tenant_name, email_signer, fmt_time, void_for_voided_documents
+from app.signing.service import email_signer, fmt_time, void_for_voided_documents
 from app.storage import Storage
+from tenants.cron import for_each_tenant
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -244,22 +245,18 @@ async def on_contract_signed(tx: db.Tx, env: Any) -> bool:
     hook = SIGNED_HOOKS.get(env["subject_type"])
     if hook is None:
         return False
-    scope = TenantScope.system(env["tenant"])
+    scope = await TenantScope.for_job(env["tenant"])
     await hook(
         scope, env["subject_type"], env["subject_id"], envelope_id=env["id"], document_id=env["document_id"]
     )
     return True
 
 
-async def _tenants() -> list[UUID]:
-    async with db.transaction(None) as tx:
-        return [r["id"] for r in await tx.fetch("SELECT id FROM tenants ORDER BY id")]
-
-
-async def send_reminders(tenant: UUID, now: datetime) -> int:
+async def send_reminders(scope: TenantScope, now: datetime) -> int:
     """Remind signers whose turn it is, every ``reminder_interval_days``, at most ``reminder_max`` times."""
     sent = 0
-    async with db.transaction(tenant) as tx:
+    tenant = scope.tenant_id
+    async with scope.tx() as tx:
         due = await tx.fetch(
             "SELECT * FROM envelopes WHERE tenant = $1 AND status = 'sent' AND expires_at > $2"
             " AND reminders_sent < reminder_max"
@@ -295,8 +292,9 @@ async def send_reminders(tenant: UUID, now: datetime) -> int:
     return sent
 
 
-async def expire_envelopes(tenant: UUID, now: datetime) -> int:
-    async with db.transaction(tenant) as tx:
+async def expire_envelopes(scope: TenantScope, now: datetime) -> int:
+    tenant = scope.tenant_id
+    async with scope.tx() as tx:
         # an envelope whose signers have all signed is awaiting its seal, not expiring
         rows = await tx.fetch(
             "UPDATE envelopes e SET status = 'expired', ended_at = $2 WHERE tenant = $1"
@@ -316,7 +314,7 @@ async def expire_envelopes(tenant: UUID, now: datetime) -> int:
                     locale=env["sender_locale"],
                     key=f"envelope:{env['id']}:expired",
                     title=env["title"],
-                    company=await _tenant_name(tx),
+                    company=scope.tenant_name or "Acre",
                 )
     return len(rows)
 
@@ -324,17 +322,22 @@ async def expire_envelopes(tenant: UUID, now: datetime) -> int:
 async def signing_reminders(ctx: dict[str, Any]) -> int:
     """Cron: reminders for every tenant (idempotent: the count and time are updated in the same tx)."""
     now = datetime.now(UTC)
-    return sum([await send_reminders(t, now) for t in await _tenants()])
+
+    async def remind(scope: TenantScope) -> int:
+        return await send_reminders(scope, now)
+
+    return await for_each_tenant("signing reminders", remind)
 
 
 STALLED_AFTER = timedelta(minutes=30)
 
 
-async def requeue_stalled_completions(tenant: UUID, now: datetime) -> int:
+async def requeue_stalled_completions(scope: TenantScope, now: datetime) -> int:
     """Queue ``complete_envelope`` again for envelopes every signer signed more than ``STALLED_AFTER``
     ago that are still not completed (the job gave up after its retries, e.g. the TSA was down for
     hours). One job per envelope per hour (the outbox key)."""
-    async with db.transaction(tenant) as tx:
+    tenant = scope.tenant_id
+    async with scope.tx() as tx:
         ids = await tx.fetch(
             "SELECT e.id FROM envelopes e WHERE e.tenant = $1 AND e.status = 'sent'"
             " AND NOT EXISTS (SELECT 1 FROM envelope_signers s WHERE s.tenant = e.tenant"
@@ -353,7 +356,9 @@ async def signing_expiry(ctx: dict[str, Any]) -> int:
     """Cron: envelopes past their expiry end as ``expired``; fully signed envelopes whose completion
     stalled are queued again."""
     now = datetime.now(UTC)
-    tenants = await _tenants()
-    for t in tenants:
-        await requeue_stalled_completions(t, now)
-    return sum([await expire_envelopes(t, now) for t in tenants])
+
+    async def expire(scope: TenantScope) -> int:
+        await requeue_stalled_completions(scope, now)
+        return await expire_envelopes(scope, now)
+
+    return await for_each_tenant("signing expiry", expire)

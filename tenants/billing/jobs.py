@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import structlog
-
 from tenants.billing import events, seats
-
-log = structlog.get_logger(__name__)
+from tenants.cron import for_each_tenant
+from tenants.scope import TenantScope
 
 
 async def handle_stripe_event(ctx: dict[str, Any], event_id: str) -> str:
@@ -36,10 +34,8 @@ async def requeue_stripe_events(ctx: dict[str, Any]) -> int:
 async def reconcile_seats(ctx: dict[str, Any]) -> int:
     """Cron: for each per-seat subscription, Stripe quantity = seats in use (raised at once, lowered
     only at renewal). Returns how many subscriptions it changed; one tenant's failure skips only it."""
-    changed = 0
-    for tenant_id in await seats.per_seat_tenants():
-        try:
-            changed += (await seats.sync_seats(tenant_id)) in ("raised", "lowered")
-        except Exception as exc:
-            log.warning("seat reconciliation failed", tenant_id=str(tenant_id), error=repr(exc))
-    return changed
+
+    async def reconcile(scope: TenantScope) -> int:
+        return int(await seats.sync_seats(scope.tenant_id) in ("raised", "lowered"))
+
+    return await for_each_tenant("seat reconciliation", reconcile, only=await seats.per_seat_tenants())

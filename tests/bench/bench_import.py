@@ -51,20 +51,12 @@ def _csv(rows: int) -> bytes:
 
 
 async def _scope(tenant: TenantData) -> Any:
-    import dataclasses
-
     from app import db
-    from tenants.scope import TenantScope
+    from tenants.scope import MEMBER_SQL, TenantScope
 
     async with db.transaction(tenant.id) as tx:
-        user_id = await tx.fetchval("SELECT user_id FROM memberships WHERE id = $1", tenant.owner)
-    return dataclasses.replace(
-        TenantScope.system(tenant.id),
-        user_id=user_id,
-        role="owner",
-        membership_id=tenant.owner,
-        locale="zh-CN",
-    )
+        owner = await tx.fetchrow(MEMBER_SQL + " WHERE m.tenant = $1 AND m.id = $2", tenant.id, tenant.owner)
+    return TenantScope.for_member(owner, locale="zh-CN")
 
 
 async def _import(tenant: TenantData, content: bytes, mode: str) -> tuple[float, float, dict[str, Any]]:

@@ -40,11 +40,12 @@ from app.customers.imports.sql import (
     REJECT_ROWS,
 )
 from app.customers.imports.stage import BATCH, stage_and_check
-from app.customers.ledger import OwnershipChange, append_ownership
+from app.customers.ledger import OwnershipChange
+from app.customers.owner_changes import Moves, change_owners
 from app.i18n import N_
 from app.settings import get_settings
 from app.storage import Storage, create_storage
-from tenants.scope import TenantScope
+from tenants.scope import MEMBER_SQL, TenantScope
 
 # 100,000 rows take about a minute (a few on a busy machine); all_or_nothing is one transaction, so a
 # timeout would only start it over: the worker gives this job far more than its default 300 s.
@@ -81,7 +82,7 @@ async def _run(tenant: UUID, iid: UUID, storage: Storage) -> str:
     async with db.transaction(tenant) as tx:
         imp = await tx.fetchrow("SELECT * FROM customer_imports WHERE tenant = $1 AND id = $2", tenant, iid)
         importer = await tx.fetchrow(
-            "SELECT m.id, m.role, m.active, m.user_id FROM memberships m WHERE m.tenant = $1 AND m.id = $2",
+            MEMBER_SQL + " WHERE m.tenant = $1 AND m.id = $2",
             tenant,
             imp["created_by"] if imp else None,
         )
@@ -91,13 +92,7 @@ async def _run(tenant: UUID, iid: UUID, storage: Storage) -> str:
         await _fail(tenant, iid, IMPORTER_GONE, {}, keep_rejected=False)
         return "failed"
     # The job acts for the member who started the import, with their role as it is now.
-    scope = dataclasses.replace(
-        TenantScope.system(tenant),
-        user_id=importer["user_id"],
-        role=importer["role"],
-        membership_id=importer["id"],
-        locale=imp["locale"],
-    )
+    scope = TenantScope.for_member(importer, locale=imp["locale"])
     try:
         if imp["status"] in ("queued", "validating"):
             rejected = await stage_and_check(scope, imp, storage)
@@ -174,7 +169,7 @@ async def _ownership(
     """The ledger entries (cause import): the last statement of its transaction (it takes the
     tenant's ledger lock until commit)."""
     reason = f"import {iid}: {filename}"[:500]
-    await append_ownership(tx, changes, cause="import", actor=scope.membership_id, reason=reason)
+    await change_owners(tx, scope, Moves.listed(changes), cause="import", reason=reason, created=True)
 
 
 async def _progress(tx: db.Tx, scope: TenantScope, iid: UUID) -> None:

@@ -1,11 +1,11 @@
 """The pool (公海): listing it, claiming (领取) and releasing (释放) customers.
 
 A claim is race-safe in two ways. Against other members claiming the same customer: one conditional
-``UPDATE … WHERE owner_membership_id IS NULL`` — the row lock makes every other claim re-check and
-find an owner (409 naming them). Against the same member's parallel claims overshooting a cap: the
-cap checks run under a per-member ``pg_advisory_xact_lock``, so they count what the member's previous
-claim committed. The ledger entry is the transaction's last statement (it takes the tenant's ledger
-lock until commit).
+``UPDATE … WHERE owner_membership_id IS NULL`` (``change_owners``) — the row lock makes every
+other claim re-check and find an owner (409 naming them). Against the same member's parallel claims
+overshooting a cap: the cap checks run under a per-member ``pg_advisory_xact_lock``, so they count
+what the member's previous claim committed. The owner change and its ledger entry are the
+transaction's last write (the entry takes the tenant's ledger lock until commit).
 
 Who may claim: the pools a member works (rep: their territories; manager: their subtrees; owner/admin:
 all), and customers granted across territories. A customer in such a pool that someone else claimed
@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from app.customers import ledger
+from app.customers.ledger import OwnershipChange
+from app.customers.owner_changes import Moves, change_owners
 from app.customers.pool.rules import PoolRules, load_rules
 from app.customers.pool.schemas import ClaimCounter, PoolItem
 from app.customers.schemas import CustomerRead
@@ -226,25 +227,15 @@ async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
         refusal = await claim_refusal(tx, scope, row, rules)
         if refusal is not None:
             raise refusal.error()
-        claimed = await tx.fetchval(
-            "UPDATE customers SET owner_membership_id = $3, status = 'prospect', updated_at = now()"
-            " WHERE tenant = $1 AND id = $2 AND owner_membership_id IS NULL"
-            " AND status IN ('prospect', 'lost')"
-            " RETURNING id",
-            scope.tenant_id,
-            customer_id,
-            scope.membership_id,
+        claim = Moves.listed(
+            [OwnershipChange(customer_id, None, scope.membership_id)],
+            where="c.status IN ('prospect', 'lost')",
         )
-        if claimed is None:  # another claim won the row lock and committed first: say who
+        if not (await change_owners(tx, scope, claim, cause="claim")).moved:
+            # another claim won the row lock and committed first: say who
             row = await pool_row(tx, scope, customer_id)
             refusal = await claim_refusal(tx, scope, row, rules)
             raise (refusal or Refusal("taken", N_("Someone else just claimed this customer"))).error()
-        await ledger.append_ownership(
-            tx,
-            [ledger.OwnershipChange(customer_id, None, scope.membership_id)],
-            cause="claim",
-            actor=scope.membership_id,
-        )
         return await _reload(tx, scope, customer_id)
 
 
@@ -261,20 +252,8 @@ async def release_customer(scope: TenantScope, customer_id: UUID, reason: str) -
             raise Conflict("This customer is already in the pool", extra={"rule": "not_owned"})
         if owner != scope.membership_id and not access.manages(row["territory_id"]):
             raise Forbidden("Only the owner or a manager of its territory can release this customer")
-        await tx.execute(
-            "UPDATE customers SET owner_membership_id = NULL, updated_at = now()"
-            " WHERE tenant = $1 AND id = $2 AND owner_membership_id = $3",
-            scope.tenant_id,
-            customer_id,
-            owner,
-        )
-        await ledger.append_ownership(
-            tx,
-            [ledger.OwnershipChange(customer_id, owner, None)],
-            cause="release",
-            actor=scope.membership_id,
-            reason=reason,
-        )
+        release = Moves.listed([OwnershipChange(customer_id, owner, None)])
+        await change_owners(tx, scope, release, cause="release", reason=reason)
         return await _reload(tx, scope, customer_id)
 
 

@@ -1,14 +1,16 @@
 """Running a realignment inside :func:`app.handover.execute.execute_plan`'s transaction, under the plan
 lock and the tenant's tree lock: the new territory (split), the customers (territory and owner in one
-``UPDATE`` with their ownership history), then the tree (paths rewritten in one ``UPDATE``; a merge
+``UPDATE`` with their ownership history, ``change_owners``), then the tree (paths rewritten in one ``UPDATE``; a merge
 also moves B's members, targets and references to A and deletes B)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
 from app import audit
-from app.customers.ledger import append_expr
+from app.customers.owner_changes import Moves, change_owners
 from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.handover.realign.operation import Operation, resolve, stored_request
@@ -23,35 +25,18 @@ class Stale(Exception):
     """Raised inside the execute transaction to roll it back when the plan no longer matches."""
 
 
-_MOVE = f"""
-WITH moved AS (
-    UPDATE customers c SET owner_membership_id = i.to_membership_id,
-        territory_id = coalesce(i.to_territory_id, c.territory_id),
-        updated_at = CASE WHEN i.to_membership_id IS DISTINCT FROM i.from_membership_id
-            OR i.to_territory_id IS DISTINCT FROM NULL THEN now() ELSE c.updated_at END,
-        status = CASE WHEN c.status = 'lost' AND i.to_membership_id IS NOT NULL
-            AND i.to_membership_id IS DISTINCT FROM i.from_membership_id THEN 'prospect' ELSE c.status END
-    FROM handover_items i
-    WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
-      AND c.tenant = i.tenant AND c.id = i.customer_id
-      AND c.owner_membership_id IS NOT DISTINCT FROM i.from_membership_id AND c.updated_at = i.seen_updated_at
-    RETURNING c.id, i.from_membership_id AS f, i.to_membership_id AS t
-)
-SELECT count(*) AS n, CASE WHEN count(*) = $6 THEN
-    {
-    append_expr(
-        "array_agg(id) FILTER (WHERE f IS DISTINCT FROM t)",
-        "array_agg(f) FILTER (WHERE f IS DISTINCT FROM t)",
-        "array_agg(t) FILTER (WHERE f IS DISTINCT FROM t)",
-        "$3::text",
-        "$4::uuid",
-        "$5::text",
-        "$2::uuid",
+def _move(plan_id: UUID) -> Moves:
+    """The plan's customers to their new owner and territory, while unchanged since planning."""
+    return Moves(
+        "(SELECT customer_id, from_membership_id AS from_owner, to_membership_id AS to_owner,"
+        " to_territory_id, seen_updated_at FROM handover_items"
+        " WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL) x",
+        (plan_id,),
+        where="c.updated_at = x.seen_updated_at",
+        also_set="territory_id = coalesce(x.to_territory_id, c.territory_id)",
+        touch="x.to_territory_id IS NOT NULL",
     )
-}
-    END AS written
-FROM moved
-"""
+
 
 _SAME_TARGET = (
     "a.tenant = $1 AND b.tenant = $1 AND b.territory_id = $2 AND a.territory_id = $3"
@@ -103,11 +88,11 @@ async def apply(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> int:
         await _create_territory(tx, scope, op, data)
     expected = int(counts["n"])
     if expected:
-        moved = await tx.fetchrow(
-            _MOVE, tx.tenant_id, plan_id, "handover", scope.membership_id, row["reason"], expected
+        move = _move(plan_id)
+        moved = await change_owners(
+            tx, scope, move, cause="handover", reason=row["reason"], plan_id=plan_id, expect=expected
         )
-        assert moved is not None
-        if moved["n"] != expected:
+        if moved.moved != expected:
             raise Stale
     if data.operation in ("move", "merge"):
         await _rewrite_tree(tx, scope, op, data)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 import structlog
 
@@ -31,9 +30,8 @@ from app.i18n import N_, translate
 from app.localtime import local_today
 from app.sales.field.measures import BOUNDS
 from app.settings import get_settings
-from tenants import roles
 from tenants.access import managed_territory_ids, reach_sql, team_member_ids
-from tenants.scope import TenantScope
+from tenants.scope import MEMBER_SQL, TenantScope
 
 log = structlog.get_logger(__name__)
 BRIEFING_HOUR = 7
@@ -55,8 +53,8 @@ _PLAN_STATUSES = {
 }
 
 
-async def _rep_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str, locale: str) -> dict[str, Any]:
-    mid = member["id"]
+async def _rep_part(tx: Tx, member: TenantScope, day: date) -> dict[str, Any]:
+    tenant_id, mid, tz, locale = member.tenant_id, member.membership_id, member.time_zone, member.locale
     plan_items = await tx.fetch(
         "SELECT p.status, i.planned_time, i.purpose, i.followup_id, c.full_name FROM visit_plans p"
         " JOIN visit_plan_items i ON i.tenant = p.tenant AND i.plan_id = p.id"
@@ -123,31 +121,25 @@ async def _rep_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str, lo
     }
 
 
-async def _manager_part(tx: Tx, tenant_id: UUID, member: Any, day: date, tz: str) -> dict[str, Any]:
-    scope = TenantScope(
-        tenant_id=tenant_id,
-        user_id=member["user_id"],
-        role=member["role"],
-        membership_id=member["id"],
-        time_zone=tz,
-    )
-    everything = scope.at_least("admin")
-    managed = None if everything else await managed_territory_ids(tx, scope)
-    team = await team_member_ids(tx, scope)
+async def _manager_part(tx: Tx, member: TenantScope, day: date) -> dict[str, Any]:
+    tenant_id, tz = member.tenant_id, member.time_zone
+    everything = member.at_least("admin")
+    managed = None if everything else await managed_territory_ids(tx, member)
+    team = await team_member_ids(tx, member)
     approvals = await tx.fetchval(
         "SELECT count(*) FROM approvals a LEFT JOIN deals d ON d.tenant = a.tenant AND d.id = a.deal_id"
         " LEFT JOIN customers c ON c.tenant = d.tenant AND c.id = d.customer_id"
         " WHERE a.tenant = $1 AND a.status = 'pending' AND a.requested_by IS DISTINCT FROM $2"
         f" AND {reach_sql('coalesce(c.territory_id, a.territory_id)', '$3')}",
         tenant_id,
-        member["id"],
+        member.membership_id,
         managed,
     )
     plans = await tx.fetchval(
         "SELECT count(*) FROM visit_plans WHERE tenant = $1 AND status = 'submitted' AND membership_id <> $2"
         f" AND {reach_sql('membership_id', '$3')}",
         tenant_id,
-        member["id"],
+        member.membership_id,
         team,
     )
     lo, hi = BOUNDS.format(d="$2::date - 1", tz="$3"), BOUNDS.format(d="$2", tz="$3")
@@ -201,46 +193,33 @@ def _has_news(rep: dict[str, Any], manager: dict[str, Any] | None) -> bool:
     )
 
 
-async def brief_tenant(tenant_id: UUID, day: date | None = None) -> int:
-    """Queue today's briefings of one tenant (idempotent); returns how many were new."""
-    scope = TenantScope.system(tenant_id)
+async def brief_tenant(scope: TenantScope, day: date | None = None) -> int:
+    """Queue the briefings of one tenant (its system scope) for ``day``, today in its time zone when
+    left out (idempotent); returns how many were new."""
     sent = 0
+    day = day or local_today(scope.time_zone)
     async with scope.tx() as tx:
-        tenant = await tx.fetchrow("SELECT time_zone, locale FROM tenants WHERE id = $1", tenant_id)
-        assert tenant is not None
-        tz = tenant["time_zone"]
-        day = day or local_today(tz)
-        members = await tx.fetch(
-            "SELECT m.id, m.user_id, m.role, u.email, u.name, coalesce(u.locale, $2) AS locale"
-            " FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant = $1 AND m.active"
-            " ORDER BY m.id",
-            tenant_id,
-            tenant["locale"],
-        )
+        rows = await tx.fetch(MEMBER_SQL + " WHERE m.tenant = $1 AND m.active ORDER BY m.id", scope.tenant_id)
         base = get_settings().public_url
-        for member in members:
-            key = f"briefing:{member['id']}:{day.isoformat()}"
+        for member in map(TenantScope.for_member, rows):
+            key = f"briefing:{member.membership_id}:{day.isoformat()}"
             if await tx.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM emails WHERE tenant = $1 AND idempotency_key = $2)",
-                tenant_id,
+                scope.tenant_id,
                 key,
             ):
                 continue
-            rep = await _rep_part(tx, tenant_id, member, day, tz, member["locale"])
-            manager = (
-                await _manager_part(tx, tenant_id, member, day, tz)
-                if roles.at_least(member["role"], "manager")
-                else None
-            )
+            rep = await _rep_part(tx, member, day)
+            manager = await _manager_part(tx, member, day) if member.at_least("manager") else None
             if not _has_news(rep, manager):
                 continue
             if await mail.queue_email(
                 tx,
-                to=member["email"],
+                to=member.email or "",
                 template="briefing",
-                locale=member["locale"],
+                locale=member.locale,
                 key=key,
-                name=member["name"] or "",
+                name=member.name or "",
                 day=day.isoformat(),
                 rep=rep,
                 manager=manager,
@@ -248,4 +227,3 @@ async def brief_tenant(tenant_id: UUID, day: date | None = None) -> int:
             ):
                 sent += 1
     return sent
-

@@ -15,10 +15,10 @@ import asyncpg
 from app import audit, mail
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.notifications.service import Notice, notify
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from app.sales.field.schemas import IncidentRead, IncidentWrite
-from app.sales.field.visit_plans import notify
 from app.settings import get_settings
 from app.sql import Params
 from tenants.access import customer_access, managers_of, manages_member, reach_sql, team_member_ids
@@ -90,15 +90,15 @@ async def _alert(tx: Tx, scope: TenantScope, incident_id: UUID, title: str, desc
     reporter = scope.name or scope.email or ""
     for who in people:
         key = f"market_incident:{incident_id}:{who['membership_id']}"
-        await notify(
-            tx,
+        notice = Notice(
             who["membership_id"],
             "market_incident",
+            key,
             "market_incident",
             incident_id,
             {"member": reporter, "title": title},
-            key,
         )
+        await notify(tx, [notice])
         await mail.queue_email(
             tx,
             to=who["email"],

@@ -10,9 +10,7 @@ oneself (403 for someone else's).
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -23,6 +21,7 @@ from app.customers.schemas import FollowupCreate
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
+from app.notifications.service import Notice, notify
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.rows import to_struct
 from app.sales.field.schemas import (
@@ -47,30 +46,6 @@ _ITEMS = (
     " JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id"
     " WHERE i.tenant = $1 AND i.plan_id = ANY($2::uuid[]) ORDER BY i.plan_id, i.position"
 )
-
-
-async def notify(
-    tx: Tx,
-    membership_id: UUID,
-    kind: str,
-    subject_type: str,
-    subject_id: UUID,
-    params: dict[str, Any],
-    dedupe_key: str,
-) -> None:
-    """One in-app notification (rendered from ``kind`` in the reader's language), once per key."""
-    await tx.execute(
-        "INSERT INTO notifications (tenant, membership_id, kind, subject_type, subject_id, params,"
-        " dedupe_key)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (tenant, dedupe_key) DO NOTHING",
-        tx.tenant_id,
-        membership_id,
-        kind,
-        subject_type,
-        subject_id,
-        json.dumps(params, default=str),
-        dedupe_key,
-    )
 
 
 def _read(plan: asyncpg.Record, items: list[asyncpg.Record]) -> VisitPlanRead:
@@ -259,16 +234,21 @@ async def submit_plan(scope: TenantScope, plan_id: UUID) -> VisitPlanRead:
         )
         await audit.record(tx, scope.user_id, "visit_plan.submitted", "visit_plan", plan_id)
         params = {"member": plan["member_name"] or "", "date": plan["plan_date"].isoformat()}
-        for manager in await managers_of(tx, scope.tenant_id, plan["membership_id"]):
-            await notify(
-                tx,
-                manager["membership_id"],
-                "visit_plan_submitted",
-                "visit_plan",
-                plan_id,
-                params,
-                f"visit_plan_submitted:{plan_id}:{manager['membership_id']}:{_stamp(plan)}",
-            )
+        managers = await managers_of(tx, scope.tenant_id, plan["membership_id"])
+        await notify(
+            tx,
+            [
+                Notice(
+                    m["membership_id"],
+                    "visit_plan_submitted",
+                    f"visit_plan_submitted:{plan_id}:{m['membership_id']}:{_stamp(plan)}",
+                    "visit_plan",
+                    plan_id,
+                    params,
+                )
+                for m in managers
+            ],
+        )
         return await _full(tx, scope, plan_id)
 
 
@@ -302,15 +282,15 @@ async def decide_plan(scope: TenantScope, plan_id: UUID, approve: bool, data: Pl
             scope.membership_id,
         )
         await audit.record(tx, scope.user_id, f"visit_plan.{status}", "visit_plan", plan_id, reason=comment)
-        await notify(
-            tx,
+        notice = Notice(
             plan["membership_id"],
             f"visit_plan_{status}",
+            f"visit_plan_{status}:{plan_id}:{_stamp(plan)}",
             "visit_plan",
             plan_id,
             {"date": plan["plan_date"].isoformat(), "comment": comment or ""},
-            f"visit_plan_{status}:{plan_id}:{_stamp(plan)}",
         )
+        await notify(tx, [notice])
         return await _full(tx, scope, plan_id)
 
 

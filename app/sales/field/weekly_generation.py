@@ -227,15 +227,14 @@ async def aggregate(tx: db.Tx, tenant_id: UUID, week: date, time_zone: str) -> l
     return await tx.fetch(AGGREGATE_SQL, tenant_id, week, time_zone)
 
 
-async def generate(tenant_id: UUID, week: date) -> int:
-    """Generate the reports of one tenant's week (idempotent); returns how many were new."""
+async def generate(scope: TenantScope, week: date) -> int:
+    """Generate the reports of one tenant's week (its system scope; idempotent); returns how many
+    were new."""
     if week.isoweekday() != 1:
         raise ValueError("a week starts on a Monday")
-    scope = TenantScope.system(tenant_id)
+    tenant_id = scope.tenant_id
     created = 0
     async with scope.tx() as tx:
-        tenant = await tx.fetchrow("SELECT time_zone, locale FROM tenants WHERE id = $1", tenant_id)
-        assert tenant is not None
         missing = await tx.fetchval(
             "SELECT count(*) FROM (SELECT DISTINCT territory_id FROM territory_members"
             " WHERE tenant = $1 AND role = 'manager') m WHERE NOT EXISTS (SELECT 1 FROM weekly_reports w"
@@ -245,11 +244,11 @@ async def generate(tenant_id: UUID, week: date) -> int:
         )
         if not missing:
             return 0
-        rows = await aggregate(tx, tenant_id, week, tenant["time_zone"])
+        rows = await aggregate(tx, tenant_id, week, scope.time_zone)
         base = get_settings().public_url
         for row in rows:
             figures = figures_of(row)
-            figures["targets"] = await _targets(tx, tenant_id, tenant["time_zone"], row["territory_id"], week)
+            figures["targets"] = await _targets(tx, tenant_id, scope.time_zone, row["territory_id"], week)
             report_id: UUID | None = await tx.fetchval(
                 "INSERT INTO weekly_reports (tenant, territory_id, territory_name, week_start, figures,"
                 " competitor_notes) SELECT $1, $2, t.name, $3, $4::jsonb, $5 FROM territories t"
@@ -275,7 +274,7 @@ async def generate(tenant_id: UUID, week: date) -> int:
                 " WHERE tm.tenant = $1 AND tm.territory_id = $2 AND tm.role = 'manager' ORDER BY m.id",
                 tenant_id,
                 row["territory_id"],
-                tenant["locale"],
+                scope.tenant_locale,
             )
             for manager in managers:
                 await mail.queue_email(

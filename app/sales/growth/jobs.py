@@ -10,34 +10,31 @@ from typing import Any
 
 import structlog
 
-from app import db
 from app.sales.growth.cadences import load_cadences
 from app.sales.growth.tasks import close_done_tasks, create_due_tasks
+from tenants.cron import for_each_tenant
+from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
 
 
-async def cadence_tenant(tenant_id: Any, time_zone: str) -> tuple[int, int]:
+async def cadence_tenant(scope: TenantScope) -> tuple[int, int]:
     """(tasks closed, tasks made) for one tenant, in one transaction."""
-    async with db.transaction(tenant_id) as tx:
+    async with scope.tx() as tx:
         closed = await close_done_tasks(tx)
         cadences = await load_cadences(tx)
-        made = await create_due_tasks(tx, cadences.rule_arrays(), time_zone)
+        made = await create_due_tasks(tx, cadences.rule_arrays(), scope.time_zone)
     return closed, made
+
+
+async def _made(scope: TenantScope) -> int:
+    return (await cadence_tenant(scope))[1]
 
 
 async def cadence_tasks(ctx: dict[str, Any]) -> int:
     """Cron (daily): close the tasks done by a follow-up and make the due cadence tasks; returns how
     many were made."""
-    async with db.transaction(None) as tx:
-        tenants = await tx.fetch("SELECT id, time_zone FROM tenants ORDER BY id")
-    total = 0
-    for tenant in tenants:
-        try:
-            _, made = await cadence_tenant(tenant["id"], tenant["time_zone"])
-            total += made
-        except Exception as exc:
-            log.exception("cadence tasks failed for a tenant", tenant_id=str(tenant["id"]), exc_info=exc)
+    total = await for_each_tenant("cadence tasks", _made)
     if total:
         log.info("cadence tasks", made=total)
     return total

@@ -71,13 +71,12 @@ async def schedule_after_win(tx: Tx, event: CustomerWon) -> None:
     cadences = await load_cadences(tx)
     if not cadences.return_visit_days:
         return
-    time_zone = await tx.fetchval("SELECT time_zone FROM tenants WHERE id = $1", event.tenant_id)
     status = await tx.execute(
         _SCHEDULE,
         event.tenant_id,
         event.customer_id,
         event.deal_id,
-        local_today(time_zone or "UTC"),
+        local_today(event.time_zone),
         cadences.return_visit_days,
     )
     if int(status.split()[-1]):

@@ -11,6 +11,7 @@ from uuid import UUID
 from app import db
 from app.deals.collections.items import start_collections
 from app.deals.reminders import remind_tenant
+from tenants.scope import TenantScope
 from tests.factories import customer, db_value
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import World, deal, move, world
@@ -239,11 +240,11 @@ async def test_milestones_edited_must_add_up_and_freeze_once_collections_start(c
 
 async def test_daily_reminder_digest_once_per_owner_and_day(client, mailbox, app):
     w, _big, _small = await _setup(client, mailbox, app)
-    tenant = UUID(w.owner.tenant_id)
+    scope = await TenantScope.for_job(w.owner.tenant_id)
     today = date.today()
     mailbox.messages.clear()
-    assert await remind_tenant(tenant, today) == 1  # the rep: 2 overdue, 1 due in 4 days is not within 3
-    assert await remind_tenant(tenant, today) == 0
+    assert await remind_tenant(scope, today) == 1  # the rep: 2 overdue, 1 due in 4 days is not within 3
+    assert await remind_tenant(scope, today) == 0
     await run_jobs(app)
     mails = mails_to(mailbox, w.rep.email)
     assert len(mails) == 1 and "2 overdue" in mails[0]["Subject"]
@@ -254,7 +255,7 @@ async def test_daily_reminder_digest_once_per_owner_and_day(client, mailbox, app
     assert notes[0]["kind"] == "collections_due" and "2 overdue" in notes[0]["message"]
 
     # the next day the balance (due in 3 days then) joins the digest, once more
-    assert await remind_tenant(tenant, today + timedelta(days=1)) == 1
+    assert await remind_tenant(scope, today + timedelta(days=1)) == 1
     await run_jobs(app)
     latest = mails_to(mailbox, w.rep.email)
     assert len(latest) == 2 and "1 due within 3 days" in latest[-1]["Subject"]

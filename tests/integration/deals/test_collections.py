@@ -99,7 +99,7 @@ async def test_signing_hook_moves_the_deal_to_signed_and_starts_collections(clie
     w = await world(client, mailbox, app)
     small = await customer(client, w.rep, w.city["id"])
     d = await deal(client, w.rep, small["id"], amount="8000.00", stage="negotiation")
-    ids = await service.start_collections(TenantScope.system(w.owner.tenant_id), "deal", d["id"])
+    ids = await service.start_collections(await TenantScope.for_job(w.owner.tenant_id), "deal", d["id"])
     got = (await client.get(f"/api/v1/deals/{d['id']}", headers=w.rep.headers)).json()
     assert got["stage"] == "signed" and got["probability"] == 100
     listed = (await client.get(f"/api/v1/deals/{d['id']}/collections", headers=w.rep.headers)).json()

@@ -79,7 +79,7 @@ async def test_deal_and_quote_providers_fill_contract_and_quote_sheet(client, ma
         await client.put(f"/api/v1/deals/{d['id']}/contract-terms", json=terms, headers=w.rep.headers)
     ).status_code == 200
     tenant = UUID(w.owner.tenant_id)
-    scope = TenantScope.system(tenant)
+    scope = await TenantScope.for_job(tenant)
     async with db.transaction(tenant) as tx:
         contract = await get_provider("deal")(
             SubjectRequest(scope, tx, d["id"], "contract", "zh-CN", "启明软件")
@@ -97,7 +97,7 @@ async def test_deal_and_quote_providers_fill_contract_and_quote_sheet(client, ma
     assert len(sheet["lines"]) == 1 and sheet["lines"][0]["quantity"] == "2"
 
     other = await signup(client)
-    other_scope = TenantScope.system(UUID(other.tenant_id))
+    other_scope = await TenantScope.for_job(other.tenant_id)
     async with db.transaction(UUID(other.tenant_id)) as tx:
         for subject_type, subject_id in (("deal", d["id"]), ("quote", q["id"]), ("deal", "not-a-uuid")):
             with pytest.raises(NotFound):  # the provider's 404 is the access check

@@ -12,6 +12,7 @@ import pytest
 from app import db
 from app.signing import evidence
 from app.signing.jobs import expire_envelopes, send_reminders
+from tenants.scope import TenantScope
 from tests.helpers import connect, run_jobs, signup
 from tests.integration.signing.support import (
     count_mails,
@@ -125,17 +126,17 @@ async def test_reminders_at_most_three_then_expiry(
     owner, doc = owner_doc
     a = signer("Ann", "en")
     env = await make_envelope(client, owner, doc, [a], expiry_days=30)
-    tenant = UUID(owner.tenant_id)
+    scope = await TenantScope.for_job(owner.tenant_id)
     start = datetime.now(UTC)
-    assert await send_reminders(tenant, start + timedelta(days=1)) == 0  # not due yet
-    counts = [await send_reminders(tenant, start + timedelta(days=3 * n + 0.1)) for n in range(1, 6)]
+    assert await send_reminders(scope, start + timedelta(days=1)) == 0  # not due yet
+    counts = [await send_reminders(scope, start + timedelta(days=3 * n + 0.1)) for n in range(1, 6)]
     assert counts == [1, 1, 1, 0, 0]
     await run_jobs(app)
     assert count_mails(mailbox, a["email"]) == 4  # the request + three reminders
     token = link_for(mailbox, a["email"])  # a reminder's own link works
     assert (await client.get(f"/sign/{token}")).status_code == 200
-    assert await expire_envelopes(tenant, start + timedelta(days=29)) == 0
-    assert await expire_envelopes(tenant, start + timedelta(days=31)) == 1
+    assert await expire_envelopes(scope, start + timedelta(days=29)) == 0
+    assert await expire_envelopes(scope, start + timedelta(days=31)) == 1
     got = (await client.get(f"/api/v1/envelopes/{env['id']}", headers=owner.headers)).json()
     assert got["status"] == "expired"
     page = await client.get(f"/sign/{token}")
@@ -200,7 +201,7 @@ async def test_expiry_spares_an_envelope_that_only_awaits_its_seal(
     await run_jobs(app)
     await sign_typed(client, link_for(mailbox, a["email"]), "Ann")  # the completion job is queued, not run
     later = datetime.now(UTC) + timedelta(days=31)
-    assert await expire_envelopes(UUID(owner.tenant_id), later) == 0
+    assert await expire_envelopes(await TenantScope.for_job(owner.tenant_id), later) == 0
     await run_jobs(app)
     got = (await client.get(f"/api/v1/envelopes/{env['id']}", headers=owner.headers)).json()
     assert got["status"] == "completed"

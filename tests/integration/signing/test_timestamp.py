@@ -26,6 +26,7 @@ from app import db
 from app.dev import free_port
 from app.settings import get_settings
 from app.signing.jobs import complete_envelope, requeue_stalled_completions
+from tenants.scope import TenantScope
 from tests.helpers import run_jobs, signup
 from tests.integration.signing.support import link_for, make_envelope, ready_contract, sign_typed, signer
 from tests.integration.signing.tsa import timestamp_authority
@@ -134,14 +135,14 @@ async def test_a_completion_that_gave_up_is_queued_again_by_the_hourly_sweep(
     env = await make_envelope(client, owner, doc, [a])
     await run_jobs(app)
     await sign_typed(client, link_for(mailbox, a["email"]), "Ann")
-    tenant, env_id = UUID(owner.tenant_id), UUID(env["id"])
+    scope, env_id = await TenantScope.for_job(owner.tenant_id), UUID(env["id"])
     # the completion job exhausted its tries: drop it from the queue as ARQ would after the last one
     async with db.transaction(None) as tx:
         await tx.execute("DELETE FROM outbox WHERE job = 'complete_envelope' AND args->>1 = $1", str(env_id))
     now = datetime.now(UTC)
-    assert await requeue_stalled_completions(tenant, now) == 0  # signed just now: not stalled yet
-    assert await requeue_stalled_completions(tenant, now + timedelta(hours=1)) == 1
+    assert await requeue_stalled_completions(scope, now) == 0  # signed just now: not stalled yet
+    assert await requeue_stalled_completions(scope, now + timedelta(hours=1)) == 1
     await run_jobs(app)
     got = (await client.get(f"/api/v1/envelopes/{env['id']}", headers=owner.headers)).json()
     assert got["status"] == "completed"
-    assert await requeue_stalled_completions(tenant, now + timedelta(hours=2)) == 0  # nothing left
+    assert await requeue_stalled_completions(scope, now + timedelta(hours=2)) == 0  # nothing left

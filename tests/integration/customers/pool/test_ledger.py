@@ -9,7 +9,9 @@ import asyncpg
 import pytest
 
 from app import db
-from app.customers.ledger import OwnershipChange, append_ownership, verify_chain
+from app.customers.ledger import OwnershipChange, verify_chain
+from app.customers.owner_changes import Moves, change_owners
+from tenants.scope import TenantScope
 from tests.helpers import connect
 from tests.integration.customers.pool.support import ledger_rows, pool_customer, team
 
@@ -116,11 +118,16 @@ async def test_bulk_append_is_one_statement_per_batch_and_chains(client, admin_d
     t = await team(client, admin_db, reps=1)
     tenant = UUID(t.owner.tenant_id)
     changes = [OwnershipChange(uuid4(), None, UUID(t.reps[0].membership_id)) for _ in range(10_000)]
+    scope = await TenantScope.for_job(tenant)
     async with db.transaction(tenant) as tx:
-        assert await append_ownership(tx, changes, cause="import", actor=None, reason="导入 批次1") == 10_000
-        assert await append_ownership(tx, [], cause="import", actor=None) == 0
+        imported = await change_owners(
+            tx, scope, Moves.listed(changes), cause="import", reason="导入 批次1", created=True
+        )
+        assert (imported.moved, imported.written) == (10_000, 10_000)
+        nothing = await change_owners(tx, scope, Moves.listed([]), cause="import", created=True)
+        assert (nothing.moved, nothing.written) == (0, 0)
         with pytest.raises(ValueError):
-            await append_ownership(tx, changes[:1], cause="stolen", actor=None)
+            await change_owners(tx, scope, Moves.listed(changes[:1]), cause="stolen", created=True)
     async with db.transaction(tenant) as tx:
         result = await verify_chain(tx)
     assert result.ok and result.checked == 10_000 and result.head_seq == 10_000

@@ -4,9 +4,9 @@ route that takes one, even for that tenant's owner, and change nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
 
 from app.customers.pool.reclaim import warn_tenant
+from tenants.scope import TenantScope
 from tests.factories import customer, db_rows
 from tests.integration.customers.pool.support import age, ledger_rows, pool_customer, team
 
@@ -29,7 +29,7 @@ async def test_other_tenants_ids_are_404_on_every_pool_route(client, admin_db):
         client, a.owner, a.territory["id"], grade="B", owner_membership_id=rep_a.membership_id
     )
     await age(admin_db, owned["id"], 28)
-    assert await warn_tenant(UUID(a.owner.tenant_id), "Asia/Shanghai", "en") == 1
+    assert await warn_tenant(await TenantScope.for_job(a.owner.tenant_id)) == 1
     notification = (await client.get("/api/v1/notifications", headers=rep_a.headers)).json()["items"][0]
     until = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     r = await client.post(

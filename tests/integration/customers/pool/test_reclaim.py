@@ -4,7 +4,6 @@ and safe to run twice at once, and never from under a follow-up landing concurre
 from __future__ import annotations
 
 import asyncio
-from uuid import UUID
 
 import asyncpg
 
@@ -12,6 +11,7 @@ from app.customers.pool import rules as pool_rules
 from app.customers.pool.jobs import reclaim_sweep
 from app.customers.pool.reclaim import reclaim_tenant
 from app.customers.pool.rules import ReclaimExemption
+from tenants.scope import TenantScope
 from tests.factories import customer, db_rows
 from tests.integration.customers.pool.support import age, ledger_rows, team
 
@@ -36,7 +36,7 @@ async def test_sweep_reclaims_exactly_the_due_customers(client, admin_db):
     won = await customer(client, t.owner, tid, grade="A", owner_membership_id=rep, status="won")
     await age(admin_db, won["id"], 400)
 
-    moved = await reclaim_tenant(UUID(t.owner.tenant_id))
+    moved = await reclaim_tenant(await TenantScope.for_job(t.owner.tenant_id))
     assert moved == 2
     owners = await _owners(admin_db, [c["id"] for c in [*made.values(), won]])
     for grade, (_, due) in cases.items():
@@ -48,7 +48,7 @@ async def test_sweep_reclaims_exactly_the_due_customers(client, admin_db):
     assert all(str(r["from_membership_id"]) == rep and r["to_membership_id"] is None for r in rows)
     assert all(r["actor"] is None and r["reason"] for r in rows)
 
-    assert await reclaim_tenant(UUID(t.owner.tenant_id)) == 0  # idempotent
+    assert await reclaim_tenant(await TenantScope.for_job(t.owner.tenant_id)) == 0  # idempotent
     assert await reclaim_sweep({}) >= 0  # the cron entry point runs over every tenant
     assert len([r for r in await ledger_rows(admin_db, t.owner.tenant_id) if r["cause"] == "reclaim"]) == 2
 
@@ -72,7 +72,7 @@ async def test_exempt_customers_are_skipped(client, admin_db, monkeypatch):
     )
     monkeypatch.setattr(pool_rules, "RECLAIM_EXEMPTIONS", [clause])
 
-    assert await reclaim_tenant(UUID(t.owner.tenant_id)) == 1
+    assert await reclaim_tenant(await TenantScope.for_job(t.owner.tenant_id)) == 1
     assert await _owners(admin_db, [keep["id"], lose["id"]]) == {keep["id"]: rep, lose["id"]: None}
     r = await client.get(f"/api/v1/customers/{keep['id']}/pool-status", headers=t.reps[0].headers)
     reclaim = r.json()["reclaim"]
@@ -90,8 +90,8 @@ async def test_two_sweeps_at_once_move_each_customer_once(client, admin_db):
         made.append(c)
     for c in made:
         await age(admin_db, c["id"], 31)
-    tenant = UUID(t.owner.tenant_id)
-    results = await asyncio.gather(reclaim_tenant(tenant, batch=7), reclaim_tenant(tenant, batch=7))
+    scope = await TenantScope.for_job(t.owner.tenant_id)
+    results = await asyncio.gather(reclaim_tenant(scope, batch=7), reclaim_tenant(scope, batch=7))
     assert sum(results) == 40
     rows = [r for r in await ledger_rows(admin_db, t.owner.tenant_id) if r["cause"] == "reclaim"]
     assert len(rows) == 40 and len({r["customer_id"] for r in rows}) == 40
@@ -120,12 +120,12 @@ async def test_a_follow_up_holding_the_row_is_not_reclaimed(client, admin_db, st
         await conn.execute("SELECT set_config('app.tenant_id', $1, true)", t.owner.tenant_id)
         await conn.execute("SELECT 1 FROM customers WHERE id = $1::uuid FOR UPDATE", fresh["id"])
         await conn.execute("UPDATE customers SET last_followup_at = now() WHERE id = $1::uuid", fresh["id"])
-        moved = await reclaim_tenant(UUID(t.owner.tenant_id))
+        moved = await reclaim_tenant(await TenantScope.for_job(t.owner.tenant_id))
         await tx.commit()
     finally:
         await conn.close()
     assert moved == 1
-    assert await reclaim_tenant(UUID(t.owner.tenant_id)) == 0
+    assert await reclaim_tenant(await TenantScope.for_job(t.owner.tenant_id)) == 0
     owners = await _owners(admin_db, [fresh["id"], stale["id"]])
     assert owners == {fresh["id"]: rep.membership_id, stale["id"]: None}
 
@@ -151,7 +151,7 @@ async def test_sweep_racing_real_follow_ups(client, admin_db):
 
     responses = await asyncio.gather(
         *(follow_up(c) for c in made[:6]),
-        reclaim_tenant(UUID(t.owner.tenant_id)),
+        reclaim_tenant(await TenantScope.for_job(t.owner.tenant_id)),
         *(follow_up(c) for c in made[6:]),
     )
     statuses = [r.status_code for r in responses if not isinstance(r, int)]

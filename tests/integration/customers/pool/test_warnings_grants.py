@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
 
 from app.customers.pool.reclaim import warn_tenant
+from tenants.scope import TenantScope
 from tests.factories import assign, customer, territory
 from tests.helpers import mails_to, run_jobs
 from tests.integration.customers.pool.support import age, pool_customer, quick_members, team
@@ -27,13 +27,11 @@ async def test_warning_notifies_and_mails_once(client, admin_db, app, mailbox):
     later = await customer(client, t.owner, t.territory["id"], grade="B", owner_membership_id=a.membership_id)
     await age(admin_db, soon["id"], 28)  # due in 2 days: inside the 3-day warning window
     await age(admin_db, later["id"], 20)  # due in 10 days
-    tenant = UUID(t.owner.tenant_id)
+    scope = await TenantScope.for_job(t.owner.tenant_id)
 
-    runs = await asyncio.gather(
-        warn_tenant(tenant, "Asia/Shanghai", "en"), warn_tenant(tenant, "Asia/Shanghai", "en")
-    )
+    runs = await asyncio.gather(warn_tenant(scope), warn_tenant(scope))
     assert sorted(runs) == [0, 1]
-    assert await warn_tenant(tenant, "Asia/Shanghai", "en") == 0
+    assert await warn_tenant(scope) == 0
 
     r = await client.get("/api/v1/notifications", headers=a.headers)
     items = r.json()["items"]

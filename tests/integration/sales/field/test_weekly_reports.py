@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from uuid import UUID
 
 from app.sales.field import weekly_generation
 from app.settings import get_settings
+from tenants.scope import TenantScope
 from tests.factories import customer, db_rows, db_value, today
 from tests.helpers import mails_to, run_jobs, signup
 from tests.integration.deals.support import deal, move
@@ -110,7 +110,7 @@ async def test_weekly_report_figures_and_mail(client, mailbox, app, admin_db):
 
     # idempotent: a second run (and the cron's direct call) add no report and no mail
     await _generate(app, f.owner.tenant_id, week)
-    assert await weekly_generation.generate(UUID(f.owner.tenant_id), week) == 0
+    assert await weekly_generation.generate(await TenantScope.for_job(f.owner.tenant_id), week) == 0
     count = "SELECT count(*) FROM weekly_reports WHERE tenant = $1"
     assert await db_value(admin_db, count, f.owner.tenant_id) == 2
     assert len([m for m in mails_to(mailbox, f.manager.email) if "Weekly report" in m["Subject"]]) == 1
@@ -119,7 +119,7 @@ async def test_weekly_report_figures_and_mail(client, mailbox, app, admin_db):
 async def test_weekly_report_access_and_plan(client, mailbox, app, admin_db):
     f = await field(client, mailbox, app)
     week = monday_of(today()) - timedelta(days=7)
-    assert await weekly_generation.generate(UUID(f.owner.tenant_id), week) == 2
+    assert await weekly_generation.generate(await TenantScope.for_job(f.owner.tenant_id), week) == 2
     managed = (await client.get(URL, headers=f.manager.headers)).json()["items"]
     assert [r["territory_id"] for r in managed] == [f.province["id"]]
     report = managed[0]
@@ -165,7 +165,7 @@ async def test_weekly_report_access_and_plan(client, mailbox, app, admin_db):
         == "重点拜访苏州工业园区客户"
     )
     # a regenerated week keeps the manager's plan
-    assert await weekly_generation.generate(UUID(f.owner.tenant_id), week) == 0
+    assert await weekly_generation.generate(await TenantScope.for_job(f.owner.tenant_id), week) == 0
     assert (await client.get(url, headers=f.manager.headers)).json()[
         "next_week_plan"
     ] == "重点拜访苏州工业园区客户"
@@ -178,7 +178,7 @@ async def test_a_territory_without_a_manager_gets_no_report(client, mailbox, app
     f = await field(client, mailbox, app)
     await customer(client, f.rep, f.city["id"])
     week = monday_of(today()) - timedelta(days=7)
-    await weekly_generation.generate(UUID(f.owner.tenant_id), week)
+    await weekly_generation.generate(await TenantScope.for_job(f.owner.tenant_id), week)
     reports = (await client.get(URL, headers=f.owner.headers)).json()["items"]
     assert f.city["id"] not in [r["territory_id"] for r in reports]
 
@@ -186,7 +186,7 @@ async def test_a_territory_without_a_manager_gets_no_report(client, mailbox, app
 async def test_a_report_outlives_its_territory(client, mailbox, app, admin_db):
     f = await field(client, mailbox, app)
     week = monday_of(today()) - timedelta(days=7)
-    assert await weekly_generation.generate(UUID(f.owner.tenant_id), week) == 2
+    assert await weekly_generation.generate(await TenantScope.for_job(f.owner.tenant_id), week) == 2
     reports = (await client.get(URL, headers=f.owner.headers)).json()["items"]
     gone = next(r for r in reports if r["territory_id"] == f.other_province["id"])
     r = await client.delete(f"/api/v1/territories/{f.other_province['id']}", headers=f.owner.headers)

@@ -1,0 +1,156 @@
+"""Every change of a customer's owner goes through :func:`change_owners`: claim and release, the
+reclaim sweep, a handover, its undo and a realignment, and the first owner of customers created with
+one (entered by hand, imported). A merge of customers (none yet) will pass its changes the same way,
+with its own cause once the ledger knows it (``ledger.CAUSES`` and the table's CHECK).
+
+One statement per call, whatever its size: ``WITH moved AS (UPDATE customers … FROM <the changes>
+RETURNING …) SELECT <ledger append over the moved rows>``, so an owner change and its history are one
+round trip and cannot part. The rules it owns:
+
+- a customer moves only while its owner is still the change's ``from_owner`` (what the caller saw):
+  otherwise it is left alone and not counted, so callers compare ``moved`` with what they expected;
+- a moved customer whose owner changed gets ``updated_at = now()`` (the optimistic checks of
+  handovers rely on it); with ``revive`` a ``lost`` customer that gets a new owner is a prospect again;
+- the history gets one entry per moved customer whose owner really changed (cause, acting member,
+  reason, plan), in the order the changes were listed, or by customer id for changes given as SQL;
+- the append takes the tenant's ledger lock until commit, so a call is the last statement of its
+  transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app.customers import ledger
+from app.db import Tx
+from tenants.scope import TenantScope
+
+
+@dataclass(frozen=True, slots=True)
+class Moves:
+    """Which customers get which owner, as SQL. ``relation`` is a FROM item that names ``x`` with
+    the columns ``customer_id``, ``from_owner`` and ``to_owner`` (and any others ``where`` uses);
+    ``args`` are the values of ``$2``… in it (``$1`` is always the tenant). ``where`` adds conditions
+    on ``c`` (the customer row, locked by the update) and ``x``; ``with_`` common table expressions
+    the relation reads; ``also_set`` more assignments on ``c``, and ``touch`` a condition that makes
+    ``updated_at`` move even when the owner stays; ``select`` more columns of the answer, over
+    ``moved`` (``id``, ``f``, ``t``) or the CTEs. ``order`` orders the history entries."""
+
+    relation: str
+    args: tuple[Any, ...] = ()
+    where: str = ""
+    with_: str = ""
+    also_set: str = ""
+    touch: str = ""
+    select: str = ""
+    order: str = "x.customer_id"
+
+    @classmethod
+    def listed(cls, changes: Sequence[ledger.OwnershipChange], *, where: str = "") -> Moves:
+        """The changes of a list, in its order (``x.ord``)."""
+        return cls(
+            "unnest($2::uuid[], $3::uuid[], $4::uuid[])"
+            " WITH ORDINALITY AS x (customer_id, from_owner, to_owner, ord)",
+            (
+                [c.customer_id for c in changes],
+                [c.from_membership_id for c in changes],
+                [c.to_membership_id for c in changes],
+            ),
+            where=where,
+            order="x.ord",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    moved: int  # the customers updated (whose owner was still the expected one)
+    written: int | None  # history entries written; None when ``expect`` was not met (nothing written)
+    row: asyncpg.Record  # the answer, with the ``Moves.select`` columns
+
+
+def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
+    n = 2 + len(moves.args)
+    cause, actor, reason, plan, expect = (f"${n + i}" for i in range(5))
+    where = f" AND {moves.where}" if moves.where else ""
+    if created:  # the rows already hold these owners: only the history is written
+        moved = (
+            f"SELECT x.customer_id AS id, x.from_owner AS f, x.to_owner AS t, {moves.order} AS ord"
+            f" FROM {moves.relation} WHERE TRUE{where}"
+        )
+    else:
+        changed = "x.to_owner IS DISTINCT FROM x.from_owner"
+        touched = f"{changed} OR {moves.touch}" if moves.touch else changed
+        sets = [
+            "owner_membership_id = x.to_owner",
+            f"updated_at = CASE WHEN {touched} THEN now() ELSE c.updated_at END",
+        ]
+        if revive:
+            sets.append(
+                "status = CASE WHEN c.status = 'lost' AND x.to_owner IS NOT NULL AND "
+                f"{changed} THEN 'prospect' ELSE c.status END"
+            )
+        if moves.also_set:
+            sets.append(moves.also_set)
+        moved = (
+            f"UPDATE customers c SET {', '.join(sets)} FROM {moves.relation}"
+            " WHERE c.tenant = $1 AND c.id = x.customer_id"
+            f" AND c.owner_membership_id IS NOT DISTINCT FROM x.from_owner{where}"
+            f" RETURNING c.id, x.from_owner AS f, x.to_owner AS t, {moves.order} AS ord"
+        )
+    real = "FILTER (WHERE f IS DISTINCT FROM t)"
+    append = ledger.append_expr(
+        f"array_agg(id ORDER BY ord) {real}",
+        f"array_agg(f ORDER BY ord) {real}",
+        f"array_agg(t ORDER BY ord) {real}",
+        f"{cause}::text",
+        f"{actor}::uuid",
+        f"{reason}::text",
+        f"{plan}::uuid",
+    )
+    ctes = f"{moves.with_},\n" if moves.with_ else ""
+    extra = f", {moves.select}" if moves.select else ""
+    return (
+        f"WITH {ctes}moved AS ({moved})\n"
+        f"SELECT $1::uuid AS tenant, count(*) AS moved,"
+        f" CASE WHEN {expect}::bigint IS NULL OR count(*) = {expect}::bigint THEN {append} END AS written"
+        f"{extra}\nFROM moved"
+    )
+
+
+async def change_owners(
+    tx: Tx,
+    scope: TenantScope,
+    moves: Moves,
+    *,
+    cause: str,
+    reason: str | None = None,
+    plan_id: UUID | None = None,
+    revive: bool = True,
+    expect: int | None = None,
+    created: bool = False,
+) -> Moved:
+    """Move the customers of ``moves`` to their new owners and write their history, acted by
+    ``scope``'s member (the system for a job scope). With ``expect``, the history is written only if
+    exactly that many moved — the caller then raises to roll the moves back. ``revive=False`` keeps
+    statuses as they are (an undo restores, it does not revive). ``created``: the customers were just
+    inserted with these owners (create, import), nothing is updated, only the history is written.
+    ``ValueError`` for a cause the ledger does not know."""
+    if cause not in ledger.CAUSES:
+        raise ValueError(f"unknown ownership change cause: {cause!r}")
+    row = await tx.fetchrow(
+        _sql(moves, revive=revive, created=created),
+        tx.tenant_id,
+        *moves.args,
+        cause,
+        scope.membership_id,
+        reason,
+        plan_id,
+        expect,
+    )
+    assert row is not None
+    return Moved(moved=int(row["moved"]), written=row["written"], row=row)
