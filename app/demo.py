@@ -18,7 +18,7 @@ from app.settings import get_settings
 from app.territories import members as territory_members
 from app.territories import service as territories
 from app.territories.schemas import Level, TerritoryCreate, TerritoryMemberCreate
-from tenants.scope import TenantScope
+from tenants.scope import MEMBER_SQL, TenantScope
 
 DEMO_PASSWORD = "Acre-demo-2026"  # noqa: S105 - a published demo login for local development only
 DEMO_PEOPLE = [
@@ -137,15 +137,9 @@ async def _seed(tenant_id: UUID, customer_count: int) -> None:
                 role,
             )
             people.append((user_id, membership))
-    owner = TenantScope(
-        tenant_id=tenant_id,
-        user_id=people[0][0],
-        role="owner",
-        membership_id=people[0][1],
-        locale="zh-CN",
-        tenant_locale="zh-CN",
-        time_zone="Asia/Shanghai",
-    )
+        row = await tx.fetchrow(MEMBER_SQL + " WHERE m.tenant = $1 AND m.id = $2", tenant_id, people[0][1])
+    assert row is not None
+    owner = TenantScope.for_member(row)
     cities: dict[str, UUID] = {}
     for province, names in TREE.items():
         top = await territories.create_territory(owner, TerritoryCreate(name=province, level="province"))

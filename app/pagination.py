@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar.params import KwargDefinition
+from litestar.di import Provide
+from litestar.params import FromQuery, KwargDefinition
 
 from app.errors import ValidationFailed
 
@@ -20,6 +22,29 @@ MAX_LIMIT = 200
 class Page(msgspec.Struct, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    """A list request's ``limit`` and ``cursor``, as sent: the service checks them (``check_limit``,
+    the cursor decoders below), so direct callers get the same 422s as HTTP ones."""
+
+    limit: int
+    cursor: str | None
+
+
+def paged(default_limit: int = 50) -> dict[str, Provide]:
+    """The dependency of a list handler (``dependencies=PAGED``, parameter
+    ``page: NamedDependency[PageParams]``): the query parameters ``limit`` (default
+    ``default_limit``) and ``cursor``, documented once for every list."""
+
+    def page(limit: FromQuery[int] = default_limit, cursor: FromQuery[str | None] = None) -> PageParams:
+        return PageParams(limit, cursor)
+
+    return {"page": Provide(page, sync_to_thread=False)}
+
+
+PAGED = paged()
 
 
 def page_name(module: str, item: type) -> KwargDefinition:

@@ -17,7 +17,7 @@ from app import i18n, rate_limits
 from app.accounts import password_reset
 from app.accounts import service as accounts
 from app.errors import NotAuthenticated
-from app.pagination import Page
+from app.pagination import PAGED, Page, PageParams
 from app.settings import get_settings
 from tenants import invitations, login, members, sessions, signup
 from tenants.schemas import (
@@ -162,16 +162,17 @@ class MemberController(Controller):
     tags = ["members"]
     dependencies = SCOPED
 
-    @get("/")
+    @get("/", dependencies=PAGED)
     async def list_members(
         self,
         tenant_scope: NamedDependency[TenantScope],
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
+        page: NamedDependency[PageParams],
         role: FromQuery[str | None] = None,
         active: FromQuery[bool | None] = None,
     ) -> Page[MemberRead]:
-        return await members.list_members(tenant_scope, limit=limit, cursor=cursor, role=role, active=active)
+        return await members.list_members(
+            tenant_scope, limit=page.limit, cursor=page.cursor, role=role, active=active
+        )
 
     @get("/{member_id:uuid}")
     async def get_member(
@@ -215,14 +216,13 @@ class InvitationController(Controller):
     ) -> InvitationRead:
         return await invitations.invite(tenant_scope, data)
 
-    @get("/")
+    @get("/", dependencies=PAGED)
     async def list_invitations(
         self,
         tenant_scope: NamedDependency[TenantScope],
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
+        page: NamedDependency[PageParams],
     ) -> Page[InvitationRead]:
-        return await invitations.list_invitations(tenant_scope, limit=limit, cursor=cursor)
+        return await invitations.list_invitations(tenant_scope, limit=page.limit, cursor=page.cursor)
 
     @post("/{invitation_id:uuid}/revoke", status_code=HTTP_200_OK)
     async def revoke(

@@ -3,7 +3,6 @@ the customer; changed by whoever may change the customer."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from app.customers.schemas import ContactCreate, ContactRead, ContactUpdate
 from app.customers.service import load_editable, load_visible
 from app.db import Tx
 from app.errors import NotFound, ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.scope import TenantScope
@@ -48,7 +47,7 @@ async def list_contacts(
     scope: TenantScope, customer_id: UUID, *, limit: int = 50, cursor: str | None = None
 ) -> Page[ContactRead]:
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
+    after_at, after_id = decode_time_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         await load_visible(tx, scope, customer_id)
         rows = await tx.fetch(
@@ -57,8 +56,8 @@ async def list_contacts(
             " ORDER BY created_at, id LIMIT $5",
             scope.tenant_id,
             customer_id,
-            datetime.fromisoformat(after[0]) if after else None,
-            UUID(after[1]) if after else None,
+            after_at,
+            after_id,
             limit + 1,
         )
     items = to_structs(ContactRead, rows[:limit])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +21,7 @@ from app import audit
 from app.customers.schemas import ConflictRead, CustomerCreate
 from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from tenants.access import managed_territory_ids
 from tenants.scope import TenantScope
 
@@ -148,7 +147,7 @@ async def list_conflicts(
     if status not in ("open", "resolved"):
         raise ValidationFailed.field("status", "Use open or resolved")
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
+    after_at, after_id = decode_time_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         everything = scope.at_least("admin")
         managed = [] if everything else await managed_territory_ids(tx, scope)
@@ -160,8 +159,8 @@ async def list_conflicts(
             status,
             everything,
             managed,
-            datetime.fromisoformat(after[0]) if after else None,
-            UUID(after[1]) if after else None,
+            after_at,
+            after_id,
             limit + 1,
         )
     items = [_conflict(r) for r in rows[:limit]]

@@ -11,7 +11,7 @@ from app import audit
 from app.customers.schemas import FollowupCreate, FollowupRead
 from app.customers.service import load_editable, load_visible
 from app.errors import ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from tenants.scope import TenantScope
 
@@ -30,7 +30,7 @@ async def list_followups(
 ) -> Page[FollowupRead]:
     """Most recent first (by when they happened)."""
     check_limit(limit)
-    after = decode_cursor(cursor, 2)
+    after_at, after_id = decode_time_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         await load_visible(tx, scope, customer_id)
         rows = await tx.fetch(
@@ -38,8 +38,8 @@ async def list_followups(
             " ORDER BY f.happened_at DESC, f.id DESC LIMIT $5",
             scope.tenant_id,
             customer_id,
-            datetime.fromisoformat(after[0]) if after else None,
-            UUID(after[1]) if after else None,
+            after_at,
+            after_id,
             limit + 1,
         )
     items = to_structs(FollowupRead, rows[:limit])

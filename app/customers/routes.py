@@ -24,7 +24,7 @@ from app.customers.schemas import (
     FollowupRead,
     GradeChangeRead,
 )
-from app.pagination import Page
+from app.pagination import PAGED, Page, PageParams
 from tenants.scope import SCOPED, TenantScope
 
 
@@ -33,10 +33,15 @@ class CustomerController(Controller):
     tags = ("customers",)
     dependencies = SCOPED
 
-    @get("/", summary="Visible customers, newest first; filter by territory subtree, grade, status, owner, q")
+    @get(
+        "/",
+        summary="Visible customers, newest first; filter by territory subtree, grade, status, owner, q",
+        dependencies=PAGED,
+    )
     async def list_customers(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         territory_id: FromQuery[UUID | None] = None,
         grade: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
@@ -44,8 +49,6 @@ class CustomerController(Controller):
         q: str | None = Parameter(
             default=None, max_length=200, description="name substring, phone or tax id"
         ),
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[CustomerRead]:
         return await search.list_customers(
             tenant_scope,
@@ -54,8 +57,8 @@ class CustomerController(Controller):
             status=status,
             owner=owner,
             q=q,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Enter a customer (409 if the company exists)")
@@ -97,15 +100,14 @@ class ContactController(Controller):
     tags = ("customers",)
     dependencies = SCOPED
 
-    @get("/")
+    @get("/", dependencies=PAGED)
     async def list_contacts(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         customer_id: FromPath[UUID],
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[ContactRead]:
-        return await contacts.list_contacts(tenant_scope, customer_id, limit=limit, cursor=cursor)
+        return await contacts.list_contacts(tenant_scope, customer_id, limit=page.limit, cursor=page.cursor)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_contact(
@@ -150,15 +152,14 @@ class FollowupController(Controller):
     tags = ("customers",)
     dependencies = SCOPED
 
-    @get("/")
+    @get("/", dependencies=PAGED)
     async def list_followups(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         customer_id: FromPath[UUID],
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[FollowupRead]:
-        return await followups.list_followups(tenant_scope, customer_id, limit=limit, cursor=cursor)
+        return await followups.list_followups(tenant_scope, customer_id, limit=page.limit, cursor=page.cursor)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Log a follow-up (updates last/next follow-up)")
     async def create_followup(
@@ -175,15 +176,16 @@ class ConflictController(Controller):
     tags = ("customers",)
     dependencies = SCOPED
 
-    @get("/", summary="Duplicate-claim conflicts in the territories you manage")
+    @get("/", summary="Duplicate-claim conflicts in the territories you manage", dependencies=PAGED)
     async def list_conflicts(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: FromQuery[str] = "open",
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[ConflictRead]:
-        return await duplicates.list_conflicts(tenant_scope, status=status, limit=limit, cursor=cursor)
+        return await duplicates.list_conflicts(
+            tenant_scope, status=status, limit=page.limit, cursor=page.cursor
+        )
 
     @post("/{conflict_id:uuid}/resolve", status_code=HTTP_200_OK)
     async def resolve_conflict(

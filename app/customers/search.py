@@ -10,7 +10,6 @@ numbers match by digit prefix and tax ids exactly, both on btree indexes of norm
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from uuid import UUID
 
 from app.customers import identity
@@ -18,7 +17,7 @@ from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER
 from app.db import Tx
 from app.errors import ValidationFailed
-from app.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_structs
 from app.sql import Params
 from tenants.access import customer_access, in_subtree_sql
@@ -71,7 +70,7 @@ async def list_customers(
     membership id, ``me`` or ``none`` (the pool)."""
     check_limit(limit)
     check_filters(grade=grade, status=status)
-    after = decode_cursor(cursor, 2)
+    after = decode_time_id_cursor(cursor)
     p = Params(scope.tenant_id)
     async with scope.tx() as tx:
         where = await list_conditions(
@@ -79,7 +78,7 @@ async def list_customers(
         )
         if after:
             where.append(
-                f"(c.created_at, c.id) < ({p(datetime.fromisoformat(after[0]))}, {p(UUID(after[1]))})"
+                f"(c.created_at, c.id) < ({p(after[0])}, {p(after[1])})"
             )
         rows = await tx.fetch(
             SELECT_CUSTOMER

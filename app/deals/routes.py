@@ -43,7 +43,7 @@ from app.deals.schemas import (
     StageRulesRead,
 )
 from app.deals.stages import StageRules
-from app.pagination import Page, page_name
+from app.pagination import PAGED, Page, PageParams, page_name, paged
 from tenants.scope import SCOPED, TenantScope
 
 # The item type moved out of app.deals.schemas; its page keeps its published component name.
@@ -55,15 +55,14 @@ class ProductController(Controller):
     tags = ("products",)
     dependencies = SCOPED
 
-    @get("/", summary="The price list, by SKU (active=true: only active products)")
+    @get("/", summary="The price list, by SKU (active=true: only active products)", dependencies=paged(100))
     async def list_products(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         active: FromQuery[bool | None] = None,
-        limit: FromQuery[int] = 100,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[ProductRead]:
-        return await products.list_products(tenant_scope, active=active, limit=limit, cursor=cursor)
+        return await products.list_products(tenant_scope, active=active, limit=page.limit, cursor=page.cursor)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Add a product (owner/admin)")
     async def create_product(
@@ -92,18 +91,22 @@ class DealController(Controller):
     tags = ("deals",)
     dependencies = SCOPED
 
-    @get("/", summary="Visible deals, newest first; filter by customer, stage, owner")
+    @get("/", summary="Visible deals, newest first; filter by customer, stage, owner", dependencies=PAGED)
     async def list_deals(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         customer_id: FromQuery[UUID | None] = None,
         stage: FromQuery[str | None] = None,
         owner: FromQuery[UUID | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[DealRead]:
         return await service.list_deals(
-            tenant_scope, customer_id=customer_id, stage=stage, owner=owner, limit=limit, cursor=cursor
+            tenant_scope,
+            customer_id=customer_id,
+            stage=stage,
+            owner=owner,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Open a deal for a visible customer")
@@ -260,17 +263,24 @@ class ApprovalController(Controller):
     tags = ("approvals",)
     dependencies = SCOPED
 
-    @get("/", summary="Requests you may decide (your subtrees; admins all) and your own; pending by default")
+    @get(
+        "/",
+        summary="Requests you may decide (your subtrees; admins all) and your own; pending by default",
+        dependencies=PAGED,
+    )
     async def list_approvals(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: FromQuery[str | None] = "pending",
         kind: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[ApprovalRead]:
         return await approvals.list_approvals(
-            tenant_scope, status=None if status == "all" else status, kind=kind, limit=limit, cursor=cursor
+            tenant_scope,
+            status=None if status == "all" else status,
+            kind=kind,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/{approval_id:uuid}/approve", status_code=HTTP_200_OK, summary="Approve a request")
@@ -297,17 +307,20 @@ class CollectionController(Controller):
     tags = ("collections",)
     dependencies = SCOPED
 
-    @get("/", summary="Visible collection items by due date; filter by status, owner, territory, due date")
+    @get(
+        "/",
+        summary="Visible collection items by due date; filter by status, owner, territory, due date",
+        dependencies=PAGED,
+    )
     async def list_collections(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: FromQuery[str | None] = None,
         owner: FromQuery[UUID | None] = None,
         territory_id: FromQuery[UUID | None] = None,
         due_before: FromQuery[date | None] = None,
         due_after: FromQuery[date | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> CollectionPage:
         return await items.list_collections(
             tenant_scope,
@@ -316,8 +329,8 @@ class CollectionController(Controller):
             territory_id=territory_id,
             due_before=due_before,
             due_after=due_after,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @get("/overdue", summary="Overdue items by rep and territory, per currency")

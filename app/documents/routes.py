@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from app.documents import service, templates
 from app.documents.schemas import DocumentAccepted, DocumentCreate, DocumentRead, KindRead, TemplateRead
 from app.documents.validation import MAX_FILE
-from app.pagination import Page
+from app.pagination import PAGED, Page, PageParams
 from app.storage import Storage
 from tenants.scope import SCOPED, TenantScope
 
@@ -65,17 +65,16 @@ class TemplateController(Controller):
             data=content,
         )
 
-    @get("/", summary="Template versions, newest first")
+    @get("/", summary="Template versions, newest first", dependencies=PAGED)
     async def list_templates(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         kind: FromQuery[str | None] = None,
         locale: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[TemplateRead]:
         return await templates.list_templates(
-            tenant_scope, kind=kind, locale=locale, limit=limit, cursor=cursor
+            tenant_scope, kind=kind, locale=locale, limit=page.limit, cursor=page.cursor
         )
 
     @get("/{template_id:uuid}")
@@ -126,16 +125,15 @@ class DocumentController(Controller):
     ) -> DocumentAccepted:
         return await service.create_document(tenant_scope, data)
 
-    @get("/", summary="Documents, newest first; filter by subject and kind")
+    @get("/", summary="Documents, newest first; filter by subject and kind", dependencies=PAGED)
     async def list_documents(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         request: Request[Any, Any, Any],
         subject_type: FromQuery[str | None] = None,
         subject_id: str | None = Parameter(default=None, max_length=100),
         kind: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[DocumentRead]:
         return await service.list_documents(
             tenant_scope,
@@ -143,8 +141,8 @@ class DocumentController(Controller):
             subject_type=subject_type,
             subject_id=subject_id,
             kind=kind,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @get("/{document_id:uuid}", summary="Status and short-lived download links")

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.handover import execute, plan
 from app.handover.schemas import HandoverCreate, HandoverRead, HandoverSummary, RealignCreate
-from app.pagination import Page
+from app.pagination import PAGED, Page, PageParams
 from tenants.scope import SCOPED, TenantScope
 
 
@@ -26,16 +26,17 @@ class HandoverController(Controller):
     ) -> HandoverRead:
         return await plan.create_plan(tenant_scope, data)
 
-    @get("/", summary="Handover plans, newest first; by status and kind (manager, admin)")
+    @get("/", summary="Handover plans, newest first; by status and kind (manager, admin)", dependencies=PAGED)
     async def list_plans(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: FromQuery[str | None] = None,
         kind: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[HandoverSummary]:
-        return await plan.list_plans(tenant_scope, status=status, kind=kind, limit=limit, cursor=cursor)
+        return await plan.list_plans(
+            tenant_scope, status=status, kind=kind, limit=page.limit, cursor=page.cursor
+        )
 
     @get("/{plan_id:uuid}", summary="A handover plan with its (current) preview")
     async def read(self, tenant_scope: NamedDependency[TenantScope], plan_id: FromPath[UUID]) -> HandoverRead:

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from app.notifications import service
 from app.notifications.schemas import NotificationRead
-from app.pagination import Page
+from app.pagination import PAGED, Page, PageParams
 from tenants.scope import SCOPED, TenantScope
 
 
@@ -20,15 +20,16 @@ class NotificationController(Controller):
     tags = ("notifications",)
     dependencies = SCOPED
 
-    @get("/", summary="Your notifications, newest first (unread=true: only unread)")
+    @get("/", summary="Your notifications, newest first (unread=true: only unread)", dependencies=PAGED)
     async def list_notifications(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         unread: FromQuery[bool | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[NotificationRead]:
-        return await service.list_notifications(tenant_scope, unread=unread, limit=limit, cursor=cursor)
+        return await service.list_notifications(
+            tenant_scope, unread=unread, limit=page.limit, cursor=page.cursor
+        )
 
     @post("/{notification_id:uuid}/read", status_code=HTTP_200_OK, summary="Mark one notification read")
     async def mark_read(

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app import rate_limits
 from app.errors import ValidationFailed
-from app.pagination import Page
+from app.pagination import PAGED, Page, PageParams
 from app.signing import service
 from app.signing.schemas import EnvelopeCreate, EnvelopeRead, EnvelopeVoid, EvidenceRead, VerifyResult
 from app.signing.verify import verify_pdf
@@ -41,15 +41,14 @@ class EnvelopeController(Controller):
     ) -> EnvelopeRead:
         return await service.create_envelope(tenant_scope, data)
 
-    @get("/", summary="Envelopes, newest first")
+    @get("/", summary="Envelopes, newest first", dependencies=PAGED)
     async def list_envelopes(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[EnvelopeRead]:
-        return await service.list_envelopes(tenant_scope, status, limit, cursor)
+        return await service.list_envelopes(tenant_scope, status, page.limit, page.cursor)
 
     @get("/{envelope_id:uuid}")
     async def get_envelope(

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from app.pagination import Page
+from app.pagination import Page, PageParams, paged
 from app.territories import members, service
 from app.territories.schemas import (
     MoveImpact,
@@ -28,18 +28,26 @@ class TerritoryController(Controller):
     tags = ("territories",)
     dependencies = SCOPED
 
-    @get("/", summary="The territory tree, depth first; or the children of parent_id, or a subtree")
+    @get(
+        "/",
+        summary="The territory tree, depth first; or the children of parent_id, or a subtree",
+        dependencies=paged(200),
+    )
     async def list_territories(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         parent_id: FromQuery[UUID | None] = None,
         under: FromQuery[UUID | None] = None,
         top_level: FromQuery[bool] = False,
-        limit: FromQuery[int] = 200,
-        cursor: FromQuery[str | None] = None,
     ) -> Page[TerritoryRead]:
         return await service.list_territories(
-            tenant_scope, parent_id=parent_id, under=under, top_level=top_level, limit=limit, cursor=cursor
+            tenant_scope,
+            parent_id=parent_id,
+            under=under,
+            top_level=top_level,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED)

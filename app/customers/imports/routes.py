@@ -19,7 +19,7 @@ from app.customers.imports import service as imports
 from app.customers.imports.schemas import ImportRead, ImportRowError
 from app.errors import ValidationFailed
 from app.openapi import file_operation
-from app.pagination import Page, page_name
+from app.pagination import PAGED, Page, PageParams, page_name
 from app.storage import Storage
 from tenants.scope import SCOPED, TenantScope
 
@@ -91,15 +91,18 @@ class CustomerImportController(Controller):
     ) -> ImportRead:
         return await imports.get_import(tenant_scope, _storage(request), import_id, errors_limit)
 
-    @get("/imports/{import_id:uuid}/errors", summary="An import's row report, page by page")
+    @get(
+        "/imports/{import_id:uuid}/errors",
+        summary="An import's row report, page by page",
+        dependencies=PAGED,
+    )
     async def list_import_errors(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         import_id: FromPath[UUID],
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> ImportErrorPage:
-        return await imports.list_import_errors(tenant_scope, import_id, limit=limit, cursor=cursor)
+        return await imports.list_import_errors(tenant_scope, import_id, limit=page.limit, cursor=page.cursor)
 
     @get(
         "/export",

@@ -26,7 +26,7 @@ from app.customers.pool.schemas import (
     VerifyRead,
 )
 from app.customers.schemas import CustomerRead
-from app.pagination import Page, page_name
+from app.pagination import PAGED, Page, PageParams, page_name
 from tenants.scope import SCOPED, TenantScope
 
 # The OpenAPI component names of these pages were fixed while the item types lived in
@@ -42,18 +42,21 @@ class PoolController(Controller):
     tags = ("pool",)
     dependencies = SCOPED
 
-    @get("/", summary="Unowned customers in the pools you work, never or longest not followed up first")
+    @get(
+        "/",
+        summary="Unowned customers in the pools you work, never or longest not followed up first",
+        dependencies=PAGED,
+    )
     async def list_pool(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         territory_id: UUID | None = Parameter(default=None, description="this territory and its subtree"),
         grade: FromQuery[str | None] = None,
         industry: str | None = Parameter(default=None, max_length=100),
         source: FromQuery[str | None] = None,
         followup_before: str | None = Parameter(default=None, description="ISO time; includes never"),
         followup_after: str | None = Parameter(default=None, description="ISO time"),
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> PoolPage:
         return await pool.list_pool(
             tenant_scope,
@@ -63,8 +66,8 @@ class PoolController(Controller):
             source=source,
             followup_before=followup_before,
             followup_after=followup_after,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
 
@@ -94,15 +97,14 @@ class CustomerPoolController(Controller):
     ) -> PoolStatusRead:
         return await pool_status.pool_status(tenant_scope, customer_id)
 
-    @get("/ownership", summary="The customer's ownership history, oldest first")
+    @get("/ownership", summary="The customer's ownership history, oldest first", dependencies=PAGED)
     async def ownership(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         customer_id: FromPath[UUID],
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> OwnershipPage:
-        return await ownership.list_ownership(tenant_scope, customer_id, limit=limit, cursor=cursor)
+        return await ownership.list_ownership(tenant_scope, customer_id, limit=page.limit, cursor=page.cursor)
 
 
 class OwnershipController(Controller):
@@ -142,14 +144,13 @@ class GrantController(Controller):
     ) -> GrantRead:
         return await grants.create_grant(tenant_scope, data)
 
-    @get("/", summary="Grants you gave (in your territories) or received")
+    @get("/", summary="Grants you gave (in your territories) or received", dependencies=PAGED)
     async def list_grants(
         self,
         tenant_scope: NamedDependency[TenantScope],
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
+        page: NamedDependency[PageParams],
     ) -> GrantPage:
-        return await grants.list_grants(tenant_scope, limit=limit, cursor=cursor)
+        return await grants.list_grants(tenant_scope, limit=page.limit, cursor=page.cursor)
 
     @delete("/{grant_id:uuid}", status_code=HTTP_200_OK, summary="Revoke a grant now")
     async def revoke_grant(

@@ -1,7 +1,7 @@
 """Running a realignment inside :func:`app.handover.execute.execute_plan`'s transaction, under the plan
 lock and the tenant's tree lock: the new territory (split), the customers (territory and owner in one
-``UPDATE`` with their ownership history, ``change_owners``), then the tree (paths rewritten in one ``UPDATE``; a merge
-also moves B's members, targets and references to A and deletes B)."""
+``UPDATE`` with their ownership history, ``change_owners``), then the tree (paths rewritten in one
+``UPDATE``; a merge also moves B's members, targets and references to A and deletes B)."""
 
 from __future__ import annotations
 

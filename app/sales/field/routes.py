@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.customers.schemas import FollowupCreate
-from app.pagination import Page, page_name
+from app.pagination import PAGED, Page, PageParams, page_name
 from app.sales.field import daily_reports, decompose, incidents, targets, visit_plans, weekly_reports
 from app.sales.field.schemas import (
     DailyReportCreate,
@@ -48,16 +48,15 @@ class VisitPlanController(Controller):
     tags = ("visit plans",)
     dependencies = SCOPED
 
-    @get("/", summary="Visit plans (own; a manager's team; admin all), latest day first")
+    @get("/", summary="Visit plans (own; a manager's team; admin all), latest day first", dependencies=PAGED)
     async def list_plans(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         membership_id: FromQuery[UUID | None] = None,
         status: FromQuery[str | None] = None,
         date_from: FromQuery[date | None] = None,
         date_to: FromQuery[date | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> VisitPlanPage:
         return await visit_plans.list_plans(
             tenant_scope,
@@ -65,8 +64,8 @@ class VisitPlanController(Controller):
             status=status,
             date_from=date_from,
             date_to=date_to,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Plan one's own day (today or later; one per day)")
@@ -134,23 +133,26 @@ class DailyReportController(Controller):
     tags = ("daily reports",)
     dependencies = SCOPED
 
-    @get("/", summary="Daily reports (own; a manager's team; admin all), latest day first")
+    @get(
+        "/",
+        summary="Daily reports (own; a manager's team; admin all), latest day first",
+        dependencies=PAGED,
+    )
     async def list_reports(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         membership_id: FromQuery[UUID | None] = None,
         date_from: FromQuery[date | None] = None,
         date_to: FromQuery[date | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> DailyReportPage:
         return await daily_reports.list_reports(
             tenant_scope,
             membership_id=membership_id,
             date_from=date_from,
             date_to=date_to,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="File the day's report (prefilled; one per day)")
@@ -177,23 +179,22 @@ class MarketIncidentController(Controller):
     tags = ("market incidents",)
     dependencies = SCOPED
 
-    @get("/", summary="Market incidents (own; a manager's team; admin all), newest first")
+    @get("/", summary="Market incidents (own; a manager's team; admin all), newest first", dependencies=PAGED)
     async def list_incidents(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         severity: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
         membership_id: FromQuery[UUID | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> IncidentPage:
         return await incidents.list_incidents(
             tenant_scope,
             severity=severity,
             status=status,
             membership_id=membership_id,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Raise an incident (serious: managers told at once)")
@@ -222,17 +223,20 @@ class WeeklyReportController(Controller):
     tags = ("weekly reports",)
     dependencies = SCOPED
 
-    @get("/", summary="Weekly territory reports (managers: their subtrees), latest week first")
+    @get(
+        "/",
+        summary="Weekly territory reports (managers: their subtrees), latest week first",
+        dependencies=PAGED,
+    )
     async def list_weekly(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         territory_id: FromQuery[UUID | None] = None,
         week: FromQuery[date | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> WeeklyReportPage:
         return await weekly_reports.list_weekly(
-            tenant_scope, territory_id=territory_id, week=week, limit=limit, cursor=cursor
+            tenant_scope, territory_id=territory_id, week=week, limit=page.limit, cursor=page.cursor
         )
 
     @get("/{report_id:uuid}", summary="One weekly report")
@@ -256,10 +260,15 @@ class TargetController(Controller):
     tags = ("targets",)
     dependencies = SCOPED
 
-    @get("/", summary="Targets with live attainment; on=<date> keeps the periods containing it")
+    @get(
+        "/",
+        summary="Targets with live attainment; on=<date> keeps the periods containing it",
+        dependencies=PAGED,
+    )
     async def list_targets(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         metric: FromQuery[str | None] = None,
         scope_type: FromQuery[str | None] = None,
         territory_id: FromQuery[UUID | None] = None,
@@ -267,8 +276,6 @@ class TargetController(Controller):
         period: FromQuery[str | None] = None,
         on: FromQuery[date | None] = None,
         parent_id: FromQuery[UUID | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> TargetPage:
         return await targets.list_targets(
             tenant_scope,
@@ -279,8 +286,8 @@ class TargetController(Controller):
             period=period,
             on=on,
             parent_id=parent_id,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="Set a target (tenant: owner/admin; else a manager)")

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.deals.schemas import DealRead
-from app.pagination import Page, page_name
+from app.pagination import PAGED, Page, PageParams, page_name
 from app.sales.growth import cadences, funnel, referrals, return_visits, tasks
 from app.sales.growth.schemas import (
     CadencesRead,
@@ -63,17 +63,16 @@ class TaskController(Controller):
     tags = ("sales",)
     dependencies = SCOPED
 
-    @get("/", summary="Due and overdue follow-up tasks, soonest first (a rep: their own)")
+    @get("/", summary="Due and overdue follow-up tasks, soonest first (a rep: their own)", dependencies=PAGED)
     async def list_tasks(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: str | None = Parameter(default="open", description="open, done, skipped or all"),
         kind: str | None = Parameter(default=None, description="call or visit"),
         due_before: date | None = Parameter(default=None, description="due before this day"),
         assignee: UUID | None = Parameter(default=None, description="one member's (managers)"),
         customer_id: FromQuery[UUID | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> TaskPage:
         return await tasks.list_tasks(
             tenant_scope,
@@ -82,8 +81,8 @@ class TaskController(Controller):
             due_before=due_before,
             assignee=assignee,
             customer_id=customer_id,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @post("/", status_code=HTTP_201_CREATED, summary="A task by hand for a customer you may change")
@@ -151,16 +150,19 @@ class ReferralController(Controller):
     tags = ("sales",)
     dependencies = SCOPED
 
-    @get("/", summary="Referred customers and their outcomes (one referrer's with referrer_customer_id)")
+    @get(
+        "/",
+        summary="Referred customers and their outcomes (one referrer's with referrer_customer_id)",
+        dependencies=PAGED,
+    )
     async def list_referrals(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         referrer_customer_id: FromQuery[UUID | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> ReferralPage:
         return await referrals.list_referrals(
-            tenant_scope, referrer_customer_id=referrer_customer_id, limit=limit, cursor=cursor
+            tenant_scope, referrer_customer_id=referrer_customer_id, limit=page.limit, cursor=page.cursor
         )
 
 
@@ -185,15 +187,14 @@ class RewardController(Controller):
     tags = ("sales",)
     dependencies = SCOPED
 
-    @get("/", summary="Referral rewards in your territories (managers), newest first")
+    @get("/", summary="Referral rewards in your territories (managers), newest first", dependencies=PAGED)
     async def list_rewards(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: str | None = Parameter(default=None, description="pending or paid"),
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> RewardPage:
-        return await referrals.list_rewards(tenant_scope, status=status, limit=limit, cursor=cursor)
+        return await referrals.list_rewards(tenant_scope, status=status, limit=page.limit, cursor=page.cursor)
 
     @post("/{reward_id:uuid}/paid", status_code=HTTP_200_OK, summary="Mark a reward paid (managers)")
     async def paid(self, tenant_scope: NamedDependency[TenantScope], reward_id: FromPath[UUID]) -> RewardRead:
@@ -205,16 +206,15 @@ class ReturnVisitController(Controller):
     tags = ("sales",)
     dependencies = SCOPED
 
-    @get("/", summary="After-sales return visits, soonest due first")
+    @get("/", summary="After-sales return visits, soonest due first", dependencies=PAGED)
     async def list_return_visits(
         self,
         tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
         status: str | None = Parameter(default=None, description="scheduled, done or skipped"),
         customer_id: FromQuery[UUID | None] = None,
         assignee: FromQuery[UUID | None] = None,
         due_before: FromQuery[date | None] = None,
-        limit: FromQuery[int] = 50,
-        cursor: FromQuery[str | None] = None,
     ) -> ReturnVisitPage:
         return await return_visits.list_return_visits(
             tenant_scope,
@@ -222,8 +222,8 @@ class ReturnVisitController(Controller):
             customer_id=customer_id,
             assignee=assignee,
             due_before=due_before,
-            limit=limit,
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
         )
 
     @get("/{visit_id:uuid}", summary="One return visit")
