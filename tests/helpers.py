@@ -39,12 +39,13 @@ class Member:
 
 
 async def signup(client: Any, *, slug: str | None = None, email_addr: str | None = None,
-                 locale: str = "en", company: str = "测试软件有限公司") -> Member:
+                 locale: str = "en", company: str = "测试软件有限公司", time_zone: str = "Asia/Shanghai",
+                 currency: str = "CNY") -> Member:
     slug = slug or f"t-{secrets.token_hex(4)}"
     email_addr = email_addr or f"owner-{secrets.token_hex(4)}@example.com"
     r = await client.post("/api/v1/signup", json={
         "company_name": company, "slug": slug, "email": email_addr, "password": PASSWORD,
-        "name": "Owner 王", "locale": locale, "time_zone": "Asia/Shanghai", "currency": "CNY",
+        "name": "Owner 王", "locale": locale, "time_zone": time_zone, "currency": currency,
     })
     assert r.status_code == 201, r.text
     body = r.json()
