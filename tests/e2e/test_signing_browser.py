@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,33 +15,12 @@ import httpx
 import pytest
 
 from app import db
-from app.dev import free_port
 from app.signing.seal import check_seal
+from tests.e2e.conftest import CHROMIUM
 from tests.helpers import run_jobs, signup
 from tests.integration.signing.support import count_mails, link_for, make_envelope, ready_contract, signer
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def base_url(app: Any) -> AsyncIterator[str]:
-    """The test app (already started) served by uvicorn on a free loopback port."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 def pdfsig(pdf: bytes) -> str:
