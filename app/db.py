@@ -6,6 +6,9 @@ applies: a query that forgets its tenant filter then sees nothing rather than an
 A user id is passed only where no tenant is chosen: by login, to list the user's memberships (the
 ``memberships`` policy), and for account mail (a password reset; the ``account_mail`` policy on
 ``emails``); every other transaction leaves ``app.user_id`` empty.
+
+A request holds one pooled connection (``held_connection()``, taken by the session dependency before
+the session lookup) and each of its transactions runs on it: a request queues for the pool once.
 """
 
 from __future__ import annotations
@@ -61,6 +64,29 @@ class PooledConnection(asyncpg.Connection):
         return ""
 
 
+@dataclass(eq=False)
+class Held:
+    """A pooled connection held for one request: every ``transaction(..., held=...)`` of the request
+    runs on it, one after another (two at once on it raise ``InterfaceError``: a request's work does not
+    run scoped transactions concurrently). ``connection`` is ``None`` once released: a transaction
+    opened after that (a background task, a streamed body) takes a connection of its own."""
+
+    connection: asyncpg.Connection | None
+
+
+@asynccontextmanager
+async def held_connection() -> AsyncIterator[Held]:
+    """Acquire one pooled connection for a request and release it on exit (after the handler, before
+    the response is sent). It is held through the whole handler, slow non-database work included."""
+    conn = await pool().acquire()
+    held = Held(conn)
+    try:
+        yield held
+    finally:
+        held.connection = None
+        await pool().release(conn)
+
+
 def configure(dsn: str) -> None:
     """Point the engine at ``dsn`` without a pool (the migrations: Piccolo connects per query)."""
     DB.config = {"dsn": dsn}
@@ -95,8 +121,24 @@ def current_tx() -> Tx:
 
 
 @asynccontextmanager
-async def transaction(tenant_id: UUID | None, user_id: UUID | None = None) -> AsyncIterator[Tx]:
-    """Open a transaction scoped to ``tenant_id`` (``None`` = only global tables are visible).
+async def _scoped(
+    conn: asyncpg.Connection, tenant_id: UUID | None, user_id: UUID | None
+) -> AsyncIterator[Tx]:
+    async with ScopedTransaction(conn, tenant_id, user_id):
+        tx = Tx(connection=conn, tenant_id=tenant_id, user_id=user_id)
+        token = _current.set(tx)
+        try:
+            yield tx
+        finally:
+            _current.reset(token)
+
+
+@asynccontextmanager
+async def transaction(
+    tenant_id: UUID | None, user_id: UUID | None = None, *, held: Held | None = None
+) -> AsyncIterator[Tx]:
+    """Open a transaction scoped to ``tenant_id`` (``None`` = only global tables are visible), on the
+    ``held`` connection while it is held, else on one acquired from the pool for the transaction.
 
     Nested use joins the outer transaction, which must be for the same tenant (its ``user_id``
     stays). Callbacks in ``Tx.after_commit`` run after a successful commit, never after a rollback.
@@ -107,14 +149,13 @@ async def transaction(tenant_id: UUID | None, user_id: UUID | None = None) -> As
             raise RuntimeError("nested transaction for another tenant")
         yield outer
         return
-    conn: asyncpg.Connection
-    async with pool().acquire() as conn, ScopedTransaction(conn, tenant_id, user_id):
-        tx = Tx(connection=conn, tenant_id=tenant_id, user_id=user_id)
-        token = _current.set(tx)
-        try:
+    if held is not None and held.connection is not None:
+        async with _scoped(held.connection, tenant_id, user_id) as tx:
             yield tx
-        finally:
-            _current.reset(token)
+    else:
+        conn: asyncpg.Connection
+        async with pool().acquire() as conn, _scoped(conn, tenant_id, user_id) as tx:
+            yield tx
     for callback in tx.after_commit:
         callback()
 

@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     wire()
 
     configure_logging(settings)
-    init_sentry(settings, "api")
+    sentry = init_sentry(settings, "api")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -92,7 +92,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_nul,
         plugins=[StrictStructSchemaPlugin()],
-        middleware=rate_limits.middleware(settings),
         stores=rate_limits.stores(settings),
         template_config=TemplateConfig(directory=Path(__file__).parent / "web" / "templates",
                                        engine=JinjaTemplateEngine),
@@ -106,7 +105,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     rules = ProblemRules(session_dependency=next(iter(SCOPED)), refused_when_read_only=refuses_when_read_only)
     declare_problems(app, rules)
+    rate_limits.install(app, settings)
     # Around the router and its exception handling, not in the route middleware: unknown routes and
     # errors raised by middleware (the rate limiter's 429) answer without passing route middleware.
-    app.asgi_handler = request_id_middleware(security_headers(app.asgi_handler, docs_path=_DOCS))
+    app.asgi_handler = request_id_middleware(
+        security_headers(app.asgi_handler, docs_path=_DOCS), sentry=sentry
+    )
     return app

@@ -149,7 +149,7 @@ def problems_of(route: HTTPRoute, method: HttpMethodName, rules: ProblemRules) -
     id_params = any(p.field_alias.endswith(("_id", "_ids")) for p in kwargs_model.expected_query_params)
     if route.path_parameters or id_params or _names_ids(body):
         statuses.add(404)
-    if rate_limits.counted(handler.opt):
+    if rate_limits.counted(handler):
         statuses.add(429)
     return statuses
 

@@ -2,8 +2,11 @@
 one ``RateLimitConfig`` per bucket, each counting in its own Redis namespace, so that using one
 endpoint never spends another's allowance (four verifications do not block a signup).
 
-A route joins a bucket by declaring it: ``@post(..., opt=rate_limits.bucket("login"))``. The key is
-the connection's client address (a forwarding header is not trusted). Past the limit the middleware
+A route joins a bucket by declaring it: ``@post(..., middleware=[rate_limits.bucket("login")])``; the
+limiter runs in front of those handlers only, and every other route has no limiter at all (no
+middleware, no Redis round trip). The limits are those ``create_app`` was given (``install``), read by
+each handler's limiter at its first request. The key is the connection's client address (a
+forwarding header is not trusted). Past the limit the middleware
 raises ``TooManyRequestsException``: the API answers problem+json with ``Retry-After``
 (``app.errors``); a page may render its own 429 (the signing page, the account pages).
 
@@ -15,21 +18,22 @@ email from the body and counts failures, not requests (``app.accounts.lockout``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from litestar import Request
+from litestar import Litestar
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
+from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 
 from app.rate_store import FallbackStore
 from app.settings import Settings
 
 ROOT_STORE = "rate_limit"  # owns the Redis connection; every bucket's store is a namespace of it
-_OPT = "rate_limit"
+_STATE = "rate_limits"  # app.state key: bucket -> its RateLimitConfig
 # bucket -> its limit per client address and minute
 BUCKETS: dict[str, Callable[[Settings], int]] = {
     "login": lambda s: s.login_rate_limit_per_minute,
@@ -43,34 +47,45 @@ BUCKETS: dict[str, Callable[[Settings], int]] = {
 }
 
 
-def bucket(name: str) -> dict[str, str]:
-    """The ``opt`` of a route handler counted in bucket ``name``."""
+class _Limiter:
+    """Bucket ``name``'s limiter in front of one route handler: Litestar's ``RateLimitMiddleware`` with
+    the app's config for the bucket, built at the handler's first request (a handler is declared
+    before any app, which is made with its settings later)."""
+
+    def __init__(self, app: ASGIApp, name: str) -> None:
+        self.app = app
+        self.name = name
+        self._limiter: RateLimitMiddleware | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._limiter is None:
+            config: RateLimitConfig = scope["litestar_app"].state[_STATE][self.name]
+            self._limiter = RateLimitMiddleware(self.app, config)
+        await self._limiter(scope, receive, send)
+
+
+def bucket(name: str) -> DefineMiddleware:
+    """The middleware of a route handler counted in bucket ``name``."""
     if name not in BUCKETS:
         raise ValueError(f"no rate-limit bucket {name!r}")
-    return {_OPT: name}
+    return DefineMiddleware(_Limiter, name=name)
 
 
-def counted(opt: Mapping[str, Any]) -> bool:
-    """Whether a route handler with this ``opt`` is counted in a bucket (so may answer 429)."""
-    return opt.get(_OPT) in BUCKETS
+def counted(handler: BaseRouteHandler) -> bool:
+    """Whether a route handler is counted in a bucket (so may answer 429)."""
+    return any(getattr(m, "middleware", None) is _Limiter for m in handler.resolve_middleware())
 
 
 def _store_name(name: str) -> str:
     return f"{ROOT_STORE}:{name}"
 
 
-def _config(name: str, settings: Settings) -> RateLimitConfig:
-    async def check(request: Request[Any, Any, Any]) -> bool:  # async: a sync one runs in a thread
-        return bool(request.route_handler.opt.get(_OPT) == name)
-
-    return RateLimitConfig(
-        rate_limit=("minute", BUCKETS[name](settings)), check_throttle_handler=check, store=_store_name(name)
-    )
-
-
-def middleware(settings: Settings) -> list[DefineMiddleware]:
-    """One rate-limit middleware per bucket (limits read from ``settings`` now)."""
-    return [_config(name, settings).middleware for name in BUCKETS]
+def install(app: Litestar, settings: Settings) -> None:
+    """Give ``app`` the buckets' limits (read from ``settings`` now); before its first request."""
+    app.state[_STATE] = {
+        name: RateLimitConfig(rate_limit=("minute", limit(settings)), store=_store_name(name))
+        for name, limit in BUCKETS.items()
+    }
 
 
 def stores(settings: Settings) -> dict[str, Store]:

@@ -79,7 +79,8 @@ class AuthController(Controller):
         "/signup",
         status_code=HTTP_201_CREATED,
         summary="Create a company and its owner",
-        opt={**rate_limits.bucket("signup"), "problems": [409]},
+        opt={"problems": [409]},
+        middleware=[rate_limits.bucket("signup")],
     )
     async def signup(
         self, request: Request[Any, Any, Any], data: JSONBody[SignupCreate]
@@ -91,7 +92,8 @@ class AuthController(Controller):
         "/auth/login",
         status_code=HTTP_200_OK,
         summary="Sign in (bearer token and cookie)",
-        opt={**rate_limits.bucket("login"), "problems": [401]},
+        opt={"problems": [401]},
+        middleware=[rate_limits.bucket("login")],
     )
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginCreate]
@@ -116,7 +118,7 @@ class AuthController(Controller):
         "/auth/password-reset",
         status_code=HTTP_202_ACCEPTED,
         summary="Mail a link to set a new password",
-        opt=rate_limits.bucket("password_reset"),
+        middleware=[rate_limits.bucket("password_reset")],
     )
     async def request_password_reset(
         self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetCreate]
@@ -135,7 +137,8 @@ class AuthController(Controller):
         "/auth/password-reset/confirm",
         status_code=HTTP_200_OK,
         summary="Set a new password (mailed link)",
-        opt={**rate_limits.bucket("password_reset"), "problems": [404, 410]},
+        opt={"problems": [404, 410]},
+        middleware=[rate_limits.bucket("password_reset")],
     )
     async def confirm_password_reset(self, data: JSONBody[PasswordResetConfirm]) -> PasswordResetDone:
         return PasswordResetDone(email=await password_reset.reset_password(data.token, data.password))
@@ -148,7 +151,8 @@ class AuthController(Controller):
         "/invitations/{token:str}/accept",
         status_code=HTTP_201_CREATED,
         summary="Accept an invitation",
-        opt={**rate_limits.bucket("invitation"), "problems": [401, 409, 410]},
+        opt={"problems": [401, 409, 410]},
+        middleware=[rate_limits.bucket("invitation")],
     )
     async def accept(
         self, request: Request[Any, Any, Any], token: FromPath[str], data: JSONBody[InvitationAccept]

@@ -5,13 +5,14 @@ and currency, so nothing acting in a scope reads the tenant again."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from litestar import Request
 from litestar.di import Provide
 
@@ -54,6 +55,8 @@ class TenantScope:
     tenant_name: str = ""
     tenant_slug: str = ""
     billing: Access = FULL
+    # a request's pooled connection (``provide_tenant_scope``): its transactions run on it
+    held: db.Held | None = field(default=None, compare=False, repr=False)
 
     def billing_warnings(self) -> list[str]:
         """The billing warnings (grace period, read-only, trial ending) in the member's language."""
@@ -89,11 +92,17 @@ class TenantScope:
 
     @classmethod
     def for_member(
-        cls, member: Mapping[str, Any], *, billing: Access = FULL, locale: str | None = None
+        cls,
+        member: Mapping[str, Any],
+        *,
+        billing: Access = FULL,
+        locale: str | None = None,
+        held: db.Held | None = None,
     ) -> TenantScope:
         """A member's scope, from a row with the columns of ``acre_session()`` (``MEMBER_SQL``). Their
         language is ``locale`` when given (an import acts in the language it was started in), else
-        their own, else the tenant's. The caller has checked the membership is active."""
+        their own, else the tenant's. ``held``: the request's connection (the session dependency).
+        The caller has checked the membership is active."""
         return cls(
             tenant_id=member["tenant"],
             user_id=member["user_id"],
@@ -108,10 +117,13 @@ class TenantScope:
             tenant_name=member["tenant_name"],
             tenant_slug=member["tenant_slug"],
             billing=billing,
+            held=held,
         )
 
     def tx(self) -> AbstractAsyncContextManager[db.Tx]:
-        return db.transaction(self.tenant_id)
+        """A transaction scoped to the tenant: on the request's held connection while it is held (one
+        at a time; a concurrent second one raises), else on a connection of its own."""
+        return db.transaction(self.tenant_id, held=self.held)
 
     def at_least(self, minimum: str) -> bool:
         """True when the acting member holds ``minimum`` or a higher role (owner > admin > manager >
@@ -132,12 +144,14 @@ def _token(request: Request[Any, Any, Any]) -> tuple[str | None, bool]:
     return request.cookies.get(SESSION_COOKIE), True
 
 
-async def resolve_session(token: str) -> TenantScope | None:
-    """The scope of a live session token (one pooled round trip to ``acre_session()``);
-    ``None`` for an unknown, expired or revoked token, a deactivated membership, or no started pool."""
-    row = (
-        await db.DB.pool.fetchrow("SELECT * FROM acre_session($1)", token_hash(token)) if db.DB.pool else None
-    )
+async def resolve_session(token: str, held: db.Held | None = None) -> TenantScope | None:
+    """The scope of a live session token (one round trip to ``acre_session()``); ``None`` for an
+    unknown, expired or revoked token or a deactivated membership. With ``held`` (a request's
+    connection, ``provide_tenant_scope``) the lookup runs on it and the scope keeps it for its
+    transactions; without, on a pooled connection for the lookup alone."""
+    sql, digest = "SELECT * FROM acre_session($1)", token_hash(token)
+    conn: asyncpg.Connection | None = held.connection if held is not None else None
+    row = await (conn.fetchrow(sql, digest) if conn is not None else db.pool().fetchrow(sql, digest))
     if row is None:
         return None
     settings = get_settings()
@@ -147,20 +161,31 @@ async def resolve_session(token: str) -> TenantScope | None:
         enabled=settings.billing_enabled,
         grace_days=settings.billing_grace_days,
     )
-    return TenantScope.for_member(row, billing=billing)
+    return TenantScope.for_member(row, billing=billing, held=held)
 
 
-async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:
+async def provide_tenant_scope(request: Request[Any, Any, Any]) -> AsyncIterator[TenantScope]:
     """Litestar dependency: the caller's scope, or 401. Cookie sessions must send the CSRF header
     on unsafe methods (bearer tokens are not sent by browsers on their own, so need none), else 403;
-    a write the tenant's billing blocks (read-only after the grace period) answers 402."""
+    a write the tenant's billing blocks (read-only after the grace period) answers 402.
+
+    The request takes one pooled connection here, looks up the session on it and runs its scoped
+    transactions on it; it is released once the handler has returned (before the answer is sent)."""
     token, from_cookie = _token(request)
-    scope = await resolve_session(token) if token else None
-    if scope is None:
+    if not token:
         raise NotAuthenticated("Sign in to continue")
+    async with db.held_connection() as held:
+        scope = await resolve_session(token, held)
+        if scope is None:
+            raise NotAuthenticated("Sign in to continue")
+        _check(request, scope, token, from_cookie)
+        yield scope
+
+
+def _check(request: Request[Any, Any, Any], scope: TenantScope, token: str, from_cookie: bool) -> None:
     if from_cookie and request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or sent != csrf_token_for(token or ""):
+        if not sent or sent != csrf_token_for(token):
             raise Forbidden("Missing or wrong CSRF token")
     state = request.scope.setdefault("state", {})
     state["locale"] = scope.locale
@@ -169,7 +194,6 @@ async def provide_tenant_scope(request: Request[Any, Any, Any]) -> TenantScope:
         raise PaymentRequired(
             scope.billing.reason, extra={"billing": "/api/v1/billing", "reason": scope.billing.code}
         )
-    return scope
 
 
 # The dependency map every authenticated controller declares (`scope` is reserved by Litestar).

@@ -126,10 +126,10 @@ def too_many_requests(request: Request[Any, Any, Any], exc: TooManyRequestsExcep
 
 
 _LIMITED: dict[Any, Any] = {TooManyRequestsException: too_many_requests}
-_SIGNING = rate_limits.bucket("signing")  # the page and its form posts; not the images or the PDF
+_SIGNING = [rate_limits.bucket("signing")]  # the page and its form posts; not the images or the PDF
 
 
-@get("/sign/{token:str}", include_in_schema=False, exception_handlers=_LIMITED, opt=_SIGNING)
+@get("/sign/{token:str}", include_in_schema=False, exception_handlers=_LIMITED, middleware=_SIGNING)
 async def sign_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     link, nonce = await signer.view(token, *_client(request))
     return await _page(request, token, link, nonce)
@@ -153,7 +153,7 @@ def _png(data_url: str) -> bytes:
         return b""
 
 
-@post("/sign/{token:str}/sign", include_in_schema=False, exception_handlers=_LIMITED, opt=_SIGNING)
+@post("/sign/{token:str}/sign", include_in_schema=False, exception_handlers=_LIMITED, middleware=_SIGNING)
 async def sign_submit(
     request: Request[Any, Any, Any],
     token: FromPath[str],
@@ -178,7 +178,7 @@ class DeclineForm(msgspec.Struct):
     reason: str = ""
 
 
-@post("/sign/{token:str}/decline", include_in_schema=False, exception_handlers=_LIMITED, opt=_SIGNING)
+@post("/sign/{token:str}/decline", include_in_schema=False, exception_handlers=_LIMITED, middleware=_SIGNING)
 async def decline_submit(
     request: Request[Any, Any, Any],
     token: FromPath[str],
@@ -246,7 +246,7 @@ class VerifyForm:
     file: UploadFile
 
 
-@post("/verify", include_in_schema=False, opt=rate_limits.bucket("verify"))
+@post("/verify", include_in_schema=False, middleware=[rate_limits.bucket("verify")])
 async def verify_submit(
     request: Request[Any, Any, Any],
     data: Annotated[VerifyForm, Body(media_type=RequestEncodingType.MULTI_PART)],

@@ -92,7 +92,7 @@ class VerifyUpload:
     "/api/v1/verify",
     status_code=HTTP_200_OK,
     tags=["signing"],
-    opt=rate_limits.bucket("verify"),
+    middleware=[rate_limits.bucket("verify")],
     summary="Is this PDF sealed by Acre, and unchanged since?",
 )
 async def verify_api(

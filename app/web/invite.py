@@ -61,7 +61,7 @@ async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
     "/invite/{token:str}",
     include_in_schema=False,
     exception_handlers=busy_page("invite.html"),
-    opt=rate_limits.bucket("invitation"),
+    middleware=[rate_limits.bucket("invitation")],
 )
 async def invite_accept(
     request: Request[Any, Any, Any],

@@ -49,7 +49,7 @@ async def forgot_page(request: Request[Any, Any, Any]) -> Template:
     "/forgot-password",
     include_in_schema=False,
     exception_handlers=busy_page("forgot_password.html"),
-    opt=rate_limits.bucket("password_reset"),
+    middleware=[rate_limits.bucket("password_reset")],
 )
 async def forgot_submit(
     request: Request[Any, Any, Any],
@@ -88,7 +88,7 @@ async def reset_page(request: Request[Any, Any, Any], token: FromPath[str]) -> T
     "/reset-password/{token:str}",
     include_in_schema=False,
     exception_handlers=busy_page("reset_password.html"),
-    opt=rate_limits.bucket("password_reset"),
+    middleware=[rate_limits.bucket("password_reset")],
 )
 async def reset_submit(
     request: Request[Any, Any, Any],

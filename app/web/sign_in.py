@@ -85,7 +85,7 @@ def _session_cookies(session: SessionRead, remember: bool) -> list[Cookie]:
     "/login",
     include_in_schema=False,
     exception_handlers=busy_page("app/login.html"),
-    opt=rate_limits.bucket("login"),
+    middleware=[rate_limits.bucket("login")],
 )
 async def login_submit(
     request: Request[Any, Any, Any],
