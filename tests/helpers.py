@@ -137,7 +137,7 @@ async def _drain_once(app: Any, settings: dict[str, Any], overrides: dict[str, A
             if not await tx.fetchval("SELECT count(*) FROM outbox WHERE enqueued_at IS NULL"):
                 break
         await asyncio.sleep(0.01)
-    settings.update(on_startup=None, on_shutdown=None, burst=True, poll_delay=0.05, cron_jobs=[])
+    settings.update(on_startup=None, on_shutdown=None, burst=True, cron_jobs=[])
     settings.update(overrides)
     worker = Worker(**settings)
     try:

@@ -30,7 +30,7 @@ async def seed(members: int) -> None:
     from app.accounts import service as accounts
     from app.settings import get_settings
 
-    await db.start(get_settings().database_url, 2)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     tenant = uuid.uuid4()
     password_hash = accounts.hash_password(PASSWORD)
     async with db.transaction(tenant) as tx:

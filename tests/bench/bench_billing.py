@@ -124,7 +124,7 @@ async def seed(fake: StripeFake) -> tuple[uuid.UUID, dict[str, Any]]:
     )
     sub_id = fake.complete_checkout(session["id"])
     fake.take_events()
-    await db.start(get_settings().database_url, 2)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     async with db.transaction(tenant) as tx:
         await tx.execute(
             "INSERT INTO tenants (id, name, slug, locale, time_zone, currency, billing_plan, billing_status,"
@@ -146,7 +146,7 @@ async def drain_and_clear_queue(queue: str) -> int:
     from app import db
     from app.settings import get_settings
 
-    await db.start(get_settings().database_url, 2)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     try:
         for _ in range(600):
             async with db.transaction(None) as tx:
@@ -177,7 +177,7 @@ async def handle_storm(event_id: str, tenant: uuid.UUID, fake: StripeFake, sub_i
     from workers.worker import Worker
 
     reads_before = len(fake.reads_of(f"/v1/subscriptions/{sub_id}"))
-    await db.start(get_settings().database_url, 4)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     pool = await create_pool(
         RedisSettings.from_dsn(get_settings().redis_url), default_queue_name=get_settings().queue_name
     )
@@ -185,7 +185,7 @@ async def handle_storm(event_id: str, tenant: uuid.UUID, fake: StripeFake, sub_i
         await outbox.relay(pool)
         settings = worker_settings()
         settings.update(
-            on_startup=None, on_shutdown=None, burst=True, poll_delay=0.05, cron_jobs=[], redis_pool=pool
+            on_startup=None, on_shutdown=None, burst=True, cron_jobs=[], redis_pool=pool
         )
         worker = Worker(**settings)
         try:

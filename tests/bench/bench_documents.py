@@ -6,8 +6,10 @@ warm conversion. Per-document ``render_ms`` includes waiting for a free render s
     uv run python tests/bench/bench_documents.py [--documents 100]
 
 Needs PostgreSQL and Redis on 127.0.0.1 (as the tests), LibreOffice and python3-uno. Prints one
-JSON line. Per-document ``convert_ms`` includes waiting for a free converter (the worker runs two
-jobs per converter so rendering and uploading overlap conversions)."""
+JSON line. The worker runs with the shipped poll delay and job concurrency (``workers.settings``,
+reported as ``shipped_worker_settings``); per-document ``convert_ms`` includes waiting for a free
+converter. ``one_at_a_time``: contracts created one by one against an idle worker, each timed from
+its commit to ready."""
 
 from __future__ import annotations
 
@@ -109,7 +111,51 @@ async def baseline(converter: Any) -> dict[str, float]:
     }
 
 
-async def run(documents: int) -> dict[str, Any]:
+async def _one_at_a_time(scope: Any, tenant: uuid.UUID, redis: Any, count: int) -> dict[str, float]:
+    """An idle worker with the shipped settings (not burst): each contract created, committed and
+    relayed as the API does, timed until it is ready; ``start_wait_ms`` is that time less the job's
+    own render, convert and upload (the wait for the worker to pick the job up, plus its claim)."""
+    from arq.worker import Worker
+
+    from app import db, outbox
+    from app.documents.schemas import DocumentCreate
+    from app.documents.service import create_document
+    from workers.settings import worker_settings
+
+    options = worker_settings()
+    options.update(on_startup=None, on_shutdown=None, cron_jobs=[])
+    worker = Worker(**options)
+    running = asyncio.create_task(worker.main())
+    await asyncio.sleep(0.5)  # idle now
+    totals, waits = [], []
+    try:
+        for i in range(count):
+            started = time.perf_counter()
+            doc = await create_document(
+                scope,
+                DocumentCreate(kind="contract", subject_type="sample", subject_id=f"one-{i}",
+                               idempotency_key=f"one-{i}", locale="zh-CN"),
+            )
+            await outbox.relay(redis)  # the API relays right after commit
+            while True:
+                async with db.transaction(tenant) as tx:
+                    row = await tx.fetchrow("SELECT status, timings FROM documents WHERE id = $1", doc.id)
+                if row["status"] in ("ready", "failed"):
+                    break
+                await asyncio.sleep(0.002)
+            total = (time.perf_counter() - started) * 1000
+            work = sum(json.loads(row["timings"] or "{}").values())
+            totals.append(total)
+            waits.append(total - work)
+            await asyncio.sleep(0.2)  # idle again
+    finally:
+        running.cancel()
+        await worker.close()
+    return {"documents": count, "total_ms_p50": pct(totals, 0.5), "start_wait_ms_p50": pct(waits, 0.5),
+            "start_wait_ms_max": round(max(waits), 1)}
+
+
+async def run(documents: int, singles: int) -> dict[str, Any]:
     from arq import create_pool
     from arq.connections import RedisSettings
 
@@ -122,7 +168,7 @@ async def run(documents: int) -> dict[str, Any]:
     from workers.worker import Worker
 
     settings = get_settings()
-    await db.start(settings.database_url, 10)
+    await db.start(settings.database_url, settings.database_pool_size)
     converter = convert.get_converter()
     render_process.start()  # as the worker's startup does (the bench's worker runs without it)
     base = await baseline(converter)
@@ -142,23 +188,18 @@ async def run(documents: int) -> dict[str, Any]:
         RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
     )
     await outbox.relay(redis, limit=documents + 10)
-    options = worker_settings()
-    options.update(
-        on_startup=None,
-        on_shutdown=None,
-        burst=True,
-        poll_delay=0.05,
-        cron_jobs=[],
-        max_jobs=max(1, 2 * settings.unoserver_count),
-    )
+    options = worker_settings()  # the shipped poll delay and job concurrency, reported below
+    shipped = {"poll_delay_s": options["poll_delay"], "max_jobs": options["max_jobs"]}
+    options.update(on_startup=None, on_shutdown=None, burst=True, cron_jobs=[])
     worker = Worker(**options)
     started = time.perf_counter()
     await worker.main()
     wall = time.perf_counter() - started
     await worker.close()
-    await redis.aclose()
     async with db.transaction(tenant) as tx:
         rows = await tx.fetch("SELECT status, timings, converter FROM documents WHERE tenant = $1", tenant)
+    one_at_a_time = await _one_at_a_time(scope, tenant, redis, singles)
+    await redis.aclose()
     await converter.stop()
     await db.stop()
     timings = [json.loads(r["timings"]) for r in rows if r["status"] == "ready"]
@@ -181,6 +222,11 @@ async def run(documents: int) -> dict[str, Any]:
         "upload_ms_p50": pct(upload, 0.5),
         "upload_ms_p95": pct(upload, 0.95),
         "docs_per_minute": round(per_minute, 1),
+        "shipped_worker_settings": shipped,
+        "one_at_a_time": one_at_a_time,
+        "ratio_one_at_a_time_vs_raw": round(
+            one_at_a_time["total_ms_p50"] / (base["render_ms"] + base["warm_convert_ms"]), 2
+        ),
         "wall_s": round(wall, 2),
         "baseline": {k: round(v, 1) for k, v in base.items()},
         "baseline_docs_per_minute_one_converter": round(serial_baseline_per_minute, 1),
@@ -197,6 +243,7 @@ async def run(documents: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=100)
+    parser.add_argument("--singles", type=int, default=10, help="contracts timed one at a time")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
     from moto.server import ThreadedMotoServer
@@ -224,7 +271,7 @@ def main() -> None:
             from app.storage import S3Storage
 
             S3Storage(get_settings()).ensure_bucket()
-            result = asyncio.run(run(args.documents))
+            result = asyncio.run(run(args.documents, args.singles))
     finally:
         moto.stop()
     print(json.dumps(result, ensure_ascii=False))

@@ -182,7 +182,7 @@ async def run(admin_url: str, n: int, rounds: int) -> dict[str, object]:
         targets=[HandoverTarget(ids[k], weight=w) for k, w in (("r1", 2), ("r2", 1), ("r3", 1))],
         mode="capacity",
     )
-    await db.start(get_settings().database_url, 4)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     admin = await asyncpg.connect(admin_url)
     previews, executes, floors = [], [], []
     try:

@@ -106,10 +106,11 @@ async def _floor(admin_url: str, source: TenantData, target: TenantData) -> floa
 
 async def _run(admin_url: str, app_url: str, rows: int, scale: float) -> dict[str, Any]:
     from app import db
+    from app.settings import get_settings
 
     data = await generate(admin_url, scale=scale, tenants=10)
     content = _csv(rows)
-    await db.start(app_url, 4)
+    await db.start(app_url, get_settings().database_pool_size)
     try:
         upload, valid_rows, result = await _import(data.tenants[1], content, "valid_rows")
         _, all_or_nothing, _ = await _import(data.tenants[2], content, "all_or_nothing")

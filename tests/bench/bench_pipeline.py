@@ -173,9 +173,10 @@ async def _median_ms(runs: int, call: Callable[[], Awaitable[Any]]) -> tuple[flo
 async def in_process(app_url: str, w: dict[str, Any], runs: int) -> dict[str, Any]:
     from app import db
     from app.deals.pipeline import summary
+    from app.settings import get_settings
     from tenants.scope import TenantScope
 
-    await db.start(app_url, 4)
+    await db.start(app_url, get_settings().database_pool_size)
     try:
         owner = TenantScope(w["tenant"], w["owner_user"], "owner", w["owner"], time_zone="Asia/Shanghai")
         manager = TenantScope(

@@ -106,7 +106,7 @@ async def run(admin_url: str, rounds: int) -> dict[str, object]:
 
     due = await _snapshot(admin_url)
     await _restore(admin_url)  # (a no-op restore: vacuum, analyse and checkpoint before the first run)
-    await db.start(get_settings().database_url, 4)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     floors, sweeps = [], []
     try:
         for _ in range(rounds):

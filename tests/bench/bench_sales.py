@@ -199,7 +199,7 @@ async def run(admin_url: str, data: Dataset, rounds: int) -> dict[str, Any]:
     periods = {"year": (today - timedelta(days=364), today), "month": (today - timedelta(days=29), today)}
     conn = await asyncpg.connect(admin_url)
     path = await conn.fetchval("SELECT path FROM territories WHERE id = $1", t.prefectures[0])
-    await db.start(get_settings().database_url, 4)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     figures: dict[str, Any] = {}
     try:
         cases: list[tuple[str, TenantScope, tuple[date, date], bool]] = [

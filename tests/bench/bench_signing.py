@@ -126,7 +126,7 @@ async def pipeline_figures(pdf: bytes, envelopes: int) -> dict[str, Any]:
     from tenants.scope import TenantScope
 
     settings = get_settings()
-    await db.start(settings.database_url, 10)
+    await db.start(settings.database_url, settings.database_pool_size)
     store = create_storage(settings)
     tenant = uuid.uuid4()
     async with db.transaction(tenant) as tx:

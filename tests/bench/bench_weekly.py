@@ -105,7 +105,7 @@ async def run(admin_url: str, data: Dataset, rounds: int) -> dict[str, Any]:
     last = week_of(datetime.now(UTC).date()) - timedelta(days=7)
     weeks = {"last_week": last, "week_26_ago": last - timedelta(weeks=26)}
     conn = await asyncpg.connect(admin_url)
-    await db.start(get_settings().database_url, 4)
+    await db.start(get_settings().database_url, get_settings().database_pool_size)
     figures: dict[str, Any] = {}
     try:
         for name, week in weeks.items():
