@@ -12,9 +12,8 @@ from litestar.response import Template
 
 from app.errors import NotFound
 from app.settings import get_settings
-from app.web import customers, pool
+from app.web import customers, home, pool
 from app.web.assets import static_file
-from app.web.home import home
 from app.web.invite import invite_accept, invite_page
 from app.web.password_reset import ROUTES as PASSWORD_RESET_ROUTES
 from app.web.sign_in import ROUTES as SIGN_IN_ROUTES
@@ -67,7 +66,7 @@ async def dev_mail_json() -> list[dict[str, Any]]:
 
 ROUTES: list[Any] = [
     static_file,
-    home,
+    home.ROUTER,
     *SIGN_IN_ROUTES,
     pool.ROUTER,
     customers.ROUTER,

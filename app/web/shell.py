@@ -42,6 +42,7 @@ class NavItem:
 # The app's navigation, in order. A page part 2 or 3 adds appends its entry here.
 NAV = (
     NavItem("/", i18n.N_("Today")),
+    NavItem("/tasks", i18n.N_("Tasks")),
     NavItem("/pool", i18n.N_("Pool")),
     NavItem("/customers", i18n.N_("My customers")),
     NavItem("/customers", i18n.N_("Team customers"), minimum="manager", query="view=team"),

@@ -7,13 +7,15 @@ visible string is left in English (a string missing from the catalog shows as it
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.factories import customer, db_value
 from tests.helpers import PASSWORD
-from tests.integration.customers.pool.support import pool_customer, put_rules, set_locale, team
+from tests.integration.customers.pool.support import age, pool_customer, put_rules, set_locale, team
 
 pytestmark = pytest.mark.e2e
 AXE = (Path(__file__).parent / "vendor" / "axe.js").read_text(encoding="utf-8")
@@ -108,6 +110,25 @@ async def test_every_page_in_chinese_is_translated(client, admin_db, base_url, b
     await set_locale(admin_db, rep, "zh-CN")
     made = await pool_customer(client, t.owner, t.territory["id"], full_name="常州启明软件有限公司")
     await pool_customer(client, t.owner, t.territory["id"], full_name="南通海星科技有限公司")
+    mine = await customer(  # Today shows its task and its reclaim warning
+        client,
+        t.owner,
+        t.territory["id"],
+        owner_membership_id=rep.membership_id,
+        full_name="泰州云帆软件有限公司",
+    )
+    await age(admin_db, mine["id"], 28)
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    r = await client.post(
+        "/api/v1/tasks",
+        json={"customer_id": mine["id"], "kind": "visit", "due_on": tomorrow, "note": "带上报价单"},
+        headers=rep.headers,
+    )
+    assert r.status_code == 201, r.text
+    task_id = r.json()["id"]
+    await db_value(  # overdue, so Today lists it too
+        admin_db, "UPDATE sales_tasks SET due_on = due_on - 3 WHERE id = $1::uuid RETURNING id", task_id
+    )
     context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN")
     page = await context.new_page()
     await page.goto(f"{base_url}/login?lang=zh-CN")
@@ -119,9 +140,11 @@ async def test_every_page_in_chinese_is_translated(client, admin_db, base_url, b
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{base_url}/")
-    for path in ("/", "/pool", "/customers"):
+    for path in ("/", "/tasks", "/pool", "/customers"):
         await page.goto(f"{base_url}{path}")
         await check_page(page, chinese=True)
+    await page.goto(f"{base_url}/")
+    assert await page.locator(f"#task-{task_id}, #reclaim-{mine['id']}").count() == 2
     await page.goto(f"{base_url}/pool")
     await page.click(f"#claim-{made['id']} button")
     await page.wait_for_selector(f"#claim-{made['id']} .ok")

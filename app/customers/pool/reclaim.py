@@ -18,6 +18,9 @@ key: running twice (or twice at once) warns once.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 import structlog
 
@@ -110,7 +113,8 @@ soon AS (
     WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect' AND {soon}
       AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
 )
-SELECT s.id, s.full_name, s.owner_membership_id, {local_day} AS date,
+SELECT s.id, s.full_name, s.owner_membership_id, s.due_at, {local_day} AS date,
+    greatest(0, ceil(extract(epoch FROM s.due_at - now()) / 86400))::int AS days_left,
     jsonb_build_object('customer', s.full_name, 'date', {local_day}, 'due_at', s.due_at)::text AS params,
     'reclaim_warning:' || s.id || ':' || {local_day} AS dedupe_key,
     u.email, coalesce(u.locale, $7) AS locale
@@ -119,6 +123,37 @@ LEFT JOIN memberships m ON m.tenant = $1 AND m.id = s.owner_membership_id AND m.
 LEFT JOIN users u ON u.id = m.user_id
 WHERE s.due_at > now()
 """
+
+
+@dataclass(frozen=True, slots=True)
+class ReclaimSoon:
+    customer_id: UUID
+    customer_name: str
+    due_at: datetime
+    date: str  # the due date in the tenant's zone
+    days_left: int
+
+
+async def my_reclaim_warnings(scope: TenantScope, limit: int = 20) -> list[ReclaimSoon]:
+    """The member's own customers the warnings are about right now (due within ``warning_days``,
+    not exempt, not yet due), soonest first: the same condition as ``warn_tenant``, read live, so a
+    customer followed up since its warning is no longer listed. Empty when warnings are off."""
+    async with scope.tx() as tx:
+        rules = await load_rules(tx)
+        if rules.warning_days <= 0 or scope.membership_id is None:
+            return []
+        rows = await tx.fetch(
+            f"SELECT w.* FROM ({_warnings_sql(rules)}) w WHERE w.owner_membership_id = $8"
+            " ORDER BY w.due_at, w.id LIMIT $9",
+            scope.tenant_id,
+            *rules.sql_arrays(),
+            rules.warning_days,
+            scope.time_zone,
+            scope.tenant_locale,
+            scope.membership_id,
+            limit,
+        )
+    return [ReclaimSoon(r["id"], r["full_name"], r["due_at"], r["date"], r["days_left"]) for r in rows]
 
 
 async def warn_tenant(scope: TenantScope) -> int:
