@@ -1,15 +1,17 @@
 """Who a company is, for the duplicate guard (撞单), and the normalised forms used for search.
 
 Pure functions, no I/O. A company's identity key is its unified social credit code when it has one
-(``tax:<code>``), else its normalised legal name (``name:<key>``). The name key folds width and case
+(``tax:<code>``, normalised by ``app.credit_code``; customers' codes are only checked for their form,
+not their check character), else its normalised legal name (``name:<key>``). The name key folds width and case
 (NFKC + casefold), drops punctuation and whitespace, and strips company-form suffixes, so
 "上海青禾软件有限公司", "上海青禾软件有限责任公司" and "上海青禾软件（有限公司）" are one company.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+from app import credit_code
 
 # Longest first: the first one that matches the end is stripped, then the loop looks again
 # ("某某集团有限公司" → "某某集团" → "某某").
@@ -45,12 +47,6 @@ _LATIN_SUFFIXES = frozenset(
         "group",
     }
 )
-# Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters from digits and
-# capital letters without I, O, Z, S, V; characters 3–8 are the region code (digits). The check
-# character is not verified (loose validation, as data from old systems is often mistyped).
-_CODE_CHARS = "0-9A-HJ-NPQRTUWXY"
-_TAX_ID = re.compile(rf"^[{_CODE_CHARS}]{{2}}[0-9]{{6}}[{_CODE_CHARS}]{{10}}$")
-_SPACES_AND_DASHES = re.compile(r"[\s\-_]+")
 
 
 def _fold(text: str) -> str:
@@ -107,20 +103,10 @@ def company_name_key(full_name: str) -> str:
     return _strip_suffixes(words) or "".join(words)
 
 
-def normalize_tax_id(tax_id: str) -> str:
-    """Width-folded, upper case, without spaces or dashes. Does not validate."""
-    return _SPACES_AND_DASHES.sub("", unicodedata.normalize("NFKC", tax_id)).upper()
-
-
-def is_valid_tax_id(normalized: str) -> bool:
-    """Loose check of a normalised unified social credit code: length, charset and region digits."""
-    return bool(_TAX_ID.match(normalized))
-
-
 def identity_key(tax_id: str | None, full_name: str) -> str:
     """``tax:<code>`` when the (normalised) tax id is present, else ``name:<name key>``."""
     if tax_id:
-        return "tax:" + normalize_tax_id(tax_id)
+        return "tax:" + credit_code.normalize(tax_id)
     return "name:" + company_name_key(full_name)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
+from app import credit_code
 from app.customers import identity
 from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER
@@ -49,8 +50,8 @@ def search_condition(p: Params, q: str) -> str | None:
     digits = identity.phone_digits(q)
     if digits and len(digits) >= 3 and _PHONE_QUERY.match(q.strip()):
         conditions.append(f"(c.phone_digits >= {p(digits)} AND c.phone_digits < {p(digits + ':')})")
-    tax_id = identity.normalize_tax_id(q)
-    if identity.is_valid_tax_id(tax_id):
+    tax_id = credit_code.normalize(q)
+    if credit_code.is_well_formed(tax_id):
         conditions.append(f"c.tax_id = {p(tax_id)}")
     return "(" + " OR ".join(conditions) + ")"
 

@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 from msgspec import UnsetType
 
-from app import audit
+from app import audit, credit_code
 from app.customers import duplicates, identity
 from app.customers.duplicates import CompanyKeys
 from app.customers.ledger import OwnershipChange
@@ -77,8 +77,8 @@ def _clean_name(full_name: str) -> str:
 def _clean_tax_id(tax_id: str | None) -> str | None:
     if tax_id is None or not tax_id.strip():
         return None
-    normalized = identity.normalize_tax_id(tax_id)
-    if not identity.is_valid_tax_id(normalized):
+    normalized = credit_code.normalize(tax_id)
+    if not credit_code.is_well_formed(normalized):
         raise ValidationFailed.field(
             "tax_id", "A unified social credit code has 18 digits and capital letters"
         )

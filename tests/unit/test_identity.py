@@ -4,11 +4,10 @@ import uuid
 
 import pytest
 
+from app.credit_code import check_character, is_valid, is_well_formed, normalize
 from app.customers.identity import (
     company_name_key,
     identity_key,
-    is_valid_tax_id,
-    normalize_tax_id,
     phone_digits,
     search_query,
     search_text,
@@ -78,13 +77,28 @@ def test_identity_prefers_the_tax_id() -> None:
 
 
 def test_tax_id_normalisation_and_loose_validation() -> None:
-    assert normalize_tax_id("９１３１ 0000-ma1fl0xx1x") == "91310000MA1FL0XX1X"
-    assert is_valid_tax_id("91310000MA1FL0XX1X")
-    assert not is_valid_tax_id("91310000MA1FL0XX1")  # 17 characters
-    assert not is_valid_tax_id("91310000MA1FL0XX1XX")  # 19
-    assert not is_valid_tax_id("91310000MA1FL0OX1X")  # O is not in the code's alphabet
-    assert not is_valid_tax_id("9131A000MA1FL0XX1X")  # the region code is digits
-    assert not is_valid_tax_id("91310000MA1FL0XX1Z")  # Z neither
+    assert normalize("９１３１ 0000-ma1fl0xx1x") == "91310000MA1FL0XX1X"
+    assert is_well_formed("91310000MA1FL0XX1X")
+    assert not is_well_formed("91310000MA1FL0XX1")  # 17 characters
+    assert not is_well_formed("91310000MA1FL0XX1XX")  # 19
+    assert not is_well_formed("91310000MA1FL0OX1X")  # O is not in the code's alphabet
+    assert not is_well_formed("9131A000MA1FL0XX1X")  # the region code is digits
+    assert not is_well_formed("91310000MA1FL0XX1Z")  # Z neither
+
+
+def test_credit_code_check_character() -> None:
+    # published codes (a bank, a manufacturer, a government-registered example)
+    for code in ("91110000802100433B", "91440300708461136T", "91350100M000100Y43"):
+        assert is_valid(code) and check_character(code[:17]) == code[17]
+    assert is_well_formed("91110000802100433C") and not is_valid("91110000802100433C")  # one off
+    assert not is_valid("91110000802100433")  # too short to have a check character
+    # every single-character typo in the first 17 changes the check character
+    code = "91440300708461136T"
+    for i in range(17):
+        for char in "0123456789ABCDEFGHJKLMNPQRTUWXY":
+            typo = code[:i] + char + code[i + 1 :]
+            if typo != code and is_well_formed(typo):
+                assert not is_valid(typo), typo
 
 
 def test_phone_digits() -> None:

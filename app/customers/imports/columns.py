@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from app import credit_code
 from app.customers import identity
 from app.customers.tabular import unneutralize
 from app.i18n import N_
@@ -243,8 +244,8 @@ def clean_row(cells: Mapping[str, str | None], rules: RowRules) -> tuple[dict[st
             errors.append((column, N_("Use at most {n} characters"), {"n": limit}))
             values[column] = None
     if values["tax_id"] is not None:
-        tax_id = identity.normalize_tax_id(values["tax_id"])
-        if not identity.is_valid_tax_id(tax_id):
+        tax_id = credit_code.normalize(values["tax_id"])
+        if not credit_code.is_well_formed(tax_id):
             errors.append(
                 ("tax_id", N_("A unified social credit code has 18 digits and capital letters"), {})
             )
