@@ -1,11 +1,12 @@
-"""The demo company seeded by ``acre dev`` on first run: people, a territory tree of provinces and
-cities, a few hundred customers with realistic Chinese and English names, some in the pool, and
-their follow-ups. Written through the real service functions, so it obeys every rule."""
+"""The demo company seeded by ``acre dev`` on first run: people, its company profile, a territory tree
+of provinces and cities, a few hundred customers with realistic Chinese and English names, some in
+the pool, and their follow-ups. Written through the real service functions, so it obeys every rule."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID, uuid4
 
 from app import db
@@ -15,9 +16,12 @@ from app.customers import service as customers
 from app.customers.identity import company_name_key
 from app.customers.schemas import CustomerCreate, FollowupCreate
 from app.settings import get_settings
+from app.storage import create_storage
 from app.territories import members as territory_members
 from app.territories import service as territories
 from app.territories.schemas import Level, TerritoryCreate, TerritoryMemberCreate
+from tenants.profile import save_profile
+from tenants.schemas import CompanyProfileWrite
 from tenants.scope import MEMBER_SQL, TenantScope
 
 DEMO_PASSWORD = "Acre-demo-2026"  # noqa: S105 - a published demo login for local development only
@@ -96,6 +100,22 @@ _SUMMARIES = [
 ]
 
 
+DEMO_PROFILE = CompanyProfileWrite(
+    legal_name="青禾软件（上海）有限公司",
+    credit_code="91310115MA1K4A2B3A",
+    address="上海市浦东新区张江路 88 号 6 楼",
+    phone="021-5080 1234",
+    email="sales@qinghe-demo.cn",
+    website="www.qinghe-demo.cn",
+    bank="招商银行上海张江支行",
+    bank_account="1219 0866 8810 801",
+    service_hotline="400-820-1234",
+    response_hours=4,
+    onsite_day_rate=Decimal("800.00"),
+    free_upgrade_years=1,
+)
+
+
 def _tax_id(rng: random.Random) -> str:
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     return (
@@ -140,6 +160,7 @@ async def _seed(tenant_id: UUID, customer_count: int) -> None:
         row = await tx.fetchrow(MEMBER_SQL + " WHERE m.tenant = $1 AND m.id = $2", tenant_id, people[0][1])
     assert row is not None
     owner = TenantScope.for_member(row)
+    await save_profile(owner, create_storage(get_settings()), DEMO_PROFILE)
     cities: dict[str, UUID] = {}
     for province, names in TREE.items():
         top = await territories.create_territory(owner, TerritoryCreate(name=province, level="province"))

@@ -37,6 +37,8 @@ from doc_templates.labels import L  # noqa: E402
 ACCENT = RGBColor(0x1F, 0x4E, 0x79)
 GREY = RGBColor(0x59, 0x59, 0x59)
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+TEXT_WIDTH = 16.6  # cm between the margins of an A4 page (21 − 2 × 2.2): every table fits in it
+CELL_PADDING = 0.1  # cm left and right inside a table cell (Word's default is 0.19)
 LATIN_FONT = "Arial"
 CJK_FONT = {"zh-CN": "SimSun", "en": "SimSun"}
 
@@ -100,6 +102,7 @@ class Builder:
         header = section.header  # type: ignore[attr-defined]
         p = header.paragraphs[0]
         p.text = ""
+        self.run(p, "{% if party_b.logo %}{{ party_b.logo }}  {% endif %}", size=9)
         self.run(p, "{{ company.name }}", bold=True, color=ACCENT, size=9)
         self.run(p, "    " + self.t(f"kind.{self.kind}"), color=GREY, size=9)
         self.border(p, "bottom")
@@ -114,7 +117,13 @@ class Builder:
         self.run(f, after, size=8, color=GREY)
         line = footer.add_paragraph()
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        self.run(line, "{{ company.name }} · {{ company.phone }} · {{ company.website }}", size=7, color=GREY)
+        self.run(
+            line,
+            "{{ company.name }}{% if company.phone %} · {{ company.phone }}{% endif %}"
+            "{% if company.website %} · {{ company.website }}{% endif %}",
+            size=7,
+            color=GREY,
+        )
 
     # --- primitives ---------------------------------------------------------------------------------
 
@@ -208,6 +217,7 @@ class Builder:
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         self.widths(table, widths)
+        self.padding(table)
         for cell, key, width in zip(table.rows[0].cells, headers, widths, strict=True):
             cell.width = Cm(width)
             cell.paragraphs[0].text = ""
@@ -219,10 +229,35 @@ class Builder:
         return table
 
     def widths(self, table: Table, widths: list[float]) -> None:
-        """Fixed column widths (the grid is what LibreOffice and Word lay out from)."""
+        """Fixed column widths (the grid is what LibreOffice and Word lay out from), within the page."""
+        if sum(widths) > TEXT_WIDTH + 1e-9:
+            raise ValueError(f"a table {sum(widths):.2f} cm wide does not fit in {TEXT_WIDTH} cm")
         table.autofit = False
         for column, width in zip(table.columns, widths, strict=True):
             column.width = Cm(width)
+
+    def padding(self, table: Table) -> None:
+        """Narrow left/right cell padding for the whole table, so that labels fit on one line."""
+        tblpr = table._tbl.tblPr
+        margins = OxmlElement("w:tblCellMar")
+        for side in ("left", "right"):
+            edge = OxmlElement(f"w:{side}")
+            edge.set(qn("w:w"), str(round(CELL_PADDING / 2.54 * 1440)))
+            edge.set(qn("w:type"), "dxa")
+            margins.append(edge)
+        tblpr.append(margins)
+
+    def keep_together(self, table: Table, with_next: bool = False) -> None:
+        """Rows that never split over two pages, each kept with the next (the last one too when
+        ``with_next``: then the paragraph after the table comes along): a table moves to the next page
+        whole rather than break (a signature block; the quote's sales block with its seal)."""
+        last = table.rows[-1]
+        for row in table.rows:
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            if with_next or row is not last:
+                for cell in row.cells:
+                    for paragraph in cell.paragraphs:
+                        paragraph.paragraph_format.keep_with_next = True
 
     def loop_table(
         self, headers: list[str], widths: list[float], loop: str, item: str, fields: list[str]
@@ -239,17 +274,25 @@ class Builder:
         table.add_row().cells[0].paragraphs[0].text = "{%tr endfor %}"
         return table
 
-    def key_table(self, rows: list[tuple[str, str]], widths: tuple[float, float] = (4.5, 12)) -> Table:
-        """Two columns: a shaded label and its value."""
+    def key_table(
+        self, rows: list[tuple[str, str] | tuple[str, str, str]], widths: tuple[float, float] = (4.5, 12)
+    ) -> Table:
+        """Two columns: a shaded label and its value. A row ``(label, value, test)`` is there only
+        when ``test`` (a variable) is not blank: ``{%tr if test %}`` … ``{%tr endif %}`` around it."""
         table = self.doc.add_table(rows=0, cols=2)
         table.style = self.doc.styles["Table Grid"]
         self.widths(table, list(widths))
-        for key, value in rows:
+        self.padding(table)
+        for key, value, *test in rows:
+            if test:
+                table.add_row().cells[0].paragraphs[0].text = f"{{%tr if {test[0]} %}}"
             cells = table.add_row().cells
             cells[0].width, cells[1].width = Cm(widths[0]), Cm(widths[1])
             self.run(cells[0].paragraphs[0], self.t(key), bold=True, size=9.5)
             self.shade(cells[0], "DCE6F1")
             self.run(cells[1].paragraphs[0], value, size=9.5)
+            if test:
+                table.add_row().cells[0].paragraphs[0].text = "{%tr endif %}"
         return table
 
     def page_break(self) -> None:

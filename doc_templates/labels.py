@@ -26,7 +26,6 @@ L: dict[str, tuple[str, str]] = {
     # contract
     "contract_no": ("合同编号", "Contract no."),
     "contract_date": ("签订日期", "Date"),
-    "contract_place": ("签订地点", "Place"),
     "preamble": (
         "甲乙双方经友好协商，就甲方向乙方采购软件产品及服务事宜，达成如下协议，以资共同遵守。",
         "The parties have agreed, after friendly negotiation, on Party A's purchase of software "
@@ -53,8 +52,8 @@ L: dict[str, tuple[str, str]] = {
         "answering within {{ maintenance.response_hours }} working hours.",
     ),
     "maint_onsite": (
-        "上门服务另行收费，标准为 {{ maintenance.onsite_fee }}，差旅费用由甲方承担。",
-        "On-site service is chargeable at {{ maintenance.onsite_fee }}; travel costs are borne by Party A.",
+        "上门服务收费标准：{{ maintenance.onsite_fee }}；差旅费用由甲方承担。",
+        "On-site service rate: {{ maintenance.onsite_fee }}; travel costs are borne by Party A.",
     ),
     "maint_cross": (
         "跨版本升级及二次开发另行签订协议。",
@@ -80,10 +79,12 @@ L: dict[str, tuple[str, str]] = {
         "This contract is made in two copies, one for each party, and takes effect when both "
         "parties have signed and sealed it.",
     ),
+    "no_more_text": ("（以下无正文）", "(No further text)"),
     "signatures": ("签署", "Signatures"),
     "signatory": ("授权代表（签字）", "Authorised signatory"),
     "seal": ("（盖章）", "(seal)"),
     "sign_date": ("日期", "Date"),
+    "date_blank": ("　　　年　　月　　日", "______________"),
     # tables
     "no": ("序号", "No."),
     "product": ("产品名称", "Product"),
@@ -93,9 +94,11 @@ L: dict[str, tuple[str, str]] = {
     "unit_price": ("单价", "Unit price"),
     "years": ("维护年限", "Years"),
     "amount": ("金额", "Amount"),
-    "subtotal": ("合计", "Subtotal"),
+    "subtotal": ("标准价合计", "List price total"),
     "discount": ("优惠", "Discount"),
+    "tax": ("税额", "Tax"),
     "total": ("总计", "Total"),
+    "total_in_words": ("总计（大写）", "Total in words"),
     "milestone": ("付款节点", "Milestone"),
     "percent": ("比例", "Share"),
     "due": ("付款时间", "Due"),

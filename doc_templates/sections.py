@@ -9,17 +9,16 @@ from docx.shared import Cm, Pt
 from doc_templates.build import ACCENT, GREY, Builder
 
 
-def _party(b: Builder, key: str, var: str) -> None:
+def _party(b: Builder, key: str, var: str, optional: tuple[str, ...] = ()) -> None:
+    """A party's block; the fields in ``optional`` only when filled (the buyer's bank details)."""
     b.heading(key, 2)
+    fields = ("full_name", "address", "contact", "phone", "tax_id", "bank", "account")
     b.key_table(
         [
-            ("full_name", f"{{{{ {var}.full_name }}}}"),
-            ("address", f"{{{{ {var}.address }}}}"),
-            ("contact", f"{{{{ {var}.contact }}}}"),
-            ("phone", f"{{{{ {var}.phone }}}}"),
-            ("tax_id", f"{{{{ {var}.tax_id }}}}"),
-            ("bank", f"{{{{ {var}.bank }}}}"),
-            ("account", f"{{{{ {var}.account }}}}"),
+            (name, f"{{{{ {var}.{name} }}}}", f"{var}.{name}")
+            if name in optional
+            else (name, f"{{{{ {var}.{name} }}}}")
+            for name in fields
         ]
     )
 
@@ -27,7 +26,7 @@ def _party(b: Builder, key: str, var: str) -> None:
 def _lines_table(b: Builder) -> None:
     b.loop_table(
         ["no", "product", "edition", "quantity", "unit", "unit_price", "years", "amount"],
-        [1.0, 4.2, 1.8, 1.2, 1.2, 2.4, 1.5, 2.7],
+        [1.1, 3.5, 2.4, 1.1, 1.6, 2.4, 1.5, 3.0],
         "lines",
         "line",
         ["no", "product", "edition", "quantity", "unit", "unit_price", "years", "amount"],
@@ -37,11 +36,41 @@ def _lines_table(b: Builder) -> None:
         [
             ("subtotal", "{{ totals.subtotal }}"),
             ("discount", "{{ totals.discount }}"),
+            ("tax", "{{ totals.tax }}"),
             ("total", "{{ totals.total }}"),
-        ],
-        (4.5, 5),
+            ("total_in_words", "{{ totals.total_in_words }}"),
+        ]
     )
     b.para("{{ totals.tax_note }}", size=9, color=GREY)
+
+
+def _signatures(b: Builder) -> None:
+    """Both parties side by side in one row that never splits: the block moves to the next page whole,
+    its heading with it. Party B's seal picture, when the profile has one, sits on its seal line."""
+    heading = b.heading("signatures")
+    heading.paragraph_format.keep_with_next = True
+    table = b.doc.add_table(rows=1, cols=2)
+    table.style = b.doc.styles["Table Grid"]
+    b.widths(table, [8.3, 8.3])
+    b.padding(table)
+    for col, var in enumerate(("party_a", "party_b")):
+        cell = table.rows[0].cells[col]
+        cell.width = Cm(8.3)
+        b.run(cell.paragraphs[0], b.t(var), bold=True, color=ACCENT)
+        b.run(cell.add_paragraph(), f"{{{{ {var}.full_name }}}}")
+        signatory = cell.add_paragraph()
+        signatory.paragraph_format.space_before = Pt(8)
+        b.run(signatory, b.t("signatory") + b.t("colon"))
+        b.sign_anchor(signatory, var)
+        seal = cell.add_paragraph()
+        seal.paragraph_format.space_before = Pt(8)
+        b.run(seal, b.t("seal"), color=GREY)
+        if var == "party_b":
+            b.run(seal, "{% if party_b.seal %}{{ party_b.seal }}{% endif %}")
+        date = cell.add_paragraph()
+        date.paragraph_format.space_before = Pt(8)
+        b.run(date, b.t("sign_date") + b.t("colon") + b.t("date_blank"))
+    b.keep_together(table)
 
 
 def contract(b: Builder) -> None:
@@ -50,10 +79,9 @@ def contract(b: Builder) -> None:
         [
             ("contract_no", "{{ contract.number }}"),
             ("contract_date", "{{ contract.date }}"),
-            ("contract_place", "{{ contract.place }}"),
         ]
     )
-    _party(b, "party_a", "party_a")
+    _party(b, "party_a", "party_a", optional=("tax_id", "bank", "account"))
     _party(b, "party_b", "party_b")
     b.para()
     b.para(b.t("preamble"))
@@ -62,7 +90,7 @@ def contract(b: Builder) -> None:
     b.heading("art_payment")
     b.loop_table(
         ["no", "milestone", "percent", "amount", "due"],
-        [1.0, 3.6, 1.6, 3.0, 7.4],
+        [1.2, 3.4, 1.6, 3.1, 7.2],
         "milestones",
         "m",
         ["no", "name", "percent", "amount", "due"],
@@ -78,27 +106,14 @@ def contract(b: Builder) -> None:
     b.para(b.t("disputes_text"))
     b.heading("art_misc")
     b.para(b.t("misc_text"))
-    b.heading("signatures")
-    table = b.doc.add_table(rows=5, cols=2)
-    table.style = b.doc.styles["Table Grid"]
-    b.widths(table, [8.3, 8.3])
-    for col, (key, var) in enumerate((("party_a", "party_a"), ("party_b", "party_b"))):
-        cells = [row.cells[col] for row in table.rows]
-        for cell in cells:
-            cell.width = Cm(8.3)
-        b.run(cells[0].paragraphs[0], b.t(key), bold=True, color=ACCENT)
-        b.run(cells[1].paragraphs[0], f"{{{{ {var}.full_name }}}}")
-        p = cells[2].paragraphs[0]
-        b.run(p, b.t("signatory") + b.t("colon"))
-        b.sign_anchor(p, var)
-        b.run(cells[3].paragraphs[0], b.t("seal"), color=GREY)
-        b.run(cells[4].paragraphs[0], b.t("sign_date") + b.t("colon"))
+    b.para(b.t("no_more_text"), color=GREY, align="center").paragraph_format.keep_with_next = True
+    _signatures(b)
 
 
 def _cover(b: Builder) -> None:
     for _ in range(4):
         b.para()
-    b.para("{{ company.name }}", size=12, color=GREY, align="center")
+    b.para("{{ party_b.full_name }}", size=12, color=GREY, align="center")
     b.para("{{ proposal.type }}", style="Title", align="center")
     b.para("{{ proposal.title }}", style="Subtitle", align="center")
     for _ in range(3):
@@ -108,7 +123,7 @@ def _cover(b: Builder) -> None:
     b.run(p, "{{ customer.full_name }}", bold=True, size=15)
     p = b.para(align="center")
     b.run(p, b.t("prepared_by") + b.t("colon"), size=11, color=GREY)
-    b.run(p, "{{ company.name }}", size=11)
+    b.run(p, "{{ party_b.full_name }}", size=11)
     b.para("{{ proposal.date }}", size=11, align="center", color=GREY)
     for _ in range(3):
         b.para()
@@ -137,17 +152,17 @@ def _last_page(b: Builder) -> None:
     b.heading("contact_us")
     b.key_table(
         [
-            ("contact", "{{ contact.name }}  {{ contact.title }}"),
+            ("contact", "{{ contact.name }}{% if contact.title %}  {{ contact.title }}{% endif %}"),
             ("phone", "{{ contact.phone }}"),
             ("email", "{{ contact.email }}"),
             ("address", "{{ contact.address }}"),
-            ("website", "{{ company.website }}"),
+            ("website", "{{ party_b.website }}", "party_b.website"),
         ]
     )
     b.para()
     b.para(b.t("closing"), size=11)
     b.para(b.t("thanks"), bold=True, size=11, color=ACCENT)
-    b.para("{{ company.name }}", align="right")
+    b.para("{{ party_b.full_name }}", align="right")
     b.para("{{ proposal.date }}", align="right", color=GREY)
 
 
@@ -166,7 +181,7 @@ def _requirements(b: Builder) -> None:
     b.heading("requirements")
     b.loop_table(
         ["no", "area", "need", "priority"],
-        [1.0, 3.0, 10.6, 2.0],
+        [1.2, 3.0, 10.4, 2.0],
         "requirements",
         "req",
         ["no", "area", "need", "priority"],
@@ -178,7 +193,7 @@ def _requirements(b: Builder) -> None:
 def _product(b: Builder) -> None:
     b.heading("modules")
     b.loop_table(
-        ["no", "module", "description"], [1.0, 4.5, 11.1], "modules", "mod", ["no", "name", "description"]
+        ["no", "module", "description"], [1.2, 4.5, 10.9], "modules", "mod", ["no", "name", "description"]
     )
     b.heading("services")
     b.para("{{ services }}")
@@ -216,15 +231,19 @@ def quote(b: Builder) -> None:
     _lines_table(b)
     b.heading("terms", 2)
     b.para("{{ terms }}")
-    b.heading("sales", 2)
-    b.key_table(
+    b.heading("sales", 2).paragraph_format.keep_with_next = True
+    sales = b.key_table(
         [
-            ("contact", "{{ author.name }}  {{ author.title }}"),
+            ("contact", "{{ author.name }}{% if author.title %}  {{ author.title }}{% endif %}"),
             ("phone", "{{ author.phone }}"),
             ("email", "{{ author.email }}"),
-            ("full_name", "{{ company.name }}"),
+            ("full_name", "{{ party_b.full_name }}"),
+            ("address", "{{ party_b.address }}"),
         ]
     )
+    b.keep_together(sales, with_next=True)  # the seal below stays with the block it stamps
+    p = b.para(align="right")
+    b.run(p, "{% if party_b.seal %}{{ party_b.seal }}{% endif %}")
 
 
 def handover(b: Builder) -> None:
@@ -242,7 +261,7 @@ def handover(b: Builder) -> None:
     b.para()
     table = b.loop_table(
         ["no", "customer", "grade", "last_followup", "open_deals", "next_steps", "receiver"],
-        [0.9, 5.2, 1.1, 2.3, 1.5, 3.8, 1.8],
+        [1.0, 4.5, 1.4, 2.8, 2.0, 3.0, 1.9],
         "customers",
         "c",
         ["no", "full_name", "grade", "last_followup", "open_deals", "next_steps", "to"],
@@ -255,12 +274,17 @@ def handover(b: Builder) -> None:
     b.para()
     b.para(b.t("handover_summary"), bold=True)
     b.para()
-    sign = b.doc.add_table(rows=2, cols=3)
+    sign = b.doc.add_table(rows=1, cols=3)
     sign.style = b.doc.styles["Table Grid"]
     b.widths(sign, [5.5, 5.5, 5.5])
+    b.padding(sign)
     for col, key in enumerate(("handover_sign", "receiver_sign", "manager_sign")):
-        b.run(sign.rows[0].cells[col].paragraphs[0], b.t(key), bold=True)
-        b.run(sign.rows[1].cells[col].paragraphs[0], "\n" + b.t("sign_date") + b.t("colon"))
+        cell = sign.rows[0].cells[col]
+        b.run(cell.paragraphs[0], b.t(key), bold=True)
+        date = cell.add_paragraph()
+        date.paragraph_format.space_before = Pt(24)
+        b.run(date, b.t("sign_date") + b.t("colon") + b.t("date_blank"))
+    b.keep_together(sign)
 
 
 BUILDERS: dict[str, Callable[[Builder], None]] = {

@@ -2,11 +2,11 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from tenants.tables import Invitation, Membership, Tenant
+from tenants.tables import CompanyProfileVersion, Invitation, Membership, Tenant
 
 APP_CONFIG = AppConfig(
     app_name="tenants",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Tenant, Membership, Invitation],
+    table_classes=[Tenant, Membership, Invitation, CompanyProfileVersion],
     migration_dependencies=["app.accounts.piccolo_app"],
 )

@@ -1,16 +1,18 @@
-"""HTTP routes for signup, sessions, password reset, members and invitations. Thin: parse, call one
-service, return."""
+"""HTTP routes for signup, sessions, password reset, members, invitations and the company profile.
+Thin: parse, call one service, return."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from app import i18n, rate_limits
@@ -19,8 +21,11 @@ from app.accounts import service as accounts
 from app.errors import NotAuthenticated
 from app.pagination import PAGED, Page, PageParams
 from app.settings import get_settings
-from tenants import invitations, login, members, sessions, signup
+from app.storage import Storage
+from tenants import invitations, login, members, profile, sessions, signup
 from tenants.schemas import (
+    CompanyProfileRead,
+    CompanyProfileWrite,
     InvitationAccept,
     InvitationCreate,
     InvitationRead,
@@ -235,4 +240,70 @@ class InvitationController(Controller):
         return await invitations.revoke_invitation(tenant_scope, invitation_id)
 
 
-ROUTES = [AuthController, MemberController, InvitationController]
+@dataclass
+class ProfileImageUpload:
+    file: UploadFile
+
+
+_IMAGE_BODY = Body(media_type=RequestEncodingType.MULTI_PART)
+
+
+def _storage(request: Request[Any, Any, Any]) -> Storage:
+    store: Storage = request.app.state.storage
+    return store
+
+
+class CompanyProfileController(Controller):
+    path = "/api/v1/company-profile"
+    tags = ["company profile"]
+    dependencies = SCOPED
+
+    @get("/", summary="The company profile (Party B of every document), newest version")
+    async def get_profile(
+        self, tenant_scope: NamedDependency[TenantScope], request: Request[Any, Any, Any]
+    ) -> CompanyProfileRead:
+        return await profile.get_profile(tenant_scope, _storage(request))
+
+    @put("/", summary="Save the company profile (a new version); 422 names each wrong field")
+    async def save_profile(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request: Request[Any, Any, Any],
+        data: JSONBody[CompanyProfileWrite],
+    ) -> CompanyProfileRead:
+        return await profile.save_profile(tenant_scope, _storage(request), data)
+
+    @put("/logo", summary="Set the logo (multipart: file; PNG or JPEG): a new version")
+    async def put_logo(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request: Request[Any, Any, Any],
+        data: Annotated[ProfileImageUpload, _IMAGE_BODY],
+    ) -> CompanyProfileRead:
+        content = await data.file.read(profile.MAX_IMAGE_BYTES + 1)
+        return await profile.put_image(tenant_scope, _storage(request), "logo", content)
+
+    @delete("/logo", status_code=HTTP_200_OK, summary="Remove the logo: a new version")
+    async def delete_logo(
+        self, tenant_scope: NamedDependency[TenantScope], request: Request[Any, Any, Any]
+    ) -> CompanyProfileRead:
+        return await profile.remove_image(tenant_scope, _storage(request), "logo")
+
+    @put("/seal", summary="Set the company seal image (multipart: file; PNG or JPEG): a new version")
+    async def put_seal(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request: Request[Any, Any, Any],
+        data: Annotated[ProfileImageUpload, _IMAGE_BODY],
+    ) -> CompanyProfileRead:
+        content = await data.file.read(profile.MAX_IMAGE_BYTES + 1)
+        return await profile.put_image(tenant_scope, _storage(request), "seal", content)
+
+    @delete("/seal", status_code=HTTP_200_OK, summary="Remove the company seal image: a new version")
+    async def delete_seal(
+        self, tenant_scope: NamedDependency[TenantScope], request: Request[Any, Any, Any]
+    ) -> CompanyProfileRead:
+        return await profile.remove_image(tenant_scope, _storage(request), "seal")
+
+
+ROUTES = [AuthController, MemberController, InvitationController, CompanyProfileController]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -118,3 +119,50 @@ class PasswordResetConfirm(msgspec.Struct, forbid_unknown_fields=True):
 
 class PasswordResetDone(msgspec.Struct):
     email: str
+
+
+class CompanyProfileWrite(msgspec.Struct, forbid_unknown_fields=True):
+    """The whole profile (a field left out or blank is empty); images have their own routes."""
+
+    legal_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    credit_code: Annotated[str, msgspec.Meta(max_length=40)] | None = None  # 统一社会信用代码, checked
+    address: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
+    website: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    bank: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    bank_account: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    service_hotline: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    response_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] | None = None  # working hours to answer
+    onsite_day_rate: Decimal | None = None  # per engineer-day, in the company's currency
+    free_upgrade_years: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None  # the contracts' default
+
+
+class ProfileImage(msgspec.Struct):
+    url: str  # short-lived presigned GET
+    sha256: str
+    content_type: str
+
+
+class CompanyProfileRead(msgspec.Struct):
+    """The newest version; ``id`` None and ``version`` 0 until the first save."""
+
+    id: UUID | None
+    version: int
+    legal_name: str | None
+    credit_code: str | None
+    address: str | None
+    phone: str | None
+    email: str | None
+    website: str | None
+    bank: str | None
+    bank_account: str | None
+    service_hotline: str | None
+    response_hours: int | None
+    onsite_day_rate: Decimal | None
+    free_upgrade_years: int | None
+    currency: str
+    logo: ProfileImage | None
+    seal: ProfileImage | None
+    created_at: datetime | None
+    created_by: UUID | None

@@ -1,6 +1,18 @@
-"""Tenants (global registry), memberships and invitations (tenant tables, under RLS)."""
+"""Tenants (global registry); memberships, invitations and company profile versions (tenant tables,
+under RLS)."""
 
-from piccolo.columns import UUID, Boolean, Bytea, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import (
+    UUID,
+    Boolean,
+    Bytea,
+    Char,
+    ForeignKey,
+    Integer,
+    Numeric,
+    SmallInt,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.columns.defaults.timestamptz import TimestamptzOffset
 from piccolo.constraints import Unique
@@ -8,7 +20,7 @@ from piccolo.table import Table
 
 from app.accounts.tables import User
 from app.db import DB
-from app.table_schema import Index
+from app.table_schema import Index, References
 
 
 class Tenant(Table, tablename="tenants", db=DB):
@@ -61,3 +73,35 @@ class Invitation(Table, tablename="invitations", db=DB):
     revoked_at = Timestamptz(null=True, default=None)
 
     invitations_tenant = Index("(tenant, created_at DESC, id)")
+
+
+class CompanyProfileVersion(Table, tablename="company_profile_versions", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
+    version = Integer(default=None)
+    legal_name = Varchar(length=200, null=True, default=None)
+    credit_code = Char(length=18, null=True, default=None)
+    address = Varchar(length=500, null=True, default=None)
+    phone = Varchar(length=40, null=True, default=None)
+    email = Varchar(length=320, null=True, default=None)
+    website = Varchar(length=200, null=True, default=None)
+    bank = Varchar(length=200, null=True, default=None)
+    bank_account = Varchar(length=64, null=True, default=None)
+    service_hotline = Varchar(length=40, null=True, default=None)
+    response_hours = SmallInt(null=True, default=None)
+    onsite_day_rate = Numeric(digits=(14, 2), null=True, default=None)
+    free_upgrade_years = SmallInt(null=True, default=None)
+    logo_key = Varchar(length=300, null=True, default=None)
+    logo_sha256 = Char(length=64, null=True, default=None)
+    logo_type = Varchar(length=20, null=True, default=None)
+    seal_key = Varchar(length=300, null=True, default=None)
+    seal_sha256 = Char(length=64, null=True, default=None)
+    seal_type = Varchar(length=20, null=True, default=None)
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz()
+
+    company_profile_versions_tenant_id_key = Unique([tenant, id])
+    company_profile_versions_tenant_version_key = Unique([tenant, version])
+    company_profile_versions_tenant_created_by_fkey = References(
+        [tenant, created_by], "memberships", ["tenant", "id"]
+    )

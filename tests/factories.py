@@ -1,9 +1,10 @@
 """Test data shared by the integration tests: members with their membership ids, territories,
-customers, today in the test tenants' time zone, and direct (admin) database reads to check what a
-refused request left behind."""
+customers, a complete company profile (Party B of documents) with its pictures, today in the test
+tenants' time zone, and direct (admin) database reads to check what a refused request left behind."""
 
 from __future__ import annotations
 
+import io
 import secrets
 from datetime import date, datetime
 from typing import Any
@@ -46,6 +47,60 @@ async def assign(client: Any, who: Member, territory_id: str, member: Member, ro
         headers=who.headers,
     )
     assert r.status_code == 201, r.text
+
+
+PROFILE: dict[str, Any] = {
+    "legal_name": "华东启航软件有限公司",
+    "credit_code": "91310115MA1K4A2B3A",
+    "address": "上海市浦东新区张江路 88 号 6 楼",
+    "phone": "021-5080 1234",
+    "email": "sales@qihang-soft.cn",
+    "website": "www.qihang-soft.cn",
+    "bank": "招商银行上海张江支行",
+    "bank_account": "1219 0866 8810 801",
+    "service_hotline": "400-820-1234",
+    "response_hours": 4,
+    "onsite_day_rate": "800.00",
+    "free_upgrade_years": 1,
+}
+
+
+async def company_profile(client: Any, owner: Member, **fields: Any) -> dict[str, Any]:
+    """Save a complete company profile (``PROFILE`` with ``fields`` changed) as ``owner``."""
+    r = await client.put("/api/v1/company-profile", json={**PROFILE, **fields}, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def picture(kind: str = "seal", fmt: str = "PNG", size: int = 300) -> bytes:
+    """A small picture: a red ring with a star for a seal, a blue square for a logo."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (size, size), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    if kind == "seal":
+        draw.ellipse((8, 8, size - 8, size - 8), outline=(210, 20, 20, 255), width=max(size // 25, 2))
+        c, r = size / 2, size / 6
+        draw.polygon(
+            [
+                (c, c - r),
+                (c + r * 0.3, c - r * 0.1),
+                (c + r, c - r * 0.1),
+                (c + r * 0.45, c + r * 0.3),
+                (c + r * 0.6, c + r),
+                (c, c + r * 0.55),
+                (c - r * 0.6, c + r),
+                (c - r * 0.45, c + r * 0.3),
+                (c - r, c - r * 0.1),
+                (c - r * 0.3, c - r * 0.1),
+            ],
+            fill=(210, 20, 20, 255),
+        )
+    else:
+        draw.rectangle((0, 0, size, size), fill=(31, 78, 121, 255))
+    out = io.BytesIO()
+    (image.convert("RGB") if fmt == "JPEG" else image).save(out, format=fmt)
+    return out.getvalue()
 
 
 def company(prefix: str = "测试") -> str:

@@ -3,7 +3,10 @@
 
 A deal's documents use the quote chosen in its contract terms, else its latest sent or approved
 quote, else its latest quote (``collections.terms.contract_quote``); Party A comes from the contract
-terms (defaults: the customer). Every value is a preformatted string, as templates never compute.
+terms (defaults: the customer), Party B from the company profile (``providers.fill_common``). Totals
+show the list price total, the discount as list − quoted (a unit price typed under list counts, not
+only a discount percentage), the tax and the total due. Every value is a preformatted string, as
+templates never compute.
 
 A contract's money (quote, total, currency, milestones) is ``collections.terms.figures``, and the
 render job's snapshot records it (``collections.contracts.record``) in the snapshot's transaction. A
@@ -12,6 +15,7 @@ contract for a deal whose contract is signed is refused (409).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -22,8 +26,8 @@ from app.deals.collections.terms import contract_quote, effective_terms, figures
 from app.deals.lookup import load_deal
 from app.deals.quotes import load_quote
 from app.documents import kinds
-from app.documents.kinds import money
-from app.documents.providers import SubjectRequest
+from app.documents.kinds import amount_in_words, money
+from app.documents.providers import SubjectRequest, fill_common, onsite_fee, quote_terms
 from app.errors import NotFound
 
 _MILESTONE_NAMES = {
@@ -36,8 +40,8 @@ _UNITS = {
     "seat": ("站点", "seat"),
     "licence": ("许可", "licence"),
     "module": ("模块", "module"),
-    "service_day": ("人天", "service day"),
-    "maintenance_year": ("年", "maintenance year"),
+    "service_day": ("人天", "man-day"),
+    "maintenance_year": ("年", "year"),
 }
 
 
@@ -76,6 +80,7 @@ async def deal_data(
     assert customer is not None
     currency = contract.currency
     data: kinds.Data = kinds.blank(kinds.sample(request.kind, locale))
+    fill_common(data, request)
     party_a = {
         "full_name": terms["party_a_full_name"],
         "address": terms["party_a_address"],
@@ -87,18 +92,6 @@ async def deal_data(
     }
     _fill(data, "party_a", party_a)
     _fill(data, "customer", party_a)
-    _fill(data, "company", {"name": request.tenant_name})
-    _fill(
-        data,
-        "party_b",
-        {
-            "full_name": request.tenant_name,
-            "name": request.tenant_name,
-            "contact": request.author.get("name", ""),
-        },
-    )
-    _fill(data, "author", {"name": request.author.get("name", ""), "email": request.author.get("email", "")})
-    _fill(data, "contact", {"name": request.author.get("name", ""), "email": request.author.get("email", "")})
     today = request.today()
     total = contract.total
     if quote is not None:
@@ -115,27 +108,29 @@ async def deal_data(
                     "edition": r["edition"] or "",
                     "quantity": f"{r['quantity'].normalize():f}",
                     "unit": _t(locale, _UNITS[r["unit"]]),
-                    "unit_price": money(r["unit_price"], currency),
+                    "unit_price": money(r["unit_price"] * (100 - r["discount_percent"]) / 100, currency),
                     "years": "1",
                     "amount": money(r["amount"], currency),
                 }
                 for r in lines
             ]
-        tax_note = (
-            f"以上价格不含税，另计 {quote['tax_rate'].normalize():f}% 税额 {money(quote['tax'], currency)}"
-            if locale == "zh-CN"
-            else f"Prices exclude tax; {quote['tax_rate'].normalize():f}% tax {money(quote['tax'], currency)}"
-        )
+        # Discount = list − quoted: a price typed under list is a discount as much as a percentage.
+        list_total = sum((r["list_price"] * r["quantity"] for r in lines), Decimal(0))
+        net = quote["subtotal"] - quote["discount"]
+        tax_rate = f"{quote['tax_rate'].normalize():f}%"
         _fill(
             data,
             "totals",
             {
-                "subtotal": money(quote["subtotal"], currency),
-                "discount": money(quote["discount"], currency),
+                "subtotal": money(list_total, currency),
+                "discount": money(list_total - net, currency),
+                "tax": money(quote["tax"], currency),
                 "total": money(total, currency),
                 "currency": currency,
-                "tax_note": tax_note,
-                "total_in_words": "",
+                "tax_note": f"以上单价不含税，另计 {tax_rate} 税额"
+                if locale == "zh-CN"
+                else f"Prices exclude tax; {tax_rate} tax is added above",
+                "total_in_words": amount_in_words(total, currency, locale),
             },
         )
         round_name = f"第 {quote['round']} 轮" if locale == "zh-CN" else f"Round {quote['round']}"
@@ -148,6 +143,20 @@ async def deal_data(
                 "valid_until": quote["valid_until"].isoformat(),
                 "round": round_name,
                 "currency": currency,
+            },
+        )
+    else:  # terms entered by hand: the deal's amount is the contract price
+        _fill(
+            data,
+            "totals",
+            {
+                "subtotal": money(total, currency),
+                "discount": money(Decimal(0), currency),
+                "tax": money(Decimal(0), currency),
+                "total": money(total, currency),
+                "currency": currency,
+                "tax_note": _t(locale, ("以上金额为合同总价", "The amount above is the contract price")),
+                "total_in_words": amount_in_words(total, currency, locale),
             },
         )
     _fill(
@@ -166,27 +175,21 @@ async def deal_data(
             }
             for i, m in enumerate(contract.milestones)
         ]
-    fee = terms["onsite_fee_per_day"]
-    _fill(
-        data,
-        "maintenance",
-        {
-            "free_upgrade_years": terms["free_upgrade_years"],
-            "onsite_fee": (money(fee, currency) if fee is not None else "")
-            + (" / 人·天" if locale == "zh-CN" else " per engineer-day")
-            if terms["onsite_service_chargeable"]
-            else "",
-        },
+    rate = terms["onsite_fee_per_day"]
+    fee = onsite_fee(
+        request,
+        terms["onsite_service_chargeable"],
+        rate if rate is not None else request.profile.get("onsite_day_rate"),
     )
+    _fill(data, "maintenance", {"free_upgrade_years": terms["free_upgrade_years"], "onsite_fee": fee})
+    if "terms" in data:
+        data["terms"] = quote_terms(request, terms["free_upgrade_years"], fee)
     if "proposal" in data:
         kind_title = kinds.KINDS[request.kind].title[locale]
-        _fill(
-            data,
-            "proposal",
-            {"type": kind_title, "title": f"{deal['title']} {kind_title}", "version": "V1.0", "date": today},
-        )
+        _fill(data, "proposal", {"title": f"{deal['title']} {kind_title}"})
     if "validity" in data and quote is not None:
-        data["validity"] = quote["valid_until"].isoformat()
+        until = quote["valid_until"].isoformat()
+        data["validity"] = _t(locale, (f"本报价有效期至 {until}。", f"This pricing is valid until {until}."))
     if "payment_terms" in data:
         data["payment_terms"] = "; ".join(
             f"{_t(locale, _MILESTONE_NAMES[m.code])} {m.percent}%" for m in contract.milestones

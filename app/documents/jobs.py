@@ -19,21 +19,24 @@ import asyncio
 import hashlib
 import json
 import time
+import zipfile
 from typing import Any
 from uuid import UUID
 
 import structlog
 from arq import Retry
 
-from app import db
-from app.documents import convert, kinds, render_process, soffice
+from app import db, i18n
+from app.documents import convert, labels, render_process, soffice
 from app.documents.providers import SubjectRequest, get_provider, to_jsonable
 from app.documents.rendering import TemplateBroken, default_template_path
-from app.documents.service import docx_key, pdf_key, tenant_context
+from app.documents.service import M_INCOMPLETE, docx_key, missing_values, pdf_key, tenant_context
 from app.documents.templates import DOCX_TYPE, template_key
+from app.documents.validation import default_needs, needed_variables
 from app.errors import AppError
 from app.settings import get_settings
 from app.storage import Storage, create_storage
+from tenants.profile import SLOTS, load_version
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -88,8 +91,9 @@ async def _finish(tenant: UUID, document_id: UUID, **values: Any) -> None:
         )
 
 
-async def _snapshot(row: Any, tenant: UUID) -> tuple[dict[str, Any], str]:
-    """The data to render: the stored snapshot, or gathered now from the subject's provider."""
+async def _snapshot(row: Any, tenant: UUID, needs: list[str]) -> tuple[dict[str, Any], str]:
+    """The data to render: the stored snapshot, or gathered now from the subject's provider (with the
+    company profile version the document recorded) and refused when it leaves a needed value blank."""
     if row["data"] is not None:
         data = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
         return data, row["data_sha256"].strip()
@@ -98,7 +102,7 @@ async def _snapshot(row: Any, tenant: UUID) -> tuple[dict[str, Any], str]:
         raise Permanent(f"no data provider for subject type {row['subject_type']}")
     scope = await TenantScope.for_job(tenant)
     async with scope.tx() as tx:
-        context = await tenant_context(tx, scope, row["generated_by"])
+        context = await tenant_context(tx, scope, row["generated_by"], row["profile_version_id"])
         try:
             data = await provide(
                 SubjectRequest(
@@ -108,15 +112,47 @@ async def _snapshot(row: Any, tenant: UUID) -> tuple[dict[str, Any], str]:
         except AppError as exc:
             raise Permanent(f"the subject could not be read: {exc.detail or exc.title}") from exc
         data = to_jsonable(data)
-        missing = kinds.missing_required(row["kind"], data)
+        missing = missing_values(needs, data, row["locale"])
         if missing:
-            raise Permanent("required fields are empty: " + ", ".join(missing))
+            raise Permanent(
+                i18n.translate(row["locale"], M_INCOMPLETE, fields=labels.join(missing, row["locale"]))
+            )
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         digest = sha256(text.encode())
         await tx.execute(
             "UPDATE documents SET data = $2::jsonb, data_sha256 = $3 WHERE id = $1", row["id"], text, digest
         )
     return data, digest
+
+
+def _needs(row: Any, template: bytes) -> list[str]:
+    if row["template_id"] is None:
+        return list(default_needs(row["kind"], row["locale"]))
+    try:
+        return needed_variables(template, row["kind"])
+    except (ValueError, zipfile.BadZipFile, KeyError) as exc:
+        raise Permanent(f"the template could not be read: {exc}") from exc
+
+
+async def _images(row: Any, tenant: UUID, data: dict[str, Any], store: Storage) -> dict[str, bytes]:
+    """The profile's pictures the data refers to (``party_b.logo``/``seal`` hold their sha256), from
+    the version the document recorded; a stored picture that does not match fails the document."""
+    wanted = {slot: (data.get("party_b") or {}).get(slot) for slot in SLOTS}
+    if not any(wanted.values()):
+        return {}
+    async with db.transaction(tenant) as tx:
+        version = await load_version(tx, tenant, row["profile_version_id"])
+    images: dict[str, bytes] = {}
+    for slot, digest in wanted.items():
+        if not digest:
+            continue
+        if version is None or (version[f"{slot}_sha256"] or "").strip() != digest:
+            raise Permanent(f"the company profile's {slot} of this document is not stored")
+        blob = await store.get(version[f"{slot}_key"])
+        if sha256(blob) != digest:
+            raise Permanent(f"the stored {slot} does not match its recorded sha256")
+        images[f"party_b.{slot}"] = blob
+    return images
 
 
 async def _template_bytes(row: Any, tenant: UUID, store: Storage) -> bytes:
@@ -137,12 +173,16 @@ async def _produce(
 ) -> tuple[bytes, bytes | None, str | None, str | None]:
     """DOCX and PDF of the claimed document, both stored; returns (docx, pdf, pdf note, converter)."""
     settings = get_settings()
-    data, _ = await _snapshot(row, tenant)
     template = await _template_bytes(row, tenant, store)
+    data, _ = await _snapshot(row, tenant, _needs(row, template))
+    images = await _images(row, tenant, data, store)
     started = time.perf_counter()
     try:
         docx = await render_process.render(
-            template, data, render_process.Limits(settings.render_timeout_seconds, settings.render_memory_mb)
+            template,
+            data,
+            render_process.Limits(settings.render_timeout_seconds, settings.render_memory_mb),
+            images,
         )
     except TemplateBroken as exc:
         raise Permanent(f"the template could not be rendered: {exc}") from exc

@@ -3,25 +3,27 @@ data (realistic Chinese companies and people, 30 product lines for contracts and
 
 The catalogue is the single source of truth for validation (an uploaded template may only use these
 variables), previews (rendered with the sample) and ``doc_templates/README.md``. Every value a
-template prints is a preformatted string (money, dates): templates never compute.
+template prints is a preformatted string (money, dates): templates never compute. Which values a
+document cannot do without is the template's to say (``validation.needed_variables``), not the
+kind's; ``blank_paths`` finds those a document's data leaves blank.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from app.documents import samples
-from app.documents.samples import TITLES, money
+from app.documents.samples import TITLES, amount_in_words, money
 from app.errors import ValidationFailed
 from app.i18n import N_
 
 LOCALES = ("zh-CN", "en")
 Data = samples.Data
 __all__ = [
-    "KINDS", "LOCALES", "Kind", "blank", "check_kind", "check_locale", "missing_required", "money", "sample",
-    "variables",
+    "KINDS", "LOCALES", "Kind", "amount_in_words", "blank", "blank_paths", "check_kind", "check_locale",
+    "money", "sample", "variables",
 ]
 
 
@@ -30,18 +32,12 @@ class Kind:
     name: str
     title: dict[str, str]  # locale → the document type's name, as printed on covers
     sample: Callable[[str], Data]
-    required: tuple[str, ...] = ()  # dotted paths that must be non-blank before rendering starts
 
 
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind(
-            "contract",
-            TITLES["contract"],
-            samples.contract,
-            required=("party_a.full_name", "party_a.address", "party_a.contact", "party_a.phone"),
-        ),
+        Kind("contract", TITLES["contract"], samples.contract),
         Kind("proposal_requirements", TITLES["proposal_requirements"], samples.requirements),
         Kind("proposal_product", TITLES["proposal_product"], samples.product),
         Kind("proposal_pricing", TITLES["proposal_pricing"], samples.pricing),
@@ -103,10 +99,10 @@ def variables(kind: str) -> dict[str, str]:
     return out
 
 
-def missing_required(kind: str, data: Data) -> list[str]:
-    """The kind's required paths that are blank in ``data`` (contract: Party A's details)."""
+def blank_paths(paths: Iterable[str], data: Data) -> list[str]:
+    """Those of ``paths`` (dotted, no list items) that are missing or blank in ``data``, in order."""
     missing = []
-    for path in KINDS[kind].required:
+    for path in paths:
         value: Any = data
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None

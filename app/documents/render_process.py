@@ -95,8 +95,12 @@ def stop() -> None:
         _server = None
 
 
-async def render(template: bytes, context: dict[str, Any], limits: Limits) -> bytes:
-    """Render ``template`` with ``context`` (JSON-serialisable) in a fresh child under ``limits``."""
+async def render(
+    template: bytes, context: dict[str, Any], limits: Limits, images: dict[str, bytes] | None = None
+) -> bytes:
+    """Render ``template`` with ``context`` (JSON-serialisable) and ``images`` (pictures by variable
+    path, ``rendering.render_docx``) in a fresh child under ``limits``."""
+    pictures = images or {}
     mine, theirs = socket.socketpair()
     try:
         _send(theirs)
@@ -111,8 +115,11 @@ async def render(template: bytes, context: dict[str, Any], limits: Limits) -> by
             raise RenderCrashed("the render server went away") from exc
         loop = asyncio.get_running_loop()
         started = loop.time()
-        request = json.dumps({"limits": asdict(limits), "context": context}, ensure_ascii=False).encode()
-        writer.write(_LENGTH.pack(len(request)) + request + _LENGTH.pack(len(template)) + template)
+        request = json.dumps(
+            {"limits": asdict(limits), "context": context, "images": list(pictures)}, ensure_ascii=False
+        ).encode()
+        frames = [request, template, *pictures.values()]  # the pictures after the template, in order
+        writer.write(b"".join(_LENGTH.pack(len(frame)) + frame for frame in frames))
         await writer.drain()
         try:
             async with asyncio.timeout(limits.seconds + 1):
@@ -210,11 +217,12 @@ def _render_one(connection: socket.socket) -> None:
     connection.sendall(_LENGTH.pack(os.getpid()))
     request = json.loads(_receive(connection))
     template = _receive(connection)
+    images = {path: _receive(connection) for path in request["images"]}
     limits = Limits(**request["limits"])
     _confine(limits)
     outcome, payload = b"D", b""
     try:
-        payload = render_docx(template, request["context"])
+        payload = render_docx(template, request["context"], images)
     except TemplateBroken as exc:
         outcome, payload = b"B", str(exc).encode()
     except MemoryError:

@@ -12,6 +12,10 @@ times, and ``{{ … }}`` output, like any one value made by ``*``, stays under `
 not the guarantee (a filter such as ``center(10**8)`` or a macro calling itself twice still gets
 through): that is ``render_process``, which runs every render in a child process with CPU, memory and
 wall-clock limits. ``render_docx`` itself is unbounded: only the child process should call it.
+
+Pictures (the company profile's logo and seal) are passed beside the data, as bytes for a variable
+path (``party_b.logo``): the value there becomes a docxtpl ``InlineImage`` of the size in
+``IMAGE_SIZES``, so ``{{ party_b.logo }}`` prints the picture (and ``{% if party_b.logo %}`` tests it).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docx.shared import Length, Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
@@ -32,6 +37,11 @@ DEFAULTS_DIR = Path(__file__).resolve().parents[2] / "doc_templates"
 MAX_LOOP_ITERATIONS = 100_000  # all loops of one render together
 MAX_OUTPUT_CHARS = 5_000_000  # all {{ … }} output of one render, and any one value made by `*`
 _MAX_POWER_BITS = 4096
+# path → (width, height): one given, the other follows the picture's proportions
+IMAGE_SIZES: dict[str, tuple[Length | None, Length | None]] = {
+    "party_b.logo": (None, Mm(9)),
+    "party_b.seal": (Mm(40), None),  # a company seal is 40 mm across
+}
 
 
 class TemplateBroken(Exception):
@@ -102,15 +112,31 @@ def default_template_path(kind: str, locale: str) -> Path:
     return DEFAULTS_DIR / f"{kind}.{locale}.docx"
 
 
-def render_docx(template: bytes, context: dict[str, Any]) -> bytes:
-    """Render ``template`` (DOCX bytes) with ``context``; returns the DOCX bytes.
+def _with_images(doc: DocxTemplate, context: dict[str, Any], images: dict[str, bytes]) -> dict[str, Any]:
+    """``context`` with an ``InlineImage`` at each path of ``images`` (paths of ``IMAGE_SIZES`` only;
+    the blocks on the way are copied, the caller's data is left alone)."""
+    out = dict(context)
+    for path, blob in images.items():
+        width, height = IMAGE_SIZES[path]
+        *blocks, name = path.split(".")
+        target = out
+        for block in blocks:
+            target[block] = dict(target.get(block) or {})
+            target = target[block]
+        target[name] = InlineImage(doc, io.BytesIO(blob), width=width, height=height)
+    return out
+
+
+def render_docx(template: bytes, context: dict[str, Any], images: dict[str, bytes] | None = None) -> bytes:
+    """Render ``template`` (DOCX bytes) with ``context`` and ``images`` (see the module docstring);
+    returns the DOCX bytes.
 
     Raises ``TemplateBroken`` for anything the template causes: Jinja errors, sandbox violations and
     budgets, missing values, a damaged file. ``MemoryError`` passes through (the child process turns
     it into "exceeded N MB"). CPU-bound (~30 ms for a 30-line contract) and otherwise unbounded."""
     try:
         doc = DocxTemplate(io.BytesIO(template))
-        doc.render(context, jinja_env=sandbox(), autoescape=True)
+        doc.render(_with_images(doc, context, images or {}), jinja_env=sandbox(), autoescape=True)
         out = io.BytesIO()
         doc.save(out)
     except MemoryError:

@@ -1,5 +1,7 @@
 """Sample data of every document kind: realistic Chinese companies and people, 30 product lines
-for contracts and quotes. Used for previews, tests and the benchmark (via ``kinds.sample``)."""
+for contracts and quotes. Used for previews, tests and the benchmark (via ``kinds.sample``).
+
+Also the formatting every provider shares: ``money`` and ``amount_in_words`` (人民币大写 in zh-CN)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,85 @@ def money(amount: Decimal, currency: str = "CNY") -> str:
     return f"{prefix}{value:,.2f}"
 
 
+_DIGITS_ZH = "零壹贰叁肆伍陆柒捌玖"
+_SMALL_ZH = ("", "拾", "佰", "仟")
+_GROUPS_ZH = ("", "万", "亿", "万亿")
+_ONES_EN = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+).split()
+_TENS_EN = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_GROUPS_EN = ("", " thousand", " million", " billion", " trillion")
+_CURRENCY_ZH = {"CNY": "人民币", "USD": "美元", "EUR": "欧元", "HKD": "港币"}
+
+
+def _zh_integer(n: int) -> str:
+    """Financial (大写) numerals of ``n`` ≥ 0: 壹佰万零壹佰 style, a run of zeros written as one 零
+    between digits, 万/亿 after each non-zero group of four."""
+    if n == 0:
+        return "零"
+    digits = str(n)
+    out = ""
+    zero = False
+    for index, char in enumerate(digits):
+        place = len(digits) - 1 - index
+        digit = int(char)
+        if digit == 0:
+            zero = zero or bool(out)
+        else:
+            out += ("零" if zero else "") + _DIGITS_ZH[digit] + _SMALL_ZH[place % 4]
+            zero = False
+        group_end = place % 4 == 0
+        if group_end and place and int(digits[max(index - 3, 0) : index + 1]):
+            out += _GROUPS_ZH[place // 4]
+    return out
+
+
+def _en_below_thousand(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    words = [f"{_ONES_EN[hundreds]} hundred"] if hundreds else []
+    if rest >= 20:
+        tens, ones = divmod(rest, 10)
+        words.append(_TENS_EN[tens - 2] + (f"-{_ONES_EN[ones]}" if ones else ""))
+    elif rest:
+        words.append(_ONES_EN[rest])
+    return " ".join(words)
+
+
+def _en_integer(n: int) -> str:
+    if n == 0:
+        return "zero"
+    parts = []
+    index = 0
+    while n:
+        n, group = divmod(n, 1000)
+        if group:
+            parts.append(_en_below_thousand(group) + _GROUPS_EN[index])
+        index += 1
+    return " ".join(reversed(parts))
+
+
+def amount_in_words(amount: Decimal, currency: str, locale: str) -> str:
+    """The amount written out: ``人民币壹拾贰万肆仟捌佰伍拾贰元整`` (zh-CN, 元角分) or ``CNY one hundred
+    twenty-four thousand eight hundred fifty-two and 00/100`` (en). Negative amounts get 负 / minus."""
+    value = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = value < 0
+    cents = int(abs(value) * 100)
+    whole, fraction = divmod(cents, 100)
+    if locale == "zh-CN":
+        jiao, fen = divmod(fraction, 10)
+        text = _CURRENCY_ZH.get(currency, currency) + ("负" if sign else "")
+        text += _zh_integer(whole) + "元" if whole or not fraction else ""
+        if not fraction:
+            return text + "整"
+        if jiao:
+            text += _DIGITS_ZH[jiao] + "角"
+        elif whole:
+            text += "零"
+        return text + (_DIGITS_ZH[fen] + "分" if fen else "整")
+    return f"{currency} {'minus ' if sign else ''}{_en_integer(whole)} and {fraction:02d}/100"
+
+
 # --- shared blocks ------------------------------------------------------------------------------
 
 
@@ -38,9 +119,24 @@ def _company(locale: str) -> Data:
         "phone": "021-5080 1234",
         "email": "sales@qiming-soft.cn",
         "website": "www.qiming-soft.cn",
-        "tax_id": "91310115MA1K4A2B3C",
+        "tax_id": "91310115MA1K4A2B3A",
         "bank": _t(locale, "招商银行上海张江支行", "China Merchants Bank, Shanghai Zhangjiang Branch"),
         "account": "1219 0866 8810 801",
+    }
+
+
+def _party_b(locale: str) -> Data:
+    """The dealer (乙方) from its company profile; ``contact`` is the member generating the document,
+    ``logo`` and ``seal`` the images' sha256 (empty: none; rendered as pictures)."""
+    company = _company(locale)
+    return {
+        **company,
+        "full_name": company["name"],
+        "contact": _t(locale, "李晓明", "Li Xiaoming"),
+        "hotline": "400-820-1234",
+        "response_hours": "4",
+        "logo": "",
+        "seal": "",
     }
 
 
@@ -51,7 +147,7 @@ def _customer(locale: str) -> Data:
         "address": _t(locale, "江苏省苏州市工业园区星湖街 218 号", "218 Xinghu Street, SIP, Suzhou, Jiangsu"),
         "contact": _t(locale, "张建国", "Zhang Jianguo"),
         "phone": "0512-6288 3456",
-        "tax_id": "91320594MA1NB7X92P",
+        "tax_id": "91320594MA1NB7X92W",
         "industry": _t(locale, "机械制造", "Machinery manufacturing"),
         "bank": _t(locale, "中国工商银行苏州园区支行", "ICBC Suzhou Industrial Park Branch"),
         "account": "1102 0201 0900 1234 567",
@@ -82,16 +178,19 @@ _PRODUCTS = [  # (zh, en, unit price, unit zh, unit en)
 _EDITIONS = [("标准版", "Standard"), ("专业版", "Professional"), ("企业版", "Enterprise")]
 
 
-def _lines(locale: str, count: int = 30) -> tuple[list[Data], Decimal]:
+def _lines(locale: str, count: int = 30) -> tuple[list[Data], Decimal, Decimal]:
+    """``count`` lines at 12% under list; returns them, the list price total and the net total."""
     lines: list[Data] = []
-    total = Decimal(0)
+    list_total = net_total = Decimal(0)
     for i in range(count):
         zh, en, price, unit_zh, unit_en = _PRODUCTS[i % len(_PRODUCTS)]
         edition = _EDITIONS[(i // len(_PRODUCTS)) % len(_EDITIONS)]
         seats = 1 + (i * 7) % 12
-        unit_price = Decimal(price) * (1 + Decimal(i // len(_PRODUCTS)) / 4)
+        list_price = Decimal(price) * (1 + Decimal(i // len(_PRODUCTS)) / 4)
+        unit_price = (list_price * Decimal("0.88")).quantize(Decimal("0.01"))
         amount = unit_price * seats
-        total += amount
+        list_total += list_price * seats
+        net_total += amount
         lines.append(
             {
                 "no": str(i + 1),
@@ -104,19 +203,20 @@ def _lines(locale: str, count: int = 30) -> tuple[list[Data], Decimal]:
                 "amount": money(amount),
             }
         )
-    return lines, total
+    return lines, list_total, net_total
 
 
-def _totals(locale: str, subtotal: Decimal) -> Data:
-    discount = (subtotal * Decimal("0.08")).quantize(Decimal("0.01"))
-    total = subtotal - discount
+def _totals(locale: str, list_total: Decimal, net: Decimal) -> Data:
+    """List price total, discount = list − quoted, 13% tax on the quoted price, the total due."""
+    tax = (net * Decimal("0.13")).quantize(Decimal("0.01"))
     return {
-        "subtotal": money(subtotal),
-        "discount": money(discount),
-        "total": money(total),
-        "total_in_words": _t(locale, "人民币（大写）见金额栏", "see the amount column"),
+        "subtotal": money(list_total),
+        "discount": money(list_total - net),
+        "tax": money(tax),
+        "total": money(net + tax),
+        "total_in_words": amount_in_words(net + tax, "CNY", locale),
         "currency": "CNY",
-        "tax_note": _t(locale, "以上价格含 13% 增值税", "Prices include 13% VAT"),
+        "tax_note": _t(locale, "以上单价不含税，另计 13% 增值税", "Prices exclude 13% VAT, added above"),
     }
 
 
@@ -181,6 +281,7 @@ def _revisions(locale: str) -> list[Data]:
 def _proposal(locale: str, kind: str) -> Data:
     return {
         "company": _company(locale),
+        "party_b": _party_b(locale),
         "customer": _customer(locale),
         "author": _author(locale),
         "proposal": {
@@ -199,11 +300,12 @@ def _proposal(locale: str, kind: str) -> Data:
 
 
 def contract(locale: str) -> Data:
-    lines, subtotal = _lines(locale)
-    totals = _totals(locale, subtotal)
-    company = _company(locale)
+    lines, list_total, net = _lines(locale)
+    totals = _totals(locale, list_total, net)
+    tax = (net * Decimal("0.13")).quantize(Decimal("0.01"))
     return {
-        "company": company,
+        "company": _company(locale),
+        "party_b": _party_b(locale),
         "contract": {
             "number": "QM-C-2026-0318",
             "date": "2026-11-23",
@@ -211,10 +313,9 @@ def contract(locale: str) -> Data:
             "currency": "CNY",
         },
         "party_a": _customer(locale),
-        "party_b": {**company, "full_name": company["name"], "contact": _t(locale, "李晓明", "Li Xiaoming")},
         "lines": lines,
         "totals": totals,
-        "milestones": _milestones(locale, subtotal - (subtotal * Decimal("0.08")).quantize(Decimal("0.01"))),
+        "milestones": _milestones(locale, net + tax),
         "maintenance": {
             "free_upgrade_years": "1",
             "onsite_fee": money(Decimal(800)) + _t(locale, " / 人·天", " per engineer-day"),
@@ -225,9 +326,10 @@ def contract(locale: str) -> Data:
 
 
 def quote(locale: str) -> Data:
-    lines, subtotal = _lines(locale)
+    lines, list_total, net = _lines(locale)
     return {
         "company": _company(locale),
+        "party_b": _party_b(locale),
         "customer": _customer(locale),
         "author": _author(locale),
         "quote": {
@@ -238,11 +340,11 @@ def quote(locale: str) -> Data:
             "currency": "CNY",
         },
         "lines": lines,
-        "totals": _totals(locale, subtotal),
+        "totals": _totals(locale, list_total, net),
         "terms": _t(
             locale,
-            "含一年免费同版本升级；上门服务另行收费。",
-            "Includes one year of free same-version upgrades; on-site service is charged.",
+            "含 1 年免费同版本升级；上门服务收费标准：¥800.00 / 人·天。",
+            "Includes 1 year(s) of free same-version upgrades; on-site service: ¥800.00 per engineer-day.",
         ),
     }
 
@@ -301,9 +403,9 @@ def product(locale: str) -> Data:
 
 def pricing(locale: str) -> Data:
     data = _proposal(locale, "proposal_pricing")
-    lines, subtotal = _lines(locale, 10)
+    lines, list_total, net = _lines(locale, 10)
     data["lines"] = lines
-    data["totals"] = _totals(locale, subtotal)
+    data["totals"] = _totals(locale, list_total, net)
     data["validity"] = _t(locale, "本报价自出具之日起 30 天内有效。", "This pricing is valid for 30 days.")
     data["payment_terms"] = _t(
         locale,
@@ -349,6 +451,7 @@ def handover(locale: str) -> Data:
     ]
     return {
         "company": _company(locale),
+        "party_b": _party_b(locale),
         "handover": {
             "number": "QM-H-2026-0042",
             "date": "2026-11-23",

@@ -79,6 +79,7 @@ class DocumentRead(msgspec.Struct):
     template: TemplateRef
     generated_by: Generator
     data_sha256: str | None
+    profile_version_id: UUID | None  # the company profile version it is made with (None: none saved)
     docx: StoredFile | None
     pdf: StoredFile | None
     pdf_note: str | None

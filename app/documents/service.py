@@ -3,19 +3,23 @@ download links, list a subject's documents with who generated them from which te
 
 Requesting is idempotent on ``(tenant, idempotency_key)``: the same key answers the same document
 (409 if the key was used for another kind or subject). The subject's provider runs at request time
-too: it is the access check (404 for an invisible subject) and catches what would only fail later
-(a contract whose Party A is incomplete is refused with 422 naming the missing fields).
+too: it is the access check (404 for an invisible subject) and catches what would only fail later:
+a value the template prints that the data leaves blank (``validation.needed_variables``: Party A's
+contact, the company profile's bank account …) is refused with 422 naming each by its label in the
+member's language. A document records the company profile version it is made with (the newest at
+request time); the render job reads that version, never a later one.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from app import audit, db, outbox
-from app.documents import kinds
+from app.documents import kinds, labels
 from app.documents.providers import SubjectRequest, get_provider
 from app.documents.schemas import (
     DocumentAccepted,
@@ -25,17 +29,19 @@ from app.documents.schemas import (
     StoredFile,
     TemplateRef,
 )
+from app.documents.validation import default_needs
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
 from app.sql import Params
 from app.storage import Storage
+from tenants import profile
 from tenants.access import document_visible_sql
 from tenants.scope import TenantScope
 
 M_SUBJECT_TYPE = N_("Unknown subject type {subject_type}")
-M_REQUIRED = N_("Required to generate this document")
+M_REQUIRED = N_("{label}: fill it in before generating this document")
 M_INCOMPLETE = N_("Fill in {fields} before generating this document")
 M_TEMPLATE_MISMATCH = N_("This template is for {kind} ({locale})")
 _SELECT = (
@@ -53,9 +59,11 @@ def pdf_key(tenant_id: UUID, document_id: UUID) -> str:
     return f"documents/{tenant_id}/{document_id}/document.pdf"
 
 
-async def tenant_context(tx: db.Tx, scope: TenantScope, membership_id: UUID | None) -> dict[str, Any]:
+async def tenant_context(
+    tx: db.Tx, scope: TenantScope, membership_id: UUID | None, profile_version_id: UUID | None
+) -> dict[str, Any]:
     """What providers need besides the subject: the tenant's name and time zone (from the scope),
-    the author."""
+    the author, and the company profile version ``profile_version_id`` (empty for None)."""
     author = None
     if membership_id is not None:
         author = await tx.fetchrow(
@@ -64,20 +72,47 @@ async def tenant_context(tx: db.Tx, scope: TenantScope, membership_id: UUID | No
             scope.tenant_id,
             membership_id,
         )
+    version = await profile.load_version(tx, scope.tenant_id, profile_version_id)
     return {
         "tenant_name": scope.tenant_name,
         "time_zone": scope.time_zone,
         "author": {"name": author["name"] or "", "email": author["email"] or ""} if author else {},
+        "profile": dict(version) if version is not None else {},
     }
 
 
-def check_required(kind: str, data: kinds.Data) -> None:
-    missing = kinds.missing_required(kind, data)
+def needs_of(kind: str, locale: str, template: asyncpg.Record | None) -> list[str]:
+    """What the document's template prints unguarded: the default's, or the one recorded with the
+    uploaded version (versions uploaded before that was recorded: nothing known, the render job
+    checks)."""
+    if template is None:
+        return list(default_needs(kind, locale))
+    needs = template["needs"]
+    if needs is None:
+        return []
+    return list(json.loads(needs) if isinstance(needs, str) else needs)
+
+
+def missing_values(needs: list[str], data: kinds.Data, locale: str) -> list[str]:
+    """The labels (in ``locale``) of the needed values ``data`` leaves blank."""
+    return [labels.label(path, locale) for path in kinds.blank_paths(needs, data)]
+
+
+def check_required(needs: list[str], data: kinds.Data, locale: str) -> None:
+    """422 naming each needed value that ``data`` leaves blank by its label in ``locale`` (each
+    error's ``field`` is the variable's path, for programs)."""
+    missing = kinds.blank_paths(needs, data)
     if missing:
+        names = [labels.label(path, locale) for path in missing]
         raise ValidationFailed(
             M_INCOMPLETE,
-            fields=", ".join(missing),
-            extra={"errors": [{"field": m, "message": M_REQUIRED} for m in missing]},
+            fields=labels.join(names, locale),
+            extra={
+                "errors": [
+                    {"field": path, "message": M_REQUIRED, "params": {"label": name}}
+                    for path, name in zip(missing, names, strict=True)
+                ]
+            },
         )
 
 
@@ -86,7 +121,8 @@ async def _template(
 ) -> asyncpg.Record | None:
     if data.template_version_id is not None:
         row = await tx.fetchrow(
-            "SELECT id, kind, locale, version, sha256 FROM document_templates WHERE tenant = $1 AND id = $2",
+            "SELECT id, kind, locale, version, sha256, needs FROM document_templates"
+            " WHERE tenant = $1 AND id = $2",
             scope.tenant_id,
             data.template_version_id,
         )
@@ -98,7 +134,7 @@ async def _template(
             )
         return row
     row = await tx.fetchrow(
-        "SELECT id, kind, locale, version, sha256 FROM document_templates"
+        "SELECT id, kind, locale, version, sha256, needs FROM document_templates"
         " WHERE tenant = $1 AND kind = $2 AND locale = $3 AND active",
         scope.tenant_id,
         data.kind,
@@ -129,13 +165,15 @@ async def create_document(scope: TenantScope, data: DocumentCreate) -> DocumentA
         if existing is not None:
             return _same(existing, data)
         template = await _template(tx, scope, data, locale)
-        context = await tenant_context(tx, scope, scope.membership_id)
+        current = await profile.current_version(tx, scope.tenant_id)
+        profile_version_id = current["id"] if current is not None else None
+        context = await tenant_context(tx, scope, scope.membership_id, profile_version_id)
         values = await provide(SubjectRequest(scope, tx, data.subject_id, data.kind, locale, **context))
-        check_required(data.kind, values)
+        check_required(needs_of(data.kind, locale, template), values, scope.locale)
         document_id = await tx.fetchval(
             "INSERT INTO documents (tenant, idempotency_key, kind, locale, subject_type, subject_id,"
-            " template_id, template_version, template_sha256, generated_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " template_id, template_version, template_sha256, generated_by, profile_version_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
             scope.tenant_id,
             data.idempotency_key,
@@ -147,6 +185,7 @@ async def create_document(scope: TenantScope, data: DocumentCreate) -> DocumentA
             template["version"] if template else None,
             template["sha256"] if template else None,
             scope.membership_id,
+            profile_version_id,
         )
         if document_id is None:  # a concurrent request with the same key won
             raced = await tx.fetchrow(

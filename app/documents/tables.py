@@ -24,6 +24,7 @@ class DocumentTemplate(Table, tablename="document_templates", db=DB):
     uploaded_by = UUID(null=True, default=None)
     created_at = Timestamptz()
     activated_at = Timestamptz(null=True, default=None)
+    needs = JSONB(null=True, default=None)
 
     document_templates_tenant_id_key = Unique([tenant, id])
     document_templates_tenant_kind_locale_version_key = Unique([tenant, kind, locale, version])
@@ -66,10 +67,14 @@ class Document(Table, tablename="documents", db=DB):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)
+    profile_version_id = UUID(null=True, default=None)
 
     documents_tenant_id_key = Unique([tenant, id])
     documents_tenant_idempotency_key_key = Unique([tenant, idempotency_key])
     documents_tenant_generated_by_fkey = References([tenant, generated_by], "memberships", ["tenant", "id"])
+    documents_tenant_profile_version_id_fkey = References(
+        [tenant, profile_version_id], "company_profile_versions", ["tenant", "id"]
+    )
     documents_tenant_template_id_fkey = References(
         [tenant, template_id], "document_templates", ["tenant", "id"]
     )

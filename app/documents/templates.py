@@ -1,12 +1,13 @@
-"""Tenants' own templates: upload (validated, versioned, stored under a fixed key with its sha256),
-list, get, activate (one active version per kind and locale), deactivate (back to the built-in
-default), preview (rendered with the kind's sample data through the normal document path).
-Admins and owners only."""
+"""Tenants' own templates: upload (validated, versioned, stored under a fixed key with its sha256 and
+the values it cannot do without, ``validation.needed_variables``), list, get, activate (one active
+version per kind and locale), deactivate (back to the built-in default), preview (rendered with the
+kind's sample data through the normal document path). Admins and owners only."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from app import audit
 from app.documents import kinds
 from app.documents.schemas import DocumentAccepted, DocumentCreate, KindRead, TemplateRead
 from app.documents.service import create_document
-from app.documents.validation import validate_template
+from app.documents.validation import default_needs, needed_variables, validate_template
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
@@ -40,7 +41,7 @@ def list_kinds() -> list[KindRead]:
             name=k.name,
             title=k.title,
             variables=kinds.variables(k.name),
-            required=list(k.required),
+            required=sorted({p for locale in kinds.LOCALES for p in default_needs(k.name, locale)}),
             sample=kinds.sample(k.name, "zh-CN"),
         )
         for k in kinds.KINDS.values()
@@ -75,6 +76,7 @@ async def upload(
     findings = await asyncio.to_thread(validate_template, data, kind)
     if findings:
         raise _problems(findings)
+    needs = await asyncio.to_thread(needed_variables, data, kind)
     digest = hashlib.sha256(data).hexdigest()
     async with scope.tx() as tx:
         # Versions are numbered per kind and locale: serialise concurrent uploads of the same pair.
@@ -89,7 +91,8 @@ async def upload(
         key = template_key(scope.tenant_id, kind, locale, version)
         row = await tx.fetchrow(
             "INSERT INTO document_templates (tenant, kind, locale, version, filename, storage_key, sha256,"
-            f" size_bytes, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_COLUMNS}",
+            " size_bytes, uploaded_by, needs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)"
+            f" RETURNING {_COLUMNS}",
             scope.tenant_id,
             kind,
             locale,
@@ -99,6 +102,7 @@ async def upload(
             digest,
             len(data),
             scope.membership_id,
+            json.dumps(needs),
         )
         assert row is not None
         # Stored before commit: if the commit fails, the orphan object sits at the key the next upload

@@ -11,6 +11,12 @@ attributes, and what is certain to break the render budgets (``rendering.MAX_LOO
 iterations add up past the budget, and ``*`` of a literal past the output limit. What depends on the
 data is left to the render's own limits. Paragraph indexes count ``w:p`` elements of the part from 0,
 in document order.
+
+``needed_variables`` says which values a (valid) template cannot do without: the text variables it
+prints outside any ``{% if %}`` (or ``… if … else …``) that tests them and without a ``default``
+filter or an ``or``. A document whose data leaves one of them blank is refused before rendering
+(``app.documents.service``): a printed blank is a hole in a contract. Fields of list items (table
+cells) are not counted: an empty cell is not a hole.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
@@ -25,7 +32,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from lxml import etree
 
 from app.documents.kinds import variables
-from app.documents.rendering import MAX_LOOP_ITERATIONS, MAX_OUTPUT_CHARS, sandbox
+from app.documents.rendering import MAX_LOOP_ITERATIONS, MAX_OUTPUT_CHARS, default_template_path, sandbox
 from app.i18n import N_
 
 MAX_FILE = 10 * 1024 * 1024
@@ -276,7 +283,7 @@ def _part_findings(
                 )
     if found:
         return found
-    source = "\n".join(_DOCXTPL_CELL_TAGS.sub("", _DOCXTPL_PREFIX.sub(r"\1 ", line)) for line in lines)
+    source = _jinja_source(lines)
     try:
         tree = sandbox().parse(source)
     except TemplateSyntaxError as exc:
@@ -339,6 +346,123 @@ def _literal_product(sequence: nodes.Node, times: nodes.Node) -> int | None:
     if count is None or (isinstance(sequence, nodes.Const) and isinstance(sequence.value, int | float)):
         return None  # not a literal count, or a product of numbers
     return count * (_literal_length(sequence) or 1)
+
+
+def _jinja_source(lines: list[str]) -> str:
+    """The part's paragraphs as one Jinja source, a line per paragraph, docxtpl's tag prefixes
+    (``{%tr``, ``{{p`` …) and cell tags removed: what Jinja parses after docxtpl's preprocessing."""
+    return "\n".join(_DOCXTPL_CELL_TAGS.sub("", _DOCXTPL_PREFIX.sub(r"\1 ", line)) for line in lines)
+
+
+def needed_variables(data: bytes, kind: str) -> list[str]:
+    """The text variables of ``kind`` that the template ``data`` prints unguarded (sorted): see the
+    module docstring. ``data`` must have passed ``validate_template`` (else ``ValueError``)."""
+    known = variables(kind)
+    walker = _Needs(known)
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        for name in sorted(archive.namelist()):
+            if _TEXT_PARTS.match(name):
+                root = etree.fromstring(archive.read(name), _PARSER)
+                lines = ["".join(t for _, t in pieces) for pieces in _paragraphs(root)]
+                try:
+                    walker.walk(sandbox().parse(_jinja_source(lines)), frozenset(), frozenset())
+                except TemplateSyntaxError as exc:
+                    raise ValueError(f"{name}: {exc}") from exc
+    return sorted(walker.needs)
+
+
+@lru_cache(maxsize=32)
+def default_needs(kind: str, locale: str) -> tuple[str, ...]:
+    """``needed_variables`` of the built-in default template of ``kind`` in ``locale``."""
+    return tuple(needed_variables(default_template_path(kind, locale).read_bytes(), kind))
+
+
+class _Needs:
+    """Collects the catalogue paths printed outside a guard (see ``needed_variables``)."""
+
+    def __init__(self, known: dict[str, str]) -> None:
+        self.known = known
+        self.roots = {p.split(".")[0].split("[")[0] for p in known}
+        self.needs: set[str] = set()
+        self.assigned: set[str] = set()
+
+    def walk(self, node: nodes.Node, shadow: frozenset[str], guards: frozenset[str]) -> None:
+        if isinstance(node, nodes.For):
+            names = {t.name for t in _targets(node.target)}
+            inner = shadow | names | {"loop"}
+            for child in node.body:
+                self.walk(child, inner, guards)
+            for child in node.else_:
+                self.walk(child, shadow, guards)
+            return
+        if isinstance(node, nodes.Macro | nodes.CallBlock):
+            inner = shadow | {a.name for a in node.args} | {"caller", "varargs", "kwargs"}
+            for child in node.body:
+                self.walk(child, inner, guards)
+            return
+        if isinstance(node, nodes.Assign | nodes.AssignBlock):
+            self.assigned.update(t.name for t in _targets(node.target))
+            return
+        if isinstance(node, nodes.If):
+            inner_guards = guards | self.paths(node.test, shadow)
+            for child in [*node.body, *node.elif_, *node.else_]:
+                self.walk(child, shadow, inner_guards)
+            return
+        if isinstance(node, nodes.Output):
+            for expr in node.nodes:
+                self.printed(expr, shadow, guards)
+            return
+        for child in node.iter_child_nodes():
+            self.walk(child, shadow, guards)
+
+    def printed(self, node: nodes.Node, shadow: frozenset[str], guards: frozenset[str]) -> None:
+        if isinstance(node, nodes.Filter) and node.name in ("default", "d"):
+            return
+        if isinstance(node, nodes.Or):
+            return
+        if isinstance(node, nodes.CondExpr):
+            self.printed(node.expr1, shadow, guards | self.paths(node.test, shadow))
+            if node.expr2 is not None:
+                self.printed(node.expr2, shadow, guards)
+            return
+        if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
+            path = self.path(node, shadow)
+            if path is not None:
+                guarded = any(path == g or path.startswith(g + ".") for g in guards)
+                if self.known.get(path) == "text" and "[]" not in path and not guarded:
+                    self.needs.add(path)
+                return
+        for child in node.iter_child_nodes():
+            self.printed(child, shadow, guards)
+
+    def paths(self, node: nodes.Node, shadow: frozenset[str]) -> frozenset[str]:
+        """Every variable path a test expression mentions (the longest chains)."""
+        if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
+            path = self.path(node, shadow)
+            if path is not None:
+                return frozenset({path})
+        found: frozenset[str] = frozenset()
+        for child in node.iter_child_nodes():
+            found |= self.paths(child, shadow)
+        return found
+
+    def path(self, node: nodes.Node, shadow: frozenset[str]) -> str | None:
+        """``party_b.full_name`` for that chain of attributes on a catalogue root, else None."""
+        chain: list[str] = []
+        while isinstance(node, nodes.Getattr | nodes.Getitem):
+            if isinstance(node, nodes.Getattr):
+                chain.append(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                chain.append(node.arg.value)
+            else:
+                return None
+            node = node.node
+        if not isinstance(node, nodes.Name) or node.name in shadow or node.name in self.assigned:
+            return None
+        if node.name not in self.roots:
+            return None
+        path = ".".join([node.name, *reversed(chain)])
+        return path if path in self.known else None
 
 
 def _targets(target: nodes.Node) -> list[nodes.Name]:

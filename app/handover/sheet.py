@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from app import db
 from app.documents import kinds
-from app.documents.providers import SubjectRequest
+from app.documents.providers import SubjectRequest, fill_common
 from app.documents.schemas import DocumentCreate
 from app.documents.service import create_document
 from app.errors import NotFound
@@ -86,8 +86,7 @@ async def handover_subject(request: SubjectRequest) -> kinds.Data:
         )
     froms = sorted({r["from_name"] or pool for r in rows})
     territories = sorted({r["territory"] for r in rows})
-    if "company" in data:
-        data["company"]["name"] = request.tenant_name
+    fill_common(data, request)
     data["handover"].update(
         number=f"H-{plan_id.hex[:8].upper()}",
         date=request.today(),

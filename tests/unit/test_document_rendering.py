@@ -18,6 +18,7 @@ from docx import Document
 from app.documents import kinds, render_process
 from app.documents.render_process import Limits
 from app.documents.rendering import TemplateBroken, default_template_path, render_docx
+from app.documents.validation import default_needs, needed_variables
 from tests.unit.docx_cases import docx_with
 
 # A value each kind's sample must show somewhere in the rendered document, per locale.
@@ -36,7 +37,7 @@ EXPECTED = {
             "Zhang Jianguo",
             "[[SIGN:party_b]]",
             "same-version upgrades",
-            "On-site service is chargeable",
+            "On-site service rate",
         ],
     },
     "proposal_requirements": {
@@ -128,17 +129,68 @@ def test_missing_values_and_runtime_errors_are_template_errors() -> None:
         render_docx(b"PK\x03\x04 damaged", {})
 
 
-def test_catalogue_variables_and_required_fields() -> None:
+def test_catalogue_variables_and_blank_paths() -> None:
     variables = kinds.variables("contract")
     assert variables["party_a.full_name"] == "text" and variables["lines"] == "list"
-    assert variables["lines[].amount"] == "text"
+    assert variables["lines[].amount"] == "text" and variables["party_b.seal"] == "text"
+    assert all(kinds.variables(k)["party_b.full_name"] == "text" for k in kinds.KINDS)  # every kind
     data = kinds.sample("contract", "zh-CN")
-    assert kinds.missing_required("contract", data) == []
+    paths = ["party_a.full_name", "party_a.address", "party_a.phone", "party_b.bank"]
+    assert kinds.blank_paths(paths, data) == []
     data["party_a"]["address"] = " "
     del data["party_a"]["phone"]
-    assert kinds.missing_required("contract", data) == ["party_a.address", "party_a.phone"]
+    assert kinds.blank_paths(paths, data) == ["party_a.address", "party_a.phone"]
     blank = kinds.blank(kinds.sample("quote", "en"))
     assert blank["lines"] == [] and blank["customer"]["full_name"] == ""
+
+
+def test_needed_variables_are_those_printed_unguarded() -> None:
+    template = docx_with(
+        [
+            "{{ party_a.full_name }} {{ party_b.bank | upper }}",
+            "{% if party_a.tax_id %}{{ party_a.tax_id }}{% endif %}",
+            "{{ party_a.bank if party_a.bank else '-' }} {{ party_a.account | default('-') }}",
+            "{{ party_b.website or '' }}",
+            "{% if party_b %}{{ party_b.email }}{% endif %}",
+            "{%p for line in lines %}",
+            "{{ line.product }}",
+            "{%p endfor %}",
+            "{% for party_a in milestones %}{{ party_a.name }}{% endfor %}",
+        ]
+    )
+    assert needed_variables(template, "contract") == ["party_a.full_name", "party_b.bank"]
+
+
+def test_the_default_templates_need_the_company_profile() -> None:
+    needs = set(default_needs("contract", "zh-CN"))
+    assert {"party_b.full_name", "party_b.tax_id", "party_b.bank", "party_b.account"} <= needs
+    assert {"party_a.contact", "maintenance.hotline", "maintenance.onsite_fee", "totals.discount"} <= needs
+    # optional by design: the buyer's bank details, the seller's website, the pictures
+    assert not needs & {"party_a.bank", "party_a.account", "party_a.tax_id", "party_b.logo", "party_b.seal"}
+    assert "party_b.full_name" in default_needs("quote", "en")
+    assert "party_b.full_name" not in default_needs("handover", "en")  # internal: the tenant's name will do
+    for kind in kinds.KINDS:
+        for locale in kinds.LOCALES:
+            assert kinds.blank_paths(default_needs(kind, locale), kinds.sample(kind, locale)) == []
+
+
+def test_pictures_are_rendered_where_the_template_prints_them(tmp_path: Path) -> None:
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (400, 400), (200, 30, 30)).save(png, format="PNG")
+    data = kinds.sample("contract", "zh-CN")
+    data["party_b"]["seal"] = data["party_b"]["logo"] = "sha"
+    template = default_template_path("contract", "zh-CN").read_bytes()
+    out = render_docx(template, data, {"party_b.seal": png.getvalue(), "party_b.logo": png.getvalue()})
+    doc = Document(io.BytesIO(out))
+    assert len(doc.inline_shapes) == 1  # the seal, in the body
+    assert round(doc.inline_shapes[0].width.mm) == 40
+    header = doc.sections[0].header
+    assert header.part.package is not None and b"<w:drawing>" in header._element.xml.encode()
+    assert "sha" not in all_text(out)
+    plain = Document(io.BytesIO(render_docx(template, kinds.sample("contract", "zh-CN"))))
+    assert len(plain.inline_shapes) == 0  # no picture, and no hole where it would be
 
 
 def test_the_committed_templates_are_what_build_py_makes(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from app.deals.lookup import load_deal
 from app.deals.money import HUNDRED, Milestone, cents, check_money, milestones
 from app.errors import Conflict, ValidationFailed
 from app.rows import to_struct
+from tenants.profile import current_version
 from tenants.scope import TenantScope
 
 PARTY_A = ("party_a_full_name", "party_a_address", "party_a_contact", "party_a_phone")
@@ -52,8 +53,15 @@ async def _defaults(tx: Tx, tenant: UUID, deal: asyncpg.Record) -> dict[str, Any
     )
     assert customer is not None
     defaults = ContractTermsWrite()
+    profile = await current_version(tx, tenant)  # the company profile's defaults, where it has them
     return {
         **{f: getattr(defaults, f) for f in _TERMS},
+        "free_upgrade_years": (
+            profile["free_upgrade_years"]
+            if profile and profile["free_upgrade_years"] is not None
+            else defaults.free_upgrade_years
+        ),
+        "onsite_fee_per_day": profile["onsite_day_rate"] if profile else None,
         "milestones": None,
         "party_a_full_name": customer["full_name"],
         "party_a_address": customer["address"],
@@ -63,7 +71,8 @@ async def _defaults(tx: Tx, tenant: UUID, deal: asyncpg.Record) -> dict[str, Any
 
 
 async def effective_terms(tx: Tx, tenant: UUID, deal: asyncpg.Record) -> tuple[dict[str, Any], bool]:
-    """The deal's saved terms, or the defaults; and whether they were saved."""
+    """The deal's saved terms, or the defaults (Party A from the customer, the free-upgrade period and
+    the on-site day rate from the company profile's newest version); and whether they were saved."""
     row = await tx.fetchrow(
         f"SELECT {', '.join(_TERMS)}, milestones FROM contract_terms WHERE tenant = $1 AND deal_id = $2",
         tenant,

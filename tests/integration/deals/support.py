@@ -1,5 +1,6 @@
-"""A small sales world for the deals tests: a province with a city, its manager and rep, another
-province with its own manager, a customer of the rep, and a price list."""
+"""A small sales world for the deals tests: a company with its profile (Party B of its documents), a
+province with a city, its manager and rep, another province with its own manager, a customer of the
+rep, and a price list."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from tests.factories import assign, customer, staff, territory
+from tests.factories import assign, company_profile, customer, staff, territory
 from tests.helpers import Member, signup
 
 VALID = (date.today() + timedelta(days=30)).isoformat()
@@ -44,6 +45,7 @@ async def product(client: Any, who: Member, **fields: Any) -> dict[str, Any]:
 
 async def world(client: Any, mailbox: Any, app: Any) -> World:
     owner = await signup(client)
+    await company_profile(client, owner)
     manager = await staff(client, owner, mailbox, app, role="manager")
     rep = await staff(client, owner, mailbox, app, role="rep")
     other_manager = await staff(client, owner, mailbox, app, role="manager")

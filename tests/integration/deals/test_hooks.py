@@ -12,10 +12,12 @@ from app import db
 from app.customers.pool.rules import LAST_DEAL_AT_SQL, reclaim_exempt_customer_ids_sql
 from app.documents import kinds
 from app.documents.providers import SubjectRequest, get_provider
+from app.documents.service import tenant_context
+from app.documents.validation import default_needs
 from app.errors import NotFound
 from app.territories.impact import open_pipeline_in_subtree
 from tenants.scope import TenantScope
-from tests.factories import customer, db_value
+from tests.factories import company_profile, customer, db_value
 from tests.helpers import signup
 from tests.integration.deals.support import approved_quote, deal, move, world
 
@@ -66,6 +68,7 @@ async def test_late_stage_open_deal_exempts_its_customer_from_reclaim(client, ma
 
 async def test_deal_and_quote_providers_fill_contract_and_quote_sheet(client, mailbox, app):
     w = await world(client, mailbox, app)
+    profile = await company_profile(client, w.owner, free_upgrade_years=2)
     d = await deal(client, w.rep, w.customer["id"])
     q = await approved_quote(client, w, d["id"])
     terms = {
@@ -81,19 +84,36 @@ async def test_deal_and_quote_providers_fill_contract_and_quote_sheet(client, ma
     tenant = UUID(w.owner.tenant_id)
     scope = await TenantScope.for_job(tenant)
     async with db.transaction(tenant) as tx:
+        context = await tenant_context(tx, scope, None, UUID(profile["id"]))
         contract = await get_provider("deal")(
-            SubjectRequest(scope, tx, d["id"], "contract", "zh-CN", "启明软件")
+            SubjectRequest(scope, tx, d["id"], "contract", "zh-CN", **context)
         )
-        sheet = await get_provider("quote")(SubjectRequest(scope, tx, q["id"], "quote", "en", "Qiming"))
-    assert kinds.missing_required("contract", contract) == []
-    assert contract["party_a"]["contact"] == "张建国" and contract["party_b"]["full_name"] == "启明软件"
-    assert contract["lines"][0]["unit_price"] == "¥6,800.00" and contract["totals"]["total"] == "¥15,368.00"
-    assert [m["percent"] for m in contract["milestones"]] == ["20%", "60%", "20%"]
+        sheet = await get_provider("quote")(SubjectRequest(scope, tx, q["id"], "quote", "en", **context))
+    assert kinds.blank_paths(default_needs("contract", "zh-CN"), contract) == ["party_b.contact"]  # no author
     assert (
-        contract["maintenance"]["free_upgrade_years"] == "1"
-        and "800.00" in contract["maintenance"]["onsite_fee"]
+        contract["party_a"]["contact"] == "张建国"
+        and contract["party_b"]["full_name"] == "华东启航软件有限公司"
     )
+    assert contract["party_b"]["tax_id"] == "91310115MA1K4A2B3A" and contract["party_b"]["bank"]
+    assert contract["lines"][0]["unit_price"] == "¥6,800.00" and contract["totals"]["total"] == "¥15,368.00"
+    assert contract["totals"]["discount"] == "¥0.00" and contract["totals"]["subtotal"] == "¥13,600.00"
+    assert contract["totals"]["total_in_words"] == "人民币壹万伍仟叁佰陆拾捌元整"
+    assert [m["percent"] for m in contract["milestones"]] == ["20%", "60%", "20%"]
+    assert (  # saved terms keep their own period; the profile's two years are only the unsaved default
+        contract["maintenance"]["free_upgrade_years"] == "1"
+        and contract["maintenance"]["onsite_fee"] == "¥800.00 / 人·天"
+        and contract["maintenance"]["hotline"] == "400-820-1234"
+    )
+    r = await client.get(
+        f"/api/v1/deals/{(await deal(client, w.rep, w.customer['id']))['id']}/contract-terms",
+        headers=w.rep.headers,
+    )
+    assert r.json()["free_upgrade_years"] == 2 and r.json()["onsite_fee_per_day"] == "800.00"
     assert sheet["quote"]["round"] == "Round 1" and sheet["customer"]["full_name"] == w.customer["full_name"]
+    assert (
+        sheet["terms"]
+        == "Includes 1 year(s) of free same-version upgrades; on-site service: ¥800.00 per engineer-day."
+    )
     assert len(sheet["lines"]) == 1 and sheet["lines"][0]["quantity"] == "2"
 
     other = await signup(client)

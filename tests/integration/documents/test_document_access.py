@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.factories import assign, customer, staff, territory
+from tests.factories import assign, company_profile, customer, staff, territory
 from tests.helpers import run_jobs, signup
 from tests.integration.documents.test_documents_api import request_document
 
 
 async def test_a_rep_reads_only_documents_of_what_they_see(client: Any, app: Any, mailbox: Any) -> None:
     owner = await signup(client)
+    await company_profile(client, owner)
     manager = await staff(client, owner, mailbox, app, role="manager")
     rep = await staff(client, owner, mailbox, app, role="rep")
     other_rep = await staff(client, owner, mailbox, app, role="rep")

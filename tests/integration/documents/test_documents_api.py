@@ -1,6 +1,7 @@
 """/api/v1/documents through the real worker: 202 then ready with presigned DOCX/PDF links and
 sha256s; idempotency (same key → same document; a job run twice → one set of objects); a broken
-template fails once with a reason; Party A must be complete for a contract; 404 across tenants."""
+template fails once with a reason; what the template prints must be filled (422 naming it by its
+label, in the member's language); 404 across tenants."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.documents import jobs
 from app.documents.rendering import default_template_path
 from app.documents.soffice import soffice_binary
 from app.settings import get_settings
+from tests.factories import company_profile
 from tests.helpers import Member, run_jobs, signup
 from tests.integration.documents.conftest import fetch, keys_under, pdf_text
 from tests.integration.documents.test_templates_api import upload
@@ -50,7 +52,7 @@ async def test_contract_renders_to_docx_and_pdf(client: Any, app: Any, s3: Any) 
     docx = await fetch(doc["docx"]["url"])
     assert hashlib.sha256(docx).hexdigest() == doc["docx"]["sha256"] and len(docx) == doc["docx"]["size"]
     text = "\n".join(c.text for t in Document(io.BytesIO(docx)).tables for row in t.rows for c in row.cells)
-    assert "苏州恒泰精密机械有限公司" in text and "¥6,800.00" in text
+    assert "苏州恒泰精密机械有限公司" in text and "¥5,984.00" in text
     prefix = f"documents/{owner.tenant_id}/{queued['id']}/"
     if soffice_binary(get_settings()) is None:
         assert doc["pdf"] is None and "LibreOffice" in doc["pdf_note"]
@@ -159,8 +161,21 @@ async def test_contract_needs_party_a_complete_and_customer_proposals(client: An
     ).json()
     r = await request_document(client, owner, subject_type="customer", subject_id=customer["id"])
     assert r.status_code == 422, r.text
-    assert {e["field"] for e in r.json()["errors"]} == {"party_a.address", "party_a.contact"}
-    assert "party_a.address" in r.json()["detail"]
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"party_a.address", "party_a.contact", "party_b.full_name", "party_b.bank"} <= fields
+    assert "party_a.full_name" not in fields and "party_a.phone" not in fields  # the customer has them
+    assert not fields & {"party_a.bank", "party_a.tax_id"}  # the default contract prints them only if known
+    detail = r.json()["detail"]
+    assert "甲方地址、甲方联系人" in detail and "乙方单位全称" in detail and "乙方开户银行" in detail
+    messages = " ".join(e["message"] for e in r.json()["errors"])
+    assert "party_" not in detail + messages and "甲方联系人：生成此文档前请先填写" in messages
+    r = await request_document(
+        client, owner, kind="proposal_product", subject_type="customer", subject_id=customer["id"]
+    )
+    assert r.status_code == 422 and "乙方单位全称" in r.json()["detail"], r.text  # no company profile yet
+    profile = await company_profile(client, owner)
+    r = await request_document(client, owner, subject_type="customer", subject_id=customer["id"])
+    assert not {e["field"] for e in r.json()["errors"]} & {"party_b.full_name", "party_b.bank"}
     r = await request_document(
         client, owner, kind="proposal_product", subject_type="customer", subject_id=customer["id"]
     )
@@ -168,6 +183,7 @@ async def test_contract_needs_party_a_complete_and_customer_proposals(client: An
     await run_jobs(app)
     doc = (await client.get(r.json()["url"], headers=owner.headers)).json()
     assert doc["status"] == "ready", doc
+    assert doc["profile_version_id"] == profile["id"]
     docx = await fetch(doc["docx"]["url"])
     paragraphs = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
     assert "无锡华立电子科技有限公司" in paragraphs and "产品方案" in paragraphs
