@@ -22,6 +22,19 @@ Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text2000 = Annotated[str, msgspec.Meta(max_length=2000)]
 Text5000 = Annotated[str, msgspec.Meta(max_length=5000)]
 MAX_ITEMS = 30
+_TIME_OF_DAY = (
+    "A time of day on the plan's date, in the tenant's time zone: HH:MM:SS (e.g. 09:30:00), with no UTC"
+    " offset"
+)
+# A visit's time of day. Documented here: Litestar would describe a bare ``time`` as a duration.
+TimeOfDay = Annotated[
+    time,
+    msgspec.Meta(
+        tz=False,
+        description=_TIME_OF_DAY,
+        extra_json_schema={"description": _TIME_OF_DAY, "extra": {"format": "time"}},
+    ),
+]
 
 
 # --- visit plans -------------------------------------------------------------------------------
@@ -29,7 +42,7 @@ MAX_ITEMS = 30
 
 class PlanItemWrite(msgspec.Struct, forbid_unknown_fields=True):
     customer_id: UUID
-    planned_time: time
+    planned_time: TimeOfDay
     purpose: Purpose
     note: Text2000 | None = None
 
@@ -58,7 +71,7 @@ class PlanItemRead(msgspec.Struct):
     position: int
     customer_id: UUID
     customer_name: str
-    planned_time: time
+    planned_time: TimeOfDay
     purpose: str
     note: str | None
     followup_id: UUID | None

@@ -31,7 +31,7 @@ async def test_csv_export_is_excel_friendly_and_neutralises_formulas(client, mai
     await customer(client, t.rep, t.pd["id"], full_name=HYPERLINK, phone=PHONE, grade="A", source="referral")
     r = await _export(client, t.rep, format="csv")
     assert r.status_code == 200, r.text
-    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert r.headers["content-disposition"].startswith("attachment;")
     header, row = _csv_rows(r.content)
     assert header[:3] == ["客户全称", "简称", "统一社会信用代码"] and header[-2:] == ["责任区域", "负责人"]

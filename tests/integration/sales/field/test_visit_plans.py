@@ -171,6 +171,9 @@ async def test_bad_plans_are_refused_and_leave_nothing(client, mailbox, app, adm
     assert r.status_code == 400 or r.status_code == 422
     r = await plan(client, f.rep, today(), [item(c1["id"], at="25:00:00")])
     assert r.status_code in (400, 422)
+    # a time of day in the tenant's zone: an offset would be dropped silently, so it is refused
+    r = await plan(client, f.rep, today(), [item(c1["id"], at="09:30:00+08:00")])
+    assert r.status_code == 422 and "items[0].planned_time" in r.text, r.text
     assert await db_value(admin_db, count, members) == 0
 
     assert (await plan(client, f.rep, today(), [item(c1["id"])])).status_code == 201
