@@ -1,6 +1,10 @@
 """Signing jobs: ``complete_envelope`` (final PDF, certificate, PAdES seal, delivery) and the crons
 ``signing_reminders`` and ``signing_expiry``.
 
+Completion certifies only evidence that verifies: when the envelope's chain is broken it logs an error
+and returns "evidence-broken", the envelope staying ``sent`` (the hourly sweep tries again, and logs
+again, until someone looks).
+
 Completion runs the signed hook of the document's subject type (``SIGNED_HOOKS``, filled by
 ``register_signed_hook`` from ``app.wiring``; the deals domain's for ``deal`` and ``quote``) in its
 transaction: a hook that raises rolls the completion back (the envelope stays ``sent``).
@@ -23,40 +27,17 @@ from uuid import UUID
 import structlog
 from arq import Retry
 
-from app import db, i18n, mail, outbox
+from app import db, mail, outbox
 from app.documents import convert
 from app.documents.jobs import storage as default_storage
-from app.i18n import N_
-from app.signing import evidence, pdfwork, seal
+from app.settings import get_settings
+from app.signing import certificate, evidence, pdfwork, seal
 from app.signing.service import email_signer, fmt_time, void_for_voided_documents
 from app.storage import Storage
 from tenants.cron import for_each_tenant
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
-
-
-def _labels(locale: str) -> dict[str, str]:
-    def t(m: str) -> str:
-        return i18n.translate(locale, m)
-
-    return {
-        "title": t(N_("Certificate of completion")),
-        "method": t(N_("Signature")),
-        "notified": t(N_("Link sent")),
-        "viewed": t(N_("Viewed")),
-        "consented": t(N_("Consented to sign electronically")),
-        "signed": t(N_("Signed")),
-        "agent": t(N_("Browser")),
-        "footer": t(N_("This document is sealed by Acre; any change after sealing is detectable.")),
-        "envelope": t(N_("Envelope")),
-        "document": t(N_("Document")),
-        "original": t(N_("SHA-256 of the original")),
-        "content": t(N_("SHA-256 of the signed pages")),
-        "completed": t(N_("Completed")),
-        "typed": t(N_("Typed name")),
-        "drawn": t(N_("Drawn")),
-    }
 
 
 def pdf_filename(title: str) -> str:
@@ -66,9 +47,14 @@ def pdf_filename(title: str) -> str:
 
 
 async def build_final_pdf(
-    store: Storage, env: Any, signers: list[Any], converter: convert.Converter | None = None
+    store: Storage,
+    env: Any,
+    signers: list[Any],
+    facts: certificate.Facts,
+    converter: convert.Converter | None = None,
 ) -> tuple[bytes, str]:
-    """Original + signatures at the anchors + certificate page; returns (pdf, sha256 of signed pages)."""
+    """Original + signatures at the anchors + the certificate of completion; returns (pdf, sha256 of
+    the signed document: the pages with the signatures, before the certificate)."""
     original = await store.get(env["original_key"])
     marks = []
     for s in signers:
@@ -83,33 +69,18 @@ async def build_final_pdf(
             )
         )
     signed_pages = await asyncio.to_thread(pdfwork.place_signatures, original, marks)
-    content_sha = hashlib.sha256(signed_pages).hexdigest()
-    labels = _labels(env["sender_locale"])
-    lines = [
-        (labels["envelope"], str(env["id"])),
-        (labels["document"], env["title"]),
-        (labels["original"], env["original_sha256"]),
-        (labels["content"], content_sha),
-        (labels["completed"], fmt_time(datetime.now(UTC))),
-    ]
-    people = [
-        pdfwork.CertificateSigner(
-            name=s["name"],
-            email=s["email"],
-            notified_at=fmt_time(s["notified_at"]),
-            viewed_at=fmt_time(s["viewed_at"]),
-            consented_at=fmt_time(s["consented_at"]),
-            signed_at=fmt_time(s["signed_at"]),
-            method=labels[s["signature_kind"] or "typed"],
-            ip=s["ip"] or "",
-            user_agent=(s["user_agent"] or "")[:90],
-        )
-        for s in signers
-    ]
-    docx = pdfwork.certificate_docx(labels=labels, lines=lines, signers=people)
-    certificate, _method = await (converter or convert.get_converter()).convert(docx)
-    final = await asyncio.to_thread(pdfwork.append_pages, signed_pages, certificate)
-    return final, content_sha
+    signed_sha = hashlib.sha256(signed_pages).hexdigest()
+    docx = certificate.build_docx(
+        env,
+        signers,
+        facts,
+        signed_sha256=signed_sha,
+        completed_at=datetime.now(UTC),
+        verify_url=f"{get_settings().public_url}/verify",
+    )
+    pages, _method = await (converter or convert.get_converter()).convert(docx)
+    final = await asyncio.to_thread(pdfwork.append_pages, signed_pages, pages)
+    return final, signed_sha
 
 
 async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: str) -> str:
@@ -129,9 +100,14 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
         )
         if any(s["status"] != "signed" for s in signers):
             return "not-all-signed"
+        try:
+            facts = await certificate.gather(tx, env_id)
+        except certificate.BrokenChain as exc:  # never certify (nor seal) evidence that was tampered with
+            log.error("evidence broken, not completed", envelope_id=envelope_id, error=str(exc))
+            return "evidence-broken"
         key = await seal.tenant_sealing_key(tx)
     try:
-        final, _content_sha = await build_final_pdf(store, env, list(signers), ctx.get("converter"))
+        final, signed_sha = await build_final_pdf(store, env, list(signers), facts, ctx.get("converter"))
         sealed = await asyncio.to_thread(seal.seal_pdf, final, key, reason=f"Acre envelope {env_id}")
         check = await asyncio.to_thread(seal.check_seal, sealed, key.cert_pem)
         if not check.valid:
@@ -172,7 +148,11 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
             tx,
             env_id,
             "completed",
-            data={"sealed_sha256": sealed_sha, "presealed_sha256": env["presealed_sha256"]},
+            data={
+                "signed_sha256": signed_sha,
+                "presealed_sha256": env["presealed_sha256"],
+                "sealed_sha256": sealed_sha,
+            },
         )
         # everyone gets the sealed PDF attached (unless it is too big to mail) and a link: the signers
         # their signing link's download, the sender and the CC recipients a presigned one (7 days, the

@@ -22,7 +22,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from app import db, i18n, rate_limits
-from app.signing import pdfwork, signer
+from app.signing import consent, pdfwork, signer
 from app.signing.verify import verify_pdf
 from app.storage import Storage
 
@@ -106,6 +106,7 @@ async def _page(
         )
         if link.state == "sign":
             context["pages"] = range(1, await _pages(_storage(request), link) + 1)
+            context["consent"] = consent.text(consent.VERSION, locale, link.company)
     status = 400 if error and link.state == "sign" else _STATUS[link.state]
     return Template(template_name="sign.html", context=context, status_code=status, headers=_HEADERS)
 

@@ -1,10 +1,8 @@
 """PDF work for signing: page images for the signing page, signature placement at the template's
-anchors, the certificate-of-completion page.
+anchors, appending the certificate of completion (``certificate.py``).
 
 Signatures go onto the pages as images only (a typed name is rendered with the CJK font by Pillow), so
-the overlay needs no font at all; the certificate is a DOCX converted by the documents' LibreOffice
-converter, which embeds the CJK font subset (a non-embedded standard CJK font renders nowhere without
-a language pack)."""
+the overlay needs no font at all."""
 
 from __future__ import annotations
 
@@ -16,8 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from docx import Document as DocxDocument
-from docx.shared import Pt
 from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.utils import ImageReader
@@ -169,51 +165,6 @@ def place_signatures(pdf: bytes, marks: list[Mark]) -> bytes:
         page.merge_page(PdfReader(buf).pages[0])
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
-
-
-@dataclass(frozen=True)
-class CertificateSigner:
-    name: str
-    email: str
-    notified_at: str
-    viewed_at: str
-    consented_at: str
-    signed_at: str
-    method: str
-    ip: str
-    user_agent: str
-
-
-def certificate_docx(
-    *, labels: dict[str, str], lines: list[tuple[str, str]], signers: list[CertificateSigner]
-) -> bytes:
-    """The certificate of completion as DOCX (converted to PDF by LibreOffice, fonts embedded)."""
-    doc = DocxDocument()
-    normal = doc.styles["Normal"]
-    normal.font.name = CJK_FONT
-    normal.font.size = Pt(9)
-    normal.element.rPr.rFonts.set(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", CJK_FONT
-    )
-    doc.add_heading(labels["title"], level=1)
-    for label, value in lines:
-        doc.add_paragraph(f"{label}: {value}")
-    for number, s in enumerate(signers, start=1):
-        doc.add_heading(f"{number}. {s.name} <{s.email}>", level=2)
-        for label, value in (
-            (labels["method"], s.method),
-            (labels["notified"], s.notified_at),
-            (labels["viewed"], s.viewed_at),
-            (labels["consented"], s.consented_at),
-            (labels["signed"], s.signed_at),
-            ("IP", s.ip),
-            (labels["agent"], s.user_agent),
-        ):
-            doc.add_paragraph(f"{label}: {value}")
-    doc.add_paragraph(labels["footer"])
-    out = io.BytesIO()
-    doc.save(out)
     return out.getvalue()
 
 

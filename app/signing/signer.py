@@ -20,7 +20,7 @@ import asyncpg
 
 from app import db, mail, outbox
 from app.i18n import N_
-from app.signing import evidence
+from app.signing import consent, evidence
 from app.signing.service import ENDED, _tenant_name, notify_turn, tell_signers, token_hash
 from app.storage import Storage
 
@@ -167,7 +167,7 @@ async def sign(
             signer_id=signer["id"],
             ip=ip,
             user_agent=user_agent,
-            data={"esign_consent": "v1"},
+            data={"esign_consent": consent.VERSION, "locale": signer["locale"]},
         )
         signed = await tx.fetchrow(
             "UPDATE envelope_signers SET status = 'signed', signed_at = now(), consented_at = now(), ip = $3,"

@@ -11,7 +11,7 @@ import pytest
 
 from app import db
 from app.signing import evidence
-from app.signing.jobs import expire_envelopes, send_reminders
+from app.signing.jobs import complete_envelope, expire_envelopes, send_reminders
 from tenants.scope import TenantScope
 from tests.helpers import connect, run_jobs, signup
 from tests.integration.signing.support import (
@@ -169,6 +169,10 @@ async def test_evidence_is_append_only_and_tampering_is_detected(
         )
     got = (await client.get(f"/api/v1/envelopes/{env['id']}/evidence", headers=owner.headers)).json()
     assert got["chain_ok"] is False and got["first_broken_seq"] is not None
+    # evidence that does not verify is never certified nor sealed: the envelope stays out
+    assert await complete_envelope({}, owner.tenant_id, env["id"]) == "evidence-broken"
+    got = (await client.get(f"/api/v1/envelopes/{env['id']}", headers=owner.headers)).json()
+    assert got["status"] == "sent" and got["sealed_sha256"] is None
 
 
 async def test_another_tenants_envelope_ids_answer_404(
