@@ -1,6 +1,9 @@
 """Outgoing email: queued in the caller's transaction (``queue_email``), sent by the ``send_email``
 job through SMTP (aiosmtplib). A message is sent once even if the job runs twice: the job claims the
-row first, and the Message-ID is fixed by the row id.
+row first.
+
+Every message has a ``Date`` (when it was queued) and a ``Message-ID`` (its row id at the sender's
+domain), both fixed by the row, so a retried send is the same message.
 
 A message may carry one attachment, referenced by its object-storage key: the job reads the bytes
 when it sends, so the row (and the outbox) never hold file contents. A file above
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import aiosmtplib
@@ -54,6 +59,13 @@ class Attachment:
 def attachable(size: int) -> bool:
     """Whether a file of ``size`` bytes may be attached (else: send a link only)."""
     return size <= get_settings().mail_attachment_max_bytes
+
+
+def message_id(email_id: str | UUID) -> str:
+    """The Message-ID of the queued email ``email_id``: its id at the sender's domain (RFC 5322 asks
+    for a domain the sender controls; the public URL's host when the sender address has none)."""
+    domain = parseaddr(get_settings().mail_from)[1].rpartition("@")[2]
+    return f"<{email_id}@{domain or urlsplit(get_settings().public_url).hostname or 'localhost'}>"
 
 
 def _default_storage() -> Storage:
@@ -144,7 +156,7 @@ async def send_email(
             "UPDATE emails SET claimed_at = now(), attempts = attempts + 1 WHERE id = $1 AND sent_at IS NULL"
             f" AND (claimed_at IS NULL OR claimed_at < now() - interval '{_CLAIM_TIMEOUT}')"
             " RETURNING to_addr, subject, text_body, html_body, attachment_key, attachment_name,"
-            " attachment_type",
+            " attachment_type, created_at",
             UUID(email_id),
         )
         if row is None:
@@ -161,7 +173,9 @@ async def send_email(
     message["From"] = get_settings().mail_from
     message["To"] = row["to_addr"]
     message["Subject"] = row["subject"]
-    message["Message-ID"] = f"<{email_id}@acre.mail>"  # the same on every attempt, so receivers can dedupe
+    # Date and Message-ID are the message's own, the same on every attempt (receivers drop a copy)
+    message["Date"] = format_datetime(row["created_at"])
+    message["Message-ID"] = message_id(email_id)
     message.set_content(row["text_body"])
     if row["html_body"]:
         message.add_alternative(row["html_body"], subtype="html")

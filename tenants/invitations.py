@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from app import audit, db, i18n, mail
+from app import audit, db, i18n, mail, pages
 from app.accounts import lockout
 from app.accounts import service as accounts
 from app.errors import Conflict, Forbidden, Gone, NotAuthenticated, NotFound, ValidationFailed
@@ -97,7 +97,7 @@ async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
             inviter=scope.name or scope.email,
             company=scope.tenant_name,
             role_label=i18n.translate(locale, roles.LABELS[data.role]),
-            link=f"{get_settings().public_url}/invite/{token}",
+            link=pages.url(pages.INVITATION, token=token),
             expires=expires.strftime("%Y-%m-%d"),
         )
         await audit.record(

@@ -18,7 +18,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from app import db, i18n, mail
+from app import db, i18n, mail, pages
 from app.accounts import lockout
 from app.accounts import service as accounts
 from app.errors import Gone, NotFound
@@ -80,7 +80,7 @@ async def request_reset(email: str, locale: str, ip: str | None) -> None:
             locale=i18n.normalize(str(user["locale"] or locale)),
             key=f"password-reset:{reset_id}",
             name=user["name"],
-            link=f"{get_settings().public_url}/reset-password/{token}",
+            link=pages.url(pages.PASSWORD_RESET, token=token),
             minutes=ttl,
         )
     log.info("password reset requested", user_id=str(user_id))

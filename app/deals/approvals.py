@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from app import audit, mail
+from app import audit, mail, pages
 from app.db import Tx
 from app.deals import service
 from app.deals.schemas import ApprovalRead
@@ -23,7 +23,6 @@ from app.i18n import N_, translate
 from app.notifications.service import Notice, notify
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
-from app.settings import get_settings
 from app.sql import Params
 from tenants.access import deal_access
 from tenants.scope import TenantScope
@@ -238,5 +237,5 @@ async def _notify(
         approved=approved,
         message=message,
         comment=params.get("comment") or "",
-        link=f"{get_settings().public_url}/deals/{row['deal_id']}",
+        link=pages.url(pages.DEAL, deal_id=row["deal_id"]),
     )

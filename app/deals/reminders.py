@@ -14,11 +14,10 @@ from uuid import UUID
 
 import structlog
 
-from app import mail
+from app import mail, pages
 from app.deals.money import cents
 from app.localtime import local_now, local_today
 from app.notifications.service import Notice, notify
-from app.settings import get_settings
 from tenants.cron import for_each_tenant
 from tenants.scope import TenantScope
 
@@ -51,7 +50,6 @@ async def remind_tenant(scope: TenantScope, today: date) -> int:
         by_owner: dict[UUID, list[Any]] = {}
         for row in rows:
             by_owner.setdefault(row["owner"], []).append(row)
-        base = get_settings().public_url
         for owner, items in by_owner.items():
             key = f"collections-due:{owner}:{today.isoformat()}"
             overdue = sum(1 for i in items if i["due_date"] < today)
@@ -76,7 +74,7 @@ async def remind_tenant(scope: TenantScope, today: date) -> int:
                     }
                     for i in items
                 ],
-                link=f"{base}/collections?owner={owner}",
+                link=pages.url(pages.COLLECTIONS, {"owner": str(owner)}),
             )
             sent += 1
     return sent

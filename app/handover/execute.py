@@ -26,7 +26,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from app import audit, mail, outbox
+from app import audit, mail, outbox, pages
 from app.customers.owner_changes import Moves, change_owners
 from app.db import Tx
 from app.errors import Conflict
@@ -37,7 +37,6 @@ from app.handover.realign import execute as realign
 from app.handover.schemas import HandoverRead
 from app.i18n import choose
 from app.notifications.service import Notice, notify
-from app.settings import get_settings
 from tenants.scope import TenantScope
 
 _Stale = realign.Stale
@@ -205,7 +204,7 @@ async def _notify(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> None:
         tx.tenant_id,
         plan_id,
     )
-    link = f"{get_settings().public_url}/customers"
+    link = pages.url(pages.CUSTOMERS)
     for p in people:
         locale = choose(p["locale"], scope.tenant_locale)
         kind = "handover_received" if p["side"] == "received" else "handover_sent"

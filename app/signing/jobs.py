@@ -27,10 +27,9 @@ from uuid import UUID
 import structlog
 from arq import Retry
 
-from app import db, mail, outbox
+from app import db, mail, outbox, pages
 from app.documents import convert
 from app.documents.jobs import storage as default_storage
-from app.settings import get_settings
 from app.signing import certificate, evidence, pdfwork, seal
 from app.signing.service import email_signer, fmt_time, void_for_voided_documents
 from app.storage import Storage
@@ -76,10 +75,10 @@ async def build_final_pdf(
         facts,
         signed_sha256=signed_sha,
         completed_at=datetime.now(UTC),
-        verify_url=f"{get_settings().public_url}/verify",
+        verify_url=pages.url(pages.VERIFY) or "",
     )
-    pages, _method = await (converter or convert.get_converter()).convert(docx)
-    final = await asyncio.to_thread(pdfwork.append_pages, signed_pages, pages)
+    certified, _method = await (converter or convert.get_converter()).convert(docx)
+    final = await asyncio.to_thread(pdfwork.append_pages, signed_pages, certified)
     return final, signed_sha
 
 

@@ -17,12 +17,11 @@ from uuid import UUID
 
 import asyncpg
 
-from app import db, i18n, mail
+from app import db, i18n, mail, pages
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
-from app.settings import get_settings
 from app.signing import evidence
 from app.signing.schemas import (
     CcCreate,
@@ -46,7 +45,9 @@ def token_hash(token: str) -> str:
 
 
 def link_url(token: str) -> str:
-    return f"{get_settings().public_url}/sign/{token}"
+    link = pages.url(pages.SIGN, token=token)
+    assert link is not None  # the signing page is always served
+    return link
 
 
 async def new_link(tx: db.Tx, envelope_id: UUID, signer_id: UUID) -> str:

@@ -24,7 +24,7 @@ from uuid import UUID
 
 import structlog
 
-from app import mail
+from app import mail, pages
 from app.customers.owner_changes import Moves, change_owners
 from app.customers.pool.rules import (
     GRADES,
@@ -37,7 +37,6 @@ from app.customers.pool.rules import (
 )
 from app.db import Tx
 from app.notifications.service import Notice, notify
-from app.settings import get_settings
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -186,7 +185,6 @@ async def warn_tenant(scope: TenantScope) -> int:
                 for r in rows
             ],
         )
-        base = get_settings().public_url
         warned = [r for r in rows if r["dedupe_key"] in new and r["email"] is not None]
         for row in warned:  # only the warnings written just now; each email keyed like its notification
             await mail.queue_email(
@@ -197,6 +195,6 @@ async def warn_tenant(scope: TenantScope) -> int:
                 key=row["dedupe_key"],
                 customer=row["full_name"],
                 date=row["date"],
-                link=f"{base}/customers/{row['id']}",
+                link=pages.url(pages.CUSTOMER, customer_id=row["id"]),
             )
     return len(warned)

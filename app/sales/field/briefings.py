@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from app import mail
+from app import mail, pages
 from app.customers.pool.rules import (
     RULES_CTE,
     due_at_sql,
@@ -29,7 +29,6 @@ from app.db import Tx
 from app.i18n import N_, translate
 from app.localtime import local_today
 from app.sales.field.measures import BOUNDS
-from app.settings import get_settings
 from tenants.access import managed_territory_ids, reach_sql, team_member_ids
 from tenants.scope import MEMBER_SQL, TenantScope
 
@@ -200,7 +199,6 @@ async def brief_tenant(scope: TenantScope, day: date | None = None) -> int:
     day = day or local_today(scope.time_zone)
     async with scope.tx() as tx:
         rows = await tx.fetch(MEMBER_SQL + " WHERE m.tenant = $1 AND m.active ORDER BY m.id", scope.tenant_id)
-        base = get_settings().public_url
         for member in map(TenantScope.for_member, rows):
             key = f"briefing:{member.membership_id}:{day.isoformat()}"
             if await tx.fetchval(
@@ -223,7 +221,7 @@ async def brief_tenant(scope: TenantScope, day: date | None = None) -> int:
                 day=day.isoformat(),
                 rep=rep,
                 manager=manager,
-                link=base,
+                link=pages.url(pages.HOME),
             ):
                 sent += 1
     return sent

@@ -12,14 +12,13 @@ from uuid import UUID
 
 import asyncpg
 
-from app import audit, mail
+from app import audit, mail, pages
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.notifications.service import Notice, notify
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from app.sales.field.schemas import IncidentRead, IncidentWrite
-from app.settings import get_settings
 from app.sql import Params
 from tenants.access import customer_access, managers_of, manages_member, reach_sql, team_member_ids
 from tenants.scope import TenantScope
@@ -86,7 +85,7 @@ async def _alert(tx: Tx, scope: TenantScope, incident_id: UUID, title: str, desc
     people = await managers_of(tx, scope.tenant_id, scope.membership_id)
     if not people:
         people = await tx.fetch(_ADMINS, scope.tenant_id, scope.membership_id)
-    link = f"{get_settings().public_url}/market-incidents/{incident_id}"
+    link = pages.url(pages.MARKET_INCIDENT, incident_id=incident_id)
     reporter = scope.name or scope.email or ""
     for who in people:
         key = f"market_incident:{incident_id}:{who['membership_id']}"

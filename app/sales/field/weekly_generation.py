@@ -32,7 +32,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from app import db, mail
+from app import db, mail, pages
 from app.localtime import local_today
 from app.sales.field.measures import (
     BOUNDS,
@@ -45,7 +45,6 @@ from app.sales.field.measures import (
 )
 from app.sales.field.targets import METRIC_LABELS, period_end
 from app.sales.field.weekly_reports import week_of
-from app.settings import get_settings
 from tenants.access import in_subtree_sql
 from tenants.scope import TenantScope
 
@@ -245,7 +244,6 @@ async def generate(scope: TenantScope, week: date) -> int:
         if not missing:
             return 0
         rows = await aggregate(tx, tenant_id, week, scope.time_zone)
-        base = get_settings().public_url
         for row in rows:
             figures = figures_of(row)
             figures["targets"] = await _targets(tx, tenant_id, scope.time_zone, row["territory_id"], week)
@@ -288,6 +286,6 @@ async def generate(scope: TenantScope, week: date) -> int:
                     week_end=(week + timedelta(days=6)).isoformat(),
                     figures=figures,
                     metric_labels=METRIC_LABELS,
-                    link=f"{base}/weekly-reports/{report_id}",
+                    link=pages.url(pages.WEEKLY_REPORT, report_id=report_id),
                 )
     return created

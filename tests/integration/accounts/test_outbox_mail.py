@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from email.utils import parsedate_to_datetime
 from typing import Any
 from uuid import uuid4
 
@@ -82,7 +83,9 @@ async def test_send_email_marks_the_row_sent_with_a_stable_message_id(client, ap
     assert row["sent_at"] is not None and row["last_error"] is None and row["claimed_at"] is not None
     (first,) = mails_to(mailbox, address)
     assert first["Subject"] == row["subject"]
-    assert str(row["id"]) in first["Message-ID"]
+    # RFC 5322: a Date (when queued) and a Message-ID at the sender's domain
+    assert first["Message-ID"] == f"<{row['id']}@acre.localhost>"
+    assert parsedate_to_datetime(first["Date"]) == row["created_at"].replace(microsecond=0)
 
     # The worker died after SMTP accepted the mail but before it marked the row: the claim goes stale and
     # the mail goes out again, with the same Message-ID so that the receiving side can drop the copy.
@@ -94,7 +97,7 @@ async def test_send_email_marks_the_row_sent_with_a_stable_message_id(client, ap
     assert await mail.send_email({}, str(row["tenant"]), str(row["id"])) == "sent"
     again = mails_to(mailbox, address)
     assert len(again) == 2
-    assert again[1]["Message-ID"] == first["Message-ID"]
+    assert again[1]["Message-ID"] == first["Message-ID"] and again[1]["Date"] == first["Date"]
 
     # While another attempt holds a fresh claim, a second run does not send; nor does it finish (the
     # claim may belong to a worker that died, whose job ARQ reruns well within the claim timeout):
