@@ -40,7 +40,7 @@ PAGES = frozenset(
         WEEKLY_REPORT,
     }
 )
-SERVED = frozenset({SIGN, VERIFY, INVITATION, PASSWORD_RESET})
+SERVED = frozenset({HOME, SIGN, VERIFY, INVITATION, PASSWORD_RESET, CUSTOMER, CUSTOMERS})
 
 
 def url(page: str, query: dict[str, str] | None = None, **params: object) -> str | None:

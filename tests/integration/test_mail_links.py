@@ -12,13 +12,13 @@ import re
 import secrets
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import httpx
 from jinja2 import meta
 
 from app import mail, pages
 from app.sales.field.weekly_generation import generate, previous_week
+from tenants.scope import TenantScope
 from tests.factories import assign, customer, db_value, territory
 from tests.helpers import PASSWORD, last_link, run_jobs, signup
 from tests.integration.deals.support import deal
@@ -80,7 +80,7 @@ async def test_every_link_of_every_mail_answers(client: Any, app: Any, mailbox: 
     )
     assert r.status_code == 201, r.text
     incident = r.json()
-    await generate(UUID(owner.tenant_id), previous_week("Asia/Shanghai"))
+    await generate(await TenantScope.for_job(owner.tenant_id), previous_week("Asia/Shanghai"))
     report_id = await db_value(admin_db, "SELECT id FROM weekly_reports WHERE tenant = $1", owner.tenant_id)
     invited = f"inv-{secrets.token_hex(4)}@example.com"
     body = {"email": invited, "role": "rep"}
