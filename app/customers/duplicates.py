@@ -1,5 +1,10 @@
 """The duplicate guard (撞单) and the conflict items it leaves for managers.
 
+A conflict tells the managers of the existing customer's territory at once, in-app (its managers at
+or above it, else the owners and admins: ``tenants.access.territory_managers``; never the member who
+tried); an import tells each of them once, with its count. The open conflicts are in the managers'
+daily briefing until resolved.
+
 One company is in a tenant once. Its identity is the tax id when known, else the name key
 (``identity.py``); the UNIQUE (tenant, identity_key) index enforces that. Because a company may be
 entered once with and once without its tax id, a new customer also collides with an existing one
@@ -21,8 +26,9 @@ from app import audit
 from app.customers.schemas import ConflictRead, CustomerCreate
 from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.notifications.service import Notice, notify
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
-from tenants.access import managed_territory_ids
+from tenants.access import managed_territory_ids, territory_managers
 from tenants.scope import TenantScope
 
 
@@ -87,7 +93,61 @@ async def record_conflict(
         existing["id"],
         data={"conflict_id": conflict_id, "full_name": data.full_name},
     )
+    owned = existing["owner_membership_id"] is not None
+    params = {
+        "member": scope.name or scope.email or "",
+        "customer": existing["full_name"],
+        "owner": existing["owner_name"] or "",
+        "territory": existing["territory_name"],
+    }
+    people = await territory_managers(
+        tx, scope.tenant_id, existing["territory_id"], besides=scope.membership_id
+    )
+    await notify(
+        tx,
+        [
+            Notice(
+                p["membership_id"],
+                "customer_conflict" if owned else "customer_conflict_pool",
+                f"customer_conflict:{conflict_id}:{p['membership_id']}",
+                "customer_conflict",
+                conflict_id,
+                params,
+            )
+            for p in people
+        ],
+    )
     return conflict_id
+
+
+async def tell_import_conflicts(
+    tx: Tx, scope: TenantScope, import_id: UUID, territory_ids: list[UUID]
+) -> None:
+    """Tell the managers of the territories of an import's new conflicts (one territory id each),
+    one notice per manager and import with their count (a later batch's conflicts of the same
+    import, after a lost race, tell nobody again)."""
+    counts: dict[UUID, int] = {}
+    for territory_id in territory_ids:
+        counts[territory_id] = counts.get(territory_id, 0) + 1
+    per_person: dict[UUID, int] = {}
+    for territory_id, count in counts.items():
+        for p in await territory_managers(tx, scope.tenant_id, territory_id, besides=scope.membership_id):
+            per_person[p["membership_id"]] = per_person.get(p["membership_id"], 0) + count
+    member = scope.name or scope.email or ""
+    await notify(
+        tx,
+        [
+            Notice(
+                membership_id,
+                "customer_conflicts_imported",
+                f"customer_conflicts:{import_id}:{membership_id}",
+                "customer_import",
+                import_id,
+                {"member": member, "count": count},
+            )
+            for membership_id, count in per_person.items()
+        ],
+    )
 
 
 def duplicate_error(existing: asyncpg.Record, conflict_id: UUID | None = None) -> Conflict:

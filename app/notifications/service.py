@@ -35,6 +35,14 @@ KINDS: dict[str, str] = {
     "visit_plan_approved": N_("Your visit plan for {date} was approved"),
     "visit_plan_returned": N_("Your visit plan for {date} was returned: {comment}"),
     "market_incident": N_("{member} reported a serious market incident: {title}"),
+    # customers: a company entered again (撞单), to the managers of its territory (app.customers.duplicates)
+    "customer_conflict": N_(
+        "{member} tried to enter {customer}, already a customer of {owner} in {territory}"
+    ),
+    "customer_conflict_pool": N_("{member} tried to enter {customer}, already in the pool of {territory}"),
+    "customer_conflicts_imported": N_(
+        "{member}'s import found {count} companies that are already customers of other members"
+    ),
     # deals: the daily collection reminder (app.deals.reminders), to each deal owner
     "collections_due": N_(
         "{count} collection items need your attention: {overdue} overdue, {due_soon} due within 3 days"

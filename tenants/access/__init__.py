@@ -33,6 +33,7 @@ from tenants.access.territories import (
     manages,
     member_territory_ids,
     require_manages,
+    territory_managers,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "target_visible_sql",
     "team_member_ids",
     "territory_in_subtree_sql",
+    "territory_managers",
     "territory_path",
     "weekly_report_territories",
 ]

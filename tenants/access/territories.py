@@ -8,10 +8,16 @@
 
 Changing things at a territory needs managing it (``require_manages``: 403); changing the top level
 needs owner/admin. Everyone in a tenant may read the tree itself.
+
+Who is told about something in a territory (a duplicate entry, 撞单): its managers — the active
+members who are a manager of it or of a territory above it and whose tenant role is still manager or
+above, so those who see it — else, when it has none, the active owners and admins
+(``territory_managers``).
 """
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from app.db import Tx
@@ -24,6 +30,21 @@ _MANAGED_ROOTS = (
     " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
     " WHERE tm.tenant = $1 AND tm.membership_id = $2 AND tm.role = 'manager'"
 )
+
+_PERSON = "mm.id AS membership_id, u.email, coalesce(u.locale, tn.locale) AS locale"
+_TERRITORY_MANAGERS = f"""
+SELECT DISTINCT {_PERSON} FROM territories t
+JOIN territories a ON a.tenant = t.tenant AND {in_subtree_sql("t.path", of="a.path")}
+JOIN territory_members tm ON tm.tenant = a.tenant AND tm.territory_id = a.id AND tm.role = 'manager'
+JOIN memberships mm ON mm.tenant = tm.tenant AND mm.id = tm.membership_id
+JOIN users u ON u.id = mm.user_id JOIN tenants tn ON tn.id = mm.tenant
+WHERE t.tenant = $1 AND t.id = $2 AND mm.active AND mm.role IN ('owner', 'admin', 'manager')
+  AND mm.id IS DISTINCT FROM $3
+"""
+_OWNERS_AND_ADMINS = f"""
+SELECT {_PERSON} FROM memberships mm JOIN users u ON u.id = mm.user_id JOIN tenants tn ON tn.id = mm.tenant
+WHERE mm.tenant = $1 AND mm.active AND mm.role IN ('owner', 'admin') AND mm.id IS DISTINCT FROM $2
+"""
 
 
 def acts_as_manager(scope: TenantScope) -> bool:
@@ -95,3 +116,15 @@ async def require_manages(tx: Tx, scope: TenantScope, territory_id: UUID | None)
         raise Forbidden("Only an owner or admin can change top-level territories")
     if not await manages(tx, scope, territory_id):
         raise Forbidden("You do not manage this territory")
+
+
+async def territory_managers(
+    tx: Tx, tenant_id: UUID, territory_id: UUID, *, besides: UUID | None = None
+) -> list[Any]:
+    """Who is told about something in ``territory_id``: its managers (at or above it), else the owners
+    and admins; ``besides`` (the member who caused it) is never among them. Rows of ``membership_id``,
+    ``email`` and ``locale`` (the user's, else the tenant's), by membership id."""
+    rows = await tx.fetch(_TERRITORY_MANAGERS + " ORDER BY membership_id", tenant_id, territory_id, besides)
+    if not rows:
+        rows = await tx.fetch(_OWNERS_AND_ADMINS + " ORDER BY mm.id", tenant_id, besides)
+    return rows

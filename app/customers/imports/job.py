@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from app import audit, db, i18n
-from app.customers import tabular
+from app.customers import duplicates, tabular
 from app.customers.imports.service import FileProblem, report_key, row_errors
 from app.customers.imports.sql import (
     ALREADY_EXISTS,
@@ -244,7 +244,10 @@ async def _save_done(tenant: UUID, iid: UUID, imported: int) -> None:
 
 async def _mark_lost(tx: db.Tx, scope: TenantScope, iid: UUID, rows: list[int]) -> None:
     """Reject rows whose company was entered by someone else after the check."""
-    await tx.execute(DB_DUPLICATES, scope.tenant_id, iid, scope.membership_id, rows, *DB_DUPLICATE_MESSAGES)
+    found = await tx.fetch(
+        DB_DUPLICATES, scope.tenant_id, iid, scope.membership_id, rows, *DB_DUPLICATE_MESSAGES
+    )
+    await duplicates.tell_import_conflicts(tx, scope, iid, [r["territory_id"] for r in found])
     left = await tx.fetch(
         "SELECT row_no FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND ok"
         " AND customer_id IS NULL AND row_no = ANY($3::int[])",

@@ -43,7 +43,8 @@ ALREADY_EXISTS = N_("This company is already a customer")
 # side has no tax id — the rule of ``duplicates.find_existing``. The row is rejected naming the
 # existing owner and territory; a company owned by another member also leaves a conflict item for
 # the managers of its territory. $3 = the importer's membership, $4 = only these rows (or NULL),
-# $5/$6 = the messages. The two joins are separate (UNION ALL) so each uses its own index.
+# $5/$6 = the messages. The two joins are separate (UNION ALL) so each uses its own index. Returns
+# the territory of each conflict item left.
 DB_DUPLICATES = """
 WITH hits AS (
     SELECT DISTINCT ON (x.row_no) x.row_no, x.customer_id FROM (
@@ -82,6 +83,7 @@ SELECT $1, f.customer_id, $3, jsonb_build_object('full_name', m.full_name, 'tax_
     f.territory_id
 FROM marked m JOIN found f ON f.row_no = m.row_no
 WHERE f.owner_membership_id IS NOT NULL AND f.owner_membership_id IS DISTINCT FROM $3
+RETURNING territory_id
 """
 DB_DUPLICATE_MESSAGES = (ALREADY_IN_POOL, ALREADY_OWNED)
 

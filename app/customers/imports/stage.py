@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from app.customers import tabular
+from app.customers import duplicates, tabular
 from app.customers.imports import columns as import_columns
 from app.customers.imports.service import (
     BAD_TEXT,
@@ -150,7 +150,8 @@ async def stage_and_check(scope: TenantScope, imp: asyncpg.Record, storage: Stor
     if reader.count == 0:
         raise FileProblem(NO_DATA)
     async with scope.tx() as tx:
-        await tx.execute(DB_DUPLICATES, tenant, iid, scope.membership_id, None, *DB_DUPLICATE_MESSAGES)
+        left = await tx.fetch(DB_DUPLICATES, tenant, iid, scope.membership_id, None, *DB_DUPLICATE_MESSAGES)
+        await duplicates.tell_import_conflicts(tx, scope, iid, [r["territory_id"] for r in left])
         repeats = await tx.fetch(FILE_DUPLICATES, tenant, iid)
         await tx.execute(
             REJECT_ROWS,

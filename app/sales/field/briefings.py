@@ -5,7 +5,8 @@
   close to auto-reclaim (within the pool rules' ``warning_days``, at least 3 days).
 - Managers (and owners/admins, over the whole tenant): approvals waiting for them (deal approvals
   in their subtrees and submitted visit plans of their reps), the team's activity yesterday
-  (follow-ups, deal stage moves) and open market incidents.
+  (follow-ups, deal stage moves), open market incidents and the open duplicate entries (撞单) of the
+  territories they manage (those they resolve: ``GET /api/v1/customer-conflicts``).
 
 A member with nothing to say gets nothing. The cron runs hourly and sends from ``BRIEFING_HOUR``
 local time (for ``SEND_HOURS``); the email key ``briefing:<member>:<day>`` makes it once per member and day.
@@ -172,7 +173,20 @@ async def _manager_part(tx: Tx, member: TenantScope, day: date) -> dict[str, Any
         team,
         LIST_LIMIT,
     )
+    conflicts = await tx.fetch(
+        "SELECT c.full_name, u.name, count(*) OVER () AS total FROM customer_conflicts x"
+        " JOIN customers c ON c.tenant = x.tenant AND c.id = x.customer_id"
+        " LEFT JOIN memberships m ON m.tenant = x.tenant AND m.id = x.attempted_by"
+        " LEFT JOIN users u ON u.id = m.user_id"
+        f" WHERE x.tenant = $1 AND x.status = 'open' AND {reach_sql('x.territory_id', '$2')}"
+        " ORDER BY x.created_at DESC, x.id DESC LIMIT $3",
+        tenant_id,
+        managed,
+        LIST_LIMIT,
+    )
     return {
+        "conflicts_total": int(conflicts[0]["total"]) if conflicts else 0,
+        "conflicts": [{"customer": c["full_name"], "member": c["name"] or "?"} for c in conflicts],
         "approvals": int(approvals),
         "plans_waiting": int(plans),
         "activity": [{"name": a["name"] or "?", "followups": int(a["n"])} for a in activity],
@@ -188,7 +202,14 @@ def _has_news(rep: dict[str, Any], manager: dict[str, Any] | None) -> bool:
         return True
     return manager is not None and any(
         manager[k]
-        for k in ("approvals", "plans_waiting", "followups_yesterday", "deal_moves", "incidents_total")
+        for k in (
+            "approvals",
+            "plans_waiting",
+            "followups_yesterday",
+            "deal_moves",
+            "incidents_total",
+            "conflicts_total",
+        )
     )
 
 

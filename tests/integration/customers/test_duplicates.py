@@ -3,8 +3,10 @@ conflict item for the managers of its territory."""
 
 from __future__ import annotations
 
+from app.sales.field.briefings import brief_tenant
+from tenants.scope import TenantScope
 from tests.factories import assign, customer, db_rows, db_value, staff, territory
-from tests.helpers import signup
+from tests.helpers import mails_to, run_jobs, signup
 
 TAX_ID = "91310000MA1FL0XX1X"
 
@@ -175,3 +177,58 @@ async def test_the_guard_is_per_tenant(client):
     await customer(client, owner_a, ta["id"], full_name="上海青禾软件有限公司", tax_id=TAX_ID)
     made = await customer(client, owner_b, tb["id"], full_name="上海青禾软件有限公司", tax_id=TAX_ID)
     assert made["tax_id"] == TAX_ID
+
+
+async def _told(client, who, kind="customer_conflict"):
+    r = await client.get("/api/v1/notifications", headers=who.headers)
+    assert r.status_code == 200, r.text
+    return [n for n in r.json()["items"] if n["kind"] == kind]
+
+
+async def test_a_conflict_tells_the_managers_at_once_and_in_their_briefing(client, mailbox, app):
+    owner, rep1, rep2, manager, other_manager, pd, js = await _team(client, mailbox, app)
+    await customer(client, rep1, pd["id"], full_name="上海青禾软件有限公司", tax_id=TAX_ID)
+    r = await client.post(
+        "/api/v1/customers",
+        json={"full_name": "青禾软件", "territory_id": js["id"], "tax_id": TAX_ID},
+        headers=rep2.headers,
+    )
+    assert r.status_code == 409
+    conflict_id = r.json()["conflict_id"]
+    # in-app at once, to the manager of 上海市 (above 浦东新区): the customer's territory, not the rep's
+    [notice] = await _told(client, manager)
+    assert notice["subject_type"] == "customer_conflict" and notice["subject_id"] == conflict_id
+    assert (
+        notice["message"]
+        == "新成员 tried to enter 上海青禾软件有限公司, already a customer of 新成员 in 浦东新区"
+    )
+    assert notice["read"] is False
+    for nobody in (other_manager, rep2, rep1, owner):  # another territory's manager, the reps, the owner
+        assert await _told(client, nobody) == []
+
+    # a territory without a manager: the owner (and admins) are told; a pool customer says so
+    bj = await territory(client, owner, "北京市", level="province")
+    await assign(client, owner, bj["id"], rep1, "rep")
+    await customer(client, owner, bj["id"], full_name="北京公海科技有限公司", owner_membership_id=None)
+    r = await client.post(
+        "/api/v1/customers",
+        json={"full_name": "北京公海科技", "territory_id": bj["id"]},
+        headers=rep1.headers,
+    )
+    assert r.status_code == 409
+    [pooled] = await _told(client, owner, "customer_conflict_pool")
+    assert pooled["message"] == "新成员 tried to enter 北京公海科技有限公司, already in the pool of 北京市"
+    assert await _told(client, manager, "customer_conflict_pool") == []
+
+    # and in the daily briefing of those who resolve them, while open
+    await brief_tenant(await TenantScope.for_job(owner.tenant_id))
+    await run_jobs(app)
+    [briefing] = [m for m in mails_to(mailbox, manager.email) if "briefing" in m["Subject"]]
+    text = briefing.get_body(preferencelist=("plain",)).get_content()
+    assert "Duplicate entries (撞单) to resolve: 1" in text
+    assert "- 上海青禾软件有限公司, entered again by 新成员" in text
+    [briefing] = [m for m in mails_to(mailbox, owner.email) if "briefing" in m["Subject"]]
+    assert (
+        "Duplicate entries (撞单) to resolve: 2" in briefing.get_body(preferencelist=("plain",)).get_content()
+    )
+    assert not [m for m in mails_to(mailbox, other_manager.email) if "撞单" in str(m.get_body())]

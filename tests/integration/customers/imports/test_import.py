@@ -172,6 +172,12 @@ async def test_all_or_nothing_writes_nothing_when_one_row_is_bad(client, mailbox
         )
 
 
+async def _notifications(client, who, kind):
+    r = await client.get("/api/v1/notifications", headers=who.headers)
+    assert r.status_code == 200, r.text
+    return [n for n in r.json()["items"] if n["kind"] == kind]
+
+
 async def test_duplicates_in_the_file_and_in_the_database_are_reported(client, mailbox, app, admin_db):
     t = await team(client, mailbox, app)
     taken = await customer(client, t.rep2, t.js["id"], full_name="南京紫金山软件有限公司", tax_id=tax_id())
@@ -204,6 +210,11 @@ async def test_duplicates_in_the_file_and_in_the_database_are_reported(client, m
     assert [(str(c["customer_id"]), str(c["attempted_by"]), c["row"]) for c in conflicts] == [
         (taken["id"], t.rep.membership_id, "7")
     ]
+    # ... and tells them at once, once per import: 江苏省 has no manager, so the owner
+    told = await _notifications(client, t.owner, "customer_conflicts_imported")
+    assert [(n["subject_id"], n["params"]["count"]) for n in told] == [(done["id"], 1)]
+    assert "1 家公司已是其他成员的客户" in told[0]["message"]
+    assert await _notifications(client, t.manager, "customer_conflicts_imported") == []
     assert pooled["id"]
     total = await db_value(admin_db, "SELECT count(*) FROM customers WHERE tenant = $1", t.owner.tenant_id)
     assert total == 2 + 3
