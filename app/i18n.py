@@ -17,14 +17,24 @@ DEFAULT_LOCALE = "en"
 _CATALOG_DIR = Path(__file__).parent / "locales"
 
 
-@lru_cache(maxsize=8)
-def _catalog(locale: str) -> dict[str, str]:
-    path = _CATALOG_DIR / locale.replace("-", "_") / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return {}
+def catalog_files(locale: str) -> list[Path]:
+    """A locale's catalogs: ``messages.po`` (the API, mails, shared words) and one file per area of
+    the web app (``web_<area>.po``), read together. A message id lives in exactly one of them."""
+    return sorted((_CATALOG_DIR / locale.replace("-", "_") / "LC_MESSAGES").glob("*.po"))
+
+
+def read_catalog(path: Path) -> dict[str, str]:
     with path.open("rb") as fh:
         catalog = read_po(fh)
     return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+@lru_cache(maxsize=8)
+def _catalog(locale: str) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for path in catalog_files(locale):
+        merged.update(read_catalog(path))
+    return merged
 
 
 def translate(locale: str | None, message: str, **params: Any) -> str:

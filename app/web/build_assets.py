@@ -32,7 +32,10 @@ VENDORED = {
     "alpine.js": ("@alpinejs/csp", "dist/cdn.min.js"),
 }
 TEST_ONLY = {"axe.js": ("axe-core", "axe.min.js")}
-OWN_CSS = {"app.css": "app.css"}  # logical name -> source under frontend/
+# our own files: logical name -> sources under frontend/, concatenated in this order (globs sorted).
+# Each area of the app keeps its styles in ``css/<area>.css`` and its scripts (Alpine components,
+# registered on ``alpine:init``; no inline script anywhere) in ``js/<area>.js``.
+OWN = {"app.css": ("app.css", "css/*.css"), "app.js": ("app.js", "js/*.js")}
 LICENCE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt")
 # Alpine's package ships no licence file (its package.json says MIT): ours holds the text. Its bundle
 # includes @vue/reactivity and @vue/shared, whose licences come along.
@@ -86,12 +89,21 @@ def _vendored(package: str, file: str) -> bytes:
     return (root / file).read_bytes()
 
 
+def _sources(patterns: tuple[str, ...]) -> list[Path]:
+    return [path for pattern in patterns for path in sorted(FRONTEND.glob(pattern))]
+
+
 def own_assets() -> dict[str, bytes]:
-    """Our own files, built from ``frontend/`` (no Node needed)."""
-    return {
-        logical: minify_css((FRONTEND / source).read_text(encoding="utf-8")).encode()
-        for logical, source in OWN_CSS.items()
-    }
+    """Our own files, built from ``frontend/`` (no Node needed): CSS minified, scripts joined as
+    written (each file an IIFE or listener of its own)."""
+    built = {}
+    for logical, patterns in OWN.items():
+        texts = [path.read_text(encoding="utf-8") for path in _sources(patterns)]
+        if logical.endswith(".css"):
+            built[logical] = minify_css("\n".join(texts)).encode()
+        else:
+            built[logical] = ("\n".join(text.strip() for text in texts) + "\n").encode()
+    return built
 
 
 def manifest_entry(logical: str, content: bytes, package: str | None) -> dict[str, str]:

@@ -6,43 +6,16 @@ visible string is left in English (a string missing from the catalog shows as it
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.e2e.support import VIEWPORTS, check_page
 from tests.factories import customer, db_value
 from tests.helpers import PASSWORD
 from tests.integration.customers.pool.support import age, pool_customer, put_rules, set_locale, team
 
 pytestmark = pytest.mark.e2e
-AXE = (Path(__file__).parent / "vendor" / "axe.js").read_text(encoding="utf-8")
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
-# Latin words a zh-CN page may show: the product's name, the language switch, data (emails), grades
-ALLOWED_LATIN = {"Acre", "English"}
-
-
-async def check_page(page: Any, *, chinese: bool = False) -> None:
-    """axe-core's serious/critical violations, sideways scrolling and (``chinese``) English left over."""
-    await page.evaluate(AXE)
-    violations = await page.evaluate(
-        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
-        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
-    )
-    assert violations == [], (page.url, violations)
-    wide = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert wide <= 0, (page.url, "scrolls sideways", wide)
-    if chinese:
-        text = await page.evaluate(
-            "document.body.innerText + '\\n' + [...document.querySelectorAll('[aria-label],[title]')]"
-            ".map(e => (e.getAttribute('aria-label') || '') + ' ' + (e.getAttribute('title') || ''))"
-            ".join('\\n')"
-        )
-        words = {w for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", re.sub(r"\S+@\S+", "", text))}
-        assert words <= ALLOWED_LATIN, (page.url, "untranslated", sorted(words - ALLOWED_LATIN))
 
 
 @pytest.mark.parametrize("device", sorted(VIEWPORTS))

@@ -20,7 +20,7 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 def test_the_static_directory_holds_exactly_the_manifest() -> None:
     manifest = _manifest()
-    assert set(manifest) == set(VENDORED) | set(build_assets.OWN_CSS)
+    assert set(manifest) == set(VENDORED) | set(build_assets.OWN)
     on_disk = {p.name for p in STATIC.iterdir()} - {MANIFEST, "LICENSES.txt"}
     assert on_disk == {e["file"] for e in manifest.values()}, REBUILD
 
