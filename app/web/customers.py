@@ -24,6 +24,7 @@ from app.customers.search import list_customers
 from app.customers.service import get_customer
 from app.errors import ValidationFailed
 from app.i18n import N_
+from app.web import team_customers
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
 from tenants.scope import TenantScope
 
@@ -58,20 +59,21 @@ class FollowupForm(msgspec.Struct):
 async def customers_page(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Template:
-    team = request.query_params.get("view") == "team" and tenant_scope.at_least("manager")
+    if request.query_params.get("view") == "team" and tenant_scope.at_least("manager"):
+        return await team_customers.page(request, tenant_scope)
     q = request.query_params.get("q", "").strip() or None
     page = await list_customers(
         tenant_scope,
-        owner=None if team else "me",
+        owner="me",
         q=q,
         limit=PAGE_SIZE,
         cursor=request.query_params.get("cursor") or None,
     )
     context: dict[str, Any] = {
         "page": page,
-        "team": team,
+        "team": False,
         "q": q or "",
-        "more_query": ("view=team&" if team else "") + (f"q={q}&" if q else ""),
+        "more_query": f"q={q}&" if q else "",
     }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_customer_items.html", **context)

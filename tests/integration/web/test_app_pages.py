@@ -5,21 +5,11 @@ refused claim shows its rule, another tenant's customer is the 404 page, navigat
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from tests.factories import assign, db_value, territory
-from tests.helpers import PASSWORD, Member
+from tests.helpers import PASSWORD
 from tests.integration.customers.pool.support import pool_customer, put_rules, quick_members, team
-
-HTMX = {"HX-Request": "true"}
-
-
-async def sign_in(client: Any, member: Member, **form: str) -> str:
-    """Sign in through the page's form; answers the CSRF token the layout hands htmx."""
-    client.cookies.clear()
-    r = await client.post("/login", data={"email": member.email, "password": PASSWORD, **form})
-    assert r.status_code == 303, r.text
-    return str(client.cookies.get("acre_csrf"))
+from tests.integration.web.support import HTMX, sign_in
 
 
 async def test_a_page_without_a_session_goes_to_the_login(client):
