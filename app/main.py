@@ -41,6 +41,7 @@ from app.signing.routes import ROUTES as SIGNING_ROUTES
 from app.storage import create_storage
 from app.system_routes import bench_bare, health, local_file, ready
 from app.territories.routes import ROUTES as TERRITORY_ROUTES
+from app.web.language import remember_language
 from app.web.routes import ROUTES as WEB_ROUTES
 from app.wiring import wire
 from tenants.billing.entitlements import refuses_when_read_only
@@ -109,6 +110,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Around the router and its exception handling, not in the route middleware: unknown routes and
     # errors raised by middleware (the rate limiter's 429) answer without passing route middleware.
     app.asgi_handler = request_id_middleware(
-        security_headers(app.asgi_handler, docs_path=_DOCS), sentry=sentry
+        security_headers(remember_language(app.asgi_handler), docs_path=_DOCS), sentry=sentry
     )
     return app

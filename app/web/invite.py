@@ -14,6 +14,7 @@ from litestar.response import Template
 from app import i18n, rate_limits
 from app.errors import AppError
 from app.settings import get_settings
+from app.web.language import public_locale
 from app.web.pages import busy_page, error_text, page_context
 from tenants import invitations, roles
 from tenants.schemas import InvitationAccept
@@ -46,7 +47,7 @@ async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
     try:
         invite = await invitations.peek_invitation(token)
     except AppError:
-        locale = i18n.negotiate(request.headers.get("accept-language"))
+        locale = public_locale(request)
         return _page(
             None,
             locale,
@@ -54,7 +55,7 @@ async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
             error=i18n.translate(locale, "This invitation link is not valid"),
             status_code=404,
         )
-    return _page(invite, str(invite["locale"]), token)
+    return _page(invite, public_locale(request, str(invite["locale"])), token)
 
 
 @post(
@@ -71,7 +72,7 @@ async def invite_accept(
     try:
         invite = await invitations.peek_invitation(token)
     except AppError:
-        locale = i18n.negotiate(request.headers.get("accept-language"))
+        locale = public_locale(request)
         return _page(
             None,
             locale,
@@ -79,7 +80,7 @@ async def invite_accept(
             error=i18n.translate(locale, "This invitation link is not valid"),
             status_code=404,
         )
-    locale = str(invite["locale"])
+    locale = public_locale(request, str(invite["locale"]))
     try:
         session = await invitations.accept_invitation(
             token,

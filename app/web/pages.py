@@ -11,6 +11,7 @@ from litestar.exceptions import TooManyRequestsException
 from app import i18n
 from app.errors import TRY_LATER, AppError, rate_limit_headers
 from app.web.assets import asset_url
+from app.web.language import public_locale
 
 
 def page_context(locale: str, **context: Any) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def busy_page(template: str) -> dict[Any, Any]:
     (``busy`` set: the template shows no form), in the browser's language."""
 
     def too_many_requests(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[str]:
-        locale = i18n.negotiate(request.headers.get("accept-language"))
+        locale = public_locale(request)
         engine = request.app.template_engine
         assert engine is not None
         context = page_context(locale, busy=True, error=i18n.translate(locale, TRY_LATER))

@@ -17,6 +17,7 @@ from app import i18n, rate_limits
 from app.accounts import password_reset
 from app.accounts import service as accounts
 from app.errors import AppError, ValidationFailed
+from app.web.language import public_locale
 from app.web.pages import busy_page, error_text, page_context
 
 _STATUS_CODE = {"pending": 200, "done": 200, "invalid": 404, "used": 410, "expired": 410, "revoked": 410}
@@ -30,10 +31,6 @@ class ResetForm(msgspec.Struct):
     password: str = ""
 
 
-def _browser_locale(request: Request[Any, Any, Any]) -> str:
-    return i18n.negotiate(request.headers.get("accept-language"))
-
-
 def _forgot(locale: str, status_code: int = 200, **context: Any) -> Template:
     return Template(
         template_name="forgot_password.html", context=page_context(locale, **context), status_code=status_code
@@ -42,7 +39,7 @@ def _forgot(locale: str, status_code: int = 200, **context: Any) -> Template:
 
 @get("/forgot-password", include_in_schema=False)
 async def forgot_page(request: Request[Any, Any, Any]) -> Template:
-    return _forgot(_browser_locale(request))
+    return _forgot(public_locale(request))
 
 
 @post(
@@ -55,7 +52,7 @@ async def forgot_submit(
     request: Request[Any, Any, Any],
     data: Annotated[ForgotForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
-    locale = _browser_locale(request)
+    locale = public_locale(request)
     try:
         email = accounts.normalize_email(data.email)
     except ValidationFailed as exc:
@@ -81,7 +78,7 @@ def _reset(
 @get("/reset-password/{token:str}", include_in_schema=False)
 async def reset_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     status, locale = await password_reset.link(token)
-    return _reset(locale or _browser_locale(request), token, status)
+    return _reset(public_locale(request, locale), token, status)
 
 
 @post(
@@ -96,7 +93,7 @@ async def reset_submit(
     data: Annotated[ResetForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     _, user_locale = await password_reset.link(token)
-    locale = user_locale or _browser_locale(request)
+    locale = public_locale(request, user_locale)
     try:
         await password_reset.reset_password(token, data.password)
     except AppError as exc:

@@ -19,9 +19,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
-from app import i18n, rate_limits
+from app import rate_limits
 from app.errors import AppError
 from app.settings import get_settings
+from app.web.language import LANG_COOKIE, YEAR, chosen, public_locale
 from app.web.pages import busy_page, error_text, page_context
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, safe_next
 from tenants import login as tenant_login
@@ -42,12 +43,6 @@ class LanguageForm(msgspec.Struct):
     locale: str = "en"
 
 
-def _public_locale(request: Request[Any, Any, Any]) -> str:
-    """``?lang=`` (the switch on the public pages), else the browser's language."""
-    chosen = request.query_params.get("lang")
-    return i18n.normalize(chosen) if chosen else i18n.negotiate(request.headers.get("accept-language"))
-
-
 def _login_page(locale: str, status_code: int = 200, **context: Any) -> Template:
     return Template(
         template_name="app/login.html", context=page_context(locale, **context), status_code=status_code
@@ -58,7 +53,7 @@ def _login_page(locale: str, status_code: int = 200, **context: Any) -> Template
 async def login_page(
     request: Request[Any, Any, Any], next: FromQuery[str] = "/", switch: FromQuery[str] = ""
 ) -> Template:
-    locale = _public_locale(request)
+    locale = public_locale(request)
     email = ""
     if switch:
         current = (
@@ -91,7 +86,7 @@ async def login_submit(
     request: Request[Any, Any, Any],
     data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
-    locale = _public_locale(request)
+    locale = public_locale(request)
     target = safe_next(data.next)
     form: dict[str, Any] = {"email": data.email, "next": target, "remember": bool(data.remember)}
     try:
@@ -137,9 +132,17 @@ async def language(
     data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
     await sessions.set_locale(tenant_scope, data.locale)
-    if is_htmx(request):
-        return Response("", status_code=200, headers={"HX-Refresh": "true"})
-    return Redirect("/", status_code=303)
+    response: Response[Any] = (
+        Response("", status_code=200, headers={"HX-Refresh": "true"})
+        if is_htmx(request)
+        else Redirect("/", status_code=303)
+    )
+    locale = chosen(data.locale)
+    if locale:  # the pages before the next sign-in speak it too
+        response.set_cookie(
+            LANG_COOKIE, locale, max_age=YEAR, path="/", samesite="lax", secure=get_settings().cookie_secure
+        )
+    return response
 
 
 ROUTES = [login_page, login_submit, logout, language]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.support import VIEWPORTS, check_page
 from tests.factories import customer, db_value
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, last_link, run_jobs, signup
 from tests.integration.customers.pool.support import age, pool_customer, put_rules, set_locale, team
 
 pytestmark = pytest.mark.e2e
@@ -126,4 +126,29 @@ async def test_every_page_in_chinese_is_translated(client, admin_db, base_url, b
     await check_page(page, chinese=True)
     await page.goto(f"{base_url}/customers/00000000-0000-4000-8000-000000000000")
     await check_page(page, chinese=True)  # the 404 page
+    await context.close()
+
+
+async def test_the_mailed_pages_in_chinese_are_translated(client, app, mailbox, base_url, browser):
+    """The pages a mail opens before anyone signs in: choosing a new password and accepting an
+    invitation, in zh-CN, pass axe and show no English; the language chosen on one is remembered."""
+    owner = await signup(client)
+    r = await client.post("/api/v1/auth/password-reset", json={"email": owner.email})
+    assert r.status_code == 202
+    r = await client.post(
+        "/api/v1/invitations",
+        json={"email": "xin-tongshi@example.com", "role": "rep"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    await run_jobs(app)
+    reset = last_link(mailbox, r"http://testserver\.local(/reset-password/\S+)", to=owner.email)
+    invite = last_link(mailbox, r"http://testserver\.local(/invite/\S+)", to="xin-tongshi@example.com")
+    context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="en-US")
+    page = await context.new_page()
+    await page.goto(f"{base_url}/login?lang=zh-CN")  # chosen once, remembered by the next pages
+    for path in (reset, invite, "/forgot-password"):
+        await page.goto(f"{base_url}{path}")
+        assert await page.get_attribute("html", "lang") == "zh-CN", path
+        await check_page(page, chinese=True)
     await context.close()
