@@ -40,7 +40,9 @@ PAGES = frozenset(
         WEEKLY_REPORT,
     }
 )
-SERVED = frozenset({HOME, SIGN, VERIFY, INVITATION, PASSWORD_RESET, CUSTOMER, CUSTOMERS})
+SERVED = frozenset(
+    {HOME, SIGN, VERIFY, INVITATION, PASSWORD_RESET, CUSTOMER, CUSTOMERS, MARKET_INCIDENT}
+)
 
 
 def url(page: str, query: dict[str, str] | None = None, **params: object) -> str | None:

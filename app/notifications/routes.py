@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
 from app.notifications import service
-from app.notifications.schemas import NotificationRead
+from app.notifications.schemas import NotificationRead, ReadAll
 from app.pagination import PAGED, Page, PageParams
 from tenants.scope import SCOPED, TenantScope
 
@@ -36,6 +36,10 @@ class NotificationController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], notification_id: FromPath[UUID]
     ) -> NotificationRead:
         return await service.mark_read(tenant_scope, notification_id)
+
+    @post("/read-all", status_code=HTTP_200_OK, summary="Mark all your notifications read")
+    async def mark_all_read(self, tenant_scope: NamedDependency[TenantScope]) -> ReadAll:
+        return ReadAll(marked=await service.mark_all_read(tenant_scope))
 
 
 ROUTES = [NotificationController]

@@ -17,3 +17,7 @@ class NotificationRead(msgspec.Struct):
     created_at: datetime
     read_at: datetime | None
     read: bool
+
+
+class ReadAll(msgspec.Struct):
+    marked: int  # how many were unread

@@ -164,3 +164,17 @@ async def mark_read(scope: TenantScope, notification_id: UUID) -> NotificationRe
     if row is None:
         raise NotFound("No notification with this id")
     return _read(row, scope.locale)
+
+
+async def mark_all_read(scope: TenantScope) -> int:
+    """Mark every unread notification of the caller read; answers how many were unread."""
+    if scope.membership_id is None:
+        return 0
+    async with scope.tx() as tx:
+        status = await tx.execute(
+            "UPDATE notifications SET read_at = now()"
+            " WHERE tenant = $1 AND membership_id = $2 AND read_at IS NULL",
+            scope.tenant_id,
+            scope.membership_id,
+        )
+    return int(status.split()[-1])

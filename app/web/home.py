@@ -1,10 +1,13 @@
 """The signed-in home, ``/`` (Today): the member's open tasks due today or overdue (done / skip in
-place), their customers nearing the pool's reclaim with the days left, and the recent notifications;
-``/tasks`` lists all of the member's open tasks with the same actions.
+place), today's visit plan (each visit marked done in place, which logs the follow-up), the approvals
+they asked for that are still pending (visit plans, quotes and stage moves), their customers nearing
+the pool's reclaim with the days left, and the recent notifications; ``/tasks`` lists all of the
+member's open tasks with the same actions, "more" loading in place.
 
-Everything is the services' (``list_tasks``, ``close_task``, ``my_reclaim_warnings``,
-``list_notifications``): a task of another member or tenant is the task service's 404, shown as the
-not-found page (or the error fragment for htmx); a skip without a reason is its 422, inline."""
+Everything is the services' (``list_tasks``, ``close_task``, ``list_plans``, ``list_approvals``,
+``my_reclaim_warnings``, ``list_notifications``): a task of another member or tenant is the task
+service's 404, shown as the not-found page (or the error fragment for htmx); a skip without a reason
+is its 422, inline."""
 
 from __future__ import annotations
 
@@ -20,15 +23,20 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from app.customers.pool.reclaim import my_reclaim_warnings
+from app.deals.approvals import list_approvals
 from app.i18n import N_
 from app.localtime import local_today
 from app.notifications.service import list_notifications
+from app.sales.field.visit_plans import list_plans
 from app.sales.growth.schemas import TaskClose
 from app.sales.growth.tasks import close_task, list_tasks
-from app.web.shell import PAGE, PAGE_ERRORS, render
+from app.web import field
+from app.web.notifications import subject_link
+from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
 from tenants.scope import TenantScope
 
 TASK_KINDS = {"call": N_("Call"), "visit": N_("Visit")}
+APPROVAL_KINDS = {"quote": N_("Quote"), "stage": N_("Stage move")}
 PAGE_SIZE = 50
 
 
@@ -38,25 +46,52 @@ class SkipForm(msgspec.Struct):
 
 @get("/")
 async def home(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
-    tomorrow = local_today(tenant_scope.time_zone) + timedelta(days=1)
+    today = local_today(tenant_scope.time_zone)
     tasks = await list_tasks(
-        tenant_scope, assignee=tenant_scope.membership_id, due_before=tomorrow, limit=PAGE_SIZE
+        tenant_scope,
+        assignee=tenant_scope.membership_id,
+        due_before=today + timedelta(days=1),
+        limit=PAGE_SIZE,
     )
+    me = tenant_scope.membership_id
+    plans = await list_plans(tenant_scope, membership_id=me, date_from=today, date_to=today, limit=1)
+    waiting_plans = await list_plans(tenant_scope, membership_id=me, status="submitted", limit=10)
+    approvals = await list_approvals(tenant_scope, status="pending", limit=50)
     return await render(
         request,
         tenant_scope,
         "app/home.html",
         tasks=tasks.items,
         task_kinds=TASK_KINDS,
+        today_plan=plans.items[0] if plans.items and me else None,
+        waiting_plans=waiting_plans.items if me else [],
+        # the member's own requests (the inbox also holds those they may decide)
+        approvals=[a for a in approvals.items if me and a.requested_by == me],
+        approval_kinds=APPROVAL_KINDS,
         reclaims=await my_reclaim_warnings(tenant_scope),
         notifications=(await list_notifications(tenant_scope, limit=10)).items,
+        link=subject_link,
+        **field.LABELS,
+        editable=False,
     )
 
 
 @get("/tasks")
 async def tasks_page(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
-    tasks = await list_tasks(tenant_scope, assignee=tenant_scope.membership_id, limit=PAGE_SIZE)
-    return await render(request, tenant_scope, "app/tasks.html", tasks=tasks.items, task_kinds=TASK_KINDS)
+    tasks = await list_tasks(
+        tenant_scope,
+        assignee=tenant_scope.membership_id,
+        limit=PAGE_SIZE,
+        cursor=request.query_params.get("cursor") or None,
+    )
+    context: dict[str, Any] = {
+        "tasks": tasks.items,
+        "next_cursor": tasks.next_cursor,
+        "task_kinds": TASK_KINDS,
+    }
+    if is_htmx(request) and request.query_params.get("cursor"):
+        return await render(request, tenant_scope, "app/_task_items.html", **context)
+    return await render(request, tenant_scope, "app/tasks.html", **context)
 
 
 @post("/tasks/{task_id:uuid}/done")

@@ -12,7 +12,7 @@ from litestar.response import Template
 
 from app.errors import NotFound
 from app.settings import get_settings
-from app.web import customers, home, pool
+from app.web import customers, field, home, notifications, pool
 from app.web.assets import static_file
 from app.web.invite import invite_accept, invite_page
 from app.web.password_reset import ROUTES as PASSWORD_RESET_ROUTES
@@ -70,6 +70,8 @@ ROUTES: list[Any] = [
     *SIGN_IN_ROUTES,
     pool.ROUTER,
     customers.ROUTER,
+    field.ROUTER,
+    notifications.ROUTER,
     dev_mail,
     dev_mail_json,
     invite_page,

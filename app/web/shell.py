@@ -46,6 +46,7 @@ NAV = (
     NavItem("/pool", i18n.N_("Pool")),
     NavItem("/customers", i18n.N_("My customers")),
     NavItem("/customers", i18n.N_("Team customers"), minimum="manager", query="view=team"),
+    NavItem("/visit-plans", i18n.N_("Field")),
 )
 
 
