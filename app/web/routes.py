@@ -12,7 +12,17 @@ from litestar.response import Template
 
 from app.errors import NotFound
 from app.settings import get_settings
-from app.web import customers, field, home, notifications, pool
+from app.web import (
+    conflicts,
+    customers,
+    field,
+    handovers,
+    home,
+    notifications,
+    offboarding,
+    pool,
+    team_customers,
+)
 from app.web.assets import static_file
 from app.web.invite import invite_accept, invite_page
 from app.web.password_reset import ROUTES as PASSWORD_RESET_ROUTES
@@ -72,6 +82,10 @@ ROUTES: list[Any] = [
     customers.ROUTER,
     field.ROUTER,
     notifications.ROUTER,
+    team_customers.ROUTER,
+    handovers.ROUTER,
+    offboarding.ROUTER,
+    conflicts.ROUTER,
     dev_mail,
     dev_mail_json,
     invite_page,

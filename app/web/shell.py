@@ -47,6 +47,8 @@ NAV = (
     NavItem("/customers", i18n.N_("My customers")),
     NavItem("/customers", i18n.N_("Team customers"), minimum="manager", query="view=team"),
     NavItem("/visit-plans", i18n.N_("Field")),
+    NavItem("/handovers", i18n.N_("Handovers"), minimum="manager"),
+    NavItem("/customer-conflicts", i18n.N_("Duplicate claims"), minimum="manager"),
 )
 
 

@@ -1,31 +1,213 @@
-"""Team customers (``/customers?view=team``, managers and up): every customer the member sees, the
-customer services' visibility deciding which. Reached through ``customers.customers_page``."""
+"""Team customers (``/customers?view=team``, managers and up): every customer the member sees, as a
+table filtered like the API's list (territory subtree, owner, grade, status, name/phone/credit code),
+with a selection that spans pages — rows ticked one by one (kept while "more" appends rows), or
+"all N matching": a selection *by the filter*, not by ids — and its bulk actions: hand over (the
+wizard, ``/handovers/new``, with the selection), release to the pool with a reason, export of the
+current filter (the export service). Reached through ``customers.customers_page``.
+
+The visibility is the customer services' (``list_customers``, ``list_conditions`` for the count);
+releasing is ``release_customer`` per ticked customer — "all matching" goes through a pool-mode
+handover plan instead (one set-based step, previewed first, undoable for 24 hours)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
 
-from litestar import Request
-from litestar.response import Template
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.response import Stream, Template
 
-from app.customers.search import list_customers
-from app.web.shell import is_htmx, render
+from app.customers.export import ExportFilters, export_customers
+from app.customers.pool.service import release_customer
+from app.customers.search import check_filters, list_conditions, list_customers
+from app.errors import AppError, ValidationFailed
+from app.handover.plan import create_plan
+from app.handover.schemas import HandoverCreate, HandoverSelection
+from app.i18n import N_
+from app.sql import Params
+from app.territories.service import list_territories
+from app.web.pages import error_text
+from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
+from tenants.access import managed_territory_ids
+from tenants.members import list_members
 from tenants.scope import TenantScope
 
-PAGE_SIZE = 20
+PAGE_SIZE = 50
+FILTERS = ("territory_id", "owner", "grade", "status", "q")
+STATUSES = ("prospect", "won", "lost", "closed")
+BULK_LIMIT = 200  # ticked rows released one by one; beyond, "all matching" (a plan) is the way
+RESOLVE_LIMIT = 10_000  # a filter the plan cannot express (a search) is resolved to at most this many ids
+ARCHIVED = N_("Archived customers cannot be handed over or released")
+
+
+def read_filters(params: Any) -> dict[str, str]:
+    """The chosen filters (only those set), as the query gives them."""
+    return {k: v for k in FILTERS if (v := (params.get(k) or "").strip())}
+
+
+def _kwargs(chosen: dict[str, str]) -> dict[str, Any]:
+    """The filters as the customer services take them; 422 naming a malformed one."""
+    territory = chosen.get("territory_id")
+    try:
+        territory_id = UUID(territory) if territory else None
+    except ValueError:
+        raise ValidationFailed.field("territory_id", "Unknown territory") from None
+    check_filters(grade=chosen.get("grade"), status=chosen.get("status"))
+    return {
+        "territory_id": territory_id,
+        "grade": chosen.get("grade"),
+        "status": chosen.get("status"),
+        "owner": chosen.get("owner"),
+        "q": chosen.get("q"),
+    }
+
+
+async def matching_count(scope: TenantScope, chosen: dict[str, str]) -> int:
+    """How many customers the filter matches (the list's own conditions, visibility included)."""
+    p = Params(scope.tenant_id)
+    async with scope.tx() as tx:
+        where = await list_conditions(tx, scope, p, **_kwargs(chosen))
+        count: int = await tx.fetchval(
+            "SELECT count(*) FROM customers c WHERE " + " AND ".join(where), *p.values
+        )
+    return count
+
+
+async def _all_ids(scope: TenantScope, chosen: dict[str, str]) -> list[UUID]:
+    ids: list[UUID] = []
+    cursor: str | None = None
+    while True:
+        found = await list_customers(scope, **_kwargs(chosen), limit=200, cursor=cursor)
+        ids.extend(c.id for c in found.items)
+        if len(ids) > RESOLVE_LIMIT:
+            raise ValidationFailed.field(
+                "selection", "Narrow the filter: at most {max} customers at once", max=RESOLVE_LIMIT
+            )
+        if not found.next_cursor:
+            return ids
+        cursor = found.next_cursor
+
+
+async def selection_for(
+    scope: TenantScope, chosen: dict[str, str], ids: list[str], *, everything: bool
+) -> HandoverSelection:
+    """What the table's selection means for a handover: the ticked ids, or (``everything``) the
+    filter itself — territory subtree, owner (or the pool), grade, status; without a territory the
+    territories the member manages (owner/admin: the whole tree). A name search cannot be a plan's
+    criterion: its matches are resolved to ids."""
+    if not everything:
+        try:
+            return HandoverSelection(customer_ids=list(dict.fromkeys(UUID(i) for i in ids)))
+        except ValueError:
+            raise ValidationFailed.field("customer_id", "no customer with this id") from None
+    kwargs = _kwargs(chosen)
+    if kwargs["status"] == "closed":
+        raise ValidationFailed.field("status", ARCHIVED)
+    if kwargs["q"]:
+        return HandoverSelection(customer_ids=await _all_ids(scope, chosen))
+    sel = HandoverSelection(
+        grades=[kwargs["grade"]] if kwargs["grade"] else [],
+        statuses=[kwargs["status"]] if kwargs["status"] else [],
+    )
+    owner = kwargs["owner"]
+    if owner == "none":
+        sel.pool = True
+    elif owner:
+        try:
+            sel.owner_ids = [scope.membership_id if owner == "me" else UUID(owner)]  # type: ignore[list-item]
+        except ValueError:
+            raise ValidationFailed.field("owner", "Use a member id, me or none") from None
+    if kwargs["territory_id"]:
+        sel.territory_ids = [kwargs["territory_id"]]
+    elif not sel.owner_ids and not sel.pool:
+        if scope.at_least("admin"):  # the whole tree: its top level, with the subtrees
+            sel.territory_ids = [t.id for t in (await list_territories(scope, top_level=True)).items]
+        else:
+            async with scope.tx() as tx:
+                sel.territory_ids = await managed_territory_ids(tx, scope)
+    return sel
+
+
+async def team_members(scope: TenantScope) -> list[Any]:
+    """Active reps and managers: owners to filter by, receivers to choose."""
+    found = await list_members(scope, active=True, limit=200)
+    return [m for m in found.items if m.role in ("rep", "manager")]
 
 
 async def page(request: Request[Any, Any, Any], scope: TenantScope) -> Template:
-    q = request.query_params.get("q", "").strip() or None
+    chosen = read_filters(request.query_params)
     found = await list_customers(
-        scope, owner=None, q=q, limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None
+        scope, **_kwargs(chosen), limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None
     )
-    context: dict[str, Any] = {
-        "page": found,
-        "team": True,
-        "q": q or "",
-        "more_query": "view=team&" + (f"q={q}&" if q else ""),
-    }
+    query = urlencode({"view": "team", **chosen})
+    context: dict[str, Any] = {"page": found, "chosen": chosen, "query": query}
     if is_htmx(request) and request.query_params.get("cursor"):
-        return await render(request, scope, "app/_customer_items.html", **context)
-    return await render(request, scope, "app/customers.html", **context)
+        return await render(request, scope, "app/_team_rows.html", **context)
+    return await render(
+        request,
+        scope,
+        "app/team_customers.html",
+        count=await matching_count(scope, chosen),
+        territories=(await list_territories(scope, limit=200)).items,
+        members=await team_members(scope),
+        statuses=STATUSES,
+        export_query=urlencode(chosen),
+        **context,
+    )
+
+
+@post("/customers/team/release")
+async def release(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
+) -> Response[Any]:
+    """Release the ticked customers to the pool, each with the reason (the pool service, one by one;
+    the refused ones listed with why). "All matching" becomes a pool-mode handover plan, previewed."""
+    form = await request.form()
+    reason = (form.get("reason") or "").strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "Give a reason")
+    chosen = read_filters(form)
+    ids = form.getall("customer_id", [])
+    if form.get("all") == "1":
+        sel = await selection_for(tenant_scope, chosen, ids, everything=True)
+        plan = await create_plan(tenant_scope, HandoverCreate(reason=reason, selection=sel, mode="pool"))
+        return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{plan.id}"})
+    if not ids:
+        raise ValidationFailed.field("customer_id", "Tick the customers first")
+    if len(ids) > BULK_LIMIT:
+        raise ValidationFailed.field(
+            "customer_id", "At most {max} at once; choose all matching instead", max=BULK_LIMIT
+        )
+    released, refused = [], []
+    for customer_id in (await selection_for(tenant_scope, chosen, ids, everything=False)).customer_ids:
+        try:
+            released.append(await release_customer(tenant_scope, customer_id, reason))
+        except AppError as exc:
+            refused.append({"id": customer_id, "message": error_text(tenant_scope.locale, exc)})
+    return await render(request, tenant_scope, "app/_team_released.html", released=released, refused=refused)
+
+
+@get("/customers/team/export")
+async def export(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
+) -> Response[Any]:
+    """The current filter as a file (the export service: CSV streamed, XLSX whole)."""
+    kwargs = _kwargs(read_filters(request.query_params))
+    result = await export_customers(
+        tenant_scope, request.query_params.get("format") or "csv", ExportFilters(**kwargs)
+    )
+    headers = {"Content-Disposition": result.disposition}
+    if isinstance(result.body, bytes):
+        return Response(result.body, media_type=result.content_type, headers=headers)
+    return Stream(result.body, media_type=result.content_type, headers=headers)
+
+
+ROUTER = Router(
+    path="/",
+    route_handlers=[release, export],
+    dependencies=PAGE,
+    exception_handlers=PAGE_ERRORS,
+    include_in_schema=False,
+)
