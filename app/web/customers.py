@@ -25,7 +25,7 @@ from app.customers.service import get_customer
 from app.errors import ValidationFailed
 from app.i18n import N_
 from app.web import team_customers
-from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
+from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
 from tenants.scope import TenantScope
 
 PAGE_SIZE = 20
@@ -66,7 +66,7 @@ async def customers_page(
         tenant_scope,
         owner="me",
         q=q,
-        limit=PAGE_SIZE,
+        limit=page_size(request, PAGE_SIZE),
         cursor=request.query_params.get("cursor") or None,
     )
     context: dict[str, Any] = {

@@ -21,12 +21,12 @@ from app.customers.pool import status as pool_status
 from app.errors import Conflict
 from app.territories.service import list_territories
 from app.web.pages import error_text
-from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
+from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
 from tenants.scope import TenantScope
 
 NEVER = "1970-01-01T00:00:00+00:00"  # followup_before this: only customers never followed up
 PAGE_SIZE = 20
-_FILTERS = ("territory_id", "grade", "source", "industry", "never")
+_FILTERS = ("territory_id", "grade", "source", "industry", "never", "limit")
 
 
 def _filters(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -44,7 +44,7 @@ async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependen
         source=chosen.get("source"),
         industry=chosen.get("industry"),
         followup_before=NEVER if chosen.get("never") else None,
-        limit=PAGE_SIZE,
+        limit=page_size(request, PAGE_SIZE),
         cursor=request.query_params.get("cursor") or None,
     )
     more_query = "&".join(f"{k}={v}" for k, v in chosen.items())

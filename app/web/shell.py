@@ -14,6 +14,7 @@ and a plain HTML form posting to a page is refused with 403, as in the API."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -100,6 +101,12 @@ async def render(
     )
 
 
+def page_size(request: Request[Any, Any, Any], default: int = 20) -> int:
+    """Rows per page: ``?limit=`` (1–100, as the API allows), else ``default``."""
+    raw = request.query_params.get("limit", "")
+    return min(int(raw), 100) if raw.isdigit() and int(raw) > 0 else default
+
+
 def login_url(request: Request[Any, Any, Any]) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login?next=" + quote(target, safe="")
@@ -143,5 +150,18 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return _problem_page(request, status, i18n.translate(locale, "The request has invalid fields"))
 
 
-PAGE = {"tenant_scope": Provide(provide_tenant_scope)}
+async def provide_page_scope(request: Request[Any, Any, Any]) -> AsyncIterator[TenantScope]:
+    """The API's session dependency, and for a page read (``GET``) one transaction around all of it:
+    the page's own reads and the shell's (unread count, navigation) join it, so a page costs the
+    round trips of one scoped read plus its queries, not one ``BEGIN … COMMIT`` per service call.
+    Writes keep the services' own transactions (a refused step must not poison the next one)."""
+    async for scope in provide_tenant_scope(request):
+        if request.method == "GET":
+            async with scope.tx():
+                yield scope
+        else:
+            yield scope
+
+
+PAGE = {"tenant_scope": Provide(provide_page_scope)}
 PAGE_ERRORS: dict[Any, Any] = {AppError: app_error_page, HTTPException: http_error_page}

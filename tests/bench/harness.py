@@ -129,7 +129,9 @@ def load(url: str, headers: dict[str, str] | None = None, seconds: int = 8, conn
         out = subprocess.run(
             [*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 30
         ).stdout
-        latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+        latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+        if set(latency) != {"50", "99"}:
+            raise RuntimeError(f"wrk reported no latency distribution for {url}:\n{out}")
         requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         return Load(

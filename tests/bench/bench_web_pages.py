@@ -1,0 +1,181 @@
+"""The rep's pages against the JSON API routes for the same rows, in the same server and run, at the
+generated dataset (1M customers at ``--scale 1``), and the bytes each page ships.
+
+1. ``GET /pool?territory_id=…&grade=C&limit=50`` (the page, full shell: navigation, unread count,
+   territory picker, claim counter) vs ``GET /api/v1/pool`` with the same filter and 50 rows, as the
+   prefecture's manager; ``GET /customers?limit=50`` (My customers) vs ``GET /api/v1/customers?owner=me
+   &limit=50`` as a rep owning more than 50. Each measured twice: sequentially through one keep-alive
+   connection (the server time of one request, median and p95) and under load (wrk, ``--connections``).
+   Goal: page ≤ 1.5× the API.
+2. Bytes shipped: each page's HTML and the scripts and styles it names, gzipped (goal: JS + CSS ≤ 60 KB
+   on every rep page, the first page ≤ 100 KB in all).
+
+    uv run python tests/bench/bench_web_pages.py [--scale 1.0] [--seconds 8] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.bench_datagen import generate, session_token
+from tests.bench.harness import bench_database, load, server
+
+SEQUENTIAL = 200
+
+
+def _sequential(url: str, headers: dict[str, str]) -> dict[str, float]:
+    """Median and p95 of ``SEQUENTIAL`` requests one after another through one connection."""
+    times = []
+    with httpx.Client(headers=headers, timeout=30) as client:
+        for _ in range(20):  # warm the connection pool and caches
+            client.get(url)
+        for _ in range(SEQUENTIAL):
+            start = time.perf_counter()
+            r = client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+            assert r.status_code == 200, r.text[:300]
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95)], 2)}
+
+
+def _shipped(base: str, html: bytes) -> dict[str, int]:
+    assets = sorted(set(re.findall(rb'(?:src|href)="(/static/[^"]+)"', html)))
+    sizes = {"js": 0, "css": 0}
+    for path in assets:
+        body = httpx.get(base + path.decode()).content
+        sizes["js" if path.endswith(b".js") else "css"] += len(gzip.compress(body, 9))
+    html_gz = len(gzip.compress(html, 9))
+    return {
+        "html_gz": html_gz,
+        "js_gz": sizes["js"],
+        "css_gz": sizes["css"],
+        "js_css_gz": sizes["js"] + sizes["css"],
+        "total_gz": html_gz + sizes["js"] + sizes["css"],
+    }
+
+
+async def _busiest_reps(admin_url: str, tenant: Any, reps: list[Any]) -> list[Any]:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT owner_membership_id FROM customers WHERE tenant = $1 AND owner_membership_id = ANY($2)"
+            " GROUP BY 1 ORDER BY count(*) DESC LIMIT 10",
+            tenant,
+            reps,
+        )
+        return [r[0] for r in rows]
+    finally:
+        await conn.close()
+
+
+def _rep_seeing(base: str, admin_url: str, tenant: Any, reps: list[Any], rows: int) -> str:
+    """A session of a rep whose My customers has at least ``rows`` (the API decides what they see)."""
+    for rep_id in asyncio.run(_busiest_reps(admin_url, tenant, reps)):
+        token = asyncio.run(session_token(admin_url, tenant, rep_id))
+        r = httpx.get(
+            f"{base}/api/v1/customers?owner=me&limit={rows}", headers={"Authorization": f"Bearer {token}"}
+        )
+        if len(r.json()["items"]) == rows:
+            return token
+    raise SystemExit(f"no rep sees {rows} customers of their own at this scale")
+
+
+def _pair(
+    base: str,
+    paths: tuple[str, str],
+    headers: dict[str, str],
+    rows: int,
+    seconds: int,
+    connections: int,
+    small: bool = False,
+) -> dict[str, Any]:
+    page_path, api_path = paths
+    page = httpx.get(base + page_path, headers=headers, timeout=30)
+    api = httpx.get(base + api_path, headers=headers, timeout=30)
+    assert page.status_code == 200 and api.status_code == 200, (page.text[:300], api.text[:300])
+    items = api.json()["items"]
+    assert len(items) == rows or (len(items) >= 20 and small), len(items)  # a small --scale has fewer
+    rows = len(items)
+    shown = sum(1 for item in items if f'/customers/{item["id"]}' in page.text)
+    assert shown == rows, (shown, rows)  # the page shows the same rows
+    page_seq, api_seq = _sequential(base + page_path, headers), _sequential(base + api_path, headers)
+    page_load = load(base + page_path, headers, seconds=seconds, connections=connections)
+    api_load = load(base + api_path, headers, seconds=seconds, connections=connections)
+    assert page_load.errors == 0 and api_load.errors == 0
+    return {
+        "rows": rows,
+        "page_sequential": page_seq,
+        "api_sequential": api_seq,
+        "ratio_sequential_p50": round(page_seq["p50_ms"] / api_seq["p50_ms"], 3),
+        "page_load": vars(page_load),
+        "api_load": vars(api_load),
+        "ratio_load_time_per_request": round(api_load.rps / page_load.rps, 3),
+        "bytes": _shipped(base, page.content),
+        "api_json_gz": len(gzip.compress(api.content, 9)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    with bench_database() as bench:
+        data = asyncio.run(generate(bench.admin_url, scale=args.scale))
+        t = data.largest
+        manager = asyncio.run(session_token(bench.admin_url, t.id, t.managers[0]))
+        with server({}) as url:
+            rep = _rep_seeing(url, bench.admin_url, t.id, t.reps, 50)
+            pool_filter = f"territory_id={t.prefectures[0]}&grade=C&limit=50"
+            pool = _pair(
+                url,
+                (f"/pool?{pool_filter}", f"/api/v1/pool?{pool_filter}"),
+                {"Cookie": f"acre_session={manager}"},
+                50,
+                args.seconds,
+                args.connections,
+                small=args.scale < 0.5,
+            )
+            mine = _pair(
+                url,
+                ("/customers?limit=50", "/api/v1/customers?owner=me&limit=50"),
+                {"Cookie": f"acre_session={rep}"},
+                50,
+                args.seconds,
+                args.connections,
+            )
+            login = httpx.get(url + "/login")
+            first = _shipped(url, login.content)
+    print(
+        json.dumps(
+            {
+                "bench": "web_pages",
+                "scale": args.scale,
+                "customers": data.customers,
+                "largest_tenant_customers": t.customers,
+                "connections": args.connections,
+                "pool": pool,
+                "my_customers": mine,
+                "login_page_bytes": first,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
