@@ -20,7 +20,7 @@ async def ensure_database(admin_url: str) -> None:
         maintenance = urlunsplit(parts._replace(path="/postgres"))
         conn = await asyncpg.connect(maintenance)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+            await conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
         finally:
             await conn.close()
         return

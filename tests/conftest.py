@@ -97,26 +97,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     moto.start()
     mail = MailCapture().start()
     files = tmp_path_factory.mktemp("files")
-    os.environ.update({
-        "ACRE_ENVIRONMENT": "test",
-        "ACRE_SECRET_KEY": secrets.token_urlsafe(32),
-        "ACRE_PUBLIC_URL": "http://testserver.local",
-        "ACRE_DATABASE_URL": app_url,
-        "ACRE_DATABASE_ADMIN_URL": admin_url,
-        "ACRE_REDIS_URL": redis_url,
-        "ACRE_QUEUE_NAME": f"acre-test:{name}",
-        "ACRE_STORAGE_BACKEND": "s3",
-        "ACRE_STORAGE_DIR": str(files),
-        "ACRE_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
-        "ACRE_S3_BUCKET": "acre-test",
-        "ACRE_S3_ACCESS_KEY_ID": "testing",
-        "ACRE_S3_SECRET_ACCESS_KEY": "testing",
-        "ACRE_SMTP_HOST": "127.0.0.1",
-        "ACRE_SMTP_PORT": str(mail.port),
-        "ACRE_LOGIN_RATE_LIMIT_PER_MINUTE": "100000",
-        "ACRE_SIGNING_RATE_LIMIT_PER_MINUTE": "100000",
-        "ACRE_LOG_LEVEL": "WARNING",
-    })
+    os.environ.update(
+        {
+            "ACRE_ENVIRONMENT": "test",
+            "ACRE_SECRET_KEY": secrets.token_urlsafe(32),
+            "ACRE_PUBLIC_URL": "http://testserver.local",
+            "ACRE_DATABASE_URL": app_url,
+            "ACRE_DATABASE_ADMIN_URL": admin_url,
+            "ACRE_REDIS_URL": redis_url,
+            "ACRE_QUEUE_NAME": f"acre-test:{name}",
+            "ACRE_STORAGE_BACKEND": "s3",
+            "ACRE_STORAGE_DIR": str(files),
+            "ACRE_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
+            "ACRE_S3_BUCKET": "acre-test",
+            "ACRE_S3_ACCESS_KEY_ID": "testing",
+            "ACRE_S3_SECRET_ACCESS_KEY": "testing",
+            "ACRE_SMTP_HOST": "127.0.0.1",
+            "ACRE_SMTP_PORT": str(mail.port),
+            "ACRE_LOGIN_RATE_LIMIT_PER_MINUTE": "100000",
+            "ACRE_SIGNING_RATE_LIMIT_PER_MINUTE": "100000",
+            "ACRE_LOG_LEVEL": "WARNING",
+        }
+    )
     from app.migrations import migrate
     from app.settings import get_settings
     from app.storage import S3Storage

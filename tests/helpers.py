@@ -38,15 +38,31 @@ class Member:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-async def signup(client: Any, *, slug: str | None = None, email_addr: str | None = None,
-                 locale: str = "en", company: str = "测试软件有限公司", time_zone: str = "Asia/Shanghai",
-                 currency: str = "CNY") -> Member:
+async def signup(
+    client: Any,
+    *,
+    slug: str | None = None,
+    email_addr: str | None = None,
+    locale: str = "en",
+    company: str = "测试软件有限公司",
+    time_zone: str = "Asia/Shanghai",
+    currency: str = "CNY",
+) -> Member:
     slug = slug or f"t-{secrets.token_hex(4)}"
     email_addr = email_addr or f"owner-{secrets.token_hex(4)}@example.com"
-    r = await client.post("/api/v1/signup", json={
-        "company_name": company, "slug": slug, "email": email_addr, "password": PASSWORD,
-        "name": "Owner 王", "locale": locale, "time_zone": time_zone, "currency": currency,
-    })
+    r = await client.post(
+        "/api/v1/signup",
+        json={
+            "company_name": company,
+            "slug": slug,
+            "email": email_addr,
+            "password": PASSWORD,
+            "name": "Owner 王",
+            "locale": locale,
+            "time_zone": time_zone,
+            "currency": currency,
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     client.cookies.clear()
@@ -81,17 +97,20 @@ def last_link(
     return match.group(1)
 
 
-async def add_member(client: Any, owner: Member, mailbox: Any, app: Any, role: str = "rep",
-                     email_addr: str | None = None) -> Member:
+async def add_member(
+    client: Any, owner: Member, mailbox: Any, app: Any, role: str = "rep", email_addr: str | None = None
+) -> Member:
     """Invite, deliver the mail through the worker, accept; returns the new member's session."""
     email_addr = email_addr or f"{role}-{secrets.token_hex(4)}@example.com"
-    r = await client.post("/api/v1/invitations", json={"email": email_addr, "role": role},
-                          headers=owner.headers)
+    r = await client.post(
+        "/api/v1/invitations", json={"email": email_addr, "role": role}, headers=owner.headers
+    )
     assert r.status_code == 201, r.text
     await run_jobs(app)
     token = last_link(mailbox, to=email_addr)
-    r = await client.post(f"/api/v1/invitations/{token}/accept",
-                          json={"password": PASSWORD, "name": "新成员"})
+    r = await client.post(
+        f"/api/v1/invitations/{token}/accept", json={"password": PASSWORD, "name": "新成员"}
+    )
     assert r.status_code == 201, r.text
     client.cookies.clear()
     body = r.json()

@@ -18,7 +18,17 @@ from app.customers.tables import (
 APP_CONFIG = AppConfig(
     app_name="customers",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Customer, CustomerGradeChange, CustomerContact, CustomerFollowup, CustomerConflict,
-                   OwnershipEntry, PoolRuleSet, CrossTerritoryGrant, CustomerImport, CustomerImportRow],
+    table_classes=[
+        Customer,
+        CustomerGradeChange,
+        CustomerContact,
+        CustomerFollowup,
+        CustomerConflict,
+        OwnershipEntry,
+        PoolRuleSet,
+        CrossTerritoryGrant,
+        CustomerImport,
+        CustomerImportRow,
+    ],
     migration_dependencies=["app.territories.piccolo_app"],
 )

@@ -78,9 +78,7 @@ async def list_customers(
             tx, scope, p, territory_id=territory_id, grade=grade, status=status, owner=owner, q=q
         )
         if after:
-            where.append(
-                f"(c.created_at, c.id) < ({p(after[0])}, {p(after[1])})"
-            )
+            where.append(f"(c.created_at, c.id) < ({p(after[0])}, {p(after[1])})")
         rows = await tx.fetch(
             SELECT_CUSTOMER
             + " WHERE "

@@ -46,7 +46,11 @@ async def mark_won(tx: Tx, event: CustomerWon) -> bool:
     if not changed:
         return False
     await audit.record(
-        tx, event.actor_user_id, "customer.won", "customer", event.customer_id,
+        tx,
+        event.actor_user_id,
+        "customer.won",
+        "customer",
+        event.customer_id,
         data={"deal_id": event.deal_id},
     )
     for hook in WON_HOOKS:

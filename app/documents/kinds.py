@@ -22,8 +22,17 @@ from app.i18n import N_
 LOCALES = ("zh-CN", "en")
 Data = samples.Data
 __all__ = [
-    "KINDS", "LOCALES", "Kind", "amount_in_words", "blank", "blank_paths", "check_kind", "check_locale",
-    "money", "sample", "variables",
+    "KINDS",
+    "LOCALES",
+    "Kind",
+    "amount_in_words",
+    "blank",
+    "blank_paths",
+    "check_kind",
+    "check_locale",
+    "money",
+    "sample",
+    "variables",
 ]
 
 

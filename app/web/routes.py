@@ -13,6 +13,7 @@ from litestar.response import Template
 from app.errors import NotFound
 from app.settings import get_settings
 from app.web import (
+    approvals,
     conflicts,
     customers,
     field,
@@ -21,7 +22,9 @@ from app.web import (
     notifications,
     offboarding,
     pool,
+    realignments,
     team_customers,
+    territories,
 )
 from app.web.assets import static_file
 from app.web.invite import invite_accept, invite_page
@@ -86,6 +89,9 @@ ROUTES: list[Any] = [
     handovers.ROUTER,
     offboarding.ROUTER,
     conflicts.ROUTER,
+    approvals.ROUTER,
+    territories.ROUTER,
+    realignments.ROUTER,
     dev_mail,
     dev_mail_json,
     invite_page,

@@ -50,6 +50,8 @@ NAV = (
     NavItem("/visit-plans", i18n.N_("Field")),
     NavItem("/handovers", i18n.N_("Handovers"), minimum="manager"),
     NavItem("/customer-conflicts", i18n.N_("Duplicate claims"), minimum="manager"),
+    NavItem("/approvals", i18n.N_("Approvals"), minimum="manager"),
+    NavItem("/territories", i18n.N_("Territories"), minimum="manager"),
 )
 
 

@@ -184,9 +184,7 @@ async def handle_storm(event_id: str, tenant: uuid.UUID, fake: StripeFake, sub_i
     try:
         await outbox.relay(pool)
         settings = worker_settings()
-        settings.update(
-            on_startup=None, on_shutdown=None, burst=True, cron_jobs=[], redis_pool=pool
-        )
+        settings.update(on_startup=None, on_shutdown=None, burst=True, cron_jobs=[], redis_pool=pool)
         worker = Worker(**settings)
         try:
             await worker.main()

@@ -34,8 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 LIMITS = {"A": 15, "B": 30, "C": 60, "D": 90}
 GRADES, GRADE_WEIGHTS = ("A", "B", "C", "D"), (0.1, 0.2, 0.3, 0.4)
 INDUSTRIES = ("制造业", "批发零售", "建筑", "物流", "餐饮", "医药", "教育", "电子", "纺织", "化工")
-SOURCES = ("event", "telemarketing", "inbound", "cold_visit", "list", "trade_show", "web", "referral",
-           "upsell")
+SOURCES = (
+    "event",
+    "telemarketing",
+    "inbound",
+    "cold_visit",
+    "list",
+    "trade_show",
+    "web",
+    "referral",
+    "upsell",
+)
 BULK_TABLES = ("customers", "customer_followups")
 
 
@@ -86,8 +95,18 @@ async def _structure(conn: asyncpg.Connection, sizes: list[int]) -> list[TenantD
     now = datetime.now(UTC)
     for k, n in enumerate(sizes):
         tid = uuid.uuid4()
-        tenants.append((tid, f"基准软件{k}有限公司", f"bench-{k}-{secrets.token_hex(3)}", "zh-CN",
-                        "Asia/Shanghai", "CNY", now, now + timedelta(days=30)))
+        tenants.append(
+            (
+                tid,
+                f"基准软件{k}有限公司",
+                f"bench-{k}-{secrets.token_hex(3)}",
+                "zh-CN",
+                "Asia/Shanghai",
+                "CNY",
+                now,
+                now + timedelta(days=30),
+            )
+        )
         province = uuid.uuid4()
         territories.append((tid, province, None, f"省{k}", "province", _hex(province)))
         prefectures, counties = [], []
@@ -98,8 +117,9 @@ async def _structure(conn: asyncpg.Connection, sizes: list[int]) -> list[TenantD
             for c in range(4):
                 county = uuid.uuid4()
                 counties.append(county)
-                territories.append((tid, county, pref, f"县{p}-{c}", "county",
-                                    _hex(province) + _hex(pref) + _hex(county)))
+                territories.append(
+                    (tid, county, pref, f"县{p}-{c}", "county", _hex(province) + _hex(pref) + _hex(county))
+                )
 
         def member(role: str, tenant: uuid.UUID = tid, number: int = k) -> uuid.UUID:
             user, mid = uuid.uuid4(), uuid.uuid4()
@@ -113,26 +133,52 @@ async def _structure(conn: asyncpg.Connection, sizes: list[int]) -> list[TenantD
         reps = [member("rep") for _ in range(max(len(counties), round(n * 0.85 / 80)))]
         tmembers += [(tid, counties[i % len(counties)], r, "rep") for i, r in enumerate(reps)]
         made.append(TenantData(tid, n, owner, managers, reps, prefectures, counties))
-    await conn.copy_records_to_table("tenants", records=tenants, columns=(
-        "id", "name", "slug", "locale", "time_zone", "currency", "created_at", "trial_ends_at"))
+    await conn.copy_records_to_table(
+        "tenants",
+        records=tenants,
+        columns=("id", "name", "slug", "locale", "time_zone", "currency", "created_at", "trial_ends_at"),
+    )
     await conn.copy_records_to_table("users", records=users, columns=("id", "email", "name", "password_hash"))
-    await conn.copy_records_to_table("memberships", records=members,
-                                     columns=("tenant", "id", "user_id", "role"))
-    await conn.copy_records_to_table("territories", records=territories, columns=(
-        "tenant", "id", "parent_id", "name", "level", "path"))
-    await conn.copy_records_to_table("territory_members", records=tmembers, columns=(
-        "tenant", "territory_id", "membership_id", "role"))
+    await conn.copy_records_to_table(
+        "memberships", records=members, columns=("tenant", "id", "user_id", "role")
+    )
+    await conn.copy_records_to_table(
+        "territories", records=territories, columns=("tenant", "id", "parent_id", "name", "level", "path")
+    )
+    await conn.copy_records_to_table(
+        "territory_members", records=tmembers, columns=("tenant", "territory_id", "membership_id", "role")
+    )
     return made
 
 
-CUSTOMER_COLUMNS = ("tenant", "id", "full_name", "industry", "source", "grade", "status", "territory_id",
-                    "owner_membership_id", "identity_key", "name_key", "search_text", "last_followup_at",
-                    "created_at", "updated_at", "owner_changed_at")
+CUSTOMER_COLUMNS = (
+    "tenant",
+    "id",
+    "full_name",
+    "industry",
+    "source",
+    "grade",
+    "status",
+    "territory_id",
+    "owner_membership_id",
+    "identity_key",
+    "name_key",
+    "search_text",
+    "last_followup_at",
+    "created_at",
+    "updated_at",
+    "owner_changed_at",
+)
 FOLLOWUP_COLUMNS = ("tenant", "customer_id", "author_membership_id", "kind", "happened_at", "summary")
 
 
-def _customers(data: Dataset, rng: random.Random, due_fraction: float, pool_fraction: float,
-               followups: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+def _customers(
+    data: Dataset,
+    rng: random.Random,
+    due_fraction: float,
+    pool_fraction: float,
+    followups: list[tuple[Any, ...]],
+) -> Iterator[tuple[Any, ...]]:
     now = datetime.now(UTC)
     day = timedelta(days=1)
     p_due = due_fraction / (1 - pool_fraction)
@@ -163,8 +209,24 @@ def _customers(data: Dataset, rng: random.Random, due_fraction: float, pool_frac
             if last is not None:
                 followups.append((t.id, cid, owner, "call", last, "电话回访"))
             created = changed - rng.random() * 30 * day
-            yield (t.id, cid, name, INDUSTRIES[rng.randrange(10)], SOURCES[rng.randrange(9)], grade, status,
-                   county, owner, f"name:{i}", f"n{i}", name, last, created, created, changed)
+            yield (
+                t.id,
+                cid,
+                name,
+                INDUSTRIES[rng.randrange(10)],
+                SOURCES[rng.randrange(9)],
+                grade,
+                status,
+                county,
+                owner,
+                f"name:{i}",
+                f"n{i}",
+                name,
+                last,
+                created,
+                created,
+                changed,
+            )
 
 
 async def _indexes(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
@@ -172,12 +234,22 @@ async def _indexes(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
     rows = await conn.fetch(
         "SELECT indexdef, indexname FROM pg_indexes WHERE tablename = ANY($1::text[]) AND indexname NOT IN"
         " (SELECT conname FROM pg_constraint) AND NOT EXISTS (SELECT 1 FROM pg_constraint k"  # FKs use it
-        " WHERE k.conindid = format('%I.%I', schemaname, indexname)::regclass)", list(BULK_TABLES))
+        " WHERE k.conindid = format('%I.%I', schemaname, indexname)::regclass)",
+        list(BULK_TABLES),
+    )
     return [r["indexdef"] for r in rows], [r["indexname"] for r in rows]
 
 
-async def generate(admin_url: str, *, scale: float = 1.0, tenants: int = 100, largest_share: float = 0.2,
-                   due_fraction: float = 0.10, pool_fraction: float = 0.15, seed: int = 7) -> Dataset:
+async def generate(
+    admin_url: str,
+    *,
+    scale: float = 1.0,
+    tenants: int = 100,
+    largest_share: float = 0.2,
+    due_fraction: float = 0.10,
+    pool_fraction: float = 0.15,
+    seed: int = 7,
+) -> Dataset:
     """Fill the (migrated, empty) database at ``admin_url``; returns what was made, with phase timings."""
     rng = random.Random(seed)
     total = round(1_000_000 * scale)
@@ -196,8 +268,10 @@ async def generate(admin_url: str, *, scale: float = 1.0, tenants: int = 100, la
         mark = time.perf_counter()
         followups: list[tuple[Any, ...]] = []
         await conn.copy_records_to_table(
-            "customers", records=_customers(data, rng, due_fraction, pool_fraction, followups),
-            columns=CUSTOMER_COLUMNS)
+            "customers",
+            records=_customers(data, rng, due_fraction, pool_fraction, followups),
+            columns=CUSTOMER_COLUMNS,
+        )
         data.customers = total
         await conn.copy_records_to_table("customer_followups", records=followups, columns=FOLLOWUP_COLUMNS)
         data.followups = len(followups)
@@ -228,7 +302,9 @@ async def session_token(admin_url: str, tenant: uuid.UUID, membership_id: uuid.U
         await conn.execute(
             "INSERT INTO sessions (token_hash, user_id, tenant, expires_at)"
             " SELECT $1, user_id, tenant, now() + interval '1 day' FROM memberships WHERE id = $2",
-            token_hash(token), membership_id)
+            token_hash(token),
+            membership_id,
+        )
     finally:
         await conn.close()
     assert tenant
@@ -244,12 +320,22 @@ def main() -> None:
     args = parser.parse_args()
     with bench_database() as bench:
         data = asyncio.run(generate(bench.admin_url, scale=args.scale, tenants=args.tenants))
-    print(json.dumps({
-        "bench": "datagen", "scale": args.scale, "tenants": len(data.tenants), "customers": data.customers,
-        "largest_tenant_customers": data.largest.customers, "owned": data.owned, "due": data.due,
-        "followups": data.followups, "seconds": data.seconds,
-        "customers_per_s_copy": round(data.customers / max(data.seconds["copy"], 1e-9)),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "datagen",
+                "scale": args.scale,
+                "tenants": len(data.tenants),
+                "customers": data.customers,
+                "largest_tenant_customers": data.largest.customers,
+                "owned": data.owned,
+                "due": data.due,
+                "followups": data.followups,
+                "seconds": data.seconds,
+                "customers_per_s_copy": round(data.customers / max(data.seconds["copy"], 1e-9)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

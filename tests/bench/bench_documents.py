@@ -133,8 +133,13 @@ async def _one_at_a_time(scope: Any, tenant: uuid.UUID, redis: Any, count: int) 
             started = time.perf_counter()
             doc = await create_document(
                 scope,
-                DocumentCreate(kind="contract", subject_type="sample", subject_id=f"one-{i}",
-                               idempotency_key=f"one-{i}", locale="zh-CN"),
+                DocumentCreate(
+                    kind="contract",
+                    subject_type="sample",
+                    subject_id=f"one-{i}",
+                    idempotency_key=f"one-{i}",
+                    locale="zh-CN",
+                ),
             )
             await outbox.relay(redis)  # the API relays right after commit
             while True:
@@ -151,8 +156,12 @@ async def _one_at_a_time(scope: Any, tenant: uuid.UUID, redis: Any, count: int) 
     finally:
         running.cancel()
         await worker.close()
-    return {"documents": count, "total_ms_p50": pct(totals, 0.5), "start_wait_ms_p50": pct(waits, 0.5),
-            "start_wait_ms_max": round(max(waits), 1)}
+    return {
+        "documents": count,
+        "total_ms_p50": pct(totals, 0.5),
+        "start_wait_ms_p50": pct(waits, 0.5),
+        "start_wait_ms_max": round(max(waits), 1),
+    }
 
 
 async def run(documents: int, singles: int) -> dict[str, Any]:

@@ -92,20 +92,25 @@ async def seeded(app: Any, stack: Any) -> AsyncIterator[Seeded]:
     await assign(client, owner, city["id"], rep, "rep")
     cust = await customer(client, rep, city["id"])
     r = await client.post(
-        f"/api/v1/customers/{cust['id']}/contacts", json={"name": "李雷", "title": "财务总监"},
+        f"/api/v1/customers/{cust['id']}/contacts",
+        json={"name": "李雷", "title": "财务总监"},
         headers=rep.headers,
     )
     assert r.status_code == 201, r.text
     contact = r.json()
     made = await product(client, owner)
     r = await client.post(
-        "/api/v1/deals", json={"customer_id": cust["id"], "title": "ERP", "amount": "50000.00"},
+        "/api/v1/deals",
+        json={"customer_id": cust["id"], "title": "ERP", "amount": "50000.00"},
         headers=rep.headers,
     )
     assert r.status_code == 201, r.text
     ids = {
-        "territory_id": city["id"], "customer_id": cust["id"], "contact_id": contact["id"],
-        "product_id": made["id"], "deal_id": r.json()["id"],
+        "territory_id": city["id"],
+        "customer_id": cust["id"],
+        "contact_id": contact["id"],
+        "product_id": made["id"],
+        "deal_id": r.json()["id"],
     }
     yield Seeded({"owner": owner, "rep": rep}, ids)
     await run_jobs(app)
@@ -117,8 +122,9 @@ def _document(app: Any) -> dict[str, Any]:
     return document
 
 
-def _fuzz(operation: Any, base_url: str, headers: dict[str, str], ids: dict[str, str],
-          statuses: Counter[int]) -> None:
+def _fuzz(
+    operation: Any, base_url: str, headers: dict[str, str], ids: dict[str, str], statuses: Counter[int]
+) -> None:
     passes: list[tuple[schemathesis.GenerationMode, dict[str, str] | None]] = [
         (schemathesis.GenerationMode.POSITIVE, None),
         (schemathesis.GenerationMode.NEGATIVE, None),
@@ -156,8 +162,9 @@ async def test_the_api_answers_as_documented(role: str, served: str, seeded: See
     await asyncio.to_thread(_run, _document(app), served, headers, seeded.ids, role)
 
 
-def _run(document: dict[str, Any], base_url: str, headers: dict[str, str], ids: dict[str, str],
-         role: str) -> None:
+def _run(
+    document: dict[str, Any], base_url: str, headers: dict[str, str], ids: dict[str, str], role: str
+) -> None:
     schema = schemathesis.openapi.from_dict(document)
     statuses: Counter[int] = Counter()
     failures: list[str] = []
@@ -173,9 +180,16 @@ def _run(document: dict[str, Any], base_url: str, headers: dict[str, str], ids: 
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
     requests = sum(statuses.values())
     server_errors = sum(n for status, n in statuses.items() if status >= 500)
-    print(json.dumps({
-        "role": role, "operations": operations, "requests": requests, "5xx": server_errors,
-        "statuses": dict(sorted(statuses.items())),
-    }))
+    print(
+        json.dumps(
+            {
+                "role": role,
+                "operations": operations,
+                "requests": requests,
+                "5xx": server_errors,
+                "statuses": dict(sorted(statuses.items())),
+            }
+        )
+    )
     assert requests >= operations * 2
     assert not failures, f"{len(failures)} operations failed:\n\n" + "\n\n".join(failures)

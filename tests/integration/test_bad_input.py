@@ -23,8 +23,12 @@ async def test_nul_in_public_bodies_is_a_422_naming_the_field(client):
     r = await client.post(
         "/api/v1/signup",
         json={
-            "company_name": "零\u0000公司", "slug": "nul-co", "email": "nul@example.com",
-            "password": PASSWORD, "name": "N\u0000", "locale": "en",
+            "company_name": "零\u0000公司",
+            "slug": "nul-co",
+            "email": "nul@example.com",
+            "password": PASSWORD,
+            "name": "N\u0000",
+            "locale": "en",
         },
     )
     assert _nul_fields(r) == ["company_name", "name"]
@@ -42,7 +46,8 @@ async def test_nul_in_nested_fields_keys_queries_and_forms(client):
     )
     assert _nul_fields(r) == ["items[0].purpose"]
     r = await client.post(
-        "/api/v1/customers", json={"full_name": "x", "territory_id": nj["id"], "n\u0000": 1},
+        "/api/v1/customers",
+        json={"full_name": "x", "territory_id": nj["id"], "n\u0000": 1},
         headers=owner.headers,
     )
     assert _nul_fields(r) == ["n\u0000"]
@@ -75,7 +80,8 @@ async def test_deleting_a_customer_with_deals_is_a_409_saying_why(client, admin_
     owner = await signup(client, locale="zh-CN")
     c = await customer(client, owner, (await territory(client, owner, "南京市"))["id"])
     r = await client.post(
-        "/api/v1/deals", json={"customer_id": c["id"], "title": "ERP", "amount": "100.00"},
+        "/api/v1/deals",
+        json={"customer_id": c["id"], "title": "ERP", "amount": "100.00"},
         headers=owner.headers,
     )
     assert r.status_code == 201, r.text

@@ -66,8 +66,21 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.directory),
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
@@ -175,8 +188,12 @@ def services(stack: Stack, tmp_path: Path) -> Iterator[Services]:
 async def request_document(http: httpx.AsyncClient, member: Member) -> str:
     r = await http.post(
         "/api/v1/documents",
-        json={"kind": "contract", "subject_type": "sample", "subject_id": "s-1",
-              "idempotency_key": secrets.token_hex(8)},
+        json={
+            "kind": "contract",
+            "subject_type": "sample",
+            "subject_id": "s-1",
+            "idempotency_key": secrets.token_hex(8),
+        },
         headers=member.headers,
     )
     assert r.status_code == 202, r.text

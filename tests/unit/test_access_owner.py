@@ -56,7 +56,7 @@ def test_access_rules_are_spelled_only_in_tenants_access():
         "\" JOIN territories t ON t.tenant = a.tenant AND t.path >= a.path AND t.path < a.path || '~'\"",
         "\"DELETE FROM territories WHERE tenant = $1 AND path >= $2 AND path < $2||'~'\",",
         "    f\" AND t.path < top.path || '{SUBTREE_END}'\"",
-        "    assert path < root + \"~\"",
+        '    assert path < root + "~"',
         '    if scope.role == "system" or roles.at_least(scope.role, "admin"):',
         '    if self.role != "system" and not roles.at_least(self.role, minimum):',
         '    is_manager = roles.at_least(scope.role, "manager")',

@@ -225,8 +225,11 @@ async def _refused(template: str, context: dict[str, Any], limits: Limits) -> tu
         (NESTED_RANGES, {}, "loops ran more than 100,000 times"),
         (HUGE_STRING, {}, "would make a value of more than 5,000,000"),
         # the same, with counts from the data (no upload check can see those)
-        ("{% for a in range(n|int) %}{% for b in range(n|int) %}{% endfor %}{% endfor %}", {"n": "100000"},
-         "loops ran more than 100,000 times"),
+        (
+            "{% for a in range(n|int) %}{% for b in range(n|int) %}{% endfor %}{% endfor %}",
+            {"n": "100000"},
+            "loops ran more than 100,000 times",
+        ),
         ("{{ 'x' * (n|int) }}", {"n": "200000000"}, "would make a value of more than 5,000,000"),
         ("{% for i in range(50000) %}{{ s }}{% endfor %}", {"s": "x" * 1000}, "writes more than 5,000,000"),
         ("{{ 10 ** (n|int) }}", {"n": "100000000"}, "too large"),

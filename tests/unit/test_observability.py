@@ -37,6 +37,11 @@ def test_sentry_is_initialised_with_tags_only_when_a_dsn_is_set() -> None:
         print(tags.get("component"), tags.get("request_id"), tags.get("tenant_id"))
         print(sentry_sdk.get_client().is_active())
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin"}).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    ).stdout.split()
     assert out == ["False", "True", "worker", "req-1", "tenant-1", "True"]

@@ -48,9 +48,14 @@ def test_every_error_answer_is_a_problem(document: dict[str, Any]) -> None:
 def test_signed_in_operations_declare_401_and_403_and_public_ones_do_not(document: dict[str, Any]) -> None:
     operations = _operations(document)
     public = {
-        ("POST", "/api/v1/signup"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/verify"),
-        ("POST", "/api/v1/invitations/{token}/accept"), ("GET", "/health"), ("GET", "/ready"),
-        ("POST", "/webhooks/stripe"), ("POST", "/api/v1/auth/password-reset"),
+        ("POST", "/api/v1/signup"),
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/verify"),
+        ("POST", "/api/v1/invitations/{token}/accept"),
+        ("GET", "/health"),
+        ("GET", "/ready"),
+        ("POST", "/webhooks/stripe"),
+        ("POST", "/api/v1/auth/password-reset"),
         ("POST", "/api/v1/auth/password-reset/confirm"),
     }
     for key, operation in operations.items():
@@ -79,8 +84,11 @@ def test_statuses_follow_ids_writes_billing_and_rate_limits(document: dict[str, 
     assert "402" not in statuses("POST", "/api/v1/billing/checkout")  # a read-only tenant may pay
     throttled = {key for key, operation in ops.items() if "429" in operation["responses"]}
     assert throttled == {
-        ("POST", "/api/v1/signup"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/verify"),
-        ("POST", "/api/v1/invitations/{token}/accept"), ("POST", "/api/v1/auth/password-reset"),
+        ("POST", "/api/v1/signup"),
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/verify"),
+        ("POST", "/api/v1/invitations/{token}/accept"),
+        ("POST", "/api/v1/auth/password-reset"),
         ("POST", "/api/v1/auth/password-reset/confirm"),
     }
     assert {"409", "410"} <= statuses("POST", "/api/v1/invitations/{token}/accept")

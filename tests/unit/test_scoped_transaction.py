@@ -23,7 +23,11 @@ def test_asyncpg_is_the_version_the_private_code_was_checked_against() -> None:
 def test_the_private_names_it_uses_are_there() -> None:
     transaction = asyncpg.transaction.Transaction
     assert list(inspect.signature(transaction.__init__).parameters) == [
-        "self", "connection", "isolation", "readonly", "deferrable"
+        "self",
+        "connection",
+        "isolation",
+        "readonly",
+        "deferrable",
     ]
     assert {"_connection", "_state"} <= set(transaction.__slots__)
     assert {"NEW", "STARTED", "FAILED"} <= set(asyncpg.transaction.TransactionState.__members__)

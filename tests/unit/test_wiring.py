@@ -127,6 +127,11 @@ def test_importing_registers_nothing_and_each_entry_point_wires_everything(entry
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
     ).stdout
     before, after = json.loads(out.strip().splitlines()[-1])
-    assert before == {"providers": {}, "won_hooks": [], "deactivation_guards": [], "reclaim_exemptions": [],
-                      "signed_hooks": {}}
+    assert before == {
+        "providers": {},
+        "won_hooks": [],
+        "deactivation_guards": [],
+        "reclaim_exemptions": [],
+        "signed_hooks": {},
+    }
     assert after == EXPECTED

@@ -63,7 +63,7 @@ WITH roots AS (
 ),
 sub AS (
     SELECT r.id AS root_id, t.id AS territory_id FROM roots r
-    JOIN territories t ON t.tenant = $1 AND {in_subtree_sql('t.path', of='r.path')}
+    JOIN territories t ON t.tenant = $1 AND {in_subtree_sql("t.path", of="r.path")}
 ),
 fu AS (
     SELECT s.root_id, count(*) AS visits, count(*) FILTER (WHERE f.result IN ({_EFFECTIVE})) AS effective

@@ -190,8 +190,9 @@ async def test_contract_needs_party_a_complete_and_customer_proposals(client: An
     missing = await request_document(client, owner, subject_type="customer", subject_id=str(uuid.uuid4()))
     assert missing.status_code == 404
     other = await signup(client)
-    r = await request_document(client, other, kind="proposal_product", subject_type="customer",
-                               subject_id=customer["id"])
+    r = await request_document(
+        client, other, kind="proposal_product", subject_type="customer", subject_id=customer["id"]
+    )
     assert r.status_code == 404  # another tenant's customer
 
 
