@@ -52,7 +52,7 @@ KINDS = {
 STATUSES = {"draft": N_("Draft"), "executed": N_("Executed"), "undone": N_("Undone")}
 GRADES = ("A", "B", "C", "D")
 SELECTABLE_STATUSES = ("prospect", "won", "lost")
-HANDED_OVER = "handed over: H-{number}"  # a conflict's resolution, stored as written
+HANDED_OVER = "handed over"  # a conflict's resolution, stored as written
 
 
 def _uuids(values: list[str], field: str) -> list[UUID]:
@@ -186,7 +186,7 @@ async def _plan_context(
     conflict = request.query_params.get("conflict") or ""
     return {
         "plan": read,
-        "number": read.id.hex[:8].upper(),
+        "created_at": _local(scope, read.created_at),
         "sheet": await _sheet(request, scope, read),
         "modes": MODES,
         "kinds": KINDS,
@@ -241,10 +241,7 @@ async def execute_page(
         )
     conflict = form.get("conflict") or ""
     if conflict:  # a 撞单 resolved by handing it over to the other rep
-        number = read.id.hex[:8].upper()
-        await resolve_conflict(
-            tenant_scope, _uuids([conflict], "conflict")[0], HANDED_OVER.format(number=number)
-        )
+        await resolve_conflict(tenant_scope, _uuids([conflict], "conflict")[0], HANDED_OVER)
     context = await _plan_context(request, tenant_scope, read)
     context.update(offboard=form.get("offboard") or "", conflict="")
     return _retarget(await render(request, tenant_scope, "app/_handover_body.html", **context))
