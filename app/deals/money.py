@@ -41,6 +41,11 @@ def line_math(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal)
     )
 
 
+def below_floor(line: LineMath, floor_price: Decimal) -> bool:
+    """Whether the line's net unit price is under the product's floor price (the manager must approve)."""
+    return line.net_unit_price < floor_price
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     subtotal: Decimal  # Σ gross

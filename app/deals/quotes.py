@@ -16,7 +16,7 @@ from app import audit
 from app.db import Tx
 from app.deals import approvals
 from app.deals.lookup import load_deal
-from app.deals.money import LineMath, check_money, check_percent, line_math, quote_totals
+from app.deals.money import LineMath, below_floor, check_money, check_percent, line_math, quote_totals
 from app.deals.schemas import ApprovalRead, QuoteCreate, QuoteLineRead, QuoteRead
 from app.deals.stages import TERMINAL
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -135,7 +135,7 @@ async def create_quote(scope: TenantScope, deal_id: UUID, data: QuoteCreate) -> 
                     unit_price,
                     discount,
                     math.amount,
-                    math.net_unit_price < product["floor_price"],
+                    below_floor(math, product["floor_price"]),
                 )
             )
         totals = quote_totals(maths, tax_rate)

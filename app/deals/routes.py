@@ -91,7 +91,12 @@ class DealController(Controller):
     tags = ("deals",)
     dependencies = SCOPED
 
-    @get("/", summary="Visible deals, newest first; filter by customer, stage, owner", dependencies=PAGED)
+    @get(
+        "/",
+        summary="Visible deals, newest first; filter by customer, stage, owner, territory (subtree),"
+        " expected close date from/to",
+        dependencies=PAGED,
+    )
     async def list_deals(
         self,
         tenant_scope: NamedDependency[TenantScope],
@@ -99,12 +104,18 @@ class DealController(Controller):
         customer_id: FromQuery[UUID | None] = None,
         stage: FromQuery[str | None] = None,
         owner: FromQuery[UUID | None] = None,
+        territory_id: FromQuery[UUID | None] = None,
+        close_from: FromQuery[date | None] = None,
+        close_to: FromQuery[date | None] = None,
     ) -> Page[DealRead]:
         return await service.list_deals(
             tenant_scope,
             customer_id=customer_id,
             stage=stage,
             owner=owner,
+            territory_id=territory_id,
+            close_from=close_from,
+            close_to=close_to,
             limit=page.limit,
             cursor=page.cursor,
         )

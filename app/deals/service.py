@@ -8,7 +8,7 @@ caller (else 422 on ``customer_id``); decision people must be contacts of that c
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +29,7 @@ from app.errors import Conflict, Forbidden, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from app.sql import Params
-from tenants.access import customer_access, deal_access
+from tenants.access import customer_access, deal_access, territory_in_subtree_sql
 from tenants.scope import TenantScope
 
 WON_STAGES = ("signed", "won")  # a signed contract is a sale: the customer is won (成交)
@@ -150,9 +150,15 @@ async def list_deals(
     customer_id: UUID | None = None,
     stage: str | None = None,
     owner: UUID | None = None,
+    territory_id: UUID | None = None,
+    close_from: date | None = None,
+    close_to: date | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[DealRead]:
+    """Visible deals, newest first. ``territory_id``: the customer's territory lies in its subtree
+    (an unknown id gives an empty page); ``close_from``/``close_to``: the expected close date within
+    (inclusive; a deal without one is left out when either is given)."""
     check_limit(limit)
     after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
@@ -165,12 +171,20 @@ async def list_deals(
             after[0] if after else None,
             after[1] if after else None,
             limit + 1,
+            close_from,
+            close_to,
         )
+        where = ""
+        if territory_id is not None:  # the subtree's root path looked up inside the query
+            root = f"(SELECT r.path FROM territories r WHERE r.tenant = $1 AND r.id = {p(territory_id)})"
+            where = " AND " + territory_in_subtree_sql(root)
         rows = await tx.fetch(
             SELECT_DEAL + " WHERE d.tenant = $1 AND ($2::uuid IS NULL OR d.customer_id = $2)"
             " AND ($3::text IS NULL OR d.stage = $3) AND ($4::uuid IS NULL OR d.owner_membership_id = $4)"
             " AND ($5::timestamptz IS NULL OR (d.created_at, d.id) < ($5, $6::uuid))"
-            f" AND {access.visible_sql(p)} ORDER BY d.created_at DESC, d.id DESC LIMIT $7",
+            " AND ($8::date IS NULL OR d.expected_close_date >= $8)"
+            " AND ($9::date IS NULL OR d.expected_close_date <= $9)"
+            f"{where} AND {access.visible_sql(p)} ORDER BY d.created_at DESC, d.id DESC LIMIT $7",
             *p.values,
         )
     items = [read_deal(r) for r in rows[:limit]]

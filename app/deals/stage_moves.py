@@ -7,6 +7,7 @@ and leaves the deal where it is (202 with the approval); a forbidden one is 409;
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 import msgspec
@@ -15,7 +16,7 @@ from app.db import Tx
 from app.deals import approvals, service
 from app.deals.lookup import load_deal
 from app.deals.schemas import ApprovalRead, DealRead, StageMove, StageRulesRead
-from app.deals.stages import StageRules, bad_cell, decide, effective
+from app.deals.stages import OPEN_STAGES, TERMINAL, Decision, StageRules, bad_cell, decide, effective
 from app.errors import Conflict, ValidationFailed
 from tenants.scope import TenantScope
 
@@ -64,6 +65,35 @@ async def has_approved_formal_quote(tx: Tx, tenant: UUID, deal_id: UUID) -> bool
             deal_id,
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MoveChoice:
+    """What moving the deal to ``to`` would meet: ``verdict`` is ``decide``'s answer given a reason
+    (allowed, approval, forbidden, needs_quote …); ``needs_reason``: a reason must be given."""
+
+    to: str
+    verdict: Decision
+    needs_reason: bool
+
+
+async def move_choices(scope: TenantScope, deal_id: UUID) -> list[MoveChoice]:
+    """For each other stage, what ``move_stage`` would answer now (whoever sees the deal; 404 else):
+    the same rules, quote gate and ``decide`` as the move itself, read without moving anything."""
+    async with scope.tx() as tx:
+        deal, _ = await load_deal(tx, scope, deal_id)
+        rules, _customized = await load_rules(tx)
+        quoted = await has_approved_formal_quote(tx, scope.tenant_id, deal_id)
+    frm = deal["stage"]
+    return [
+        MoveChoice(
+            to,
+            decide(rules, frm, to, reason="-", has_approved_quote=quoted),
+            decide(rules, frm, to, reason=None, has_approved_quote=quoted) == "needs_reason",
+        )
+        for to in (*OPEN_STAGES, *TERMINAL)
+        if to != frm
+    ]
 
 
 async def move_stage(scope: TenantScope, deal_id: UUID, data: StageMove) -> DealRead | ApprovalRead:

@@ -52,6 +52,7 @@ NAV = (
     NavItem("/customer-conflicts", i18n.N_("Duplicate claims"), minimum="manager"),
     NavItem("/approvals", i18n.N_("Approvals"), minimum="manager"),
     NavItem("/territories", i18n.N_("Territories"), minimum="manager"),
+    NavItem("/deals", i18n.N_("Deals")),
 )
 
 

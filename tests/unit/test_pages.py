@@ -49,7 +49,8 @@ def test_a_served_page_has_its_address_and_another_none() -> None:
     assert pages.url(pages.SIGN, token="ab.c-d_e") == "https://acre.example/sign/ab.c-d_e"
     assert pages.url(pages.INVITATION, token="a/b?c") == "https://acre.example/invite/a%2Fb%3Fc"
     assert pages.url(pages.VERIFY, {"q": "一 2"}) == "https://acre.example/verify?q=%E4%B8%80+2"
-    assert pages.url(pages.DEAL, deal_id="x") is None  # no deal page yet
+    assert pages.url(pages.DEAL, deal_id="x") == "https://acre.example/deals/x"
+    assert pages.url(pages.COLLECTIONS) is None  # no collections page yet
     assert pages.SERVED <= pages.PAGES
     with pytest.raises(ValueError, match="not a page"):
         pages.url("/deals/{id}/edit", id=1)
