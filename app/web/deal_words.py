@@ -55,7 +55,7 @@ MILESTONES = {
     "delivery": N_("After delivery and installation"),
     "balance": N_("Balance after stable running"),
 }
-COLLECTION_STATUS = {"open": N_("Open"), "overdue": N_("Overdue"), "paid": N_("Paid")}
+COLLECTION_STATUS = {"open": N_("Awaiting payment"), "overdue": N_("Overdue"), "paid": N_("Paid")}
 VERDICTS = {
     "allowed": N_("Move"),
     "approval": N_("needs approval"),

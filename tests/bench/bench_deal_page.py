@@ -83,7 +83,7 @@ async def setup(url: str) -> tuple[dict[str, str], str, str]:
         d = (
             await c.post(
                 "/api/v1/deals",
-                json={"customer_id": cust["id"], "title": "恒泰 ERP 项目", "amount": "1", "stage": "formal_quote"},
+                json={"customer_id": cust["id"], "title": "恒泰项目", "stage": "formal_quote"},
                 headers=auth,
             )
         ).json()

@@ -56,7 +56,7 @@ async def test_a_deal_from_a_customer_through_three_rounds_and_a_move(
     rep = t.reps[0]
     shop = await _shop(client, t.owner)
     made = await customer(
-        client, t.owner, t.territory["id"], owner_membership_id=rep.membership_id, full_name="苏州青禾软件有限公司"
+        client, t.owner, t.territory["id"], owner_membership_id=rep.membership_id, full_name="苏州青禾软件"
     )
     context = await browser.new_context(viewport=VIEWPORTS[device])
     page = await context.new_page()
@@ -154,7 +154,8 @@ async def test_the_deal_pages_in_chinese_are_translated(client, admin_db, base_u
     )
     contact = r.json()
     people = [{"contact_id": contact["id"], "role": "decision_maker", "influence": 4, "support": 2}]
-    r = await client.patch(f"/api/v1/deals/{deal['id']}", json={"decision_people": people}, headers=rep.headers)
+    body = {"decision_people": people}
+    r = await client.patch(f"/api/v1/deals/{deal['id']}", json=body, headers=rep.headers)
     assert r.status_code == 200, r.text
     lines = [
         {"product_id": shop["erp"]["id"], "quantity": "3", "unit_price": "4500.00"},
@@ -170,7 +171,8 @@ async def test_the_deal_pages_in_chinese_are_translated(client, admin_db, base_u
     r = await client.post(f"/api/v1/deals/{deal['id']}/stage", json={"to": "signed"}, headers=rep.headers)
     assert r.status_code == 200, r.text
     item = (await client.get(f"/api/v1/deals/{deal['id']}/collections", headers=rep.headers)).json()[0]
-    r = await client.post(f"/api/v1/collections/{item['id']}/paid", json={"amount": "1000.00"}, headers=rep.headers)
+    paid = {"amount": "1000.00"}
+    r = await client.post(f"/api/v1/collections/{item['id']}/paid", json=paid, headers=rep.headers)
     assert r.status_code == 200, r.text
     other = await client.post(
         "/api/v1/deals", json={"customer_id": made["id"], "title": "启明二期"}, headers=rep.headers
@@ -180,7 +182,8 @@ async def test_the_deal_pages_in_chinese_are_translated(client, admin_db, base_u
     context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN")
     page = await context.new_page()
     await sign_in(page, base_url, rep.email, next_path="/deals")
-    for path in ("/deals", "/deals?view=list", f"/deals/new?customer_id={made['id']}", f"/deals/{deal['id']}"):
+    paths = ("/deals", "/deals?view=list", f"/deals/new?customer_id={made['id']}", f"/deals/{deal['id']}")
+    for path in paths:
         await page.goto(f"{base_url}{path}")
         await check_page(page, chinese=True)
     assert "已收 ¥1,000.00" in await page.inner_text("main")
