@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -45,6 +46,8 @@ class ExportFilters:
     status: str | None = None
     owner: str | None = None
     q: str | None = None
+    source: str | None = None
+    followup_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ async def _query(
         status=filters.status,
         owner=filters.owner,
         q=filters.q,
+        source=filters.source,
+        followup_before=filters.followup_before,
     )
     rows = await tx.fetch("SELECT id, parent_id, name FROM territories WHERE tenant = $1", scope.tenant_id)
     paths = import_columns.TerritoryIndex.build((r["id"], r["parent_id"], r["name"]) for r in rows).paths

@@ -10,6 +10,7 @@ numbers match by digit prefix and tax ids exactly, both on btree indexes of norm
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from uuid import UUID
 
 from app import credit_code
@@ -64,18 +65,30 @@ async def list_customers(
     status: str | None = None,
     owner: str | None = None,
     q: str | None = None,
+    source: str | None = None,
+    followup_before: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[CustomerRead]:
     """Visible customers, newest first. ``territory_id`` takes its whole subtree; ``owner`` is a
-    membership id, ``me`` or ``none`` (the pool)."""
+    membership id, ``me`` or ``none`` (the pool); ``followup_before`` includes customers never
+    followed up."""
     check_limit(limit)
     check_filters(grade=grade, status=status)
     after = decode_time_id_cursor(cursor)
     p = Params(scope.tenant_id)
     async with scope.tx() as tx:
         where = await list_conditions(
-            tx, scope, p, territory_id=territory_id, grade=grade, status=status, owner=owner, q=q
+            tx,
+            scope,
+            p,
+            territory_id=territory_id,
+            grade=grade,
+            status=status,
+            owner=owner,
+            q=q,
+            source=source,
+            followup_before=followup_before,
         )
         if after:
             where.append(f"(c.created_at, c.id) < ({p(after[0])}, {p(after[1])})")
@@ -108,6 +121,8 @@ async def list_conditions(
     status: str | None = None,
     owner: str | None = None,
     q: str | None = None,
+    source: str | None = None,
+    followup_before: datetime | None = None,
 ) -> list[str]:
     """The WHERE conditions of the customer list (also used by the export): the tenant (``$1``),
     what the member may see, and the filters. ``check_filters`` first."""
@@ -127,6 +142,10 @@ async def list_conditions(
         where.append(_owner_condition(p, scope, owner))
     if q is not None and (found := search_condition(p, q)) is not None:
         where.append(found)
+    if source is not None:
+        where.append(f"c.source = {p(source)}")
+    if followup_before is not None:
+        where.append(f"(c.last_followup_at IS NULL OR c.last_followup_at < {p(followup_before)})")
     return where
 
 

@@ -11,6 +11,7 @@ handover plan instead (one set-based step, previewed first, undoable for 24 hour
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -20,7 +21,7 @@ from litestar.di import NamedDependency
 from litestar.response import Stream, Template
 
 from app.customers.export import ExportFilters, export_customers
-from app.customers.pool.service import release_customer
+from app.customers.pool.service import SOURCES, release_customer
 from app.customers.search import check_filters, list_conditions, list_customers
 from app.errors import AppError, ValidationFailed
 from app.handover.plan import create_plan
@@ -35,7 +36,9 @@ from tenants.members import list_members
 from tenants.scope import TenantScope
 
 PAGE_SIZE = 50
-FILTERS = ("territory_id", "owner", "grade", "status", "q")
+FILTERS = ("territory_id", "owner", "grade", "status", "source", "followup", "q")
+FOLLOWUP_DAYS = (7, 14, 30, 60, 90)  # "not followed up for N days" (never followed up included)
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # followed up before this: never
 STATUSES = ("prospect", "won", "lost", "closed")
 BULK_LIMIT = 200  # ticked rows released one by one; beyond, "all matching" (a plan) is the way
 RESOLVE_LIMIT = 10_000  # a filter the plan cannot express (a search) is resolved to at most this many ids
@@ -55,12 +58,25 @@ def _kwargs(chosen: dict[str, str]) -> dict[str, Any]:
     except ValueError:
         raise ValidationFailed.field("territory_id", "Unknown territory") from None
     check_filters(grade=chosen.get("grade"), status=chosen.get("status"))
+    source = chosen.get("source")
+    if source is not None and source not in SOURCES:
+        raise ValidationFailed.field("source", "Unknown source")
+    followup = chosen.get("followup")
+    before = None
+    if followup == "never":
+        before = NEVER
+    elif followup:
+        if not followup.isdigit() or int(followup) not in FOLLOWUP_DAYS:
+            raise ValidationFailed.field("followup", "Unknown period")
+        before = datetime.now(UTC) - timedelta(days=int(followup))
     return {
         "territory_id": territory_id,
         "grade": chosen.get("grade"),
         "status": chosen.get("status"),
         "owner": chosen.get("owner"),
         "q": chosen.get("q"),
+        "source": source,
+        "followup_before": before,
     }
 
 
@@ -95,8 +111,8 @@ async def selection_for(
 ) -> HandoverSelection:
     """What the table's selection means for a handover: the ticked ids, or (``everything``) the
     filter itself — territory subtree, owner (or the pool), grade, status; without a territory the
-    territories the member manages (owner/admin: the whole tree). A name search cannot be a plan's
-    criterion: its matches are resolved to ids."""
+    territories the member manages (owner/admin: the whole tree). A name search, a source or a last
+    follow-up cannot be a plan's criterion: their matches are resolved to ids."""
     if not everything:
         try:
             return HandoverSelection(customer_ids=list(dict.fromkeys(UUID(i) for i in ids)))
@@ -105,7 +121,7 @@ async def selection_for(
     kwargs = _kwargs(chosen)
     if kwargs["status"] == "closed":
         raise ValidationFailed.field("status", ARCHIVED)
-    if kwargs["q"]:
+    if kwargs["q"] or kwargs["source"] or kwargs["followup_before"]:
         return HandoverSelection(customer_ids=await _all_ids(scope, chosen))
     sel = HandoverSelection(
         grades=[kwargs["grade"]] if kwargs["grade"] else [],
@@ -153,6 +169,8 @@ async def page(request: Request[Any, Any, Any], scope: TenantScope) -> Template:
         territories=(await list_territories(scope, limit=200)).items,
         members=await team_members(scope),
         statuses=STATUSES,
+        sources=SOURCES,
+        followup_days=FOLLOWUP_DAYS,
         export_query=urlencode(chosen),
         **context,
     )

@@ -77,6 +77,15 @@ async def test_team_table_filters_count_and_bulk_release(client, admin_db):
     assert "2 customers match" in r.text
     r = await client.get("/customers", params={"view": "team", "owner": "none"})
     assert "2 customers match" in r.text and d.pool[0]["full_name"] in r.text
+    r = await client.get("/customers", params={"view": "team", "source": "referral"})
+    assert "5 customers match" in r.text and d.theirs[0]["full_name"] not in r.text
+    r = await client.get("/customers", params={"view": "team", "followup": "never", "grade": "C"})
+    assert "3 customers match" in r.text  # a's C and the two pool leads: none followed up yet
+    r = await client.get("/customers", params={"view": "team", "followup": "13"})
+    assert r.status_code == 422 and "Unknown period" in r.text
+    r = await client.get("/handovers/new", params={"all": "1", "source": "referral"})
+    assert "5 customers selected in the table" in r.text  # a source is resolved to the ids
+    assert r.text.count('name="customer_id"') == 5
     r = await client.get("/customers", params={"view": "team", "grade": "Z"})
     assert r.status_code == 422 and "Use A, B, C or D" in r.text
 
