@@ -2,7 +2,8 @@
 with a search picker, time and purpose; submit it for approval; log a planned visit as done, which
 writes the follow-up), ``/daily-reports`` (the day's report prefilled with the day's figures, with
 notes and an optional incident; filed once), ``/market-incidents`` (raise one; a manager closes it)
-and ``/return-visits`` (the after-sales visits due, logged with satisfaction, notes and new needs).
+and ``/return-visits`` (the after-sales visits due, logged with satisfaction, notes and new needs;
+the needs made a deal once).
 Each lists the past ones with "more" loading in place; each has its own page by id.
 
 Everything is the field and growth services' (``visit_plans``, ``daily_reports``, ``incidents``,
@@ -13,6 +14,7 @@ or of another tenant, is their 404 — the not-found page. A form's problem is t
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -38,7 +40,7 @@ from app.sales.field.schemas import (
     VisitPlanUpdate,
 )
 from app.sales.growth import return_visits
-from app.sales.growth.schemas import ReturnVisitLog
+from app.sales.growth.schemas import NeedDeal, ReturnVisitLog
 from app.web.customers import RESULTS
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
 from tenants.scope import TenantScope
@@ -69,7 +71,21 @@ FIELD_TABS = (
     ("/market-incidents", N_("Market incidents")),
     ("/return-visits", N_("Return visits")),
 )
+CURRENCY_SIGNS = {"CNY": "¥", "EUR": "€", "GBP": "£"}
+
+
+def money(amount: object, currency: str) -> str:
+    """An amount with its currency's sign (¥12,000.00), else its code after it."""
+    try:
+        text = f"{Decimal(str(amount)):,.2f}"
+    except (InvalidOperation, ValueError):
+        text = str(amount)
+    sign = CURRENCY_SIGNS.get(currency)
+    return f"{sign}{text}" if sign else f"{text} {currency}"
+
+
 LABELS: dict[str, Any] = {
+    "money": money,
     "purposes": PURPOSES,
     "plan_statuses": PLAN_STATUSES,
     "severities": SEVERITIES,
@@ -540,6 +556,36 @@ async def log_return_visit(
     return await _render(request, tenant_scope, "app/_return_visit_logged.html", v=visit)
 
 
+class NeedDealForm(msgspec.Struct):
+    title: str = ""
+    amount: str = ""
+
+
+@post("/return-visits/{visit_id:uuid}/deal")
+async def deal_from_needs(
+    request: Request[Any, Any, Any],
+    tenant_scope: NamedDependency[TenantScope],
+    visit_id: FromPath[UUID],
+    data: Annotated[NeedDealForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    """A logged return visit's new needs become a deal (once), in the tenant's currency."""
+    title = data.title.strip()
+    if not title:
+        raise ValidationFailed.field("title", "Required")
+    try:
+        amount = Decimal(data.amount.strip() or "0")
+    except InvalidOperation:
+        raise ValidationFailed.field("amount", "Give the amount as a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationFailed.field("amount", "Give the amount as a number")
+    try:
+        body = msgspec.convert({"title": title, "amount": amount}, NeedDeal)
+    except msgspec.ValidationError:
+        raise ValidationFailed.field("title", "This is too long") from None
+    deal = await return_visits.deal_from_needs(tenant_scope, visit_id, body)
+    return await _render(request, tenant_scope, "app/_need_deal_made.html", deal=deal, visit_id=visit_id)
+
+
 ROUTER = Router(
     path="/",
     route_handlers=[
@@ -560,6 +606,7 @@ ROUTER = Router(
         close_incident,
         return_visits_page,
         log_return_visit,
+        deal_from_needs,
     ],
     dependencies=PAGE,
     exception_handlers=PAGE_ERRORS,

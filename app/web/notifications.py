@@ -76,8 +76,19 @@ async def read_one(
 
 @post("/notifications/read-all")
 async def read_all(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
+    """Every unread one read: the count, the bell, and the list anew (its first page)."""
     marked = await mark_all_read(tenant_scope)
-    return await render(request, tenant_scope, "app/_notifications_all_read.html", marked=marked, unread=0)
+    page = await list_notifications(tenant_scope, limit=PAGE_SIZE)
+    return await render(
+        request,
+        tenant_scope,
+        "app/_notifications_all_read.html",
+        marked=marked,
+        unread=0,
+        page=page,
+        link=subject_link,
+        more_query="",
+    )
 
 
 ROUTER = Router(

@@ -14,6 +14,7 @@ from tests.e2e.support import VIEWPORTS, check_page, sign_in
 from tests.factories import assign, customer
 from tests.helpers import Member
 from tests.integration.customers.pool.support import Team, quick_members, set_locale, team
+from tests.integration.deals.support import deal
 
 pytestmark = pytest.mark.e2e
 
@@ -143,6 +144,14 @@ async def test_every_field_page_in_chinese_is_translated(client, admin_db, base_
     incident = report.json()["incidents"][0]
     r = await client.post(f"/api/v1/visit-plans/{today_plan['id']}/approve", headers=manager.headers)
     assert r.status_code == 200, r.text  # the rep gets a notification
+    await deal(client, rep, qinghe["id"], stage="signed", title="青禾项目")  # won: return visits
+    visits = (await client.get("/api/v1/return-visits", headers=rep.headers)).json()["items"]
+    r = await client.post(
+        f"/api/v1/return-visits/{visits[0]['id']}/log",
+        json={"satisfaction": 5, "notes": "很满意", "new_needs": "增购十个席位"},
+        headers=rep.headers,
+    )
+    assert r.status_code == 200, r.text
 
     context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN")
     page = await context.new_page()

@@ -12,6 +12,7 @@ from typing import Any
 from tests.factories import assign, customer, db_value
 from tests.helpers import Member
 from tests.integration.customers.pool.support import Team, quick_members, team
+from tests.integration.deals.support import deal, line, quote
 from tests.integration.sales.growth.support import signed, world
 from tests.integration.web.support import HTMX, htmx, sign_in
 
@@ -317,7 +318,8 @@ async def test_notifications_read_one_and_all(client, admin_db):
         "submitted a visit plan"
     ) == 2
     r = await client.post("/notifications/read-all", headers=htmx(csrf))
-    assert r.status_code == 200 and "Marked 2 read." in r.text
+    assert r.status_code == 200 and "Marked 2 read." in r.text and "Mark read" not in r.text
+    assert r.text.count("submitted a visit plan") == 3  # the list anew, all read
     assert await db_value(admin_db, unread, manager.membership_id) == 0
     assert "No unread notification." in (await client.get("/notifications", params={"unread": "1"})).text
     api = await client.post("/api/v1/notifications/read-all", headers=manager.headers)
@@ -359,6 +361,21 @@ async def test_return_visits_are_logged_and_tasks_page_in_place(client, mailbox,
     assert "使用顺利" in (await client.get(f"/customers/{w.customer['id']}")).text
     done = await client.get("/return-visits", params={"status": "done"})
     assert f'id="return-visit-{first}"' in done.text and "再买 10 个席位" in done.text
+    assert "Make a deal of these needs" in done.text
+    deals = "SELECT count(*) FROM deals WHERE customer_id = $1::uuid"
+    before = await db_value(admin_db, deals, w.customer["id"])
+    r = await client.post(
+        f"/return-visits/{first}/deal", data={"title": "增购席位", "amount": "ten"}, headers=htmx(csrf)
+    )
+    assert r.status_code == 422 and "Give the amount as a number" in r.text
+    assert await db_value(admin_db, deals, w.customer["id"]) == before
+    r = await client.post(
+        f"/return-visits/{first}/deal", data={"title": "增购席位", "amount": "20000"}, headers=htmx(csrf)
+    )
+    assert r.status_code == 200 and "Deal made." in r.text and "增购席位" in r.text
+    assert await db_value(admin_db, deals, w.customer["id"]) == before + 1
+    r = await client.post(f"/return-visits/{first}/deal", data={"title": "再一次"}, headers=htmx(csrf))
+    assert r.status_code == 409 and 'class="error"' in r.text
 
     # /tasks: a return visit's task links to its log form; "more" pages in place
     import app.web.home as home
@@ -372,3 +389,47 @@ async def test_return_visits_are_logged_and_tasks_page_in_place(client, mailbox,
         assert more.status_code == 200 and 'class="item"' in more.text and "<html" not in more.text
     finally:
         home.PAGE_SIZE = size
+
+
+async def test_a_returned_plan_shows_the_comment_and_can_be_changed_and_submitted_again(client, admin_db):
+    t, manager, (qinghe, yuanshan) = await field_team(client, admin_db)
+    rep = t.reps[0]
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    body = {
+        "plan_date": tomorrow,
+        "items": [{"customer_id": qinghe["id"], "planned_time": "09:00:00", "purpose": "service"}],
+    }
+    plan = (await client.post("/api/v1/visit-plans", json=body, headers=rep.headers)).json()
+    await client.post(f"/api/v1/visit-plans/{plan['id']}/submit", headers=rep.headers)
+    r = await client.post(
+        f"/api/v1/visit-plans/{plan['id']}/return", json={"comment": "先去远山"}, headers=manager.headers
+    )
+    assert r.status_code == 200, r.text
+    csrf = await sign_in(client, rep)
+    page = await client.get("/visit-plans")
+    assert "Returned with a comment: 先去远山" in page.text and "Add a visit" in page.text
+    form = {"plan_date": tomorrow, "customer_id": yuanshan["id"], "planned_time": "08:30", "purpose": "order"}
+    r = await client.post(f"/visit-plans/{plan['id']}/items", data=form, headers=htmx(csrf))
+    assert r.status_code == 200 and "无锡远山科技有限公司" in r.text
+    r = await client.post(f"/visit-plans/{plan['id']}/submit", headers=htmx(csrf))
+    assert r.status_code == 200 and "Awaiting approval" in r.text
+    status = "SELECT status FROM visit_plans WHERE id = $1::uuid"
+    assert await db_value(admin_db, status, plan["id"]) == "submitted"
+
+
+async def test_today_lists_the_quote_approvals_the_member_asked_for(client, mailbox, app):
+    w = await world(client, mailbox, app)
+    d = await deal(client, w.rep, w.customer["id"])
+    r = await quote(
+        client, w.rep, d["id"], [line(w.products["erp"], "1", unit_price="4000.00")], formal=False
+    )
+    assert r.status_code == 201, r.text
+    approval = (await client.post(f"/api/v1/quotes/{r.json()['id']}/submit", headers=w.rep.headers)).json()
+    await sign_in(client, w.rep)
+    home = await client.get("/")
+    assert f'id="waiting-approval-{approval["id"]}"' in home.text and f'href="/deals/{d["id"]}"' in home.text
+    assert "Quote, round 1" in home.text and "Nothing you asked for is waiting." not in home.text
+    await sign_in(client, w.manager)  # the manager may decide it: not one they asked for
+    home = await client.get("/")
+    assert f'id="waiting-approval-{approval["id"]}"' not in home.text
+    assert "Nothing you asked for is waiting." in home.text
