@@ -22,10 +22,12 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from app import audit
-from app.customers.schemas import ConflictRead, CustomerCreate
+from app import audit, credit_code
+from app.customers import identity
+from app.customers.schemas import ConflictRead, CustomerCreate, DuplicateCheckRead
 from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.i18n import translate
 from app.notifications.service import Notice, notify
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from tenants.access import managed_territory_ids, territory_managers
@@ -176,6 +178,39 @@ def duplicate_error(existing: asyncpg.Record, conflict_id: UUID | None = None) -
         owner=existing["owner_name"],
         territory=existing["territory_name"],
         extra=extra,
+    )
+
+
+async def check_duplicate(
+    scope: TenantScope, full_name: str | None, tax_id: str | None
+) -> DuplicateCheckRead:
+    """Would entering this company collide (撞单)? The check ``create_customer`` runs, without
+    entering anything or leaving a conflict item: the match's name, owner and territory (as its 409
+    says them), or ``match`` false. A tax id that is not well formed is ignored (the name decides)."""
+    name = " ".join((full_name or "").split())
+    code = credit_code.normalize(tax_id) if tax_id and tax_id.strip() else None
+    if code is not None and not credit_code.is_well_formed(code):
+        code = None
+    name_key = identity.company_name_key(name) if name else ""
+    if not name_key and code is None:
+        return DuplicateCheckRead(match=False)
+    ident = identity.identity_key(code, name)
+    # no name yet: only the tax id decides (a name key never holds a colon, so this matches none)
+    keys = CompanyKeys(ident, name_key or ident, code)
+    async with scope.tx() as tx:
+        existing = await find_existing(tx, scope, keys)
+    if existing is None:
+        return DuplicateCheckRead(match=False)
+    said = duplicate_error(existing)
+    owner = existing["owner_membership_id"]
+    return DuplicateCheckRead(
+        match=True,
+        full_name=existing["full_name"],
+        owner_name=existing["owner_name"],
+        territory_name=existing["territory_name"],
+        in_pool=owner is None,
+        yours=owner is not None and owner == scope.membership_id,
+        message=translate(scope.locale, said.detail or said.title, **said.params),
     )
 
 

@@ -20,6 +20,7 @@ from app.customers.schemas import (
     CustomerCreate,
     CustomerRead,
     CustomerUpdate,
+    DuplicateCheckRead,
     FollowupCreate,
     FollowupRead,
     GradeChangeRead,
@@ -35,7 +36,8 @@ class CustomerController(Controller):
 
     @get(
         "/",
-        summary="Visible customers, newest first; filter by territory subtree, grade, status, owner, q",
+        summary="Visible customers, newest first or by next follow-up; filter by territory subtree, grade,"
+        " status, owner, q",
         dependencies=PAGED,
     )
     async def list_customers(
@@ -49,6 +51,10 @@ class CustomerController(Controller):
         q: str | None = Parameter(
             default=None, max_length=200, description="name substring, phone or tax id"
         ),
+        sort: str = Parameter(
+            default="newest",
+            description="newest (default) or next_followup (soonest next follow-up first, none last)",
+        ),
     ) -> Page[CustomerRead]:
         return await search.list_customers(
             tenant_scope,
@@ -57,6 +63,7 @@ class CustomerController(Controller):
             status=status,
             owner=owner,
             q=q,
+            sort=sort,
             limit=page.limit,
             cursor=page.cursor,
         )
@@ -66,6 +73,18 @@ class CustomerController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[CustomerCreate]
     ) -> CustomerRead:
         return await service.create_customer(tenant_scope, data)
+
+    @get(
+        "/duplicate-check",
+        summary="Would this company collide with an existing customer (撞单)? Who owns the match",
+    )
+    async def duplicate_check(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        full_name: str | None = Parameter(default=None, max_length=200),
+        tax_id: str | None = Parameter(default=None, max_length=40),
+    ) -> DuplicateCheckRead:
+        return await duplicates.check_duplicate(tenant_scope, full_name, tax_id)
 
     @get("/{customer_id:uuid}")
     async def get_customer(

@@ -196,3 +196,17 @@ class ConflictRead(msgspec.Struct):
 
 class ConflictResolve(msgspec.Struct, forbid_unknown_fields=True):
     resolution: Text2000 | None = None
+
+
+class DuplicateCheckRead(msgspec.Struct):
+    """Whether entering a company would collide with an existing customer (撞单), and with whom:
+    its name, owner (``None`` in the pool) and territory, and ``message`` saying so in the caller's
+    language. ``yours``: the caller already owns it."""
+
+    match: bool
+    full_name: str | None = None
+    owner_name: str | None = None
+    territory_name: str | None = None
+    in_pool: bool = False
+    yours: bool = False
+    message: str | None = None

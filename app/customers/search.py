@@ -19,7 +19,7 @@ from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER
 from app.db import Tx
 from app.errors import ValidationFailed
-from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
+from app.pagination import Page, check_limit, decode_cursor, decode_time_id_cursor, encode_cursor
 from app.rows import to_structs
 from app.sql import Params
 from tenants.access import customer_access, in_subtree_sql
@@ -27,6 +27,7 @@ from tenants.scope import TenantScope
 
 GRADES = ("A", "B", "C", "D")
 STATUSES = ("prospect", "won", "lost", "closed")
+SORTS = ("newest", "next_followup")
 _PHONE_QUERY = re.compile(r"^[\d\s+()\-]+$")
 
 
@@ -67,15 +68,19 @@ async def list_customers(
     q: str | None = None,
     source: str | None = None,
     followup_before: datetime | None = None,
+    sort: str = "newest",
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[CustomerRead]:
-    """Visible customers, newest first. ``territory_id`` takes its whole subtree; ``owner`` is a
-    membership id, ``me`` or ``none`` (the pool); ``followup_before`` includes customers never
-    followed up."""
+    """Visible customers, newest first (``sort="next_followup"``: the soonest next follow-up first,
+    those with none last). ``territory_id`` takes its whole subtree; ``owner`` is a membership id,
+    ``me`` or ``none`` (the pool); ``followup_before`` includes customers never followed up."""
     check_limit(limit)
     check_filters(grade=grade, status=status)
-    after = decode_time_id_cursor(cursor)
+    if sort not in SORTS:
+        raise ValidationFailed.field("sort", "Use newest or next_followup")
+    by_next = sort == "next_followup"
+    after = _decode_next_cursor(cursor) if by_next else decode_time_id_cursor(cursor)
     p = Params(scope.tenant_id)
     async with scope.tx() as tx:
         where = await list_conditions(
@@ -90,18 +95,39 @@ async def list_customers(
             source=source,
             followup_before=followup_before,
         )
-        if after:
-            where.append(f"(c.created_at, c.id) < ({p(after[0])}, {p(after[1])})")
+        if by_next:
+            order = "c.next_followup_at IS NULL, c.next_followup_at, c.id"
+            if after is not None and after[0] is None:
+                where.append(f"(c.next_followup_at IS NULL AND c.id > {p(after[1])})")
+            elif after is not None:
+                at, key = p(after[0]), p(after[1])
+                where.append(f"(c.next_followup_at IS NULL OR (c.next_followup_at, c.id) > ({at}, {key}))")
+        else:
+            order = "c.created_at DESC, c.id DESC"
+            if after:
+                where.append(f"(c.created_at, c.id) < ({p(after[0])}, {p(after[1])})")
         rows = await tx.fetch(
-            SELECT_CUSTOMER
-            + " WHERE "
-            + " AND ".join(where)
-            + f" ORDER BY c.created_at DESC, c.id DESC LIMIT {p(limit + 1)}",
+            SELECT_CUSTOMER + " WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT {p(limit + 1)}",
             *p.values,
         )
     items = to_structs(CustomerRead, rows[:limit])
-    more = len(rows) > limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+    if len(rows) <= limit:
+        return Page(items=items)
+    last = items[-1]
+    if by_next:
+        return Page(items=items, next_cursor=encode_cursor(last.next_followup_at or "", last.id))
+    return Page(items=items, next_cursor=encode_cursor(last.created_at, last.id))
+
+
+def _decode_next_cursor(cursor: str | None) -> tuple[datetime | None, UUID] | None:
+    """A ``next_followup`` cursor: (the last row's next follow-up or ``""`` for none, its id)."""
+    values = decode_cursor(cursor, 2)
+    if values is None:
+        return None
+    try:
+        return (datetime.fromisoformat(values[0]) if values[0] else None), UUID(values[1])
+    except ValueError:
+        raise ValidationFailed.field("cursor", "This cursor is not valid") from None
 
 
 def check_filters(*, grade: str | None, status: str | None) -> None:

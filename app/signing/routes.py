@@ -41,14 +41,15 @@ class EnvelopeController(Controller):
     ) -> EnvelopeRead:
         return await service.create_envelope(tenant_scope, data)
 
-    @get("/", summary="Envelopes, newest first", dependencies=PAGED)
+    @get("/", summary="Envelopes, newest first; filter by status, customer", dependencies=PAGED)
     async def list_envelopes(
         self,
         tenant_scope: NamedDependency[TenantScope],
         page: NamedDependency[PageParams],
         status: FromQuery[str | None] = None,
+        customer_id: FromQuery[UUID | None] = None,
     ) -> Page[EnvelopeRead]:
-        return await service.list_envelopes(tenant_scope, status, page.limit, page.cursor)
+        return await service.list_envelopes(tenant_scope, status, page.limit, page.cursor, customer_id)
 
     @get("/{envelope_id:uuid}")
     async def get_envelope(

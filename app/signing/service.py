@@ -343,16 +343,22 @@ async def get_envelope(scope: TenantScope, storage: Storage, envelope_id: UUID) 
 
 
 async def list_envelopes(
-    scope: TenantScope, status: str | None, limit: int, cursor: str | None
+    scope: TenantScope,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    customer_id: UUID | None = None,
 ) -> Page[EnvelopeRead]:
+    """Visible envelopes, newest first; ``status`` and ``customer_id`` (the customer it is for) narrow."""
     check_limit(limit)
     after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
         at, after_id = after if after else (None, None)
-        p = Params(scope.tenant_id, status, at, after_id, limit + 1)
+        p = Params(scope.tenant_id, status, at, after_id, limit + 1, customer_id)
         ids = await tx.fetch(
             "SELECT e.id, e.created_at FROM envelopes e WHERE e.tenant = $1"
             " AND ($2::text IS NULL OR e.status = $2)"
+            " AND ($6::uuid IS NULL OR e.customer_id = $6)"
             " AND ($3::timestamptz IS NULL OR (e.created_at, e.id) < ($3, $4))"
             f" AND {envelope_visible_sql(scope, p)} ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
             *p.values,

@@ -8,6 +8,7 @@ sweep (``rules.due_at_sql`` pieces), so the explanation cannot drift from what h
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from app.customers.pool.rules import (
     LAST_DEAL_AT_SQL,
     RULES_CTE,
     PoolRules,
+    due_at_sql,
     exemption_messages,
     load_rules,
     reclaim_exempt_customer_ids_sql,
@@ -26,6 +28,8 @@ from app.customers.pool.schemas import PoolStatusRead, ReclaimRead, RuleCheck
 from app.customers.pool.service import Refusal, claim_refusal, load_claimable, local_date
 from app.db import Tx
 from app.i18n import N_, translate
+from app.sql import Params
+from tenants.access import customer_access
 from tenants.scope import TenantScope
 
 _CLOCKS = (
@@ -151,3 +155,38 @@ async def pool_status(scope: TenantScope, customer_id: UUID) -> PoolStatusRead:
         reclaim=reclaim,
         summary=summary,
     )
+
+
+_DAYS_LEFT = (
+    f"WITH {RULES_CTE.format(g='$3', f='$4', d='$5')}"
+    " SELECT c.id, greatest(0, ceil(extract(epoch FROM d.due_at - now()) / 86400))::int AS days_left"
+    " FROM customers c JOIN rules r ON r.grade = c.grade"
+    f" CROSS JOIN LATERAL (SELECT {due_at_sql()} AS due_at) d"
+    " WHERE c.tenant = $1 AND c.id = ANY($2::uuid[]) AND c.owner_membership_id IS NOT NULL"
+    " AND c.status = 'prospect' AND d.due_at IS NOT NULL AND {visible}"
+    " AND NOT EXISTS (SELECT 1 FROM ({exempt}) e WHERE e.customer_id = c.id)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DaysLeft:
+    """``days``: customer id → days until it returns to the pool; ``warning_days``: the owner is
+    warned from this many days before."""
+
+    days: dict[UUID, int]
+    warning_days: int
+
+
+async def reclaim_days_left(scope: TenantScope, customer_ids: list[UUID]) -> DaysLeft:
+    """For a page of customers at once (one query): the days until each returns to the pool, as
+    ``pool_status`` counts them (the same rules and exemptions). A customer that is not returned
+    automatically (in the pool, not a prospect, exempt, a rule that is off) or not visible is absent."""
+    if not customer_ids:
+        return DaysLeft({}, 0)
+    async with scope.tx() as tx:
+        rules = await load_rules(tx)
+        access = await customer_access(tx, scope)
+        p = Params(scope.tenant_id, list(customer_ids), *rules.sql_arrays())
+        sql = _DAYS_LEFT.format(visible=access.visible_sql(p), exempt=reclaim_exempt_customer_ids_sql("$1"))
+        rows = await tx.fetch(sql, *p.values)
+    return DaysLeft({r["id"]: r["days_left"] for r in rows}, rules.warning_days)

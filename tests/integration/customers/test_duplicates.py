@@ -232,3 +232,24 @@ async def test_a_conflict_tells_the_managers_at_once_and_in_their_briefing(clien
         "Duplicate entries (撞单) to resolve: 2" in briefing.get_body(preferencelist=("plain",)).get_content()
     )
     assert not [m for m in mails_to(mailbox, other_manager.email) if "撞单" in str(m.get_body())]
+
+
+async def test_the_duplicate_check_names_the_owner_and_enters_nothing(client, admin_db):
+    owner = await signup(client)
+    t = await territory(client, owner, "上海市")
+    await customer(client, owner, t["id"], full_name="上海青禾软件有限公司", tax_id="91310000MA1FL0XX1X")
+    check = "/api/v1/customers/duplicate-check"
+
+    r = await client.get(check, params={"full_name": "上海青禾软件有限责任公司"}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["match"] and r.json()["yours"], r.text
+    assert r.json()["full_name"] == "上海青禾软件有限公司" and r.json()["territory_name"] == "上海市"
+    r = await client.get(check, params={"tax_id": "91310000ma1fl0xx1x"}, headers=owner.headers)
+    assert r.json()["match"] is True  # the code alone, normalised
+    for params in ({"full_name": "北京别的公司"}, {"tax_id": "123"}, {"full_name": "  "}, {}):
+        r = await client.get(check, params=params, headers=owner.headers)
+        assert r.status_code == 200 and r.json()["match"] is False, (params, r.text)
+    conflicts = "SELECT count(*) FROM customer_conflicts WHERE tenant = $1::uuid"
+    assert await db_value(admin_db, conflicts, owner.tenant_id) == 0
+    other = await signup(client)  # another tenant's company is no match
+    r = await client.get(check, params={"full_name": "上海青禾软件有限公司"}, headers=other.headers)
+    assert r.json()["match"] is False

@@ -63,3 +63,29 @@ async def test_search_stays_inside_the_tenant(client):
     for q in ("唯一检索词", "02199998888"):
         r = await client.get("/api/v1/customers", params={"q": q}, headers=owner_a.headers)
         assert [c["id"] for c in r.json()["items"]] == [mine["id"]]
+
+
+async def test_sorted_by_next_follow_up_soonest_first_none_last_across_pages(client):
+    owner = await signup(client)
+    t = await territory(client, owner, "上海市")
+    later = await customer(client, owner, t["id"], next_followup_at="2031-06-02T09:00:00+08:00")
+    none_a = await customer(client, owner, t["id"])
+    soon = await customer(client, owner, t["id"], next_followup_at="2031-05-06T09:00:00+08:00")
+    none_b = await customer(client, owner, t["id"])
+    same = await customer(client, owner, t["id"], next_followup_at="2031-06-02T09:00:00+08:00")
+    nones = sorted([none_a["id"], none_b["id"]])
+    ties = sorted([later["id"], same["id"]])
+
+    seen, cursor = [], None
+    while True:  # two at a time: the cursor crosses a tie and the step from dates to none
+        params = {"sort": "next_followup", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        r = await client.get("/api/v1/customers", params=params, headers=owner.headers)
+        assert r.status_code == 200, r.text
+        seen += [c["id"] for c in r.json()["items"]]
+        if not (cursor := r.json()["next_cursor"]):
+            break
+    assert seen == [soon["id"], *ties, *nones]
+    newest = await client.get("/api/v1/customers", headers=owner.headers)
+    assert newest.json()["items"][0]["id"] == same["id"]  # the default is unchanged
+    r = await client.get("/api/v1/customers", params={"sort": "name"}, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sort"

@@ -22,3 +22,9 @@ async def test_an_envelope_refuses_another_tenants_customer(client: Any, app: An
     assert await db_value(admin_db, stored, theirs["id"]) == 0
     r = await client.post(envelopes, json={**body, "customer_id": ours["id"]}, headers=owner.headers)
     assert r.status_code == 201 and r.json()["customer_id"] == ours["id"], r.text
+    # the list narrows to one customer's envelopes
+    await client.post(envelopes, json=body, headers=owner.headers)  # one for no customer
+    listed = await client.get(envelopes, params={"customer_id": ours["id"]}, headers=owner.headers)
+    assert [e["customer_id"] for e in listed.json()["items"]] == [ours["id"]], listed.text
+    everything = await client.get(envelopes, headers=owner.headers)
+    assert len(everything.json()["items"]) == 2
