@@ -1,58 +1,59 @@
-"""The member's customers: ``/customers`` (My customers; ``?view=team`` every customer the member sees,
-for managers and up), ``/customers/{id}`` (header, pool countdown, follow-up timeline with the quick
-log form) and ``POST /customers/{id}/followups`` (htmx). The rules are the customer services': an
-invisible or another tenant's customer is their 404, shown as the not-found page."""
+"""The member's customers: ``/customers`` (My customers: search, filters by grade / status /
+territory, sorted by next follow-up, a "returns to the pool in N days" badge per row, release with a
+reason; ``?view=team`` is the managers' table, ``team_customers``), ``/customers/new`` (a new
+customer, the 撞单 check live as the name or credit code is typed: ``/customers/duplicate-check``)
+and ``POST /customers`` (enter it). The customer's own page is ``customer_page``.
+
+The rules are the customer and pool services': an invisible or another tenant's customer is their
+404 (the not-found page), a refused release or a duplicate their problem, shown inline."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
 
-from app.customers import followups
+from app.customers import duplicates
+from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
-from app.customers.schemas import FollowupCreate
-from app.customers.search import list_customers
-from app.customers.service import get_customer
+from app.customers.schemas import CustomerCreate
+from app.customers.search import GRADES, STATUSES, list_customers
+from app.customers.service import create_customer
 from app.errors import ValidationFailed
-from app.i18n import N_
+from app.i18n import N_, translate
+from app.territories.service import list_territories
 from app.web import team_customers
+from app.web.customer_page import next_followup_at
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
 from tenants.scope import TenantScope
 
 PAGE_SIZE = 20
-KINDS = {
-    "call": N_("Call"),
-    "visit": N_("Visit"),
-    "meeting": N_("Meeting"),
-    "message": N_("Message"),
-    "demo": N_("Demo"),
-    "other": N_("Other"),
-}
-RESULTS = {
-    "no_answer": N_("No answer"),
-    "conversation": N_("Conversation"),
-    "appointment": N_("Appointment"),
-    "presentation": N_("Presentation"),
-    "order": N_("Order"),
-    "other": N_("Other"),
-}
-FOLLOWUP_HOUR = time(9)  # a next follow-up picked as a date is due at 09:00 in the tenant's time zone
+SORTS = ("next_followup", "newest")  # My customers: the next follow-up first, unless asked otherwise
+_FILTERS = ("q", "grade", "status", "territory_id", "sort", "limit")
 
 
-class FollowupForm(msgspec.Struct):
-    kind: str = "call"
-    summary: str = ""
-    result: str = ""
-    next_date: str = ""
+def _filters(request: Request[Any, Any, Any]) -> dict[str, str]:
+    chosen = {k: v for k in _FILTERS if (v := request.query_params.get(k, "").strip())}
+    if chosen.get("grade") not in GRADES:
+        chosen.pop("grade", None)
+    if chosen.get("status") not in STATUSES:
+        chosen.pop("status", None)
+    if chosen.get("sort") not in SORTS:
+        chosen.pop("sort", None)
+    if "territory_id" in chosen:
+        try:
+            UUID(chosen["territory_id"])
+        except ValueError:
+            chosen.pop("territory_id")
+    return chosen
 
 
 @get("/customers")
@@ -61,91 +62,164 @@ async def customers_page(
 ) -> Template:
     if request.query_params.get("view") == "team" and tenant_scope.at_least("manager"):
         return await team_customers.page(request, tenant_scope)
-    q = request.query_params.get("q", "").strip() or None
+    chosen = _filters(request)
+    territory = chosen.get("territory_id")
     page = await list_customers(
         tenant_scope,
         owner="me",
-        q=q,
+        q=chosen.get("q"),
+        grade=chosen.get("grade"),
+        status=chosen.get("status"),
+        territory_id=UUID(territory) if territory else None,
+        sort=chosen.get("sort", "next_followup"),
         limit=page_size(request, PAGE_SIZE),
         cursor=request.query_params.get("cursor") or None,
     )
+    reclaim = await pool_status.reclaim_days_left(tenant_scope, [c.id for c in page.items])
     context: dict[str, Any] = {
         "page": page,
         "team": False,
-        "q": q or "",
-        "more_query": f"q={q}&" if q else "",
+        "q": chosen.get("q", ""),
+        "chosen": chosen,
+        "days_left": reclaim.days,
+        "warning_days": reclaim.warning_days,
+        "more_query": urlencode(chosen) + "&" if chosen else "",
     }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_customer_items.html", **context)
-    return await render(request, tenant_scope, "app/customers.html", **context)
-
-
-async def _timeline(scope: TenantScope, customer_id: UUID) -> list[Any]:
-    return (await followups.list_followups(scope, customer_id, limit=50)).items
-
-
-@get("/customers/{customer_id:uuid}")
-async def customer_page(
-    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
-) -> Template:
-    customer = await get_customer(tenant_scope, customer_id)
-    status = await pool_status.pool_status(tenant_scope, customer_id)
+    territories = (await list_territories(tenant_scope, limit=200)).items
     return await render(
         request,
         tenant_scope,
-        "app/customer.html",
-        customer=customer,
-        status=status,
-        timeline=await _timeline(tenant_scope, customer_id),
-        kinds=KINDS,
-        results=RESULTS,
+        "app/customers.html",
+        territories=territories,
+        grades=GRADES,
+        statuses=STATUSES,
+        filtered=any(k not in ("sort", "limit") for k in chosen),
+        **context,
     )
 
 
-def _followup(scope: TenantScope, form: FollowupForm) -> FollowupCreate:
-    """The form as the API's body: the schema's own checks (kind, result, lengths) answer 422."""
-    body: dict[str, Any] = {"kind": form.kind, "summary": form.summary.strip()}
-    if form.result:
-        body["result"] = form.result
-    if form.next_date:
-        try:
-            day = datetime.fromisoformat(form.next_date).date()
-        except ValueError:
-            raise ValidationFailed.field("next_date", "Use an ISO 8601 date and time") from None
-        body["next_followup_at"] = datetime.combine(day, FOLLOWUP_HOUR, ZoneInfo(scope.time_zone))
-    try:
-        return msgspec.convert(body, FollowupCreate)
-    except msgspec.ValidationError:
-        field = "summary" if not body["summary"] else "kind"
-        raise ValidationFailed.field(
-            field, "Write what happened" if field == "summary" else "Unknown kind"
-        ) from None
+class ReleaseForm(msgspec.Struct):
+    reason: str = ""
+    place: str = "list"  # where the button was: the list (the row goes) or the customer's page
 
 
-@post("/customers/{customer_id:uuid}/followups")
-async def log_followup(
+@post("/customers/{customer_id:uuid}/release")
+async def release(
     request: Request[Any, Any, Any],
     tenant_scope: NamedDependency[TenantScope],
     customer_id: FromPath[UUID],
-    data: Annotated[FollowupForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Annotated[ReleaseForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
-    """The quick log form's answer (htmx): a confirmation, and the timeline and countdown anew."""
-    await followups.create_followup(tenant_scope, customer_id, _followup(tenant_scope, data))
-    status = await pool_status.pool_status(tenant_scope, customer_id)
+    """The release confirmation's answer (htmx): the customer is back in its pool, or the refusal
+    (no reason, not theirs, already in the pool) beside the button."""
+    if len(data.reason) > 1000:
+        raise ValidationFailed.field("reason", "Use at most {n} characters", n=1000)
+    customer = await pool.release_customer(tenant_scope, customer_id, data.reason)
+    return await render(
+        request, tenant_scope, "app/_released.html", customer=customer, on_page=data.place == "page"
+    )
+
+
+# --- a new customer -----------------------------------------------------------------------------
+
+
+class NewCustomerForm(msgspec.Struct):
+    full_name: str = ""
+    territory_id: str = ""
+    short_name: str = ""
+    tax_id: str = ""
+    phone: str = ""
+    address: str = ""
+    industry: str = ""
+    source: str = ""
+    grade: str = "D"
+    referrer: str = ""
+    next_date: str = ""
+
+
+_OPTIONAL_TEXT = ("short_name", "tax_id", "phone", "address", "industry", "referrer")
+_LABELS = {  # the schema's field → its label on the form (a refusal names it)
+    "full_name": N_("Full legal name"),
+    "short_name": N_("Short name"),
+    "tax_id": N_("Unified social credit code"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+    "industry": N_("Industry"),
+    "source": N_("Source"),
+    "grade": N_("Grade"),
+    "referrer": N_("Referred by"),
+}
+_AT = re.compile(r"\$\.(\w+)")
+
+
+def _new_customer(scope: TenantScope, form: NewCustomerForm) -> CustomerCreate:
+    """The form as the API's body; the schema's own checks (lengths, grade, source) answer 422."""
+    body: dict[str, Any] = {"full_name": form.full_name.strip(), "grade": form.grade or "D"}
+    try:
+        body["territory_id"] = str(UUID(form.territory_id))
+    except ValueError:
+        raise ValidationFailed.field("territory_id", "Choose a territory") from None
+    for name in _OPTIONAL_TEXT:
+        if value := getattr(form, name).strip():
+            body[name] = value
+    if form.source:
+        body["source"] = form.source
+    if form.next_date:
+        body["next_followup_at"] = next_followup_at(scope, form.next_date)
+    if not body["full_name"]:
+        raise ValidationFailed.field("full_name", "Required")
+    try:
+        return msgspec.convert(body, CustomerCreate)
+    except msgspec.ValidationError as exc:
+        found = _AT.search(str(exc))
+        field = found.group(1) if found else "full_name"
+        label = translate(scope.locale, _LABELS.get(field, _LABELS["full_name"]))
+        raise ValidationFailed.field(field, "Check this field: {label}", label=label) from None
+
+
+@get("/customers/new")
+async def new_customer_page(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
+) -> Template:
+    territories = (await list_territories(tenant_scope, limit=200)).items
     return await render(
         request,
         tenant_scope,
-        "app/_followup_logged.html",
-        timeline=await _timeline(tenant_scope, customer_id),
-        status=status,
-        kinds=KINDS,
-        results=RESULTS,
+        "app/customer_new.html",
+        territories=territories,
+        grades=GRADES,
+        sources=pool.SOURCES,
     )
+
+
+@get("/customers/duplicate-check")
+async def duplicate_check(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
+) -> Template:
+    """The live 撞单 check (htmx, as the name or credit code is typed): who owns the match, if any."""
+    full_name = request.query_params.get("full_name", "")[:200]
+    tax_id = request.query_params.get("tax_id", "")[:40]
+    found = await duplicates.check_duplicate(tenant_scope, full_name, tax_id)
+    return await render(request, tenant_scope, "app/_duplicate_check.html", found=found)
+
+
+@post("/customers")
+async def create(
+    request: Request[Any, Any, Any],
+    tenant_scope: NamedDependency[TenantScope],
+    data: Annotated[NewCustomerForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any]:
+    """Enter the customer (the same service as the API): its page next, or the refusal inline — a
+    duplicate names who owns it (and the managers hear of it, as from the API)."""
+    customer = await create_customer(tenant_scope, _new_customer(tenant_scope, data))
+    return Response("", status_code=200, headers={"HX-Redirect": f"/customers/{customer.id}"})
 
 
 ROUTER = Router(
     path="/",
-    route_handlers=[customers_page, customer_page, log_followup],
+    route_handlers=[customers_page, release, new_customer_page, duplicate_check, create],
     dependencies=PAGE,
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,

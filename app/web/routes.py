@@ -15,6 +15,7 @@ from app.settings import get_settings
 from app.web import (
     approvals,
     conflicts,
+    customer_page,
     customers,
     deals,
     field,
@@ -84,6 +85,7 @@ ROUTES: list[Any] = [
     *SIGN_IN_ROUTES,
     pool.ROUTER,
     customers.ROUTER,
+    customer_page.ROUTER,
     field.ROUTER,
     notifications.ROUTER,
     team_customers.ROUTER,
