@@ -31,9 +31,11 @@ from app.errors import ValidationFailed
 from app.i18n import N_, translate
 from app.territories.service import list_territories
 from app.web import team_customers
-from app.web.customer_page import next_followup_at
+from app.web.customer_page import KINDS, RESULTS, next_followup_at
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
 from tenants.scope import TenantScope
+
+__all__ = ["KINDS", "RESULTS", "ROUTER"]  # the follow-up words live with the customer's page now
 
 PAGE_SIZE = 20
 SORTS = ("next_followup", "newest")  # My customers: the next follow-up first, unless asked otherwise
