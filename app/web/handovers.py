@@ -150,6 +150,7 @@ async def new_handover(
         from_table=from_table,
         count=count if count is not None else len(selection.customer_ids),
         back="/customers?" + team_customers.urlencode({"view": "team", **chosen}),
+        offboard=",".join(str(i) for i in _uuids([params.get("offboard") or ""], "offboard")),
         **await _wizard_context(tenant_scope),
     )
 
@@ -159,8 +160,11 @@ async def create(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Response[Any]:
     """Draft the plan (the service previews it) and go to its page."""
-    read = await plan.create_plan(tenant_scope, _create(await request.form()))
-    return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{read.id}"})
+    form = await request.form()
+    read = await plan.create_plan(tenant_scope, _create(form))
+    offboard = _uuids([form.get("offboard") or ""], "offboard")  # a leaving member's, handed over
+    after = f"?offboard={offboard[0]}" if offboard else ""
+    return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{read.id}{after}"})
 
 
 def _local(scope: TenantScope, moment: datetime | None) -> str:

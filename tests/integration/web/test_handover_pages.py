@@ -264,6 +264,22 @@ async def test_offboarding_opens_the_prefilled_draft_then_deactivates(client, ad
     plan_id = target.split("/")[2].split("?")[0]
     draft = await client.get(target)
     assert draft.status_code == 200 and "Offboarding" in draft.text and "5 customers" in draft.text
+    other = f"/handovers/new?owner_ids={d.a.membership_id}&offboard={d.a.membership_id}"
+    assert other in draft.text  # other receivers: a new plan for the same customers
+    wizard = await client.get(other)
+    assert f'name="offboard" value="{d.a.membership_id}"' in wizard.text
+    assert f'name="owner_ids" value="{d.a.membership_id}" checked' in wizard.text
+    fields = {
+        "owner_ids": d.a.membership_id,
+        "mode": "single",
+        "targets": d.b.membership_id,
+        "reason": "离职交接",
+        "offboard": d.a.membership_id,
+    }
+    form = {**htmx(csrf), "Content-Type": "application/x-www-form-urlencoded"}
+    r = await client.post("/handovers", content=urlencode(fields), headers=form)
+    assert r.headers["hx-redirect"].endswith(f"?offboard={d.a.membership_id}")
+    plan_id = plan_id_of(r)
     r = await client.post(
         f"/handovers/{plan_id}/execute",
         content=urlencode({"offboard": d.a.membership_id, "conflict": ""}),
