@@ -14,6 +14,7 @@ from app.errors import NotFound
 from app.settings import get_settings
 from app.web import (
     approvals,
+    billing,
     conflicts,
     customer_page,
     customers,
@@ -21,10 +22,14 @@ from app.web import (
     field,
     handovers,
     home,
+    members,
     notifications,
     offboarding,
+    onboarding,
     pool,
     realignments,
+    settings_pages,
+    signup,
     team_customers,
     territories,
 )
@@ -101,4 +106,9 @@ ROUTES: list[Any] = [
     invite_page,
     invite_accept,
     *PASSWORD_RESET_ROUTES,
+    *signup.ROUTES,
+    onboarding.ROUTER,
+    members.ROUTER,
+    billing.ROUTER,
+    settings_pages.ROUTER,
 ]

@@ -53,6 +53,10 @@ NAV = (
     NavItem("/approvals", i18n.N_("Approvals"), minimum="manager"),
     NavItem("/territories", i18n.N_("Territories"), minimum="manager"),
     NavItem("/deals", i18n.N_("Deals")),
+    NavItem("/onboarding", i18n.N_("Get started"), minimum="admin"),
+    NavItem("/members", i18n.N_("Members"), minimum="admin"),
+    NavItem("/billing", i18n.N_("Billing"), minimum="admin"),
+    NavItem("/settings", i18n.N_("Settings"), minimum="admin"),
 )
 
 
