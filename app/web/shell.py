@@ -64,6 +64,17 @@ def nav_for(scope: TenantScope) -> list[NavItem]:
     return [item for item in NAV if scope.at_least(item.minimum)]
 
 
+# The navigation in sections by the role an entry needs: the member's own work first (always shown),
+# then the manager's desk and the company's setup (on a phone behind the "Menu" button, so the strip
+# of a rep's day stays short).
+SECTIONS = (("", ("rep",)), (i18n.N_("Team"), ("manager",)), (i18n.N_("Company"), ("admin", "owner")))
+
+
+def nav_sections(items: list[NavItem]) -> list[tuple[str, list[NavItem]]]:
+    sections = [(title, [i for i in items if i.minimum in minimums]) for title, minimums in SECTIONS]
+    return [(title, group) for title, group in sections if group]
+
+
 def request_locale(request: Request[Any, Any, Any]) -> str:
     """The language of the answer: the member's (set by the scope dependency), else the browser's."""
     locale = request.scope.get("state", {}).get("locale")
@@ -92,6 +103,7 @@ async def render(
         )
         shell = {
             "nav": nav_for(scope),
+            "nav_sections": nav_sections(nav_for(scope)),
             "current": current,
             "unread": await unread_count(scope),
             "warnings": scope.billing_warnings(),

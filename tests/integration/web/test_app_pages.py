@@ -115,6 +115,12 @@ async def test_navigation_follows_the_role(client, admin_db):
     manager_page = (await client.get("/")).text
     assert 'href="/pool"' in rep_page and 'href="/customers"' in rep_page
     assert "view=team" not in rep_page and 'href="/customers?view=team"' in manager_page
+    # a rep's strip has no sections and no menu; a manager's team pages sit under "Team", in the
+    # side navigation and (on a phone) behind the Menu button
+    assert "<summary>Menu</summary>" not in rep_page and ">Team</h2>" not in rep_page
+    assert manager_page.count(">Team</h2>") == 2 and "<summary>Menu</summary>" in manager_page
+    team_section = manager_page.split(">Team</h2>")[1].split("</ul>")[0]
+    assert 'href="/customers?view=team"' in team_section and 'href="/pool"' not in team_section
     # a rep asking for the team view gets their own customers (the services decide what they see)
     await sign_in(client, t.reps[0])
     assert "<h1>My customers</h1>" in (await client.get("/customers", params={"view": "team"})).text
