@@ -2,7 +2,7 @@
 checklist → invite a rep on /members (the mail read from the mail capture) → the rep accepts on the
 invite page → the rep signs in; the owner saves the pool rules and a wrong value shows inline. On
 every setup page axe-core finds no serious or critical violation and nothing scrolls sideways; a
-company signed up in Chinese sees every setup page with no English left."""
+company signed up in Chinese sees every setup page (on a phone) with no English left."""
 
 from __future__ import annotations
 
@@ -146,7 +146,8 @@ async def test_sign_up_invite_a_rep_who_joins_and_signs_in(app, admin_db, mailbo
 
 
 async def test_every_setup_page_in_chinese_is_translated(app, base_url, browser):
-    context = await browser.new_context(viewport=VIEWPORTS["desktop"], locale="zh-CN")
+    """On a phone (390 wide), so the one-column layout is checked too: nothing scrolls sideways."""
+    context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN")
     page = await context.new_page()
     await page.goto(f"{base_url}/signup?lang=zh-CN")
     await check_page(page, chinese=True)
