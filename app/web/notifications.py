@@ -25,8 +25,7 @@ SUBJECT_PAGES = {
     "deal": "/deals/{id}",
     "visit_plan": "/visit-plans/{id}",
     "market_incident": "/market-incidents/{id}",
-    "daily_report": "/daily-reports/{id}",
-    "weekly_report": "/weekly-reports/{id}",
+    "handover": "/customers",  # the receiver's new customers are theirs now
 }
 
 

@@ -110,7 +110,8 @@ async def test_plan_tomorrow_submit_and_log_a_visit(client, admin_db):
     await sign_in(client, manager)
     inbox = await client.get("/notifications")
     assert f'href="/visit-plans/{plan_id}"' in inbox.text and "submitted a visit plan" in inbox.text
-    assert (await client.get(f"/visit-plans/{plan_id}")).status_code == 200
+    seen = await client.get(f"/visit-plans/{plan_id}")
+    assert seen.status_code == 200 and 'href="/approvals?kind=visit_plan"' in seen.text
 
 
 async def test_today_shows_todays_plan_and_marks_a_visit_done(client, admin_db):
@@ -124,7 +125,7 @@ async def test_today_shows_todays_plan_and_marks_a_visit_done(client, admin_db):
     csrf = await sign_in(client, rep)
     home = await client.get("/")
     assert f'id="plan-item-{plan["items"][0]["id"]}"' in home.text and "10:15" in home.text
-    assert "Mark done" not in home.text  # a draft plan: submit it first
+    assert "Mark done" not in home.text and "Submit this plan to log its visits." in home.text
     await client.post(f"/api/v1/visit-plans/{plan['id']}/submit", headers=rep.headers)
     home = await client.get("/")
     assert "Mark done" in home.text and "Awaiting approval" in home.text
