@@ -175,3 +175,15 @@ def append_pages(pdf: bytes, extra: bytes) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def pages_from(pdf: bytes, first: int) -> bytes:
+    """The pages of ``pdf`` from the 0-based ``first`` on, as a PDF of their own (the certificate of
+    completion out of a sealed PDF: what follows the signed document's pages)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter()
+    for page in reader.pages[first:]:
+        writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -48,8 +48,12 @@ class EnvelopeController(Controller):
         page: NamedDependency[PageParams],
         status: FromQuery[str | None] = None,
         customer_id: FromQuery[UUID | None] = None,
+        mine: FromQuery[bool] = False,
     ) -> Page[EnvelopeRead]:
-        return await service.list_envelopes(tenant_scope, status, page.limit, page.cursor, customer_id)
+        created_by = tenant_scope.membership_id if mine else None
+        return await service.list_envelopes(
+            tenant_scope, status, page.limit, page.cursor, customer_id, created_by=created_by
+        )
 
     @get("/{envelope_id:uuid}")
     async def get_envelope(
@@ -65,6 +69,16 @@ class EnvelopeController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], envelope_id: FromPath[UUID]
     ) -> EnvelopeRead:
         return await service.send_envelope(tenant_scope, envelope_id)
+
+    @post(
+        "/{envelope_id:uuid}/remind",
+        status_code=HTTP_200_OK,
+        summary="Remind now: the signers whose turn it is get the reminder (at most one an hour)",
+    )
+    async def remind(
+        self, tenant_scope: NamedDependency[TenantScope], envelope_id: FromPath[UUID]
+    ) -> EnvelopeRead:
+        return await service.remind_envelope(tenant_scope, envelope_id)
 
     @post(
         "/{envelope_id:uuid}/void", status_code=HTTP_200_OK, summary="Void: links stop working, signers told"

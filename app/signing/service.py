@@ -8,10 +8,11 @@ out (status ``sent`` and not past ``expires_at``).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
-from app.signing import evidence
+from app.signing import evidence, pdfwork
 from app.signing.schemas import (
     CcCreate,
     EnvelopeCreate,
@@ -38,6 +39,9 @@ from tenants.scope import TenantScope
 
 ENDED = ("completed", "declined", "expired", "voided")
 M_DOCUMENT_VOIDED = N_("Another contract for the same deal was signed; this one no longer applies")
+M_NOT_OUT = N_("Only an envelope out for signature can be reminded")
+M_REMINDED_RECENTLY = N_("A reminder went out less than an hour ago; try again later")
+REMIND_GAP = timedelta(hours=1)  # between two reminders (sent by hand or by the daily cron)
 
 
 def token_hash(token: str) -> str:
@@ -268,6 +272,48 @@ async def void_envelope(scope: TenantScope, envelope_id: UUID, reason: str) -> E
         return await read_envelope(tx, scope, envelope_id, None)
 
 
+async def remind_envelope(scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
+    """Remind now: every signer whose turn it is (asked, not yet signed) gets the reminder with a fresh
+    link, and the trail records it. A reminder by hand does not use up the automatic ones
+    (``reminder_max``) but restarts their interval; at most one an hour (409 otherwise)."""
+    async with scope.tx() as tx:
+        env = await _locked(tx, scope, envelope_id)
+        if env["status"] != "sent":
+            raise Conflict(M_NOT_OUT)
+        now = datetime.now(UTC)
+        if env["last_reminded_at"] is not None and env["last_reminded_at"] > now - REMIND_GAP:
+            raise Conflict(M_REMINDED_RECENTLY)
+        waiting = await tx.fetch(
+            "SELECT * FROM envelope_signers WHERE tenant = $1 AND envelope_id = $2"
+            " AND status IN ('sent', 'viewed') ORDER BY position",
+            scope.tenant_id,
+            envelope_id,
+        )
+        for signer in waiting:
+            await email_signer(
+                tx,
+                env,
+                signer,
+                "signing_reminder",
+                f"envelope:{envelope_id}:remind-now:{now.isoformat()}:{signer['id']}",
+            )
+            await evidence.append_event(
+                tx,
+                envelope_id,
+                "reminded",
+                signer_id=signer["id"],
+                actor=scope.membership_id,
+                data={"by_hand": True},
+            )
+        await tx.execute(
+            "UPDATE envelopes SET last_reminded_at = $3 WHERE tenant = $1 AND id = $2",
+            scope.tenant_id,
+            envelope_id,
+            now,
+        )
+        return await read_envelope(tx, scope, envelope_id, None)
+
+
 async def void_for_voided_documents(tx: db.Tx, locale: str) -> list[UUID]:
     """Void the open (draft or sent) envelopes whose document was voided — a contract superseded when
     another contract of its deal was signed (by the signed hook, in this transaction); their signers
@@ -348,18 +394,23 @@ async def list_envelopes(
     limit: int,
     cursor: str | None,
     customer_id: UUID | None = None,
+    *,
+    created_by: UUID | None = None,
+    document_id: UUID | None = None,
 ) -> Page[EnvelopeRead]:
-    """Visible envelopes, newest first; ``status`` and ``customer_id`` (the customer it is for) narrow."""
+    """Visible envelopes, newest first; ``status``, ``customer_id`` (the customer it is for),
+    ``created_by`` (the member who made them: "mine") and ``document_id`` narrow."""
     check_limit(limit)
     after = decode_time_id_cursor(cursor)
     async with scope.tx() as tx:
         at, after_id = after if after else (None, None)
-        p = Params(scope.tenant_id, status, at, after_id, limit + 1, customer_id)
+        p = Params(scope.tenant_id, status, at, after_id, limit + 1, customer_id, created_by, document_id)
         ids = await tx.fetch(
             "SELECT e.id, e.created_at FROM envelopes e WHERE e.tenant = $1"
             " AND ($2::text IS NULL OR e.status = $2)"
             " AND ($6::uuid IS NULL OR e.customer_id = $6)"
             " AND ($3::timestamptz IS NULL OR (e.created_at, e.id) < ($3, $4))"
+            " AND ($7::uuid IS NULL OR e.created_by = $7) AND ($8::uuid IS NULL OR e.document_id = $8)"
             f" AND {envelope_visible_sql(scope, p)} ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
             *p.values,
         )
@@ -370,6 +421,30 @@ async def list_envelopes(
         else None
     )
     return Page(items=items, next_cursor=nxt)
+
+
+async def certificate_pdf(scope: TenantScope, storage: Storage, envelope_id: UUID) -> tuple[bytes, str]:
+    """The certificate of completion of a completed envelope as a PDF of its own, and a file name:
+    the sealed PDF's pages after the signed document's (the sealed PDF is the record: this copy is for
+    reading, and is kept in storage once made). 404 while there is none."""
+    async with scope.tx() as tx:
+        p = Params(tx.tenant_id, envelope_id)
+        env = await tx.fetchrow(
+            "SELECT id, title, original_key, sealed_key FROM envelopes e WHERE e.tenant = $1 AND e.id = $2"
+            f" AND {envelope_visible_sql(scope, p)}",
+            *p.values,
+        )
+    if env is None or not env["sealed_key"]:
+        raise NotFound("This envelope has no certificate yet")
+    key = f"signing/{scope.tenant_id}/{envelope_id}/certificate.pdf"
+    try:
+        pdf = await storage.get(key)
+    except Exception:  # not made yet: cut it out of the sealed PDF
+        sealed = await storage.get(env["sealed_key"])
+        signed_pages = await asyncio.to_thread(pdfwork.page_count, await storage.get(env["original_key"]))
+        pdf = await asyncio.to_thread(pdfwork.pages_from, sealed, signed_pages)
+        await storage.put(key, pdf, "application/pdf")
+    return pdf, f"{env['title']}.certificate.pdf"
 
 
 async def get_evidence(scope: TenantScope, envelope_id: UUID) -> EvidenceRead:

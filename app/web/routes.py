@@ -19,6 +19,8 @@ from app.web import (
     customer_page,
     customers,
     deals,
+    documents,
+    envelopes,
     field,
     handovers,
     home,
@@ -31,6 +33,7 @@ from app.web import (
     settings_pages,
     signup,
     team_customers,
+    templates_admin,
     territories,
 )
 from app.web.assets import static_file
@@ -101,6 +104,9 @@ ROUTES: list[Any] = [
     territories.ROUTER,
     realignments.ROUTER,
     deals.ROUTER,
+    documents.ROUTER,
+    envelopes.ROUTER,
+    templates_admin.ROUTER,
     dev_mail,
     dev_mail_json,
     invite_page,

@@ -48,6 +48,8 @@ NAV = (
     NavItem("/customers", i18n.N_("My customers")),
     NavItem("/customers", i18n.N_("Team customers"), minimum="manager", query="view=team"),
     NavItem("/visit-plans", i18n.N_("Field")),
+    NavItem("/documents", i18n.N_("Documents")),
+    NavItem("/envelopes", i18n.N_("Signatures")),
     NavItem("/handovers", i18n.N_("Handovers"), minimum="manager"),
     NavItem("/customer-conflicts", i18n.N_("Duplicate claims"), minimum="manager"),
     NavItem("/approvals", i18n.N_("Approvals"), minimum="manager"),
