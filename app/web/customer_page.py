@@ -35,6 +35,7 @@ from app.i18n import N_, translate
 from app.sales.growth import referrals
 from app.sales.growth.schemas import ReferralWrite
 from app.signing.service import list_envelopes
+from app.web.deal_words import ROLES, STAGES, money
 from app.web.shell import PAGE, PAGE_ERRORS, render
 from tenants.scope import TenantScope
 
@@ -54,26 +55,6 @@ RESULTS = {
     "presentation": N_("Presentation"),
     "order": N_("Order"),
     "other": N_("Other"),
-}
-ROLES = {
-    "approver": N_("Approver"),
-    "decision_maker": N_("Decision maker"),
-    "influencer": N_("Influencer"),
-    "gatekeeper": N_("Gatekeeper"),
-    "user": N_("User"),
-    "other": N_("Other"),
-}
-STAGES = {
-    "prospect_list": N_("Prospect list"),
-    "first_visit": N_("First visit"),
-    "exchange_research": N_("Exchange and research"),
-    "demo": N_("Demo"),
-    "formal_quote": N_("Formal quote"),
-    "objections_cleared": N_("Objections cleared"),
-    "negotiation": N_("Negotiation"),
-    "signed": N_("Signed"),
-    "won": N_("Won"),
-    "lost": N_("Lost"),
 }
 CAUSES = {
     "create": N_("Entered"),
@@ -109,6 +90,7 @@ _WORDS: dict[str, Any] = {
     "owner_changed": OWNER_CHANGED,
     "document_statuses": DOCUMENT_STATUSES,
     "envelope_statuses": ENVELOPE_STATUSES,
+    "money": money,
 }
 
 
