@@ -23,7 +23,9 @@ LIVE_STATUSES = frozenset({"trialing", "active", "past_due"})
 _ENDED = frozenset({"canceled", "incomplete_expired", "paused", "unpaid"})
 _TRIAL_WARNING_DAYS = 3
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_ALWAYS_WRITABLE = ("/api/v1/billing", "/api/v1/auth/logout")
+# what a read-only company may still do: pay (the API's billing and the billing page), sign out, and
+# choose the language of its pages
+_ALWAYS_WRITABLE = ("/api/v1/billing", "/api/v1/auth/logout", "/billing", "/logout", "/language")
 
 TRIAL_ENDED = N_("The free trial has ended: this company is read-only until a plan is chosen in billing")
 PAYMENT_OVERDUE = N_(
@@ -111,8 +113,9 @@ def evaluate(state: BillingState, now: datetime, *, enabled: bool, grace_days: i
 
 
 def refuses_when_read_only(method: str, path: str) -> bool:
-    """True when ``method`` on ``path`` is a write a read-only tenant is refused (402)."""
-    if method.upper() not in _WRITE_METHODS or not path.startswith("/api/v1/"):
+    """True when ``method`` on ``path`` is a write a read-only tenant is refused (402): through the
+    API and through the web app's pages alike (a signed-in request; the public pages have no tenant)."""
+    if method.upper() not in _WRITE_METHODS:
         return False
     return not any(path == p or path.startswith(p + "/") for p in _ALWAYS_WRITABLE)
 

@@ -85,6 +85,13 @@ def test_read_only_blocks_api_writes_but_not_reads_billing_or_logout() -> None:
     assert not write_blocked(ro, "POST", "/api/v1/billing/checkout")
     assert not write_blocked(ro, "POST", "/api/v1/auth/logout")
     assert write_blocked(ro, "POST", "/api/v1/billingx")
+    # the web app's pages are refused the same writes; paying, signing out and the language are not
+    assert write_blocked(ro, "POST", "/customers/1/claim")
+    assert write_blocked(ro, "POST", "/settings/pool-rules")
+    assert not write_blocked(ro, "GET", "/customers")
+    assert not write_blocked(ro, "POST", "/billing/checkout")
+    assert not write_blocked(ro, "POST", "/logout")
+    assert not write_blocked(ro, "POST", "/language")
     assert not write_blocked(_eval(trial_ends_at=NOW + timedelta(days=9)), "POST", "/api/v1/invitations")
 
 

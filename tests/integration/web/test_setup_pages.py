@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
-
-from tests.billing_fake import StripeFake
 from tests.factories import company_profile, db_value, picture, territory
 from tests.helpers import PASSWORD, mails_to, run_jobs, signup
-from tests.integration.billing.support import WEBHOOK_SECRET, subscribe
+from tests.integration.billing.support import subscribe
 from tests.integration.customers.pool.support import quick_members, team
 from tests.integration.web.support import HTMX, htmx, sign_in
 
@@ -364,24 +359,6 @@ async def test_a_manager_reads_the_team_without_actions(client, admin_db):
     page = await client.get("/members")
     assert page.status_code == 200 and t.reps[0].email in page.text
     assert 'hx-post="/members/invite"' not in page.text and "/offboard" not in page.text
-
-
-@pytest.fixture
-def billing_on(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeFake]:
-    """Billing on for one test, against the Stripe fake (as tests/integration/billing does)."""
-    from app.settings import get_settings
-
-    fake = StripeFake(WEBHOOK_SECRET).start()
-    monkeypatch.setenv("ACRE_STRIPE_SECRET_KEY", "sk_test_acre")
-    monkeypatch.setenv("ACRE_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
-    monkeypatch.setenv("ACRE_STRIPE_API_BASE", fake.url)
-    get_settings.cache_clear()
-    try:
-        yield fake
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-        fake.stop()
 
 
 async def test_billing_shows_the_trial_and_goes_to_stripe(client, admin_db, app, billing_on):
