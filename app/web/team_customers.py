@@ -165,7 +165,6 @@ async def page(request: Request[Any, Any, Any], scope: TenantScope) -> Template:
         request,
         scope,
         "app/team_customers.html",
-        count=await matching_count(scope, chosen),
         territories=(await list_territories(scope, limit=200)).items,
         members=await team_members(scope),
         statuses=STATUSES,
@@ -174,6 +173,14 @@ async def page(request: Request[Any, Any, Any], scope: TenantScope) -> Template:
         export_query=urlencode(chosen),
         **context,
     )
+
+
+@get("/customers/team/count")
+async def count_page(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
+    """How many the filter matches (loaded after the table, so counting a large subtree does not
+    hold the page back): the "select all N matching" choice."""
+    count = await matching_count(tenant_scope, read_filters(request.query_params))
+    return await render(request, tenant_scope, "app/_team_count.html", count=count)
 
 
 @post("/customers/team/release")
@@ -224,7 +231,7 @@ async def export(
 
 ROUTER = Router(
     path="/",
-    route_handlers=[release, export],
+    route_handlers=[count_page, release, export],
     dependencies=PAGE,
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,

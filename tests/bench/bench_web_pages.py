@@ -110,7 +110,7 @@ def _pair(
     items = api.json()["items"]
     assert len(items) == rows or (len(items) >= 20 and small), len(items)  # a small --scale has fewer
     rows = len(items)
-    shown = sum(1 for item in items if f'/customers/{item["id"]}' in page.text)
+    shown = sum(1 for item in items if f"/customers/{item['id']}" in page.text)
     assert shown == rows, (shown, rows)  # the page shows the same rows
     page_seq, api_seq = _sequential(base + page_path, headers), _sequential(base + api_path, headers)
     page_load = load(base + page_path, headers, seconds=seconds, connections=connections)

@@ -55,7 +55,7 @@ async def test_hand_over_twenty_customers_and_undo(client, admin_db, base_url, b
     await page.click("nav a:has-text('Team customers')")
     await page.wait_for_url(f"{base_url}/customers?view=team")
     await check_page(page)
-    assert "24 customers match" in await page.inner_text("#matching")
+    await page.wait_for_selector("#matching:has-text('24 customers match')")
     boxes = page.locator("input[name=customer_id]")
     assert await boxes.count() == 24
     chosen = []
@@ -83,7 +83,7 @@ async def test_hand_over_twenty_customers_and_undo(client, admin_db, base_url, b
     await check_page(page)
     assert set((await owners(admin_db, chosen)).values()) == {b.membership_id}
     await page.goto(f"{base_url}/customers?view=team&owner={b.membership_id}")
-    assert "20 customers match" in await page.inner_text("#matching")
+    await page.wait_for_selector("#matching:has-text('20 customers match')")
     assert await page.locator("input[name=customer_id]").count() == 20
 
     await page.goto(f"{base_url}/handovers")
@@ -96,6 +96,7 @@ async def test_hand_over_twenty_customers_and_undo(client, admin_db, base_url, b
 
     # a stale preview: a customer changes between the preview and the execution
     await page.goto(f"{base_url}/customers?view=team&owner={a.membership_id}")
+    await page.wait_for_selector("#select-all")
     await page.check("#select-all")
     assert "All 24 matching selected" in await page.inner_text("#bulk [aria-live]")
     await page.click("button:has-text('Hand over')")

@@ -63,8 +63,9 @@
   });
 })();
 /* Team customers: how many rows are ticked (across the pages "more" appended), "select the rows
-   shown", and "all N matching" (a selection by the filter). The words come from the page
-   (#selection-words), in the member's language. */
+   shown", and "all N matching" (a selection by the filter; its box comes with the count, loaded
+   after the table). The words come from the page (#selection-words, #select-all), in the member's
+   language. */
 document.addEventListener("alpine:init", () => {
   window.Alpine.data("teamSelection", () => ({
     summary: "",
@@ -85,7 +86,7 @@ document.addEventListener("alpine:init", () => {
       if (!words) return;
       const all = document.getElementById("select-all");
       const ticked = this.$root.querySelectorAll("input[name=customer_id]:checked").length;
-      if (all && all.checked) this.summary = words.dataset.all;
+      if (all && all.checked) this.summary = all.dataset.all;
       else if (ticked) this.summary = words.dataset.some.replace("{n}", String(ticked));
       else this.summary = words.dataset.none;
     },
