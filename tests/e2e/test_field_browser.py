@@ -102,7 +102,7 @@ async def test_plan_visit_log_it_and_file_the_day(client, admin_db, base_url, br
     # the daily report, prefilled from the day
     await page.goto(f"{base_url}/daily-reports")
     await check_page(page)
-    figures = await page.inner_text("#report-today .figures")
+    figures = await page.inner_text("#report-today .f-figures")
     assert "Visits\n1" in figures or "Visits\t1" in figures, figures
     await page.fill("#competitor_news", "对手在苏州降价 10%")
     await page.fill("#customer_feedback", "希望加快交付")
