@@ -40,6 +40,21 @@ def worker() -> None:
     Worker(**worker_settings()).run()
 
 
+def worker_check() -> int:
+    """0 when the worker writing ``ACRE_WORKER_HEARTBEAT_FILE`` is alive, else 1 (a health check)."""
+    from app.settings import get_settings
+    from workers.worker import heartbeat_fresh
+
+    path = get_settings().worker_heartbeat_file
+    if path is None:
+        print("acre worker --check: ACRE_WORKER_HEARTBEAT_FILE is not set", file=sys.stderr)
+        return 1
+    if not heartbeat_fresh(path):
+        print(f"acre worker --check: {path} is missing or stale", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="acre", description="Acre: CRM, quotes and e-signature for dealers")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
     srv.add_argument("--workers", type=int, default=1)
-    sub.add_parser("worker", help="run the background worker (ARQ)")
+    wrk = sub.add_parser("worker", help="run the background worker (ARQ)")
+    wrk.add_argument("--check", action="store_true", help="exit 0 if the running worker's heartbeat is fresh")
     args = parser.parse_args(argv)
 
     if args.command == "dev":
@@ -65,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         serve(args.host, args.port, args.workers)
     elif args.command == "worker":
+        if args.check:
+            sys.exit(worker_check())
         worker()
 
 

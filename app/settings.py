@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # Each render runs in a child process stopped past these (the template then fails for good).
     render_timeout_seconds: int = Field(default=10, ge=1, description="CPU and wall-clock seconds per render")
     render_memory_mb: int = Field(default=200, ge=16, description="memory a render may add to its process")
+    # The worker touches this file every few seconds while its loop runs (`acre worker --check` reads it).
+    worker_heartbeat_file: Path | None = None
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -115,4 +115,5 @@ def worker_settings() -> dict[str, Any]:
         "max_tries": 5,
         "job_timeout": 300,
         "keep_result": 3600,
+        "heartbeat_file": settings.worker_heartbeat_file,
     }

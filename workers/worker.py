@@ -12,12 +12,23 @@ try (``job_try`` + 1). Jobs are at-least-once already, and each one's own timeou
 **Redis going away does not end the worker.** A Redis error in the poll loop is logged once and the
 loop waits, backing off from 0.5 s to 10 s, then carries on; starting while Redis is down waits for it
 the same way. Jobs under way go on; one that cannot record its end has its key lapse and runs again.
+
+**SIGTERM lets the running jobs finish.** On SIGTERM (or SIGINT) the worker stops taking jobs and
+waits up to ``SHUTDOWN_WAIT_SECONDS`` for the ones it runs (ARQ's ``job_completion_wait``), still
+refreshing their claims; a job still running then is cancelled and handed back: ARQ leaves it in the
+queue and the next worker runs it again as a further try (jobs are idempotent). Kubernetes'
+``terminationGracePeriodSeconds`` for the worker is longer than that wait (infra/k8s/).
+
+**It says it is alive.** With ``ACRE_WORKER_HEARTBEAT_FILE`` set the poll loop touches that file every
+``CLAIM_REFRESH_SECONDS``, Redis up or not; ``acre worker --check`` (the image's health check and the
+pod's liveness probe) fails once it is older than ``HEARTBEAT_STALE_SECONDS``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import structlog
 from arq import worker as arq_worker
@@ -32,12 +43,26 @@ CLAIM_TTL_SECONDS = 20
 CLAIM_REFRESH_SECONDS = 5
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 _FIRST_WAIT, _LONGEST_WAIT = 0.5, 10.0
+SHUTDOWN_WAIT_SECONDS = 50
+HEARTBEAT_STALE_SECONDS = 60
+
+
+def heartbeat_fresh(path: Path, now: float | None = None) -> bool:
+    """Whether the worker that writes ``path`` has touched it in the last ``HEARTBEAT_STALE_SECONDS``."""
+    try:
+        touched = path.stat().st_mtime
+    except OSError:
+        return False
+    return (time.time() if now is None else now) - touched < HEARTBEAT_STALE_SECONDS
 
 
 class Worker(arq_worker.Worker):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, heartbeat_file: Path | None = None, **kwargs: object) -> None:
+        kwargs.setdefault("job_completion_wait", SHUTDOWN_WAIT_SECONDS)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.in_progress_timeout_s = CLAIM_TTL_SECONDS
+        self.heartbeat_file = heartbeat_file
+        self._beaten = 0.0
         self._claims_refreshed = 0.0
         self._redis_lost_at: float | None = None
         self._wait = _FIRST_WAIT
@@ -58,6 +83,7 @@ class Worker(arq_worker.Worker):
         await super().main()
 
     async def _poll_iteration(self) -> None:
+        self._heartbeat()
         try:
             self._collect_finished()
             await self._refresh_claims()
@@ -66,6 +92,16 @@ class Worker(arq_worker.Worker):
             await self._redis_unreachable(exc)
         else:
             self._redis_back()
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if self.heartbeat_file is None or now - self._beaten < CLAIM_REFRESH_SECONDS:
+            return
+        try:
+            self.heartbeat_file.touch()
+        except OSError as exc:
+            log.warning("cannot touch the heartbeat file", path=str(self.heartbeat_file), error=repr(exc))
+        self._beaten = now
 
     def _collect_finished(self) -> None:
         """Drop the tasks of finished jobs before ARQ's poll does. A job that met Redis down (at its
