@@ -1,4 +1,5 @@
-"""The ``acre`` command: ``dev`` (everything, embedded), ``migrate``, ``serve``, ``worker``.
+"""The ``acre`` command: ``dev`` (everything, embedded), ``migrate``, ``serve``, ``worker``,
+``rotate-signing-key``.
 
 Each command imports what it runs when it runs, so ``acre --help`` or ``acre migrate`` does not load
 the whole application. This is the one module that imports ``workers`` (an import-linter contract)."""
@@ -9,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 
 def migrate(database_admin_url: str | None = None) -> None:
@@ -55,6 +57,35 @@ def worker_check() -> int:
     return 0
 
 
+def rotate_signing_key(new_key_file: str) -> int:
+    """Re-encrypt the stored sealing keys from the current key to the one in ``new_key_file``."""
+    from app import db
+    from app.settings import get_settings
+    from app.signing.seal import current_encryption_secret, reencrypt_sealing_keys
+
+    new = (sys.stdin.read() if new_key_file == "-" else Path(new_key_file).read_text()).strip()
+    settings = get_settings()
+
+    async def run() -> tuple[int, int]:
+        await db.start(settings.database_url, 2)
+        try:
+            return await reencrypt_sealing_keys(current_encryption_secret(), new)
+        finally:
+            await db.stop()
+
+    try:
+        rotated, already = asyncio.run(run())
+    except ValueError as exc:
+        print(f"acre rotate-signing-key: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"re-encrypted {rotated} sealing keys ({already} already under the new key); now set"
+        " ACRE_SIGNING_KEY_ENCRYPTION_KEY to the new key everywhere and restart the workers",
+        flush=True,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="acre", description="Acre: CRM, quotes and e-signature for dealers")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     srv.add_argument("--workers", type=int, default=1)
     wrk = sub.add_parser("worker", help="run the background worker (ARQ)")
     wrk.add_argument("--check", action="store_true", help="exit 0 if the running worker's heartbeat is fresh")
+    rot = sub.add_parser(
+        "rotate-signing-key",
+        help="re-encrypt the stored e-signature sealing keys under a new ACRE_SIGNING_KEY_ENCRYPTION_KEY",
+    )
+    rot.add_argument("--new-key-file", required=True, help="a file holding the new key ('-' = stdin)")
     args = parser.parse_args(argv)
 
     if args.command == "dev":
@@ -80,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         migrate()
     elif args.command == "serve":
         serve(args.host, args.port, args.workers)
+    elif args.command == "rotate-signing-key":
+        sys.exit(rotate_signing_key(args.new_key_file))
     elif args.command == "worker":
         if args.check:
             sys.exit(worker_check())

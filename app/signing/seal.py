@@ -23,6 +23,7 @@ from uuid import UUID
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -54,18 +55,57 @@ class SealingKey:
         ).hexdigest()
 
 
-def _aes_key() -> bytes:
-    secret = get_settings().signing_key_encryption_key or get_settings().secret_key
-    return hashlib.sha256(secret.encode()).digest()
+def current_encryption_secret() -> str:
+    """What the stored keys are encrypted under: ``ACRE_SIGNING_KEY_ENCRYPTION_KEY``, else
+    ``ACRE_SECRET_KEY`` (so rotating the secret key alone would lose them: docs/operations.md)."""
+    return get_settings().signing_key_encryption_key or get_settings().secret_key
 
 
-def encrypt_key(tenant_id: UUID, key_pem: bytes) -> bytes:
+def _aes_key(secret: str | None = None) -> bytes:
+    return hashlib.sha256((current_encryption_secret() if secret is None else secret).encode()).digest()
+
+
+def encrypt_key(tenant_id: UUID, key_pem: bytes, secret: str | None = None) -> bytes:
     nonce = os.urandom(12)
-    return nonce + AESGCM(_aes_key()).encrypt(nonce, key_pem, tenant_id.bytes)
+    return nonce + AESGCM(_aes_key(secret)).encrypt(nonce, key_pem, tenant_id.bytes)
 
 
-def decrypt_key(tenant_id: UUID, blob: bytes) -> bytes:
-    return AESGCM(_aes_key()).decrypt(blob[:12], blob[12:], tenant_id.bytes)
+def decrypt_key(tenant_id: UUID, blob: bytes, secret: str | None = None) -> bytes:
+    return AESGCM(_aes_key(secret)).decrypt(blob[:12], blob[12:], tenant_id.bytes)
+
+
+async def reencrypt_sealing_keys(old_secret: str, new_secret: str) -> tuple[int, int]:
+    """Re-encrypt every tenant's stored sealing key from ``old_secret`` to ``new_secret`` (``acre
+    rotate-signing-key``); returns (re-encrypted, already under the new secret). Each tenant in its own
+    transaction, its row locked, so it may run while the app serves; a rerun after an interruption
+    finishes the job (rows already under the new secret are left alone). A row that neither secret
+    decrypts raises ``InvalidTag`` and stops the run before touching later tenants: the wrong old secret
+    was given, nothing is lost (each row is still under the secret it had)."""
+    if not new_secret or new_secret == old_secret:
+        raise ValueError("the new key must be given and differ from the current one")
+    async with db.transaction(None) as tx:
+        tenants = [row["id"] for row in await tx.fetch("SELECT id FROM tenants ORDER BY id")]
+    rotated = already = 0
+    for tenant in tenants:
+        async with db.transaction(tenant) as tx:
+            blob = await tx.fetchval(
+                "SELECT key_encrypted FROM tenant_signing_keys WHERE tenant = $1 FOR UPDATE", tenant
+            )
+            if blob is None:
+                continue
+            try:
+                pem = decrypt_key(tenant, bytes(blob), old_secret)
+            except InvalidTag:
+                decrypt_key(tenant, bytes(blob), new_secret)  # raises InvalidTag under neither
+                already += 1
+                continue
+            await tx.execute(
+                "UPDATE tenant_signing_keys SET key_encrypted = $2 WHERE tenant = $1",
+                tenant,
+                encrypt_key(tenant, pem, new_secret),
+            )
+            rotated += 1
+    return rotated, already
 
 
 def new_sealing_key(common_name: str) -> SealingKey:

@@ -17,7 +17,9 @@ from workers.worker import SHUTDOWN_WAIT_SECONDS
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "infra" / "k8s"
 # a name ending so is a secret (URLs carry passwords); README names that must be among them are asserted
-SECRET_ENDINGS = ("_SECRET", "_SECRET_KEY", "_PASSWORD", "_USERNAME", "_URL", "_DSN", "_ENCRYPTION_KEY", "_KEY_ID")
+SECRET_ENDINGS = (
+    "_SECRET", "_SECRET_KEY", "_PASSWORD", "_USERNAME", "_URL", "_DSN", "_ENCRYPTION_KEY", "_KEY_ID"
+)
 NOT_SECRET = {"ACRE_PUBLIC_URL", "ACRE_S3_ENDPOINT_URL", "ACRE_TIMESTAMP_URL"}
 
 
@@ -90,7 +92,8 @@ def test_every_readme_setting_reaches_the_pod_and_nothing_else(pod: str) -> None
 def test_secrets_come_only_from_the_secret() -> None:
     reached = settings_reaching(PODS["api"])
     secret = {name for name in reached if name.endswith(SECRET_ENDINGS)} - NOT_SECRET
-    assert {"ACRE_SIGNING_KEY_ENCRYPTION_KEY", "ACRE_DATABASE_URL", "ACRE_SECRET_KEY", "ACRE_SMTP_PASSWORD"} <= secret
+    must = {"ACRE_SIGNING_KEY_ENCRYPTION_KEY", "ACRE_DATABASE_URL", "ACRE_SECRET_KEY", "ACRE_SMTP_PASSWORD"}
+    assert must <= secret
     assert {name: reached[name] for name in secret} == dict.fromkeys(secret, "secret")
     for kind, _ in BASE:
         assert kind != "Secret"  # never in the repository
@@ -113,7 +116,9 @@ def test_probes_draining_and_the_workers_grace() -> None:
 
 
 def test_the_migration_job_goes_first_with_what_it_needs() -> None:
-    first = {key for key, doc in BASE.items() if doc["metadata"].get("labels", {}).get("acre/phase") == "migrate"}
+    first = {
+        key for key, doc in BASE.items() if doc["metadata"].get("labels", {}).get("acre/phase") == "migrate"
+    }
     assert {("Job", "acre-migrate"), ("ConfigMap", "acre-config"), ("ServiceAccount", "acre")} <= first
     assert BASE[("Job", "acre-migrate")]["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
 
