@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "infra" / "k8s"
 # a name ending so is a secret (URLs carry passwords); README names that must be among them are asserted
 SECRET_ENDINGS = (
-    "_SECRET", "_SECRET_KEY", "_PASSWORD", "_USERNAME", "_URL", "_DSN", "_ENCRYPTION_KEY", "_KEY_ID"
+    "_SECRET",
+    "_SECRET_KEY",
+    "_PASSWORD",
+    "_USERNAME",
+    "_URL",
+    "_DSN",
+    "_ENCRYPTION_KEY",
+    "_KEY_ID",
 )
 NOT_SECRET = {"ACRE_PUBLIC_URL", "ACRE_S3_ENDPOINT_URL", "ACRE_TIMESTAMP_URL"}
 

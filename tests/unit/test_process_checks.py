@@ -28,9 +28,7 @@ def test_acre_dev_says_which_embedded_servers_are_missing_and_how_to_install_the
     assert not (tmp_path / "data").exists()  # stopped before touching anything
 
 
-def test_worker_check_follows_the_heartbeat_file(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_worker_check_follows_the_heartbeat_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     beat = tmp_path / "beat"
     monkeypatch.setenv("ACRE_ENVIRONMENT", "test")
     monkeypatch.setenv("ACRE_WORKER_HEARTBEAT_FILE", str(beat))
