@@ -51,13 +51,18 @@ async def sales(client: Any, locale: str = "en") -> Sales:
     await company_profile(client, owner)
     area = await territory(client, owner, "苏州市")
     made = await customer(
-        client, owner, area["id"], address="苏州工业园区星湖街 218 号", phone="0512-62883456"
+        client,
+        owner,
+        area["id"],
+        full_name="苏州恒泰精密机械有限公司",
+        address="苏州工业园区星湖街 218 号",
+        phone="0512-62883456",
     )
     r = await client.post(
         "/api/v1/deals",
         json={
             "customer_id": made["id"],
-            "title": "恒泰 ERP 项目",
+            "title": "恒泰财务系统项目",
             "amount": "8000.00",
             "stage": "negotiation",
         },
@@ -95,7 +100,7 @@ async def test_generate_a_contract_from_a_deal_then_the_downloads_preview_and_ev
     s = await sales(client)
     csrf = await sign_in(client, s.owner)
     form = await client.get(f"/deals/{s.deal['id']}/documents/new")
-    assert "恒泰 ERP 项目" in form.text and 'hx-post="/deals/' in form.text
+    assert "恒泰财务系统项目" in form.text and 'hx-post="/deals/' in form.text
     assert re.search(r'<option value="contract" selected>', form.text)
 
     doc_id = await generate(client, csrf, f"/deals/{s.deal['id']}")
@@ -103,7 +108,7 @@ async def test_generate_a_contract_from_a_deal_then_the_downloads_preview_and_ev
     page = await client.get(f"/documents/{doc_id}")
     assert page.status_code == 200 and 'data-status="queued"' in page.text
     assert f'hx-get="/documents/{doc_id}/status"' in page.text and 'hx-trigger="every 2s"' in page.text
-    assert 'href="/deals/' in page.text and "恒泰 ERP 项目" in page.text
+    assert 'href="/deals/' in page.text and "恒泰财务系统项目" in page.text
 
     await run_jobs(app)
     status = await client.get(f"/documents/{doc_id}/status", headers=HTMX)
