@@ -41,6 +41,8 @@ BUCKETS: dict[str, Callable[[Settings], int]] = {
     "invitation": lambda s: s.login_rate_limit_per_minute,  # acceptance: the API and the page's form
     "password_reset": lambda s: s.login_rate_limit_per_minute,  # request and new password, API and pages
     "verify": lambda s: s.login_rate_limit_per_minute,  # the page's form and the API
+    # the 撞单 check answers who owns a company: live as a rep types, never a way to list the market
+    "lookup": lambda s: s.lookup_rate_limit_per_minute,
     # the signing link: the page (each load records a view) and its form posts; not the page images,
     # the signed PDF or the script
     "signing": lambda s: s.signing_rate_limit_per_minute,

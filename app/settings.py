@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     )
     # Per account (app.accounts.lockout): this many failed password attempts within the window lock the
     # account for a full window; a password reset lifts the lock.
+    lookup_rate_limit_per_minute: int = Field(
+        default=120, description="duplicate (撞单) checks per client address and minute: API and page"
+    )
     login_account_max_failures: int = Field(default=10, ge=1)
     login_account_lock_seconds: int = Field(default=900, ge=1)
     password_reset_ttl_minutes: int = Field(default=60, ge=1)

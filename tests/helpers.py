@@ -194,3 +194,26 @@ def client_at(app: Any, ip: str) -> httpx.AsyncClient:
     """An HTTP client to ``app`` coming from ``ip`` (``async with``)."""
     transport = httpx.ASGITransport(app=app, client=(ip, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+
+def limited_app(app: Any, variable: str, per_minute: int) -> Any:
+    """A second app whose rate limit ``variable`` (``ACRE_…_RATE_LIMIT_PER_MINUTE``) is ``per_minute``;
+    no lifespan of its own: it runs on the ``app`` fixture's database pool, with its storage."""
+    import os
+
+    from app.main import create_app
+    from app.settings import get_settings
+
+    saved = os.environ.get(variable)
+    os.environ[variable] = str(per_minute)
+    get_settings.cache_clear()
+    try:
+        limited = create_app()
+    finally:
+        if saved is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = saved
+        get_settings.cache_clear()
+    limited.state.storage = app.state.storage
+    return limited

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from app import rate_limits
 from app.customers import contacts, duplicates, followups, search, service
 from app.customers.schemas import (
     ConflictRead,
@@ -77,6 +78,7 @@ class CustomerController(Controller):
     @get(
         "/duplicate-check",
         summary="Would this company collide with an existing customer (撞单)? Who owns the match",
+        middleware=[rate_limits.bucket("lookup")],
     )
     async def duplicate_check(
         self,

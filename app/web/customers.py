@@ -21,6 +21,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
 
+from app import rate_limits
 from app.customers import duplicates
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
@@ -196,7 +197,7 @@ async def new_customer_page(
     )
 
 
-@get("/customers/duplicate-check")
+@get("/customers/duplicate-check", middleware=[rate_limits.bucket("lookup")])
 async def duplicate_check(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Template:

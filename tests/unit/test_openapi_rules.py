@@ -90,6 +90,7 @@ def test_statuses_follow_ids_writes_billing_and_rate_limits(document: dict[str, 
         ("POST", "/api/v1/invitations/{token}/accept"),
         ("POST", "/api/v1/auth/password-reset"),
         ("POST", "/api/v1/auth/password-reset/confirm"),
+        ("GET", "/api/v1/customers/duplicate-check"),
     }
     assert {"409", "410"} <= statuses("POST", "/api/v1/invitations/{token}/accept")
     assert "422" not in statuses("GET", "/api/v1/me")  # nothing to validate

@@ -4,14 +4,12 @@ images, are unaffected."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from typing import Any
 
 import httpx
 
-from app.settings import get_settings
-from tests.helpers import run_jobs, signup
+from tests.helpers import limited_app, run_jobs, signup
 from tests.integration.signing.support import link_for, make_envelope, nonce_of, ready_contract, signer
 
 
@@ -20,22 +18,7 @@ def _random_ip() -> str:
 
 
 def _limited_app(app: Any, per_minute: int) -> Any:
-    from app.main import create_app
-
-    saved = os.environ.get("ACRE_SIGNING_RATE_LIMIT_PER_MINUTE")
-    os.environ["ACRE_SIGNING_RATE_LIMIT_PER_MINUTE"] = str(per_minute)
-    get_settings.cache_clear()
-    try:
-        limited = create_app()
-    finally:
-        if saved is None:
-            os.environ.pop("ACRE_SIGNING_RATE_LIMIT_PER_MINUTE", None)
-        else:
-            os.environ["ACRE_SIGNING_RATE_LIMIT_PER_MINUTE"] = saved
-        get_settings.cache_clear()
-    # no lifespan of its own: it runs on the `app` fixture's database pool, with its storage
-    limited.state.storage = app.state.storage
-    return limited
+    return limited_app(app, "ACRE_SIGNING_RATE_LIMIT_PER_MINUTE", per_minute)
 
 
 async def test_hammering_a_signing_link_gets_429_and_a_normal_signer_is_unaffected(
