@@ -3,6 +3,7 @@ conflicts. Thin: parse, call one service, return."""
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
@@ -11,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app import rate_limits
-from app.customers import contacts, duplicates, followups, search, service
+from app.customers import contacts, duplicates, followups, list_changes, search, service
 from app.customers.schemas import (
     ConflictRead,
     ConflictResolve,
@@ -25,6 +26,7 @@ from app.customers.schemas import (
     FollowupCreate,
     FollowupRead,
     GradeChangeRead,
+    ListChangesRead,
 )
 from app.pagination import PAGED, Page, PageParams
 from tenants.scope import SCOPED, TenantScope
@@ -218,4 +220,28 @@ class ConflictController(Controller):
         return await duplicates.resolve_conflict(tenant_scope, conflict_id, data.resolution)
 
 
-ROUTES = [CustomerController, ContactController, FollowupController, ConflictController]
+class ListChangesController(Controller):
+    path = "/api/v1/list-changes"
+    tags = ("customers",)
+    dependencies = SCOPED
+
+    @get("/", summary="名单异动: customers won, lost, reclaimed, handed over, released, archived (managers)")
+    async def get_list_changes(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        date_from: date | None = Parameter(default=None, description="first day (default: 1st of the month)"),
+        date_to: date | None = Parameter(default=None, description="last day, included (default: today)"),
+        territory_id: UUID | None = Parameter(default=None, description="this territory and its subtree"),
+    ) -> ListChangesRead:
+        return await list_changes.list_changes(
+            tenant_scope, date_from=date_from, date_to=date_to, territory_id=territory_id
+        )
+
+
+ROUTES = [
+    CustomerController,
+    ContactController,
+    FollowupController,
+    ConflictController,
+    ListChangesController,
+]

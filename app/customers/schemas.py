@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -210,3 +210,24 @@ class DuplicateCheckRead(msgspec.Struct):
     in_pool: bool = False
     yours: bool = False
     message: str | None = None
+
+
+class ListChangeCounts(msgspec.Struct):
+    """Customers whose place on the lists changed (名单异动), each counted once per kind."""
+
+    membership_id: UUID | None  # None on the total row; a rep row: whose list it was
+    name: str | None
+    won: int
+    lost: int
+    reclaimed: int
+    handed_over: int
+    released: int
+    archived: int
+
+
+class ListChangesRead(msgspec.Struct):
+    date_from: date
+    date_to: date
+    territory_id: UUID | None
+    total: ListChangeCounts
+    reps: list[ListChangeCounts]

@@ -1,6 +1,7 @@
 """Build the web app's assets into ``app/web/static/``: the pinned npm packages' own minified files and
 our stylesheet, each under a content-hashed name, plus ``manifest.json`` (logical name → file) and
-``LICENSES.txt`` (the licence of every vendored file).
+``LICENSES.txt`` (the licence of every vendored file). A page-only library (``PAGE_ONLY``: ECharts) is
+built the same way; only the pages that draw charts load it.
 
     cd app/web/frontend && npm ci --ignore-scripts   # the versions pinned in package-lock.json
     uv run python app/web/build_assets.py
@@ -31,6 +32,9 @@ VENDORED = {
     "htmx.js": ("htmx.org", "dist/htmx.min.js"),
     "alpine.js": ("@alpinejs/csp", "dist/cdn.min.js"),
 }
+# Heavy libraries only some pages load (``{% block scripts %}`` of their template), served like the
+# vendored files but kept out of the budget every page pays (``tests/unit/test_web_assets.py``).
+PAGE_ONLY = {"echarts.js": ("echarts", "dist/echarts.min.js")}
 TEST_ONLY = {"axe.js": ("axe-core", "axe.min.js")}
 # our own files: logical name -> sources under frontend/, concatenated in this order (globs sorted).
 # Each area of the app keeps its styles in ``css/<area>.css`` and its scripts (Alpine components,
@@ -40,7 +44,9 @@ LICENCE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt")
 # Alpine's package ships no licence file (its package.json says MIT): ours holds the text. Its bundle
 # includes @vue/reactivity and @vue/shared, whose licences come along.
 EXTRA_LICENCES = {"@alpinejs/csp": FRONTEND / "licences" / "alpinejs.txt"}
-BUNDLED = {"@alpinejs/csp": ("@vue/reactivity", "@vue/shared")}
+BUNDLED = {"@alpinejs/csp": ("@vue/reactivity", "@vue/shared"), "echarts": ("zrender", "tslib")}
+# Further licence and notice files a package ships beside its licence (Apache-2.0 asks for NOTICE).
+NOTICES = {"echarts": ("NOTICE", "licenses/LICENSE-d3")}
 
 
 def minify_css(text: str) -> str:
@@ -76,7 +82,9 @@ def _own_licence(package: str) -> str:
 def _licence(package: str) -> str:
     """The package's licence text, then those of the packages its file bundles."""
     versions = locked_versions()
+    root = FRONTEND / "node_modules" / package
     parts = [_own_licence(package)]
+    parts += [(root / name).read_text(encoding="utf-8") for name in NOTICES.get(package, ())]
     parts += [f"Bundled: {dep} {versions[dep]}\n\n{_own_licence(dep)}" for dep in BUNDLED.get(package, ())]
     return "\n\n".join(parts)
 
@@ -120,7 +128,7 @@ def build(static: Path = STATIC, test_vendor: Path = TEST_VENDOR) -> dict[str, d
     files: dict[str, bytes] = {}
     manifest: dict[str, dict[str, str]] = {}
     licences = []
-    for logical, (package, file) in VENDORED.items():
+    for logical, (package, file) in (VENDORED | PAGE_ONLY).items():
         content = _vendored(package, file)
         manifest[logical] = manifest_entry(logical, content, package)
         files[manifest[logical]["file"]] = content

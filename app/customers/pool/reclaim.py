@@ -35,8 +35,11 @@ from app.customers.pool.rules import (
     load_rules,
     reclaim_exempt_customer_ids_sql,
 )
+from app.customers.pool.schemas import ReclaimDueItem, ReclaimsDueRead
 from app.db import Tx
+from app.errors import Forbidden, ValidationFailed
 from app.notifications.service import Notice, notify
+from tenants.access import managed_territory_ids, manages, territory_in_subtree_sql, territory_path
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -153,6 +156,78 @@ async def my_reclaim_warnings(scope: TenantScope, limit: int = 20) -> list[Recla
             limit,
         )
     return [ReclaimSoon(r["id"], r["full_name"], r["due_at"], r["date"], r["days_left"]) for r in rows]
+
+
+TEAM_DAYS_MAX = 90
+
+
+async def team_reclaims_due(
+    scope: TenantScope, *, territory_id: UUID | None = None, days: int = 7, limit: int = 50
+) -> ReclaimsDueRead:
+    """The team's customers the auto-reclaim takes within ``days`` (those already due included:
+    the next sweep takes them), soonest first, with how many in all: a manager's subtrees (or
+    ``territory_id``'s, which they must manage: else 403; unknown: 404), owner/admin everything, a
+    rep 403. Exempt customers (an open late-stage deal, an envelope out) are left out, as the sweep
+    leaves them."""
+    scope.require("manager")
+    if not 1 <= days <= TEAM_DAYS_MAX:
+        raise ValidationFailed.field("days", "Use from 1 to {n} days", n=TEAM_DAYS_MAX)
+    if not 1 <= limit <= 200:
+        raise ValidationFailed.field("limit", "Use from 1 to {n}", n=200)
+    async with scope.tx() as tx:
+        rules = await load_rules(tx)
+        args: list[object] = [scope.tenant_id, *rules.sql_arrays(), days, scope.time_zone, limit]
+        if territory_id is not None:
+            args.append(await territory_path(tx, scope.tenant_id, territory_id))
+            if not await manages(tx, scope, territory_id):
+                raise Forbidden("This territory is outside the ones you manage")
+            where = territory_in_subtree_sql("$8")
+        elif scope.at_least("admin"):
+            where = "TRUE"
+        else:
+            args.append(await managed_territory_ids(tx, scope))
+            where = "c.territory_id = ANY($8::uuid[])"
+        rows = await tx.fetch(
+            f"""
+WITH {RULES_CTE.format(g="$2", f="$3", d="$4")},
+exempt AS ({reclaim_exempt_customer_ids_sql("$1")}),
+soon AS (
+    SELECT c.id, c.full_name, c.owner_membership_id, c.territory_id, {due_at_sql()} AS due_at
+    FROM customers c JOIN rules r ON r.grade = c.grade
+    WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect'
+      AND {due_condition_sql(rules, shift="$5")} AND {where}
+      AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
+)
+SELECT s.id, s.full_name, s.owner_membership_id, u.name AS owner_name, s.territory_id,
+    t.name AS territory_name, s.due_at, to_char(s.due_at AT TIME ZONE $6, 'YYYY-MM-DD') AS date,
+    greatest(0, ceil(extract(epoch FROM s.due_at - now()) / 86400))::int AS days_left,
+    count(*) OVER () AS total
+FROM soon s
+JOIN territories t ON t.tenant = $1 AND t.id = s.territory_id
+LEFT JOIN memberships m ON m.tenant = $1 AND m.id = s.owner_membership_id
+LEFT JOIN users u ON u.id = m.user_id
+ORDER BY s.due_at, s.id LIMIT $7""",
+            *args,
+        )
+    return ReclaimsDueRead(
+        days=days,
+        territory_id=territory_id,
+        total=int(rows[0]["total"]) if rows else 0,
+        items=[
+            ReclaimDueItem(
+                r["id"],
+                r["full_name"],
+                r["owner_membership_id"],
+                r["owner_name"],
+                r["territory_id"],
+                r["territory_name"],
+                r["due_at"],
+                r["date"],
+                r["days_left"],
+            )
+            for r in rows
+        ],
+    )
 
 
 async def warn_tenant(scope: TenantScope) -> int:

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.customers import grants, ownership
+from app.customers.pool import reclaim
 from app.customers.pool import rules as pool_rules
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
@@ -22,6 +23,7 @@ from app.customers.pool.schemas import (
     OwnershipEntryRead,
     PoolItem,
     PoolStatusRead,
+    ReclaimsDueRead,
     ReleaseBody,
     VerifyRead,
 )
@@ -159,4 +161,29 @@ class GrantController(Controller):
         return await grants.revoke_grant(tenant_scope, grant_id)
 
 
-ROUTES = [PoolController, CustomerPoolController, OwnershipController, PoolRulesController, GrantController]
+class ReclaimsDueController(Controller):
+    path = "/api/v1/reclaims-due"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @get("/", summary="The team's customers the auto-reclaim takes within `days`, soonest first (managers)")
+    async def reclaims_due(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        territory_id: UUID | None = Parameter(default=None, description="this territory and its subtree"),
+        days: int = Parameter(default=7, ge=1, le=reclaim.TEAM_DAYS_MAX),
+        limit: int = Parameter(default=50, ge=1, le=200),
+    ) -> ReclaimsDueRead:
+        return await reclaim.team_reclaims_due(
+            tenant_scope, territory_id=territory_id, days=days, limit=limit
+        )
+
+
+ROUTES = [
+    PoolController,
+    CustomerPoolController,
+    OwnershipController,
+    PoolRulesController,
+    GrantController,
+    ReclaimsDueController,
+]

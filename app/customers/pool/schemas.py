@@ -120,3 +120,24 @@ class GrantRead(msgspec.Struct):
     created_at: datetime
     revoked_at: datetime | None
     active: bool
+
+
+class ReclaimDueItem(msgspec.Struct):
+    customer_id: UUID
+    customer_name: str
+    owner_membership_id: UUID
+    owner_name: str | None
+    territory_id: UUID
+    territory_name: str
+    due_at: datetime
+    date: str  # the due date in the tenant's time zone
+    days_left: int  # 0: due now (the next sweep takes it)
+
+
+class ReclaimsDueRead(msgspec.Struct):
+    """Team customers the auto-reclaim will take within ``days`` (a manager's subtrees)."""
+
+    days: int
+    territory_id: UUID | None
+    total: int
+    items: list[ReclaimDueItem]
