@@ -20,10 +20,34 @@ def migrate(database_admin_url: str | None = None) -> None:
     asyncio.run(migrations.migrate(database_admin_url))
 
 
+def _metrics_dir() -> None:
+    """With metrics on, give the API processes one fresh ``PROMETHEUS_MULTIPROC_DIR`` (the operator's,
+    emptied, or a new temporary one), so that a scrape answered by any of them counts every process.
+    Set before granian starts its processes, which import ``prometheus_client`` after it is set."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from app.settings import get_settings
+
+    settings = get_settings()
+    if not settings.metrics_token:
+        return
+    chosen = settings.prometheus_multiproc_dir
+    if chosen:
+        shutil.rmtree(chosen, ignore_errors=True)  # the counts of an earlier run's processes
+        Path(chosen).mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(chosen)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="acre-metrics-")
+    get_settings.cache_clear()
+
+
 def serve(host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    _metrics_dir()
     Granian(
         "app.main:create_app",
         factory=True,

@@ -27,6 +27,7 @@ from app.deals.routes import ROUTES as DEAL_ROUTES
 from app.documents.routes import ROUTES as DOCUMENT_ROUTES
 from app.errors import EXCEPTION_HANDLERS
 from app.handover.routes import ROUTES as HANDOVER_ROUTES
+from app.metrics import http_metrics
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.nul_guard import refuse_nul
 from app.observability import configure_logging, init_sentry, request_id_middleware
@@ -39,7 +40,7 @@ from app.settings import Settings, get_settings
 from app.signing.pages import ROUTES as SIGNING_PAGES
 from app.signing.routes import ROUTES as SIGNING_ROUTES
 from app.storage import create_storage
-from app.system_routes import bench_bare, health, local_file, ready
+from app.system_routes import bench_bare, health, local_file, metrics_route, ready
 from app.territories.routes import ROUTES as TERRITORY_ROUTES
 from app.web.language import remember_language
 from app.web.routes import ROUTES as WEB_ROUTES
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health,
             ready,
+            metrics_route,
             local_file,
             *bench,
             *TENANT_ROUTES,
@@ -123,6 +125,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Around the router and its exception handling, not in the route middleware: unknown routes and
     # errors raised by middleware (the rate limiter's 429) answer without passing route middleware.
     app.asgi_handler = request_id_middleware(
-        security_headers(remember_language(app.asgi_handler), docs_path=_DOCS), sentry=sentry
+        http_metrics(security_headers(remember_language(app.asgi_handler), docs_path=_DOCS)), sentry=sentry
     )
     return app

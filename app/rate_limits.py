@@ -6,8 +6,8 @@ A route joins a bucket by declaring it: ``@post(..., middleware=[rate_limits.buc
 limiter runs in front of those handlers only, and every other route has no limiter at all (no
 middleware, no Redis round trip). The limits are those ``create_app`` was given (``install``), read by
 each handler's limiter at its first request. The key is the connection's client address (a
-forwarding header is not trusted). Past the limit the middleware
-raises ``TooManyRequestsException``: the API answers problem+json with ``Retry-After``
+forwarding header is not trusted). Past the limit the middleware raises ``TooManyRequestsException``
+(counted in ``acre_rate_limit_refusals``): the API answers problem+json with ``Retry-After``
 (``app.errors``); a page may render its own 429 (the signing page, the account pages).
 
 While Redis cannot be reached the buckets count in this process's memory instead (``app.rate_store``):
@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from litestar import Litestar
+from litestar.exceptions import TooManyRequestsException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
@@ -29,6 +30,7 @@ from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 
+from app.metrics import RATE_LIMIT_REFUSALS
 from app.rate_store import FallbackStore
 from app.settings import Settings
 
@@ -63,7 +65,11 @@ class _Limiter:
         if self._limiter is None:
             config: RateLimitConfig = scope["litestar_app"].state[_STATE][self.name]
             self._limiter = RateLimitMiddleware(self.app, config)
-        await self._limiter(scope, receive, send)
+        try:
+            await self._limiter(scope, receive, send)
+        except TooManyRequestsException:
+            RATE_LIMIT_REFUSALS.labels(self.name).inc()
+            raise
 
 
 def bucket(name: str) -> DefineMiddleware:

@@ -118,6 +118,15 @@ class Settings(BaseSettings):
         default=None,
         description="tests/bench only: serve this file's bytes at /bench/bare (the ceiling route)",
     )
+    # Prometheus metrics (app.metrics): off without a token; a scrape sends it as a bearer token. The API
+    # serves /metrics on its own port, the worker on a port of its own (0 = none).
+    metrics_token: str | None = None
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # prometheus_client's multiprocess directory (``acre serve`` makes one for its processes)
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR")
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

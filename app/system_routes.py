@@ -1,4 +1,4 @@
-"""Liveness, readiness, and the local-storage file route (``acre dev`` without S3)."""
+"""Liveness, readiness, Prometheus metrics, and the local-storage file route (``acre dev`` without S3)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
-from app import db
+from app import db, metrics
 from app.errors import NotFound
 from app.settings import get_settings
 from app.storage import LocalStorage
@@ -53,6 +54,24 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
     )
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus metrics (``app.metrics``): a 404 while ``ACRE_METRICS_TOKEN`` is unset, a 401 without
+    the token as a bearer token."""
+    settings = get_settings()
+    if not settings.metrics_token:
+        raise NotFoundException()  # as if there were no such route
+    if not metrics.authorized(request.headers.get("authorization"), settings):
+        return Response(
+            b"metrics need the bearer token\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    families = await metrics.scrape_families(getattr(request.app.state, "arq", None), settings)
+    return Response(metrics.exposition(settings, families), media_type=metrics.CONTENT_TYPE)
 
 
 @get("/files/{key:path}", include_in_schema=False)

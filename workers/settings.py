@@ -7,10 +7,12 @@ outlives it takes that claim as abandoned. The worker itself is ``workers.worker
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
@@ -23,6 +25,7 @@ from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.handover.sheet import handover_sheet
 from app.mail import TIMEOUT_SECONDS as MAIL_TIMEOUT_SECONDS
 from app.mail import send_email
+from app.metrics import timed_job
 from app.observability import configure_logging, init_sentry
 from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
 from app.sales.growth.jobs import cadence_tasks
@@ -35,6 +38,7 @@ from tenants.billing.jobs import (
     reconcile_seats,
     requeue_stripe_events,
 )
+from workers import metrics as worker_metrics
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
@@ -48,9 +52,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     init_sentry(settings, "worker")
     await db.start(settings.database_url, settings.database_pool_size)
     await worker_startup(ctx)
+    ctx["metrics_server"] = await worker_metrics.start(ctx, settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if server := ctx.get("metrics_server"):
+        server.close()
     await worker_shutdown(ctx)
     await db.stop()
 
@@ -99,6 +106,16 @@ def max_jobs(unoserver_count: int) -> int:
     return max(2, unoserver_count + 1)
 
 
+def _timed(job: Function | WorkerCoroutine) -> Function:
+    """``job`` counted and timed in the job metrics (``app.metrics.timed_job``) under ARQ's name for it."""
+    function = job if isinstance(job, Function) else func(job)
+    return dataclasses.replace(function, coroutine=timed_job(function.name, function.coroutine))
+
+
+def _timed_cron(job: CronJob) -> CronJob:
+    return dataclasses.replace(job, coroutine=timed_job(job.name, job.coroutine))
+
+
 def worker_settings() -> dict[str, Any]:
     """Settings for ``arq.Worker`` built from the environment (queue name and Redis); wires the domains."""
     wire()
@@ -106,8 +123,8 @@ def worker_settings() -> dict[str, Any]:
     return {
         "poll_delay": POLL_DELAY_SECONDS,
         "max_jobs": max_jobs(settings.unoserver_count),
-        "functions": FUNCTIONS,
-        "cron_jobs": CRON_JOBS,
+        "functions": [_timed(f) for f in FUNCTIONS],
+        "cron_jobs": [_timed_cron(c) for c in CRON_JOBS],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

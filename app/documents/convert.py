@@ -108,6 +108,14 @@ class Converter:
                 finally:
                     self.idle.put_nowait(server)
 
+    def pool_state(self) -> dict[str, int]:
+        """How many warm converters are ``busy`` converting, ``idle`` (ready for the next document) and
+        ``stopped`` (not started yet, or none: one-shot ``soffice`` only)."""
+        if self.idle is None or not self.uno_ok:
+            return {"busy": 0, "idle": 0, "stopped": len(self.servers)}
+        idle = self.idle.qsize()
+        return {"busy": len(self.servers) - idle, "idle": idle, "stopped": 0}
+
     def health(self) -> list[dict[str, Any]]:
         return [
             {
@@ -179,6 +187,11 @@ class Converter:
 
 
 _converter: Converter | None = None
+
+
+def current_converter() -> Converter | None:
+    """This process's converter if one was made (no converter is made for asking)."""
+    return _converter
 
 
 def get_converter() -> Converter:
