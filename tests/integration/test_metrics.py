@@ -98,6 +98,7 @@ async def test_requests_are_counted_by_route_template_and_status(app, client):
 
 
 async def test_a_job_run_by_the_worker_is_counted_with_its_outcome(app, client):
+    await run_jobs(app)  # the jobs other tests left queued first
     before = await scrape(client)
     async with db.transaction(None) as tx:  # a mail that does not exist: the job answers "missing"
         await outbox.add_job(tx, "send_email", None, str(uuid.uuid4()))
