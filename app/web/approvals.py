@@ -71,6 +71,12 @@ class Asked:
     may_decide: bool = False
 
 
+def money(amount: Decimal, currency: str) -> str:
+    """An amount as people write it: ``¥50,000.00`` for yuan, else with the currency's code."""
+    text = f"{amount:,.2f}"
+    return f"¥{text}" if currency == "CNY" else f"{text} {currency}"
+
+
 def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole * 100).quantize(Decimal("0.1")) if whole else None
 
@@ -131,6 +137,7 @@ async def approvals_page(
         "kinds": KINDS,
         "stages": STAGES,
         "reasons": REASONS,
+        "money": money,
         "names": await member_names(tenant_scope),
     }
     if kind != "visit_plan" and section != "plans":

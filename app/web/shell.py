@@ -54,6 +54,7 @@ NAV = (
     NavItem("/customer-conflicts", i18n.N_("Duplicate claims"), minimum="manager"),
     NavItem("/approvals", i18n.N_("Approvals"), minimum="manager"),
     NavItem("/territories", i18n.N_("Territories"), minimum="manager"),
+    NavItem("/customers/import", i18n.N_("Import"), minimum="manager"),
     NavItem("/deals", i18n.N_("Deals")),
     NavItem("/onboarding", i18n.N_("Get started"), minimum="admin"),
     NavItem("/members", i18n.N_("Members"), minimum="admin"),

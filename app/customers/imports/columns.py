@@ -120,7 +120,14 @@ class HeaderMap:
     ignored: list[str]
 
 
-def map_headers(cells: Sequence[str | None]) -> HeaderMap:
+def guess_field(header: str) -> str | None:
+    """The field a header names, by its usual names (``None``: no field)."""
+    return _HEADER_INDEX.get(fold(header))
+
+
+def map_headers(cells: Sequence[str | None], chosen: Mapping[str, str] | None = None) -> HeaderMap:
+    """Which column holds which field: ``chosen`` (header as written → field, ``""`` to ignore the
+    column) where it names the header, else the header's usual names."""
     columns: dict[int, str] = {}
     names: dict[str, str] = {}
     ignored: list[str] = []
@@ -128,7 +135,10 @@ def map_headers(cells: Sequence[str | None]) -> HeaderMap:
         if cell is None or not cell.strip():
             continue
         name = cell.strip()
-        found = _HEADER_INDEX.get(fold(name))
+        if chosen is not None and name in chosen:
+            found = chosen[name] if chosen[name] in _COLUMNS else None
+        else:
+            found = _HEADER_INDEX.get(fold(name))
         if found is None or found in names:
             ignored.append(name)
             continue

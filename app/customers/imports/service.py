@@ -59,10 +59,13 @@ class FileProblem(Exception):
         self.params = params
 
 
-def check_file(fmt: tabular.Format, data: bytes, max_rows: int = MAX_ROWS) -> import_columns.HeaderMap:
+def check_file(
+    fmt: tabular.Format, data: bytes, max_rows: int = MAX_ROWS, mapping: dict[str, str] | None = None
+) -> import_columns.HeaderMap:
     """The header (the first row with text), checked: a full-name column, at least one data row after
     it, and no more rows than the limit (a workbook whose ``<dimension>`` already says it is within
-    the limit is not counted). Raises :class:`FileProblem`."""
+    the limit is not counted). ``mapping``: the columns as chosen (see ``map_headers``). Raises
+    :class:`FileProblem`."""
     header: import_columns.HeaderMap | None = None
     count = 0
     bound = tabular.xlsx_max_row(data) if fmt == "xlsx" else None
@@ -72,7 +75,7 @@ def check_file(fmt: tabular.Format, data: bytes, max_rows: int = MAX_ROWS) -> im
             if not any(cells):
                 continue
             if header is None:
-                header = import_columns.map_headers(cells)
+                header = import_columns.map_headers(cells, mapping)
                 if "full_name" not in header.names:
                     raise FileProblem(NO_FULL_NAME)
                 continue
@@ -99,9 +102,12 @@ async def create_import(
     mode: str = "all_or_nothing",
     default_owner: str = "me",
     default_territory_id: UUID | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportRead:
     """Check the file and the options, store the file, queue the job; 422 for a bad file or option,
-    403 for a default territory the member may not add customers in."""
+    403 for a default territory the member may not add customers in. ``mapping`` (header as written
+    → field, ``""``: ignore the column) overrides the headers' usual names; the job reads the file
+    with the columns stored here."""
     if mode not in MODES:
         raise ValidationFailed.field("mode", "Use all_or_nothing or valid_rows")
     if default_owner not in OWNERS:
@@ -117,7 +123,7 @@ async def create_import(
     except tabular.NotSpreadsheet:
         raise ValidationFailed.field("file", NOT_SPREADSHEET) from None
     try:
-        header = await asyncio.to_thread(check_file, fmt, data)
+        header = await asyncio.to_thread(check_file, fmt, data, MAX_ROWS, mapping)
     except FileProblem as problem:
         raise ValidationFailed(
             extra={"errors": [{"field": "file", "message": problem.message, "params": problem.params}]}
@@ -159,6 +165,46 @@ async def create_import(
         await outbox.add_job(tx, JOB, scope.tenant_id, import_id, key=str(import_id))
         row = await _load(tx, scope, import_id)
     return await _read(scope, storage, row, [], None)
+
+
+def stored_mapping(imp: asyncpg.Record) -> dict[str, str]:
+    """The columns an import was started with, as a mapping for ``map_headers``."""
+    columns = imp["columns"] if isinstance(imp["columns"], dict) else json.loads(imp["columns"])
+    ignored = imp["ignored_columns"]
+    ignored = ignored if isinstance(ignored, list) else json.loads(ignored)
+    return {**dict.fromkeys(ignored, ""), **{header: field for field, header in columns.items()}}
+
+
+def read_header(data: bytes) -> list[str]:
+    """The headers of a file (its first row with text), for choosing the columns. 422 for a file
+    that is not a spreadsheet or has no header."""
+    try:
+        fmt = tabular.sniff_format(data)
+        for cells in tabular.read_rows(fmt, io.BytesIO(data)):
+            if any(cells):
+                return [(c or "").strip() for c in cells]
+    except tabular.UnreadableText:
+        raise ValidationFailed.field("file", BAD_TEXT) from None
+    except tabular.NotSpreadsheet:
+        raise ValidationFailed.field("file", NOT_SPREADSHEET) from None
+    raise ValidationFailed.field("file", NO_DATA)
+
+
+async def remembered_mapping(scope: TenantScope, limit: int = 20) -> dict[str, str]:
+    """The columns as the member chose them in their recent imports (header → field, ``""``:
+    ignored), the newest choice winning: the next file with the same headers maps the same way."""
+    async with scope.tx() as tx:
+        rows = await tx.fetch(
+            "SELECT columns, ignored_columns FROM customer_imports WHERE tenant = $1 AND created_by = $2"
+            " ORDER BY created_at DESC LIMIT $3",
+            scope.tenant_id,
+            scope.membership_id,
+            limit,
+        )
+    remembered: dict[str, str] = {}
+    for row in reversed(rows):
+        remembered.update(stored_mapping(row))
+    return remembered
 
 
 # --- reading ------------------------------------------------------------------------------------------

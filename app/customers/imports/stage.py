@@ -29,6 +29,7 @@ from app.customers.imports.service import (
     NOT_SPREADSHEET,
     TOO_MANY_ROWS,
     FileProblem,
+    stored_mapping,
 )
 from app.customers.imports.sql import (
     DB_DUPLICATE_MESSAGES,
@@ -82,8 +83,11 @@ def _staged(row_no: int, values: dict[str, Any], errors: list[import_columns.Row
 class _Reader:
     """The file's data rows, checked, a batch at a time (run in a thread: parsing is CPU work)."""
 
-    def __init__(self, fmt: tabular.Format, data: bytes, rules: import_columns.RowRules) -> None:
+    def __init__(
+        self, fmt: tabular.Format, data: bytes, rules: import_columns.RowRules, mapping: dict[str, str]
+    ) -> None:
         self.rules = rules
+        self.mapping = mapping
         self.rows: Iterator[list[str | None]] = tabular.read_rows(fmt, io.BytesIO(data))
         self.number = 0
         self.count = 0
@@ -97,7 +101,7 @@ class _Reader:
                 if not any(cells):
                     continue
                 if self.header is None:
-                    self.header = import_columns.map_headers(cells)
+                    self.header = import_columns.map_headers(cells, self.mapping)
                     if "full_name" not in self.header.names:
                         raise FileProblem(NO_FULL_NAME)
                     continue
@@ -128,7 +132,7 @@ async def stage_and_check(scope: TenantScope, imp: asyncpg.Record, storage: Stor
             iid,
         )
     rules = await _rules(scope, imp)
-    reader = _Reader(imp["file_format"], await storage.get(imp["storage_key"]), rules)
+    reader = _Reader(imp["file_format"], await storage.get(imp["storage_key"]), rules, stored_mapping(imp))
     while batch := await asyncio.to_thread(reader.take, BATCH):
         async with scope.tx() as tx:
             await tx.execute(
