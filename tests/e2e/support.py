@@ -15,7 +15,7 @@ VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, 
 # Latin words a zh-CN page may show: the product's name, the language switch, data (emails, hashes),
 # grades, and the names Chinese uses as they are: file formats and size units
 ALLOWED_LATIN = {"Acre", "English", "PDF", "Word", "docx", "KB", "MB", "CSV", "XLSX", "Excel", "csv", "xlsx"}
-_HASH = re.compile(r"[0-9a-f]{16,}")
+_HASH = re.compile(r"\b[0-9a-f]{16,}\b")
 
 
 async def check_page(page: Any, *, chinese: bool = False) -> None:
