@@ -85,7 +85,7 @@ def rotate_signing_key(new_key_file: str) -> int:
     """Re-encrypt the stored sealing keys from the current key to the one in ``new_key_file``."""
     from app import db
     from app.settings import get_settings
-    from app.signing.seal import current_encryption_secret, reencrypt_sealing_keys
+    from app.signing.seal import KeysNotDecrypted, current_encryption_secret, reencrypt_sealing_keys
 
     new = (sys.stdin.read() if new_key_file == "-" else Path(new_key_file).read_text()).strip()
     settings = get_settings()
@@ -99,7 +99,7 @@ def rotate_signing_key(new_key_file: str) -> int:
 
     try:
         rotated, already = asyncio.run(run())
-    except ValueError as exc:
+    except (ValueError, KeysNotDecrypted) as exc:
         print(f"acre rotate-signing-key: {exc}", file=sys.stderr)
         return 2
     print(

@@ -41,6 +41,8 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from app import db
 from app.settings import get_settings
+from tenants.cron import for_each_tenant
+from tenants.scope import TenantScope
 
 
 @dataclass(frozen=True)
@@ -74,38 +76,52 @@ def decrypt_key(tenant_id: UUID, blob: bytes, secret: str | None = None) -> byte
     return AESGCM(_aes_key(secret)).decrypt(blob[:12], blob[12:], tenant_id.bytes)
 
 
+class KeysNotDecrypted(Exception):
+    """Stored sealing keys that neither the current nor the new secret decrypts (left unchanged)."""
+
+
 async def reencrypt_sealing_keys(old_secret: str, new_secret: str) -> tuple[int, int]:
     """Re-encrypt every tenant's stored sealing key from ``old_secret`` to ``new_secret`` (``acre
     rotate-signing-key``); returns (re-encrypted, already under the new secret). Each tenant in its own
-    transaction, its row locked, so it may run while the app serves; a rerun after an interruption
-    finishes the job (rows already under the new secret are left alone). A row that neither secret
-    decrypts raises ``InvalidTag`` and stops the run before touching later tenants: the wrong old secret
-    was given, nothing is lost (each row is still under the secret it had)."""
+    transaction (``for_each_tenant``), its row locked, so it may run while the app serves; a rerun after
+    an interruption finishes the job (rows already under the new secret are left alone). A row that
+    neither secret decrypts is left as it is and, once every tenant has been tried, raises
+    ``KeysNotDecrypted`` with their number: with a wrong current secret nothing changes."""
     if not new_secret or new_secret == old_secret:
         raise ValueError("the new key must be given and differ from the current one")
-    async with db.transaction(None) as tx:
-        tenants = [row["id"] for row in await tx.fetch("SELECT id FROM tenants ORDER BY id")]
-    rotated = already = 0
-    for tenant in tenants:
-        async with db.transaction(tenant) as tx:
+    counts = {"rotated": 0, "already": 0}
+    failed: list[UUID] = []
+
+    async def rotate(scope: TenantScope) -> int:
+        tenant = scope.tenant_id
+        async with scope.tx() as tx:
             blob = await tx.fetchval(
                 "SELECT key_encrypted FROM tenant_signing_keys WHERE tenant = $1 FOR UPDATE", tenant
             )
             if blob is None:
-                continue
+                return 0
             try:
                 pem = decrypt_key(tenant, bytes(blob), old_secret)
             except InvalidTag:
-                decrypt_key(tenant, bytes(blob), new_secret)  # raises InvalidTag under neither
-                already += 1
-                continue
+                try:
+                    decrypt_key(tenant, bytes(blob), new_secret)
+                except InvalidTag:
+                    failed.append(tenant)
+                    return 0
+                counts["already"] += 1
+                return 0
             await tx.execute(
                 "UPDATE tenant_signing_keys SET key_encrypted = $2 WHERE tenant = $1",
                 tenant,
                 encrypt_key(tenant, pem, new_secret),
             )
-            rotated += 1
-    return rotated, already
+            counts["rotated"] += 1
+            return 1
+
+    await for_each_tenant("rotate-signing-key", rotate)
+    if failed:
+        raise KeysNotDecrypted(f"{len(failed)} stored keys decrypt under neither key; they are unchanged")
+    return counts["rotated"], counts["already"]
 
 
 def new_sealing_key(common_name: str) -> SealingKey:

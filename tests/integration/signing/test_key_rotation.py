@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidTag
 
 from app import db
 from app.signing.seal import (
+    KeysNotDecrypted,
     current_encryption_secret,
     decrypt_key,
     reencrypt_sealing_keys,
@@ -72,7 +73,7 @@ async def test_rotation_reencrypts_every_key_and_a_rerun_or_a_wrong_key_changes_
 
         assert await reencrypt_sealing_keys(old, new) == (0, rotated)  # a rerun: all done already
         stored = await _stored(tenants)
-        with pytest.raises(InvalidTag):
+        with pytest.raises(KeysNotDecrypted):
             await reencrypt_sealing_keys("not-the-key", secrets.token_urlsafe(32))
         assert await _stored(tenants) == stored
         with pytest.raises(ValueError):
