@@ -69,6 +69,7 @@ class Worker(arq_worker.Worker):
 
     async def main(self) -> None:
         while self._pool is None:
+            self._heartbeat()  # waiting for Redis at start is alive too
             try:
                 self._pool = await create_pool(
                     self.redis_settings,
