@@ -37,6 +37,11 @@ def _catalog(locale: str) -> dict[str, str]:
     return merged
 
 
+def catalog(locale: str | None) -> dict[str, str]:
+    """The messages of ``locale`` (empty for English), message id → translation."""
+    return _catalog(normalize(locale))
+
+
 def translate(locale: str | None, message: str, **params: Any) -> str:
     """Translate ``message`` and fill its ``{placeholders}``; unknown locales fall back to English."""
     text = _catalog(normalize(locale)).get(message, message)

@@ -6,7 +6,7 @@ while Redis is away) and the rate limits fall back to process memory (``app.rate
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -52,6 +52,16 @@ from tenants.routes import ROUTES as TENANT_ROUTES
 from tenants.scope import SCOPED
 
 _DOCS = "/schema"  # the API docs; their pages get headers of their own (app.security_headers)
+
+
+def _tune_templates(settings: Settings) -> Callable[[JinjaTemplateEngine], None]:
+    """Templates are compiled once and kept: no file check on every render and include, except in
+    development, where an edited template shows at the next request."""
+
+    def tune(engine: JinjaTemplateEngine) -> None:
+        engine.engine.auto_reload = settings.environment == "development"
+
+    return tune
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -109,7 +119,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[StrictStructSchemaPlugin()],
         stores=rate_limits.stores(settings),
         template_config=TemplateConfig(
-            directory=Path(__file__).parent / "web" / "templates", engine=JinjaTemplateEngine
+            directory=Path(__file__).parent / "web" / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_tune_templates(settings),
         ),
         openapi_config=OpenAPIConfig(
             title="Acre API",

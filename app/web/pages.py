@@ -18,8 +18,11 @@ def page_context(locale: str, **context: Any) -> dict[str, Any]:
     """What every page template needs, signed in or not: ``_`` (translate), the locale, the other
     locale (the language switch) and ``asset`` (a built file's URL)."""
 
+    catalog = i18n.catalog(locale)  # looked up once per page: a page says hundreds of words
+
     def _(message: str, **params: Any) -> str:
-        return i18n.translate(locale, message, **params)
+        text = catalog.get(message, message)
+        return text.format(**params) if params else text
 
     other = "en" if locale == "zh-CN" else "zh-CN"
     return {"_": _, "locale": locale, "other_locale": other, "asset": asset_url, **context}
