@@ -10,15 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from arq.connections import ArqRedis
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
-from redis.asyncio import ConnectionPool
 
-from app import db, rate_limits
+from app import db, rate_limits, redis_conn
 from app.accounts import lockout
 from app.customers.imports.routes import ROUTES as CUSTOMER_IMPORT_ROUTES
 from app.customers.pool.routes import ROUTES as POOL_ROUTES
@@ -74,10 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start(settings.database_url, settings.database_pool_size)
-        app.state.arq = ArqRedis(
-            ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=2),
-            default_queue_name=settings.queue_name,
-        )
+        app.state.arq = redis_conn.arq_client(settings, socket_connect_timeout=2)
         app.state.storage = create_storage(settings)
         app.state.relay = RelayLoop(app.state.arq)
         app.state.relay.start()

@@ -1,6 +1,8 @@
 """The transactional outbox: jobs are written in the same transaction as the change that needs
 them, then relayed to ARQ with a stable ``_job_id``. If Redis is down nothing is lost: the rows stay
-pending until a later relay (right after the next commit in the API, or the worker's cron).
+pending until a later relay (right after the next commit in the API, or the worker's cron). With
+replicas to wait for (``ACRE_REDIS_WAIT_REPLICAS``, 1 under Sentinel), a batch counts as relayed only
+once a replica has it (``WAIT``), so a failover right after it loses nothing.
 
 Delivery is at least once: ARQ may run a job twice, so every job checks state first.
 """
@@ -14,6 +16,7 @@ from uuid import UUID, uuid4
 
 import structlog
 from arq.connections import ArqRedis
+from arq.constants import job_key_prefix, result_key_prefix
 
 from app import db
 from app.settings import get_settings
@@ -45,10 +48,34 @@ def _wake_after_commit() -> None:
     _wake.set()
 
 
+class NotReplicated(Exception):
+    """Redis took a batch but fewer replicas than ``ACRE_REDIS_WAIT_REPLICAS`` confirmed it."""
+
+
+async def _replicated(redis: ArqRedis, job_ids: list[str], replicas: int) -> None:
+    """Make sure ``replicas`` replicas have the jobs just enqueued: on one connection (a pipeline), a
+    fence write, ``WAIT`` for it, then whether each job (or its result) is on that same master. ``WAIT``
+    counts only the writes of its own connection, and ARQ enqueues on another; the fence comes after
+    the jobs in that master's stream, so a replica holding it holds them. A job found missing (it went
+    to a master that failed over) makes the whole batch go again (enqueueing an id twice queues it
+    once)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set("acre:outbox:fence", uuid4().hex, ex=3600)
+        pipe.execute_command("WAIT", replicas, 1000)
+        for job_id in job_ids:
+            pipe.exists(job_key_prefix + job_id, result_key_prefix + job_id)
+        _, acknowledged, *found = await pipe.execute()
+    if int(acknowledged) < replicas:
+        raise NotReplicated(f"{acknowledged} of {replicas} replicas confirmed the jobs")
+    if not all(found):
+        raise NotReplicated("a job is not on the master that confirmed them")
+
+
 async def relay(redis: ArqRedis, limit: int = 500) -> int:
     """Move pending outbox rows into ARQ; returns how many were enqueued. Safe to run concurrently
     (rows are locked with SKIP LOCKED); on a Redis error the rows not yet sent stay pending."""
-    queue = get_settings().queue_name
+    settings = get_settings()
+    queue = settings.queue_name
     async with db.transaction(None) as tx:
         rows = await tx.fetch(
             "SELECT id, job, args, job_id, defer_seconds FROM outbox WHERE enqueued_at IS NULL"
@@ -66,8 +93,15 @@ async def relay(redis: ArqRedis, limit: int = 500) -> int:
                     _defer_by=row["defer_seconds"] or None,
                 )
                 done.append(row["id"])
-        except Exception as exc:  # Redis unreachable: keep the rest pending
-            failed = [r["id"] for r in rows if r["id"] not in done]
+            if done and settings.wait_replicas:
+                await _replicated(
+                    redis, [r["job_id"] for r in rows if r["id"] in done], settings.wait_replicas
+                )
+        except Exception as exc:  # Redis unreachable (or not replicated): keep the rest pending
+            if settings.wait_replicas:  # all of it again: enqueueing a job id twice queues it once
+                failed, done = [r["id"] for r in rows], []
+            else:
+                failed = [r["id"] for r in rows if r["id"] not in done]
             await tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)",
                 failed,

@@ -30,6 +30,7 @@ from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 
+from app import redis_conn
 from app.metrics import RATE_LIMIT_REFUSALS
 from app.rate_store import FallbackStore
 from app.settings import Settings
@@ -98,6 +99,6 @@ def install(app: Litestar, settings: Settings) -> None:
 
 def stores(settings: Settings) -> dict[str, Store]:
     """The Redis stores the buckets count in: one connection, a namespace per bucket."""
-    client = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    client = redis_conn.client(settings, Redis, socket_connect_timeout=1, socket_timeout=1)
     root = FallbackStore(RedisStore(client, namespace="acre:ratelimit"))
     return {ROOT_STORE: root, **{_store_name(name): root.with_namespace(name) for name in BUCKETS}}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class BillingPlan(BaseModel):
@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Redis Sentinel (app.redis_conn): "host:port,host:port"; the URL then gives only db and password
+    redis_sentinels: Annotated[list[tuple[str, int]], NoDecode] = Field(default_factory=list)
+    redis_sentinel_master: str = "mymaster"
+    # replicas that must hold each relayed outbox batch (WAIT); default: 1 with Sentinel, else 0
+    redis_wait_replicas: int | None = Field(default=None, ge=0)
     queue_name: str = "arq:queue"
 
     storage_backend: Literal["s3", "local"] = "s3"
@@ -129,6 +134,25 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("redis_sentinels", mode="before")
+    @classmethod
+    def _host_ports(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            host, sep, port = item.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"a sentinel is host:port, not {item!r}")
+            pairs.append((host, int(port)))
+        return pairs
+
+    @property
+    def wait_replicas(self) -> int:
+        if self.redis_wait_replicas is not None:
+            return self.redis_wait_replicas
+        return 1 if self.redis_sentinels else 0
 
     @property
     def billing_enabled(self) -> bool:

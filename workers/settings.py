@@ -11,12 +11,11 @@ import dataclasses
 from typing import Any
 
 from arq import cron
-from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
-from app import db, outbox
+from app import db, outbox, redis_conn
 from app.customers.imports.job import IMPORT_TIMEOUT_SECONDS, run_customer_import
 from app.customers.pool.jobs import reclaim_sweep, reclaim_warnings
 from app.deals.reminders import collection_reminders
@@ -127,7 +126,7 @@ def worker_settings() -> dict[str, Any]:
         "cron_jobs": [_timed_cron(c) for c in CRON_JOBS],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "redis_settings": redis_conn.arq_settings(settings),
         "queue_name": settings.queue_name,
         "max_tries": 5,
         "job_timeout": 300,

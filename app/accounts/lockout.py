@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app import redis_conn
 from app.accounts import service as accounts
 from app.errors import RateLimited
 from app.settings import get_settings
@@ -54,7 +55,7 @@ async def _redis(command: str, *args: Any, unreachable: Any = None) -> Any:
     """The one call to Redis this module makes; ``unreachable`` is the answer while Redis is down."""
     global _client
     if _client is None:
-        _client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=1, socket_timeout=1)
+        _client = redis_conn.client(get_settings(), Redis, socket_connect_timeout=1, socket_timeout=1)
     try:
         return await _client.execute_command(command, *args)
     except _REDIS_DOWN as exc:
