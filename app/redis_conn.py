@@ -31,7 +31,9 @@ def _master_options(settings: Settings) -> dict[str, Any]:
 def client(settings: Settings, redis_class: type[R], **options: Any) -> R:
     """A client of the Redis master (``options``: socket timeouts and the like)."""
     if not settings.redis_sentinels:
-        return redis_class(connection_pool=ConnectionPool.from_url(settings.redis_url, **options))
+        plain = redis_class(connection_pool=ConnectionPool.from_url(settings.redis_url, **options))
+        plain.auto_close_connection_pool = True  # as from_url: closing the client closes its pool
+        return plain
     timeouts = {k: v for k, v in options.items() if k.startswith("socket_")}
     sentinel = Sentinel(settings.redis_sentinels, sentinel_kwargs=timeouts, **options)
     return sentinel.master_for(
