@@ -148,6 +148,11 @@ class Settings(BaseSettings):
             pairs.append((host, int(port)))
         return pairs
 
+    @field_validator("redis_wait_replicas", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if value == "" else value
+
     @property
     def wait_replicas(self) -> int:
         if self.redis_wait_replicas is not None:

@@ -13,6 +13,7 @@ def test_sentinels_are_a_host_port_list():
     assert arq.sentinel and arq.host == [("10.0.0.1", 26379), ("sentinel-b", 26380)]
     assert arq.database == 3 and arq.password == "pw"
     assert Settings().redis_sentinels == [] and Settings().wait_replicas == 0
+    assert Settings(redis_sentinels="", redis_wait_replicas="").wait_replicas == 0  # the ConfigMap's
     assert not redis_conn.arq_settings(Settings()).sentinel
 
 
