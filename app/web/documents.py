@@ -38,7 +38,7 @@ from app.localtime import zone
 from app.signing import pdfwork
 from app.signing import service as signing
 from app.storage import Storage
-from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
+from app.web.shell import OWN_TRANSACTIONS, PAGE, PAGE_ERRORS, is_htmx, render
 from tenants.scope import TenantScope
 
 PAGE_SIZE = 20
@@ -290,7 +290,7 @@ async def document_status(
     )
 
 
-@get("/documents/{document_id:uuid}/pages/{number:int}")
+@get("/documents/{document_id:uuid}/pages/{number:int}", opt={OWN_TRANSACTIONS: True})
 async def page_image(
     request: Request[Any, Any, Any],
     tenant_scope: NamedDependency[TenantScope],

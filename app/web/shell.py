@@ -173,13 +173,18 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return _problem_page(request, status, i18n.translate(locale, "The request has invalid fields"))
 
 
+OWN_TRANSACTIONS = "own_transactions"
+
+
 async def provide_page_scope(request: Request[Any, Any, Any]) -> AsyncIterator[TenantScope]:
     """The API's session dependency, and for a page read (``GET``) one transaction around all of it:
     the page's own reads and the shell's (unread count, navigation) join it, so a page costs the
     round trips of one scoped read plus its queries, not one ``BEGIN … COMMIT`` per service call.
-    Writes keep the services' own transactions (a refused step must not poison the next one)."""
+    Writes keep the services' own transactions (a refused step must not poison the next one), and so
+    does a read that waits on something slow besides the database (``opt={OWN_TRANSACTIONS: True}``: a
+    page image drawn by poppler), so that it holds no transaction open while it waits."""
     async for scope in provide_tenant_scope(request):
-        if request.method == "GET":
+        if request.method == "GET" and not request.route_handler.opt.get(OWN_TRANSACTIONS):
             async with scope.tx():
                 yield scope
         else:

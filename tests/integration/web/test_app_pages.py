@@ -165,3 +165,16 @@ async def test_a_page_read_is_one_transaction_and_a_write_keeps_its_own(client, 
     opened.clear()
     r = await client.post(f"/customers/{made['id']}/claim", headers={**HTMX, "X-CSRF-Token": csrf})
     assert r.status_code == 200 and len(opened) >= 2  # the claim, then the counter
+
+
+def test_a_page_image_holds_no_transaction_while_poppler_draws_it(app):
+    from app.web.shell import OWN_TRANSACTIONS
+
+    handlers = {
+        route.path: handler
+        for route in app.routes
+        for handler in route.route_handlers
+        if route.path.startswith("/documents/{document_id:uuid}") and "GET" in handler.http_methods
+    }
+    assert handlers["/documents/{document_id:uuid}/pages/{number:int}"].opt.get(OWN_TRANSACTIONS)
+    assert not handlers["/documents/{document_id:uuid}"].opt.get(OWN_TRANSACTIONS)
