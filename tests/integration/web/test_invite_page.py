@@ -1,20 +1,22 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from tests.helpers import PASSWORD, last_link, run_jobs, signup
 
 
 async def test_invite_page_in_tenant_language_and_accept_by_form(client, app, mailbox):
     owner = await signup(client, locale="zh-CN", company="青禾软件有限公司")
+    invitee = f"page-invitee-{secrets.token_hex(4)}@example.com"  # its mail, not another test's
     r = await client.post(
         "/api/v1/invitations",
-        json={"email": "page-invitee@example.com", "role": "manager"},
+        json={"email": invitee, "role": "manager"},
         headers=owner.headers,
     )
     assert r.status_code == 201
     await run_jobs(app)
-    token = last_link(mailbox)
+    token = last_link(mailbox, to=invitee)
     page = await client.get(f"/invite/{token}")
     assert page.status_code == 200
     assert "加入 青禾软件有限公司" in page.text and "区域经理" in page.text
@@ -29,7 +31,7 @@ async def test_invite_page_in_tenant_language_and_accept_by_form(client, app, ma
     assert "acre_session" in done.cookies
     client.cookies.clear()
     r = await client.post(
-        "/api/v1/auth/login", json={"email": "page-invitee@example.com", "password": PASSWORD}
+        "/api/v1/auth/login", json={"email": invitee, "password": PASSWORD}
     )
     assert r.json()["session"]["tenant"]["role"] == "manager"
     client.cookies.clear()
