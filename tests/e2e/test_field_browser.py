@@ -5,13 +5,14 @@ find it in the customer's timeline; file the daily report prefilled from the day
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.e2e.support import VIEWPORTS, check_page, sign_in
 from tests.factories import assign, customer
+from tests.factories import today as tenant_today
 from tests.helpers import Member
 from tests.integration.customers.pool.support import Team, quick_members, set_locale, team
 from tests.integration.deals.support import deal
@@ -35,7 +36,7 @@ async def field_team(
 
 async def todays_plan(client: Any, rep: Member, customer_id: str) -> dict[str, Any]:
     body = {
-        "plan_date": date.today().isoformat(),
+        "plan_date": tenant_today().isoformat(),
         "items": [{"customer_id": customer_id, "planned_time": "10:30:00", "purpose": "service"}],
     }
     r = await client.post("/api/v1/visit-plans", json=body, headers=rep.headers)
@@ -50,7 +51,7 @@ async def test_plan_visit_log_it_and_file_the_day(client, admin_db, base_url, br
     t, _, (qinghe, yuanshan) = await field_team(client, admin_db)
     rep = t.reps[0]
     today_plan = await todays_plan(client, rep, qinghe["id"])
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (tenant_today() + timedelta(days=1)).isoformat()
 
     context = await browser.new_context(viewport=VIEWPORTS[device])
     page = await context.new_page()
@@ -124,13 +125,13 @@ async def test_every_field_page_in_chinese_is_translated(client, admin_db, base_
     r = await client.post(
         "/api/v1/visit-plans",
         json={
-            "plan_date": (date.today() + timedelta(days=1)).isoformat(),
+            "plan_date": (tenant_today() + timedelta(days=1)).isoformat(),
             "items": [{"customer_id": yuanshan["id"], "planned_time": "09:00:00", "purpose": "development"}],
         },
         headers=rep.headers,
     )
     tomorrow_plan = r.json()
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (tenant_today() - timedelta(days=1)).isoformat()
     report = await client.post(
         "/api/v1/daily-reports",
         json={

@@ -6,12 +6,13 @@ visible string is left in English (a string missing from the catalog shows as it
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.e2e.support import VIEWPORTS, check_page
 from tests.factories import customer, db_value
+from tests.factories import today as tenant_today
 from tests.helpers import PASSWORD, last_link, run_jobs, signup
 from tests.integration.customers.pool.support import age, pool_customer, put_rules, set_locale, team
 
@@ -91,7 +92,7 @@ async def test_every_page_in_chinese_is_translated(client, admin_db, base_url, b
         full_name="泰州云帆软件有限公司",
     )
     await age(admin_db, mine["id"], 28)
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (tenant_today() + timedelta(days=1)).isoformat()
     r = await client.post(
         "/api/v1/tasks",
         json={"customer_id": mine["id"], "kind": "visit", "due_on": tomorrow, "note": "带上报价单"},

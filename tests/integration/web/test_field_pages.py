@@ -6,10 +6,11 @@ Bad input answers inline and saves nothing; another tenant's ids answer the 404 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tests.factories import assign, customer, db_value
+from tests.factories import today as tenant_today
 from tests.helpers import Member
 from tests.integration.customers.pool.support import Team, quick_members, team
 from tests.integration.deals.support import deal, line, quote
@@ -38,7 +39,7 @@ async def plans(admin_db: str, tenant_id: str) -> int:
 async def test_plan_tomorrow_submit_and_log_a_visit(client, admin_db):
     t, manager, (qinghe, yuanshan) = await field_team(client, admin_db)
     rep = t.reps[0]
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (tenant_today() + timedelta(days=1)).isoformat()
     csrf = await sign_in(client, rep)
     page = await client.get("/visit-plans")
     assert page.status_code == 200 and f"Plan for {tomorrow}" in page.text
@@ -59,7 +60,7 @@ async def test_plan_tomorrow_submit_and_log_a_visit(client, admin_db):
         "/visit-plans", data={**form, "customer_id": qinghe["id"], "planned_time": "late"}, headers=htmx(csrf)
     )
     assert r.status_code == 422 and "Give the time of the visit" in r.text
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (tenant_today() - timedelta(days=1)).isoformat()
     r = await client.post(
         "/visit-plans", data={**form, "customer_id": qinghe["id"], "plan_date": yesterday}, headers=htmx(csrf)
     )
@@ -118,7 +119,7 @@ async def test_today_shows_todays_plan_and_marks_a_visit_done(client, admin_db):
     t, _, (qinghe, _) = await field_team(client, admin_db)
     rep = t.reps[0]
     body = {
-        "plan_date": date.today().isoformat(),
+        "plan_date": tenant_today().isoformat(),
         "items": [{"customer_id": qinghe["id"], "planned_time": "10:15:00", "purpose": "service"}],
     }
     plan = (await client.post("/api/v1/visit-plans", json=body, headers=rep.headers)).json()
@@ -147,7 +148,7 @@ async def test_daily_report_prefilled_from_the_day_and_filed_once(client, admin_
     )
     assert r.status_code == 201
     csrf = await sign_in(client, rep)
-    today = date.today().isoformat()
+    today = tenant_today().isoformat()
     page = await client.get("/daily-reports")
     assert page.status_code == 200 and f"Report for {today}" in page.text
     assert "<dt>Calls</dt><dd>1</dd>" in page.text and "No report filed yet." in page.text
@@ -156,7 +157,7 @@ async def test_daily_report_prefilled_from_the_day_and_filed_once(client, admin_
     bad = {"report_date": today, "competitor_news": "对手降价", "incident_title": "窜货"}
     r = await client.post("/daily-reports", data=bad, headers=htmx(csrf))
     assert r.status_code == 422 and "Required" in r.text and "<html" not in r.text
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (tenant_today() + timedelta(days=1)).isoformat()
     r = await client.post("/daily-reports", data={"report_date": tomorrow}, headers=htmx(csrf))
     assert r.status_code == 422 and "A report cannot be for a future day" in r.text
     assert await db_value(admin_db, reports, t.owner.tenant_id) == 0
@@ -226,7 +227,7 @@ async def test_another_tenants_ids_are_the_404_page(client, admin_db):
         await client.post(
             "/api/v1/visit-plans",
             json={
-                "plan_date": date.today().isoformat(),
+                "plan_date": tenant_today().isoformat(),
                 "items": [
                     {"customer_id": their_customer["id"], "planned_time": "09:00:00", "purpose": "service"}
                 ],
@@ -236,7 +237,7 @@ async def test_another_tenants_ids_are_the_404_page(client, admin_db):
     ).json()
     report = (
         await client.post(
-            "/api/v1/daily-reports", json={"report_date": date.today().isoformat()}, headers=them.headers
+            "/api/v1/daily-reports", json={"report_date": tenant_today().isoformat()}, headers=them.headers
         )
     ).json()
     incident = (
@@ -277,7 +278,7 @@ async def test_another_tenants_ids_are_the_404_page(client, admin_db):
     r = await client.post(
         "/visit-plans",
         data={
-            "plan_date": date.today().isoformat(),
+            "plan_date": tenant_today().isoformat(),
             "customer_id": their_customer["id"],
             "planned_time": "09:00",
             "purpose": "service",
@@ -294,7 +295,7 @@ async def test_notifications_read_one_and_all(client, admin_db):
     rep = t.reps[0]
     for days in (1, 2, 3):
         body = {
-            "plan_date": (date.today() + timedelta(days=days)).isoformat(),
+            "plan_date": (tenant_today() + timedelta(days=days)).isoformat(),
             "items": [{"customer_id": qinghe["id"], "planned_time": "09:00:00", "purpose": "service"}],
         }
         plan = (await client.post("/api/v1/visit-plans", json=body, headers=rep.headers)).json()
@@ -395,7 +396,7 @@ async def test_return_visits_are_logged_and_tasks_page_in_place(client, mailbox,
 async def test_a_returned_plan_shows_the_comment_and_can_be_changed_and_submitted_again(client, admin_db):
     t, manager, (qinghe, yuanshan) = await field_team(client, admin_db)
     rep = t.reps[0]
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (tenant_today() + timedelta(days=1)).isoformat()
     body = {
         "plan_date": tomorrow,
         "items": [{"customer_id": qinghe["id"], "planned_time": "09:00:00", "purpose": "service"}],

@@ -4,17 +4,18 @@ another tenant's task id answering the 404 page."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tests.factories import customer, db_value
+from tests.factories import today as tenant_today
 from tests.helpers import Member
 from tests.integration.customers.pool.support import age, team
 from tests.integration.web.test_app_pages import HTMX, sign_in
 
 
 async def make_task(client: Any, who: Member, customer_id: str, due_in_days: int, note: str) -> str:
-    due = (date.today() + timedelta(days=due_in_days)).isoformat()
+    due = (tenant_today() + timedelta(days=due_in_days)).isoformat()
     r = await client.post(
         "/api/v1/tasks",
         json={"customer_id": customer_id, "kind": "call", "due_on": due, "note": note},
