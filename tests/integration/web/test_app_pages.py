@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import assign, db_value, territory
+from tests.factories import assign, customer, db_value, territory
 from tests.helpers import PASSWORD
-from tests.integration.customers.pool.support import pool_customer, put_rules, quick_members, team
+from tests.integration.customers.pool.support import age, pool_customer, put_rules, quick_members, team
 from tests.integration.web.support import HTMX, sign_in
 
 
@@ -178,3 +178,27 @@ def test_a_page_image_holds_no_transaction_while_poppler_draws_it(app):
     }
     assert handlers["/documents/{document_id:uuid}/pages/{number:int}"].opt.get(OWN_TRANSACTIONS)
     assert not handlers["/documents/{document_id:uuid}"].opt.get(OWN_TRANSACTIONS)
+
+
+async def test_logging_a_follow_up_resets_the_countdown_in_place(client, admin_db):
+    t = await team(client, admin_db, reps=1)
+    rep = t.reps[0]
+    mine = await customer(
+        client,
+        t.owner,
+        t.territory["id"],
+        owner_membership_id=rep.membership_id,
+        full_name="太仓远帆软件有限公司",
+    )
+    await age(admin_db, mine["id"], 28)
+    csrf = await sign_in(client, rep)
+    page = await client.get(f"/customers/{mine['id']}")
+    before = int(re.search(r'id="reclaim-days" data-days="(\d+)"', page.text).group(1))  # type: ignore[union-attr]
+    r = await client.post(
+        f"/customers/{mine['id']}/followups",
+        data={"kind": "call", "summary": "电话沟通，约下周拜访", "result": "appointment"},
+        headers={**HTMX, "X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200 and "电话沟通，约下周拜访" in r.text
+    after = int(re.search(r'id="reclaim-days" data-days="(\d+)"', r.text).group(1))  # type: ignore[union-attr]
+    assert before <= 2 < after  # the clock started again with the follow-up
