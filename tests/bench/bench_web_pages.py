@@ -153,7 +153,7 @@ def main() -> None:
             )
             mine = _pair(
                 url,
-                ("/customers?limit=50", "/api/v1/customers?owner=me&limit=50"),
+                ("/customers?limit=50", "/api/v1/customers?owner=me&limit=50&sort=next_followup"),
                 {"Cookie": f"acre_session={rep}"},
                 50,
                 args.seconds,
