@@ -28,6 +28,7 @@ from app import i18n
 from app.customers.imports import columns
 from app.errors import AppError, NotAuthenticated
 from app.notifications.service import unread_count
+from app.web.checklist import checklist_complete
 from app.web.pages import error_text, page_context
 from tenants.scope import CSRF_COOKIE, TenantScope, provide_tenant_scope
 
@@ -39,6 +40,8 @@ class NavItem:
     minimum: str = "rep"  # the lowest role that sees it (``TenantScope.at_least``)
     query: str = ""
 
+
+ONBOARDING = "/onboarding"
 
 # The app's navigation, in order. A page part 2 or 3 adds appends its entry here.
 NAV = (
@@ -56,7 +59,7 @@ NAV = (
     NavItem("/territories", i18n.N_("Territories"), minimum="manager"),
     NavItem("/customers/import", i18n.N_("Import"), minimum="manager"),
     NavItem("/deals", i18n.N_("Deals")),
-    NavItem("/onboarding", i18n.N_("Get started"), minimum="admin"),
+    NavItem(ONBOARDING, i18n.N_("Get started"), minimum="admin"),
     NavItem("/members", i18n.N_("Members"), minimum="admin"),
     NavItem("/billing", i18n.N_("Billing"), minimum="admin"),
     NavItem("/settings", i18n.N_("Settings"), minimum="admin"),
@@ -101,13 +104,16 @@ async def render(
     shell: dict[str, Any] = {}
     if not template.rsplit("/", 1)[-1].startswith("_"):
         path, query = request.url.path, request.url.query
+        nav = nav_for(scope)
+        if await checklist_complete(scope):  # "Get started" is done: off the menu, still at its URL
+            nav = [n for n in nav if n.path != ONBOARDING]
         current = next(
-            (n for n in reversed(nav_for(scope)) if n.path == path and (not n.query or n.query == query)),
+            (n for n in reversed(nav) if n.path == path and (not n.query or n.query == query)),
             None,
         )
         shell = {
-            "nav": nav_for(scope),
-            "nav_sections": nav_sections(nav_for(scope)),
+            "nav": nav,
+            "nav_sections": nav_sections(nav),
             "current": current,
             "unread": await unread_count(scope),
             "warnings": scope.billing_warnings(),
