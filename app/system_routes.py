@@ -31,17 +31,28 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
         return name, f"error: {type(exc).__name__}"
 
 
+# What readiness means: this process can serve, so the load balancer should send it requests. Only
+# PostgreSQL decides it: without the database nothing answers but 503s. Redis and storage are reported,
+# not required: without Redis the API degrades (rate limits count in memory, the outbox keeps the jobs),
+# without S3 what reads or writes a file fails and the rest answers. Both are shared by every pod:
+# failing readiness on them would take every pod out of the load balancer at once, and turn a degraded
+# service into none.
+REQUIRED = ("database",)
+
+
 @get(
     "/ready",
     tags=["system"],
-    summary="Readiness: database, Redis and storage answer",
+    summary="Readiness: the database answers (Redis and storage reported, not required)",
     responses={
         HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
-            dict[str, Any], description="A service does not answer (see checks)", generate_examples=False
+            dict[str, Any], description="The database does not answer (see checks)", generate_examples=False
         )
     },
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """200 ``ok`` when every check passes, 200 ``degraded`` when only Redis or storage fail, 503
+    ``unavailable`` when the database does not answer."""
     state = request.app.state
     checks = dict(
         await asyncio.gather(
@@ -50,10 +61,11 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
             _check("storage", state.storage.ping()),
         )
     )
-    ok = all(v == "ok" for v in checks.values())
-    return Response(
-        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
-    )
+    if any(checks[name] != "ok" for name in REQUIRED):
+        status, code = "unavailable", HTTP_503_SERVICE_UNAVAILABLE
+    else:
+        status, code = ("ok" if all(v == "ok" for v in checks.values()) else "degraded"), 200
+    return Response({"status": status, "checks": checks}, status_code=code)
 
 
 @get("/metrics", include_in_schema=False)

@@ -380,3 +380,37 @@ async def test_postgresql_going_away_answers_503_with_retry_after(services: Serv
                 return (await http.get("/api/v1/me", headers=owner.headers)).status_code == 200
 
             await eventually(back, 30, "service once PostgreSQL is back")
+
+
+async def test_readiness_follows_postgresql_and_only_reports_redis(services: Services, stack: Stack) -> None:
+    """``/ready`` is what the load balancer asks: a Redis outage (this module's own redis-server,
+    stopped) leaves the API ready and serving, degraded; PostgreSQL cut off makes it unready."""
+    async with proxied(stack.app_url) as (proxy, url):
+        base = await services.api(ACRE_DATABASE_URL=url, ACRE_DATABASE_POOL_SIZE="2")
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            r = await http.get("/ready")
+            assert r.status_code == 200 and r.json() == {
+                "status": "ok",
+                "checks": {"database": "ok", "redis": "ok", "storage": "ok"},
+            }, r.text
+            owner = await signup(http)
+            services.redis.stop()
+            r = await http.get("/ready")
+            assert r.status_code == 200, r.text
+            assert r.json()["status"] == "degraded"
+            assert r.json()["checks"]["redis"].startswith("error") and r.json()["checks"]["database"] == "ok"
+            login = {"email": owner.email, "password": PASSWORD}
+            assert (await http.post("/api/v1/auth/login", json=login)).status_code == 200  # serving
+            assert (await http.get("/api/v1/me", headers=owner.headers)).status_code == 200
+            await proxy.cut()
+            r = await http.get("/ready")
+            assert r.status_code == 503, r.text
+            assert r.json()["status"] == "unavailable" and r.json()["checks"]["database"].startswith("error")
+            await proxy.start()
+            services.redis.start()
+
+            async def ready_again() -> bool:
+                r = await http.get("/ready")
+                return r.status_code == 200 and r.json()["status"] == "ok"
+
+            await eventually(ready_again, 30, "ready again once both are back", services.log_text)

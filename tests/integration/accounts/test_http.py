@@ -143,7 +143,8 @@ async def test_health_and_ready(client):
     }
 
 
-async def test_ready_reports_a_broken_dependency(app, client):
+async def test_ready_reports_redis_down_but_stays_ready(app, client):
+    """Redis is reported, not required: the API serves without it (test_outages has the real outage)."""
     from arq.connections import ArqRedis
 
     from app.dev import free_port
@@ -155,8 +156,8 @@ async def test_ready_reports_a_broken_dependency(app, client):
     finally:
         await app.state.arq.aclose()
         app.state.arq = real
-    assert r.status_code == 503
-    assert r.json()["status"] == "unavailable"
+    assert r.status_code == 200
+    assert r.json()["status"] == "degraded"
     assert r.json()["checks"]["redis"].startswith("error") and r.json()["checks"]["database"] == "ok"
 
 
