@@ -199,3 +199,27 @@ class HandoverSummary(msgspec.Struct):
     created_at: datetime
     executed_at: datetime | None
     undone_at: datetime | None
+
+
+class SheetRow(msgspec.Struct):
+    """One customer of an executed (or undone) handover as its sheet lists it: who had it, who got
+    it (``None``: the pool), and the deals that moved with it (how many, their amount)."""
+
+    customer_id: UUID
+    full_name: str
+    grade: str
+    territory: str
+    from_name: str | None
+    to_name: str | None
+    to_pool: bool
+    deals: int
+    deals_amount: Decimal
+
+
+class SheetRows(msgspec.Struct):
+    """One page of the handover sheet's rows (``offset`` from the first), and how many there are."""
+
+    items: list[SheetRow]
+    total: int
+    offset: int
+    limit: int

@@ -1,6 +1,9 @@
 """The handover sheet (移交表): the data of a ``handover`` document about one plan — each customer
 with grade, last follow-up, open deals and next steps, and who receives it. One query for all rows.
 
+``sheet_rows`` is the same list as rows to page through (the handover's page shows it beside the
+document): each customer, from → to, and the deals that moved with it.
+
 ``handover_subject`` is the ``handover`` subject provider (registered by ``app.wiring``).
 ``handover_sheet`` (ARQ job, queued by the execution in its transaction) requests the document through
 the documents pipeline and records its id on the plan; idempotent (the document's idempotency key is
@@ -17,8 +20,10 @@ from app.documents import kinds
 from app.documents.providers import SubjectRequest, fill_common
 from app.documents.schemas import DocumentCreate
 from app.documents.service import create_document
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.handover.plan import OPEN_DEAL, load_plan
+from app.handover.schemas import SheetRow, SheetRows
+from app.rows import to_structs
 from tenants.scope import TenantScope
 
 _ROWS = f"""
@@ -38,6 +43,49 @@ LEFT JOIN users fu ON fu.id = fm.user_id
 WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
 ORDER BY u.name NULLS LAST, c.grade, c.full_name, c.id
 """
+
+
+SHEET_PAGE_MAX = 200
+_SHEET_ROWS = """
+SELECT c.id AS customer_id, c.full_name, c.grade, t.name AS territory, fu.name AS from_name,
+    u.name AS to_name, i.to_membership_id IS NULL AS to_pool,
+    moved.deals, moved.deals_amount
+FROM handover_items i
+JOIN customers c ON c.tenant = i.tenant AND c.id = i.customer_id
+JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id
+LEFT JOIN memberships m ON m.tenant = i.tenant AND m.id = i.to_membership_id
+LEFT JOIN users u ON u.id = m.user_id
+LEFT JOIN memberships fm ON fm.tenant = i.tenant AND fm.id = i.from_membership_id
+LEFT JOIN users fu ON fu.id = fm.user_id
+CROSS JOIN LATERAL (
+    SELECT count(*)::int AS deals, coalesce(sum(d.amount), 0) AS deals_amount
+    FROM handover_deals hd JOIN deals d ON d.tenant = hd.tenant AND d.id = hd.deal_id
+    WHERE hd.tenant = i.tenant AND hd.plan_id = i.plan_id AND d.customer_id = i.customer_id
+) moved
+WHERE i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL
+ORDER BY u.name NULLS LAST, c.grade, c.full_name, c.id
+LIMIT $3 OFFSET $4
+"""
+
+
+async def sheet_rows(scope: TenantScope, plan_id: UUID, *, limit: int = 50, offset: int = 0) -> SheetRows:
+    """The handover sheet's rows, in its order (by receiver, grade, name), ``limit`` from ``offset``:
+    what a plan moved (a draft's would-be moves before it runs). Who may: as ``get_plan`` (a rep
+    403, another tenant's or an invisible plan 404); 422 for a limit outside 1..200 or a negative
+    offset."""
+    if not 1 <= limit <= SHEET_PAGE_MAX:
+        raise ValidationFailed.field("limit", "Use a limit from 1 to {max}", max=SHEET_PAGE_MAX)
+    if offset < 0:
+        raise ValidationFailed.field("offset", "Must not be negative")
+    async with scope.tx() as tx:
+        await load_plan(tx, scope, plan_id)
+        total: int = await tx.fetchval(
+            "SELECT count(*) FROM handover_items WHERE tenant = $1 AND plan_id = $2 AND blocked IS NULL",
+            scope.tenant_id,
+            plan_id,
+        )
+        rows = await tx.fetch(_SHEET_ROWS, scope.tenant_id, plan_id, limit, offset)
+    return SheetRows(items=to_structs(SheetRow, rows), total=total, offset=offset, limit=limit)
 
 
 def _t(locale: str, zh: str, en: str) -> str:

@@ -1,6 +1,7 @@
 """Handovers and dispatch (客户移交 / 分配): ``/handovers/new`` (the wizard: which customers → receivers
 and mode → options → the preview), ``/handovers/{id}`` (a plan: its preview while a draft, execute;
-once executed its handover sheet and the 24-hour Undo), ``/handovers`` (past plans, newest first).
+once executed its handover sheet — the rows on the page, paged, and the document — and the 24-hour
+Undo), ``/handovers`` (past plans, newest first).
 
 Everything is the handover services' (``create_plan``, ``get_plan``, ``list_plans``, ``execute_plan``,
 ``undo_plan``), as its API routes call them: a rep is their 403, another tenant's or an invisible
@@ -27,7 +28,7 @@ from litestar.response import Template
 from app.customers.duplicates import resolve_conflict
 from app.documents.service import get_document
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.handover import execute, plan
+from app.handover import execute, plan, sheet
 from app.handover.schemas import HandoverCreate, HandoverRead, HandoverSelection
 from app.i18n import N_
 from app.territories.service import list_territories
@@ -37,6 +38,7 @@ from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
 from tenants.scope import TenantScope
 
 PAGE_SIZE = 20
+SHEET_PAGE = 50
 MODES = {
     "single": N_("One rep"),
     "round_robin": N_("Round-robin"),
@@ -204,14 +206,38 @@ async def _plan_context(
     }
 
 
+def _sheet_page(request: Request[Any, Any, Any]) -> int:
+    """The page of the sheet's rows asked for (``?rows=2``), from 1."""
+    raw = request.query_params.get("rows") or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise ValidationFailed.field("rows", "Choose a page from 1")
+    return int(raw)
+
+
+async def _sheet_rows(
+    request: Request[Any, Any, Any], scope: TenantScope, read: HandoverRead
+) -> dict[str, Any]:
+    """The sheet's rows once the plan ran (a draft shows its preview instead)."""
+    if read.status == "draft":
+        return {"rows": None}
+    number = _sheet_page(request)
+    rows = await sheet.sheet_rows(scope, read.id, limit=SHEET_PAGE, offset=(number - 1) * SHEET_PAGE)
+    pages = max(1, -(-rows.total // SHEET_PAGE))
+    return {"rows": rows, "rows_page": number, "rows_pages": pages}
+
+
 @get("/handovers/{plan_id:uuid}")
 async def plan_page(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], plan_id: FromPath[UUID]
 ) -> Template:
     read = await plan.get_plan(tenant_scope, plan_id)
     context = await _plan_context(request, tenant_scope, read)
-    if is_htmx(request) and request.query_params.get("part") == "sheet":
+    part = request.query_params.get("part") if is_htmx(request) else None
+    if part == "sheet":
         return await render(request, tenant_scope, "app/_handover_sheet.html", **context)
+    context.update(await _sheet_rows(request, tenant_scope, read))
+    if part == "rows":
+        return await render(request, tenant_scope, "app/_handover_sheet_rows.html", **context)
     return await render(request, tenant_scope, "app/handover.html", **context)
 
 
@@ -248,6 +274,7 @@ async def execute_page(
         await resolve_conflict(tenant_scope, _uuids([conflict], "conflict")[0], HANDED_OVER)
     context = await _plan_context(request, tenant_scope, read)
     context.update(offboard=form.get("offboard") or "", conflict="")
+    context.update(await _sheet_rows(request, tenant_scope, read))
     return _retarget(await render(request, tenant_scope, "app/_handover_body.html", **context))
 
 
@@ -257,6 +284,7 @@ async def undo_page(
 ) -> Template:
     read = await execute.undo_plan(tenant_scope, plan_id)
     context = await _plan_context(request, tenant_scope, read)
+    context.update(await _sheet_rows(request, tenant_scope, read))
     return _retarget(await render(request, tenant_scope, "app/_handover_body.html", **context))
 
 
