@@ -44,6 +44,22 @@ async def add_job(tx: db.Tx, job: str, *args: Any, key: str | None = None, defer
     return job_id
 
 
+async def add_jobs(tx: db.Tx, job: str, keyed_args: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Queue ``job(*args)`` once per ``(key, args)`` in one statement (the same key twice: once)."""
+    if not keyed_args:
+        return
+    await tx.execute(
+        "INSERT INTO outbox (tenant, job, args, job_id) SELECT $1, $2, a::jsonb, j"
+        " FROM unnest($3::text[], $4::text[]) AS u(j, a) ON CONFLICT (job_id) DO NOTHING",
+        tx.tenant_id,
+        job,
+        [f"{job}:{key}" for key, _ in keyed_args],
+        [json.dumps([str(a) if isinstance(a, UUID) else a for a in args]) for _, args in keyed_args],
+    )
+    if _wake_after_commit not in tx.after_commit:
+        tx.after_commit.append(_wake_after_commit)
+
+
 def _wake_after_commit() -> None:
     _wake.set()
 

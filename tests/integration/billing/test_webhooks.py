@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from uuid import UUID
@@ -207,3 +208,38 @@ async def test_a_failed_handling_is_retried_by_the_cron(client, app, fake, admin
     before = await sql(admin_db, attempts, ids)
     await requeue_unhandled(min_age_seconds=0)
     assert await sql(admin_db, attempts, ids) == before
+
+
+async def test_deliveries_arriving_together_are_stored_once_each_and_a_bad_one_fails_alone(client, admin_db):
+    """Concurrent deliveries share one write (group commit): each distinct event is stored and queued
+    once, exactly one copy of a repeated event answers new, and a row the database refuses (a
+    creation time past the timestamp range) fails only its own request."""
+    run = secrets.token_hex(4)
+
+    def event(n: int, created: int = 1_700_000_000) -> dict[str, object]:
+        return {"id": f"evt_{run}_{n}", "object": "event", "type": "ping.test", "created": created}
+
+    async def count(sql_text: str, like: str) -> int:
+        return int(await sql(admin_db, sql_text, like))
+
+    bodies = [event(n) for n in range(30)] + [event(7)] * 5
+    answers = await asyncio.gather(*(deliver(client, e) for e in bodies))
+    assert [r.status_code for r in answers] == [200] * 35
+    assert sum(not r.json()["duplicate"] for r in answers) == 30
+    copies = [
+        r.json()["duplicate"] for r, e in zip(answers, bodies, strict=True) if e["id"] == f"evt_{run}_7"
+    ]
+    assert sorted(copies) == [False] + [True] * 5
+    like = f"evt_{run}_%"
+    assert await count("SELECT count(*) FROM stripe_events WHERE id LIKE $1", like) == 30
+    assert (
+        await count("SELECT count(*) FROM outbox WHERE job_id LIKE $1", f"handle_stripe_event:{like}") == 30
+    )
+    # rows written by one transaction share its xmin: fewer commits than events
+    assert await count("SELECT count(DISTINCT xmin::text) FROM stripe_events WHERE id LIKE $1", like) < 30
+
+    mixed = [event(n) for n in range(100, 110)] + [event(99, created=10**15)]
+    answers = await asyncio.gather(*(deliver(client, e) for e in mixed))
+    assert [r.status_code for r in answers] == [200] * 10 + [500]
+    assert await count("SELECT count(*) FROM stripe_events WHERE id LIKE $1", f"evt_{run}_1__") == 10
+    assert await count("SELECT count(*) FROM stripe_events WHERE id LIKE $1", f"evt_{run}_99") == 0
