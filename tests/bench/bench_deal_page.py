@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
 import statistics
 import sys
 import time
@@ -26,76 +25,34 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.bench import bench_deals
 from tests.bench.harness import bench_database, server
 
 LINES = 30
 
 
 async def setup(url: str) -> tuple[dict[str, str], str, str]:
-    """A tenant whose owner works a deal with a contact, a 30-product price list and an approved
-    30-line quote (round 1): the page then shows the rounds, a builder prefilled with 30 lines, the
-    terms and milestones."""
-    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-        r = await c.post(
-            "/api/v1/signup",
-            json={
-                "company_name": "基准测试软件有限公司",
-                "slug": f"b-{secrets.token_hex(4)}",
-                "name": "王经理",
-                "email": f"owner-{secrets.token_hex(4)}@bench.example",
-                "password": "Bench-password-2026",
-                "locale": "zh-CN",
-                "time_zone": "Asia/Shanghai",
-                "currency": "CNY",
-            },
-        )
-        assert r.status_code == 201, r.text
-        auth = {"Authorization": f"Bearer {r.json()['token']}"}
-        t = (
-            await c.post("/api/v1/territories", json={"name": "江苏省", "level": "province"}, headers=auth)
-        ).json()
-        cust = (
-            await c.post(
-                "/api/v1/customers",
-                json={"full_name": "苏州恒泰精密机械有限公司", "territory_id": t["id"], "grade": "A"},
-                headers=auth,
-            )
-        ).json()
-        await c.post(
-            f"/api/v1/customers/{cust['id']}/contacts", json={"name": "李总", "title": "总经理"}, headers=auth
-        )
-        lines = []
-        for i in range(LINES):
-            p = (
-                await c.post(
-                    "/api/v1/products",
-                    headers=auth,
-                    json={
-                        "sku": f"SKU-{i:03d}",
-                        "name": f"模块 {i}",
-                        "unit": ("seat", "module", "service_day", "maintenance_year")[i % 4],
-                        "list_price": f"{4000 + 100 * i}.00",
-                        "floor_price": "3000.00",
-                    },
-                )
-            ).json()
-            lines.append({"product_id": p["id"], "quantity": str(1 + i % 7), "discount_percent": "5"})
+    """bench_deals' tenant, customer and 30-product price list (mixed units), plus a contact and a
+    deal with an approved 30-line quote (round 1): the page then shows the rounds, a builder
+    prefilled with 30 lines, the terms and milestones."""
+    auth, customer_id, lines = await bench_deals.setup(
+        url, ("seat", "module", "service_day", "maintenance_year")
+    )
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=auth) as c:
+        await c.post(f"/api/v1/customers/{customer_id}/contacts", json={"name": "李总", "title": "总经理"})
         d = (
             await c.post(
                 "/api/v1/deals",
-                json={"customer_id": cust["id"], "title": "恒泰项目", "stage": "formal_quote"},
-                headers=auth,
+                json={"customer_id": customer_id, "title": "恒泰项目", "stage": "formal_quote"},
             )
         ).json()
         valid = (date.today() + timedelta(days=30)).isoformat()
-        q = await c.post(
-            f"/api/v1/deals/{d['id']}/quotes", json={"lines": lines, "valid_until": valid}, headers=auth
-        )
+        q = await c.post(f"/api/v1/deals/{d['id']}/quotes", json={"lines": lines, "valid_until": valid})
         assert q.status_code == 201, q.text
-        assert (await c.post(f"/api/v1/quotes/{q.json()['id']}/submit", headers=auth)).status_code == 202
-        r = await c.post(f"/api/v1/quotes/{q.json()['id']}/approve", json={}, headers=auth)
+        assert (await c.post(f"/api/v1/quotes/{q.json()['id']}/submit")).status_code == 202
+        r = await c.post(f"/api/v1/quotes/{q.json()['id']}/approve", json={})
         assert r.status_code == 200, r.text
-    return auth, d["id"], cust["id"]
+    return auth, d["id"], customer_id
 
 
 def api_reads(deal_id: str, customer_id: str) -> list[str]:

@@ -30,8 +30,12 @@ from tests.bench.harness import bench_database, server
 LINES = 30
 
 
-async def setup(url: str) -> tuple[dict[str, str], str, list[dict[str, Any]]]:
-    """A tenant (its owner approves), a territory, a customer and a 30-product price list."""
+UNITS = ("seat",)
+
+
+async def setup(url: str, units: tuple[str, ...] = UNITS) -> tuple[dict[str, str], str, list[dict[str, Any]]]:
+    """A tenant (its owner approves), a territory, a customer and a 30-product price list (units in
+    turn from ``units``): the owner's auth, the customer's id and 30 quote lines, one per product."""
     async with httpx.AsyncClient(base_url=url, timeout=30) as c:
         r = await c.post(
             "/api/v1/signup",
@@ -67,7 +71,7 @@ async def setup(url: str) -> tuple[dict[str, str], str, list[dict[str, Any]]]:
                     json={
                         "sku": f"SKU-{i:03d}",
                         "name": f"模块 {i}",
-                        "unit": "seat",
+                        "unit": units[i % len(units)],
                         "list_price": f"{4000 + 100 * i}.00",
                         "floor_price": "3000.00",
                     },
