@@ -14,6 +14,7 @@ from uuid import UUID
 from app import audit
 from app.customers.pool.schemas import GrantCreate, GrantRead
 from app.customers.service import load_visible
+from app.db import Tx
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
@@ -37,6 +38,13 @@ _SELECT = (
 async def create_grant(scope: TenantScope, data: GrantCreate) -> GrantRead:
     """422 for a wrong body, then 404 for an unknown customer or territory, then 403 unless the
     caller manages it (so a rep always gets 403 for what exists)."""
+    async with scope.tx() as tx:
+        return await insert_grant(tx, scope, data)
+
+
+async def insert_grant(tx: Tx, scope: TenantScope, data: GrantCreate) -> GrantRead:
+    """``create_grant`` inside the caller's transaction (an approved cross-territory request makes
+    its grant so, by the same rules)."""
     if (data.customer_id is None) == (data.territory_id is None):
         raise ValidationFailed.field("customer_id", "Give either a customer or a territory")
     now = datetime.now(UTC)
@@ -44,50 +52,49 @@ async def create_grant(scope: TenantScope, data: GrantCreate) -> GrantRead:
         raise ValidationFailed.field("until", "Must be in the future")
     if data.until > now + MAX_GRANT:
         raise ValidationFailed.field("until", "At most one year ahead")
-    async with scope.tx() as tx:
-        if data.customer_id is not None:
-            row, access = await load_visible(tx, scope, data.customer_id)
-            if not access.manages(row["territory_id"]):
-                raise Forbidden("You do not manage this territory")
-        else:
-            assert data.territory_id is not None
-            await fetch_territory(tx, scope, data.territory_id)
-            await require_manages(tx, scope, data.territory_id)
-        active = await tx.fetchval(
-            "SELECT active FROM memberships WHERE tenant = $1 AND id = $2",
-            scope.tenant_id,
-            data.membership_id,
-        )
-        if not active:
-            raise ValidationFailed.field("membership_id", "No active member with this id")
-        grant_id: UUID = await tx.fetchval(
-            "INSERT INTO cross_territory_grants (tenant, membership_id, customer_id, territory_id, reason,"
-            " granted_by, until) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            scope.tenant_id,
-            data.membership_id,
-            data.customer_id,
-            data.territory_id,
-            data.reason,
-            scope.membership_id,
-            data.until,
-        )
-        await audit.record(
-            tx,
-            scope.user_id,
-            "grant.created",
-            "cross_territory_grant",
-            grant_id,
-            reason=data.reason,
-            data={
-                "membership_id": data.membership_id,
-                "customer_id": data.customer_id,
-                "territory_id": data.territory_id,
-                "until": data.until,
-            },
-        )
-        row = await tx.fetchrow(_SELECT + " WHERE g.tenant = $1 AND g.id = $2", scope.tenant_id, grant_id)
-        assert row is not None
-        return to_struct(GrantRead, row)
+    if data.customer_id is not None:
+        row, access = await load_visible(tx, scope, data.customer_id)
+        if not access.manages(row["territory_id"]):
+            raise Forbidden("You do not manage this territory")
+    else:
+        assert data.territory_id is not None
+        await fetch_territory(tx, scope, data.territory_id)
+        await require_manages(tx, scope, data.territory_id)
+    active = await tx.fetchval(
+        "SELECT active FROM memberships WHERE tenant = $1 AND id = $2",
+        scope.tenant_id,
+        data.membership_id,
+    )
+    if not active:
+        raise ValidationFailed.field("membership_id", "No active member with this id")
+    grant_id: UUID = await tx.fetchval(
+        "INSERT INTO cross_territory_grants (tenant, membership_id, customer_id, territory_id, reason,"
+        " granted_by, until) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        scope.tenant_id,
+        data.membership_id,
+        data.customer_id,
+        data.territory_id,
+        data.reason,
+        scope.membership_id,
+        data.until,
+    )
+    await audit.record(
+        tx,
+        scope.user_id,
+        "grant.created",
+        "cross_territory_grant",
+        grant_id,
+        reason=data.reason,
+        data={
+            "membership_id": data.membership_id,
+            "customer_id": data.customer_id,
+            "territory_id": data.territory_id,
+            "until": data.until,
+        },
+    )
+    row = await tx.fetchrow(_SELECT + " WHERE g.tenant = $1 AND g.id = $2", scope.tenant_id, grant_id)
+    assert row is not None
+    return to_struct(GrantRead, row)
 
 
 async def list_grants(scope: TenantScope, *, limit: int = 50, cursor: str | None = None) -> Page[GrantRead]:

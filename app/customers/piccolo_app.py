@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from app.customers.tables import (
     CrossTerritoryGrant,
+    CrossTerritoryRequest,
     Customer,
     CustomerConflict,
     CustomerContact,
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         OwnershipEntry,
         PoolRuleSet,
         CrossTerritoryGrant,
+        CrossTerritoryRequest,
         CustomerImport,
         CustomerImportRow,
     ],

@@ -245,8 +245,49 @@ class CrossTerritoryGrant(Table, tablename="cross_territory_grants", db=DB):
     cross_territory_grants_tenant_territory_id_fkey = References(
         [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
     )
+    cross_territory_grants_tenant_id_key = Unique([tenant, id])
     cross_territory_grants_member = Index("(tenant, membership_id, until) WHERE revoked_at IS NULL")
     cross_territory_grants_recent = Index("(tenant, created_at DESC, id DESC)")
+
+
+class CrossTerritoryRequest(Table, tablename="cross_territory_requests", db=DB):
+    """A member's request to work a customer or territory outside their own (跨区申请)."""
+
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    membership_id = UUID(default=None)
+    customer_id = UUID(null=True, default=None)
+    territory_id = UUID(null=True, default=None)
+    reason = Text(default=None)
+    until = Timestamptz(default=None)
+    status = Varchar(length=10, default="pending")
+    comment = Text(null=True, default=None)
+    decided_by = UUID(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    grant_id = UUID(null=True, default=None)
+    created_at = Timestamptz()
+
+    cross_territory_requests_tenant_fkey = References([tenant], "tenants", ["id"])
+    cross_territory_requests_tenant_membership_id_fkey = References(
+        [tenant, membership_id], "memberships", ["tenant", "id"], on_delete="CASCADE"
+    )
+    cross_territory_requests_tenant_customer_id_fkey = References(
+        [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    cross_territory_requests_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    cross_territory_requests_tenant_decided_by_fkey = References(
+        [tenant, decided_by], "memberships", ["tenant", "id"]
+    )
+    cross_territory_requests_tenant_grant_id_fkey = References(
+        [tenant, grant_id], "cross_territory_grants", ["tenant", "id"], on_delete="CASCADE"
+    )
+    cross_territory_requests_one_pending = Index(
+        "(tenant, membership_id, (coalesce(customer_id, territory_id))) WHERE status = 'pending'", unique=True
+    )
+    cross_territory_requests_mine = Index("(tenant, membership_id, created_at DESC, id DESC)")
+    cross_territory_requests_recent = Index("(tenant, status, created_at DESC, id DESC)")
 
 
 class CustomerImport(Table, tablename="customer_imports", db=DB):

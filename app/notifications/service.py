@@ -43,6 +43,11 @@ KINDS: dict[str, str] = {
     "customer_conflicts_imported": N_(
         "{member}'s import found {count} companies that are already customers of other members"
     ),
+    # customers: cross-territory requests (app.customers.access_requests): to the target territory's
+    # managers, then the decision to the requester
+    "cross_territory_requested": N_("{member} asks to work {target}, outside their territory"),
+    "cross_territory_approved": N_("Your request to work {target} was approved, until {until}"),
+    "cross_territory_rejected": N_("Your request to work {target} was rejected: {comment}"),
     # deals: the daily collection reminder (app.deals.reminders), to each deal owner
     "collections_due": N_(
         "{count} collection items need your attention: {overdue} overdue, {due_soon} due within 3 days"

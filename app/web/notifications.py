@@ -26,6 +26,7 @@ SUBJECT_PAGES = {
     "visit_plan": "/visit-plans/{id}",
     "market_incident": "/market-incidents/{id}",
     "handover": "/customers",  # the receiver's new customers are theirs now
+    "cross_territory_request": "/cross-territory-requests/{id}",
 }
 
 

@@ -55,6 +55,7 @@ SELECT create_distributed_table('customer_imports', 'tenant', colocate_with => '
 SELECT create_distributed_table('customer_import_rows', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('customers', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('cross_territory_grants', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('cross_territory_requests', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('customer_conflicts', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('customer_contacts', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('customer_followups', 'tenant', colocate_with => 'audit_log');

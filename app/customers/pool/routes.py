@@ -1,5 +1,6 @@
 """HTTP routes of the pool (公海): list, claim, release, pool status, ownership history and its
-verification, pool rules, cross-territory grants. Thin: parse, call one service, return."""
+verification, pool rules, cross-territory grants and the requests for them. Thin: parse, call one
+service, return."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.customers import grants, ownership
+from app.customers import access_requests, grants, ownership
 from app.customers.pool import reclaim
 from app.customers.pool import rules as pool_rules
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.customers.pool.rules import PoolRulesRead, PoolRulesWrite
 from app.customers.pool.schemas import (
+    AccessDecision,
+    AccessRequestCreate,
+    AccessRequestRead,
     GrantCreate,
     GrantRead,
     OwnershipEntryRead,
@@ -37,6 +41,7 @@ _WAS = "app.customers.pool_schemas"
 PoolPage = Annotated[Page[PoolItem], page_name(_WAS, PoolItem)]
 OwnershipPage = Annotated[Page[OwnershipEntryRead], page_name(_WAS, OwnershipEntryRead)]
 GrantPage = Annotated[Page[GrantRead], page_name(_WAS, GrantRead)]
+AccessRequestPage = Page[AccessRequestRead]
 
 
 class PoolController(Controller):
@@ -161,6 +166,80 @@ class GrantController(Controller):
         return await grants.revoke_grant(tenant_scope, grant_id)
 
 
+class AccessRequestController(Controller):
+    path = "/api/v1/cross-territory-requests"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Ask to work a customer or territory outside your own (跨区申请); its managers decide",
+    )
+    async def create_request(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[AccessRequestCreate]
+    ) -> AccessRequestRead:
+        return await access_requests.create_request(tenant_scope, data)
+
+    @get("/mine", summary="Your own cross-territory requests, newest first", dependencies=PAGED)
+    async def list_mine(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
+        status: FromQuery[str | None] = None,
+    ) -> AccessRequestPage:
+        return await access_requests.list_mine(
+            tenant_scope, status=status, limit=page.limit, cursor=page.cursor
+        )
+
+    @get(
+        "/to-decide",
+        summary="Others' requests for the territories you manage (pending unless `status` says; managers)",
+        dependencies=PAGED,
+    )
+    async def list_to_decide(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
+        status: FromQuery[str | None] = "pending",
+    ) -> AccessRequestPage:
+        return await access_requests.list_to_decide(
+            tenant_scope, status=status, limit=page.limit, cursor=page.cursor
+        )
+
+    @get("/{request_id:uuid}", summary="One cross-territory request (its requester, or who decides it)")
+    async def read_request(
+        self, tenant_scope: NamedDependency[TenantScope], request_id: FromPath[UUID]
+    ) -> AccessRequestRead:
+        return await access_requests.get_request(tenant_scope, request_id)
+
+    @post(
+        "/{request_id:uuid}/approve",
+        status_code=HTTP_200_OK,
+        summary="Approve: the grant is made until the date asked (a manager of the territory asked for)",
+    )
+    async def approve_request(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request_id: FromPath[UUID],
+        data: JSONBody[AccessDecision],
+    ) -> AccessRequestRead:
+        return await access_requests.decide(tenant_scope, request_id, True, data)
+
+    @post(
+        "/{request_id:uuid}/reject",
+        status_code=HTTP_200_OK,
+        summary="Reject, with a comment for the requester",
+    )
+    async def reject_request(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request_id: FromPath[UUID],
+        data: JSONBody[AccessDecision],
+    ) -> AccessRequestRead:
+        return await access_requests.decide(tenant_scope, request_id, False, data)
+
+
 class ReclaimsDueController(Controller):
     path = "/api/v1/reclaims-due"
     tags = ("pool",)
@@ -185,5 +264,6 @@ ROUTES = [
     OwnershipController,
     PoolRulesController,
     GrantController,
+    AccessRequestController,
     ReclaimsDueController,
 ]

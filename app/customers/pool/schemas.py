@@ -141,3 +141,49 @@ class ReclaimsDueRead(msgspec.Struct):
     territory_id: UUID | None
     total: int
     items: list[ReclaimDueItem]
+
+
+class AccessRequestCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Ask to work, until ``until``, one customer or one territory (with its subtree) outside your own
+    (跨区申请), saying why. Name exactly one of: ``customer_id`` (a customer you can see or whose pool
+    you work), ``territory_id``, or ``conflict_id`` — a duplicate entry (撞单) you made, for the
+    customer it collided with."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=1000)]
+    until: AwareTime
+    customer_id: UUID | None = None
+    territory_id: UUID | None = None
+    conflict_id: UUID | None = None
+
+
+class AccessDecision(msgspec.Struct, forbid_unknown_fields=True):
+    """A manager's answer to a cross-territory request; the comment goes to the requester."""
+
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class AccessRequestRead(msgspec.Struct):
+    """A cross-territory request. ``target_territory_id``: the territory whose managers decide it (the
+    one asked for, or the customer's); ``grant_id``: the grant its approval made."""
+
+    id: UUID
+    membership_id: UUID
+    member_name: str | None
+    customer_id: UUID | None
+    customer_name: str | None
+    customer_grade: str | None
+    customer_status: str | None
+    customer_owner_name: str | None
+    territory_id: UUID | None
+    target_territory_id: UUID
+    target_territory_name: str
+    member_territories: list[str]
+    reason: str
+    until: datetime
+    status: str
+    comment: str | None
+    decided_by: UUID | None
+    decider_name: str | None
+    decided_at: datetime | None
+    grant_id: UUID | None
+    created_at: datetime

@@ -46,6 +46,10 @@ _REFERENCES = (
     # rows of other domains that point at the merged-away territory follow it into A
     "UPDATE customer_conflicts SET territory_id = $3 WHERE tenant = $1 AND territory_id = $2",
     "UPDATE cross_territory_grants SET territory_id = $3 WHERE tenant = $1 AND territory_id = $2",
+    # (a member's pending request for B, when they have one for A too, goes with B: one is enough)
+    "UPDATE cross_territory_requests r SET territory_id = $3 WHERE r.tenant = $1 AND r.territory_id = $2"
+    " AND NOT (r.status = 'pending' AND EXISTS (SELECT 1 FROM cross_territory_requests o WHERE o.tenant = $1"
+    " AND o.membership_id = r.membership_id AND o.territory_id = $3 AND o.status = 'pending'))",
     "UPDATE customer_imports SET default_territory_id = $3 WHERE tenant = $1 AND default_territory_id = $2",
     "UPDATE approvals SET territory_id = $3 WHERE tenant = $1 AND territory_id = $2",
     # B's targets fold into A's: where A has the same metric and period, A's value grows by B's and
