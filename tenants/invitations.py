@@ -1,5 +1,7 @@
 """Invitations: an admin invites by email; the invitee accepts from the mailed link (a new user, or
-an existing one proving their password) and gets a membership and a session.
+an existing one proving their password) and gets a membership and a session. An invitation may carry
+territories (``invitation_territories``): the invitee joins them on accepting — as their manager when
+invited as a manager or higher, else as a rep; a territory deleted meanwhile drops out.
 
 A token is ``<tenant id hex>.<32 random bytes>``: the tenant part lets the accept step open a
 tenant-scoped (RLS) transaction before it knows anything else; only the sha256 of it is stored."""
@@ -15,13 +17,22 @@ import asyncpg
 from app import audit, db, i18n, mail, pages
 from app.accounts import lockout
 from app.accounts import service as accounts
+from app.db import Tx
 from app.errors import Conflict, Forbidden, Gone, NotAuthenticated, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
 from app.settings import get_settings
 from tenants import roles
+from tenants.access import manages
 from tenants.billing.seats import ensure_seat_available
-from tenants.schemas import InvitationAccept, InvitationCreate, InvitationRead, SessionRead, TenantChoice
+from tenants.schemas import (
+    InvitationAccept,
+    InvitationCreate,
+    InvitationRead,
+    InvitationTerritoryRead,
+    SessionRead,
+    TenantChoice,
+)
 from tenants.scope import TenantScope
 from tenants.sessions import open_session
 
@@ -48,8 +59,45 @@ def _invitation_status(row: asyncpg.Record) -> str:
     return "expired" if row["expires_at"] <= datetime.now(UTC) else "pending"
 
 
-def _invitation(row: asyncpg.Record) -> InvitationRead:
-    return to_struct(InvitationRead, row, status=_invitation_status(row))
+def _invitation(
+    row: asyncpg.Record, territories: list[InvitationTerritoryRead] | None = None
+) -> InvitationRead:
+    return to_struct(InvitationRead, row, status=_invitation_status(row), territories=territories or [])
+
+
+async def _territories_of(
+    tx: Tx, tenant_id: UUID, invitation_ids: list[UUID]
+) -> dict[UUID, list[InvitationTerritoryRead]]:
+    """Each invitation's territories (id, name, the invitee's role there), in tree order."""
+    rows = await tx.fetch(
+        "SELECT it.invitation_id, t.id, t.name, it.role FROM invitation_territories it"
+        " JOIN territories t ON t.tenant = it.tenant AND t.id = it.territory_id"
+        " WHERE it.tenant = $1 AND it.invitation_id = ANY($2::uuid[]) ORDER BY t.path, t.id",
+        tenant_id,
+        invitation_ids,
+    )
+    found: dict[UUID, list[InvitationTerritoryRead]] = {}
+    for r in rows:
+        found.setdefault(r["invitation_id"], []).append(to_struct(InvitationTerritoryRead, r))
+    return found
+
+
+async def _check_territories(tx: Tx, scope: TenantScope, territory_ids: list[UUID]) -> None:
+    """422 for an id that is no territory of this tenant (another tenant's included); 403 for one
+    the inviter does not manage."""
+    known = {
+        r["id"]
+        for r in await tx.fetch(
+            "SELECT id FROM territories WHERE tenant = $1 AND id = ANY($2::uuid[])",
+            scope.tenant_id,
+            territory_ids,
+        )
+    }
+    for territory_id in territory_ids:
+        if territory_id not in known:
+            raise ValidationFailed.field("territory_ids", "No territory with this id")
+        if not await manages(tx, scope, territory_id):
+            raise Forbidden("You do not manage this territory")
 
 
 async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
@@ -58,6 +106,8 @@ async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
     if not roles.may_grant(scope.role, data.role):
         raise Forbidden("Only an owner can invite an owner")
     email = accounts.normalize_email(data.email)
+    territory_ids = list(dict.fromkeys(data.territory_ids))
+    territory_role = "manager" if roles.at_least(data.role, "manager") else "rep"
     token = _new_token(scope.tenant_id)
     expires = datetime.now(UTC) + timedelta(days=get_settings().invitation_ttl_days)
     async with scope.tx() as tx:
@@ -68,6 +118,7 @@ async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
             email,
         ):
             raise Conflict("{email} is already a member", email=email, extra={"field": "email"})
+        await _check_territories(tx, scope, territory_ids)
         await tx.execute(
             "UPDATE invitations SET revoked_at = now() WHERE tenant = $1 AND lower(email) = $2"
             " AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -87,6 +138,14 @@ async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
             expires,
         )
         assert row is not None
+        await tx.execute(
+            "INSERT INTO invitation_territories (tenant, invitation_id, territory_id, role)"
+            " SELECT $1, $2, t, $4 FROM unnest($3::uuid[]) t",
+            scope.tenant_id,
+            row["id"],
+            territory_ids,
+            territory_role,
+        )
         locale = data.locale or scope.tenant_locale
         await mail.queue_email(
             tx,
@@ -106,9 +165,10 @@ async def invite(scope: TenantScope, data: InvitationCreate) -> InvitationRead:
             "invitation.created",
             "invitation",
             row["id"],
-            data={"email": email, "role": data.role},
+            data={"email": email, "role": data.role, "territory_ids": territory_ids},
         )
-        return _invitation(row)
+        territories = await _territories_of(tx, scope.tenant_id, [row["id"]])
+        return _invitation(row, territories.get(row["id"]))
 
 
 async def list_invitations(
@@ -127,7 +187,8 @@ async def list_invitations(
             after[1] if after else None,
             limit + 1,
         )
-    items = [_invitation(r) for r in rows[:limit]]
+        territories = await _territories_of(tx, scope.tenant_id, [r["id"] for r in rows[:limit]])
+    items = [_invitation(r, territories.get(r["id"])) for r in rows[:limit]]
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
@@ -149,7 +210,8 @@ async def revoke_invitation(scope: TenantScope, invitation_id: UUID) -> Invitati
                 raise Conflict("This invitation was already accepted")
             raise NotFound("No invitation with this id")
         await audit.record(tx, scope.user_id, "invitation.revoked", "invitation", invitation_id)
-        return _invitation(row)
+        territories = await _territories_of(tx, scope.tenant_id, [invitation_id])
+        return _invitation(row, territories.get(invitation_id))
 
 
 async def accept_invitation(
@@ -190,32 +252,54 @@ async def accept_invitation(
             raise Conflict("You are already a member of this company")
         await ensure_seat_available(tx)
         if existing is None:
-            await tx.execute(
-                "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, $3)",
+            membership_id = await tx.fetchval(
+                "INSERT INTO memberships (tenant, user_id, role) VALUES ($1, $2, $3) RETURNING id",
                 tenant_id,
                 user_id,
                 inv["role"],
             )
         else:
+            membership_id = existing["id"]
             await tx.execute(
                 "UPDATE memberships SET active = true, deactivated_at = NULL, role = $2 WHERE id = $1",
                 existing["id"],
                 inv["role"],
             )
+        joined = await tx.fetch(
+            "INSERT INTO territory_members (tenant, territory_id, membership_id, role)"
+            " SELECT tenant, territory_id, $3, role FROM invitation_territories"
+            " WHERE tenant = $1 AND invitation_id = $2"
+            " ON CONFLICT (tenant, territory_id, membership_id) DO UPDATE SET role = EXCLUDED.role"
+            " RETURNING territory_id",
+            tenant_id,
+            inv["id"],
+            membership_id,
+        )
         await tx.execute("UPDATE invitations SET accepted_at = now() WHERE id = $1", inv["id"])
-        await audit.record(tx, user_id, "invitation.accepted", "invitation", inv["id"])
+        await audit.record(
+            tx,
+            user_id,
+            "invitation.accepted",
+            "invitation",
+            inv["id"],
+            data={"territory_ids": sorted(str(r["territory_id"]) for r in joined)},
+        )
         choice = to_struct(TenantChoice, inv, name=inv["tenant_name"])
         return await open_session(tx, user_id, choice, tenant_id, ip, user_agent)
 
 
 async def peek_invitation(token: str) -> dict[str, object]:
-    """What the accept page shows before accepting: company, email, role, status, locale, and
-    whether the email already has an account. Unknown token → 404."""
+    """What the accept page shows before accepting: company, email, role, status, locale, whether
+    the email already has an account, and the names of the territories it carries. Unknown token →
+    404."""
     tenant_id = _token_tenant(token)
     async with db.transaction(tenant_id) as tx:
         inv = await tx.fetchrow(
             "SELECT i.*, t.name AS tenant_name, t.locale AS tenant_locale,"
-            " EXISTS (SELECT 1 FROM users u WHERE lower(u.email) = lower(i.email)) AS has_account"
+            " EXISTS (SELECT 1 FROM users u WHERE lower(u.email) = lower(i.email)) AS has_account,"
+            " ARRAY(SELECT t.name FROM invitation_territories it JOIN territories t"
+            "  ON t.tenant = it.tenant AND t.id = it.territory_id"
+            "  WHERE it.tenant = i.tenant AND it.invitation_id = i.id ORDER BY t.path) AS territories"
             " FROM invitations i JOIN tenants t ON t.id = i.tenant WHERE i.tenant = $1 AND i.token_hash = $2",
             tenant_id,
             accounts.token_hash(token),
@@ -229,4 +313,5 @@ async def peek_invitation(token: str) -> dict[str, object]:
         "status": _invitation_status(inv),
         "locale": inv["locale"] or inv["tenant_locale"],
         "has_account": inv["has_account"],
+        "territories": list(inv["territories"]),
     }

@@ -84,6 +84,15 @@ class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     role: RoleName = "rep"
     locale: Locale | None = None
+    # the territories the invitee joins on accepting: a manager or higher as their manager, anyone
+    # else as a rep; each of this tenant and managed by the inviter
+    territory_ids: Annotated[list[UUID], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=list)
+
+
+class InvitationTerritoryRead(msgspec.Struct):
+    id: UUID
+    name: str
+    role: Literal["manager", "rep"]
 
 
 class InvitationRead(msgspec.Struct):
@@ -94,6 +103,7 @@ class InvitationRead(msgspec.Struct):
     created_at: datetime
     expires_at: datetime
     accepted_at: datetime | None = None
+    territories: list[InvitationTerritoryRead] = msgspec.field(default_factory=list)
 
 
 class InvitationAccept(msgspec.Struct, forbid_unknown_fields=True):

@@ -73,6 +73,7 @@ class Invitation(Table, tablename="invitations", db=DB):
     revoked_at = Timestamptz(null=True, default=None)
 
     invitations_tenant = Index("(tenant, created_at DESC, id)")
+    invitations_tenant_id_key = Unique([tenant, id])
 
 
 class CompanyProfileVersion(Table, tablename="company_profile_versions", db=DB):

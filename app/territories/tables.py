@@ -40,3 +40,20 @@ class TerritoryMember(Table, tablename="territory_members", db=DB):
         [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
     )
     territory_members_member = Index("(tenant, membership_id, role)")
+
+
+class InvitationTerritory(Table, tablename="invitation_territories", db=DB):
+    """A territory an invitation carries, with the invitee's role there once they accept."""
+
+    tenant = UUID(primary_key=True, default=None)
+    invitation_id = UUID(primary_key=True, default=None)
+    territory_id = UUID(primary_key=True, default=None)
+    role = Varchar(length=10, default=None)
+
+    invitation_territories_tenant_invitation_id_fkey = References(
+        [tenant, invitation_id], "invitations", ["tenant", "id"], on_delete="CASCADE"
+    )
+    invitation_territories_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    invitation_territories_territory = Index("(tenant, territory_id)")

@@ -1,7 +1,7 @@
 """The team, ``/members`` (owners and admins act; managers read the list): the members with their
 roles (changed in place), a link to offboard each one (``/members/{id}/offboard``, the handover
-flow), reactivation, adding a member to a territory; the invitations (invite by email with a role,
-resend, revoke) and the seats used vs paid.
+flow), reactivation, adding a member to a territory; the invitations (invite by email with a role and
+the territories the invitee joins on accepting; resend, revoke) and the seats used vs paid.
 
 Every rule is the services' (``tenants.members``, ``tenants.invitations``, the territories' member
 service, billing's ``get_billing``): another tenant's member or invitation is their 404 (the
@@ -31,6 +31,7 @@ from tenants.schemas import InvitationCreate
 from tenants.scope import TenantScope
 
 PAGE_SIZE = 50
+MAX_TERRITORIES = 50  # an invitation's territories, as the API allows
 STATUSES = {
     "pending": N_("Pending"),
     "accepted": N_("Accepted"),
@@ -43,6 +44,7 @@ TERRITORY_ROLES = {"rep": N_("Sales rep"), "manager": N_("Territory manager")}
 class InviteForm(msgspec.Struct):
     email: str = ""
     role: str = "rep"
+    territory_ids: list[str] = msgspec.field(default_factory=list)  # the ticked boxes, each a value
 
 
 class RoleForm(msgspec.Struct):
@@ -103,25 +105,38 @@ async def members_page(
     )
 
 
+async def _invite_form(request: Request[Any, Any, Any]) -> InviteForm:
+    form = await request.form()
+    return InviteForm(
+        email=str(form.get("email") or ""),
+        role=str(form.get("role") or "rep"),
+        territory_ids=[str(v) for v in form.getall("territory_ids")] if "territory_ids" in form else [],
+    )
+
+
 async def _invite(scope: TenantScope, form: InviteForm) -> Any:
     if form.role not in roles.ROLES:
         raise ValidationFailed.field("role", "Unknown role")
     try:
+        territory_ids = [UUID(v) for v in form.territory_ids]
+    except ValueError:
+        raise ValidationFailed.field("territory_ids", "No territory with this id") from None
+    if len(territory_ids) > MAX_TERRITORIES:
+        raise ValidationFailed.field("territory_ids", "Choose at most {max} territories", max=MAX_TERRITORIES)
+    try:
         body = msgspec.convert({"email": form.email.strip(), "role": form.role}, InvitationCreate)
     except msgspec.ValidationError:
         raise ValidationFailed.field("email", "Enter a valid email address") from None
+    body.territory_ids = territory_ids  # checked by the service (this tenant's, the inviter's)
     return await invitations.invite(scope, body)
 
 
 @post("/members/invite")
-async def invite(
-    request: Request[Any, Any, Any],
-    tenant_scope: NamedDependency[TenantScope],
-    data: Annotated[InviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Template:
+async def invite(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
     """The invite form's answer (htmx): a confirmation, the invitations and seats anew (out of band).
-    Resending is inviting the same email again: the service replaces the pending invitation."""
-    sent = await _invite(tenant_scope, data)
+    Resending is inviting the same email again (with the same territories): the service replaces the
+    pending invitation."""
+    sent = await _invite(tenant_scope, await _invite_form(request))
     invites = await invitations.list_invitations(tenant_scope, limit=PAGE_SIZE)
     billing = await get_billing(tenant_scope)
     return await render(

@@ -75,6 +75,7 @@ SELECT create_distributed_table('return_visits', 'tenant', colocate_with => 'aud
 SELECT create_distributed_table('sales_tasks', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('targets', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('territory_members', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('invitation_territories', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('visit_plans', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('visit_plan_items', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('weekly_reports', 'tenant', colocate_with => 'audit_log');
