@@ -25,6 +25,7 @@ from app.deals.routes import ROUTES as DEAL_ROUTES
 from app.documents.routes import ROUTES as DOCUMENT_ROUTES
 from app.errors import EXCEPTION_HANDLERS
 from app.handover.routes import ROUTES as HANDOVER_ROUTES
+from app.leads.routes import ROUTES as LEAD_ROUTES
 from app.metrics import http_metrics
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.nul_guard import refuse_nul
@@ -43,6 +44,7 @@ from app.territories.routes import ROUTES as TERRITORY_ROUTES
 from app.web.language import remember_language
 from app.web.routes import ROUTES as WEB_ROUTES
 from app.wiring import wire
+from tenants import key_scopes
 from tenants.billing.entitlements import refuses_when_read_only
 from tenants.billing.routes import BENCH_ROUTES as BILLING_BENCH_ROUTES
 from tenants.billing.routes import ROUTES as BILLING_ROUTES
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *HANDOVER_ROUTES,
             *FIELD_ROUTES,
             *GROWTH_ROUTES,
+            *LEAD_ROUTES,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -126,7 +129,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
-    rules = ProblemRules(session_dependency=next(iter(SCOPED)), refused_when_read_only=refuses_when_read_only)
+    rules = ProblemRules(
+        session_dependency=next(iter(SCOPED)),
+        refused_when_read_only=refuses_when_read_only,
+        key_scope_opt=key_scopes.OPT_KEY,
+    )
     declare_problems(app, rules)
     rate_limits.install(app, settings)
     # Around the router and its exception handling, not in the route middleware: unknown routes and

@@ -4,7 +4,8 @@
   when the app is built (:func:`declare_problems`): 401/403 where the session dependency makes a
   session required, 402 where a read-only (billing) tenant's write is refused, 404 for ids (in the
   path, the query or the body), 409 for a signed-in write, 400/422 where a body or parameters are
-  parsed, 429 where a rate-limit bucket counts it, and what a route adds with ``opt={"problems": [...]}``.
+  parsed, 429 where a rate-limit bucket counts it (and on the routes an API key may call), and what a
+  route adds with ``opt={"problems": [...]}``.
 - A body is required only when the handler has no default for it (:class:`OptionalBodyOperation`).
 - A file download says which media types it answers (:func:`file_operation`, at the route).
 - A msgspec struct with ``forbid_unknown_fields`` says ``additionalProperties: false``
@@ -119,10 +120,12 @@ def _names_ids(field: FieldDefinition | None) -> bool:
 @dataclass(frozen=True)
 class ProblemRules:
     """What the app knows about its routes: the dependency that makes a session required, and which
-    writes a read-only (billing) tenant is refused."""
+    writes a read-only (billing) tenant is refused; the ``opt`` entry of routes an API key may call
+    (those count the key's requests, so may answer 429)."""
 
     session_dependency: str
     refused_when_read_only: Callable[[str, str], bool]
+    key_scope_opt: str | None = None
 
 
 def problems_of(route: HTTPRoute, method: HttpMethodName, rules: ProblemRules) -> set[int]:
@@ -149,7 +152,7 @@ def problems_of(route: HTTPRoute, method: HttpMethodName, rules: ProblemRules) -
     id_params = any(p.field_alias.endswith(("_id", "_ids")) for p in kwargs_model.expected_query_params)
     if route.path_parameters or id_params or _names_ids(body):
         statuses.add(404)
-    if rate_limits.counted(handler):
+    if rate_limits.counted(handler) or (rules.key_scope_opt and rules.key_scope_opt in handler.opt):
         statuses.add(429)
     return statuses
 

@@ -24,6 +24,8 @@ CUSTOMERS = "/customers"
 COLLECTIONS = "/collections"
 MARKET_INCIDENT = "/market-incidents/{incident_id}"
 WEEKLY_REPORT = "/weekly-reports/{report_id}"
+INQUIRY = "/f/{company}/{form}"  # a company's public inquiry form (the address its owners hand out)
+INQUIRY_EMBED = "/f/{company}/{form}/embed"  # the same form for an <iframe> on the company's site
 
 PAGES = frozenset(
     {
@@ -38,6 +40,8 @@ PAGES = frozenset(
         COLLECTIONS,
         MARKET_INCIDENT,
         WEEKLY_REPORT,
+        INQUIRY,
+        INQUIRY_EMBED,
     }
 )
 SERVED = frozenset(

@@ -20,5 +20,6 @@ APP_REGISTRY = AppRegistry(
         "app.signing.piccolo_app",
         "app.handover.piccolo_app",
         "app.sales.piccolo_app",
+        "app.leads.piccolo_app",
     ]
 )

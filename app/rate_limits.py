@@ -10,6 +10,9 @@ forwarding header is not trusted). Past the limit the middleware raises ``TooMan
 (counted in ``acre_rate_limit_refusals``): the API answers problem+json with ``Retry-After``
 (``app.errors``); a page may render its own 429 (the signing page, the account pages).
 
+A bucket may also count something other than the address: ``spend(app, bucket, identity)`` counts
+one request of an API key or of a public form, with the same store and window.
+
 While Redis cannot be reached the buckets count in this process's memory instead (``app.rate_store``):
 a weaker limit during the outage, never none and never an error.
 
@@ -49,6 +52,12 @@ BUCKETS: dict[str, Callable[[Settings], int]] = {
     # the signing link: the page (each load records a view) and its form posts; not the page images,
     # the signed PDF or the script
     "signing": lambda s: s.signing_rate_limit_per_minute,
+    # the public inquiry form's posts (per client address: a route middleware) …
+    "inquiry": lambda s: s.inquiry_rate_limit_per_minute,
+    # … and per form, whatever the address (``spend``)
+    "inquiry_form": lambda s: s.inquiry_form_rate_limit_per_minute,
+    # per API key, whatever the address (``spend``, from the session dependency)
+    "api_key": lambda s: s.api_key_rate_limit_per_minute,
 }
 
 
@@ -78,6 +87,25 @@ def bucket(name: str) -> DefineMiddleware:
     if name not in BUCKETS:
         raise ValueError(f"no rate-limit bucket {name!r}")
     return DefineMiddleware(_Limiter, name=name)
+
+
+async def spend(app: Litestar, name: str, identity: str) -> None:
+    """Count one request of ``identity`` (an API key, a form: not the client address) in bucket
+    ``name``, with the bucket's limit and store and the middleware's own window arithmetic; past the
+    limit ``TooManyRequestsException`` (429 with ``Retry-After``)."""
+    config: RateLimitConfig = app.state[_STATE][name]
+    limiter = RateLimitMiddleware(_refuse, config)
+    store = config.get_store_from_app(app)
+    key = f"{name}::{identity}"
+    history = await limiter.retrieve_cached_history(key, store)
+    if len(history.history) >= limiter.max_requests:
+        RATE_LIMIT_REFUSALS.labels(name).inc()
+        raise TooManyRequestsException(headers=limiter.create_response_headers(history))
+    await limiter.set_cached_history(key, history, store)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover - never called
+    raise RuntimeError("spend() uses the limiter's arithmetic only")
 
 
 def counted(handler: BaseRouteHandler) -> bool:

@@ -116,6 +116,21 @@ class Settings(BaseSettings):
         default=30, description="signing-page loads and form posts per client IP and minute"
     )
 
+    # Inbound leads (app.leads): the public inquiry form's posts per client address and per form, the
+    # requests of one API key, each per minute; a form post faster than the minimum fill time or
+    # older than the maximum age is refused (spam).
+    inquiry_rate_limit_per_minute: int = Field(
+        default=5, ge=1, description="inquiry-form posts per client address and minute"
+    )
+    inquiry_form_rate_limit_per_minute: int = Field(
+        default=60, ge=1, description="posts to one inquiry form per minute, from all addresses"
+    )
+    inquiry_min_fill_seconds: int = Field(default=3, ge=0)
+    inquiry_max_age_hours: int = Field(default=24, ge=1)
+    api_key_rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="requests per API key and minute"
+    )
+
     sentry_dsn: str | None = Field(
         default=None, validation_alias=AliasChoices("ACRE_SENTRY_DSN", "SENTRY_DSN")
     )

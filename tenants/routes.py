@@ -22,8 +22,11 @@ from app.errors import NotAuthenticated
 from app.pagination import PAGED, Page, PageParams
 from app.settings import get_settings
 from app.storage import Storage
-from tenants import invitations, login, members, profile, sessions, signup
+from tenants import api_keys, invitations, login, members, profile, sessions, signup
 from tenants.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
     CompanyProfileRead,
     CompanyProfileWrite,
     InvitationAccept,
@@ -306,4 +309,28 @@ class CompanyProfileController(Controller):
         return await profile.remove_image(tenant_scope, _storage(request), "seal")
 
 
-ROUTES = [AuthController, MemberController, InvitationController, CompanyProfileController]
+class ApiKeyController(Controller):
+    """Owners and admins manage the keys; a key itself can use none of these routes."""
+
+    path = "/api/v1/api-keys"
+    tags = ["api keys"]
+    dependencies = SCOPED
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Create an API key; its secret is answered this once")
+    async def create_key(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[ApiKeyCreate]
+    ) -> ApiKeyCreated:
+        return await api_keys.create_key(tenant_scope, data)
+
+    @get("/", summary="The company's API keys with their last use (never their secrets)")
+    async def list_keys(self, tenant_scope: NamedDependency[TenantScope]) -> list[ApiKeyRead]:
+        return await api_keys.list_keys(tenant_scope)
+
+    @delete("/{key_id:uuid}", status_code=HTTP_200_OK, summary="Revoke an API key (its next request is 401)")
+    async def revoke_key(
+        self, tenant_scope: NamedDependency[TenantScope], key_id: FromPath[UUID]
+    ) -> ApiKeyRead:
+        return await api_keys.revoke_key(tenant_scope, key_id)
+
+
+ROUTES = [AuthController, MemberController, InvitationController, CompanyProfileController, ApiKeyController]

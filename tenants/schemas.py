@@ -176,3 +176,29 @@ class CompanyProfileRead(msgspec.Struct):
     seal: ProfileImage | None
     created_at: datetime | None
     created_by: UUID | None
+
+
+KeyScope = Literal["leads:write", "customers:read", "deals:read", "territories:read"]
+
+
+class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[KeyScope], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class ApiKeyRead(msgspec.Struct):
+    id: UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    created_by_name: str | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(msgspec.Struct):
+    """The new key; ``secret`` is shown this once (only its sha256 is kept)."""
+
+    key: ApiKeyRead
+    secret: str

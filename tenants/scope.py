@@ -16,11 +16,11 @@ import asyncpg
 from litestar import Request
 from litestar.di import Provide
 
-from app import db, i18n
+from app import db, i18n, rate_limits
 from app.accounts.service import csrf_token_for, token_hash
 from app.errors import Forbidden, NotAuthenticated, PaymentRequired
 from app.settings import get_settings
-from tenants import roles
+from tenants import key_scopes, roles
 from tenants.billing.entitlements import FULL, Access, BillingState, evaluate, write_blocked
 
 SESSION_COOKIE = "acre_session"
@@ -55,6 +55,9 @@ class TenantScope:
     tenant_name: str = ""
     tenant_slug: str = ""
     billing: Access = FULL
+    # an API key's scope (``for_api_key``): the key and what it may do; no user, no membership
+    api_key_id: UUID | None = None
+    api_scopes: frozenset[str] = frozenset()
     # a request's pooled connection (``provide_tenant_scope``): its transactions run on it
     held: db.Held | None = field(default=None, compare=False, repr=False)
 
@@ -77,6 +80,30 @@ class TenantScope:
             currency=tenant["currency"],
             tenant_name=tenant["name"],
             tenant_slug=tenant["slug"],
+        )
+
+    @classmethod
+    def for_api_key(
+        cls, row: Mapping[str, Any], *, billing: Access = FULL, held: db.Held | None = None
+    ) -> TenantScope:
+        """An API key's scope, from a row of ``acre_api_key()``: tenant-wide like a job's (its routes
+        are the few that declare a key scope, ``tenants.key_scopes``), named after the key, in the
+        tenant's language; never a member, so it decides no approval (``require_person``)."""
+        return cls(
+            tenant_id=row["id"],
+            user_id=None,
+            role="api_key",
+            locale=i18n.choose(None, row["locale"]),
+            tenant_locale=row["locale"],
+            time_zone=row["time_zone"],
+            currency=row["currency"],
+            name=row["key_name"],
+            tenant_name=row["name"],
+            tenant_slug=row["slug"],
+            billing=billing,
+            api_key_id=row["key_id"],
+            api_scopes=frozenset(row["scopes"]),
+            held=held,
         )
 
     @classmethod
@@ -127,13 +154,55 @@ class TenantScope:
 
     def at_least(self, minimum: str) -> bool:
         """True when the acting member holds ``minimum`` or a higher role (owner > admin > manager >
-        rep), and always for a background job (the system scope acts for the whole tenant)."""
-        return roles.at_least(self.role, minimum) or self.role == "system"  # an unknown minimum raises
+        rep), and always for a background job (the system scope acts for the whole tenant) and for an
+        API key (which reaches only the routes of its scopes)."""
+        return roles.at_least(self.role, minimum) or self.role in ("system", "api_key")  # unknown raises
 
     def require(self, minimum: str) -> None:
         """Raise 403 unless ``at_least(minimum)``."""
         if not self.at_least(minimum):
             raise Forbidden("This needs the {role} role or higher", role=minimum)
+
+    def require_person(self) -> None:
+        """Raise 403 for an API key: approvals and decisions are a member's, never an integration's."""
+        if self.api_key_id is not None:
+            raise Forbidden("An API key cannot decide approvals")
+
+
+async def resolve_api_key(token: str, held: db.Held | None = None) -> TenantScope | None:
+    """The scope of a live API key (one round trip to ``acre_api_key()``, which also marks it used at
+    most once a minute); ``None`` for a malformed, unknown or revoked key."""
+    parts = key_scopes.parse(token)
+    if parts is None:
+        return None
+    sql = "SELECT * FROM acre_api_key($1, $2, $3)"
+    conn: asyncpg.Connection | None = held.connection if held is not None else None
+    args = (parts.tenant_id, parts.prefix, parts.digest)
+    row = await (conn.fetchrow(sql, *args) if conn is not None else db.pool().fetchrow(sql, *args))
+    if row is None:
+        return None
+    return TenantScope.for_api_key(row, billing=_billing(row), held=held)
+
+
+def _billing(row: Mapping[str, Any]) -> Access:
+    settings = get_settings()
+    return evaluate(
+        BillingState.from_row(row),
+        datetime.now(UTC),
+        enabled=settings.billing_enabled,
+        grace_days=settings.billing_grace_days,
+    )
+
+
+def _key_allowed(request: Request[Any, Any, Any], scope: TenantScope) -> None:
+    """The one rule for keys: the route must declare a scope and the key must hold it (else 403)."""
+    needed = request.route_handler.opt.get(key_scopes.OPT_KEY)
+    if needed is None:
+        raise Forbidden("API keys cannot be used here", extra={"reason": "api_key_not_allowed"})
+    if needed not in scope.api_scopes:
+        raise Forbidden(
+            "This API key lacks the {scope} scope", scope=needed, extra={"reason": "api_key_scope"}
+        )
 
 
 def _token(request: Request[Any, Any, Any]) -> tuple[str | None, bool]:
@@ -154,14 +223,7 @@ async def resolve_session(token: str, held: db.Held | None = None) -> TenantScop
     row = await (conn.fetchrow(sql, digest) if conn is not None else db.pool().fetchrow(sql, digest))
     if row is None:
         return None
-    settings = get_settings()
-    billing = evaluate(
-        BillingState.from_row(row),
-        datetime.now(UTC),
-        enabled=settings.billing_enabled,
-        grace_days=settings.billing_grace_days,
-    )
-    return TenantScope.for_member(row, billing=billing, held=held)
+    return TenantScope.for_member(row, billing=_billing(row), held=held)
 
 
 async def provide_tenant_scope(request: Request[Any, Any, Any]) -> AsyncIterator[TenantScope]:
@@ -169,11 +231,25 @@ async def provide_tenant_scope(request: Request[Any, Any, Any]) -> AsyncIterator
     on unsafe methods (bearer tokens are not sent by browsers on their own, so need none), else 403;
     a write the tenant's billing blocks (read-only after the grace period) answers 402.
 
+    A bearer token shaped like an API key (``tenants.key_scopes``) is resolved as one: 401 when
+    unknown or revoked, 403 unless the route declares a scope the key holds, 429 past the key's limit
+    per minute.
+
     The request takes one pooled connection here, looks up the session on it and runs its scoped
     transactions on it; it is released once the handler has returned (before the answer is sent)."""
     token, from_cookie = _token(request)
     if not token:
         raise NotAuthenticated("Sign in to continue")
+    if not from_cookie and key_scopes.looks_like_key(token):
+        async with db.held_connection() as held:
+            scope = await resolve_api_key(token, held)
+            if scope is None:
+                raise NotAuthenticated("Unknown or revoked API key")
+            _key_allowed(request, scope)
+            await rate_limits.spend(request.app, "api_key", str(scope.api_key_id))
+            _check(request, scope, token, from_cookie)
+            yield scope
+        return
     async with db.held_connection() as held:
         scope = await resolve_session(token, held)
         if scope is None:

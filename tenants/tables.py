@@ -3,6 +3,7 @@ under RLS)."""
 
 from piccolo.columns import (
     UUID,
+    Array,
     Boolean,
     Bytea,
     Char,
@@ -10,6 +11,7 @@ from piccolo.columns import (
     Integer,
     Numeric,
     SmallInt,
+    Text,
     Timestamptz,
     Varchar,
 )
@@ -106,3 +108,24 @@ class CompanyProfileVersion(Table, tablename="company_profile_versions", db=DB):
     company_profile_versions_tenant_created_by_fkey = References(
         [tenant, created_by], "memberships", ["tenant", "id"]
     )
+
+
+class ApiKey(Table, tablename="api_keys", db=DB):
+    """A key for an integration (tenants/api_keys.py); the secret is stored only as its sha256."""
+
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    prefix = Varchar(length=16, default=None)
+    secret_hash = Bytea(default=None)
+    name = Varchar(length=100, default=None)
+    scopes = Array(Text(), default=None)
+    created_by = UUID(default=None)
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = UUID(null=True, default=None)
+
+    api_keys_tenant_fkey = References([tenant], "tenants", ["id"])
+    api_keys_tenant_prefix_key = Unique([tenant, prefix])
+    api_keys_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
+    api_keys_tenant_revoked_by_fkey = References([tenant, revoked_by], "memberships", ["tenant", "id"])

@@ -29,6 +29,7 @@ from app.customers.schemas import (
     ListChangesRead,
 )
 from app.pagination import PAGED, Page, PageParams
+from tenants.key_scopes import needs
 from tenants.scope import SCOPED, TenantScope
 
 
@@ -42,6 +43,7 @@ class CustomerController(Controller):
         summary="Visible customers, newest first or by next follow-up; filter by territory subtree, grade,"
         " status, owner, q",
         dependencies=PAGED,
+        opt=needs("customers:read"),
     )
     async def list_customers(
         self,
@@ -90,7 +92,7 @@ class CustomerController(Controller):
     ) -> DuplicateCheckRead:
         return await duplicates.check_duplicate(tenant_scope, full_name, tax_id)
 
-    @get("/{customer_id:uuid}")
+    @get("/{customer_id:uuid}", opt=needs("customers:read"))
     async def get_customer(
         self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
     ) -> CustomerRead:

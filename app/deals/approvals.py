@@ -132,7 +132,9 @@ async def decide_in(
     tx: Tx, scope: TenantScope, approval_id: UUID, approve: bool, comment: str | None
 ) -> ApprovalRead:
     """Approve or reject one pending request: 404 if the caller may neither decide nor see it, 403 if
-    they may see but not decide it, 409 if it was decided already (or the deal moved meanwhile)."""
+    they may see but not decide it, 409 if it was decided already (or the deal moved meanwhile).
+    Only a member decides (an API key is 403)."""
+    scope.require_person()
     access = await deal_access(tx, scope)
     p = Params(scope.tenant_id, approval_id)
     row = await tx.fetchrow(

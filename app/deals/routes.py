@@ -44,6 +44,7 @@ from app.deals.schemas import (
 )
 from app.deals.stages import StageRules
 from app.pagination import PAGED, Page, PageParams, page_name, paged
+from tenants.key_scopes import needs
 from tenants.scope import SCOPED, TenantScope
 
 # The item type moved out of app.deals.schemas; its page keeps its published component name.
@@ -96,6 +97,7 @@ class DealController(Controller):
         summary="Visible deals, newest first; filter by customer, stage, owner, territory (subtree),"
         " expected close date from/to",
         dependencies=PAGED,
+        opt=needs("deals:read"),
     )
     async def list_deals(
         self,
@@ -136,7 +138,7 @@ class DealController(Controller):
     ) -> StageRulesRead:
         return await stage_moves.put_stage_rules(tenant_scope, data)
 
-    @get("/{deal_id:uuid}", summary="One deal")
+    @get("/{deal_id:uuid}", summary="One deal", opt=needs("deals:read"))
     async def get_deal(self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]) -> DealRead:
         return await service.get_deal(tenant_scope, deal_id)
 
@@ -382,6 +384,7 @@ class PipelineController(Controller):
         "/",
         summary="Pipeline by stage and by rep (count, amount, weighted) per currency;"
         " territory subtree, expected close date from/to or a named period",
+        opt=needs("deals:read"),
     )
     async def summary(
         self,

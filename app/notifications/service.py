@@ -48,6 +48,12 @@ KINDS: dict[str, str] = {
     "cross_territory_requested": N_("{member} asks to work {target}, outside their territory"),
     "cross_territory_approved": N_("Your request to work {target} was approved, until {until}"),
     "cross_territory_rejected": N_("Your request to work {target} was rejected: {comment}"),
+    # inbound leads (app.leads.intake): new ones to the territory's managers, a known company to its
+    # owner (or, in the pool, to the managers)
+    "lead_received": N_("A new lead arrived in the pool: {customer}"),
+    "leads_received": N_("{count} new leads arrived in the pool, the first {customer}"),
+    "lead_known": N_("{customer} inquired again ({contact}): follow it up"),
+    "lead_known_pool": N_("{customer}, in the pool, inquired again ({contact})"),
     # deals: the daily collection reminder (app.deals.reminders), to each deal owner
     "collections_due": N_(
         "{count} collection items need your attention: {overdue} overdue, {due_soon} due within 3 days"

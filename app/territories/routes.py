@@ -20,6 +20,7 @@ from app.territories.schemas import (
     TerritoryRead,
     TerritoryUpdate,
 )
+from tenants.key_scopes import needs
 from tenants.scope import SCOPED, TenantScope
 
 
@@ -32,6 +33,7 @@ class TerritoryController(Controller):
         "/",
         summary="The territory tree, depth first; or the children of parent_id, or a subtree",
         dependencies=paged(200),
+        opt=needs("territories:read"),
     )
     async def list_territories(
         self,
@@ -56,7 +58,7 @@ class TerritoryController(Controller):
     ) -> TerritoryRead:
         return await service.create_territory(tenant_scope, data)
 
-    @get("/{territory_id:uuid}")
+    @get("/{territory_id:uuid}", opt=needs("territories:read"))
     async def get_territory(
         self, tenant_scope: NamedDependency[TenantScope], territory_id: FromPath[UUID]
     ) -> TerritoryRead:

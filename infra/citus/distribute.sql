@@ -79,3 +79,7 @@ SELECT create_distributed_table('invitation_territories', 'tenant', colocate_wit
 SELECT create_distributed_table('visit_plans', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('visit_plan_items', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('weekly_reports', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('api_keys', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('lead_forms', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('lead_requests', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('leads', 'tenant', colocate_with => 'audit_log');

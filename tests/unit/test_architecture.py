@@ -18,6 +18,7 @@ DOMAINS = {
     "app.deals",
     "app.documents",
     "app.handover",
+    "app.leads",
     "app.notifications",
     "app.sales",
     "app.signing",

@@ -260,6 +260,7 @@ def _stamp(plan: asyncpg.Record) -> str:
 async def decide_plan(scope: TenantScope, plan_id: UUID, approve: bool, data: PlanDecision) -> VisitPlanRead:
     """Submitted → approved or returned (a return needs a comment). 404 outside the caller's team;
     403 for one's own plan or a member the caller does not manage; 409 unless submitted."""
+    scope.require_person()
     comment = (data.comment or "").strip() or None
     if not approve and comment is None:
         raise ValidationFailed.field("comment", "Say why the plan is returned")
