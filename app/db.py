@@ -36,6 +36,10 @@ class Tx:
     tenant_id: UUID | None
     user_id: UUID | None = None
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
+    # Set (``{}``) only on a transaction that reads and never writes (a page's ``GET``): lookups that
+    # cost round trips and cannot change within it (a member's customer access) are kept here, so a
+    # page's second service call does not read them again. ``None``: nothing is kept.
+    read_memo: dict[Any, Any] | None = None
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         return await self.connection.fetch(sql, *args)

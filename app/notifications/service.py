@@ -18,6 +18,7 @@ from app.i18n import N_, translate
 from app.notifications.schemas import NotificationRead
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
+from app.sql import Params
 from tenants.scope import TenantScope
 
 # kind -> message id; params fill the placeholders.
@@ -147,19 +148,23 @@ async def list_notifications(
     return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
 
+def unread_sql(p: Params, membership_id: UUID) -> str:
+    """The member's unread count as one scalar subquery (the tenant is ``$1``), so a page can read it
+    in the same round trip as its other small reads (the app shell's)."""
+    return (
+        "(SELECT count(*) FROM notifications WHERE tenant = $1"
+        f" AND membership_id = {p(membership_id)} AND read_at IS NULL)"
+    )
+
+
 async def unread_count(scope: TenantScope) -> int:
     """How many of the caller's notifications are unread (0 for a job's scope)."""
     if scope.membership_id is None:
         return 0
+    p = Params(scope.tenant_id)
+    sql = "SELECT " + unread_sql(p, scope.membership_id)
     async with scope.tx() as tx:
-        return int(
-            await tx.fetchval(
-                "SELECT count(*) FROM notifications WHERE tenant = $1 AND membership_id = $2"
-                " AND read_at IS NULL",
-                scope.tenant_id,
-                scope.membership_id,
-            )
-        )
+        return int(await tx.fetchval(sql, *p.values))
 
 
 async def mark_read(scope: TenantScope, notification_id: UUID) -> NotificationRead:

@@ -34,6 +34,14 @@ class TerritoryRead(msgspec.Struct):
     updated_at: datetime
 
 
+class TerritoryOption(msgspec.Struct, array_like=True):
+    """A territory in a page's picker: its id as text (what a form sends back), name and depth."""
+
+    id: str
+    name: str
+    depth: int
+
+
 class TerritoryMemberCreate(msgspec.Struct, forbid_unknown_fields=True):
     membership_id: UUID
     role: TerritoryRole

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import msgspec
 from msgspec import UnsetType
 
 from app import audit
@@ -19,11 +20,13 @@ from app.db import Tx
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.rows import to_struct
+from app.sql import Params
 from app.territories import impact, tree
 from app.territories.schemas import (
     MoveImpact,
     TerritoryCreate,
     TerritoryMove,
+    TerritoryOption,
     TerritoryRead,
     TerritoryUpdate,
 )
@@ -90,6 +93,21 @@ async def list_territories(
     items = [_read(r) for r in rows[:limit]]
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(rows[limit - 1]["path"]) if more else None)
+
+
+def picker_sql(p: Params, limit: int = 200) -> str:
+    """The tree in depth-first order (the first ``limit``, as ``list_territories`` pages it) as one
+    scalar subquery of JSON (the tenant is ``$1``): a page's territory picker read in the same round
+    trip as its other small reads. ``picker_options`` reads it."""
+    return (
+        "(SELECT coalesce(json_agg(json_build_array(t.id::text, t.name,"
+        f" char_length(t.path) / {tree.SEGMENT}) ORDER BY t.path), '[]')::text"
+        f" FROM (SELECT id, name, path FROM territories WHERE tenant = $1 ORDER BY path LIMIT {p(limit)}) t)"
+    )
+
+
+def picker_options(raw: str) -> list[TerritoryOption]:
+    return msgspec.json.decode(raw, type=list[TerritoryOption])
 
 
 # --- writing ---------------------------------------------------------------------------------

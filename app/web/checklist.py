@@ -24,6 +24,11 @@ SELECT
 """
 
 
+def complete_sql() -> str:
+    """The same test as one scalar subquery (the tenant is ``$1``), for the shell's one round trip."""
+    return f"({_COMPLETE})"
+
+
 async def checklist_complete(scope: TenantScope) -> bool:
     """Every step of the onboarding checklist is done (owners and admins only: ``False`` for others,
     who never see the entry)."""

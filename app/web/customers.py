@@ -30,7 +30,6 @@ from app.customers.search import GRADES, STATUSES, list_customers
 from app.customers.service import create_customer
 from app.errors import ValidationFailed
 from app.i18n import N_, translate
-from app.territories.service import list_territories
 from app.web import team_customers
 from app.web.customer_page import KINDS, RESULTS, next_followup_at
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
@@ -90,12 +89,11 @@ async def customers_page(
     }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_customer_items.html", **context)
-    territories = (await list_territories(tenant_scope, limit=200)).items
     return await render(
         request,
         tenant_scope,
         "app/customers.html",
-        territories=territories,
+        with_picker=True,
         grades=GRADES,
         statuses=STATUSES,
         filtered=any(k not in ("sort", "limit") for k in chosen),
@@ -186,12 +184,11 @@ def _new_customer(scope: TenantScope, form: NewCustomerForm) -> CustomerCreate:
 async def new_customer_page(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Template:
-    territories = (await list_territories(tenant_scope, limit=200)).items
     return await render(
         request,
         tenant_scope,
         "app/customer_new.html",
-        territories=territories,
+        with_picker=True,
         grades=GRADES,
         sources=pool.SOURCES,
     )

@@ -19,7 +19,6 @@ from litestar.response import Template
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.errors import Conflict
-from app.territories.service import list_territories
 from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
 from tenants.scope import TenantScope
@@ -51,15 +50,13 @@ async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependen
     context: dict[str, Any] = {"page": page, "chosen": chosen, "more_query": more_query}
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_pool_items.html", **context)
-    territories = (await list_territories(tenant_scope, limit=200)).items
-    counter = await pool.claim_counter(tenant_scope)
     return await render(
         request,
         tenant_scope,
         "app/pool.html",
-        territories=territories,
+        with_picker=True,
+        with_counter=True,
         sources=pool.SOURCES,
-        counter=counter,
         **context,
     )
 

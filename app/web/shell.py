@@ -23,12 +23,18 @@ from litestar import Request, Response
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from app import i18n
 from app.customers.imports import columns
+from app.customers.pool import service as pool
+from app.customers.pool.schemas import ClaimCounter
 from app.errors import AppError, NotAuthenticated
-from app.notifications.service import unread_count
-from app.web.checklist import checklist_complete
+from app.notifications.service import unread_sql
+from app.sql import Params
+from app.territories.schemas import TerritoryOption
+from app.territories.service import picker_options, picker_sql
+from app.web.checklist import complete_sql
 from app.web.pages import error_text, page_context
 from tenants.scope import CSRF_COOKIE, TenantScope, provide_tenant_scope
 
@@ -92,42 +98,121 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+@dataclass(frozen=True, slots=True)
+class ShellReads:
+    """The shell's small reads of one page, fetched in one round trip (``shell_reads``)."""
+
+    unread: int
+    onboarded: bool = False  # every onboarding step is done ("Get started" leaves the navigation)
+    territories: list[TerritoryOption] | None = None
+    counter: ClaimCounter | None = None
+
+
+async def shell_reads(scope: TenantScope, *, territories: bool = False, counter: bool = False) -> ShellReads:
+    """The unread count, for an owner or admin whether onboarding is complete, and what the page asks
+    for besides (the territory picker, the claim counter), as one ``SELECT`` of the services' own
+    subqueries: one round trip, not five."""
+    p = Params(scope.tenant_id)
+    me = scope.membership_id
+    columns = [(unread_sql(p, me) if me is not None else "0") + " AS unread"]
+    admin = scope.at_least("admin")  # only they see "Get started"
+    if admin:
+        columns.append(complete_sql() + " AS onboarded")
+    if territories:
+        columns.append(picker_sql(p) + " AS territories")
+    counted = counter and me is not None
+    if counted:
+        columns.append(pool.counter_sql(p, scope))
+    async with scope.tx() as tx:
+        row = await tx.fetchrow("SELECT " + ", ".join(columns), *p.values)
+    assert row is not None
+    return ShellReads(
+        unread=int(row["unread"]),
+        onboarded=bool(row["onboarded"]) if admin else False,
+        territories=picker_options(row["territories"]) if territories else None,
+        counter=pool.counter_of(row) if counted else None,
+    )
+
+
+# The navigation's HTML (the side bar and the phone's menu) by language, role and current entry: the
+# same few strings for every page, rendered once per process instead of once per page.
+_NAV_HTML: dict[tuple[str, str, bool, int], tuple[Markup, Markup]] = {}
+
+
+def _nav_html(request: Request[Any, Any, Any], scope: TenantScope, onboarded: bool) -> tuple[Markup, Markup]:
+    items = nav_for(scope)
+    if onboarded:  # "Get started" is done: off the menu, still at its URL
+        items = [n for n in items if n.path != ONBOARDING]
+    path, query = request.url.path, request.url.query
+    current = next(
+        (i for i in reversed(range(len(items))) if items[i].path == path and items[i].query in ("", query)),
+        -1,
+    )
+    key = (scope.locale, scope.role, onboarded, current)
+    engine = request.app.template_engine
+    assert engine is not None
+    cached = None if engine.engine.auto_reload else _NAV_HTML.get(key)  # development: edits show
+    if cached is None:
+        module = engine.engine.get_template("app/_nav.html").make_module(
+            page_context(
+                scope.locale,
+                nav_sections=nav_sections(items),
+                current=items[current] if current >= 0 else None,
+            )
+        )
+        # the macros' output is the template's, escaped as it was rendered
+        cached = _NAV_HTML[key] = (Markup(module.side()), Markup(module.menu()))  # noqa: S704
+    return cached
+
+
 async def render(
     request: Request[Any, Any, Any],
     scope: TenantScope,
     template: str,
     status_code: int = 200,
+    *,
+    with_picker: bool = False,
+    with_counter: bool = False,
     **context: Any,
 ) -> Template:
     """``template`` in the app shell, in the member's language. A template whose name starts with
-    ``_`` is a fragment (an htmx answer): it gets no shell, and no shell queries run."""
+    ``_`` is a fragment (an htmx answer): it gets no shell, and no shell queries run.
+
+    ``with_picker``: the page gets ``territories`` (the territory picker, ``TerritoryOption``s);
+    ``with_counter``: ``counter`` (the claim counter) — both read in the shell's one round trip. A
+    page's template can render a list's rows with ``fragment("app/_x_items.html")`` (the template
+    an htmx "more" answers with): rendered on its own, its many small pieces are joined once instead
+    of passing through every enclosing block."""
     shell: dict[str, Any] = {}
     if not template.rsplit("/", 1)[-1].startswith("_"):
-        path, query = request.url.path, request.url.query
-        nav = nav_for(scope)
-        if await checklist_complete(scope):  # "Get started" is done: off the menu, still at its URL
-            nav = [n for n in nav if n.path != ONBOARDING]
-        current = next(
-            (n for n in reversed(nav) if n.path == path and (not n.query or n.query == query)),
-            None,
-        )
+        reads = await shell_reads(scope, territories=with_picker, counter=with_counter)
+        side, menu = _nav_html(request, scope, reads.onboarded)
         shell = {
-            "nav": nav,
-            "nav_sections": nav_sections(nav),
-            "current": current,
-            "unread": await unread_count(scope),
+            "nav_side": side,
+            "nav_menu": menu,
+            "unread": reads.unread,
             "warnings": scope.billing_warnings(),
             "hx_headers": json.dumps({"X-CSRF-Token": request.cookies.get(CSRF_COOKIE, "")}),
         }
+        if with_picker:
+            context.setdefault("territories", reads.territories)
+        if with_counter:
+            context.setdefault("counter", reads.counter)
+
+    locale = scope.locale
 
     def label(kind: str, code: str | None) -> str | None:  # a source / status code's words
-        return columns.label(kind, code, scope.locale)
+        return columns.label(kind, code, locale)
 
-    return Template(
-        template_name=template,
-        context=page_context(scope.locale, scope=scope, label=label, **shell, **context),
-        status_code=status_code,
-    )
+    page = page_context(locale, scope=scope, label=label, **shell, **context)
+
+    def fragment(name: str) -> Markup:
+        engine = request.app.template_engine
+        assert engine is not None
+        return Markup(engine.engine.get_template(name).render(page))  # noqa: S704 (rendered: escaped)
+
+    page["fragment"] = fragment
+    return Template(template_name=template, context=page, status_code=status_code)
 
 
 def page_size(request: Request[Any, Any, Any], default: int = 20) -> int:
@@ -191,7 +276,8 @@ async def provide_page_scope(request: Request[Any, Any, Any]) -> AsyncIterator[T
     page image drawn by poppler), so that it holds no transaction open while it waits."""
     async for scope in provide_tenant_scope(request):
         if request.method == "GET" and not request.route_handler.opt.get(OWN_TRANSACTIONS):
-            async with scope.tx():
+            async with scope.tx() as tx:
+                tx.read_memo = {}  # a read: what its services look up twice is read once
                 yield scope
         else:
             yield scope

@@ -81,6 +81,20 @@ class CustomerAccess:
 
 
 async def customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
+    """What the member may see and change (three reads; kept for a read-only transaction's
+    ``read_memo``, so a page's list and its badges read them once)."""
+    memo = tx.read_memo
+    key = ("customer_access", scope.membership_id, scope.role)
+    if memo is not None and key in memo:
+        access: CustomerAccess = memo[key]
+        return access
+    access = await _customer_access(tx, scope)
+    if memo is not None:
+        memo[key] = access
+    return access
+
+
+async def _customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
     if scope.at_least("admin"):
         return CustomerAccess(True, scope.membership_id, frozenset(), frozenset())
     managed = frozenset(await managed_territory_ids(tx, scope))

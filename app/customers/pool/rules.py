@@ -156,9 +156,18 @@ RULES_CTE = (
 # --- reading and writing -------------------------------------------------------------------------
 
 
-async def load_rules(tx: Tx) -> PoolRules:
-    raw = await tx.fetchval("SELECT rules::text FROM pool_rules WHERE tenant = $1", tx.tenant_id)
+RULES_SQL = (
+    "(SELECT rules::text FROM pool_rules WHERE tenant = $1)"  # a scalar subquery: ``rules_of`` reads it
+)
+
+
+def rules_of(raw: str | None) -> PoolRules:
+    """The tenant's rules from their stored JSON (``RULES_SQL``; ``None``: the defaults)."""
     return _merge(msgspec.json.decode(raw, type=PoolRulesWrite)) if raw else PoolRules()
+
+
+async def load_rules(tx: Tx) -> PoolRules:
+    return rules_of(await tx.fetchval("SELECT " + RULES_SQL, tx.tenant_id))
 
 
 async def read_rules(tx: Tx) -> PoolRulesRead:

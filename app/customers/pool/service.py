@@ -14,6 +14,7 @@ meanwhile is a 409 naming the owner, not a 404 — the member saw it in their po
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ import asyncpg
 
 from app.customers.ledger import OwnershipChange
 from app.customers.owner_changes import Moves, change_owners
-from app.customers.pool.rules import PoolRules, load_rules
+from app.customers.pool.rules import RULES_SQL, PoolRules, load_rules, rules_of
 from app.customers.pool.schemas import ClaimCounter, PoolItem
 from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER, load_visible
@@ -130,12 +131,11 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
 
 async def _owned_counts(tx: Tx, scope: TenantScope, me: UUID, grade: str) -> asyncpg.Record:
     """``owned`` (prospects the member owns, what the cap counts) and ``of_grade`` (of them, ``grade``)."""
+    p = Params(scope.tenant_id)
+    owned = _OWNED.format(me=p(me))
     counts = await tx.fetchrow(
-        "SELECT count(*) AS owned, count(*) FILTER (WHERE grade = $3) AS of_grade FROM customers"
-        " WHERE tenant = $1 AND owner_membership_id = $2 AND status = 'prospect'",
-        scope.tenant_id,
-        me,
-        grade,
+        f"SELECT count(*) AS owned, count(*) FILTER (WHERE grade = {p(grade)}) AS of_grade {owned}",
+        *p.values,
     )
     assert counts is not None
     return counts
@@ -143,30 +143,59 @@ async def _owned_counts(tx: Tx, scope: TenantScope, me: UUID, grade: str) -> asy
 
 async def _claimed_today(tx: Tx, scope: TenantScope, me: UUID) -> int:
     """Claims the member made since midnight in the tenant's time zone (what the daily cap counts)."""
-    return int(
-        await tx.fetchval(
-            "SELECT count(*) FROM customer_ownership_history WHERE tenant = $1 AND to_membership_id = $2"
-            " AND cause = 'claim' AND at >= date_trunc('day', now() AT TIME ZONE $3) AT TIME ZONE $3",
-            scope.tenant_id,
-            me,
-            scope.time_zone,
-        )
-    )
+    p = Params(scope.tenant_id)
+    return int(await tx.fetchval("SELECT " + _claimed_today_sql(p, scope, me), *p.values))
 
 
 async def claim_counter(scope: TenantScope) -> ClaimCounter | None:
     """Where the member stands against the claim caps: the same counts the claim rules compare
     (``claim_refusal``), so the pool page's "x of cap, y today" cannot drift from a refusal.
     ``None`` for a scope without a membership (a job)."""
-    me = scope.membership_id
-    if me is None:
+    if scope.membership_id is None:
         return None
+    p = Params(scope.tenant_id)
+    sql = "SELECT " + counter_sql(p, scope)
     async with scope.tx() as tx:
-        rules = await load_rules(tx)
-        counts = await _owned_counts(tx, scope, me, "A")
-        today = await _claimed_today(tx, scope, me)
+        row = await tx.fetchrow(sql, *p.values)
+    assert row is not None
+    return counter_of(row)
+
+
+_OWNED = "FROM customers WHERE tenant = $1 AND owner_membership_id = {me} AND status = 'prospect'"
+
+
+def _owned_sql(p: Params, me: UUID) -> str:
+    """Prospects the member owns (what the owned cap counts), as a scalar subquery (tenant ``$1``)."""
+    return f"(SELECT count(*) {_OWNED.format(me=p(me))})"
+
+
+def _claimed_today_sql(p: Params, scope: TenantScope, me: UUID) -> str:
+    """Claims by the member since midnight in the tenant's zone (what the daily cap counts)."""
+    zone = p(scope.time_zone)
+    return (
+        f"(SELECT count(*) FROM customer_ownership_history WHERE tenant = $1 AND to_membership_id = {p(me)}"
+        f" AND cause = 'claim' AND at >= date_trunc('day', now() AT TIME ZONE {zone}) AT TIME ZONE {zone})"
+    )
+
+
+def counter_sql(p: Params, scope: TenantScope) -> str:
+    """The claim counter's reads as select-list columns (tenant ``$1``; a member's scope), for one
+    round trip with a page's other small reads; ``counter_of`` reads the row."""
+    assert scope.membership_id is not None
+    me = scope.membership_id
+    return (
+        f"{RULES_SQL} AS counter_rules, {_owned_sql(p, me)} AS counter_owned,"
+        f" {_claimed_today_sql(p, scope, me)} AS counter_today"
+    )
+
+
+def counter_of(row: Mapping[str, Any]) -> ClaimCounter:
+    rules = rules_of(row["counter_rules"])
     return ClaimCounter(
-        owned=int(counts["owned"]), owned_cap=rules.owned_cap, today=today, daily_cap=rules.daily_claim_cap
+        owned=int(row["counter_owned"]),
+        owned_cap=rules.owned_cap,
+        today=int(row["counter_today"]),
+        daily_cap=rules.daily_claim_cap,
     )
 
 
