@@ -143,8 +143,11 @@ async def send_form(
 
 
 @get("/documents/{document_id:uuid}/send/row")
-async def extra_row(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
-    """One more signer (or CC) row for the send form (htmx)."""
+async def extra_row(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], document_id: FromPath[UUID]
+) -> Template:
+    """One more signer (or CC) row for the send form (htmx), for a document the member may send."""
+    await documents.get_document(tenant_scope, storage(request), document_id)
     group = "cc" if request.query_params.get("group") == "cc" else "signer"
     try:
         number = max(
@@ -162,7 +165,7 @@ async def extra_row(request: Request[Any, Any, Any], tenant_scope: NamedDependen
         with_add=True,
         languages=helpers(tenant_scope)["languages"],
         max_rows=MAX_SIGNERS if group == "signer" else MAX_CC,
-        document_id=request.path_params["document_id"],
+        document_id=document_id,
     )
 
 
