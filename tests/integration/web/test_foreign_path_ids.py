@@ -56,6 +56,9 @@ TABLES = {
     "grant_id": "cross_territory_grants",
     "reward_id": "referral_rewards",
     "item_id": "visit_plan_items",
+    "key_id": "api_keys",
+    "request_id": "cross_territory_requests",
+    "form_id": "lead_forms",
 }
 OTHER_VALUES = {"int": "1", "str": "x", "path": "x"}
 
@@ -155,6 +158,21 @@ async def _their_world(client: Any, mailbox: Any, app: Any, admin_db: str) -> UU
             " VALUES ($1, $2, $3, now() + interval '1 day')",
             UUID(f.rep.membership_id),
             UUID(f.other_province["id"]),
+        ),
+        (
+            "INSERT INTO cross_territory_requests (tenant, membership_id, territory_id, reason, until)"
+            " VALUES ($1, $2, $3, '跨区拜访', now() + interval '7 days')",
+            UUID(f.rep.membership_id),
+            UUID(f.other_province["id"]),
+        ),
+        (
+            "INSERT INTO api_keys (tenant, prefix, secret_hash, name, scopes, created_by)"
+            " VALUES ($1, 'acre_test', '\\x00', 'ERP', '{leads:write}', $2)",
+            UUID(f.owner.membership_id),
+        ),
+        (
+            "INSERT INTO lead_forms (tenant, slug, name, created_by) VALUES ($1, 'contact', '联系我们', $2)",
+            UUID(f.owner.membership_id),
         ),
         (
             "INSERT INTO weekly_reports (tenant, territory_name, week_start, figures)"
