@@ -338,11 +338,19 @@ async def decide(
         return await _read(tx, scope, request_id)
 
 
-async def works_territory(scope: TenantScope, territory_id: UUID) -> bool:
-    """Whether the member works ``territory_id``'s pool (their own, managed, or granted) — the pool
-    page offers a request when not."""
+async def worked_territories(scope: TenantScope) -> frozenset[UUID] | None:
+    """The territories whose pools the member works (their own, managed, or granted); ``None``: all
+    (owner/admin). The pool page and the request form use it to offer a request where it helps."""
     if scope.at_least("admin"):
-        return True
+        return None
     async with scope.tx() as tx:
         access = await customer_access(tx, scope)
-    return territory_id in access.worked or territory_id in access.managed
+    return access.worked | access.managed
+
+
+async def decidable(scope: TenantScope, read: AccessRequestRead) -> bool:
+    """Whether the caller may decide ``read`` now (pending, theirs to decide)."""
+    if read.status != "pending":
+        return False
+    async with scope.tx() as tx:
+        return (await _visible(tx, scope, read))[1]

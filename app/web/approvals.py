@@ -1,11 +1,13 @@
 """The approvals inbox (``/approvals``): what waits for the manager's decision — quotes (under the floor
-price, formal), stage skips, visit plans — each with its context inline (the quote's lines with their
-margin over the floor, the deal and its stage history, the plan's visits), decided one at a time or in
-bulk, with a comment.
+price, formal), stage skips, visit plans, cross-territory requests — each with its context inline (the
+quote's lines with their margin over the floor, the deal and its stage history, the plan's visits),
+decided one at a time or in bulk, with a comment.
 
 Everything is the services': ``app.deals.approvals`` (``list_approvals``, ``decide``) for the deal
-requests, ``app.sales.field.visit_plans`` (``list_plans``, ``decide_plan``) for the plans, and the
-deal, quote and stage-history readers for the context. An approval the member may not see is their
+requests, ``app.sales.field.visit_plans`` (``list_plans``, ``decide_plan``) for the plans,
+``app.customers.access_requests`` (through ``app.web.access_requests``) for the cross-territory
+requests (the rep who asked, where they work, what and until when, why), and the deal, quote and
+stage-history readers for the context. An approval the member may not see is their
 404; one they may see but not decide their 403; a rep sees their own requests, without actions."""
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.errors import AppError, ValidationFailed
 from app.i18n import N_
 from app.sales.field import visit_plans
 from app.sales.field.schemas import PlanDecision, VisitPlanRead
+from app.web import access_requests
 from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
 from tenants.members import list_members
@@ -46,7 +49,13 @@ STAGES = {
     "won": N_("Won"),
     "lost": N_("Lost"),
 }
-KINDS = {"quote": N_("Quotes"), "stage": N_("Stage skips"), "visit_plan": N_("Visit plans")}
+KINDS = {
+    "quote": N_("Quotes"),
+    "stage": N_("Stage skips"),
+    "visit_plan": N_("Visit plans"),
+    "cross_territory": N_("Cross-territory requests"),
+}
+PICKABLE = ("approval", "plan", "access")
 REASONS = {"below_floor": N_("Under the floor price"), "formal": N_("Formal quote")}
 
 
@@ -140,13 +149,17 @@ async def approvals_page(
         "money": money,
         "names": await member_names(tenant_scope),
     }
-    if kind != "visit_plan" and section != "plans":
+    context.update(access_requests.words(tenant_scope), pick=True)
+    page_cursor = cursor if section else None
+    if kind in (None, "quote", "stage") and section in (None, "requests"):
         found = await approvals.list_approvals(
             tenant_scope, status="pending", kind=kind, limit=PAGE_SIZE, cursor=cursor if section else None
         )
         context["requests"] = [await _context(tenant_scope, a) for a in found.items]
         context["requests_more"] = found.next_cursor
-    if kind in (None, "visit_plan") and section != "requests":
+    if kind in (None, "cross_territory") and section in (None, "access"):
+        context["access"], context["access_more"] = await access_requests.inbox(tenant_scope, page_cursor)
+    if kind in (None, "visit_plan") and section in (None, "plans"):
         plans = await visit_plans.list_plans(
             tenant_scope, status="submitted", limit=PAGE_SIZE, cursor=cursor if section else None
         )
@@ -156,6 +169,8 @@ async def approvals_page(
         return await render(request, tenant_scope, "app/_approval_items.html", **context)
     if is_htmx(request) and section == "plans":
         return await render(request, tenant_scope, "app/_approval_plans.html", **context)
+    if is_htmx(request) and section == "access":
+        return await render(request, tenant_scope, "app/_approval_access.html", **context)
     return await render(request, tenant_scope, "app/approvals.html", **context)
 
 
@@ -234,7 +249,7 @@ def _parse_ids(values: list[str]) -> list[tuple[str, UUID]]:
     for value in values:
         kind, _, raw = value.partition(":")
         try:
-            if kind not in ("approval", "plan"):
+            if kind not in PICKABLE:
                 raise ValueError(kind)
             chosen.append((kind, UUID(raw)))
         except ValueError:
@@ -262,6 +277,8 @@ async def bulk(request: Request[Any, Any, Any], tenant_scope: NamedDependency[Te
         try:
             if kind == "approval":
                 status = (await approvals.decide(tenant_scope, subject, approve, comment)).status
+            elif kind == "access":
+                status = await access_requests.decide_one(tenant_scope, subject, approve, comment)
             else:
                 plan = await visit_plans.decide_plan(
                     tenant_scope, subject, approve, PlanDecision(comment=comment)

@@ -22,16 +22,17 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from app import rate_limits
-from app.customers import duplicates
+from app.customers import access_requests, duplicates
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.customers.schemas import CustomerCreate
 from app.customers.search import GRADES, STATUSES, list_customers
 from app.customers.service import create_customer
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.i18n import N_, translate
 from app.web import team_customers
 from app.web.customer_page import KINDS, RESULTS, next_followup_at
+from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
 from tenants.scope import TenantScope
 
@@ -210,10 +211,26 @@ async def create(
     request: Request[Any, Any, Any],
     tenant_scope: NamedDependency[TenantScope],
     data: Annotated[NewCustomerForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Response[Any]:
+) -> Response[Any] | Template:
     """Enter the customer (the same service as the API): its page next, or the refusal inline — a
-    duplicate names who owns it (and the managers hear of it, as from the API)."""
-    customer = await create_customer(tenant_scope, _new_customer(tenant_scope, data))
+    duplicate names who owns it (and the managers hear of it, as from the API), and offers to ask for
+    it across territories (跨区申请) when it is someone else's."""
+    try:
+        customer = await create_customer(tenant_scope, _new_customer(tenant_scope, data))
+    except Conflict as exc:
+        if not exc.extra.get("conflict_id"):
+            raise
+        worked = await access_requests.worked_territories(tenant_scope)
+        if worked is None or UUID(exc.extra["existing"]["territory_id"]) in worked:
+            raise  # theirs to claim (or a colleague's in their own territory): no request to make
+        return await render(
+            request,
+            tenant_scope,
+            "app/_duplicate_refused.html",
+            status_code=409,
+            message=error_text(tenant_scope.locale, exc),
+            conflict_id=exc.extra["conflict_id"],
+        )
     return Response("", status_code=200, headers={"HX-Redirect": f"/customers/{customer.id}"})
 
 

@@ -1,7 +1,8 @@
 """The pool page (``/pool``, 公海): the unowned customers of the pools the member works, filtered by
 territory, grade, source, industry and never-followed-up; claiming in place, with the member's
 "x of cap, y today" counter; a refused claim shows the rule and its numbers where the button was, and
-"why" (``pool-status``) one tap away; "more" appends the next page in place.
+"why" (``pool-status``) one tap away; "more" appends the next page in place. A territory chosen whose
+pool the member does not work offers the cross-territory request (跨区申请) for it.
 
 Everything is the pool services' (``list_pool``, ``claim_customer``, ``pool_status``,
 ``claim_counter``): this module only reads the query and renders."""
@@ -16,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from app.customers import access_requests
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.errors import Conflict
@@ -30,6 +32,15 @@ _FILTERS = ("territory_id", "grade", "source", "industry", "never", "limit")
 
 def _filters(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: v for k in _FILTERS if (v := request.query_params.get(k, "").strip())}
+
+
+async def _outside(scope: TenantScope, chosen: str | None) -> UUID | None:
+    """The chosen territory when the member does not work its pool (else ``None``)."""
+    if not chosen:
+        return None
+    worked = await access_requests.worked_territories(scope)
+    territory_id = UUID(chosen)
+    return territory_id if worked is not None and territory_id not in worked else None
 
 
 @get("/pool")
@@ -50,6 +61,7 @@ async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependen
     context: dict[str, Any] = {"page": page, "chosen": chosen, "more_query": more_query}
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_pool_items.html", **context)
+    outside = await _outside(tenant_scope, territory)
     return await render(
         request,
         tenant_scope,
@@ -57,6 +69,8 @@ async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependen
         with_picker=True,
         with_counter=True,
         sources=pool.SOURCES,
+        outside=outside,
+        asks=not tenant_scope.at_least("admin"),
         **context,
     )
 

@@ -13,6 +13,7 @@ from litestar.response import Template
 from app.errors import NotFound
 from app.settings import get_settings
 from app.web import (
+    access_requests,
     approvals,
     billing,
     conflicts,
@@ -105,6 +106,7 @@ ROUTES: list[Any] = [
     offboarding.ROUTER,
     conflicts.ROUTER,
     approvals.ROUTER,
+    access_requests.ROUTER,
     territories.ROUTER,
     realignments.ROUTER,
     deals.ROUTER,

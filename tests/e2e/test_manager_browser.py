@@ -1,7 +1,8 @@
 """The territory manager's desk in real Chromium: an import of a GBK CSV with bad rows — the columns,
 the progress bar while the worker runs the job, the row report and the refused rows downloaded
 (1280×800); a below-floor quote approved from the inbox, and the rep's notification (1280×800 and
-390×844); a realignment merge with its preview, executed. ``check_page`` on every page (axe-core,
+390×844); a cross-territory request asked from another territory's pool and approved from the inbox
+(390×844); a realignment merge with its preview, executed. ``check_page`` on every page (axe-core,
 no sideways scroll) and the zh-CN crawl of every new page (``chinese=True``)."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tests.helpers import run_jobs
 from tests.integration.customers.imports.support import HEADER, csv_file, rows
 from tests.integration.customers.imports.support import team as import_team
 from tests.integration.customers.pool.support import quick_members, set_locale, team
+from tests.integration.customers.pool.test_access_requests import two
 from tests.integration.deals.support import deal, line, quote, world
 
 pytestmark = pytest.mark.e2e
@@ -115,6 +117,53 @@ async def test_approve_a_below_floor_quote_from_the_inbox(client, mailbox, app, 
     assert "quote_approved" in [n["kind"] for n in r.json()["items"]]
     assert errors == []
     await context.close()
+
+
+async def test_approve_a_cross_territory_request_from_the_inbox(client, admin_db, base_url, browser):
+    d = await two(client, admin_db)
+    rep_context = await browser.new_context(viewport=VIEWPORTS["phone"])
+    page = await rep_context.new_page()
+    errors = _watch(page)
+    await sign_in(page, base_url, d.rep.email, next_path="/pool")
+    await page.goto(f"{base_url}/pool?territory_id={d.far['id']}")  # a pool they do not work
+    assert "无锡市" in await page.inner_text("#outside")
+    await check_page(page)
+    await page.click("#outside a")
+    await page.wait_for_selector("#ask")
+    assert await page.eval_on_selector("#ask-territory", "s => s.value") == d.far["id"]
+    await check_page(page)
+    await page.fill("#ask-reason", "客户在无锡新设分公司，由我对接")
+    await page.click("#ask-send")
+    await page.wait_for_url(f"{base_url}/cross-territory-requests/*")
+    request_id = page.url.rsplit("/", 1)[1]
+    assert "Waiting for a manager" in await page.inner_text(f"#access-{request_id}")
+    await check_page(page)
+
+    manager_context = await browser.new_context(viewport=VIEWPORTS["phone"])
+    desk = await manager_context.new_page()
+    errors += _watch(desk)
+    await sign_in(desk, base_url, d.manager.email, next_path="/approvals")
+    item = f"#access-{request_id}"
+    text = await desk.inner_text(item)
+    assert "客户在无锡新设分公司" in text and "苏州市" in text and "无锡市" in text
+    await check_page(desk)
+    await desk.fill(f"#comment-access-{request_id}", "同意，到期自动收回")
+    await desk.click(f"{item} button:has-text('Approve')")
+    await desk.wait_for_selector(f"#msg-access-{request_id} .ok")
+    assert "Approved" in await desk.inner_text(f"#msg-access-{request_id}")
+    assert await desk.locator(f"#act-access-{request_id} button").count() == 0
+    await check_page(desk)
+
+    r = await client.get("/api/v1/notifications", headers=d.rep.headers)
+    assert "cross_territory_approved" in [n["kind"] for n in r.json()["items"]]
+    await page.reload()
+    assert "同意，到期自动收回" in await page.inner_text(f"#access-{request_id}")
+    await page.goto(f"{base_url}/pool?territory_id={d.far['id']}")
+    assert d.far_pool["full_name"] in await page.inner_text("main")  # now theirs to claim
+    await check_page(page)
+    assert errors == []
+    await rep_context.close()
+    await manager_context.close()
 
 
 async def test_a_realignment_merge_with_its_preview(client, admin_db, base_url, browser):
