@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post, put
+from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -30,6 +30,7 @@ from app.sales.growth.schemas import (
     TaskClose,
     TaskCreate,
     TaskRead,
+    TaskReschedule,
 )
 from tenants.scope import SCOPED, TenantScope
 
@@ -90,6 +91,18 @@ class TaskController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[TaskCreate]
     ) -> TaskRead:
         return await tasks.create_task(tenant_scope, data)
+
+    @patch(
+        "/{task_id:uuid}",
+        summary="Move an open task to another day (today or later in the tenant's zone); 409 once closed",
+    )
+    async def reschedule(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        task_id: FromPath[UUID],
+        data: JSONBody[TaskReschedule],
+    ) -> TaskRead:
+        return await tasks.reschedule_task(tenant_scope, task_id, data)
 
     @post("/{task_id:uuid}/done", status_code=HTTP_200_OK, summary="Mark an open task done")
     async def done(

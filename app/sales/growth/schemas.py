@@ -58,6 +58,12 @@ class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):
     assignee_membership_id: UUID | None = None  # the customer's owner (else the caller) when left out
 
 
+class TaskReschedule(msgspec.Struct, forbid_unknown_fields=True):
+    """A new due day for an open task: today or later in the tenant's time zone."""
+
+    due_on: date
+
+
 class TaskClose(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text2000 | None = None
 

@@ -3,7 +3,7 @@ or entered by hand.
 
 Who sees a task (``tenants.access.team``): its assignee; a manager the tasks of customers in their
 territories (subtrees); owner/admin all. Anything else is 404, like another tenant's id. Whoever sees
-a task may close it.
+a task may close it or move it to another day (``reschedule_task``) while it is open.
 
 A task is done when a follow-up of its kind is logged on the customer after the task was made: the
 listing computes that at read time (``EFFECTIVE_STATUS``), and the daily job writes it down
@@ -23,7 +23,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.rows import to_struct
-from app.sales.growth.schemas import TaskClose, TaskCreate, TaskRead
+from app.sales.growth.schemas import TaskClose, TaskCreate, TaskRead, TaskReschedule
 from app.sql import Params
 from tenants.access import assigned_visible_sql, customer_access
 from tenants.scope import TenantScope
@@ -130,14 +130,18 @@ async def reload(tx: Tx, scope: TenantScope, task_id: UUID) -> TaskRead:
     return _read(row, local_today(scope.time_zone))
 
 
+def _check_due(scope: TenantScope, due_on: date) -> None:
+    today = local_today(scope.time_zone)
+    if due_on < today:
+        raise ValidationFailed.field("due_on", "A task cannot be due in the past")
+    if due_on > today + timedelta(days=3650):
+        raise ValidationFailed.field("due_on", "Use a date within ten years")
+
+
 async def create_task(scope: TenantScope, data: TaskCreate) -> TaskRead:
     """A task by hand, for a customer the caller may change; for its owner (or the caller) unless
     a manager names another member."""
-    today = local_today(scope.time_zone)
-    if data.due_on < today:
-        raise ValidationFailed.field("due_on", "A task cannot be due in the past")
-    if data.due_on > today + timedelta(days=3650):
-        raise ValidationFailed.field("due_on", "Use a date within ten years")
+    _check_due(scope, data.due_on)
     note = data.note.strip() if data.note else None
     async with scope.tx() as tx:
         access = await customer_access(tx, scope)
@@ -208,6 +212,41 @@ async def close_task(scope: TenantScope, task_id: UUID, status: str, data: TaskC
                 reason,
             )
         await audit.record(tx, scope.user_id, f"task.{status}", "task", task_id, reason=reason)
+        return await reload(tx, scope, task_id)
+
+
+async def reschedule_task(scope: TenantScope, task_id: UUID, data: TaskReschedule) -> TaskRead:
+    """Move an open task to another day: today or later in the tenant's zone (422 otherwise), by
+    whoever sees it — its assignee, a manager of the customer's territory, owner/admin (anyone else:
+    404, as for another tenant's id). A closed task (done, also by a logged follow-up, or skipped) is
+    409. A return visit's task moves its return visit with it, so the two stay on the same day."""
+    _check_due(scope, data.due_on)
+    async with scope.tx() as tx:
+        row = await _load(tx, scope, task_id, lock=True)
+        if row["status"] != "open":
+            raise Conflict("This task is already closed")
+        await tx.execute(
+            "UPDATE sales_tasks SET due_on = $3, updated_at = now() WHERE tenant = $1 AND id = $2",
+            scope.tenant_id,
+            task_id,
+            data.due_on,
+        )
+        if row["return_visit_id"] is not None:
+            await tx.execute(
+                "UPDATE return_visits SET due_on = $3, updated_at = now()"
+                " WHERE tenant = $1 AND id = $2 AND status = 'scheduled'",
+                scope.tenant_id,
+                row["return_visit_id"],
+                data.due_on,
+            )
+        await audit.record(
+            tx,
+            scope.user_id,
+            "task.rescheduled",
+            "task",
+            task_id,
+            data={"from": row["due_on"], "to": data.due_on},
+        )
         return await reload(tx, scope, task_id)
 
 

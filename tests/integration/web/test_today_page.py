@@ -108,3 +108,59 @@ async def test_empty_today_and_another_tenants_task(client, admin_db):
         await client.get("/api/v1/tasks", params={"status": "all"}, headers=theirs.reps[0].headers)
     ).json()
     assert status["items"][0]["status"] == "open"
+
+
+async def test_reschedule_a_task_in_place_with_errors_inline(client, admin_db):
+    t = await team(client, admin_db, reps=1)
+    rep = t.reps[0]
+    mine = await customer(client, t.owner, t.territory["id"], owner_membership_id=rep.membership_id)
+    task = await make_task(client, rep, mine["id"], 0, "今天回电")
+    other = await team(client, admin_db, reps=1)
+    their_customer = await customer(
+        client, other.owner, other.territory["id"], owner_membership_id=other.reps[0].membership_id
+    )
+    their_task = await make_task(client, other.reps[0], their_customer["id"], 1, "别人的任务")
+
+    csrf = await sign_in(client, rep)
+    page = await client.get("/")
+    assert (
+        f'hx-post="/tasks/{task}/reschedule"' in page.text
+        and f'min="{tenant_today().isoformat()}"' in page.text
+    )
+    assert f'hx-post="/tasks/{task}/reschedule"' in (await client.get("/tasks")).text
+    url = f"/tasks/{task}/reschedule"
+    headers = {**HTMX, "X-CSRF-Token": csrf}
+    assert (await client.post(url, data={"due_on": "2030-01-01"}, headers=HTMX)).status_code == 403  # no CSRF
+
+    # refusals inline, in the member's words: a day in the past, not a date
+    yesterday = (tenant_today() - timedelta(days=1)).isoformat()
+    r = await client.post(url, data={"due_on": yesterday}, headers=headers)
+    assert r.status_code == 422 and "cannot be due in the past" in r.text and "<html" not in r.text
+    r = await client.post(url, data={"due_on": "next week"}, headers=headers)
+    assert r.status_code == 422 and "YYYY-MM-DD" in r.text and "<html" not in r.text
+
+    later = (tenant_today() + timedelta(days=6)).isoformat()
+    r = await client.post(url, data={"due_on": later}, headers=headers)
+    assert r.status_code == 200 and f"Moved to {later}." in r.text
+    assert f'id="task-due-{task}" hx-swap-oob="true"' in r.text and f"Due {later}" in r.text
+    api = (await client.get("/api/v1/tasks", headers=rep.headers)).json()["items"]
+    assert [i["due_on"] for i in api if i["id"] == task] == [later]
+    page = await client.get("/")
+    assert f'id="task-{task}"' not in page.text  # not due today any more: only on /tasks
+    assert f'id="task-{task}"' in (await client.get("/tasks")).text
+
+    # another tenant's task: the 404 fragment; a closed task: the 409 inline
+    r = await client.post(f"/tasks/{their_task}/reschedule", data={"due_on": later}, headers=headers)
+    assert r.status_code == 404 and "<html" not in r.text
+    r = await client.post(f"/tasks/{task}/skip", data={"reason": "客户已停业"}, headers=headers)
+    assert r.status_code == 200
+    r = await client.post(url, data={"due_on": later}, headers=headers)
+    assert r.status_code == 409 and "already closed" in r.text
+
+    # in Chinese
+    await client.post("/language", data={"locale": "zh-CN"}, headers=headers)
+    tomorrow = (tenant_today() + timedelta(days=1)).isoformat()
+    fresh = await make_task(client, rep, mine["id"], 0, "再约")
+    r = await client.post(f"/tasks/{fresh}/reschedule", data={"due_on": tomorrow}, headers=headers)
+    assert r.status_code == 200 and f"已改到 {tomorrow}。" in r.text
+    assert "改期" in (await client.get("/tasks")).text
