@@ -7,8 +7,14 @@ limiter runs in front of those handlers only, and every other route has no limit
 middleware, no Redis round trip). The limits are those ``create_app`` was given (``install``), read by
 each handler's limiter at its first request. The key is the connection's client address (a
 forwarding header is not trusted). Past the limit the middleware raises ``TooManyRequestsException``
-(counted in ``acre_rate_limit_refusals``): the API answers problem+json with ``Retry-After``
-(``app.errors``); a page may render its own 429 (the signing page, the account pages).
+(counted in ``acre_rate_limit_refusals``) with Litestar's ``RateLimit-*`` headers: the API answers
+problem+json with ``Retry-After`` (``app.errors``); a page may render its own 429 (the signing page,
+the account pages); an answered request carries the same headers.
+
+The count is Litestar's configuration (``RateLimitConfig``, a fixed window opened by the first
+request) but not its middleware: that reads a count and writes it back under a lock of one process,
+so requests at once through two API processes both passed. Each request is checked and counted in one
+atomic step of the store (``FallbackStore.hit``): the limit holds across every process.
 
 A bucket may also count something other than the address: ``spend(app, bucket, identity)`` counts
 one request of an API key or of a public form, with the same store and window.
@@ -24,18 +30,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from litestar import Litestar
+from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.asyncio import Redis
 
 from app import redis_conn
 from app.metrics import RATE_LIMIT_REFUSALS
-from app.rate_store import FallbackStore
+from app.rate_store import FallbackStore, Hit
 from app.settings import Settings
 
 ROOT_STORE = "rate_limit"  # owns the Redis connection; every bucket's store is a namespace of it
@@ -62,24 +69,49 @@ BUCKETS: dict[str, Callable[[Settings], int]] = {
 
 
 class _Limiter:
-    """Bucket ``name``'s limiter in front of one route handler: Litestar's ``RateLimitMiddleware`` with
-    the app's config for the bucket, built at the handler's first request (a handler is declared
-    before any app, which is made with its settings later)."""
+    """Bucket ``name``'s limiter in front of one route handler, with the app's config for the bucket
+    (a handler is declared before any app, which is made with its settings later)."""
 
     def __init__(self, app: ASGIApp, name: str) -> None:
         self.app = app
         self.name = name
-        self._limiter: RateLimitMiddleware | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._limiter is None:
-            config: RateLimitConfig = scope["litestar_app"].state[_STATE][self.name]
-            self._limiter = RateLimitMiddleware(self.app, config)
-        try:
-            await self._limiter(scope, receive, send)
-        except TooManyRequestsException:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        application = scope["litestar_app"]
+        config: RateLimitConfig = application.state[_STATE][self.name]
+        store = config.get_store_from_app(application)
+        assert isinstance(store, FallbackStore), store
+        unit, limit = config.rate_limit
+        who = config.identifier_for_request(application.request_class(scope))
+        hit = await store.hit(who, limit, DURATION_VALUES[unit])
+        headers = _headers(config, hit)
+        if not hit.allowed:
             RATE_LIMIT_REFUSALS.labels(self.name).inc()
-            raise
+            raise TooManyRequestsException(headers=headers)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                response_headers = MutableScopeHeaders(message)
+                for key, value in headers.items():
+                    response_headers[key] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _headers(config: RateLimitConfig, hit: Hit) -> dict[str, str]:
+    """Litestar's ``RateLimit-*`` headers (the IETF draft's) for ``hit``."""
+    unit, limit = config.rate_limit
+    return {
+        config.rate_limit_policy_header_key: f"{limit}; w={DURATION_VALUES[unit]}",
+        config.rate_limit_limit_header_key: str(limit),
+        config.rate_limit_remaining_header_key: str(max(0, limit - hit.used)),
+        config.rate_limit_reset_header_key: str(hit.reset_in),
+    }
 
 
 def bucket(name: str) -> DefineMiddleware:

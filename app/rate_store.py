@@ -6,11 +6,19 @@ on each switch: a weaker limit for the outage, never none and never an error.
 One warning when it switches to memory, one when Redis answers again. While Redis is down it is tried
 again at most every ``RETRY_SECONDS`` (the other requests go straight to memory, without waiting for a
 connection to fail).
+
+A request is counted with ``hit``: one step that checks the limit and counts the request together (a
+Lua script in Redis; plain code between two awaits in memory), so that concurrent requests, in one
+process or in many, can never let more than the limit through. Litestar's own limiter reads the count,
+then writes it back under a lock of its process only: two API processes (or two routes of one bucket)
+each read the same count, and both requests passed.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +32,33 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = structlog.get_logger(__name__)
 RETRY_SECONDS = 5.0
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+_MEMORY_PRUNE_AT = 10_000  # counts kept in memory before the ended windows are dropped
+
+# KEYS[1] one client's count in one bucket; ARGV: the limit, the window in ms. Counts this request
+# unless the limit is reached (a refused request is not counted); the window opens at the first request.
+# Returns {1 if counted else 0, the requests counted, the ms until the window ends}.
+_HIT = """
+local used = tonumber(redis.call('GET', KEYS[1]) or 0) or 0
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  used = 0
+  ttl = tonumber(ARGV[2])
+end
+if used >= tonumber(ARGV[1]) then
+  return {0, used, ttl}
+end
+redis.call('SET', KEYS[1], used + 1, 'PX', ttl)
+return {1, used + 1, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request counted against a limit (or refused, when ``allowed`` is false)."""
+
+    allowed: bool
+    used: int  # requests counted in this window, this one included when allowed
+    reset_in: int  # whole seconds until the window ends (at least 1)
 
 
 class _Outage:
@@ -55,6 +90,8 @@ class FallbackStore(NamespacedStore):
         self.memory = MemoryStore()
         self.outage = outage or _Outage()
         self.namespace = redis.namespace
+        self._hit_script = redis._redis.register_script(_HIT)
+        self._hits: dict[str, tuple[int, float]] = {}  # memory: key -> (count, window end, monotonic)
 
     def with_namespace(self, namespace: str) -> FallbackStore:
         return FallbackStore(self.redis.with_namespace(namespace), self.outage)
@@ -74,6 +111,33 @@ class FallbackStore(NamespacedStore):
                 self.outage.back()
                 return result
         return await getattr(self.memory, operation)(*args)
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> Hit:
+        """Count a request of ``key`` against ``limit`` requests per ``window_seconds``, atomically."""
+        if self.outage.redis_worth_trying():
+            try:
+                counted, used, ttl_ms = await self._hit_script(
+                    keys=[self.redis._make_key(f"hits:{key}")], args=[limit, window_seconds * 1000]
+                )
+            except _REDIS_DOWN as exc:
+                self.outage.lost(exc)
+            else:
+                self.outage.back()
+                return Hit(bool(counted), int(used), max(1, math.ceil(int(ttl_ms) / 1000)))
+        return self._memory_hit(key, limit, window_seconds)
+
+    def _memory_hit(self, key: str, limit: int, window_seconds: int) -> Hit:
+        now = time.monotonic()
+        if len(self._hits) >= _MEMORY_PRUNE_AT:
+            self._hits = {k: v for k, v in self._hits.items() if v[1] > now}
+        used, ends = self._hits.get(key, (0, 0.0))
+        if ends <= now:
+            used, ends = 0, now + window_seconds
+        reset_in = max(1, math.ceil(ends - now))
+        if used >= limit:
+            return Hit(False, used, reset_in)
+        self._hits[key] = (used + 1, ends)
+        return Hit(True, used + 1, reset_in)
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         await self._call("set", key, value, expires_in)

@@ -8,6 +8,7 @@ outlives it takes that claim as abandoned. The worker itself is ``workers.worker
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC
 from typing import Any
 
 from arq import cron
@@ -68,28 +69,44 @@ FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
 FUNCTIONS += [handover_sheet]
 FUNCTIONS += [weekly_reports_for, briefings_for]  # sales field work: one tenant at a time
-CRON_JOBS = [cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True, unique=True)]
+# Each period of a cron job runs once however many workers there are: every worker schedules it, under
+# the job id ``cron:<name>:<period in ms>`` (``unique=True``), and ARQ queues an id once while its job
+# or its result is in Redis. ARQ keeps no result of a cron job by default, so a worker that schedules a
+# period late (its event loop held up past ARQ's 1 s window, or its clock behind), after another worker
+# ran it, would queue it again, and it would run a second time once the first run's in-progress mark
+# (60 s) lapsed; the result is kept for ``CRON_RESULT_SECONDS`` instead. The schedule is in UTC whatever
+# the host's time zone (ARQ's default is the system's): a worker in another zone would run
+# cadence_tasks at another hour, and with a worker in each zone, twice a day.
+CRON_TIMEZONE = UTC
+CRON_RESULT_SECONDS = 3600
+
+
+def _cron(coroutine: WorkerCoroutine, **schedule: Any) -> CronJob:
+    return cron(coroutine, unique=True, keep_result=CRON_RESULT_SECONDS, **schedule)
+
+
+CRON_JOBS = [_cron(relay_outbox, second=set(range(0, 60, 5)), run_at_startup=True)]
 CRON_JOBS += [
-    cron(requeue_stripe_events, second=30, unique=True),
-    cron(reconcile_seats, minute=17, second=0, unique=True),
+    _cron(requeue_stripe_events, second=30),
+    _cron(reconcile_seats, minute=17, second=0),
 ]
 CRON_JOBS += [  # e-signature: hourly, idempotent
-    cron(signing_reminders, minute=10, second=0, unique=True),
-    cron(signing_expiry, minute=40, second=0, unique=True),
+    _cron(signing_reminders, minute=10, second=0),
+    _cron(signing_expiry, minute=40, second=0),
 ]
 CRON_JOBS += [  # the pool: both idempotent and safe to overlap
-    cron(reclaim_sweep, minute=5, second=0, unique=True),
-    cron(reclaim_warnings, minute=35, second=0, unique=True),
+    _cron(reclaim_sweep, minute=5, second=0),
+    _cron(reclaim_warnings, minute=35, second=0),
 ]
 CRON_JOBS += [  # deals: the daily collection digests (hourly; once per owner and local day)
-    cron(collection_reminders, minute=25, second=0, unique=True),
+    _cron(collection_reminders, minute=25, second=0),
 ]
 CRON_JOBS += [  # sales: the daily cadence tasks (04:50 in China; idempotent)
-    cron(cadence_tasks, hour=20, minute=50, second=0, unique=True),
+    _cron(cadence_tasks, hour=20, minute=50, second=0),
 ]
 CRON_JOBS += [  # sales field work: weekly territory reports (Mondays, hourly), daily briefings (hourly)
-    cron(weekly_territory_reports, weekday="mon", minute=45, second=0, unique=True),
-    cron(daily_briefings, minute=15, second=0, unique=True),
+    _cron(weekly_territory_reports, weekday="mon", minute=45, second=0),
+    _cron(daily_briefings, minute=15, second=0),
 ]
 
 
@@ -124,6 +141,7 @@ def worker_settings() -> dict[str, Any]:
         "max_jobs": max_jobs(settings.unoserver_count),
         "functions": [_timed(f) for f in FUNCTIONS],
         "cron_jobs": [_timed_cron(c) for c in CRON_JOBS],
+        "timezone": CRON_TIMEZONE,
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": redis_conn.arq_settings(settings),

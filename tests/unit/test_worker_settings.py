@@ -18,3 +18,21 @@ def test_an_idle_worker_polls_every_few_milliseconds() -> None:
     # ARQ's default is 0.5 s: a committed job then waits up to that long before it starts
     with settings_env(**_TEST):
         assert worker_settings()["poll_delay"] == POLL_DELAY_SECONDS <= 0.01
+
+
+def test_every_cron_job_runs_once_a_period_on_a_utc_schedule() -> None:
+    """Each period's job id is the period (``unique``) and its result is kept, so a worker scheduling
+    it late queues it no second time; the schedule does not follow the host's time zone
+    (tests/integration/test_many_processes.py races real workers on it)."""
+    from datetime import UTC
+
+    from workers.settings import CRON_JOBS, CRON_RESULT_SECONDS
+
+    assert CRON_RESULT_SECONDS >= 3600
+    for job in CRON_JOBS:
+        assert job.unique and job.job_id is None, job.name
+        assert job.keep_result_s == CRON_RESULT_SECONDS, job.name
+    with settings_env(**_TEST):
+        settings = worker_settings()
+    assert settings["timezone"] is UTC
+    assert all(c.keep_result_s == CRON_RESULT_SECONDS for c in settings["cron_jobs"])  # kept when timed
