@@ -123,21 +123,16 @@ def bucket(name: str) -> DefineMiddleware:
 
 async def spend(app: Litestar, name: str, identity: str) -> None:
     """Count one request of ``identity`` (an API key, a form: not the client address) in bucket
-    ``name``, with the bucket's limit and store and the middleware's own window arithmetic; past the
+    ``name``, with the bucket's limit and store, in the same atomic step as the middleware; past the
     limit ``TooManyRequestsException`` (429 with ``Retry-After``)."""
     config: RateLimitConfig = app.state[_STATE][name]
-    limiter = RateLimitMiddleware(_refuse, config)
     store = config.get_store_from_app(app)
-    key = f"{name}::{identity}"
-    history = await limiter.retrieve_cached_history(key, store)
-    if len(history.history) >= limiter.max_requests:
+    assert isinstance(store, FallbackStore), store
+    unit, limit = config.rate_limit
+    hit = await store.hit(f"{name}::{identity}", limit, DURATION_VALUES[unit])
+    if not hit.allowed:
         RATE_LIMIT_REFUSALS.labels(name).inc()
-        raise TooManyRequestsException(headers=limiter.create_response_headers(history))
-    await limiter.set_cached_history(key, history, store)
-
-
-async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover - never called
-    raise RuntimeError("spend() uses the limiter's arithmetic only")
+        raise TooManyRequestsException(headers=_headers(config, hit))
 
 
 def counted(handler: BaseRouteHandler) -> bool:
