@@ -6,8 +6,9 @@ the web app's built assets, no inline script or style, no eval; forms to us only
 ``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
 ``Cache-Control: no-store`` (pages are per request, and several carry a token in their URL: invitation,
 password reset, signing). A header the page set itself is kept: the signing page's policy allows its
-inline styles, the development mail viewer's too. The API docs under ``/schema`` load their
-script from a CDN, so their policy only forbids framing and ``<base>``."""
+inline styles, the development mail viewer's too; a page whose own policy lets other sites frame it
+(the embeddable inquiry form, ``app.web.inquiry``) gets no ``X-Frame-Options``. The API docs under
+``/schema`` load their script from a CDN, so their policy only forbids framing and ``<base>``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,16 @@ def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(k.lower() == b"content-type" and v.lower().startswith(b"text/html") for k, v in headers)
 
 
+def _framable(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the page set its own policy naming who may frame it (the inquiry form's embed)."""
+    return any(
+        k.lower() == b"content-security-policy"
+        and b"frame-ancestors" in v
+        and b"frame-ancestors 'none'" not in v
+        for k, v in headers
+    )
+
+
 def security_headers(app: ASGIApp, docs_path: str = "/schema") -> ASGIApp:
     """Wrap ``app`` (an ASGI app) so that its HTML responses carry the headers above."""
 
@@ -47,6 +58,8 @@ def security_headers(app: ASGIApp, docs_path: str = "/schema") -> ASGIApp:
                 headers = list(message.get("headers") or [])
                 if _is_html(headers):
                     present = {k.lower() for k, _ in headers}
+                    if _framable(headers):  # the page's own policy lets others frame it: no DENY
+                        present.add(b"x-frame-options")
                     headers += [(k, v) for k, v in defaults if k not in present]
                     message["headers"] = headers
             await send(message)

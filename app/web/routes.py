@@ -27,6 +27,7 @@ from app.web import (
     handovers,
     home,
     imports,
+    lead_settings,
     members,
     notifications,
     offboarding,
@@ -41,6 +42,7 @@ from app.web import (
     territories,
 )
 from app.web.assets import static_file
+from app.web.inquiry import ROUTES as INQUIRY_ROUTES
 from app.web.invite import invite_accept, invite_page
 from app.web.password_reset import ROUTES as PASSWORD_RESET_ROUTES
 from app.web.sign_in import ROUTES as SIGN_IN_ROUTES
@@ -125,4 +127,6 @@ ROUTES: list[Any] = [
     members.ROUTER,
     billing.ROUTER,
     settings_pages.ROUTER,
+    *INQUIRY_ROUTES,
+    lead_settings.ROUTER,
 ]

@@ -205,6 +205,12 @@ SECTIONS = (
     ("/settings/referral-rewards", N_("Referral reward"), N_("What a referrer earns for a won customer.")),
     ("/settings/templates", N_("Templates"), N_("Contract and proposal templates.")),
     ("/settings/ledger", N_("Ownership ledger"), N_("Check that the customer ownership history is intact.")),
+    (
+        "/settings/forms",
+        N_("Inquiry forms"),
+        N_("Public forms for your website; inquiries land in the pool."),
+    ),
+    ("/settings/api-keys", N_("API keys"), N_("Keys for integrations that send leads or read data.")),
 )
 
 

@@ -12,6 +12,7 @@ from litestar.response import Template
 from litestar.routes import HTTPRoute
 
 from app.security_headers import DOCS_HEADERS, PAGE_HEADERS
+from app.web.inquiry import EMBED_CSP
 from tests.helpers import PASSWORD, settings_env, signup
 
 _PARAM = re.compile(r"\{(\w+):(\w+)\}")
@@ -72,12 +73,18 @@ async def test_every_html_route_sends_the_security_headers(app, client, tmp_path
         "/pool",
         "/customers",
         "/customers/{customer_id:uuid}",
+        "/f/{company:str}/{slug:str}",
+        "/f/{company:str}/{slug:str}/embed",
     } <= paths
     with settings_env(dev_mail_dir=str(tmp_path)):  # /dev/mail answers only under acre dev
         for method, path, handler in routes:
             r = await client.request(method, _url(path), **_body(handler))
             where = f"{method} {path} -> {r.status_code}"
             assert r.headers["content-type"].startswith("text/html"), where
+            if path.startswith("/f/") and path.endswith("/embed"):  # the one framable page
+                assert r.headers["content-security-policy"] == EMBED_CSP, where
+                assert "x-frame-options" not in r.headers and r.headers["cache-control"] == "no-store", where
+                continue
             docs = path == "/schema" or path.startswith("/schema/")
             expected = DOCS_HEADERS if docs else PAGE_HEADERS
             for name in ("x-frame-options", "x-content-type-options", "referrer-policy", "cache-control"):
