@@ -23,11 +23,13 @@ from litestar.response import Template
 
 from app.customers.contacts import list_contacts
 from app.deals import products, quotes, service, stage_moves
-from app.deals.collections import items, payments, terms
+from app.deals.collections import contracts, items, payments, terms
 from app.deals.collections.schemas import CollectionPaid, ContractTermsWrite, MilestonesWrite
 from app.deals.schemas import DealUpdate, QuoteRead
 from app.documents.service import list_documents
 from app.i18n import N_
+from app.signing.schemas import EnvelopeRead
+from app.signing.service import get_envelope
 from app.web import quote_builder
 from app.web.deal_board import member_names
 from app.web.deal_words import convert, form_value, words
@@ -60,6 +62,7 @@ async def deal_context(request: Request[Any, Any, Any], scope: TenantScope, deal
         scope, request.app.state.storage, subject_type="deal", subject_id=str(deal_id), limit=20
     )
     return {
+        "signed": await _signed_envelope(request, scope, deal_id) if collections else None,
         "deal": deal,
         "history": await service.stage_history(scope, deal_id),
         "choices": await stage_moves.move_choices(scope, deal_id),
@@ -77,6 +80,17 @@ async def deal_context(request: Request[Any, Any, Any], scope: TenantScope, deal
         "support_levels": range(1, 6),
         **words(),
     }
+
+
+async def _signed_envelope(
+    request: Request[Any, Any, Any], scope: TenantScope, deal_id: UUID
+) -> EnvelopeRead | None:
+    """The envelope that signed the deal's contract (with its sealed PDF's link), once collections
+    have started; none for a deal moved to signed by hand."""
+    signed = next((c for c in await contracts.list_contracts(scope, deal_id) if c.status == "signed"), None)
+    if signed is None or signed.envelope_id is None:
+        return None
+    return await get_envelope(scope, request.app.state.storage, signed.envelope_id)
 
 
 @get("/deals/{deal_id:uuid}")
