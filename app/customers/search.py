@@ -16,7 +16,7 @@ from uuid import UUID
 from app import credit_code
 from app.customers import identity
 from app.customers.schemas import CustomerRead
-from app.customers.service import SELECT_CUSTOMER
+from app.customers.service import CUSTOMER_NAMES
 from app.db import Tx
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, decode_time_id_cursor, encode_cursor
@@ -106,8 +106,12 @@ async def list_customers(
             order = "c.created_at DESC, c.id DESC"
             if after:
                 where.append(f"(c.created_at, c.id) < ({p(after[0])}, {p(after[1])})")
+        # the page of rows first, then their names: joining every match before the sort and limit
+        # costs three index probes a match (tens of thousands in a large subtree) for 50 rows shown
         rows = await tx.fetch(
-            SELECT_CUSTOMER + " WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT {p(limit + 1)}",
+            "SELECT c.*, t.name AS territory_name, u.name AS owner_name FROM (SELECT c.* FROM customers c"
+            f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {p(limit + 1)}) c{CUSTOMER_NAMES}"
+            f" ORDER BY {order}",
             *p.values,
         )
     items = to_structs(CustomerRead, rows[:limit])

@@ -26,11 +26,13 @@ from app.sql import Params
 from tenants.access import CustomerAccess, customer_access
 from tenants.scope import TenantScope
 
-SELECT_CUSTOMER = (
-    "SELECT c.*, t.name AS territory_name, u.name AS owner_name FROM customers c"
+CUSTOMER_NAMES = (  # the territory's and the owner's names of the customer row ``c``
     " JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id"
     " LEFT JOIN memberships m ON m.tenant = c.tenant AND m.id = c.owner_membership_id"
     " LEFT JOIN users u ON u.id = m.user_id"
+)
+SELECT_CUSTOMER = (
+    "SELECT c.*, t.name AS territory_name, u.name AS owner_name FROM customers c" + CUSTOMER_NAMES
 )
 
 

@@ -313,6 +313,16 @@ async def create_plan(scope: TenantScope, data: HandoverCreate) -> HandoverRead:
         return await read_plan(tx, scope, row)
 
 
+async def draft_plan(scope: TenantScope, data: HandoverCreate) -> UUID:
+    """Draft a handover without previewing it: for a caller that shows the plan (its preview) next,
+    as the wizard does, so the preview's aggregates run once, not twice. Refuses as ``create_plan``."""
+    scope.require("manager")
+    check_create(data)
+    async with scope.tx() as tx:
+        plan_id: UUID = (await insert_plan(tx, scope, data))["id"]
+    return plan_id
+
+
 async def create_realignment(scope: TenantScope, data: RealignCreate) -> HandoverRead:
     """Draft a realignment and preview it. 403 for a rep or a manager of only part of it; 422 without
     a reason, for an unknown territory, a cycle, too deep a tree, or a missing choice."""

@@ -3,9 +3,9 @@ and mode → options → the preview), ``/handovers/{id}`` (a plan: its preview 
 once executed its handover sheet — the rows on the page, paged, and the document — and the 24-hour
 Undo), ``/handovers`` (past plans, newest first).
 
-Everything is the handover services' (``create_plan``, ``get_plan``, ``list_plans``, ``execute_plan``,
-``undo_plan``), as its API routes call them: a rep is their 403, another tenant's or an invisible
-plan their 404. A stale plan (the execution's 409: customers changed since the preview) has been
+Everything is the handover services' (``draft_plan``, ``create_plan``, ``get_plan``, ``list_plans``,
+``execute_plan``, ``undo_plan``), as its API routes call them: a rep is their 403, another tenant's or
+an invisible plan their 404. A stale plan (the execution's 409: customers changed since the preview) has been
 planned again by the service: the page shows the fresh preview and asks again.
 
 The wizard takes the team table's selection (``customer_id`` … or ``all=1`` with the table's filter,
@@ -161,12 +161,12 @@ async def new_handover(
 async def create(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Response[Any]:
-    """Draft the plan (the service previews it) and go to its page."""
+    """Draft the plan and go to its page, which previews it."""
     form = await request.form()
-    read = await plan.create_plan(tenant_scope, _create(form))
+    plan_id = await plan.draft_plan(tenant_scope, _create(form))  # its page previews it
     offboard = _uuids([form.get("offboard") or ""], "offboard")  # a leaving member's, handed over
     after = f"?offboard={offboard[0]}" if offboard else ""
-    return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{read.id}{after}"})
+    return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{plan_id}{after}"})
 
 
 def _local(scope: TenantScope, moment: datetime | None) -> str:

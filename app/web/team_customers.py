@@ -1,5 +1,6 @@
 """Team customers (``/customers?view=team``, managers and up): every customer the member sees, as a
-table filtered like the API's list (territory subtree, owner, grade, status, name/phone/credit code),
+table filtered like the API's list (territory subtree, owner, grade, status, name/phone/credit code)
+and sorted like it (newest first, or the soonest next follow-up first),
 with a selection that spans pages — rows ticked one by one (kept while "more" appends rows), or
 "all N matching": a selection *by the filter*, not by ids — and its bulk actions: hand over (the
 wizard, ``/handovers/new``, with the selection), release to the pool with a reason, export of the
@@ -21,10 +22,11 @@ from litestar.di import NamedDependency
 from litestar.response import Stream, Template
 
 from app.customers.export import ExportFilters, export_customers
+from app.customers.imports import columns
 from app.customers.pool.service import SOURCES, release_customer
-from app.customers.search import check_filters, list_conditions, list_customers
+from app.customers.search import SORTS, check_filters, list_conditions, list_customers
 from app.errors import AppError, ValidationFailed
-from app.handover.plan import create_plan
+from app.handover.plan import draft_plan
 from app.handover.schemas import HandoverCreate, HandoverSelection
 from app.i18n import N_
 from app.sql import Params
@@ -152,13 +154,34 @@ async def team_members(scope: TenantScope) -> list[Any]:
     return [m for m in found.items if m.role in ("rep", "manager")]
 
 
+def _words(locale: str) -> dict[str, dict[str | None, str]]:
+    """The status and source words of the rows, looked up once a page (a row reads them by code)."""
+    return {
+        "status_words": {s: columns.label("status", s, locale) or s for s in STATUSES},
+        "source_words": {None: "—", **{s: columns.label("source", s, locale) or s for s in SOURCES}},
+    }
+
+
 async def page(request: Request[Any, Any, Any], scope: TenantScope) -> Template:
     chosen = read_filters(request.query_params)
+    sort = request.query_params.get("sort") or "newest"
+    if sort not in SORTS:  # a page answers an unknown order with the default one
+        sort = "newest"
     found = await list_customers(
-        scope, **_kwargs(chosen), limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None
+        scope,
+        **_kwargs(chosen),
+        sort=sort,
+        limit=PAGE_SIZE,
+        cursor=request.query_params.get("cursor") or None,
     )
-    query = urlencode({"view": "team", **chosen})
-    context: dict[str, Any] = {"page": found, "chosen": chosen, "query": query}
+    query = urlencode({"view": "team", **chosen, "sort": sort})
+    context: dict[str, Any] = {
+        "page": found,
+        "chosen": chosen,
+        "sort": sort,
+        "query": query,
+        **_words(scope.locale),
+    }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, scope, "app/_team_rows.html", **context)
     return await render(
@@ -197,8 +220,8 @@ async def release(
     ids = form.getall("customer_id", [])
     if form.get("all") == "1":
         sel = await selection_for(tenant_scope, chosen, ids, everything=True)
-        plan = await create_plan(tenant_scope, HandoverCreate(reason=reason, selection=sel, mode="pool"))
-        return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{plan.id}"})
+        plan_id = await draft_plan(tenant_scope, HandoverCreate(reason=reason, selection=sel, mode="pool"))
+        return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{plan_id}"})
     if not ids:
         raise ValidationFailed.field("customer_id", "Tick the customers first")
     if len(ids) > BULK_LIMIT:

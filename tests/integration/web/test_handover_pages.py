@@ -116,6 +116,38 @@ async def test_team_table_filters_count_and_bulk_release(client, admin_db):
     assert len(lines) == 1 + 5 and d.mine[0]["full_name"] in r.text
 
 
+async def test_team_table_rows_are_the_apis_in_either_order_with_their_words(client, admin_db):
+    d = await desk(client, admin_db)
+    soon, later = d.theirs[1]["id"], d.pool[0]["id"]  # the next follow-up order differs from the newest
+    await db_value(
+        admin_db,
+        "UPDATE customers SET next_followup_at = now() + CASE WHEN id = $1::uuid THEN interval '1 day'"
+        " ELSE interval '9 days' END WHERE id = ANY($2::uuid[]) RETURNING 1",
+        soon,
+        [soon, later],
+    )
+    await sign_in(client, d.manager)
+    for sort in ("newest", "next_followup"):
+        page = await client.get("/customers", params={"view": "team", "sort": sort})
+        assert page.status_code == 200, page.text
+        api = await client.get("/api/v1/customers", params={"sort": sort}, headers=d.manager.headers)
+        expected = [c["id"] for c in api.json()["items"]]
+        assert re.findall(r'<tr id="row-([0-9a-f-]{36})"', page.text) == expected, sort
+        assert f'<option value="{sort}" selected>' in page.text
+    assert expected[:2] == [soon, later]
+    unknown = await client.get("/customers", params={"view": "team", "sort": "oldest"})
+    assert unknown.status_code == 200 and '<option value="newest" selected>' in unknown.text
+    page = await client.get("/customers", params={"view": "team"})
+    rows = {i: r for i, r in re.findall(r'<tr id="row-([0-9a-f-]{36})">(.*?)</tr>', page.text, re.S)}
+    referral = rows[d.mine[0]["id"]]  # the words of a row: its status and source, the cells' labels
+    assert '<td data-label="Status">Prospect</td>' in referral, referral
+    assert '<td data-label="Source">Referral</td>' in referral
+    assert f'aria-label="Select {d.mine[0]["full_name"]}"' in referral
+    assert '<td data-label="Owner">In the pool</td>' in rows[d.pool[0]["id"]]
+    assert '<td data-label="Last follow-up">Never</td>' in rows[d.pool[0]["id"]]
+    assert '<td data-label="Source">—</td>' in rows[d.theirs[0]["id"]]
+
+
 async def test_wizard_preview_equals_the_api_execute_and_undo(client, admin_db):
     d = await desk(client, admin_db)
     await deal(admin_db, d, d.mine[0]["id"], d.a, "1200.50")  # type: ignore[arg-type]
