@@ -133,7 +133,12 @@ def _team_table(
         "ratio_count_vs_api_p50": round(seq["count"]["p50_ms"] / seq["api"]["p50_ms"], 3),
         "page_load": vars(page_load),
         "api_load": vars(api_load),
-        "ratio_load_time_per_request": round(api_load.rps / page_load.rps, 3),
+        # wrk counts no request that timed out (5 s): too few answers mean the run measured nothing
+        "ratio_load_time_per_request": (
+            round(api_load.rps / page_load.rps, 3)
+            if min(page_load.requests, api_load.requests) >= 20
+            else None
+        ),
     }
 
 

@@ -6,7 +6,6 @@ itself."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -70,50 +70,22 @@ def bench_database() -> Iterator[BenchDB]:
         asyncio.run(drop())
 
 
-def _schema_key() -> str:
-    """A short hash of every migration file: a cached database is reused only by the same schema."""
-    digest = hashlib.sha256()
-    for path in sorted(ROOT.glob("app/**/piccolo_migrations/*.py")):
-        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:10]
-
-
 @contextmanager
 def cached_database(
     key: str, fill: Callable[[BenchDB], Awaitable[dict[str, object]]], *, fresh: bool = False
 ) -> Iterator[tuple[BenchDB, dict[str, object]]]:
-    """A throwaway bench database copied from a cached template (``acre_bench_cache_<key>_<schema>``):
-    the first run migrates and fills the template with ``fill`` (what it returns, JSON, is kept as the
-    template's comment and handed back), later runs with the same ``key`` and migrations copy it
-    (``CREATE DATABASE … TEMPLATE``: a file copy, seconds instead of minutes of generating). Older
-    templates of the same key are dropped; ``fresh`` rebuilds the template."""
+    """A throwaway bench database copied from a cached template (``acre_bench_cache_<key>``): the
+    first run migrates and fills the template with ``fill`` (what it returns, JSON, is kept as the
+    template's comment and handed back); later runs with the same ``key`` bring the template up to
+    the current migrations (the new ones only: seconds) and copy it (``CREATE DATABASE … TEMPLATE``,
+    a file copy) instead of generating again. ``fresh`` (or a template a migration fails on, or one
+    whose fill did not finish) generates it again."""
     maintenance = os.environ.get("ACRE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    template = f"acre_bench_cache_{key}_{_schema_key()}"
+    template = f"acre_bench_cache_{key}"
     assert len(template) <= 63, template
+    cache = BenchDB(template, _with(maintenance, template), _with(maintenance, template, "acre_app"))
     name = f"acre_bench_{secrets.token_hex(4)}"
     db = BenchDB(name, _with(maintenance, name), _with(maintenance, name, "acre_app"))
-
-    async def prepare() -> dict[str, object] | None:
-        conn = await asyncpg.connect(maintenance)
-        try:
-            for old in await conn.fetch(
-                "SELECT datname FROM pg_database WHERE datname LIKE $1 AND (datname <> $2 OR $3)",
-                f"acre_bench_cache_{key}_%",
-                template,
-                fresh,
-            ):
-                await conn.execute(f'DROP DATABASE IF EXISTS "{old[0]}" WITH (FORCE)')
-            note = await conn.fetchval(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", template
-            )
-            if note is None:  # absent, or a fill that did not finish
-                await conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
-                return None
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return dict(json.loads(note))
-        finally:
-            await conn.close()
-
     os.environ["ACRE_DATABASE_URL"] = db.app_url
     os.environ["ACRE_DATABASE_ADMIN_URL"] = db.admin_url
     os.environ.setdefault("ACRE_ENVIRONMENT", "test")
@@ -122,33 +94,50 @@ def cached_database(
     from app.wiring import wire
 
     get_settings.cache_clear()
+
+    async def sql(statement: str) -> Any:
+        conn = await asyncpg.connect(maintenance)
+        try:
+            return await conn.fetchval(statement)
+        finally:
+            await conn.close()
+
+    async def drop_template() -> None:
+        await sql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+
+    async def cached() -> dict[str, object] | None:
+        note = await sql(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+            f" WHERE datname = {_literal(template)}"
+        )
+        if fresh or note is None:  # asked to, absent, or a fill that did not finish
+            await drop_template()
+            return None
+        try:
+            await migrate(cache.admin_url)  # the migrations added since it was made
+        except Exception as exc:  # any failure: generate it again
+            print(f"cached {template} does not migrate ({exc}); generating it again", file=sys.stderr)
+            await drop_template()
+            return None
+        return dict(json.loads(note))
+
+    async def build() -> dict[str, object]:
+        await migrate(cache.admin_url)
+        made = await fill(cache)  # its connections closed: a template is copied only when unused
+        await sql(f'COMMENT ON DATABASE "{template}" IS {_literal(json.dumps(made))}')
+        return made
+
+    async def prepare() -> dict[str, object]:
+        info = await cached() or await build()
+        await sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return info
+
     info = asyncio.run(prepare())
-    if info is None:
-        cache = BenchDB(template, _with(maintenance, template), _with(maintenance, template, "acre_app"))
-
-        async def build() -> dict[str, object]:
-            await migrate(cache.admin_url)
-            made = await fill(cache)  # its connections closed: a template is copied only when unused
-            conn = await asyncpg.connect(maintenance)
-            try:
-                await conn.execute(f'COMMENT ON DATABASE "{template}" IS {_literal(json.dumps(made))}')
-                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            finally:
-                await conn.close()
-            return made
-
-        info = asyncio.run(build())
     wire()  # as the API and the worker do: benchmarks call services directly
     try:
         yield db, info
     finally:
-
-        async def drop() -> None:
-            conn = await asyncpg.connect(maintenance)
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.close()
-
-        asyncio.run(drop())
+        asyncio.run(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _literal(text: str) -> str:

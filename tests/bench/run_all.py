@@ -43,10 +43,7 @@ BENCHES = [
     Bench("api", quick=("--seconds", "3", "--connections", "16")),
     Bench("pool", quick=("--scale", "0.02", "--seconds", "3", "--connections", "16", "--race-rounds", "10")),
     Bench("web_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8")),
-    Bench(
-        "team_pages",
-        quick=("--scale", "0.02", "--seconds", "3", "--connections", "8", "--customers", "2000", "--rounds", "3"),
-    ),
+    Bench("team_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8", "--rounds", "3")),
     Bench("deals", quick=("--seconds", "3", "--connections", "8")),
     Bench("deal_page", quick=("--seconds", "3", "--connections", "4")),
     Bench("pipeline", quick=("--deals", "20000", "--runs", "5")),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tests.factories import assign, customer, staff, territory
 from tests.helpers import signup
 
@@ -89,3 +91,36 @@ async def test_sorted_by_next_follow_up_soonest_first_none_last_across_pages(cli
     assert newest.json()["items"][0]["id"] == same["id"]  # the default is unchanged
     r = await client.get("/api/v1/customers", params={"sort": "name"}, headers=owner.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sort"
+
+
+async def test_a_subtree_newest_first_across_pages_as_a_rep_and_a_manager_see_it(client, mailbox, app):
+    owner = await signup(client)
+    province = await territory(client, owner, "江苏省")
+    city = await territory(client, owner, "苏州市", parent=province["id"])
+    county = await territory(client, owner, "昆山市", parent=city["id"])
+    elsewhere = await territory(client, owner, "浙江省")
+    manager = await staff(client, owner, mailbox, app, role="manager")
+    await assign(client, owner, city["id"], manager, "manager")
+    made = [  # newest last, spread over the subtree's levels; one outside it, one of grade D
+        await customer(client, owner, t["id"], grade="D" if i == 4 else "B")
+        for i, t in enumerate([province, county, city, county, county, elsewhere, city, province, county])
+    ]
+    inside = [c["id"] for c, t in zip(made, [1, 1, 1, 1, 1, 0, 1, 1, 1], strict=True) if t]
+
+    async def pages(who: Any, **params: Any) -> list[str]:
+        seen, cursor = [], None
+        while True:  # two at a time: each page the newest of every territory's newest
+            query = {"limit": 2, **params, **({"cursor": cursor} if cursor else {})}
+            r = await client.get("/api/v1/customers", params=query, headers=who.headers)
+            assert r.status_code == 200, r.text
+            seen += [c["id"] for c in r.json()["items"]]
+            if not (cursor := r.json()["next_cursor"]):
+                return seen
+
+    assert await pages(owner, territory_id=province["id"]) == inside[::-1]
+    b_only = [i for i in inside if i != made[4]["id"]]
+    assert await pages(owner, territory_id=province["id"], grade="B") == b_only[::-1]
+    # the city's manager sees the city and the county, not the province's own customers
+    visible = [c["id"] for c in made[1:5] + made[6:7] + made[8:]]
+    assert await pages(manager, territory_id=province["id"]) == visible[::-1]
+    assert await pages(manager, territory_id=elsewhere["id"]) == []

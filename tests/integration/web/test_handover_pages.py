@@ -146,6 +146,13 @@ async def test_team_table_rows_are_the_apis_in_either_order_with_their_words(cli
     assert '<td data-label="Owner">In the pool</td>' in rows[d.pool[0]["id"]]
     assert '<td data-label="Last follow-up">Never</td>' in rows[d.pool[0]["id"]]
     assert '<td data-label="Source">—</td>' in rows[d.theirs[0]["id"]]
+    # the pickers keep the chosen owner and territory
+    picked = await client.get(
+        "/customers", params={"view": "team", "owner": d.a.membership_id, "territory_id": d.territory["id"]}
+    )
+    assert f'<option value="{d.a.membership_id}" selected>' in picked.text
+    assert f'<option value="{d.territory["id"]}" selected>' in picked.text
+    assert f'<option value="{d.b.membership_id}">' in picked.text
 
 
 async def test_wizard_preview_equals_the_api_execute_and_undo(client, admin_db):
