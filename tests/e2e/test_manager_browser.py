@@ -161,6 +161,10 @@ async def test_approve_a_cross_territory_request_from_the_inbox(client, admin_db
     await page.goto(f"{base_url}/pool?territory_id={d.far['id']}")
     assert d.far_pool["full_name"] in await page.inner_text("main")  # now theirs to claim
     await check_page(page)
+    await set_locale(admin_db, d.rep, "zh-CN")  # the rep's page, in Chinese
+    await page.goto(f"{base_url}/cross-territory-requests")
+    assert "已批准" in await page.inner_text(f"#access-{request_id}")
+    await check_page(page, chinese=True)
     assert errors == []
     await rep_context.close()
     await manager_context.close()

@@ -256,3 +256,24 @@ async def test_another_tenants_ids_are_not_found(client, admin_db):
     assert (await client.get(f"{BASE}/{asked['id']}", headers=d.manager.headers)).json()[
         "status"
     ] == "pending"
+
+
+async def test_a_merge_moves_pending_requests_to_the_territory_merged_into(client, admin_db):
+    d = await two(client, admin_db)
+    merged = await territory(client, d.owner, "常州市")
+    only_merged = await ask(client, d.rep, territory_id=merged["id"])
+    both = [await ask(client, d.other_rep, territory_id=t["id"]) for t in (d.far, merged)]
+    r = await client.post(
+        "/api/v1/realignments",
+        json={"operation": "merge", "territory_id": merged["id"], "into_id": d.far["id"], "reason": "合并"},
+        headers=d.owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(f"/api/v1/handovers/{r.json()['id']}/execute", headers=d.owner.headers)
+    assert r.status_code == 200, r.text
+    moved = (await client.get(f"{BASE}/{only_merged['id']}", headers=d.rep.headers)).json()
+    assert moved["territory_id"] == d.far["id"] and moved["status"] == "pending"
+    left = (await client.get(f"{BASE}/mine", headers=d.other_rep.headers)).json()["items"]
+    assert [i["id"] for i in left] == [both[0]["id"]]  # one pending request for 无锡 is enough
+    inbox = (await client.get(f"{BASE}/to-decide", headers=d.manager.headers)).json()["items"]
+    assert {i["id"] for i in inbox} == {only_merged["id"], both[0]["id"]}
