@@ -13,7 +13,7 @@ or of another tenant, is their 404 — the not-found page. A form's problem is t
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import UUID
@@ -29,10 +29,12 @@ from app.customers.schemas import FollowupCreate
 from app.customers.search import list_customers
 from app.errors import ValidationFailed
 from app.i18n import N_
-from app.localtime import local_today
+from app.localtime import local_stamp, local_today
 from app.sales.field import daily_reports, incidents, visit_plans
 from app.sales.field.schemas import (
     DailyReportCreate,
+    DailyReportRead,
+    DailyReportUpdate,
     IncidentWrite,
     PlanItemWrite,
     VisitPlanCreate,
@@ -447,7 +449,49 @@ async def report_page(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], report_id: FromPath[UUID]
 ) -> Template:
     report = await daily_reports.get_report(tenant_scope, report_id)
-    return await _render(request, tenant_scope, "app/daily_report.html", report=report)
+    return await _render(
+        request, tenant_scope, "app/daily_report.html", **_report_context(tenant_scope, report)
+    )
+
+
+def _report_context(scope: TenantScope, report: DailyReportRead) -> dict[str, Any]:
+    """The report, whether the caller may still edit it (its author, inside the edit window), and
+    instants in the tenant's local time."""
+    zone = scope.time_zone
+    editable = report.membership_id == scope.membership_id and datetime.now(UTC) < report.editable_until
+    return {"report": report, "editable": editable, "local_stamp": lambda at: local_stamp(at, zone)}
+
+
+class ReportEditForm(msgspec.Struct):
+    competitor_news: str = ""
+    customer_feedback: str = ""
+    refresh_figures: str = ""
+
+
+@post("/daily-reports/{report_id:uuid}")
+async def edit_report(
+    request: Request[Any, Any, Any],
+    tenant_scope: NamedDependency[TenantScope],
+    report_id: FromPath[UUID],
+    data: Annotated[ReportEditForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    """The edit form's answer (htmx): the saved notes and figures in place, or the refusal inline
+    (not the author, the edit window closed, a note too long: the service's)."""
+    for field, text in (
+        ("competitor_news", data.competitor_news),
+        ("customer_feedback", data.customer_feedback),
+    ):
+        if len(text) > 5000:
+            raise ValidationFailed.field(field, "This is too long")
+    change = DailyReportUpdate(
+        competitor_news=data.competitor_news.strip() or None,
+        customer_feedback=data.customer_feedback.strip() or None,
+        refresh_figures=bool(data.refresh_figures),
+    )
+    report = await daily_reports.update_report(tenant_scope, report_id, change)
+    return await _render(
+        request, tenant_scope, "app/_report_saved.html", **_report_context(tenant_scope, report)
+    )
 
 
 # --- market incidents ------------------------------------------------------------------------------
@@ -600,6 +644,7 @@ ROUTER = Router(
         reports_page,
         file_report,
         report_page,
+        edit_report,
         incidents_page,
         raise_incident,
         incident_page,

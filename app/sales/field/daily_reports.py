@@ -11,28 +11,34 @@ figures are prefilled from the day's data when the report is made and kept as fi
 
 The member adds competitor news and customer feedback, and may raise market incidents with it.
 Who reads a report: its author, their managers, owner/admin (404 otherwise).
+
+Editing (``update_report``): only its author, until the end of the day after they filed it in the
+tenant's zone (a report filed late in the evening can be corrected the next morning; after that it is
+the record the managers and the weekly report read, and a change is 409). The author changes the
+notes and may refresh the figures from the day's data; incidents are raised and closed on their own.
 """
 
 from __future__ import annotations
 
 import calendar
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from msgspec import UnsetType
 
 from app import audit
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.localtime import local_today
+from app.localtime import local_today, zone
 from app.pagination import Page, check_limit, decode_date_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from app.sales.field.incidents import raise_incident
 from app.sales.field.measures import BOUNDS, EFFECTIVE_RESULTS, VISIT_KINDS, actuals, ratio
-from app.sales.field.schemas import DailyReportCreate, DailyReportRead, IncidentRead
+from app.sales.field.schemas import DailyReportCreate, DailyReportRead, DailyReportUpdate, IncidentRead
 from app.sales.field.targets import month_target
 from tenants.access import reach_sql, team_member_ids
 from tenants.scope import TenantScope
@@ -130,13 +136,24 @@ def _pct(value: Decimal | None) -> str | None:
     return str(value) if value is not None else None
 
 
-def _read(row: asyncpg.Record, incidents: list[asyncpg.Record]) -> DailyReportRead:
+EDIT_DAYS = 1  # the author may edit a report through this many days after the day they filed it
+
+
+def editable_until(created_at: datetime, time_zone: str) -> datetime:
+    """The end of the day after the report was filed (``EDIT_DAYS``), in the tenant's zone."""
+    tz = zone(time_zone)
+    filed = created_at.astimezone(tz).date()
+    return datetime.combine(filed + timedelta(days=EDIT_DAYS + 1), time(0), tzinfo=tz)
+
+
+def _read(row: asyncpg.Record, incidents: list[asyncpg.Record], time_zone: str) -> DailyReportRead:
     figures = row["figures"]
     return to_struct(
         DailyReportRead,
         row,
         figures=json.loads(figures) if isinstance(figures, str) else figures,
         incidents=to_structs(IncidentRead, incidents),
+        editable_until=editable_until(row["created_at"], time_zone),
     )
 
 
@@ -150,7 +167,7 @@ async def _load(tx: Tx, scope: TenantScope, report_id: UUID) -> DailyReportRead:
     )
     if row is None:
         raise NotFound("No daily report with this id")
-    return _read(row, await tx.fetch(_INCIDENTS, scope.tenant_id, [report_id]))
+    return _read(row, await tx.fetch(_INCIDENTS, scope.tenant_id, [report_id]), scope.time_zone)
 
 
 def _note(text: str | None) -> str | None:
@@ -186,6 +203,50 @@ async def create_report(scope: TenantScope, data: DailyReportCreate) -> DailyRep
             "daily_report",
             report_id,
             data={"date": data.report_date, "incidents": len(data.incidents)},
+        )
+        return await _load(tx, scope, report_id)
+
+
+async def update_report(scope: TenantScope, report_id: UUID, data: DailyReportUpdate) -> DailyReportRead:
+    """The author's changes to their filed report (see the module docstring): 404 when the caller
+    cannot read it (another tenant's, another team's), 403 for a reader who is not its author (a
+    manager), 409 once the edit window has closed."""
+    async with scope.tx() as tx:
+        report = await _load(tx, scope, report_id)
+        if report.membership_id != scope.membership_id:
+            raise Forbidden("Only the author can edit a daily report")
+        if await tx.fetchval("SELECT now()") >= report.editable_until:
+            raise Conflict(
+                "A daily report can be edited until the end of the day after it was filed ({date})",
+                date=(report.editable_until - timedelta(days=1)).date().isoformat(),
+            )
+        news = report.competitor_news if isinstance(data.competitor_news, UnsetType) else data.competitor_news
+        feedback = (
+            report.customer_feedback
+            if isinstance(data.customer_feedback, UnsetType)
+            else data.customer_feedback
+        )
+        figures = (
+            await compute_figures(tx, scope, report.membership_id, report.report_date)
+            if data.refresh_figures
+            else report.figures
+        )
+        await tx.execute(
+            "UPDATE daily_reports SET competitor_news = $3, customer_feedback = $4, figures = $5::jsonb,"
+            " updated_at = now() WHERE tenant = $1 AND id = $2",
+            scope.tenant_id,
+            report_id,
+            _note(news),
+            _note(feedback),
+            json.dumps(figures),
+        )
+        await audit.record(
+            tx,
+            scope.user_id,
+            "daily_report.edited",
+            "daily_report",
+            report_id,
+            data={"refresh_figures": data.refresh_figures},
         )
         return await _load(tx, scope, report_id)
 
@@ -239,6 +300,6 @@ async def list_reports(
     by_report: dict[UUID, list[asyncpg.Record]] = {}
     for i in incidents:
         by_report.setdefault(i["report_id"], []).append(i)
-    items = [_read(r, by_report.get(r["id"], [])) for r in page]
+    items = [_read(r, by_report.get(r["id"], []), scope.time_zone) for r in page]
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].report_date, items[-1].id) if more else None)

@@ -18,6 +18,7 @@ from app.sales.field import daily_reports, decompose, incidents, targets, visit_
 from app.sales.field.schemas import (
     DailyReportCreate,
     DailyReportRead,
+    DailyReportUpdate,
     IncidentRead,
     IncidentWrite,
     PlanDecision,
@@ -172,6 +173,18 @@ class DailyReportController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], report_id: FromPath[UUID]
     ) -> DailyReportRead:
         return await daily_reports.get_report(tenant_scope, report_id)
+
+    @patch(
+        "/{report_id:uuid}",
+        summary="Edit your filed report (notes; refresh_figures) until the end of the day after filing",
+    )
+    async def update_report(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        report_id: FromPath[UUID],
+        data: JSONBody[DailyReportUpdate],
+    ) -> DailyReportRead:
+        return await daily_reports.update_report(tenant_scope, report_id, data)
 
 
 class MarketIncidentController(Controller):

@@ -117,6 +117,15 @@ class DailyReportCreate(msgspec.Struct, forbid_unknown_fields=True):
     )
 
 
+class DailyReportUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """The author's changes to a filed report: a note left out stays, ``null`` or blank clears it;
+    ``refresh_figures`` recomputes the figures from the day's data (as when it was filed)."""
+
+    competitor_news: Text5000 | UnsetType | None = UNSET
+    customer_feedback: Text5000 | UnsetType | None = UNSET
+    refresh_figures: bool = False
+
+
 class IncidentRead(msgspec.Struct):
     id: UUID
     membership_id: UUID
@@ -140,6 +149,8 @@ class DailyReportRead(msgspec.Struct):
     customer_feedback: str | None
     incidents: list[IncidentRead]
     created_at: datetime
+    updated_at: datetime | None  # last edited by its author (None: as filed)
+    editable_until: datetime  # the author may edit it until then (the end of the day after filing)
 
 
 # --- weekly reports ------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ class DailyReport(Table, tablename="daily_reports", db=DB):
     competitor_news = Text(null=True, default=None)
     customer_feedback = Text(null=True, default=None)
     created_at = Timestamptz()
+    updated_at = Timestamptz(null=True, default=None)
 
     daily_reports_tenant_id_key = Unique([tenant, id])
     daily_reports_tenant_membership_id_report_date_key = Unique([tenant, membership_id, report_date])

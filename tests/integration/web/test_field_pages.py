@@ -176,6 +176,66 @@ async def test_daily_report_prefilled_from_the_day_and_filed_once(client, admin_
     assert one.status_code == 200 and "希望加快交付" in one.text and "窜货" in one.text
 
 
+async def test_a_filed_report_is_edited_in_place_by_its_author(client, admin_db):
+    t, manager, (qinghe, _) = await field_team(client, admin_db)
+    rep = t.reps[0]
+    r = await client.post(
+        "/api/v1/daily-reports",
+        json={"report_date": tenant_today().isoformat(), "competitor_news": "对手降价"},
+        headers=rep.headers,
+    )
+    report = r.json()
+    await client.post(
+        f"/api/v1/customers/{qinghe['id']}/followups",
+        json={"kind": "call", "summary": "电话沟通", "result": "conversation"},
+        headers=rep.headers,
+    )
+
+    csrf = await sign_in(client, rep)
+    url = f"/daily-reports/{report['id']}"
+    page = await client.get(url)
+    assert (
+        page.status_code == 200 and f'hx-post="{url}"' in page.text and "You can edit it until" in page.text
+    )
+    assert ">对手降价</textarea>" in page.text and "<dt>Calls</dt><dd>0</dd>" in page.text
+    assert (await client.post(url, data={"competitor_news": "x"}, headers=HTMX)).status_code == 403  # CSRF
+
+    r = await client.post(url, data={"competitor_news": "长" * 5001}, headers=htmx(csrf))
+    assert r.status_code == 422 and "This is too long" in r.text and "<html" not in r.text
+    r = await client.post(
+        url,
+        data={"competitor_news": "对手降价 5%", "customer_feedback": "希望加快交付", "refresh_figures": "1"},
+        headers=htmx(csrf),
+    )
+    assert r.status_code == 200 and "Report saved." in r.text and "<html" not in r.text
+    assert 'id="report-notes" hx-swap-oob="true"' in r.text and "希望加快交付" in r.text
+    assert "<dt>Calls</dt><dd>1</dd>" in r.text and "Edited " in r.text
+    got = (await client.get(f"/api/v1/daily-reports/{report['id']}", headers=rep.headers)).json()
+    assert got["competitor_news"] == "对手降价 5%" and got["figures"]["calls"] == 1
+
+    # once the window has closed: no form, and a late save is the 409 inline
+    await db_value(
+        admin_db,
+        "UPDATE daily_reports SET created_at = now() - interval '2 days' WHERE id = $1::uuid RETURNING id",
+        report["id"],
+    )
+    page = await client.get(url)
+    assert page.status_code == 200 and f'hx-post="{url}"' not in page.text and "希望加快交付" in page.text
+    r = await client.post(url, data={"competitor_news": "太晚了"}, headers=htmx(csrf))
+    assert r.status_code == 409 and "end of the day after it was filed" in r.text and "<html" not in r.text
+
+    # the manager reads it without an edit form; their save is refused; in Chinese for the rep
+    manager_csrf = await sign_in(client, manager)
+    page = await client.get(url)
+    assert page.status_code == 200 and "对手降价 5%" in page.text and f'hx-post="{url}"' not in page.text
+    r = await client.post(url, data={"competitor_news": "经理改的"}, headers=htmx(manager_csrf))
+    assert r.status_code == 403 and "Only the author can edit a daily report" in r.text
+    csrf = await sign_in(client, rep)
+    await client.post("/language", data={"locale": "zh-CN"}, headers=htmx(csrf))
+    r = await client.post(url, data={"competitor_news": "太晚了"}, headers=htmx(csrf))
+    assert r.status_code == 409 and "日报可在提交次日结束前修改" in r.text
+
+
 async def test_market_incident_form_and_page(client, admin_db):
     t, manager, (qinghe, _) = await field_team(client, admin_db)
     rep = t.reps[0]
@@ -271,6 +331,7 @@ async def test_another_tenants_ids_are_the_404_page(client, admin_db):
         (f"/visit-plans/{plan['id']}/items/{item}/done", {"summary": "x"}),
         (f"/market-incidents/{incident['id']}/close", {}),
         (f"/notifications/{notification}/read", {}),
+        (f"/daily-reports/{report['id']}", {"competitor_news": "改别人的"}),
     ):
         r = await client.post(path, data=data, headers=htmx(csrf))
         assert r.status_code == 404 and "<html" not in r.text, path
