@@ -31,6 +31,7 @@ from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.nul_guard import refuse_nul
 from app.observability import configure_logging, init_sentry, request_id_middleware
 from app.openapi import ProblemRules, StrictStructSchemaPlugin, declare_problems
+from app.outbound.routes import ROUTES as OUTBOUND_ROUTES
 from app.outbox import RelayLoop
 from app.sales.field.routes import ROUTES as FIELD_ROUTES
 from app.sales.growth.routes import ROUTES as GROWTH_ROUTES
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *FIELD_ROUTES,
             *GROWTH_ROUTES,
             *LEAD_ROUTES,
+            *OUTBOUND_ROUTES,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

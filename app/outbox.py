@@ -56,6 +56,11 @@ async def add_jobs(tx: db.Tx, job: str, keyed_args: list[tuple[str, tuple[Any, .
         [f"{job}:{key}" for key, _ in keyed_args],
         [json.dumps([str(a) if isinstance(a, UUID) else a for a in args]) for _, args in keyed_args],
     )
+
+
+def wake_after_commit(tx: db.Tx) -> None:
+    """Relay right after ``tx`` commits: for callers that insert outbox rows with their own SQL (a
+    fan-out of many jobs in one statement)."""
     if _wake_after_commit not in tx.after_commit:
         tx.after_commit.append(_wake_after_commit)
 

@@ -21,5 +21,6 @@ APP_REGISTRY = AppRegistry(
         "app.handover.piccolo_app",
         "app.sales.piccolo_app",
         "app.leads.piccolo_app",
+        "app.outbound.piccolo_app",
     ]
 )

@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     signing_rate_limit_per_minute: int = Field(
         default=30, description="signing-page loads and form posts per client IP and minute"
     )
+    # Outgoing webhooks and team-chat robots (app.outbound): the first retry's delay (doubling from
+    # there, at most 6 hours); loopback receivers allowed outside production (tests, development).
+    webhook_retry_base_seconds: int = Field(default=30, ge=0, description="first webhook retry after (s)")
+    webhook_allow_loopback: bool = Field(
+        default=False, description="post webhooks and chat messages to loopback (never in production)"
+    )
 
     # Inbound leads (app.leads): the public inquiry form's posts per client address and per form, the
     # requests of one API key, each per minute; a form post faster than the minimum fill time or

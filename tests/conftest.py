@@ -117,6 +117,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "ACRE_LOGIN_RATE_LIMIT_PER_MINUTE": "100000",
             "ACRE_SIGNING_RATE_LIMIT_PER_MINUTE": "100000",
             "ACRE_LOG_LEVEL": "WARNING",
+            "ACRE_WEBHOOK_ALLOW_LOOPBACK": "true",
+            "ACRE_WEBHOOK_RETRY_BASE_SECONDS": "0",
         }
     )
     from app.migrations import migrate

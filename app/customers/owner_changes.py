@@ -14,7 +14,8 @@ round trip and cannot part. The rules it owns:
 - the history gets one entry per moved customer whose owner really changed (cause, acting member,
   reason, plan), in the order the changes were listed, or by customer id for changes given as SQL;
 - the append takes the tenant's ledger lock until commit, so a call is the last statement of its
-  transaction.
+  transaction (but for the webhook events of the changes, ``app.outbound.events.emit``, one more
+  statement that writes nothing while the company has no endpoint subscribed).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import asyncpg
 
 from app.customers import ledger
 from app.db import Tx
+from app.outbound.events import OWNER_CHANGE_EVENTS, emit
 from tenants.scope import TenantScope
 
 
@@ -114,9 +116,13 @@ def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
     )
     ctes = f"{moves.with_},\n" if moves.with_ else ""
     extra = f", {moves.select}" if moves.select else ""
+    changed_lists = (
+        f"array_agg(id ORDER BY ord) {real} AS changed_ids, array_agg(f ORDER BY ord) {real} AS changed_from,"
+        f" array_agg(t ORDER BY ord) {real} AS changed_to"
+    )
     return (
         f"WITH {ctes}moved AS ({moved})\n"
-        f"SELECT $1::uuid AS tenant, count(*) AS moved,"
+        f"SELECT $1::uuid AS tenant, count(*) AS moved, {changed_lists},"
         f" CASE WHEN {expect}::bigint IS NULL OR count(*) = {expect}::bigint THEN {append} END AS written"
         f"{extra}\nFROM moved"
     )
@@ -153,4 +159,19 @@ async def change_owners(
         expect,
     )
     assert row is not None
+    if row["written"] is not None and row["changed_ids"]:  # the webhook events of the changes
+        await emit(
+            tx,
+            "customer.created" if created else OWNER_CHANGE_EVENTS[cause],
+            (
+                {
+                    "customer_id": c,
+                    "from_owner": f,
+                    "to_owner": t,
+                    "cause": cause,
+                    "actor": scope.membership_id,
+                }
+                for c, f, t in zip(row["changed_ids"], row["changed_from"], row["changed_to"], strict=True)
+            ),
+        )
     return Moved(moved=int(row["moved"]), written=row["written"], row=row)

@@ -21,6 +21,7 @@ from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate, 
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
+from app.outbound.events import emit
 from app.rows import to_struct, to_structs
 from app.sql import Params
 from tenants.access import CustomerAccess, customer_access
@@ -230,6 +231,20 @@ async def _insert(
         cause = "create" if owner == scope.membership_id else "assign"
         first = Moves.listed([OwnershipChange(customer_id, None, owner)])
         await change_owners(tx, scope, first, cause=cause, created=True)
+    else:  # into the pool: no ownership change tells of it
+        await emit(
+            tx,
+            "customer.created",
+            [
+                {
+                    "customer_id": customer_id,
+                    "from_owner": None,
+                    "to_owner": None,
+                    "cause": "create",
+                    "actor": scope.membership_id,
+                }
+            ],
+        )
     return await _reload(tx, scope, customer_id)
 
 

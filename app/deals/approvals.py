@@ -21,6 +21,7 @@ from app.deals.schemas import ApprovalRead
 from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import N_, translate
 from app.notifications.service import Notice, notify
+from app.outbound.events import emit
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
 from app.sql import Params
@@ -169,6 +170,16 @@ async def decide_in(
             "approved" if approve else "rejected",
         )
         params["round"] = payload.get("round", "")
+        if approve:
+            quote_event = {
+                "quote_id": row["subject_id"],
+                "deal_id": row["deal_id"],
+                "customer_id": deal["customer_id"],
+                "round": payload.get("round"),
+                "approval_id": approval_id,
+                "approved_by": scope.membership_id,
+            }
+            await emit(tx, "quote.approved", [quote_event])
     elif row["kind"] == "stage":
         params["stage"] = payload["to"]
         if approve:

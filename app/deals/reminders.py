@@ -15,9 +15,11 @@ from uuid import UUID
 import structlog
 
 from app import mail, pages
+from app.db import Tx
 from app.deals.money import cents
 from app.localtime import local_now, local_today
 from app.notifications.service import Notice, notify
+from app.outbound.events import emit
 from tenants.cron import for_each_tenant
 from tenants.scope import TenantScope
 
@@ -77,7 +79,26 @@ async def remind_tenant(scope: TenantScope, today: date) -> int:
                 link=pages.url(pages.COLLECTIONS, {"owner": str(owner)}),
             )
             sent += 1
+        await emit_overdue(tx, today)
     return sent
+
+
+_OVERDUE_SQL = """
+SELECT k.id AS collection_id, k.deal_id, d.customer_id, k.code, k.due_date, k.amount, k.paid_amount,
+       k.currency
+FROM collections k JOIN deals d ON d.tenant = k.tenant AND d.id = k.deal_id
+WHERE k.tenant = $1 AND k.paid_at IS NULL AND k.due_date < $2
+  AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.tenant = k.tenant AND e.type = 'collection.overdue'
+                  AND e.data->>'collection_id' = k.id::text)
+ORDER BY k.due_date, k.id
+"""
+
+
+async def emit_overdue(tx: Tx, today: date) -> int:
+    """The ``collection.overdue`` webhook events of the items overdue on ``today`` (once per item: an
+    item told of before is not told again)."""
+    rows = await tx.fetch(_OVERDUE_SQL, tx.tenant_id, today)
+    return await emit(tx, "collection.overdue", [dict(r) for r in rows])
 
 
 async def collection_reminders(ctx: dict[str, Any]) -> int:

@@ -26,6 +26,7 @@ from app.deals.money import check_money
 from app.deals.schemas import DealCreate, DealRead, DealUpdate, DecisionPerson, KeyInfo, StageChangeRead
 from app.deals.stages import PROBABILITY, TERMINAL
 from app.errors import Conflict, Forbidden, ValidationFailed
+from app.outbound.events import emit
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from app.sql import Params
@@ -279,6 +280,19 @@ async def apply_stage(
         reason=reason,
         data={"from": deal["stage"], "to": to, "approval_id": approval_id},
     )
+    event = {
+        "deal_id": deal["id"],
+        "customer_id": deal["customer_id"],
+        "from_stage": deal["stage"],
+        "to_stage": to,
+        "reason": reason,
+        "actor": actor or scope.membership_id,
+    }
+    await emit(tx, "deal.stage_changed", [event])
+    if to in WON_STAGES and deal["stage"] not in WON_STAGES:
+        await emit(tx, "deal.won", [event])
+    elif to == "lost":
+        await emit(tx, "deal.lost", [event])
     if to in WON_STAGES:  # idempotent
         won = CustomerWon(scope.tenant_id, deal["customer_id"], deal["id"], scope.user_id, scope.time_zone)
         await mark_won(tx, won)

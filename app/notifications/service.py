@@ -55,6 +55,10 @@ KINDS: dict[str, str] = {
     "leads_received": N_("{count} new leads arrived in the pool, the first {customer}"),
     "lead_known": N_("{customer} inquired again ({contact}): follow it up"),
     "lead_known_pool": N_("{customer}, in the pool, inquired again ({contact})"),
+    # outbound: a webhook endpoint failing for a day and more was disabled, to owners and admins
+    "webhook_disabled": N_(
+        "The webhook endpoint {url} was disabled after {failures} failed deliveries in a row since {since}"
+    ),
     # deals: the daily collection reminder (app.deals.reminders), to each deal owner
     "collections_due": N_(
         "{count} collection items need your attention: {overdue} overdue, {due_soon} due within 3 days"

@@ -30,6 +30,7 @@ from arq import Retry
 from app import db, mail, outbox, pages
 from app.documents import convert
 from app.documents.jobs import storage as default_storage
+from app.outbound.events import emit, envelope_event
 from app.signing import certificate, evidence, pdfwork, seal
 from app.signing.service import email_signer, fmt_time, void_for_voided_documents
 from app.storage import Storage
@@ -153,6 +154,7 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
                 "sealed_sha256": sealed_sha,
             },
         )
+        await emit(tx, "envelope.completed", [envelope_event(env)])
         # everyone gets the sealed PDF attached (unless it is too big to mail) and a link: the signers
         # their signing link's download, the sender and the CC recipients a presigned one (7 days, the
         # longest S3 presigning allows)

@@ -21,6 +21,7 @@ import asyncpg
 from app import db, i18n, mail, pages
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_
+from app.outbound.events import emit, envelope_event
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from app.signing import evidence, pdfwork
@@ -245,6 +246,7 @@ async def send_envelope(scope: TenantScope, envelope_id: UUID) -> EnvelopeRead:
             actor=scope.membership_id,
             data={"expires_at": fmt_time(env["expires_at"])},
         )
+        await emit(tx, "envelope.sent", [envelope_event(env)])
         await notify_turn(tx, env)
         return await read_envelope(tx, scope, envelope_id, None)
 

@@ -20,6 +20,7 @@ import asyncpg
 
 from app import db, mail, outbox
 from app.i18n import N_
+from app.outbound.events import emit, envelope_event
 from app.signing import consent, evidence
 from app.signing.service import ENDED, _tenant_name, notify_turn, tell_signers, token_hash
 from app.storage import Storage
@@ -247,6 +248,7 @@ async def decline(
             user_agent=user_agent,
             data={"reason": reason},
         )
+        await emit(tx, "envelope.declined", [{**envelope_event(env), "reason": reason}])
         await _tell_sender(tx, env, "signing_declined", signer=link.signer["name"], reason=reason)
         await tell_signers(tx, env, "signing_voided", reason=reason)
         link.state = "declined"

@@ -20,6 +20,7 @@ DOMAINS = {
     "app.handover",
     "app.leads",
     "app.notifications",
+    "app.outbound",
     "app.sales",
     "app.signing",
     "app.territories",

@@ -16,6 +16,7 @@ from app.deals.collections.schemas import CollectionPaid, CollectionRead, Paymen
 from app.deals.money import check_money
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.localtime import local_today
+from app.outbound.events import emit
 from app.rows import to_structs
 from app.sql import Params
 from tenants.access import deal_access
@@ -111,4 +112,15 @@ async def mark_paid(scope: TenantScope, collection_id: UUID, data: CollectionPai
             collection_id,
             data={"amount": amount, "paid_on": paid_on},
         )
+        if full:
+            paid = {
+                "collection_id": collection_id,
+                "deal_id": updated["deal_id"],
+                "code": updated["code"],
+                "amount": updated["amount"],
+                "currency": updated["currency"],
+                "paid_on": paid_on,
+                "paid_by": scope.membership_id,
+            }
+            await emit(tx, "collection.paid", [paid])
         return read_collection(updated, today)
