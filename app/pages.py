@@ -26,6 +26,7 @@ MARKET_INCIDENT = "/market-incidents/{incident_id}"
 WEEKLY_REPORT = "/weekly-reports/{report_id}"
 INQUIRY = "/f/{company}/{form}"  # a company's public inquiry form (the address its owners hand out)
 INQUIRY_EMBED = "/f/{company}/{form}/embed"  # the same form for an <iframe> on the company's site
+CALENDAR_FEED = "/calendar/{feed}"  # feed: the secret token and ".ics"
 
 PAGES = frozenset(
     {
@@ -42,11 +43,12 @@ PAGES = frozenset(
         WEEKLY_REPORT,
         INQUIRY,
         INQUIRY_EMBED,
+        CALENDAR_FEED,
     }
 )
 SERVED = frozenset(
     {HOME, SIGN, VERIFY, INVITATION, PASSWORD_RESET, DEAL, CUSTOMER, CUSTOMERS, MARKET_INCIDENT, INQUIRY}
-    | {INQUIRY_EMBED}
+    | {INQUIRY_EMBED, CALENDAR_FEED}
 )
 
 

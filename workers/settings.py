@@ -27,6 +27,7 @@ from app.mail import TIMEOUT_SECONDS as MAIL_TIMEOUT_SECONDS
 from app.mail import send_email
 from app.metrics import timed_job
 from app.observability import configure_logging, init_sentry
+from app.outbound.chat import post_chat
 from app.outbound.delivery import deliver_webhook
 from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
 from app.sales.growth.jobs import cadence_tasks
@@ -69,6 +70,7 @@ FUNCTIONS += [func(render_document, timeout=RENDER_TIMEOUT_SECONDS)]
 FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
 FUNCTIONS += [deliver_webhook]  # outbound: one attempt per job (retries are new outbox jobs)
+FUNCTIONS += [post_chat]  # team chat: retried by ARQ (max_tries) when the robot refuses
 FUNCTIONS += [handover_sheet]
 FUNCTIONS += [weekly_reports_for, briefings_for]  # sales field work: one tenant at a time
 # Each period of a cron job runs once however many workers there are: every worker schedules it, under

@@ -26,6 +26,7 @@ from app.pagination import Page, check_limit, decode_time_id_cursor, encode_curs
 from app.rows import to_struct
 from app.sql import Params
 from tenants.access import deal_access
+from tenants.access.territories import territory_managers
 from tenants.scope import TenantScope
 
 _COLUMNS = (
@@ -76,11 +77,37 @@ async def request_approval(
         new_id,
         data={"kind": kind, "subject_id": subject_id},
     )
+    await _tell_approvers(tx, scope, new_id, kind, deal)
     row = await tx.fetchrow(
         f"SELECT {_COLUMNS}{_FROM} WHERE a.tenant = $1 AND a.id = $2", scope.tenant_id, new_id
     )
     assert row is not None
     return read_approval(row)
+
+
+async def _tell_approvers(
+    tx: Tx, scope: TenantScope, approval_id: UUID, kind: str, deal: asyncpg.Record
+) -> None:
+    """An in-app notice to the managers of the deal's territory (at or above it; else the owners and
+    admins), the requester aside: an approval waits for them (and so on to their team chat)."""
+    if deal["territory_id"] is None:
+        return
+    managers = await territory_managers(
+        tx, scope.tenant_id, deal["territory_id"], besides=scope.membership_id
+    )
+    what = {"member": scope.name or scope.email or "", "deal": deal["title"], "kind": kind}
+    notices = [
+        Notice(
+            m["membership_id"],
+            "approval_requested",
+            f"approval:{approval_id}:ask:{m['membership_id']}",
+            "deal",
+            deal["id"],
+            what,
+        )
+        for m in managers
+    ]
+    await notify(tx, notices)
 
 
 async def list_approvals(

@@ -16,6 +16,7 @@ from app.db import Tx
 from app.errors import NotFound
 from app.i18n import N_, translate
 from app.notifications.schemas import NotificationRead
+from app.outbound.chat_fanout import fan_out
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct
 from app.sql import Params
@@ -27,6 +28,7 @@ KINDS: dict[str, str] = {
     # deals: approval decisions, sent to the requester (app.deals.approvals)
     "quote_approved": N_("Your quote (round {round}) for {deal} was approved"),
     "quote_rejected": N_("Your quote (round {round}) for {deal} was rejected: {comment}"),
+    "approval_requested": N_("{member} asks for your approval on {deal}"),
     "stage_approved": N_("Your move of {deal} to {stage} was approved"),
     "stage_rejected": N_("Your move of {deal} to {stage} was rejected: {comment}"),
     # handover (app.handover): receivers of a handover
@@ -55,6 +57,8 @@ KINDS: dict[str, str] = {
     "leads_received": N_("{count} new leads arrived in the pool, the first {customer}"),
     "lead_known": N_("{customer} inquired again ({contact}): follow it up"),
     "lead_known_pool": N_("{customer}, in the pool, inquired again ({contact})"),
+    # signing: a contract (envelope) signed by everyone, to the member who sent it (app.signing.jobs)
+    "contract_signed": N_("{title} was signed by everyone"),
     # outbound: a webhook endpoint failing for a day and more was disabled, to owners and admins
     "webhook_disabled": N_(
         "The webhook endpoint {url} was disabled after {failures} failed deliveries in a row since {since}"
@@ -86,15 +90,17 @@ INSERT INTO notifications (tenant, membership_id, kind, subject_type, subject_id
 SELECT $1, n.m, n.k, n.st, n.si, n.p::jsonb, n.d
 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[]) AS n (m, k, st, si, p, d)
 ON CONFLICT (tenant, dedupe_key) DO NOTHING
-RETURNING dedupe_key
+RETURNING dedupe_key, id, membership_id, kind, subject_id
 """
 
 
 async def notify(tx: Tx, notices: Iterable[Notice]) -> set[str]:
     """Write ``notices`` in ``tx``'s tenant (one statement whatever their number); returns the keys
-    of those written now — a key already used (before, or earlier in ``notices``) is skipped, so a
-    caller sends its email only for the keys returned. ``params`` are stored as JSON (values that
-    are not JSON types as their ``str``). ``ValueError`` for a ``kind`` not in :data:`KINDS`."""
+        of those written now — a key already used (before, or earlier in ``notices``) is skipped, so a
+        caller sends its email only for the keys returned. ``params`` are stored as JSON (values that
+        are not JSON types as their ``str``). ``ValueError`` for a ``kind`` not in :data:`KINDS`. Those
+    written go on to the team-chat robots of their recipients' territories (``app.outbound.chat_fanout``),
+    in the same transaction."""
     batch = list(notices)
     if not batch:
         return set()
@@ -111,6 +117,7 @@ async def notify(tx: Tx, notices: Iterable[Notice]) -> set[str]:
         [json.dumps(dict(n.params), default=str) for n in batch],
         [n.dedupe_key for n in batch],
     )
+    await fan_out(tx, rows)  # on to the team-chat robots of the recipients' territories
     return {r["dedupe_key"] for r in rows}
 
 

@@ -30,6 +30,7 @@ from arq import Retry
 from app import db, mail, outbox, pages
 from app.documents import convert
 from app.documents.jobs import storage as default_storage
+from app.notifications.service import Notice, notify
 from app.outbound.events import emit, envelope_event
 from app.signing import certificate, evidence, pdfwork, seal
 from app.signing.service import email_signer, fmt_time, void_for_voided_documents
@@ -188,6 +189,16 @@ async def complete_envelope(ctx: dict[str, Any], tenant_id: str, envelope_id: st
                 link=link,
                 attached=attach is not None,
             )
+        if env["created_by"] is not None:  # the sender, in-app (and on to their team chat)
+            signed = Notice(
+                env["created_by"],
+                "contract_signed",
+                f"envelope:{env_id}:signed",
+                "envelope",
+                env_id,
+                {"title": env["title"]},
+            )
+            await notify(tx, [signed])
         await on_contract_signed(tx, env)
         await void_for_voided_documents(tx, env["sender_locale"])
     return "completed"
