@@ -35,6 +35,7 @@ from app.errors import ValidationFailed
 from app.i18n import N_
 from app.leads.schemas import MAX_BATCH, IntakeRead, LeadIn, LeadResult
 from app.notifications.service import Notice, notify
+from app.outbound.events import emit
 from tenants.access import territory_managers
 from tenants.scope import TenantScope
 
@@ -311,6 +312,12 @@ async def _take(tx: Tx, scope: TenantScope, rows: list[_Row], source: Source) ->
         ]
         written = {w["identity_key"]: w["id"] for w in await tx.fetch(_INSERT, tenant, *values)}
         created = {r.index: written[r.identity_key] for r in new}
+        lead_events = [
+            {"customer_id": created[r.index], "from_owner": None, "to_owner": None, "cause": "lead",
+             "channel": source.channel, "territory_id": r.territory_id, "actor": scope.membership_id}
+            for r in new
+        ]  # fmt: skip
+        await emit(tx, "customer.created", lead_events)
         with_contact = [r for r in new if r.lead.contact_name or r.lead.email]
         if with_contact:
             await tx.execute(

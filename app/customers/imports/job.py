@@ -43,6 +43,7 @@ from app.customers.imports.stage import BATCH, stage_and_check
 from app.customers.ledger import OwnershipChange
 from app.customers.owner_changes import Moves, change_owners
 from app.i18n import N_
+from app.outbound.events import emit
 from app.settings import get_settings
 from app.storage import Storage, create_storage
 from tenants.scope import MEMBER_SQL, TenantScope
@@ -160,6 +161,13 @@ async def _insert_batch(tx: db.Tx, scope: TenantScope, iid: UUID, after: int) ->
         for r in batch
         if r["row_no"] in customer_of and r["owner_membership_id"] is not None
     ]
+    into_pool = [  # their webhook events (owned ones get theirs with the ledger entries)
+        {"customer_id": customer_of[r["row_no"]], "from_owner": None, "to_owner": None, "cause": "import",
+         "actor": scope.membership_id}
+        for r in batch
+        if r["row_no"] in customer_of and r["owner_membership_id"] is None
+    ]  # fmt: skip
+    await emit(tx, "customer.created", into_pool)
     return _Written(batch[-1]["row_no"], sorted(lost), owned, len(written))
 
 

@@ -59,6 +59,8 @@ TABLES = {
     "key_id": "api_keys",
     "request_id": "cross_territory_requests",
     "form_id": "lead_forms",
+    "endpoint_id": "webhook_endpoints",
+    "channel_id": "chat_channels",
 }
 OTHER_VALUES = {"int": "1", "str": "x", "path": "x"}
 
@@ -177,6 +179,15 @@ async def _their_world(client: Any, mailbox: Any, app: Any, admin_db: str) -> UU
         (
             "INSERT INTO weekly_reports (tenant, territory_name, week_start, figures)"
             " VALUES ($1, '苏州市', date_trunc('week', now())::date, '{}')",
+        ),
+        (
+            "INSERT INTO webhook_endpoints (tenant, url, event_types, secret)"
+            " VALUES ($1, 'https://hooks.example.com/acre', '{deal.won}', 'whsec_x')",
+        ),
+        (
+            "INSERT INTO chat_channels (tenant, territory_id, provider, url, kinds)"
+            " VALUES ($1, $2, 'wecom', 'https://qyapi.weixin.qq.com/x', '{reclaim_warning}')",
+            UUID(f.city["id"]),
         ),
     ):
         await db_rows(admin_db, sql, tenant, *args)

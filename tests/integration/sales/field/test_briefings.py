@@ -45,9 +45,8 @@ async def _world(client, mailbox, app, admin_db, locale="en"):
     assert r.status_code == 201
     # Due already (overdue counts as due): one minute ahead would be tomorrow when run just before
     # midnight in the tenant's zone.
-    await db_rows(
-        admin_db, "UPDATE customers SET next_followup_at = now() - interval '1 minute' WHERE id = $1", c2["id"]
-    )
+    overdue = "UPDATE customers SET next_followup_at = now() - interval '1 minute' WHERE id = $1"
+    await db_rows(admin_db, overdue, c2["id"])
     slipping = await customer(client, f.rep, f.city["id"])
     await db_rows(
         admin_db,
