@@ -46,6 +46,7 @@ from app.rate_store import FallbackStore, Hit
 from app.settings import Settings
 
 ROOT_STORE = "rate_limit"  # owns the Redis connection; every bucket's store is a namespace of it
+DRAIN_BYTES = 256 * 1024  # of a refused request's body, read so that its 429 reaches the client
 _STATE = "rate_limits"  # app.state key: bucket -> its RateLimitConfig
 # bucket -> its limit per client address and minute
 BUCKETS: dict[str, Callable[[Settings], int]] = {
@@ -90,6 +91,7 @@ class _Limiter:
         headers = _headers(config, hit)
         if not hit.allowed:
             RATE_LIMIT_REFUSALS.labels(self.name).inc()
+            await _drain(receive)
             raise TooManyRequestsException(headers=headers)
 
         async def send_with_headers(message: Message) -> None:
@@ -101,6 +103,21 @@ class _Limiter:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+async def _drain(receive: Receive) -> None:
+    """Read (and drop) what is left of a refused request's body, up to ``DRAIN_BYTES``: answered with
+    its body unread, a client still sending it (a multipart upload, sent after its headers) met a reset
+    connection, its 429 lost, about one time in four. A larger body is left unread (its sender may
+    see the reset)."""
+    drained = 0
+    while drained <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _headers(config: RateLimitConfig, hit: Hit) -> dict[str, str]:
