@@ -1,16 +1,17 @@
 """The whole journey of a new company in real Chromium, chained in one test against the real worker,
 moto S3, the SMTP capture and LibreOffice: the owner signs the company up on /signup and lands on the
-onboarding checklist → invites a rep on /members with a territory ticked (the mail read from the
-capture) → the rep accepts on the invite page → the rep opens a deal from their customer, builds
+onboarding checklist → adds a territory from its step → invites a rep on /members with that
+territory ticked (the mail read from the capture) → the rep accepts on the invite page → the rep opens a deal from their customer, builds
 three quote rounds, the third under the floor, and submits it → the owner approves it in /approvals
-→ the rep generates the contract (rendered by the worker), sends it for signature → the customer
-signs on the signing page (the link read from the mail) → the deal page shows the deal signed, its
+→ the rep fills in the contract terms, generates the contract (rendered by the worker), sends it
+for signature → the customer signs on the signing page (the link read from the mail), then the rep
+as Party B (the send form's second signer) → the deal page shows the deal signed, its
 collections and the sealed PDF, whose seal validates. The rep's parts run on a phone (390×844), the
 owner's and the customer's on a desktop (1280×800); ``check_page`` (axe-core) on every page visited.
 
-The company's data the journey does not walk through (its profile for Party B, a territory, the price
-list, the rep's customer) is set up through the API as the owner. It is slow (a LibreOffice render
-and a seal): it prints how long it took."""
+The company's data the journey does not walk through (its profile for Party B, the price list, the
+rep's customer) is set up through the API as the owner; its territory is added from the checklist.
+It is slow (a LibreOffice render and a seal): it prints how long it took."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from tests.e2e.support import VIEWPORTS, check_page
 from tests.e2e.test_deals_browser import DEAL_URL, _create_round, _fill_line, _shop
 from tests.e2e.test_documents_browser import UUID, first_image_shown
 from tests.e2e.test_setup_browser import _sign_up, _watch
-from tests.factories import company_profile, customer, db_value, territory
+from tests.factories import company_profile, customer, db_value
 from tests.helpers import PASSWORD, Member, last_link, run_jobs
 from tests.integration.signing.support import link_for, signer
 from tests.integration.web.test_document_pages import needs_pdf
@@ -65,9 +66,22 @@ async def test_a_new_company_from_signup_to_a_signed_contract(
     await check_page(page)
     assert "0 of 6 steps done" in await page.inner_text("main")
 
+    # the checklist's territory step: its link, the territories page, one added, ticked on return
+    await page.click("#step-territories h2 a")
+    await page.wait_for_url(f"{base_url}/territories")
+    await check_page(page)
+    await page.click("#add-territory summary")
+    await page.fill("#new-name", "苏州市")
+    await page.click("form[hx-post='/territories'] button[type=submit]")
+    await page.wait_for_selector("#add-msg .ok")
+    await check_page(page)
+    await page.goto(f"{base_url}/onboarding")
+    assert await page.get_attribute("#step-territories", "data-done") == "yes"
+
     owner = await _api_session(client, owner_email)
     await company_profile(client, owner)
-    area = await territory(client, owner, "苏州市")
+    area = (await client.get("/api/v1/territories", headers=owner.headers)).json()["items"][0]
+    assert area["name"] == "苏州市"
     shop = await _shop(client, owner)
 
     # invite a rep into the territory; the worker mails the link
