@@ -1,17 +1,17 @@
-"""The whole journey of a new company in real Chromium, chained in one test against the real worker,
-moto S3, the SMTP capture and LibreOffice: the owner signs the company up on /signup and lands on the
-onboarding checklist → adds a territory from its step → invites a rep on /members with that
-territory ticked (the mail read from the capture) → the rep accepts on the invite page → the rep opens a deal from their customer, builds
-three quote rounds, the third under the floor, and submits it → the owner approves it in /approvals
-→ the rep fills in the contract terms, generates the contract (rendered by the worker), sends it
-for signature → the customer signs on the signing page (the link read from the mail), then the rep
-as Party B (the send form's second signer) → the deal page shows the deal signed, its
+"""The whole journey of a new company in real Chromium, chained in one test against the real worker, moto
+S3, the SMTP capture and LibreOffice: the owner signs the company up on /signup and lands on the
+onboarding checklist → adds a territory from its step → invites a rep on /members with that territory
+ticked (the mail read from the capture) → the rep accepts on the invite page → the rep opens a deal from
+their customer, builds three quote rounds, the third under the floor, and submits it → the owner
+approves it in /approvals → the rep fills in the contract terms, generates the contract (rendered by the
+worker), sends it for signature → the customer signs on the signing page (the link read from the mail),
+then the rep as Party B (the send form's second signer) → the deal page shows the deal signed, its
 collections and the sealed PDF, whose seal validates. The rep's parts run on a phone (390×844), the
 owner's and the customer's on a desktop (1280×800); ``check_page`` (axe-core) on every page visited.
 
-The company's data the journey does not walk through (its profile for Party B, the price list, the
-rep's customer) is set up through the API as the owner; its territory is added from the checklist.
-It is slow (a LibreOffice render and a seal): it prints how long it took."""
+The company's data the journey does not walk through (its profile for Party B, the price list, the rep's
+customer) is set up through the API as the owner; its territory is added from the checklist. It is slow
+(a LibreOffice render and a seal): it prints how long it took."""
 
 from __future__ import annotations
 
