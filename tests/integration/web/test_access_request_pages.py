@@ -145,6 +145,7 @@ async def test_a_duplicate_entry_offers_the_request_and_bulk_rejects(client, adm
     csrf = await sign_in(client, d.manager)
     inbox = await client.get("/approvals", params={"kind": "cross_territory"})
     assert f"The customer {d.far_owned['full_name']} in 无锡市" in inbox.text
+    assert f'href="/customers/{d.far_owned["id"]}"' in inbox.text  # the manager opens it from there
     ids = [f"access:{first}", f"access:{second}"]
     r = await client.post(
         "/approvals/bulk",
