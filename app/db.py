@@ -5,7 +5,7 @@ Every ``transaction(tenant_id, user_id)`` sets ``app.tenant_id`` and ``app.user_
 applies: a query that forgets its tenant filter then sees nothing rather than another tenant's rows.
 A user id is passed only where no tenant is chosen: by login, to list the user's memberships (the
 ``memberships`` policy), and for account mail (a password reset; the ``account_mail`` policy on
-``emails``); every other transaction leaves ``app.user_id`` empty.
+``account_emails``); every other transaction leaves ``app.user_id`` empty.
 
 A request holds one pooled connection (``held_connection()``, taken by the session dependency before
 the session lookup) and each of its transactions runs on it: a request queues for the pool once.

@@ -11,8 +11,9 @@ when it sends, so the row (and the outbox) never hold file contents. A file abov
 should always carry a link as well).
 
 Account mail (a password reset) belongs to a user, not to a company: queued in a transaction scoped to
-the user and to no tenant (``db.transaction(None, user_id)``), its row has no tenant and names the user,
-and row-level security shows it only to such a transaction."""
+the user and to no tenant (``db.transaction(None, user_id)``), its row is in ``account_emails`` (a
+global table: ``emails`` is a tenant table, sharded by tenant on Citus) and names the user, and
+row-level security shows it only to such a transaction."""
 
 from __future__ import annotations
 
@@ -107,12 +108,20 @@ async def queue_email(
     if tx.tenant_id is None and account is None:
         raise RuntimeError("mail outside a tenant is account mail: open the transaction for its user")
     subject, text, html = render(template, locale, **context)
+    # tenant mail is unique per tenant and key, account mail per key (mail of any user)
+    table, owner, owner_key = (
+        ("emails", "tenant", "tenant, idempotency_key")
+        if account is None
+        else ("account_emails", "user_id", "idempotency_key")
+    )
+    sql = (
+        f"INSERT INTO {table} ({owner}, idempotency_key, to_addr, subject, text_body, html_body, locale,"
+        " attachment_key, attachment_name, attachment_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        f" ON CONFLICT ({owner_key}) DO NOTHING RETURNING id"
+    )
     email_id: UUID | None = await tx.fetchval(
-        "INSERT INTO emails (tenant, user_id, idempotency_key, to_addr, subject, text_body, html_body,"
-        " locale, attachment_key, attachment_name, attachment_type)"
-        " VALUES ($1, $11, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING id",
-        tx.tenant_id,
+        sql,
+        account or tx.tenant_id,
         key,
         to,
         subject,
@@ -122,7 +131,6 @@ async def queue_email(
         attachment.key if attachment else None,
         attachment.filename[:255] if attachment else None,
         attachment.content_type if attachment else None,
-        account,
     )
     if email_id is not None:
         user = (account,) if account else ()
@@ -151,16 +159,23 @@ async def send_email(
     when SMTP fails."""
     tenant = UUID(tenant_id) if tenant_id else None
     user = UUID(user_id) if user_id else None
+    # a tenant's mail by (tenant, id), its primary key; account mail by id
+    where = "id = $1 AND tenant = $2" if tenant else "id = $1 AND user_id = $2"
+    table, owner = ("emails", tenant) if tenant else ("account_emails", user)
     async with db.transaction(tenant, user) as tx:
         row = await tx.fetchrow(
-            "UPDATE emails SET claimed_at = now(), attempts = attempts + 1 WHERE id = $1 AND sent_at IS NULL"
+            f"UPDATE {table} SET claimed_at = now(), attempts = attempts + 1"
+            f" WHERE {where} AND sent_at IS NULL"
             f" AND (claimed_at IS NULL OR claimed_at < now() - interval '{_CLAIM_TIMEOUT}')"
             " RETURNING to_addr, subject, text_body, html_body, attachment_key, attachment_name,"
             " attachment_type, created_at",
             UUID(email_id),
+            owner,
         )
         if row is None:
-            sent = await tx.fetchval("SELECT sent_at IS NOT NULL FROM emails WHERE id = $1", UUID(email_id))
+            sent = await tx.fetchval(
+                f"SELECT sent_at IS NOT NULL FROM {table} WHERE {where}", UUID(email_id), owner
+            )
             if sent is None:
                 return "missing"
             if sent:
@@ -194,14 +209,17 @@ async def send_email(
     except Exception as exc:
         async with db.transaction(tenant, user) as tx:
             await tx.execute(
-                "UPDATE emails SET claimed_at = NULL, last_error = $2 WHERE id = $1",
+                f"UPDATE {table} SET claimed_at = NULL, last_error = $3 WHERE {where}",
                 UUID(email_id),
+                owner,
                 repr(exc),
             )
         # A plain exception would fail the job for good (ARQ retries only on Retry), losing the email.
         tries = int(ctx.get("job_try") or 1)
         raise Retry(defer=min(30 * 2 ** (tries - 1), 900)) from exc
     async with db.transaction(tenant, user) as tx:
-        await tx.execute("UPDATE emails SET sent_at = now(), last_error = NULL WHERE id = $1", UUID(email_id))
+        await tx.execute(
+            f"UPDATE {table} SET sent_at = now(), last_error = NULL WHERE {where}", UUID(email_id), owner
+        )
     log.info("email sent", email_id=email_id, tenant_id=tenant_id)
     return "sent"

@@ -22,5 +22,6 @@ APP_REGISTRY = AppRegistry(
         "app.sales.piccolo_app",
         "app.leads.piccolo_app",
         "app.outbound.piccolo_app",
+        "app.schema.piccolo_app",  # depends on all the others: runs last
     ]
 )

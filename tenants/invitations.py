@@ -261,9 +261,11 @@ async def accept_invitation(
         else:
             membership_id = existing["id"]
             await tx.execute(
-                "UPDATE memberships SET active = true, deactivated_at = NULL, role = $2 WHERE id = $1",
+                "UPDATE memberships SET active = true, deactivated_at = NULL, role = $2"
+                " WHERE tenant = $3 AND id = $1",
                 existing["id"],
                 inv["role"],
+                tenant_id,
             )
         joined = await tx.fetch(
             "INSERT INTO territory_members (tenant, territory_id, membership_id, role)"
@@ -275,7 +277,9 @@ async def accept_invitation(
             inv["id"],
             membership_id,
         )
-        await tx.execute("UPDATE invitations SET accepted_at = now() WHERE id = $1", inv["id"])
+        await tx.execute(
+            "UPDATE invitations SET accepted_at = now() WHERE tenant = $1 AND id = $2", tenant_id, inv["id"]
+        )
         await audit.record(
             tx,
             user_id,

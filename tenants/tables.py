@@ -48,39 +48,46 @@ class Tenant(Table, tablename="tenants", db=DB):
 
 
 class Membership(Table, tablename="memberships", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     user_id = ForeignKey(User, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     role = Varchar(length=20, default=None)
     active = Boolean(default=True)
     created_at = Timestamptz()
     deactivated_at = Timestamptz(null=True, default=None)
 
-    memberships_tenant_id_key = Unique([tenant, id])
     memberships_tenant_user_id_key = Unique([tenant, user_id])
     memberships_user = Index("(user_id)")
 
 
 class Invitation(Table, tablename="invitations", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     email = Varchar(length=320, default=None)
     role = Varchar(length=20, default=None)
     locale = Varchar(length=10, null=True, default=None)
-    token_hash = Bytea(default=None, unique=True)
+    token_hash = Bytea(default=None)
     invited_by = ForeignKey(User, null=True, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     created_at = Timestamptz()
     expires_at = Timestamptz(default=None)
     accepted_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
 
+    # the link carries the tenant (``<tenant hex>.<secret>``): acceptance looks up (tenant, token_hash)
+    invitations_tenant_token_hash_key = Unique([tenant, token_hash])
     invitations_tenant = Index("(tenant, created_at DESC, id)")
     invitations_tenant_id_key = Unique([tenant, id])
 
 
 class CompanyProfileVersion(Table, tablename="company_profile_versions", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     version = Integer(default=None)
     legal_name = Varchar(length=200, null=True, default=None)
     credit_code = Char(length=18, null=True, default=None)
@@ -103,7 +110,6 @@ class CompanyProfileVersion(Table, tablename="company_profile_versions", db=DB):
     created_by = UUID(null=True, default=None)
     created_at = Timestamptz()
 
-    company_profile_versions_tenant_id_key = Unique([tenant, id])
     company_profile_versions_tenant_version_key = Unique([tenant, version])
     company_profile_versions_tenant_created_by_fkey = References(
         [tenant, created_by], "memberships", ["tenant", "id"]

@@ -25,8 +25,10 @@ from tenants.tables import Tenant
 
 
 class Customer(Table, tablename="customers", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     full_name = Varchar(length=200, default=None)
     short_name = Varchar(length=100, null=True, default=None)
     tax_id = Varchar(length=18, null=True, default=None)
@@ -56,7 +58,6 @@ class Customer(Table, tablename="customers", db=DB):
     owner_changed_at = Timestamptz()
     referrer_contact = Varchar(length=200, null=True, default=None)
 
-    customers_tenant_id_key = Unique([tenant, id])
     customers_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     customers_tenant_owner_membership_id_fkey = References(
         [tenant, owner_membership_id], "memberships", ["tenant", "id"]
@@ -92,8 +93,8 @@ class Customer(Table, tablename="customers", db=DB):
 
 
 class CustomerGradeChange(Table, tablename="customer_grade_changes", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     customer_id = UUID(default=None)
     from_grade = Char(length=1, null=True, default=None)
     to_grade = Char(length=1, default=None)
@@ -111,8 +112,8 @@ class CustomerGradeChange(Table, tablename="customer_grade_changes", db=DB):
 
 
 class CustomerContact(Table, tablename="customer_contacts", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     customer_id = UUID(default=None)
     name = Varchar(length=100, default=None)
     title = Varchar(length=100, null=True, default=None)
@@ -131,8 +132,8 @@ class CustomerContact(Table, tablename="customer_contacts", db=DB):
 
 
 class CustomerFollowup(Table, tablename="customer_followups", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     customer_id = UUID(default=None)
     author_membership_id = UUID(null=True, default=None)
     kind = Varchar(length=10, default=None)
@@ -156,12 +157,11 @@ class CustomerFollowup(Table, tablename="customer_followups", db=DB):
     customer_followups_period = Index(
         "(tenant, happened_at) INCLUDE (author_membership_id, customer_id, kind, result)"
     )
-    customer_followups_tenant_id = Index("(tenant, id)", unique=True)
 
 
 class CustomerConflict(Table, tablename="customer_conflicts", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     customer_id = UUID(default=None)
     attempted_by = UUID(null=True, default=None)
     attempted_data = JSONB(default=None)
@@ -191,8 +191,10 @@ class CustomerConflict(Table, tablename="customer_conflicts", db=DB):
 class OwnershipEntry(Table, tablename="customer_ownership_history", db=DB):
     """Append-only and hash-chained: written only through ``owner_changes.change_owners``."""
 
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = BigSerial(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     seq = BigInt(default=None)
     customer_id = UUID(default=None)
     from_membership_id = UUID(null=True, default=None)
@@ -222,8 +224,10 @@ class PoolRuleSet(Table, tablename="pool_rules", db=DB):
 
 
 class CrossTerritoryGrant(Table, tablename="cross_territory_grants", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     membership_id = UUID(default=None)
     customer_id = UUID(null=True, default=None)
     territory_id = UUID(null=True, default=None)
@@ -293,8 +297,10 @@ class CrossTerritoryRequest(Table, tablename="cross_territory_requests", db=DB):
 class CustomerImport(Table, tablename="customer_imports", db=DB):
     """One uploaded spreadsheet: queued -> validating -> importing -> done (or failed), with progress."""
 
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True, default=None)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     created_by = UUID(default=None)
     locale = Varchar(length=10, default="en")
     filename = Varchar(length=255, default=None)
@@ -320,7 +326,6 @@ class CustomerImport(Table, tablename="customer_imports", db=DB):
     finished_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
 
-    customer_imports_tenant_id_key = Unique([tenant, id])
     customer_imports_tenant_created_by_fkey = References(
         [tenant, created_by], "memberships", ["tenant", "id"]
     )

@@ -23,8 +23,10 @@ from tenants.tables import Tenant
 
 
 class Product(Table, tablename="products", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     sku = Varchar(length=64, default=None)
     name = Varchar(length=200, default=None)
     edition = Varchar(length=100, null=True, default=None)
@@ -36,14 +38,15 @@ class Product(Table, tablename="products", db=DB):
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
-    products_tenant_id_key = Unique([tenant, id])
     products_tenant_sku_key = Unique([tenant, sku])
     products_list = Index("(tenant, sku)")
 
 
 class Deal(Table, tablename="deals", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     customer_id = UUID(default=None)
     owner_membership_id = UUID(default=None)
     title = Varchar(length=200, default=None)
@@ -60,7 +63,6 @@ class Deal(Table, tablename="deals", db=DB):
     updated_at = Timestamptz()
     closed_at = Timestamptz(null=True, default=None)
 
-    deals_tenant_id_key = Unique([tenant, id])
     deals_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     deals_tenant_customer_id_fkey = References([tenant, customer_id], "customers", ["tenant", "id"])
     deals_tenant_owner_membership_id_fkey = References(
@@ -77,8 +79,8 @@ class Deal(Table, tablename="deals", db=DB):
 
 
 class DealStageChange(Table, tablename="deal_stage_changes", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     deal_id = UUID(default=None)
     from_stage = Varchar(length=20, null=True, default=None)
     to_stage = Varchar(length=20, default=None)
@@ -108,8 +110,8 @@ class DealStageRules(Table, tablename="deal_stage_rules", db=DB):
 
 
 class Quote(Table, tablename="quotes", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     deal_id = UUID(default=None)
     round = SmallInt(default=None)
     formal = Boolean(default=True)
@@ -129,14 +131,13 @@ class Quote(Table, tablename="quotes", db=DB):
     sent_at = Timestamptz(null=True, default=None)
 
     quotes_tenant_deal_id_round_key = Unique([tenant, deal_id, round])
-    quotes_tenant_id_key = Unique([tenant, id])
     quotes_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     quotes_tenant_deal_id_fkey = References([tenant, deal_id], "deals", ["tenant", "id"], on_delete="CASCADE")
 
 
 class QuoteLine(Table, tablename="quote_lines", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     quote_id = UUID(default=None)
     line_no = SmallInt(default=None)
     product_id = UUID(default=None)
@@ -160,8 +161,8 @@ class QuoteLine(Table, tablename="quote_lines", db=DB):
 
 
 class Approval(Table, tablename="approvals", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     kind = Varchar(length=20, default=None)
     subject_id = UUID(default=None)
     deal_id = UUID(null=True, default=None)
@@ -213,8 +214,8 @@ class ContractTerms(Table, tablename="contract_terms", db=DB):
 
 
 class DealContract(Table, tablename="deal_contracts", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     deal_id = UUID(default=None)
     document_id = UUID(null=True, default=None)
     quote_id = UUID(null=True, default=None)
@@ -227,7 +228,6 @@ class DealContract(Table, tablename="deal_contracts", db=DB):
     voided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 
-    deal_contracts_tenant_id_key = Unique([tenant, id])
     deal_contracts_tenant_document_id_key = Unique([tenant, document_id])
     deal_contracts_tenant_deal_id_fkey = References(
         [tenant, deal_id], "deals", ["tenant", "id"], on_delete="CASCADE"
@@ -239,8 +239,8 @@ class DealContract(Table, tablename="deal_contracts", db=DB):
 
 
 class Collection(Table, tablename="collections", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     deal_id = UUID(default=None)
     seq = SmallInt(default=None)
     code = Varchar(length=10, default=None)
@@ -254,7 +254,6 @@ class Collection(Table, tablename="collections", db=DB):
     created_at = Timestamptz()
 
     collections_tenant_deal_id_seq_key = Unique([tenant, deal_id, seq])
-    collections_tenant_id = Unique([tenant, id])
     collections_tenant_deal_id_fkey = References(
         [tenant, deal_id], "deals", ["tenant", "id"], on_delete="CASCADE"
     )
@@ -268,8 +267,8 @@ class Collection(Table, tablename="collections", db=DB):
 
 
 class CollectionPayment(Table, tablename="collection_payments", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     collection_id = UUID(default=None)
     amount = Numeric(digits=(14, 2), default=None)
     currency = Char(length=3, default=None)
@@ -278,7 +277,6 @@ class CollectionPayment(Table, tablename="collection_payments", db=DB):
     actor = UUID(null=True, default=None)
     created_at = Timestamptz()
 
-    collection_payments_tenant_id_key = Unique([tenant, id])
     collection_payments_tenant_actor_fkey = References([tenant, actor], "memberships", ["tenant", "id"])
     collection_payments_tenant_collection_id_fkey = References(
         [tenant, collection_id], "collections", ["tenant", "id"], on_delete="CASCADE"

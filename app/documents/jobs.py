@@ -70,23 +70,26 @@ async def _claim(tenant: UUID, document_id: UUID, job_id: str) -> Any:
     async with db.transaction(tenant) as tx:
         return await tx.fetchrow(
             "UPDATE documents SET status = 'rendering', claimed_by = $2, claimed_at = now(),"
-            " attempts = attempts + 1, updated_at = now()"
-            " WHERE id = $1 AND (status = 'queued' OR (status = 'rendering' AND (claimed_by = $2"
+            " attempts = attempts + 1, updated_at = now() WHERE tenant = $3"
+            " AND id = $1 AND (status = 'queued' OR (status = 'rendering' AND (claimed_by = $2"
             f" OR claimed_at < now() - interval '{_CLAIM_TIMEOUT}')))"
             " RETURNING *",
             document_id,
             job_id,
+            tenant,
         )
 
 
 async def _finish(tenant: UUID, document_id: UUID, **values: Any) -> None:
     """End this try of the claimed document (a document voided meanwhile stays voided)."""
     names = list(values)
-    sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
+    sets = ", ".join(f"{n} = ${i + 3}" for i, n in enumerate(names))
     async with db.transaction(tenant) as tx:
         await tx.execute(
-            f"UPDATE documents SET {sets}, updated_at = now() WHERE id = $1 AND status = 'rendering'",
+            f"UPDATE documents SET {sets}, updated_at = now()"
+            " WHERE tenant = $2 AND id = $1 AND status = 'rendering'",
             document_id,
+            tenant,
             *[values[n] for n in names],
         )
 
@@ -120,7 +123,11 @@ async def _snapshot(row: Any, tenant: UUID, needs: list[str]) -> tuple[dict[str,
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         digest = sha256(text.encode())
         await tx.execute(
-            "UPDATE documents SET data = $2::jsonb, data_sha256 = $3 WHERE id = $1", row["id"], text, digest
+            "UPDATE documents SET data = $2::jsonb, data_sha256 = $3 WHERE tenant = $4 AND id = $1",
+            row["id"],
+            text,
+            digest,
+            tenant,
         )
     return data, digest
 
@@ -214,7 +221,9 @@ async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str)
     row = await _claim(tenant, doc_id, job_id)
     if row is None:
         async with db.transaction(tenant) as tx:
-            status = await tx.fetchval("SELECT status FROM documents WHERE id = $1", doc_id)
+            status = await tx.fetchval(
+                "SELECT status FROM documents WHERE tenant = $1 AND id = $2", tenant, doc_id
+            )
         if status is None:
             return "missing"
         if status in ("ready", "failed", "voided"):

@@ -11,8 +11,10 @@ from tenants.tables import Tenant
 
 
 class DocumentTemplate(Table, tablename="document_templates", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     kind = Varchar(length=40, default=None)
     locale = Varchar(length=10, default=None)
     version = Integer(default=None)
@@ -26,7 +28,6 @@ class DocumentTemplate(Table, tablename="document_templates", db=DB):
     activated_at = Timestamptz(null=True, default=None)
     needs = JSONB(null=True, default=None)
 
-    document_templates_tenant_id_key = Unique([tenant, id])
     document_templates_tenant_kind_locale_version_key = Unique([tenant, kind, locale, version])
     document_templates_tenant_uploaded_by_fkey = References(
         [tenant, uploaded_by], "memberships", ["tenant", "id"]
@@ -36,8 +37,10 @@ class DocumentTemplate(Table, tablename="document_templates", db=DB):
 
 
 class Document(Table, tablename="documents", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     idempotency_key = Varchar(length=200, default=None)
     kind = Varchar(length=40, default=None)
     locale = Varchar(length=10, default=None)
@@ -69,7 +72,6 @@ class Document(Table, tablename="documents", db=DB):
     finished_at = Timestamptz(null=True, default=None)
     profile_version_id = UUID(null=True, default=None)
 
-    documents_tenant_id_key = Unique([tenant, id])
     documents_tenant_idempotency_key_key = Unique([tenant, idempotency_key])
     documents_tenant_generated_by_fkey = References([tenant, generated_by], "memberships", ["tenant", "id"])
     documents_tenant_profile_version_id_fkey = References(

@@ -2,7 +2,6 @@
 
 from piccolo.columns import JSONB, UUID, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from app.db import DB
@@ -11,8 +10,10 @@ from tenants.tables import Tenant
 
 
 class HandoverPlan(Table, tablename="handover_plans", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     kind = Varchar(length=12, default="handover")
     status = Varchar(length=10, default="draft")
     mode = Varchar(length=12, default=None)
@@ -32,7 +33,6 @@ class HandoverPlan(Table, tablename="handover_plans", db=DB):
     document_id = UUID(null=True, default=None)
     realign = JSONB(null=True, default=None)
 
-    handover_plans_tenant_id_key = Unique([tenant, id])
     handover_plans_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     handover_plans_tenant_offboarding_membership_id_fkey = References(
         [tenant, offboarding_membership_id], "memberships", ["tenant", "id"]

@@ -11,8 +11,10 @@ from tenants.tables import Tenant
 
 
 class Notification(Table, tablename="notifications", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     membership_id = UUID(default=None)
     kind = Varchar(length=40, default=None)
     subject_type = Varchar(length=40, null=True, default=None)

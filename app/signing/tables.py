@@ -22,8 +22,10 @@ from tenants.tables import Tenant
 
 
 class Envelope(Table, tablename="envelopes", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     document_id = UUID(default=None)
     customer_id = UUID(null=True, default=None)
     subject_type = Varchar(length=40, default=None)
@@ -54,7 +56,6 @@ class Envelope(Table, tablename="envelopes", db=DB):
     sent_at = Timestamptz(null=True, default=None)
     ended_at = Timestamptz(null=True, default=None)
 
-    envelopes_tenant_id_key = Unique([tenant, id])
     envelopes_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     envelopes_tenant_document_id_fkey = References([tenant, document_id], "documents", ["tenant", "id"])
     envelopes_out = Index("(tenant, customer_id) WHERE status = 'sent'")
@@ -62,8 +63,8 @@ class Envelope(Table, tablename="envelopes", db=DB):
 
 
 class EnvelopeSigner(Table, tablename="envelope_signers", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     envelope_id = UUID(default=None)
     position = Integer(default=None)
     name = Varchar(length=200, default=None)
@@ -85,15 +86,14 @@ class EnvelopeSigner(Table, tablename="envelope_signers", db=DB):
     page_nonce = Varchar(length=64, null=True, default=None)
 
     envelope_signers_tenant_envelope_id_position_key = Unique([tenant, envelope_id, position])
-    envelope_signers_tenant_id_key = Unique([tenant, id])
     envelope_signers_tenant_envelope_id_fkey = References(
         [tenant, envelope_id], "envelopes", ["tenant", "id"]
     )
 
 
 class EnvelopeEvent(Table, tablename="envelope_events", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = BigSerial(primary_key=True)
-    tenant = UUID(default=None)
     envelope_id = UUID(default=None)
     seq = Integer(default=None)
     event = Varchar(length=20, default=None)

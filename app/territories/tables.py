@@ -2,7 +2,6 @@
 
 from piccolo.columns import UUID, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from app.db import DB
@@ -11,8 +10,10 @@ from tenants.tables import Tenant
 
 
 class Territory(Table, tablename="territories", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True, default=None)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     parent_id = UUID(null=True, default=None)
     name = Varchar(length=200, default=None)
     level = Varchar(length=20, default=None)
@@ -20,7 +21,6 @@ class Territory(Table, tablename="territories", db=DB):
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
-    territories_tenant_id_key = Unique([tenant, id])
     territories_tenant_parent_id_fkey = References([tenant, parent_id], "territories", ["tenant", "id"])
     territories_path = Index("(tenant, path)", unique=True)
     territories_sibling_name = Index("(tenant, parent_id, name) NULLS NOT DISTINCT", unique=True)

@@ -25,9 +25,11 @@ async def test_the_table_classes_describe_the_migrated_schema(stack) -> None:
 class DriftedLedger(Table, tablename="customer_ownership_history", db=DB):
     """``OwnershipEntry`` with one drift of each kind (the comments say which)."""
 
-    id = BigSerial(primary_key=True)
     # ON DELETE CASCADE, not NO ACTION
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.cascade, on_update=OnUpdate.no_action)
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.cascade, on_update=OnUpdate.no_action
+    )
+    id = BigSerial(primary_key=True)
     seq = Integer(default=None)  # integer, not bigint
     customer_id = UUID(null=True, default=None)  # nullable
     from_membership_id = UUID(null=True, default=None)

@@ -24,8 +24,10 @@ from tenants.tables import Tenant
 
 
 class VisitPlan(Table, tablename="visit_plans", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     membership_id = UUID(default=None)
     plan_date = Date(default=None)
     status = Varchar(length=10, default="draft")
@@ -36,7 +38,6 @@ class VisitPlan(Table, tablename="visit_plans", db=DB):
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
-    visit_plans_tenant_id_key = Unique([tenant, id])
     visit_plans_tenant_membership_id_plan_date_key = Unique([tenant, membership_id, plan_date])
     visit_plans_tenant_decided_by_fkey = References([tenant, decided_by], "memberships", ["tenant", "id"])
     visit_plans_tenant_membership_id_fkey = References(
@@ -46,8 +47,8 @@ class VisitPlan(Table, tablename="visit_plans", db=DB):
 
 
 class VisitPlanItem(Table, tablename="visit_plan_items", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     plan_id = UUID(default=None)
     position = SmallInt(default=None)
     customer_id = UUID(default=None)
@@ -71,8 +72,10 @@ class VisitPlanItem(Table, tablename="visit_plan_items", db=DB):
 
 
 class DailyReport(Table, tablename="daily_reports", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     membership_id = UUID(default=None)
     report_date = Date(default=None)
     figures = JSONB(default=None)
@@ -81,7 +84,6 @@ class DailyReport(Table, tablename="daily_reports", db=DB):
     created_at = Timestamptz()
     updated_at = Timestamptz(null=True, default=None)
 
-    daily_reports_tenant_id_key = Unique([tenant, id])
     daily_reports_tenant_membership_id_report_date_key = Unique([tenant, membership_id, report_date])
     daily_reports_tenant_membership_id_fkey = References(
         [tenant, membership_id], "memberships", ["tenant", "id"]
@@ -90,8 +92,10 @@ class DailyReport(Table, tablename="daily_reports", db=DB):
 
 
 class MarketIncident(Table, tablename="market_incidents", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     membership_id = UUID(default=None)
     report_id = UUID(null=True, default=None)
     customer_id = UUID(null=True, default=None)
@@ -101,7 +105,6 @@ class MarketIncident(Table, tablename="market_incidents", db=DB):
     status = Varchar(length=10, default="open")
     created_at = Timestamptz()
 
-    market_incidents_tenant_id_key = Unique([tenant, id])
     market_incidents_tenant_customer_id_fkey = References(
         [tenant, customer_id], "customers", ["tenant", "id"]
     )
@@ -115,8 +118,10 @@ class MarketIncident(Table, tablename="market_incidents", db=DB):
 
 
 class WeeklyReport(Table, tablename="weekly_reports", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     territory_id = UUID(null=True, default=None)
     territory_name = Varchar(length=200, default=None)
     week_start = Date(default=None)
@@ -127,7 +132,6 @@ class WeeklyReport(Table, tablename="weekly_reports", db=DB):
     plan_updated_at = Timestamptz(null=True, default=None)
     generated_at = Timestamptz()
 
-    weekly_reports_tenant_id_key = Unique([tenant, id])
     weekly_reports_tenant_territory_id_week_start_key = Unique([tenant, territory_id, week_start])
     weekly_reports_tenant_plan_updated_by_fkey = References(
         [tenant, plan_updated_by], "memberships", ["tenant", "id"]
@@ -139,8 +143,10 @@ class WeeklyReport(Table, tablename="weekly_reports", db=DB):
 
 
 class Target(Table, tablename="targets", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
     id = UUID(primary_key=True)
-    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action)
     metric = Varchar(length=16, default=None)
     scope_type = Varchar(length=10, default=None)
     territory_id = UUID(null=True, default=None)
@@ -154,7 +160,6 @@ class Target(Table, tablename="targets", db=DB):
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
-    targets_tenant_id_key = Unique([tenant, id])
     targets_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     targets_tenant_membership_id_fkey = References([tenant, membership_id], "memberships", ["tenant", "id"])
     targets_tenant_parent_id_fkey = References(

@@ -18,7 +18,6 @@ from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
-from app.customers.tables import CustomerFollowup
 from app.db import DB
 from app.table_schema import Index, References
 from tenants.tables import Tenant
@@ -37,8 +36,8 @@ class SalesSettings(Table, tablename="sales_settings", db=DB):
 
 
 class SalesTask(Table, tablename="sales_tasks", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     customer_id = UUID(default=None)
     assignee_membership_id = UUID(default=None)
     kind = Varchar(length=10, default=None)
@@ -54,7 +53,6 @@ class SalesTask(Table, tablename="sales_tasks", db=DB):
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
-    sales_tasks_tenant_id_key = Unique([tenant, id])
     sales_tasks_tenant_assignee_membership_id_fkey = References(
         [tenant, assignee_membership_id], "memberships", ["tenant", "id"]
     )
@@ -75,8 +73,8 @@ class SalesTask(Table, tablename="sales_tasks", db=DB):
 
 
 class ReturnVisit(Table, tablename="return_visits", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     customer_id = UUID(default=None)
     deal_id = UUID(null=True, default=None)
     assignee_membership_id = UUID(default=None)
@@ -87,9 +85,7 @@ class ReturnVisit(Table, tablename="return_visits", db=DB):
     satisfaction = SmallInt(null=True, default=None)
     notes = Text(null=True, default=None)
     new_needs = Text(null=True, default=None)
-    followup_id = ForeignKey(
-        CustomerFollowup, null=True, on_delete=OnDelete.set_null, on_update=OnUpdate.no_action
-    )
+    followup_id = UUID(null=True, default=None)
     new_deal_id = UUID(null=True, default=None)
     logged_at = Timestamptz(null=True, default=None)
     logged_by = UUID(null=True, default=None)
@@ -99,12 +95,14 @@ class ReturnVisit(Table, tablename="return_visits", db=DB):
     return_visits_tenant_customer_id_scheduled_from_offset_days_key = Unique(
         [tenant, customer_id, scheduled_from, offset_days]
     )
-    return_visits_tenant_id_key = Unique([tenant, id])
     return_visits_tenant_assignee_membership_id_fkey = References(
         [tenant, assignee_membership_id], "memberships", ["tenant", "id"]
     )
     return_visits_tenant_customer_id_fkey = References(
         [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    return_visits_tenant_followup_id_fkey = References(
+        [tenant, followup_id], "customer_followups", ["tenant", "id"], on_delete="SET NULL (followup_id)"
     )
     return_visits_tenant_deal_id_fkey = References(
         [tenant, deal_id], "deals", ["tenant", "id"], on_delete="SET NULL (deal_id)"
@@ -118,8 +116,8 @@ class ReturnVisit(Table, tablename="return_visits", db=DB):
 
 
 class ReferralReward(Table, tablename="referral_rewards", db=DB):
+    tenant = UUID(primary_key=True, default=None)
     id = UUID(primary_key=True)
-    tenant = UUID(default=None)
     referred_customer_id = UUID(default=None)
     referrer_customer_id = UUID(null=True, default=None)
     referrer_name = Varchar(length=200, null=True, default=None)
@@ -133,7 +131,6 @@ class ReferralReward(Table, tablename="referral_rewards", db=DB):
     paid_by = UUID(null=True, default=None)
     created_at = Timestamptz()
 
-    referral_rewards_tenant_id_key = Unique([tenant, id])
     referral_rewards_tenant_referred_customer_id_key = Unique([tenant, referred_customer_id])
     referral_rewards_tenant_deal_id_fkey = References(
         [tenant, deal_id], "deals", ["tenant", "id"], on_delete="SET NULL (deal_id)"

@@ -163,7 +163,7 @@ async def test_account_mail_is_visible_only_to_its_user(client, app, mailbox, st
                 tenant or "",
                 user or "",
             )
-            return int(await conn.fetchval("SELECT count(*) FROM emails WHERE tenant IS NULL"))
+            return int(await conn.fetchval("SELECT count(*) FROM account_emails"))
 
     other = await signup(client)
     assert await visible(None, owner.user_id) == 1
