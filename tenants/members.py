@@ -81,7 +81,9 @@ async def change_role(scope: TenantScope, member_id: UUID, role: str) -> MemberR
             return member
         if member.role == "owner" and await _active_owners(tx, scope) <= 1:
             raise Conflict("The last owner cannot be demoted; make someone else owner first")
-        await tx.execute("UPDATE memberships SET role = $2 WHERE id = $1", member_id, role)
+        await tx.execute(
+            "UPDATE memberships SET role = $2 WHERE tenant = $3 AND id = $1", member_id, role, scope.tenant_id
+        )
         await audit.record(
             tx,
             scope.user_id,
@@ -119,7 +121,9 @@ async def deactivate_member(scope: TenantScope, member_id: UUID, reason: str | N
         if not member.active:
             return member
         await tx.execute(
-            "UPDATE memberships SET active = false, deactivated_at = now() WHERE id = $1", member_id
+            "UPDATE memberships SET active = false, deactivated_at = now() WHERE tenant = $2 AND id = $1",
+            member_id,
+            scope.tenant_id,
         )
         await tx.execute(
             "UPDATE sessions SET revoked_at = now()"
@@ -139,7 +143,9 @@ async def reactivate_member(scope: TenantScope, member_id: UUID) -> MemberRead:
             return member
         await ensure_seat_available(tx)
         await tx.execute(
-            "UPDATE memberships SET active = true, deactivated_at = NULL WHERE id = $1", member_id
+            "UPDATE memberships SET active = true, deactivated_at = NULL WHERE tenant = $2 AND id = $1",
+            member_id,
+            scope.tenant_id,
         )
         await audit.record(tx, scope.user_id, "member.reactivated", "membership", member_id)
         return await _get_member(tx, scope, member_id)

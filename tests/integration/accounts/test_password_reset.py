@@ -60,13 +60,13 @@ async def test_reset_by_mail_end_to_end_ends_every_session(client, app, mailbox,
     token = last_link(mailbox, LINK, to=owner.email)
     async with connect(admin_db) as conn:
         row = await conn.fetchrow(
-            "SELECT r.token_hash, r.expires_at - r.created_at AS ttl, e.tenant, e.user_id"
-            " FROM password_resets r JOIN emails e ON e.user_id = r.user_id WHERE r.user_id = $1",
+            "SELECT r.token_hash, r.expires_at - r.created_at AS ttl, e.user_id"
+            " FROM password_resets r JOIN account_emails e ON e.user_id = r.user_id WHERE r.user_id = $1",
             UUID(owner.user_id),
         )
     assert row["token_hash"] != token.encode() and len(row["token_hash"]) == 32  # only its sha256
     assert row["ttl"].total_seconds() == get_settings().password_reset_ttl_minutes * 60
-    assert row["tenant"] is None and str(row["user_id"]) == owner.user_id  # account mail
+    assert str(row["user_id"]) == owner.user_id  # account mail: the user's, no company's
 
     weak = await _confirm(client, token, "short")
     assert weak.status_code == 422  # refused; the link is still good
