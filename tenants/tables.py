@@ -80,7 +80,6 @@ class Invitation(Table, tablename="invitations", db=DB):
     # the link carries the tenant (``<tenant hex>.<secret>``): acceptance looks up (tenant, token_hash)
     invitations_tenant_token_hash_key = Unique([tenant, token_hash])
     invitations_tenant = Index("(tenant, created_at DESC, id)")
-    invitations_tenant_id_key = Unique([tenant, id])
 
 
 class CompanyProfileVersion(Table, tablename="company_profile_versions", db=DB):

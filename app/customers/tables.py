@@ -249,7 +249,6 @@ class CrossTerritoryGrant(Table, tablename="cross_territory_grants", db=DB):
     cross_territory_grants_tenant_territory_id_fkey = References(
         [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
     )
-    cross_territory_grants_tenant_id_key = Unique([tenant, id])
     cross_territory_grants_member = Index("(tenant, membership_id, until) WHERE revoked_at IS NULL")
     cross_territory_grants_recent = Index("(tenant, created_at DESC, id DESC)")
 
