@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from app import db, outbox, rate_limits, redis_conn
 from app.dev import free_port
+from app.rate_store import FallbackStore
 from app.settings import get_settings
 from tests.helpers import settings_env
 from workers.settings import worker_settings
@@ -147,9 +148,11 @@ async def test_jobs_relayed_during_a_failover_are_all_in_the_new_master(sentinel
 
             # the rate limits count on the new master too
             store = rate_limits.stores(settings)[rate_limits.ROOT_STORE]
-            await store.set("sentinel-probe", b"1", expires_in=30)
-            assert await store.get("sentinel-probe") == b"1"
+            assert isinstance(store, FallbackStore)
+            hits = [await store.hit("sentinel-probe", 2, 30) for _ in range(3)]  # the limiter's count
+            assert [h.allowed for h in hits] == [True, True, False] and not store.outage.since
             assert await new_master.keys("*sentinel-probe*")
+            await store.aclose()
             await new_master.aclose()
         finally:
             await redis.aclose()
