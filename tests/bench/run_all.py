@@ -56,6 +56,23 @@ BENCHES = [
     Bench("sales", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("weekly", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("scale", quick=("--scale", "0.01", "--seconds", "4", "--users", "8")),
+    Bench(
+        "team_pages",
+        quick=(
+            "--scale",
+            "0.02",
+            "--seconds",
+            "3",
+            "--connections",
+            "8",
+            "--customers",
+            "1000",
+            "--rounds",
+            "3",
+        ),
+    ),
+    Bench("leads", quick=("--rows", "2000", "--scale", "0.01")),
+    Bench("webhooks", quick=("--events", "200")),
 ]
 
 # Ratios of requests (or items) per second: a fall is a regression.
@@ -70,6 +87,7 @@ HIGHER_IS_BETTER = {
     "billing.ratio_ingest_vs_verify",
     "scale.ratio_rps_two_vs_one",
     "documents.ratios.throughput_vs_serial_baseline",
+    "webhooks.ratio_acre_vs_baseline",
 }
 
 
