@@ -25,7 +25,7 @@ from uuid import UUID
 from app.db import Tx
 from app.sql import Params
 from tenants.access.subtree import in_subtree_sql
-from tenants.access.territories import managed_territory_ids, member_territory_ids
+from tenants.access.territories import MANAGED_IDS, MEMBER_IDS, acts_as_manager
 from tenants.scope import TenantScope
 
 
@@ -81,8 +81,8 @@ class CustomerAccess:
 
 
 async def customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
-    """What the member may see and change (three reads; kept for a read-only transaction's
-    ``read_memo``, so a page's list and its badges read them once)."""
+    """What the member may see and change (one round trip; kept for a read-only transaction's
+    ``read_memo``, so a page's list and its badges read it once)."""
     memo = tx.read_memo
     key = ("customer_access", scope.membership_id, scope.role)
     if memo is not None and key in memo:
@@ -95,24 +95,33 @@ async def customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
 
 
 async def _customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
+    """The managed and worked territories, the live grants and handover read grants, in one round
+    trip (each an ``ARRAY(…)`` of the same queries ``managed_territory_ids``, ``member_territory_ids``
+    and the grants' own)."""
     if scope.at_least("admin"):
         return CustomerAccess(True, scope.membership_id, frozenset(), frozenset())
-    managed = frozenset(await managed_territory_ids(tx, scope))
-    worked: frozenset[UUID] = frozenset(await member_territory_ids(tx, scope))
-    grants = await tx.fetch(_GRANTS, scope.tenant_id, scope.membership_id) if scope.membership_id else []
-    granted_territories = {g["territory_id"] for g in grants if g["territory_id"] is not None}
-    granted_customers = frozenset(g["customer_id"] for g in grants if g["customer_id"] is not None)
-    worked |= granted_territories
-    handed_over: frozenset[UUID] = frozenset()
-    if scope.membership_id:
-        plans = await tx.fetch(
-            "SELECT plan_id FROM handover_read_grants"
-            " WHERE tenant = $1 AND membership_id = $2 AND until > now()",
-            scope.tenant_id,
-            scope.membership_id,
-        )
-        handed_over = frozenset(r["plan_id"] for r in plans)
-    return CustomerAccess(False, scope.membership_id, managed, worked, granted_customers, handed_over)
+    if scope.membership_id is None:
+        return CustomerAccess(False, None, frozenset(), frozenset())
+    managed = f"ARRAY({MANAGED_IDS})" if acts_as_manager(scope) else "'{}'::uuid[]"
+    row = await tx.fetchrow(
+        f"SELECT {managed} AS managed, ARRAY({MEMBER_IDS}) AS worked,"
+        f" ARRAY(SELECT g.territory_id FROM ({_GRANTS}) g WHERE g.territory_id IS NOT NULL) AS granted,"
+        f" ARRAY(SELECT g.customer_id FROM ({_GRANTS}) g WHERE g.customer_id IS NOT NULL) AS customers,"
+        " ARRAY(SELECT plan_id FROM handover_read_grants"
+        "       WHERE tenant = $1 AND membership_id = $2 AND until > now()) AS plans",
+        scope.tenant_id,
+        scope.membership_id,
+        scope.at_least("manager"),
+    )
+    assert row is not None
+    return CustomerAccess(
+        False,
+        scope.membership_id,
+        frozenset(row["managed"]),
+        frozenset(row["worked"]) | frozenset(row["granted"]),
+        frozenset(row["customers"]),
+        frozenset(row["plans"]),
+    )
 
 
 # The member's live cross-territory grants: customers, and granted territories with their subtrees.

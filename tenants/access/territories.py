@@ -31,6 +31,20 @@ _MANAGED_ROOTS = (
     " WHERE tm.tenant = $1 AND tm.membership_id = $2 AND tm.role = 'manager'"
 )
 
+# A manager's managed territories (``acts_as_manager``): $1 the tenant, $2 their membership.
+MANAGED_IDS = (
+    f"SELECT DISTINCT t.id FROM ({_MANAGED_ROOTS}) r JOIN territories t"
+    f" ON t.tenant = $1 AND {in_subtree_sql('t.path', of='r.path')}"
+)
+# The territories a member works: $1 the tenant, $2 their membership, $3 their role is manager or above.
+MEMBER_IDS = (
+    "SELECT DISTINCT t.id FROM territory_members tm"
+    " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
+    " JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR"
+    f"  ($3 AND tm.role = 'manager' AND {in_subtree_sql('t.path', of='a.path')}))"
+    " WHERE tm.tenant = $1 AND tm.membership_id = $2"
+)
+
 _PERSON = "mm.id AS membership_id, u.email, coalesce(u.locale, tn.locale) AS locale"
 _TERRITORY_MANAGERS = f"""
 SELECT DISTINCT {_PERSON} FROM territories t
@@ -59,12 +73,7 @@ async def managed_territory_ids(tx: Tx, scope: TenantScope) -> list[UUID]:
     if scope.at_least("admin"):
         rows = await tx.fetch("SELECT id FROM territories WHERE tenant = $1", scope.tenant_id)
     elif acts_as_manager(scope):
-        rows = await tx.fetch(
-            f"SELECT DISTINCT t.id FROM ({_MANAGED_ROOTS}) r JOIN territories t"
-            f" ON t.tenant = $1 AND {in_subtree_sql('t.path', of='r.path')}",
-            scope.tenant_id,
-            scope.membership_id,
-        )
+        rows = await tx.fetch(MANAGED_IDS, scope.tenant_id, scope.membership_id)
     else:
         return []
     return [r["id"] for r in rows]
@@ -77,11 +86,7 @@ async def member_territory_ids(tx: Tx, scope: TenantScope) -> list[UUID]:
     if scope.membership_id is None:
         return []
     rows = await tx.fetch(
-        "SELECT DISTINCT t.id FROM territory_members tm"
-        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
-        " JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR"
-        f"  ($3 AND tm.role = 'manager' AND {in_subtree_sql('t.path', of='a.path')}))"
-        " WHERE tm.tenant = $1 AND tm.membership_id = $2",
+        MEMBER_IDS,
         scope.tenant_id,
         scope.membership_id,
         scope.at_least("manager"),

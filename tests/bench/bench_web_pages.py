@@ -5,7 +5,8 @@ generated dataset (1M customers at ``--scale 1``), and the bytes each page ships
    territory picker, claim counter) vs ``GET /api/v1/pool`` with the same filter and 50 rows, as the
    prefecture's manager; ``GET /customers?limit=50`` (My customers) vs ``GET /api/v1/customers?owner=me
    &limit=50`` as a rep owning more than 50. Each measured twice: sequentially through one keep-alive
-   connection (the server time of one request, median and p95) and under load (wrk, ``--connections``).
+   connection, page and API interleaved (the server time of one request, median and p95), and under
+   load (wrk, ``--connections``). The JSON line ends with the load average of the run.
    Goal: page ≤ 1.5× the API.
 2. Bytes shipped: each page's HTML and the scripts and styles it names, gzipped (goal: JS + CSS ≤ 60 KB
    on every rep page, the first page ≤ 100 KB in all).
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
 import re
 import statistics
 import sys
@@ -37,19 +39,28 @@ from tests.bench.harness import bench_database, load, server
 SEQUENTIAL = 200
 
 
-def _sequential(url: str, headers: dict[str, str]) -> dict[str, float]:
-    """Median and p95 of ``SEQUENTIAL`` requests one after another through one connection."""
-    times = []
+def _sequential(urls: dict[str, str], headers: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Median and p95 of ``SEQUENTIAL`` requests to each of ``urls`` through one connection, the URLs
+    interleaved (page, API, page, …) so that a load spike on the shared machine hits both alike."""
+    times: dict[str, list[float]] = {k: [] for k in urls}
     with httpx.Client(headers=headers, timeout=30) as client:
-        for _ in range(20):  # warm the connection pool and caches
-            client.get(url)
+        for url in urls.values():  # warm the connection pool and caches
+            for _ in range(20):
+                client.get(url)
         for _ in range(SEQUENTIAL):
-            start = time.perf_counter()
-            r = client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
-            assert r.status_code == 200, r.text[:300]
-    times.sort()
-    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95)], 2)}
+            for key, url in urls.items():
+                start = time.perf_counter()
+                r = client.get(url)
+                times[key].append((time.perf_counter() - start) * 1000)
+                assert r.status_code == 200, r.text[:300]
+    out = {}
+    for key, values in times.items():
+        values.sort()
+        out[key] = {
+            "p50_ms": round(statistics.median(values), 2),
+            "p95_ms": round(values[int(len(values) * 0.95)], 2),
+        }
+    return out
 
 
 def _shipped(base: str, html: bytes) -> dict[str, int]:
@@ -112,7 +123,8 @@ def _pair(
     rows = len(items)
     shown = sum(1 for item in items if f"/customers/{item['id']}" in page.text)
     assert shown == rows, (shown, rows)  # the page shows the same rows
-    page_seq, api_seq = _sequential(base + page_path, headers), _sequential(base + api_path, headers)
+    seq = _sequential({"page": base + page_path, "api": base + api_path}, headers)
+    page_seq, api_seq = seq["page"], seq["api"]
     page_load = load(base + page_path, headers, seconds=seconds, connections=connections)
     api_load = load(base + api_path, headers, seconds=seconds, connections=connections)
     assert page_load.errors == 0 and api_load.errors == 0
@@ -172,6 +184,7 @@ def main() -> None:
                 "pool": pool,
                 "my_customers": mine,
                 "login_page_bytes": first,
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             }
         )
     )
