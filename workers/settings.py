@@ -23,6 +23,7 @@ from app.deals.reminders import collection_reminders
 from app.documents.jobs import ARQ_TIMEOUT_SECONDS as RENDER_TIMEOUT_SECONDS
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.handover.sheet import handover_sheet
+from app.leads.jobs import purge_lead_requests
 from app.mail import TIMEOUT_SECONDS as MAIL_TIMEOUT_SECONDS
 from app.mail import send_email
 from app.metrics import timed_job
@@ -108,6 +109,7 @@ CRON_JOBS += [  # deals: the daily collection digests (hourly; once per owner an
 CRON_JOBS += [  # sales: the daily cadence tasks (04:50 in China; idempotent)
     _cron(cadence_tasks, hour=20, minute=50, second=0),
 ]
+CRON_JOBS += [_cron(purge_lead_requests, minute=55, second=0)]  # leads: a week of Idempotency-Keys
 CRON_JOBS += [  # sales field work: weekly territory reports (Mondays, hourly), daily briefings (hourly)
     _cron(weekly_territory_reports, weekday="mon", minute=45, second=0),
     _cron(daily_briefings, minute=15, second=0),

@@ -15,7 +15,7 @@ from app.deals import approvals
 from app.errors import Forbidden
 from tenants import key_scopes
 from tenants.scope import SCOPED, _key_allowed, resolve_api_key
-from tests.factories import db_rows, staff, territory
+from tests.factories import customer, db_rows, staff, territory
 from tests.helpers import limited_app, signup
 from tests.integration.leads.keys import ALL_SCOPES, api_key, bearer
 
@@ -180,3 +180,27 @@ async def test_a_key_never_decides_an_approval(client):
     assert scope is not None and scope.api_key_id is not None and scope.membership_id is None
     with pytest.raises(Forbidden):
         await approvals.decide(scope, scope.api_key_id, True, None)
+
+
+async def test_a_reading_key_sees_the_whole_company_and_another_tenants_ids_are_404(client):
+    owner, other = await signup(client), await signup(client)
+    mine, theirs = await territory(client, owner, "华东区"), await territory(client, other, "华北区")
+    c1 = await customer(client, owner, mine["id"], full_name="读取测试有限公司")
+    c2 = await customer(client, other, theirs["id"], full_name="别家客户有限公司")
+    key = bearer(await api_key(client, owner, ["customers:read", "deals:read", "territories:read"]))
+    listed = (await client.get("/api/v1/customers", headers=key)).json()["items"]
+    assert [c["id"] for c in listed] == [c1["id"]]
+    assert (await client.get(f"/api/v1/customers/{c1['id']}", headers=key)).status_code == 200
+    assert (await client.get(f"/api/v1/customers/{c2['id']}", headers=key)).status_code == 404
+    deal = await client.post(
+        "/api/v1/deals", json={"customer_id": c1["id"], "title": "ERP 项目"}, headers=owner.headers
+    )
+    assert deal.status_code == 201, deal.text
+    assert [d["id"] for d in (await client.get("/api/v1/deals", headers=key)).json()["items"]] == [
+        deal.json()["id"]
+    ]
+    assert (await client.get(f"/api/v1/deals/{deal.json()['id']}", headers=key)).status_code == 200
+    assert (await client.get("/api/v1/pipeline", headers=key)).status_code == 200
+    # a write on a route it may read is still refused
+    r = await client.patch(f"/api/v1/customers/{c1['id']}", json={"grade": "A"}, headers=key)
+    assert r.status_code == 403 and r.json()["reason"] == "api_key_not_allowed"

@@ -159,3 +159,24 @@ async def test_a_member_session_cannot_send_leads(client, mailbox, app):
     owner, *_ = await _company(client, mailbox, app)
     r = await client.post("/api/v1/leads", json={"full_name": "会员有限公司"}, headers=owner.headers)
     assert r.status_code == 403
+
+
+async def test_idempotency_records_are_forgotten_after_a_week(client, mailbox, app, admin_db):
+    from app.leads.jobs import purge_lead_requests
+
+    owner, *_, key = await _company(client, mailbox, app)
+    for name in ("old", "new"):
+        headers = {**bearer(key), "Idempotency-Key": name}
+        r = await client.post("/api/v1/leads", json={"full_name": f"{name}有限公司"}, headers=headers)
+        assert r.status_code == 201
+    await db_rows(
+        admin_db,
+        "UPDATE lead_requests SET created_at = now() - interval '8 days' WHERE tenant = $1"
+        " AND idempotency_key = 'old'",
+        owner.tenant_id,
+    )
+    assert await purge_lead_requests({}) >= 1
+    left = await db_rows(
+        admin_db, "SELECT idempotency_key FROM lead_requests WHERE tenant = $1", owner.tenant_id
+    )
+    assert [r["idempotency_key"] for r in left] == ["new"]
