@@ -15,10 +15,11 @@ from uuid import UUID
 import asyncpg
 from litestar import Request
 from litestar.di import Provide
+from litestar.exceptions import TooManyRequestsException
 
 from app import db, i18n, rate_limits
 from app.accounts.service import csrf_token_for, token_hash
-from app.errors import Forbidden, NotAuthenticated, PaymentRequired
+from app.errors import Forbidden, NotAuthenticated, PaymentRequired, RateLimited, rate_limit_headers
 from app.settings import get_settings
 from tenants import key_scopes, roles
 from tenants.billing.entitlements import FULL, Access, BillingState, evaluate, write_blocked
@@ -246,7 +247,12 @@ async def provide_tenant_scope(request: Request[Any, Any, Any]) -> AsyncIterator
             if scope is None:
                 raise NotAuthenticated("Unknown or revoked API key")
             _key_allowed(request, scope)
-            await rate_limits.spend(request.app, "api_key", str(scope.api_key_id))
+            try:
+                await rate_limits.spend(request.app, "api_key", str(scope.api_key_id))
+            except TooManyRequestsException as exc:
+                limited = RateLimited("This API key made too many requests; try again in a minute")
+                limited.headers.update(rate_limit_headers(exc))
+                raise limited from None
             _check(request, scope, token, from_cookie)
             yield scope
         return

@@ -114,6 +114,7 @@ async def test_a_key_is_rate_limited_per_key(app, client):
         assert codes == [200, 200, 200, 429]
         r = await c.get("/api/v1/territories", headers=bearer(one))
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        assert "API key" in r.json()["detail"] and r.headers["RateLimit-Limit"] == "3"
         assert (await c.get("/api/v1/territories", headers=bearer(two))).status_code == 200  # its own count
 
 
