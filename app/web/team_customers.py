@@ -32,6 +32,7 @@ from app.handover.plan import draft_plan
 from app.handover.schemas import HandoverCreate, HandoverSelection
 from app.i18n import N_
 from app.sql import Params
+from app.territories import tree
 from app.territories.service import list_territories
 from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
@@ -156,6 +157,24 @@ async def team_members(scope: TenantScope) -> list[Any]:
     return [m for m in found.items if m.role in ("rep", "manager")]
 
 
+_PICKERS = (  # the tree in its order (as list_territories), then active reps and managers (as team_members)
+    "(SELECT 't' AS kind, id, name AS words, path FROM territories WHERE tenant = $1 ORDER BY path LIMIT 200)"
+    " UNION ALL (SELECT 'm', m.id, coalesce(nullif(u.name, ''), u.email), NULL FROM memberships m"
+    " JOIN users u ON u.id = m.user_id WHERE m.tenant = $1 AND m.active AND m.role IN ('rep', 'manager')"
+    " ORDER BY m.created_at, m.id LIMIT 200)"
+)
+
+
+async def pickers(scope: TenantScope) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The filter's choices, (value, words), in one round trip: territories (indented by depth) and
+    owners. Every member of the tenant may list both (the services' rule), so no access check."""
+    async with scope.tx() as tx:
+        rows = await tx.fetch(_PICKERS, scope.tenant_id)
+    territories = [(str(r["id"]), "· " * tree.depth(r["path"]) + r["words"]) for r in rows if r["path"]]
+    owners = [(str(r["id"]), r["words"]) for r in rows if r["kind"] == "m"]
+    return territories, owners
+
+
 def options(choices: Iterable[tuple[str, str]], selected: str | None) -> Markup:
     """``<option>`` elements of (value, words), ``selected`` marked: the pickers of a few hundred
     members and territories, escaped here in one pass instead of a template loop of filters."""
@@ -196,16 +215,13 @@ async def page(request: Request[Any, Any, Any], scope: TenantScope) -> Template:
     }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, scope, "app/_team_rows.html", **context)
-    territories = (await list_territories(scope, limit=200)).items
-    members = await team_members(scope)
+    territories, owners = await pickers(scope)
     return await render(
         request,
         scope,
         "app/team_customers.html",
-        territory_options=options(
-            ((str(t.id), "· " * t.depth + t.name) for t in territories), chosen.get("territory_id")
-        ),
-        owner_options=options(((str(m.id), m.name or m.email) for m in members), chosen.get("owner")),
+        territory_options=options(territories, chosen.get("territory_id")),
+        owner_options=options(owners, chosen.get("owner")),
         statuses=STATUSES,
         sources=SOURCES,
         followup_days=FOLLOWUP_DAYS,
