@@ -6,7 +6,9 @@ generated dataset (1M customers at ``--scale 1``), and the bytes each page ships
    prefecture's manager; ``GET /customers?limit=50`` (My customers) vs ``GET /api/v1/customers?owner=me
    &limit=50`` as a rep owning more than 50. Each measured twice: sequentially through one keep-alive
    connection, page and API interleaved (the server time of one request, median and p95), and under
-   load (wrk, ``--connections``). The JSON line ends with the load average of the run.
+   load (wrk, ``--connections``); and the server's CPU time per request of each (psutil, the server's
+   processes), which a busy shared machine inflates least. The JSON line ends with the run's load
+   average.
    Goal: page ≤ 1.5× the API.
 2. Bytes shipped: each page's HTML and the scripts and styles it names, gzipped (goal: JS + CSS ≤ 60 KB
    on every rep page, the first page ≤ 100 KB in all).
@@ -30,6 +32,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -60,6 +63,31 @@ def _sequential(urls: dict[str, str], headers: dict[str, str]) -> dict[str, dict
             "p50_ms": round(statistics.median(values), 2),
             "p95_ms": round(values[int(len(values) * 0.95)], 2),
         }
+    return out
+
+
+def _server_cpu_ms() -> float:
+    """CPU time used so far by this process's children (the server and its worker), in ms."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += (times.user + times.system) * 1000
+    return total
+
+
+def _cpu_per_request(urls: dict[str, str], headers: dict[str, str]) -> dict[str, float]:
+    """The server's CPU time per request of each of ``urls`` (``SEQUENTIAL`` in a row each): what a
+    busy shared machine inflates least, so the page-to-API ratio holds when wall times wobble."""
+    out = {}
+    with httpx.Client(headers=headers, timeout=30) as client:
+        for key, url in urls.items():
+            before = _server_cpu_ms()
+            for _ in range(SEQUENTIAL):
+                client.get(url)
+            out[key] = round((_server_cpu_ms() - before) / SEQUENTIAL, 3)
     return out
 
 
@@ -125,6 +153,7 @@ def _pair(
     assert shown == rows, (shown, rows)  # the page shows the same rows
     seq = _sequential({"page": base + page_path, "api": base + api_path}, headers)
     page_seq, api_seq = seq["page"], seq["api"]
+    cpu = _cpu_per_request({"page": base + page_path, "api": base + api_path}, headers)
     page_load = load(base + page_path, headers, seconds=seconds, connections=connections)
     api_load = load(base + api_path, headers, seconds=seconds, connections=connections)
     assert page_load.errors == 0 and api_load.errors == 0
@@ -133,6 +162,8 @@ def _pair(
         "page_sequential": page_seq,
         "api_sequential": api_seq,
         "ratio_sequential_p50": round(page_seq["p50_ms"] / api_seq["p50_ms"], 3),
+        "server_cpu_ms_per_request": cpu,
+        "ratio_server_cpu": round(cpu["page"] / cpu["api"], 3),
         "page_load": vars(page_load),
         "api_load": vars(api_load),
         "ratio_load_time_per_request": round(api_load.rps / page_load.rps, 3),
