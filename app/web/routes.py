@@ -27,6 +27,7 @@ from app.web import (
     handovers,
     home,
     imports,
+    integrations,
     lead_settings,
     members,
     notifications,
@@ -129,4 +130,5 @@ ROUTES: list[Any] = [
     settings_pages.ROUTER,
     *INQUIRY_ROUTES,
     lead_settings.ROUTER,
+    integrations.ROUTER,
 ]

@@ -211,6 +211,11 @@ SECTIONS = (
         N_("Public forms for your website; inquiries land in the pool."),
     ),
     ("/settings/api-keys", N_("API keys"), N_("Keys for integrations that send leads or read data.")),
+    (
+        "/settings/integrations",
+        N_("Integrations"),
+        N_("Webhooks to your systems; WeCom, DingTalk and Feishu group robots per territory."),
+    ),
 )
 
 
