@@ -69,7 +69,6 @@ NAV = (
     NavItem("/members", i18n.N_("Members"), minimum="admin"),
     NavItem("/billing", i18n.N_("Billing"), minimum="admin"),
     NavItem("/settings", i18n.N_("Settings"), minimum="admin"),
-    NavItem("/settings/calendar", i18n.N_("My calendar")),
     NavItem("/team", i18n.N_("Team dashboard"), minimum="manager"),
 )
 

@@ -115,6 +115,7 @@ async def test_a_member_makes_and_turns_off_their_calendar_address(client, mailb
     owner = await signup(client, locale="zh-CN")
     rep = await staff(client, owner, mailbox, app, role="rep")
     csrf = await sign_in(client, rep)
+    assert 'href="/settings/calendar"' in (await client.get("/")).text  # in every page's footer
     page = await client.get("/settings/calendar")
     assert page.status_code == 200 and "我的日历" in page.text and "已关闭" in page.text
     r = await client.post("/settings/calendar", headers=htmx(csrf))
