@@ -119,18 +119,13 @@ async def _forms_page(
 
 
 @get("/settings/forms")
-async def forms_page(
-    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
-) -> Template:
+async def forms_page(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
     tenant_scope.require("admin")
     return await _forms_page(request, tenant_scope)
 
 
-@post("/settings/forms")
-async def form_create(
-    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
-) -> Template:
-    form = await request.form()
+def _form_values(form: Any) -> LeadFormWrite:
+    """The form's fields as the API's body; a wrong value is a 422 on its field."""
     asked, required = set(_all(form, "fields")), set(_all(form, "required"))
     values: dict[str, Any] = {
         "slug": str(form.get("slug", "")).strip().lower(),
@@ -138,14 +133,34 @@ async def form_create(
         "fields": [{"name": n, "required": n in required} for n in FORM_FIELDS if n in asked],
         "territory_id": str(form.get("territory_id", "")) or None,
         "thank_you": str(form.get("thank_you", "")).strip(),
+        "active": str(form.get("active", "on")) == "on",
     }
     try:
-        try:
-            data = msgspec.convert(values, LeadFormWrite)
-        except msgspec.ValidationError as exc:
-            field = "slug" if "slug" in str(exc) else "name"
-            raise ValidationFailed.field(field, M_VALUE) from None
-        await forms.create_form(tenant_scope, data)
+        return msgspec.convert(values, LeadFormWrite)
+    except msgspec.ValidationError as exc:
+        field = "slug" if "slug" in str(exc) else "name"
+        raise ValidationFailed.field(field, M_VALUE) from None
+
+
+@post("/settings/forms")
+async def form_create(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
+) -> Template:
+    try:
+        await forms.create_form(tenant_scope, _form_values(await request.form()))
+    except (ValidationFailed, Conflict) as exc:
+        error = error_text(tenant_scope.locale, exc)
+        return await _forms_page(request, tenant_scope, fragment=True, error=error, status_code=422)
+    return await _forms_page(request, tenant_scope, fragment=True)
+
+
+@post("/settings/forms/{form_id:uuid}")
+async def form_update(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], form_id: FromPath[UUID]
+) -> Template:
+    """Change a form (its name, address, territory, fields and thank-you text)."""
+    try:
+        await forms.update_form(tenant_scope, form_id, _form_values(await request.form()))
     except (ValidationFailed, Conflict) as exc:
         error = error_text(tenant_scope.locale, exc)
         return await _forms_page(request, tenant_scope, fragment=True, error=error, status_code=422)
@@ -171,7 +186,15 @@ async def form_toggle(
 
 ROUTER = Router(
     path="/",
-    route_handlers=[api_keys_page, api_key_create, api_key_revoke, forms_page, form_create, form_toggle],
+    route_handlers=[
+        api_keys_page,
+        api_key_create,
+        api_key_revoke,
+        forms_page,
+        form_create,
+        form_update,
+        form_toggle,
+    ],
     dependencies=PAGE,
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,

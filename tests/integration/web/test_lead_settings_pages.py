@@ -59,3 +59,30 @@ async def test_forms_page_defines_a_form_and_a_manager_is_refused(client, mailbo
     assert (await client.get("/settings/forms")).status_code == 403
     assert (await client.get("/settings/api-keys")).status_code == 403
     client.cookies.clear()
+
+
+async def test_a_form_is_changed_on_its_settings_page(client, mailbox, app):
+    owner = await signup(client)
+    csrf = await sign_in(client, owner)
+    r = await client.post(
+        "/settings/forms",
+        data={"name": "Contact us", "slug": "contact", "fields": ["phone"], "required": ["phone"]},
+        headers=htmx(csrf),
+    )
+    assert r.status_code == 200, r.text
+    form_id = (await client.get("/api/v1/lead-forms", headers=owner.headers)).json()[0]["id"]
+    assert 'value="phone" checked' in r.text
+    r = await client.post(
+        f"/settings/forms/{form_id}",
+        data={"name": "Ask us", "slug": "ask", "fields": ["email", "message"], "thank_you": "Thanks!"},
+        headers=htmx(csrf),
+    )
+    assert r.status_code == 200, r.text
+    got = (await client.get(f"/api/v1/lead-forms/{form_id}", headers=owner.headers)).json()
+    assert (got["name"], got["slug"], got["thank_you"], got["active"]) == ("Ask us", "ask", "Thanks!", True)
+    assert [(f["name"], f["required"]) for f in got["fields"]] == [("email", False), ("message", False)]
+    bad = await client.post(
+        f"/settings/forms/{form_id}", data={"name": "x", "slug": "No!"}, headers=htmx(csrf)
+    )
+    assert bad.status_code == 422
+    client.cookies.clear()
