@@ -30,7 +30,7 @@ from app.customers.search import GRADES, STATUSES, list_customers
 from app.customers.service import create_customer
 from app.errors import Conflict, ValidationFailed
 from app.i18n import N_, translate
-from app.web import team_customers
+from app.web import list_rows, team_customers
 from app.web.customer_page import KINDS, RESULTS, next_followup_at
 from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
@@ -87,6 +87,7 @@ async def customers_page(
         "days_left": reclaim.days,
         "warning_days": reclaim.warning_days,
         "more_query": urlencode(chosen) + "&" if chosen else "",
+        "customer_rows": list_rows.customer_rows,
     }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_customer_items.html", **context)

@@ -21,6 +21,7 @@ from app.customers import access_requests
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.errors import Conflict
+from app.web import list_rows
 from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, page_size, render
 from tenants.scope import TenantScope
@@ -58,7 +59,12 @@ async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependen
         cursor=request.query_params.get("cursor") or None,
     )
     more_query = "&".join(f"{k}={v}" for k, v in chosen.items())
-    context: dict[str, Any] = {"page": page, "chosen": chosen, "more_query": more_query}
+    context: dict[str, Any] = {
+        "page": page,
+        "chosen": chosen,
+        "more_query": more_query,
+        "pool_rows": list_rows.pool_rows,
+    }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_pool_items.html", **context)
     outside = await _outside(tenant_scope, territory)
