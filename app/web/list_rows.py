@@ -122,3 +122,13 @@ def customer_rows(
         row.append("</li>\n")
         out.append("".join(row))
     return Markup("".join(out))  # noqa: S704 (every value above is escaped)
+
+
+def territory_options(territories: Iterable[Any], chosen: str | None) -> Markup:
+    """The territory picker's ``<option>``s (the shell's ``TerritoryOption``s: id as text, name,
+    depth), the chosen one selected, each indented by its depth."""
+    out = []
+    for t in territories:
+        selected = " selected" if t.id == chosen else ""
+        out.append(f'<option value="{_e(t.id)}"{selected}>{"· " * t.depth}{_e(t.name)}</option>')
+    return Markup("".join(out))  # noqa: S704 (every value above is escaped)

@@ -34,6 +34,7 @@ from app.notifications.service import unread_sql
 from app.sql import Params
 from app.territories.schemas import TerritoryOption
 from app.territories.service import picker_options, picker_sql
+from app.web import list_rows
 from app.web.checklist import complete_sql
 from app.web.pages import error_text, page_context
 from tenants.scope import CSRF_COOKIE, TenantScope, provide_tenant_scope
@@ -178,7 +179,8 @@ async def render(
     """``template`` in the app shell, in the member's language. A template whose name starts with
     ``_`` is a fragment (an htmx answer): it gets no shell, and no shell queries run.
 
-    ``with_picker``: the page gets ``territories`` (the territory picker, ``TerritoryOption``s);
+    ``with_picker``: the page gets ``territories`` (the territory picker, ``TerritoryOption``s, and
+    ``territory_options(territories, chosen_id)``, their ``<option>``s);
     ``with_counter``: ``counter`` (the claim counter) — both read in the shell's one round trip. A
     page's template can render a list's rows with ``fragment("app/_x_items.html")`` (the template
     an htmx "more" answers with): rendered on its own, its many small pieces are joined once instead
@@ -196,6 +198,7 @@ async def render(
         }
         if with_picker:
             context.setdefault("territories", reads.territories)
+            context.setdefault("territory_options", list_rows.territory_options)
         if with_counter:
             context.setdefault("counter", reads.counter)
 

@@ -64,6 +64,9 @@ async def test_my_customers_filter_sort_by_next_follow_up_and_show_the_pool_badg
     assert await listed(grade="A") == {"苏州早些科技有限公司"}
     assert await listed(status="won") == {"苏州成交有限公司"}
     assert await listed(territory_id=wuxi["id"]) == {"无锡未定网络有限公司"}
+    picked = (await client.get("/customers", params={"territory_id": wuxi["id"]})).text
+    assert f'<option value="{wuxi["id"]}" selected>' in picked  # the picker keeps the choice
+    assert picked.count(" selected>") == 2  # the territory and the order
     assert await listed(grade="B", q="晚些") == {"苏州晚些软件有限公司"}
     empty = await client.get("/customers", params={"grade": "D"})
     assert "No customer found." in empty.text and '<option value="D" selected>' in empty.text
