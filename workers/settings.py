@@ -29,7 +29,7 @@ from app.mail import send_email
 from app.metrics import timed_job
 from app.observability import configure_logging, init_sentry
 from app.outbound.chat import post_chat
-from app.outbound.delivery import deliver_webhook
+from app.outbound.delivery import deliver_event, deliver_webhook
 from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
 from app.sales.growth.jobs import cadence_tasks
 from app.settings import get_settings
@@ -70,7 +70,7 @@ FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
 FUNCTIONS += [func(render_document, timeout=RENDER_TIMEOUT_SECONDS)]
 FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
-FUNCTIONS += [deliver_webhook]  # outbound: one attempt per job (retries are new outbox jobs)
+FUNCTIONS += [deliver_event, deliver_webhook]  # outbound: an event's first attempts; each retry a job
 FUNCTIONS += [post_chat]  # team chat: retried by ARQ (max_tries) when the robot refuses
 FUNCTIONS += [handover_sheet]
 FUNCTIONS += [weekly_reports_for, briefings_for]  # sales field work: one tenant at a time

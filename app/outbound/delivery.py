@@ -1,4 +1,5 @@
-"""The ``deliver_webhook`` job: one event to one endpoint, signed (``app.outbound.signature``).
+"""The ``deliver_webhook`` job: one event to one endpoint, signed (``app.outbound.signature``);
+``deliver_event`` makes the first attempts of all of one event's deliveries side by side.
 
 Each attempt is a job relayed from the outbox, so a delivery survives a Redis outage and a worker
 restart. A failed attempt (no 2xx answer, a timeout, a refused address) writes its result and queues
@@ -12,6 +13,7 @@ endpoint is enabled again. No HTTP request is made inside a database transaction
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -154,6 +156,30 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, delivery_id: str)
             await disable(tx, endpoint)
     log.info("webhook delivery failed", delivery_id=delivery_id, status=status, error=error)
     return "retry" if done["status"] == "pending" else "failed"
+
+
+EVENT_CONCURRENCY = 8  # an event's deliveries attempted at once by one job
+
+
+async def deliver_event(ctx: dict[str, Any], tenant_id: str, event_id: str) -> dict[str, int]:
+    """The first attempt of every pending delivery of one event, side by side (each as
+    :func:`deliver_webhook`, its retries its own jobs); answers how many ended each way."""
+    tenant = UUID(tenant_id)
+    async with db.transaction(tenant) as tx:
+        rows = await tx.fetch(
+            "SELECT id FROM webhook_deliveries WHERE tenant = $1 AND event_id = $2 AND status = 'pending'"
+            " AND attempts = 0 ORDER BY id",
+            tenant,
+            UUID(event_id),
+        )
+    gate = asyncio.Semaphore(EVENT_CONCURRENCY)
+
+    async def one(delivery_id: str) -> str:
+        async with gate:
+            return await deliver_webhook(ctx, tenant_id, delivery_id)
+
+    outcomes = await asyncio.gather(*(one(str(r["id"])) for r in rows))
+    return {o: outcomes.count(o) for o in set(outcomes)}
 
 
 async def _sustained(tx: db.Tx, endpoint: Any) -> bool:

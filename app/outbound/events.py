@@ -30,7 +30,8 @@ EventType = Literal[
     "collection.paid",
 ]
 EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType)
-DELIVER_JOB: Final = "deliver_webhook"
+DELIVER_JOB: Final = "deliver_webhook"  # one attempt of one delivery (retries, re-enabled endpoints)
+EVENT_JOB: Final = "deliver_event"  # the first attempt of all of an event's deliveries, side by side
 
 # an ownership change's cause (app.customers.ledger.CAUSES) -> the event it is
 OWNER_CHANGE_EVENTS: Final = {
@@ -56,25 +57,25 @@ WITH ep AS (
     RETURNING id
 ), job AS (
     INSERT INTO outbox (tenant, job, args, job_id)
-    SELECT $1, '{DELIVER_JOB}', jsonb_build_array($1::text, dl.id::text),
-           '{DELIVER_JOB}:' || dl.id::text || ':1'
-    FROM dl
+    SELECT $1, '{EVENT_JOB}', jsonb_build_array($1::text, ev.id::text), '{EVENT_JOB}:' || ev.id::text
+    FROM ev
     RETURNING 1
 )
-SELECT count(*) FROM job
+SELECT (SELECT count(*) FROM dl) FROM job LIMIT 1
 """
 
 
 async def emit(tx: Tx, event_type: str, items: Iterable[Mapping[str, Any]]) -> int:
     """Write one ``event_type`` event per item of ``items`` (its ``data``, JSON; values that are not
-    JSON types as their ``str``) in ``tx``, fanned out to the subscribed endpoints; returns the number
-    of deliveries queued. ``ValueError`` for an unknown type."""
+    JSON types as their ``str``) in ``tx``, fanned out to the subscribed endpoints (one
+    ``deliver_event`` job per event makes their first attempts side by side); returns the number of
+    deliveries queued. ``ValueError`` for an unknown type."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type: {event_type!r}")
     data = [json.dumps(dict(item), default=str, ensure_ascii=False) for item in items]
     if not data:
         return 0
-    queued = int(await tx.fetchval(_EMIT, tx.tenant_id, event_type, data))
+    queued = int(await tx.fetchval(_EMIT, tx.tenant_id, event_type, data) or 0)
     if queued:
         outbox.wake_after_commit(tx)
     return queued
