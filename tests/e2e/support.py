@@ -14,7 +14,9 @@ AXE = (Path(__file__).parent / "vendor" / "axe.js").read_text(encoding="utf-8")
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 # Latin words a zh-CN page may show: the product's name, the language switch, data (emails, hashes),
 # grades, and the names Chinese uses as they are: file formats and size units
-ALLOWED_LATIN = {"Acre", "English", "PDF", "Word", "docx", "KB", "MB", "CSV", "XLSX", "Excel", "csv", "xlsx"}
+ALLOWED_LATIN = {
+    "Acre", "English", "PDF", "Word", "docx", "KB", "MB", "CSV", "XLSX", "Excel", "csv", "xlsx", "API",
+}  # fmt: skip
 _HASH = re.compile(r"\b[0-9a-f]{16,}\b")
 
 
