@@ -245,3 +245,28 @@ def test_the_body_is_the_event() -> None:
         "data": {"a": "中"},
     }
     assert "中".encode() in body  # UTF-8, not escaped
+
+
+async def test_deal_moves_are_events(client, app) -> None:
+    from tests.integration.deals.support import deal
+
+    owner = await signup(client)
+    area = await territory(client, owner, "华中")
+    company = await customer(client, owner, area["id"])
+    async with receiving() as rx:
+        made = await endpoint(client, owner, rx.url, ["deal.stage_changed", "deal.lost", "deal.won"])
+        rx.secret = made["secret"]
+        opportunity = await deal(client, owner, company["id"])
+        r = await client.post(
+            f"/api/v1/deals/{opportunity['id']}/stage",
+            json={"to": "lost", "reason": "预算取消"},
+            headers=owner.headers,
+        )
+        assert r.status_code in (200, 202), r.text
+        await run_jobs(app)
+        await rx.wait_for(2)
+    got = {r.json()["type"]: r.json()["data"] for r in rx.accepted}
+    assert set(got) == {"deal.stage_changed", "deal.lost"}  # not won
+    assert got["deal.lost"]["deal_id"] == opportunity["id"] and got["deal.lost"]["to_stage"] == "lost"
+    assert got["deal.stage_changed"]["from_stage"] == opportunity["stage"]
+    assert got["deal.lost"]["reason"] == "预算取消" and got["deal.lost"]["customer_id"] == company["id"]
