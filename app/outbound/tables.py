@@ -45,6 +45,8 @@ class WebhookEvent(Table, tablename="webhook_events", db=DB):
     data = JSONB(default=None)
     created_at = Timestamptz()
 
+    webhook_events_overdue = Index("(tenant, (data ->> 'collection_id')) WHERE type = 'collection.overdue'")
+
 
 class WebhookDelivery(Table, tablename="webhook_deliveries", db=DB):
     tenant = _tenant()
