@@ -27,8 +27,10 @@ import re
 import statistics
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -36,8 +38,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.bench_datagen import generate, session_token
-from tests.bench.harness import bench_database, load, server
+from tests.bench.bench_datagen import TenantData, generate, session_token
+from tests.bench.harness import BenchDB, cached_database, load, server
 
 SEQUENTIAL = 200
 
@@ -172,15 +174,30 @@ def _pair(
     }
 
 
+async def _fill(db: BenchDB, scale: float) -> dict[str, object]:
+    """The generated dataset (cached as a template by scale): its size and its largest tenant."""
+    data = await generate(db.admin_url, scale=scale)
+    return {"customers": data.customers, "largest": json.loads(json.dumps(asdict(data.largest), default=str))}
+
+
+def _tenant(info: dict[str, Any]) -> TenantData:
+    t = info["largest"]
+    ids = {k: [UUID(v) for v in t[k]] for k in ("managers", "reps", "prefectures", "counties")}
+    return TenantData(UUID(t["id"]), int(t["customers"]), UUID(t["owner"]), **ids)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--fresh", action="store_true", help="generate again instead of the cached copy")
     args = parser.parse_args()
-    with bench_database() as bench:
-        data = asyncio.run(generate(bench.admin_url, scale=args.scale))
-        t = data.largest
+    with cached_database(f"web_s{args.scale:g}", lambda db: _fill(db, args.scale), fresh=args.fresh) as (
+        bench,
+        info,
+    ):
+        t = _tenant(info)
         manager = asyncio.run(session_token(bench.admin_url, t.id, t.managers[0]))
         with server({}) as url:
             rep = _rep_seeing(url, bench.admin_url, t.id, t.reps, 50)
@@ -209,7 +226,7 @@ def main() -> None:
             {
                 "bench": "web_pages",
                 "scale": args.scale,
-                "customers": data.customers,
+                "customers": info["customers"],
                 "largest_tenant_customers": t.customers,
                 "connections": args.connections,
                 "pool": pool,
