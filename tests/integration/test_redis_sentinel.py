@@ -93,6 +93,19 @@ async def test_jobs_relayed_during_a_failover_are_all_in_the_new_master(sentinel
 
     await _until(replica_synced, 30, "the replica in sync")
     await _until(lambda: control.execute_command("SENTINEL", "MASTER", MASTER), 30, "the sentinel up")
+
+    async def replica_known() -> bool:
+        """The sentinel has found the replica (it learns of it from the master's INFO, every ~10 s)
+        and sees it healthy: before that, a failover answers NOGOODSLAVE."""
+        replicas = await control.sentinel_slaves(MASTER)
+        return any(
+            r.get("is_slave")
+            and not (r.get("is_sdown") or r.get("is_odown") or r.get("is_disconnected"))
+            and r.get("master-link-status") == "ok"
+            for r in replicas
+        )
+
+    await _until(replica_known, 30, "the sentinel to know the replica")
     queue = f"acre-sentinel:{uuid.uuid4().hex[:8]}"
     env = {
         "redis_sentinels": f"127.0.0.1:{sentinel.port}",
