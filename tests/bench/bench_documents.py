@@ -115,12 +115,11 @@ async def _one_at_a_time(scope: Any, tenant: uuid.UUID, redis: Any, count: int) 
     """An idle worker with the shipped settings (not burst): each contract created, committed and
     relayed as the API does, timed until it is ready; ``start_wait_ms`` is that time less the job's
     own render, convert and upload (the wait for the worker to pick the job up, plus its claim)."""
-    from arq.worker import Worker
-
     from app import db, outbox
     from app.documents.schemas import DocumentCreate
     from app.documents.service import create_document
     from workers.settings import worker_settings
+    from workers.worker import Worker
 
     options = worker_settings()
     options.update(on_startup=None, on_shutdown=None, cron_jobs=[])

@@ -56,21 +56,6 @@ BENCHES = [
     Bench("sales", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("weekly", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("scale", quick=("--scale", "0.01", "--seconds", "4", "--users", "8")),
-    Bench(
-        "team_pages",
-        quick=(
-            "--scale",
-            "0.02",
-            "--seconds",
-            "3",
-            "--connections",
-            "8",
-            "--customers",
-            "1000",
-            "--rounds",
-            "3",
-        ),
-    ),
     Bench("leads", quick=("--rows", "2000", "--scale", "0.01")),
     Bench("webhooks", quick=("--events", "200")),
 ]
