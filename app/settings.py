@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     billing_grace_days: int = 7
 
     # E-signature: the tenants' sealing keys are stored encrypted (AES-GCM) under this key; an RFC 3161
-    # timestamp authority turns the PAdES seal from B-B into B-T.
+    # timestamp authority turns the PAdES seal from B-B into B-T, and anchors the ownership ledgers daily.
     signing_key_encryption_key: str = Field(default="", description="falls back to secret_key when empty")
     timestamp_url: str | None = None
     signing_rate_limit_per_minute: int = Field(

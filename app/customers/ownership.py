@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.customers import ledger
-from app.customers.pool.schemas import OwnershipEntryRead, VerifyRead
+from app.customers import anchors, ledger
+from app.customers.pool.schemas import AnchorRead, OwnershipEntryRead, VerifyRead
 from app.customers.service import load_visible
 from app.errors import ValidationFailed
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -48,15 +48,27 @@ async def list_ownership(
 
 
 async def verify(scope: TenantScope) -> VerifyRead:
-    """Recompute the tenant's whole chain (owner/admin)."""
+    """Recompute the tenant's whole chain and check it against its anchors (owner/admin)."""
     scope.require("admin")
     async with scope.tx() as tx:
         result = await ledger.verify_chain(tx)
+        anchored = await anchors.check_anchors(tx)
+    last = anchored.last
     return VerifyRead(
-        ok=result.ok,
+        ok=result.ok and anchored.ok,
         checked=result.checked,
         first_broken_id=result.first_broken_id,
         first_broken_seq=result.first_broken_seq,
         head_seq=result.head_seq,
         head_hash=result.head_hash,
+        anchors_checked=anchored.checked,
+        first_broken_anchor_id=anchored.first_broken_id,
+        first_broken_anchor_seq=anchored.first_broken_seq,
+        first_broken_anchor_at=anchored.first_broken_at,
+        anchor_problem=anchored.problem,
+        last_anchor=(
+            AnchorRead(last.id, last.head_seq, last.head_hash, last.stamped_at, last.token_sha256)
+            if last
+            else None
+        ),
     )

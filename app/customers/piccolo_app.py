@@ -12,6 +12,7 @@ from app.customers.tables import (
     CustomerGradeChange,
     CustomerImport,
     CustomerImportRow,
+    OwnershipAnchor,
     OwnershipEntry,
     PoolRuleSet,
 )
@@ -26,6 +27,7 @@ APP_CONFIG = AppConfig(
         CustomerFollowup,
         CustomerConflict,
         OwnershipEntry,
+        OwnershipAnchor,
         PoolRuleSet,
         CrossTerritoryGrant,
         CrossTerritoryRequest,

@@ -212,6 +212,24 @@ class OwnershipEntry(Table, tablename="customer_ownership_history", db=DB):
     customer_ownership_history_customer = Index("(tenant, customer_id, seq)")
 
 
+class OwnershipAnchor(Table, tablename="ownership_anchors", db=DB):
+    """An RFC 3161 timestamp of the ledger's head (append-only): ``app.customers.anchors``."""
+
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
+    id = UUID(primary_key=True)
+    head_seq = BigInt(default=None)
+    head_hash = Bytea(default=None)
+    prev_token_sha256 = Bytea(null=True, default=None)
+    token = Bytea(default=None)
+    tsa_url = Text(default=None)
+    stamped_at = Timestamptz(default=None)
+    created_at = Timestamptz()
+
+    ownership_anchors_tenant_head_seq_key = Unique([tenant, head_seq])
+
+
 class PoolRuleSet(Table, tablename="pool_rules", db=DB):
     tenant = ForeignKey(
         Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action

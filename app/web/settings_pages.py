@@ -35,6 +35,7 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.sales.growth import cadences, referrals
 from app.sales.growth.schemas import CadencesWrite, RewardSettings
+from app.web.documents import when
 from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
 from tenants import profile
@@ -576,7 +577,23 @@ async def ledger_verify(
 ) -> Template:
     """The verification's result (``GET /api/v1/ownership/verify``'s service), as a fragment."""
     result = await ownership.verify(tenant_scope)
-    return await render(request, tenant_scope, "app/_ledger_result.html", result=result)
+    return await render(
+        request,
+        tenant_scope,
+        "app/_ledger_result.html",
+        result=result,
+        anchor_problems=ANCHOR_PROBLEMS,
+        when=lambda value: when(value, tenant_scope),
+    )
+
+
+# What each anchor problem of the verification means, for a person.
+ANCHOR_PROBLEMS = {
+    "entry_changed": N_("the ledger was rewritten at or before that entry."),
+    "entry_missing": N_("that entry is gone from the ledger."),
+    "token_invalid": N_("the stored anchor was altered; its timestamp no longer matches it."),
+    "anchors_unchained": N_("an anchor before it was removed or inserted."),
+}
 
 
 ROUTER = Router(

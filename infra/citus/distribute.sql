@@ -29,6 +29,7 @@ SELECT create_reference_table('migration');
 -- (a foreign key between distributed tables needs its target distributed first).
 SELECT create_distributed_table('audit_log', 'tenant', colocate_with => 'none', shard_count => 32);
 SELECT create_distributed_table('customer_ownership_history', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('ownership_anchors', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('deal_stage_rules', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('emails', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('invitations', 'tenant', colocate_with => 'audit_log');

@@ -34,7 +34,7 @@ _MANAGERS_OF = f"""
 SELECT DISTINCT mm.id AS membership_id, u.email, coalesce(u.locale, tn.locale) AS locale
 FROM territory_members rm
 JOIN territories rt ON rt.tenant = rm.tenant AND rt.id = rm.territory_id
-JOIN territories at ON at.tenant = rt.tenant AND {in_subtree_sql('rt.path', of='at.path')}
+JOIN territories at ON at.tenant = rt.tenant AND {in_subtree_sql("rt.path", of="at.path")}
 JOIN territory_members tm ON tm.tenant = at.tenant AND tm.territory_id = at.id AND tm.role = 'manager'
 JOIN memberships mm ON mm.tenant = tm.tenant AND mm.id = tm.membership_id AND mm.active
 JOIN users u ON u.id = mm.user_id

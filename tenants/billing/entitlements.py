@@ -93,16 +93,25 @@ def evaluate(state: BillingState, now: datetime, *, enabled: bool, grace_days: i
         since = state.past_due_since or now
         grace_end = since + timedelta(days=grace_days)
         if now < grace_end:
-            return Access(grace_ends_at=grace_end,
-                          warnings=((PAYMENT_FAILED, (("date", _day(grace_end)),)),))
-        return Access(read_only=True, reason=PAYMENT_OVERDUE, code="payment_overdue", grace_ends_at=grace_end,
-                      warnings=((PAYMENT_OVERDUE, ()),))
+            return Access(grace_ends_at=grace_end, warnings=((PAYMENT_FAILED, (("date", _day(grace_end)),)),))
+        return Access(
+            read_only=True,
+            reason=PAYMENT_OVERDUE,
+            code="payment_overdue",
+            grace_ends_at=grace_end,
+            warnings=((PAYMENT_OVERDUE, ()),),
+        )
     if status == "unpaid":
-        return Access(read_only=True, reason=PAYMENT_OVERDUE, code="payment_overdue",
-                      warnings=((PAYMENT_OVERDUE, ()),))
+        return Access(
+            read_only=True, reason=PAYMENT_OVERDUE, code="payment_overdue", warnings=((PAYMENT_OVERDUE, ()),)
+        )
     if status in _ENDED:
-        return Access(read_only=True, reason=SUBSCRIPTION_ENDED, code="subscription_ended",
-                      warnings=((SUBSCRIPTION_ENDED, ()),))
+        return Access(
+            read_only=True,
+            reason=SUBSCRIPTION_ENDED,
+            code="subscription_ended",
+            warnings=((SUBSCRIPTION_ENDED, ()),),
+        )
     # no subscription, or one whose first payment is not through yet: the card-less trial
     if state.trial_ends_at is None or now < state.trial_ends_at:
         ends = state.trial_ends_at

@@ -78,8 +78,12 @@ async def ensure_seat_available(tx: db.Tx, *, pending_invitations: bool = False)
         return
     settings = get_settings()
     if settings.billing_enabled:
-        access = evaluate(BillingState.from_row(row), datetime.now(UTC), enabled=True,
-                          grace_days=settings.billing_grace_days)
+        access = evaluate(
+            BillingState.from_row(row),
+            datetime.now(UTC),
+            enabled=True,
+            grace_days=settings.billing_grace_days,
+        )
         if access.read_only:
             raise PaymentRequired(access.reason, extra={"billing": "/api/v1/billing", "reason": access.code})
     used = row["used"] + (row["invited"] if pending_invitations else 0)
@@ -88,15 +92,25 @@ async def ensure_seat_available(tx: db.Tx, *, pending_invitations: bool = False)
         return
     live, plan = live_plan(row, settings)
     if live and _can_auto_add(row, plan, used + 1):
-        await outbox.add_job(tx, "raise_subscription_seats", tx.tenant_id, used + 1,
-                             key=f"{tx.tenant_id}:{row['seat_change_seq']}:{used + 1}")
+        await outbox.add_job(
+            tx,
+            "raise_subscription_seats",
+            tx.tenant_id,
+            used + 1,
+            key=f"{tx.tenant_id}:{row['seat_change_seq']}:{used + 1}",
+        )
         return
     extra = {"billing": "/api/v1/billing", "seats_used": used, "seats_paid": limit}
     if plan is not None and plan.max_seats is not None and limit >= plan.max_seats:
-        raise PaymentRequired("The {plan} plan includes up to {limit} seats; choose a larger plan in billing"
-                              " to add members", plan=plan.name, limit=limit, extra=extra)
-    raise PaymentRequired("All {limit} seats are in use; add seats in billing to add members",
-                          limit=limit, extra=extra)
+        raise PaymentRequired(
+            "The {plan} plan includes up to {limit} seats; choose a larger plan in billing to add members",
+            plan=plan.name,
+            limit=limit,
+            extra=extra,
+        )
+    raise PaymentRequired(
+        "All {limit} seats are in use; add seats in billing to add members", limit=limit, extra=extra
+    )
 
 
 async def sync_seats(tenant_id: UUID, minimum: int = 0) -> str:
@@ -139,10 +153,18 @@ async def sync_seats(tenant_id: UUID, minimum: int = 0) -> str:
         )
         await tx.execute(
             "UPDATE tenants SET seats_paid = $2, seat_change_seq = $3 WHERE id = $1",
-            tenant_id, updated.quantity, seq,
+            tenant_id,
+            updated.quantity,
+            seq,
         )
-        await audit.record(tx, None, f"billing.seats_{action}", "tenant", tenant_id,
-                           data={"from": sub.quantity, "to": updated.quantity, "seats_used": row["used"]})
+        await audit.record(
+            tx,
+            None,
+            f"billing.seats_{action}",
+            "tenant",
+            tenant_id,
+            data={"from": sub.quantity, "to": updated.quantity, "seats_used": row["used"]},
+        )
         return action
 
 
@@ -154,6 +176,8 @@ async def per_seat_tenants(limit: int = 10_000) -> list[UUID]:
         rows = await tx.fetch(
             "SELECT id FROM tenants WHERE stripe_subscription_id IS NOT NULL AND billing_status = ANY($1)"
             " AND billing_plan = ANY($2) ORDER BY id LIMIT $3",
-            list(LIVE_STATUSES), codes, limit,
+            list(LIVE_STATUSES),
+            codes,
+            limit,
         )
     return [r["id"] for r in rows]

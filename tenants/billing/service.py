@@ -28,7 +28,8 @@ async def start_trial(tx: db.Tx, tenant_id: UUID) -> None:
     await tx.execute(
         "UPDATE tenants SET trial_ends_at = now() + make_interval(days => $2), billing_status = 'trialing'"
         " WHERE id = $1",
-        tenant_id, get_settings().billing_trial_days,
+        tenant_id,
+        get_settings().billing_trial_days,
     )
 
 
@@ -40,10 +41,12 @@ async def get_billing(scope: TenantScope) -> BillingRead:
         row = await tenant_row(tx)
     assert row is not None
     if not settings.billing_enabled:
-        return BillingRead(enabled=False, status="free", access="full", seats_used=row["used"],
-                           seats_paid=row["seat_limit"])
-    access = evaluate(BillingState.from_row(row), datetime.now(UTC), enabled=True,
-                      grace_days=settings.billing_grace_days)
+        return BillingRead(
+            enabled=False, status="free", access="full", seats_used=row["used"], seats_paid=row["seat_limit"]
+        )
+    access = evaluate(
+        BillingState.from_row(row), datetime.now(UTC), enabled=True, grace_days=settings.billing_grace_days
+    )
     plan = settings.plan(row["billing_plan"])
     return BillingRead(
         enabled=True,
@@ -58,8 +61,16 @@ async def get_billing(scope: TenantScope) -> BillingRead:
         grace_ends_at=access.grace_ends_at,
         has_subscription=row["has_subscription"],
         warnings=scope.billing_warnings(),
-        plans=[PlanRead(code=p.code, name=p.name, per_seat=p.per_seat, max_seats=p.max_seats,
-                        auto_add_seats=p.auto_add_seats) for p in settings.billing_plans],
+        plans=[
+            PlanRead(
+                code=p.code,
+                name=p.name,
+                per_seat=p.per_seat,
+                max_seats=p.max_seats,
+                auto_add_seats=p.auto_add_seats,
+            )
+            for p in settings.billing_plans
+        ],
     )
 
 
@@ -70,8 +81,9 @@ async def _customer(tx: db.Tx, scope: TenantScope, row: dict[str, object]) -> st
         return str(row["stripe_customer_id"])
     customer = await stripe_api.create_customer(scope.tenant_id, scope.tenant_name, scope.email)
     await tx.execute("UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1", scope.tenant_id, customer)
-    await audit.record(tx, scope.user_id, "billing.customer_created", "tenant", scope.tenant_id,
-                       data={"customer": customer})
+    await audit.record(
+        tx, scope.user_id, "billing.customer_created", "tenant", scope.tenant_id, data={"customer": customer}
+    )
     return customer
 
 
@@ -99,7 +111,9 @@ async def start_checkout(scope: TenantScope, data: CheckoutCreate) -> RedirectRe
         if plan.max_seats is not None and max(used, data.seats or 0) > plan.max_seats:
             raise Conflict(
                 "The {plan} plan allows up to {limit} seats and {used} are needed; choose a larger plan",
-                plan=plan.name, limit=plan.max_seats, used=max(used, data.seats or 0),
+                plan=plan.name,
+                limit=plan.max_seats,
+                used=max(used, data.seats or 0),
             )
         customer = await _customer(tx, scope, dict(row))
     quantity = max(used, data.seats or 0, 1) if plan.per_seat else 1
@@ -108,9 +122,15 @@ async def start_checkout(scope: TenantScope, data: CheckoutCreate) -> RedirectRe
         trial_end = None  # no second trial, and none too short for Stripe
     base = settings.public_url.rstrip("/")
     session_id, url = await stripe_api.create_checkout_session(
-        tenant_id=scope.tenant_id, customer_id=customer, plan=plan.code, price_id=plan.price_id,
-        quantity=quantity, trial_end=trial_end, success_url=f"{base}/billing?checkout=done",
-        cancel_url=f"{base}/billing?checkout=cancelled", key=f"acre-checkout-{scope.tenant_id}-{uuid4()}",
+        tenant_id=scope.tenant_id,
+        customer_id=customer,
+        plan=plan.code,
+        price_id=plan.price_id,
+        quantity=quantity,
+        trial_end=trial_end,
+        success_url=f"{base}/billing?checkout=done",
+        cancel_url=f"{base}/billing?checkout=cancelled",
+        key=f"acre-checkout-{scope.tenant_id}-{uuid4()}",
     )
     return RedirectRead(url=url, session_id=session_id)
 
@@ -124,6 +144,7 @@ async def open_portal(scope: TenantScope) -> RedirectRead:
         assert row is not None
         customer = await _customer(tx, scope, dict(row))
     base = get_settings().public_url.rstrip("/")
-    url = await stripe_api.create_portal_session(customer, f"{base}/billing",
-                                                 key=f"acre-portal-{scope.tenant_id}-{uuid4()}")
+    url = await stripe_api.create_portal_session(
+        customer, f"{base}/billing", key=f"acre-portal-{scope.tenant_id}-{uuid4()}"
+    )
     return RedirectRead(url=url)

@@ -105,16 +105,26 @@ async def create_customer(tenant_id: UUID, name: str, email: str | None) -> str:
     params: dict[str, Any] = {"name": name, "metadata": {"tenant_id": str(tenant_id)}}
     if email:
         params["email"] = email
-    customer = await _call(lambda: client().v1.customers.create_async(
-        params,  # type: ignore[arg-type]
-        {"idempotency_key": f"acre-customer-{tenant_id}"},
-    ))
+    customer = await _call(
+        lambda: client().v1.customers.create_async(
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": f"acre-customer-{tenant_id}"},
+        )
+    )
     return str(customer.id)
 
 
 async def create_checkout_session(
-    *, tenant_id: UUID, customer_id: str, plan: str, price_id: str, quantity: int, trial_end: datetime | None,
-    success_url: str, cancel_url: str, key: str,
+    *,
+    tenant_id: UUID,
+    customer_id: str,
+    plan: str,
+    price_id: str,
+    quantity: int,
+    trial_end: datetime | None,
+    success_url: str,
+    cancel_url: str,
+    key: str,
 ) -> tuple[str, str]:
     """A subscription-mode Checkout Session; returns (session id, URL to send the buyer to)."""
     metadata = {"tenant_id": str(tenant_id), "plan": plan}
@@ -131,19 +141,23 @@ async def create_checkout_session(
         "success_url": success_url,
         "cancel_url": cancel_url,
     }
-    session = await _call(lambda: client().v1.checkout.sessions.create_async(
-        params,  # type: ignore[arg-type]
-        {"idempotency_key": key},
-    ))
+    session = await _call(
+        lambda: client().v1.checkout.sessions.create_async(
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": key},
+        )
+    )
     return str(session.id), str(session.url)
 
 
 async def create_portal_session(customer_id: str, return_url: str, key: str) -> str:
     """A Customer Portal session for the tenant's customer; returns its URL."""
-    session = await _call(lambda: client().v1.billing_portal.sessions.create_async(
-        {"customer": customer_id, "return_url": return_url},
-        {"idempotency_key": key},
-    ))
+    session = await _call(
+        lambda: client().v1.billing_portal.sessions.create_async(
+            {"customer": customer_id, "return_url": return_url},
+            {"idempotency_key": key},
+        )
+    )
     return str(session.url)
 
 
@@ -164,11 +178,13 @@ async def set_subscription_quantity(
         "items": [{"id": sub.item_id, "quantity": quantity}],
         "proration_behavior": "create_prorations" if prorate else "none",
     }
-    updated = await _call(lambda: client().v1.subscriptions.update_async(
-        sub.id,
-        params,  # type: ignore[arg-type]
-        {"idempotency_key": key},
-    ))
+    updated = await _call(
+        lambda: client().v1.subscriptions.update_async(
+            sub.id,
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": key},
+        )
+    )
     return _subscription(updated)
 
 

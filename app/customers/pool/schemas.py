@@ -56,13 +56,34 @@ class OwnershipEntryRead(msgspec.Struct):
     hash: str
 
 
+class AnchorRead(msgspec.Struct):
+    """An RFC 3161 timestamp of the ledger's head (``app.customers.anchors``)."""
+
+    id: UUID
+    head_seq: int
+    head_hash: str
+    stamped_at: datetime
+    token_sha256: str
+
+
 class VerifyRead(msgspec.Struct):
+    """``ok``: the chain recomputes and every anchor matches it. ``first_broken_*``: the first entry
+    that breaks the chain; ``first_broken_anchor_*``: the first anchor that no longer matches, with
+    ``anchor_problem`` (``entry_changed`` | ``entry_missing`` | ``token_invalid`` |
+    ``anchors_unchained``); ``last_anchor``: the newest anchor that matched."""
+
     ok: bool
     checked: int
     first_broken_id: int | None
     first_broken_seq: int | None
     head_seq: int | None
     head_hash: str | None
+    anchors_checked: int = 0
+    first_broken_anchor_id: UUID | None = None
+    first_broken_anchor_seq: int | None = None
+    first_broken_anchor_at: datetime | None = None
+    anchor_problem: str | None = None
+    last_anchor: AnchorRead | None = None
 
 
 class RuleCheck(msgspec.Struct):

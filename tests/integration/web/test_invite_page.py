@@ -30,9 +30,7 @@ async def test_invite_page_in_tenant_language_and_accept_by_form(client, app, ma
     assert done.status_code == 200 and "您已以区域经理身份加入" in done.text
     assert "acre_session" in done.cookies
     client.cookies.clear()
-    r = await client.post(
-        "/api/v1/auth/login", json={"email": invitee, "password": PASSWORD}
-    )
+    r = await client.post("/api/v1/auth/login", json={"email": invitee, "password": PASSWORD})
     assert r.json()["session"]["tenant"]["role"] == "manager"
     client.cookies.clear()
 
