@@ -8,7 +8,8 @@ what the preview saw, and the same statement appends their ownership history (ca
 planned, something changed in between (a claim, a release, an edit): the transaction rolls back,
 the plan is planned again from fresh data, and the answer is 409 with the changed customers and the
 fresh preview. Open deals of the previous owner on those customers go along (their quotes belong to
-the deal), and their envelopes out for signature (:mod:`app.handover.envelopes`). Receivers get one
+the deal), their envelopes out for signature (:mod:`app.handover.envelopes`), and their open
+tasks, scheduled return visits and future visit-plan items (:mod:`app.handover.carry`). Receivers get one
 digest email each and an in-app notification; previous owners one email; the handover sheet document
 (kind ``handover``, subject ``handover``) is requested by the ``handover_sheet`` job after commit
 (:mod:`app.handover.sheet`), so the execution neither reads every row again nor holds them in memory.
@@ -30,12 +31,13 @@ from app import audit, mail, outbox, pages
 from app.customers.owner_changes import Moves, change_owners
 from app.db import Tx
 from app.errors import Conflict
-from app.handover import envelopes
+from app.handover import carry, envelopes
 from app.handover.assign import check_receivers
 from app.handover.plan import CHANGES, OPEN_DEAL, UNDO_WINDOW, create_data, load_plan, read_plan, replan
 from app.handover.realign import execute as realign
 from app.handover.schemas import HandoverRead
 from app.i18n import choose
+from app.localtime import local_today
 from app.notifications.service import Notice, notify
 from tenants.scope import TenantScope
 
@@ -114,6 +116,7 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
             leaving = row["offboarding_membership_id"]
             if data.options.carry_deals:
                 await tx.execute(_MOVE_DEALS, tx.tenant_id, plan_id)
+            await carry.carry(tx, plan_id, local_today(scope.time_zone))
             strays = 0
             if data.options.carry_envelopes:
                 actor = {"actor": scope.membership_id, "actor_user": scope.user_id, "reason": row["reason"]}
@@ -288,6 +291,7 @@ async def undo_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
         await envelopes.carry_back(
             tx, plan_id, actor=scope.membership_id, actor_user=scope.user_id, reason=row["reason"]
         )
+        await carry.carry_back(tx, plan_id)
         cause = "assign" if row["kind"] == "dispatch" else "handover"
         reason = f"undo: {row['reason']}"
         undo = _undo(plan_id, row["executed_at"])

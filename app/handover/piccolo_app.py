@@ -3,6 +3,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from app.handover.tables import (
+    HandoverCarried,
     HandoverDeal,
     HandoverEnvelope,
     HandoverItem,
@@ -13,7 +14,14 @@ from app.handover.tables import (
 APP_CONFIG = AppConfig(
     app_name="handover",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[HandoverPlan, HandoverItem, HandoverDeal, HandoverEnvelope, HandoverReadGrant],
+    table_classes=[
+        HandoverPlan,
+        HandoverItem,
+        HandoverDeal,
+        HandoverEnvelope,
+        HandoverReadGrant,
+        HandoverCarried,
+    ],
     migration_dependencies=[
         "app.customers.piccolo_app",
         "app.deals.piccolo_app",

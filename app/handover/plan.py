@@ -29,7 +29,7 @@ from app import audit
 from app.customers.pool.rules import GRADES, load_rules
 from app.db import Tx
 from app.errors import NotFound, ValidationFailed
-from app.handover import envelopes
+from app.handover import carry, envelopes
 from app.handover.assign import active_targets, build_items, check_create, check_receivers
 from app.handover.realign.plan import insert_realignment
 from app.handover.realign.plan import replan as realign_replan
@@ -49,6 +49,7 @@ from app.handover.schemas import (
     SkippedTarget,
 )
 from app.i18n import N_, translate
+from app.localtime import local_today
 from app.pagination import Page, check_limit, decode_time_id_cursor, encode_cursor
 from app.rows import to_struct, to_structs
 from tenants.access import managed_territory_ids, plan_visible_sql, sees_plan
@@ -147,6 +148,7 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
     )
     receivers = sorted({r["m"] for r in by_receiver if r["m"] is not None}, key=str)
     carried = await envelopes.counts(tx, plan_id, scope.membership_id) if data.options.carry_envelopes else {}
+    work = await carry.counts(tx, plan_id, local_today(scope.time_zone), executed=row["status"] != "draft")
     rules = await load_rules(tx)
     owned_rows = await tx.fetch(
         "SELECT c.owner_membership_id AS m, c.grade, count(*) AS n FROM customers c WHERE c.tenant = $1"
@@ -190,6 +192,9 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
                 exceeds_cap=owned_after > rules.owned_cap or bool(over_grades),
                 grades_over_cap=over_grades,
                 envelopes=carried.get(m, 0),
+                tasks=work.get(m, {}).get("task", 0),
+                return_visits=work.get(m, {}).get("return_visit", 0),
+                visit_items=work.get(m, {}).get("visit_item", 0),
             )
         )
     blocked = await tx.fetch(_BLOCKED, tx.tenant_id, plan_id)
@@ -213,6 +218,9 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
             SkippedTarget(s.membership_id, translate(scope.locale, SKIPPED[s.reason])) for s in skipped
         ],
         envelopes=sum(carried.values()),
+        tasks=sum(r.tasks for r in out),
+        return_visits=sum(r.return_visits for r in out),
+        visit_items=sum(r.visit_items for r in out),
     )
 
 

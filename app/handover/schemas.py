@@ -67,6 +67,9 @@ class ReceiverPreview(msgspec.Struct):
     exceeds_cap: bool
     grades_over_cap: list[str]
     envelopes: int = 0
+    tasks: int = 0  # open tasks, return visits and future visit-plan items carried along
+    return_visits: int = 0
+    visit_items: int = 0
 
 
 class BlockedCustomer(msgspec.Struct):
@@ -92,6 +95,9 @@ class HandoverPreview(msgspec.Struct):
     blocked: list[BlockedCustomer]  # the first 200
     skipped_targets: list[SkippedTarget]
     envelopes: int = 0
+    tasks: int = 0
+    return_visits: int = 0
+    visit_items: int = 0
 
 
 class NewTerritory(msgspec.Struct, forbid_unknown_fields=True):

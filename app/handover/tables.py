@@ -1,6 +1,6 @@
 """Handover plans and their assignment. Tenant tables under RLS; the schema is the SQL migration."""
 
-from piccolo.columns import JSONB, UUID, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, ForeignKey, SmallInt, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.table import Table
 
@@ -93,5 +93,20 @@ class HandoverReadGrant(Table, tablename="handover_read_grants", db=DB):
     until = Timestamptz(default=None)
 
     handover_read_grants_tenant_plan_id_fkey = References(
+        [tenant, plan_id], "handover_plans", ["tenant", "id"], on_delete="CASCADE"
+    )
+
+
+class HandoverCarried(Table, tablename="handover_carried", db=DB):
+    tenant = UUID(primary_key=True, default=None)
+    plan_id = UUID(primary_key=True, default=None)
+    kind = Varchar(length=12, primary_key=True, default=None)
+    row_id = UUID(primary_key=True, default=None)
+    from_membership_id = UUID(default=None)
+    to_membership_id = UUID(default=None)
+    from_plan_id = UUID(null=True, default=None)
+    from_position = SmallInt(null=True, default=None)
+
+    handover_carried_tenant_plan_id_fkey = References(
         [tenant, plan_id], "handover_plans", ["tenant", "id"], on_delete="CASCADE"
     )

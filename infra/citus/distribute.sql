@@ -43,6 +43,7 @@ SELECT create_distributed_table('envelope_events', 'tenant', colocate_with => 'a
 SELECT create_distributed_table('envelope_signers', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('envelope_links', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('handover_plans', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('handover_carried', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('handover_deals', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('handover_envelopes', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('handover_items', 'tenant', colocate_with => 'audit_log');
