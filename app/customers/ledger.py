@@ -2,7 +2,9 @@
 
 Commission disputes are settled from it, so each entry is hash-chained:
 ``hash = sha256(canonical content || prev_hash)`` where the content (SQL ``acre_ownership_content``)
-is tenant, seq, customer, from, to, cause, actor, plan, time (µs) and the length-prefixed reason.
+is tenant, seq, customer, from, to, cause, actor, plan, time (µs) and the length-prefixed reason, then
+the entry's pool (the pool a customer was claimed, assigned or handed over from, or went into on a
+release or reclaim) — content 'v2'; an entry without a pool (written before pools) stays 'v1'.
 Both the append and :func:`verify_chain` compute it in SQL on core PostgreSQL (``sha256()`` is core
 since 11; no pgcrypto), so there is one definition of the content.
 
@@ -57,12 +59,14 @@ class VerifyResult:
     head_hash: str | None
 
 
-def append_expr(customers: str, froms: str, tos: str, cause: str, actor: str, reason: str, plan: str) -> str:
-    """The append as a SQL expression over SQL expressions (customers, from and to as arrays, in
-    order; cause, actor, reason, plan id), used inside the statement of
+def append_expr(
+    customers: str, froms: str, tos: str, cause: str, actor: str, reason: str, plan: str, pools: str
+) -> str:
+    """The append as a SQL expression over SQL expressions (customers, from, to and pools as arrays,
+    in order; cause, actor, reason, plan id), used inside the statement of
     :func:`app.customers.owner_changes.change_owners` — the only writer of the history. It returns
     the rows written; it writes entries whose owner does not change as given (filter them out first)."""
-    return f"acre_ownership_append({customers}, {froms}, {tos}, {cause}, {actor}, {reason}, {plan})"
+    return f"acre_ownership_append({customers}, {froms}, {tos}, {cause}, {actor}, {reason}, {plan}, {pools})"
 
 
 _VERIFY = """
@@ -71,7 +75,8 @@ SELECT count(*) OVER () AS checked, x.id, x.seq, x.broken FROM (
         h.seq <> coalesce(lag(h.seq) OVER w, 0) + 1
         OR h.prev_hash <> coalesce(lag(h.hash) OVER w, acre_ownership_genesis())
         OR h.hash <> sha256(acre_ownership_content(h.tenant, h.seq, h.customer_id, h.from_membership_id,
-            h.to_membership_id, h.cause, h.actor, h.reason, h.plan_id, h.at) || h.prev_hash) AS broken,
+            h.to_membership_id, h.cause, h.actor, h.reason, h.plan_id, h.at, h.pool_id)
+            || h.prev_hash) AS broken,
         h.hash
     FROM customer_ownership_history h WHERE h.tenant = $1
     WINDOW w AS (ORDER BY h.seq)

@@ -12,7 +12,9 @@ round trip and cannot part. The rules it owns:
 - a moved customer whose owner changed gets ``updated_at = now()`` (the optimistic checks of
   handovers rely on it); with ``revive`` a ``lost`` customer that gets a new owner is a prospect again;
 - the history gets one entry per moved customer whose owner really changed (cause, acting member,
-  reason, plan), in the order the changes were listed, or by customer id for changes given as SQL;
+  reason, plan, and the customer's pool after the change: the one it was claimed from, or went into —
+  ``Moves.to_pool`` names where one going into the pool goes, else its territory's pool),
+  in the order the changes were listed, or by customer id for changes given as SQL;
 - the append takes the tenant's ledger lock until commit, so a call is the last statement of its
   transaction (but for the webhook events of the changes, ``app.outbound.events.emit``, one more
   statement that writes nothing while the company has no endpoint subscribed).
@@ -41,7 +43,8 @@ class Moves:
     on ``c`` (the customer row, locked by the update) and ``x``; ``with_`` common table expressions
     the relation reads; ``also_set`` more assignments on ``c``, and ``touch`` a condition that makes
     ``updated_at`` move even when the owner stays; ``select`` more columns of the answer, over
-    ``moved`` (``id``, ``f``, ``t``) or the CTEs. ``order`` orders the history entries."""
+    ``moved`` (``id``, ``f``, ``t``) or the CTEs. ``order`` orders the history entries. ``to_pool``:
+    the pool a customer going into the pool goes to (SQL over ``c`` and ``x``; NULL: its territory's)."""
 
     relation: str
     args: tuple[Any, ...] = ()
@@ -51,6 +54,7 @@ class Moves:
     touch: str = ""
     select: str = ""
     order: str = "x.customer_id"
+    to_pool: str = "NULL"
 
     @classmethod
     def listed(cls, changes: Sequence[ledger.OwnershipChange], *, where: str = "") -> Moves:
@@ -81,7 +85,8 @@ def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
     where = f" AND {moves.where}" if moves.where else ""
     if created:  # the rows already hold these owners: only the history is written
         moved = (
-            f"SELECT x.customer_id AS id, x.from_owner AS f, x.to_owner AS t, {moves.order} AS ord"
+            f"SELECT x.customer_id AS id, x.from_owner AS f, x.to_owner AS t, {moves.order} AS ord,"
+            " (SELECT pc.pool_id FROM customers pc WHERE pc.tenant = $1 AND pc.id = x.customer_id) AS p"
             f" FROM {moves.relation} WHERE TRUE{where}"
         )
     else:
@@ -91,6 +96,10 @@ def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
             "owner_membership_id = x.to_owner",
             f"updated_at = CASE WHEN {touched} THEN now() ELSE c.updated_at END",
         ]
+        # into the pool: the pool named, else (NULL, the customers_pool trigger) its territory's
+        sets.append(
+            f"pool_id = CASE WHEN x.to_owner IS NULL AND {changed} THEN {moves.to_pool} ELSE c.pool_id END"
+        )
         if revive:
             sets.append(
                 "status = CASE WHEN c.status = 'lost' AND x.to_owner IS NOT NULL AND "
@@ -102,7 +111,7 @@ def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
             f"UPDATE customers c SET {', '.join(sets)} FROM {moves.relation}"
             " WHERE c.tenant = $1 AND c.id = x.customer_id"
             f" AND c.owner_membership_id IS NOT DISTINCT FROM x.from_owner{where}"
-            f" RETURNING c.id, x.from_owner AS f, x.to_owner AS t, {moves.order} AS ord"
+            f" RETURNING c.id, x.from_owner AS f, x.to_owner AS t, {moves.order} AS ord, c.pool_id AS p"
         )
     real = "FILTER (WHERE f IS DISTINCT FROM t)"
     append = ledger.append_expr(
@@ -113,6 +122,7 @@ def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
         f"{actor}::uuid",
         f"{reason}::text",
         f"{plan}::uuid",
+        f"array_agg(p ORDER BY ord) {real}",
     )
     ctes = f"{moves.with_},\n" if moves.with_ else ""
     extra = f", {moves.select}" if moves.select else ""

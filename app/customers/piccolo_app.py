@@ -14,7 +14,12 @@ from app.customers.tables import (
     CustomerImportRow,
     OwnershipAnchor,
     OwnershipEntry,
+    Pool,
+    PoolAdmin,
+    PoolCapOverride,
+    PoolReleaseReason,
     PoolRuleSet,
+    PoolScope,
 )
 
 APP_CONFIG = AppConfig(
@@ -29,6 +34,11 @@ APP_CONFIG = AppConfig(
         OwnershipEntry,
         OwnershipAnchor,
         PoolRuleSet,
+        Pool,
+        PoolScope,
+        PoolAdmin,
+        PoolCapOverride,
+        PoolReleaseReason,
         CrossTerritoryGrant,
         CrossTerritoryRequest,
         CustomerImport,

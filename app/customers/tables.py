@@ -3,6 +3,7 @@
 from piccolo.columns import (
     JSONB,
     UUID,
+    Array,
     BigInt,
     BigSerial,
     Boolean,
@@ -57,6 +58,9 @@ class Customer(Table, tablename="customers", db=DB):
     updated_at = Timestamptz()
     owner_changed_at = Timestamptz()
     referrer_contact = Varchar(length=200, null=True, default=None)
+    pool_id = UUID(default=None)
+    pooled_at = Timestamptz(null=True, default=None)
+    locked_at = Timestamptz(null=True, default=None)
 
     customers_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     customers_tenant_owner_membership_id_fkey = References(
@@ -69,6 +73,7 @@ class Customer(Table, tablename="customers", db=DB):
         on_delete="SET NULL (referrer_customer_id)",
     )
     customers_tenant_territory_id_fkey = References([tenant, territory_id], "territories", ["tenant", "id"])
+    customers_tenant_pool_id_fkey = References([tenant, pool_id], "pools", ["tenant", "id"])
     customers_identity = Index("(tenant, identity_key)", unique=True)
     customers_name_key = Index("(tenant, name_key)")
     customers_owner = Index("(tenant, owner_membership_id, created_at DESC, id DESC)")
@@ -89,6 +94,12 @@ class Customer(Table, tablename="customers", db=DB):
     customers_referrer = Index("(tenant, referrer_customer_id) WHERE referrer_customer_id IS NOT NULL")
     customers_search = Index("USING gin (acre_search_grams(tenant, search_text))")
     customers_tax_id = Index("(tenant, tax_id) WHERE tax_id IS NOT NULL")
+    customers_in_pool = Index(
+        "(tenant, pool_id, last_followup_at NULLS FIRST, id)"
+        " WHERE owner_membership_id IS NULL AND status IN ('prospect', 'lost')"
+    )
+    customers_pool_id = Index("(tenant, pool_id)")
+    customers_locked = Index("(tenant, owner_membership_id) WHERE locked_at IS NOT NULL")
     customers_territory = Index("(tenant, territory_id, created_at DESC, id DESC)")
 
 
@@ -206,6 +217,7 @@ class OwnershipEntry(Table, tablename="customer_ownership_history", db=DB):
     at = Timestamptz()
     prev_hash = Bytea(default=None)
     hash = Bytea(default=None)
+    pool_id = UUID(null=True, default=None)
 
     customer_ownership_history_tenant_seq_key = Unique([tenant, seq])
     customer_ownership_history_claims = Index("(tenant, to_membership_id, at) WHERE cause = 'claim'")
@@ -239,6 +251,106 @@ class PoolRuleSet(Table, tablename="pool_rules", db=DB):
     updated_at = Timestamptz()
 
     pool_rules_tenant_updated_by_fkey = References([tenant, updated_by], "memberships", ["tenant", "id"])
+
+
+class Pool(Table, tablename="pools", db=DB):
+    """A territory's own pool (``territory_id``) or one the tenant added (``name``)."""
+
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    territory_id = UUID(null=True, default=None)
+    name = Varchar(length=100, null=True, default=None)
+    kind = Varchar(length=20, default="custom")
+    rules = JSONB(null=True, default=None)
+    hidden_fields = Array(Text(), default=[])
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    pools_tenant_fkey = References([tenant], "tenants", ["id"])
+    pools_tenant_territory_id_key = Unique([tenant, territory_id])
+    pools_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    pools_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
+    pools_name = Index("(tenant, lower((name)::text)) WHERE territory_id IS NULL", unique=True)
+
+
+class PoolScope(Table, tablename="pool_scopes", db=DB):
+    """Who may claim from a pool: the members working a territory (or one below it), or a member."""
+
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    pool_id = UUID(default=None)
+    territory_id = UUID(null=True, default=None)
+    membership_id = UUID(null=True, default=None)
+
+    pool_scopes_tenant_fkey = References([tenant], "tenants", ["id"])
+    pool_scopes_tenant_pool_id_territory_id_key = Unique([tenant, pool_id, territory_id])
+    pool_scopes_tenant_pool_id_membership_id_key = Unique([tenant, pool_id, membership_id])
+    pool_scopes_tenant_pool_id_fkey = References(
+        [tenant, pool_id], "pools", ["tenant", "id"], on_delete="CASCADE"
+    )
+    pool_scopes_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    pool_scopes_tenant_membership_id_fkey = References(
+        [tenant, membership_id], "memberships", ["tenant", "id"], on_delete="CASCADE"
+    )
+
+
+class PoolAdmin(Table, tablename="pool_admins", db=DB):
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    pool_id = UUID(default=None)
+    membership_id = UUID(default=None)
+
+    pool_admins_tenant_fkey = References([tenant], "tenants", ["id"])
+    pool_admins_tenant_pool_id_membership_id_key = Unique([tenant, pool_id, membership_id])
+    pool_admins_tenant_pool_id_fkey = References(
+        [tenant, pool_id], "pools", ["tenant", "id"], on_delete="CASCADE"
+    )
+    pool_admins_tenant_membership_id_fkey = References(
+        [tenant, membership_id], "memberships", ["tenant", "id"], on_delete="CASCADE"
+    )
+    pool_admins_member = Index("(tenant, membership_id)")
+
+
+class PoolCapOverride(Table, tablename="pool_cap_overrides", db=DB):
+    """Caps of one territory or one member, over the pool's and the tenant's."""
+
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    territory_id = UUID(null=True, default=None)
+    membership_id = UUID(null=True, default=None)
+    owned_cap = Integer(null=True, default=None)
+    daily_claim_cap = Integer(null=True, default=None)
+    lock_cap = Integer(null=True, default=None)
+    updated_by = UUID(null=True, default=None)
+    updated_at = Timestamptz()
+
+    pool_cap_overrides_tenant_fkey = References([tenant], "tenants", ["id"])
+    pool_cap_overrides_tenant_territory_id_key = Unique([tenant, territory_id])
+    pool_cap_overrides_tenant_membership_id_key = Unique([tenant, membership_id])
+    pool_cap_overrides_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    pool_cap_overrides_tenant_membership_id_fkey = References(
+        [tenant, membership_id], "memberships", ["tenant", "id"], on_delete="CASCADE"
+    )
+    pool_cap_overrides_tenant_updated_by_fkey = References(
+        [tenant, updated_by], "memberships", ["tenant", "id"]
+    )
+
+
+class PoolReleaseReason(Table, tablename="pool_release_reasons", db=DB):
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    label = Varchar(length=100, default=None)
+    position = Integer(default=None)
+
+    pool_release_reasons_tenant_fkey = References([tenant], "tenants", ["id"])
+    pool_release_reasons_tenant_label_key = Unique([tenant, label])
 
 
 class CrossTerritoryGrant(Table, tablename="cross_territory_grants", db=DB):

@@ -2,7 +2,8 @@
 
 - owner/admin (and jobs): every customer;
 - a manager: the customers in the territories they manage (whole subtrees), plus their own;
-- a rep: the customers they own, plus the unowned ones (the pool) in their territories.
+- a rep: the customers they own, plus the unowned ones in the pools they may claim from (``pools``:
+  their territories' pools, and the named pools whose scope lets them in).
 - cross-territory grants (跨区, ``grants.py``) add, until they expire: a granted territory (with its
   subtree) counts as worked; a granted customer is visible whoever owns it.
 - handover read grants (``app/handover``): a previous owner keeps seeing the customers a handover
@@ -11,10 +12,10 @@
 A customer outside this is answered 404, exactly like one of another tenant. Changing a customer
 needs more than seeing it: its owner, a manager of its territory, or an owner/admin (else 403).
 
-The pools (公海) a member works, where they may claim: the territories they work (``territories``:
-a rep's own, a manager's subtrees), live cross-territory grants of a territory (with its subtree) or
-of one customer; owner/admin all. ``CustomerAccess`` holds the collected ids (``customer_access``,
-a few round trips); ``pools_sql`` states the same rule as one condition for the pool page.
+The pools (公海) a member may claim from are ``pools.POOL_IDS`` (their territories' pools, the named
+pools whose scope lets them in, those they administer), plus single customers granted across
+territories; owner/admin all. ``CustomerAccess`` holds the collected ids (``customer_access``, one
+round trip); ``pools_sql`` states the same rule as one condition for the pool page.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from uuid import UUID
 
 from app.db import Tx
 from app.sql import Params
+from tenants.access.pools import ADMINISTERED_POOL_IDS, POOL_IDS, claimable_pools_sql
 from tenants.access.subtree import in_subtree_sql
 from tenants.access.territories import MANAGED_IDS, MEMBER_IDS, acts_as_manager
 from tenants.scope import TenantScope
@@ -37,6 +39,8 @@ class CustomerAccess:
     worked: frozenset[UUID]  # territories the member works (rep or manager): their pools are visible
     granted: frozenset[UUID] = frozenset()  # customers granted across territories (跨区)
     handed_over: frozenset[UUID] = frozenset()  # handover plans whose moved customers stay readable
+    pools: frozenset[UUID] = frozenset()  # the pools they may claim from: their unowned customers are visible
+    administered: frozenset[UUID] = frozenset()  # the pools they administer (owner/admin: all)
 
     def visible_sql(self, p: Params, alias: str = "c") -> str:
         """A SQL condition on the customer row ``alias``: true when this member may see it."""
@@ -53,17 +57,16 @@ class CustomerAccess:
             f"({alias}.owner_membership_id = {p(self.membership_id)}"
             f" OR {alias}.territory_id = ANY({p(list(self.managed))}::uuid[])"
             f" OR ({alias}.owner_membership_id IS NULL"
-            f" AND {alias}.territory_id = ANY({p(list(self.worked))}::uuid[])){granted})"
+            f" AND {alias}.pool_id = ANY({p(list(self.pools))}::uuid[])){granted})"
         )
 
-    def may_claim(self, customer_id: UUID, territory_id: UUID) -> bool:
-        """Whether the member works the pool this customer is in (or was granted the customer)."""
-        return (
-            self.everything
-            or territory_id in self.managed
-            or territory_id in self.worked
-            or customer_id in self.granted
-        )
+    def may_claim(self, customer_id: UUID, pool_id: UUID) -> bool:
+        """Whether the member may claim from the pool this customer is in (or was granted the customer)."""
+        return self.everything or pool_id in self.pools or customer_id in self.granted
+
+    def administers(self, pool_id: UUID) -> bool:
+        """Whether the member administers the pool (assigns from it, moves its customers, exports it)."""
+        return self.everything or pool_id in self.administered
 
     def can_edit(self, territory_id: UUID, owner_membership_id: UUID | None) -> bool:
         return (
@@ -108,7 +111,8 @@ async def _customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
         f" ARRAY(SELECT g.territory_id FROM ({_GRANTS}) g WHERE g.territory_id IS NOT NULL) AS granted,"
         f" ARRAY(SELECT g.customer_id FROM ({_GRANTS}) g WHERE g.customer_id IS NOT NULL) AS customers,"
         " ARRAY(SELECT plan_id FROM handover_read_grants"
-        "       WHERE tenant = $1 AND membership_id = $2 AND until > now()) AS plans",
+        "       WHERE tenant = $1 AND membership_id = $2 AND until > now()) AS plans,"
+        f" ARRAY({POOL_IDS}) AS pools, ARRAY({ADMINISTERED_POOL_IDS}) AS administered",
         scope.tenant_id,
         scope.membership_id,
         scope.at_least("manager"),
@@ -121,6 +125,8 @@ async def _customer_access(tx: Tx, scope: TenantScope) -> CustomerAccess:
         frozenset(row["worked"]) | frozenset(row["granted"]),
         frozenset(row["customers"]),
         frozenset(row["plans"]),
+        frozenset(row["pools"]),
+        frozenset(row["administered"]),
     )
 
 
@@ -134,23 +140,13 @@ _GRANTS = (
 
 
 def pools_sql(p: Params, scope: TenantScope) -> str:
-    """The pools the member works, as one SQL condition on the customer ``c`` (no round trips to
-    collect ids; the tenant is ``$1``): the same rule as ``customer_access`` — their territories (a
-    manager's with the subtrees), live cross-territory grants of a territory (with its subtree) or of
-    one customer. Owner/admin work every pool: do not call it for them (it would narrow)."""
-    me, subtrees = p(scope.membership_id), p(scope.at_least("manager"))
-    subtree = f"t.tenant = a.tenant AND {in_subtree_sql('t.path', of='a.path')}"
+    """The pools the member may claim from, as one SQL condition on the customer ``c`` (no round
+    trips to collect ids; the tenant is ``$1``): the same rule as ``customer_access`` —
+    ``pools.POOL_IDS``, or a customer granted across territories. Owner/admin work every pool: do not
+    call it for them (it would narrow)."""
+    me = p(scope.membership_id)
     return (
-        "(c.territory_id IN ("
-        " SELECT t.id FROM territory_members tm"
-        " JOIN territories a ON a.tenant = tm.tenant AND a.id = tm.territory_id"
-        f" JOIN territories t ON t.tenant = a.tenant AND (t.id = a.id OR ({subtrees} AND tm.role = 'manager'"
-        f" AND {subtree}))"
-        f" WHERE tm.tenant = $1 AND tm.membership_id = {me}"
-        " UNION ALL SELECT t.id FROM cross_territory_grants g"
-        " JOIN territories a ON a.tenant = g.tenant AND a.id = g.territory_id"
-        f" JOIN territories t ON {subtree}"
-        f" WHERE g.tenant = $1 AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now())"
+        f"({claimable_pools_sql(p, scope)}"
         " OR c.id IN (SELECT g.customer_id FROM cross_territory_grants g WHERE g.tenant = $1"
         f" AND g.membership_id = {me} AND g.revoked_at IS NULL AND g.until > now()))"
     )

@@ -41,6 +41,7 @@ class DriftedLedger(Table, tablename="customer_ownership_history", db=DB):
     at = Timestamptz()
     prev_hash = Bytea(default=None)
     hash = Bytea(default=None)
+    pool_id = UUID(null=True, default=None)
     signature = Bytea(null=True, default=None)  # not in the database
     # UNIQUE (tenant, seq) missing
     customer_ownership_history_claims = Index("(tenant, to_membership_id, at) WHERE cause = 'release'")

@@ -200,8 +200,9 @@ def counter_of(row: Mapping[str, Any]) -> ClaimCounter:
 
 
 _POOL_ROW = (
-    "SELECT c.id, c.status, c.grade, c.territory_id, c.owner_membership_id, c.last_followup_at,"
-    " c.owner_changed_at, c.full_name, u.name AS owner_name, t.name AS territory_name FROM customers c"
+    "SELECT c.id, c.status, c.grade, c.territory_id, c.pool_id, c.pooled_at, c.locked_at,"
+    " c.owner_membership_id, c.last_followup_at, c.owner_changed_at, c.full_name, u.name AS owner_name,"
+    " t.name AS territory_name FROM customers c"
     " JOIN territories t ON t.tenant = c.tenant AND t.id = c.territory_id"
     " LEFT JOIN memberships m ON m.tenant = c.tenant AND m.id = c.owner_membership_id"
     " LEFT JOIN users u ON u.id = m.user_id WHERE c.tenant = $1 AND c.id = $2"
@@ -225,7 +226,7 @@ async def load_claimable(
     visible = await tx.fetchval(
         f"SELECT 1 FROM customers c WHERE c.tenant = $1 AND c.id = $2 AND {access.visible_sql(p)}", *p.values
     )
-    if not visible and not access.may_claim(row["id"], row["territory_id"]):
+    if not visible and not access.may_claim(row["id"], row["pool_id"]):
         raise NotFound("No customer with this id")
     return row, access
 
@@ -250,7 +251,7 @@ async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
             raise Forbidden("Only a member can claim customers")
         await tx.execute(_MEMBER_LOCK, scope.membership_id)
         row = await pool_row(tx, scope, customer_id)  # fresh: read after the lock
-        if row["owner_membership_id"] is None and not access.may_claim(row["id"], row["territory_id"]):
+        if row["owner_membership_id"] is None and not access.may_claim(row["id"], row["pool_id"]):
             raise Forbidden("You can claim only from the pools of your own territories")
         rules = await load_rules(tx)
         refusal = await claim_refusal(tx, scope, row, rules)

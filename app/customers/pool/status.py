@@ -124,7 +124,7 @@ async def pool_status(scope: TenantScope, customer_id: UUID) -> PoolStatusRead:
         row, access = await load_claimable(tx, scope, customer_id)
         rules = await load_rules(tx)
         refusal = await claim_refusal(tx, scope, row, rules)
-        if refusal is None and not access.may_claim(row["id"], row["territory_id"]):
+        if refusal is None and not access.may_claim(row["id"], row["pool_id"]):
             refusal = Refusal("territory", N_("This customer is outside the pools you work"))
         owned = row["owner_membership_id"] is not None
         reclaim = await _reclaim(tx, scope, row, rules) if owned and row["status"] == "prospect" else None

@@ -60,7 +60,7 @@ async def test_recomputing_the_tampered_hash_still_breaks_the_next_link(client, 
         await conn.execute(
             "UPDATE customer_ownership_history SET reason = '伪造', hash = sha256(acre_ownership_content("
             " tenant, seq, customer_id, from_membership_id, to_membership_id, cause, actor, '伪造',"
-            " plan_id, at) || prev_hash) WHERE id = $1",
+            " plan_id, at, pool_id) || prev_hash) WHERE id = $1",
             victim["id"],
         )
         await conn.execute("ALTER TABLE customer_ownership_history ENABLE TRIGGER USER")
