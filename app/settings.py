@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     billing_trial_seats: int | None = 10
     billing_grace_days: int = 7
 
+    # Vendor registrations (项目报备): the deal's owner is reminded this many days before the protection ends.
+    registration_reminder_days: int = Field(default=30, ge=0, le=365)
+
     # E-signature: the tenants' sealing keys are stored encrypted (AES-GCM) under this key; an RFC 3161
     # timestamp authority turns the PAdES seal from B-B into B-T, and anchors the ownership ledgers daily.
     signing_key_encryption_key: str = Field(default="", description="falls back to secret_key when empty")

@@ -13,7 +13,8 @@ Registries (owner: what is registered, by which domain):
 - won hooks (``app.customers.won``): the referral reward, the after-sales return visits (sales growth);
 - deactivation guards (``tenants.members``): refuse while the member owns anything (handover);
 - reclaim exemptions (``app.customers.pool.rules``): an open late-stage deal (deals), a contract out
-  for signature (signing);
+  for signature (signing), a live vendor registration (deals);
+- claim gates (``app.customers.pool.service``): a live vendor registration of another team (deals);
 - signed hooks (``app.signing.jobs``): ``deal`` and ``quote`` move the deal to signed and start its
   collections (deals).
 """
@@ -21,9 +22,11 @@ Registries (owner: what is registered, by which domain):
 from __future__ import annotations
 
 from app.customers.pool.rules import register_reclaim_exemption
+from app.customers.pool.service import register_claim_gate
 from app.customers.won import register_won_hook
 from app.deals.documents import deal_subject, quote_subject
 from app.deals.hooks import LATE_STAGE_DEAL
+from app.deals.registrations.gates import LIVE_REGISTRATION, claim_gate
 from app.deals.service import start_collections
 from app.documents.providers import customer_subject, register_provider, sample_subject
 from app.handover.offboarding import refuse_while_owning
@@ -36,8 +39,8 @@ from tenants.members import register_deactivation_guard
 
 
 def wire() -> None:
-    """Register every document provider, won hook, deactivation guard, reclaim exemption and signed
-    hook (in this order within each registry)."""
+    """Register every document provider, won hook, deactivation guard, reclaim exemption, claim gate
+    and signed hook (in this order within each registry)."""
     register_provider("sample", sample_subject)
     register_provider("customer", customer_subject)
     register_provider("deal", deal_subject)
@@ -51,6 +54,9 @@ def wire() -> None:
 
     register_reclaim_exemption(LATE_STAGE_DEAL)
     register_reclaim_exemption(CONTRACT_OUT)
+    register_reclaim_exemption(LIVE_REGISTRATION)
+
+    register_claim_gate(claim_gate)
 
     register_signed_hook("deal", start_collections)
     register_signed_hook("quote", start_collections)

@@ -20,6 +20,7 @@ from app import db, outbox, redis_conn
 from app.customers.anchors import anchor_ledgers
 from app.customers.imports.job import IMPORT_TIMEOUT_SECONDS, run_customer_import
 from app.customers.pool.jobs import reclaim_sweep, reclaim_warnings
+from app.deals.registrations.reminders import registration_reminders
 from app.deals.reminders import collection_reminders
 from app.documents.jobs import ARQ_TIMEOUT_SECONDS as RENDER_TIMEOUT_SECONDS
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
@@ -109,6 +110,7 @@ CRON_JOBS += [  # the pool: both idempotent and safe to overlap
 ]
 CRON_JOBS += [  # deals: the daily collection digests (hourly; once per owner and local day)
     _cron(collection_reminders, minute=25, second=0),
+    _cron(registration_reminders, minute=27, second=0),  # vendor registrations ending (once per end date)
 ]
 CRON_JOBS += [  # sales: the daily cadence tasks (04:50 in China; idempotent)
     _cron(cadence_tasks, hour=20, minute=50, second=0),

@@ -43,6 +43,10 @@ MESSAGES = {
     ("quote", False): N_("Your quote (round {round}) for {deal} was rejected: {comment}"),
     ("stage", True): N_("Your move of {deal} to {stage} was approved"),
     ("stage", False): N_("Your move of {deal} to {stage} was rejected: {comment}"),
+    ("registration", True): N_("Your claim of {customer}, registered with {vendor}, was approved"),
+    ("registration", False): N_(
+        "Your claim of {customer}, registered with {vendor}, was rejected: {comment}"
+    ),
 }
 
 
@@ -207,6 +211,8 @@ async def decide_in(
                 "approved_by": scope.membership_id,
             }
             await emit(tx, "quote.approved", [quote_event])
+    elif row["kind"] == "registration":  # the member may now claim it (app.deals.registrations.gates)
+        params["customer"], params["vendor"] = payload.get("customer", ""), payload.get("vendor", "")
     elif row["kind"] == "stage":
         params["stage"] = payload["to"]
         if approve:

@@ -14,6 +14,7 @@ from app.deals.tables import (
     Product,
     Quote,
     QuoteLine,
+    VendorRegistration,
 )
 
 APP_CONFIG = AppConfig(
@@ -31,6 +32,7 @@ APP_CONFIG = AppConfig(
         DealContract,
         Collection,
         CollectionPayment,
+        VendorRegistration,
     ],
     migration_dependencies=[
         "app.customers.piccolo_app",

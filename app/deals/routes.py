@@ -26,6 +26,7 @@ from app.deals.collections.schemas import (
     OverdueGroupRead,
     PaymentRead,
 )
+from app.deals.registrations.routes import ROUTES as REGISTRATION_ROUTES
 from app.deals.schemas import (
     ApprovalRead,
     DealCreate,
@@ -414,4 +415,5 @@ ROUTES: list[type[Controller]] = [
     ApprovalController,
     CollectionController,
     PipelineController,
+    *REGISTRATION_ROUTES,
 ]

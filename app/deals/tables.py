@@ -283,3 +283,39 @@ class CollectionPayment(Table, tablename="collection_payments", db=DB):
     )
     collection_payments_field_paid_on = Index("(tenant, paid_on) INCLUDE (collection_id, amount, currency)")
     collection_payments_item = Index("(tenant, collection_id, created_at, id)")
+
+
+class VendorRegistration(Table, tablename="vendor_registrations", db=DB):
+    """A deal's project registration with the software vendor (项目报备)."""
+
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    deal_id = UUID(default=None)
+    customer_id = UUID(default=None)
+    territory_id = UUID(null=True, default=None)
+    vendor = Varchar(length=100, default=None)
+    registration_no = Varchar(length=100, default=None)
+    registered_on = Date(default=None)
+    protected_until = Date(default=None)
+    status = Varchar(length=10, default="active")
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    vendor_registrations_tenant_deal_id_key = Unique([tenant, deal_id])
+    vendor_registrations_tenant_vendor_registration_no_key = Unique([tenant, vendor, registration_no])
+    vendor_registrations_tenant_fkey = References([tenant], "tenants", ["id"])
+    vendor_registrations_tenant_deal_id_fkey = References(
+        [tenant, deal_id], "deals", ["tenant", "id"], on_delete="CASCADE"
+    )
+    vendor_registrations_tenant_customer_id_fkey = References(
+        [tenant, customer_id], "customers", ["tenant", "id"], on_delete="CASCADE"
+    )
+    vendor_registrations_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="SET NULL (territory_id)"
+    )
+    vendor_registrations_tenant_created_by_fkey = References(
+        [tenant, created_by], "memberships", ["tenant", "id"]
+    )
+    vendor_registrations_expiry = Index("(tenant, vendor, protected_until, id)")
+    vendor_registrations_live = Index("(tenant, customer_id) WHERE status = 'active'")

@@ -28,6 +28,7 @@ import msgspec
 from app import audit
 from app.customers.pool.rules import GRADES, load_rules
 from app.db import Tx
+from app.deals.registrations.gates import registration_conflicts
 from app.errors import NotFound, ValidationFailed
 from app.handover import carry, envelopes
 from app.handover.assign import active_targets, build_items, check_create, check_receivers
@@ -133,6 +134,11 @@ _BLOCKED = (
     " LIMIT 200"
 )
 
+_MOVING = (
+    "SELECT customer_id, to_membership_id AS m FROM handover_items"
+    " WHERE tenant = $1 AND plan_id = $2 AND to_membership_id IS NOT NULL AND blocked IS NULL"
+)
+
 
 async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPreview:
     """Per receiver: customers (by grade), open deals and their amount, owned now and after, caps."""
@@ -200,6 +206,10 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
     blocked = await tx.fetch(_BLOCKED, tx.tenant_id, plan_id)
     _, skipped = ([], []) if data.mode == "pool" else await active_targets(tx, data.targets)
     to_pool = sum(r["n"] for r in by_receiver if r["m"] is None)
+    moving = await tx.fetch(_MOVING, tx.tenant_id, plan_id)
+    registered = await registration_conflicts(
+        tx, [r["customer_id"] for r in moving], [r["m"] for r in moving]
+    )
     return HandoverPreview(
         customers=sum(r.customers for r in out) + to_pool,
         to_pool=to_pool,
@@ -221,6 +231,7 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
         tasks=sum(r.tasks for r in out),
         return_visits=sum(r.return_visits for r in out),
         visit_items=sum(r.visit_items for r in out),
+        registration_conflicts=registered,
     )
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from app.deals.registrations.schemas import RegistrationConflict
 from app.territories.schemas import Level
 
 Mode = Literal["single", "round_robin", "capacity", "pool"]
@@ -98,6 +99,8 @@ class HandoverPreview(msgspec.Struct):
     tasks: int = 0
     return_visits: int = 0
     visit_items: int = 0
+    # customers a live vendor registration keeps with another team (app.deals.registrations.gates)
+    registration_conflicts: list[RegistrationConflict] = msgspec.field(default_factory=list)
 
 
 class NewTerritory(msgspec.Struct, forbid_unknown_fields=True):

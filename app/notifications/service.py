@@ -31,6 +31,12 @@ KINDS: dict[str, str] = {
     "approval_requested": N_("{member} asks for your approval on {deal}"),
     "stage_approved": N_("Your move of {deal} to {stage} was approved"),
     "stage_rejected": N_("Your move of {deal} to {stage} was rejected: {comment}"),
+    "registration_approved": N_("Your claim of {customer}, registered with {vendor}, was approved"),
+    "registration_rejected": N_(
+        "Your claim of {customer}, registered with {vendor}, was rejected: {comment}"
+    ),
+    # deals: a vendor registration's protection ends soon (app.deals.registrations.reminders), to the owner
+    "registration_expiring": N_("The registration of {customer} with {vendor} ends on {until}"),
     # handover (app.handover): receivers of a handover
     "handover_received": N_("{count} customers were handed over to you: {reason}"),
     # sales field work (app.sales.field.visit_plans, app.sales.field.incidents)

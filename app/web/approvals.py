@@ -25,7 +25,7 @@ from litestar.response import Template
 from app.deals import approvals, quotes
 from app.deals import service as deals
 from app.deals.schemas import ApprovalRead, DealRead, QuoteRead, StageChangeRead
-from app.errors import AppError, ValidationFailed
+from app.errors import AppError, NotFound, ValidationFailed
 from app.i18n import N_
 from app.sales.field import visit_plans
 from app.sales.field.schemas import PlanDecision, VisitPlanRead
@@ -54,6 +54,7 @@ KINDS = {
     "stage": N_("Stage skips"),
     "visit_plan": N_("Visit plans"),
     "cross_territory": N_("Cross-territory requests"),
+    "registration": N_("Registered customers"),
 }
 PICKABLE = ("approval", "plan", "access")
 REASONS = {"below_floor": N_("Under the floor price"), "formal": N_("Formal quote")}
@@ -104,8 +105,11 @@ async def member_names(scope: TenantScope) -> dict[UUID, str]:
 
 
 async def _context(scope: TenantScope, approval: ApprovalRead) -> Asked:
-    deal = await deals.get_deal(scope, approval.deal_id) if approval.deal_id else None
-    history = await deals.stage_history(scope, approval.deal_id) if approval.deal_id else []
+    try:  # a member asking to claim a registered customer does not see the other team's deal
+        deal = await deals.get_deal(scope, approval.deal_id) if approval.deal_id else None
+    except NotFound:
+        deal = None
+    history = await deals.stage_history(scope, deal.id) if deal else []
     item = Asked(
         approval,
         deal,
@@ -151,7 +155,7 @@ async def approvals_page(
     }
     context.update(access_requests.words(tenant_scope), pick=True)
     page_cursor = cursor if section else None
-    if kind in (None, "quote", "stage") and section in (None, "requests"):
+    if kind in (None, "quote", "stage", "registration") and section in (None, "requests"):
         found = await approvals.list_approvals(
             tenant_scope, status="pending", kind=kind, limit=PAGE_SIZE, cursor=cursor if section else None
         )

@@ -25,6 +25,7 @@ from app.customers.contacts import list_contacts
 from app.deals import products, quotes, service, stage_moves
 from app.deals.collections import contracts, items, payments, terms
 from app.deals.collections.schemas import CollectionPaid, ContractTermsWrite, MilestonesWrite
+from app.deals.registrations import service as registrations
 from app.deals.schemas import DealUpdate, QuoteRead
 from app.documents.service import list_documents
 from app.i18n import N_
@@ -33,6 +34,7 @@ from app.signing.service import get_envelope
 from app.web import quote_builder
 from app.web.deal_board import member_names
 from app.web.deal_words import convert, form_value, words
+from app.web.registrations import words as registration_words
 from app.web.shell import render
 from tenants.scope import TenantScope
 
@@ -76,6 +78,8 @@ async def deal_context(request: Request[Any, Any, Any], scope: TenantScope, deal
         "documents": documents.items,
         "document_kinds": DOCUMENT_KINDS,
         "open_deal": open_deal,
+        "registration": await registrations.get_registration(scope, deal_id),
+        **registration_words(),
         "influence_levels": range(5, 0, -1),
         "support_levels": range(1, 6),
         **words(),

@@ -97,6 +97,7 @@ async def claim(
             customer_id=customer_id,
             message=error_text(tenant_scope.locale, exc),
             rule=exc.extra.get("rule"),
+            registration_id=(exc.extra.get("params") or {}).get("registration_id"),
         )
     counter = await pool.claim_counter(tenant_scope)
     return await render(request, tenant_scope, "app/_claimed.html", customer=customer, counter=counter)

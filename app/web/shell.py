@@ -66,6 +66,7 @@ NAV = (
     NavItem("/territories", i18n.N_("Territories"), minimum="manager"),
     NavItem("/customers/import", i18n.N_("Import"), minimum="manager"),
     NavItem("/deals", i18n.N_("Deals")),
+    NavItem("/registrations", i18n.N_("Vendor registrations"), minimum="manager"),
     NavItem(ONBOARDING, i18n.N_("Get started"), minimum="admin"),
     NavItem("/members", i18n.N_("Members"), minimum="admin"),
     NavItem("/billing", i18n.N_("Billing"), minimum="admin"),

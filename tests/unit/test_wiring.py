@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from app.customers.pool.rules import RECLAIM_EXEMPTIONS, ReclaimExemption, register_reclaim_exemption
+from app.customers.pool.service import CLAIM_GATES
 from app.customers.won import WON_HOOKS
 from app.deals.documents import deal_subject, quote_subject
 from app.deals.hooks import LATE_STAGE_DEAL
+from app.deals.registrations.gates import LIVE_REGISTRATION, claim_gate
 from app.deals.service import start_collections
 from app.documents.providers import PROVIDERS, customer_subject, register_provider, sample_subject
 from app.handover.offboarding import refuse_while_owning
@@ -39,7 +41,8 @@ EXPECTED = {
         "app.sales.growth.return_visits.schedule_after_win",
     ],
     "deactivation_guards": ["app.handover.offboarding.refuse_while_owning"],
-    "reclaim_exemptions": ["late_stage_deal", "contract_out"],
+    "reclaim_exemptions": ["late_stage_deal", "contract_out", "vendor_registration"],
+    "claim_gates": ["app.deals.registrations.gates.claim_gate"],
     "signed_hooks": {
         "deal": "app.deals.service.start_collections",
         "quote": "app.deals.service.start_collections",
@@ -50,6 +53,7 @@ EXPECTED = {
 _SNAPSHOT = """
 import json, sys
 from app.customers.pool.rules import RECLAIM_EXEMPTIONS
+from app.customers.pool.service import CLAIM_GATES
 from app.customers.won import WON_HOOKS
 from app.documents.providers import PROVIDERS
 from app.signing.jobs import SIGNED_HOOKS
@@ -64,6 +68,7 @@ def snapshot():
         "won_hooks": [name(h) for h in WON_HOOKS],
         "deactivation_guards": [name(g) for g in DEACTIVATION_GUARDS],
         "reclaim_exemptions": [e.code for e in RECLAIM_EXEMPTIONS],
+        "claim_gates": [name(g) for g in CLAIM_GATES],
         "signed_hooks": {k: name(v) for k, v in SIGNED_HOOKS.items()},
     }
 """
@@ -81,7 +86,8 @@ def test_wire_registers_every_entry_exactly_once() -> None:
     }
     assert WON_HOOKS == [reward_on_win, schedule_after_win]
     assert DEACTIVATION_GUARDS == [refuse_while_owning]
-    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT]
+    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT, LIVE_REGISTRATION]
+    assert CLAIM_GATES == [claim_gate]
     assert SIGNED_HOOKS == {"deal": start_collections, "quote": start_collections}
 
 
@@ -100,7 +106,7 @@ def test_a_second_entry_under_a_taken_key_is_refused_and_changes_nothing() -> No
     register_deactivation_guard(refuse_while_owning)
     assert PROVIDERS["deal"] is deal_subject
     assert SIGNED_HOOKS["quote"] is start_collections
-    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT]
+    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT, LIVE_REGISTRATION]
     assert DEACTIVATION_GUARDS == [refuse_while_owning]
 
 
@@ -132,6 +138,7 @@ def test_importing_registers_nothing_and_each_entry_point_wires_everything(entry
         "won_hooks": [],
         "deactivation_guards": [],
         "reclaim_exemptions": [],
+        "claim_gates": [],
         "signed_hooks": {},
     }
     assert after == EXPECTED

@@ -14,7 +14,7 @@ meanwhile is a 409 naming the owner, not a 404 — the member saw it in their po
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,6 +64,18 @@ class Refusal:
 
     def error(self) -> Conflict:
         return Conflict(self.message, extra={"rule": self.rule, "params": self.params}, **self.params)
+
+
+ClaimGate = Callable[[Tx, TenantScope, UUID], Awaitable[Refusal | None]]
+CLAIM_GATES: list[ClaimGate] = []
+
+
+def register_claim_gate(gate: ClaimGate) -> None:
+    """Add a rule of another domain that may refuse a claim (``app.wiring``; a vendor registration of
+    another team): run after the pool's own rules, in the order registered; registering it again
+    changes nothing."""
+    if gate not in CLAIM_GATES:
+        CLAIM_GATES.append(gate)
 
 
 def local_date(moment: datetime, time_zone: str) -> str:
@@ -126,6 +138,9 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
                 N_("You have claimed {count} customers today; the daily cap is {cap}"),
                 {"count": today, "cap": rules.daily_claim_cap},
             )
+    for gate in CLAIM_GATES:
+        if (refusal := await gate(tx, scope, row["id"])) is not None:
+            return refusal
     return None
 
 
@@ -244,7 +259,8 @@ async def _reload(tx: Tx, scope: TenantScope, customer_id: UUID) -> CustomerRead
 
 async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
     """Claim a pool customer for the acting member: 404 if they cannot see it or its pool, 409 with
-    ``rule`` (owned, already_yours, not_in_pool, cooldown, owned_cap, grade_cap, daily_cap) if refused."""
+    ``rule`` (owned, already_yours, not_in_pool, cooldown, owned_cap, grade_cap, daily_cap, or a
+    registered gate's: vendor_registration) if refused."""
     async with scope.tx() as tx:
         _, access = await load_claimable(tx, scope, customer_id)
         if scope.membership_id is None:

@@ -61,6 +61,7 @@ TABLES = {
     "form_id": "lead_forms",
     "endpoint_id": "webhook_endpoints",
     "channel_id": "chat_channels",
+    "registration_id": "vendor_registrations",
 }
 OTHER_VALUES = {"int": "1", "str": "x", "path": "x"}
 
@@ -139,6 +140,13 @@ async def _their_world(client: Any, mailbox: Any, app: Any, admin_db: str) -> UU
             "INSERT INTO collections (tenant, deal_id, seq, code, percent, amount, currency, due_date)"
             " VALUES ($1, $2, 1, 'full', 100, 1000, 'CNY', current_date)",
             UUID(a_deal["id"]),
+        ),
+        (
+            "INSERT INTO vendor_registrations (tenant, deal_id, customer_id, vendor, registration_no,"
+            " registered_on, protected_until)"
+            " VALUES ($1, $2, $3, '用友', 'YY-1', current_date, current_date + 30)",
+            UUID(a_deal["id"]),
+            UUID(customer_id),
         ),
         (
             "INSERT INTO referral_rewards (tenant, referred_customer_id, kind, points)"
