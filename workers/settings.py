@@ -25,6 +25,7 @@ from app.deals.reminders import collection_reminders
 from app.documents.jobs import ARQ_TIMEOUT_SECONDS as RENDER_TIMEOUT_SECONDS
 from app.documents.jobs import render_document, worker_shutdown, worker_startup
 from app.handover.sheet import handover_sheet
+from app.handover.sheet_signing import handover_sheet_sign
 from app.leads.jobs import purge_lead_requests
 from app.mail import TIMEOUT_SECONDS as MAIL_TIMEOUT_SECONDS
 from app.mail import send_email
@@ -74,7 +75,7 @@ FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
 FUNCTIONS += [complete_envelope]
 FUNCTIONS += [deliver_event, deliver_webhook]  # outbound: an event's first attempts; each retry a job
 FUNCTIONS += [post_chat]  # team chat: retried by ARQ (max_tries) when the robot refuses
-FUNCTIONS += [handover_sheet]
+FUNCTIONS += [handover_sheet, handover_sheet_sign]
 FUNCTIONS += [weekly_reports_for, briefings_for]  # sales field work: one tenant at a time
 # Each period of a cron job runs once however many workers there are: every worker schedules it, under
 # the job id ``cron:<name>:<period in ms>`` (``unique=True``), and ARQ queues an id once while its job

@@ -21,7 +21,7 @@ from typing import Final
 from uuid import UUID
 
 from app.db import Tx
-from app.sales.growth.tasks import DONE_BY_FOLLOWUP
+from app.sales.growth.tasks import BY_FOLLOWUP, DONE_BY_FOLLOWUP
 
 KINDS: Final = ("task", "return_visit", "visit_item")
 
@@ -33,7 +33,7 @@ _HANDED = (
 _TASKS = (
     "FROM handover_items i JOIN sales_tasks t ON t.tenant = i.tenant AND t.customer_id = i.customer_id"
     " AND t.assignee_membership_id = i.from_membership_id AND t.status = 'open'"
-    f" AND NOT (t.source <> 'return_visit' AND {DONE_BY_FOLLOWUP})"
+    f" AND NOT ({BY_FOLLOWUP} AND {DONE_BY_FOLLOWUP})"
     f" WHERE {_HANDED}"
 )
 _VISITS = (

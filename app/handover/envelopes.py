@@ -27,6 +27,8 @@ BELONGS = (
 )
 # Items whose owner changes (a realignment keeps some owners).
 CHANGES = "i.blocked IS NULL AND i.to_membership_id IS DISTINCT FROM i.from_membership_id"
+# A deal still open (it goes along with its customer).
+OPEN_DEAL = "stage NOT IN ('won', 'lost')"
 
 _COUNT = f"""
 SELECT coalesce(i.to_membership_id, $3::uuid) AS m, count(*) AS n

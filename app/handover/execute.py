@@ -12,7 +12,9 @@ the deal), their envelopes out for signature (:mod:`app.handover.envelopes`), an
 tasks, scheduled return visits and future visit-plan items (:mod:`app.handover.carry`). Receivers get one
 digest email each and an in-app notification; previous owners one email; the handover sheet document
 (kind ``handover``, subject ``handover``) is requested by the ``handover_sheet`` job after commit
-(:mod:`app.handover.sheet`), so the execution neither reads every row again nor holds them in memory.
+(:mod:`app.handover.sheet`), so the execution neither reads every row again nor holds them in memory;
+once ready, the receivers sign it (:mod:`app.handover.sheet_signing`), and the previous owners get a
+warm-handoff task per customer with an open deal.
 
 Undo (within :data:`UNDO_WINDOW`): only when none of the moved customers changed since (owner still
 the receiver, ``updated_at`` still the execution's); else 409 listing the changed ones.
@@ -31,7 +33,7 @@ from app import audit, mail, outbox, pages
 from app.customers.owner_changes import Moves, change_owners
 from app.db import Tx
 from app.errors import Conflict
-from app.handover import carry, envelopes
+from app.handover import carry, envelopes, sheet_signing
 from app.handover.assign import check_receivers
 from app.handover.plan import CHANGES, OPEN_DEAL, UNDO_WINDOW, create_data, load_plan, read_plan, replan
 from app.handover.realign import execute as realign
@@ -135,6 +137,7 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
                 )
                 if moved.moved != expected:
                     raise _Stale
+            await sheet_signing.warm_handoff_tasks(tx, scope, plan_id, local_today(scope.time_zone))
             days = data.options.keep_read_days
             row = await tx.fetchrow(
                 "UPDATE handover_plans SET status = 'executed', executed_at = now(), executed_by = $3,"
@@ -292,6 +295,7 @@ async def undo_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
             tx, plan_id, actor=scope.membership_id, actor_user=scope.user_id, reason=row["reason"]
         )
         await carry.carry_back(tx, plan_id)
+        await sheet_signing.skip_warm_handoffs(tx, plan_id)
         cause = "assign" if row["kind"] == "dispatch" else "handover"
         reason = f"undo: {row['reason']}"
         undo = _undo(plan_id, row["executed_at"])

@@ -30,7 +30,7 @@ from app.customers.pool.rules import GRADES, load_rules
 from app.db import Tx
 from app.deals.registrations.gates import registration_conflicts
 from app.errors import NotFound, ValidationFailed
-from app.handover import carry, envelopes
+from app.handover import carry, envelopes, sheet_signing
 from app.handover.assign import active_targets, build_items, check_create, check_receivers
 from app.handover.realign.plan import insert_realignment
 from app.handover.realign.plan import replan as realign_replan
@@ -57,7 +57,7 @@ from tenants.access import managed_territory_ids, plan_visible_sql, sees_plan
 from tenants.scope import TenantScope
 
 UNDO_WINDOW = timedelta(hours=24)
-OPEN_DEAL = "stage NOT IN ('won', 'lost')"
+OPEN_DEAL = envelopes.OPEN_DEAL
 CHANGES = envelopes.CHANGES
 BLOCKED = {
     "closed": N_("the customer is archived (closed business)"),
@@ -248,6 +248,7 @@ async def read_plan(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> Handover
         undo_until=executed + UNDO_WINDOW if executed and row["status"] == "executed" else None,
         preview=await preview(tx, scope, row),
         realignment=await _realignment(tx, row),
+        sheet_signers=await sheet_signing.sheet_signers(tx, row["id"]) if executed else [],
     )
 
 

@@ -40,11 +40,13 @@ class HandoverOptions(msgspec.Struct, forbid_unknown_fields=True):
     """``carry_deals``: open deals (and so their quotes) of the previous owner go along;
     ``keep_read_days``: the previous owner still sees the customers for this many days;
     ``carry_envelopes``: their envelopes out for signature get the receiver as sender (the signers
-    are not told)."""
+    are not told); ``previous_owner_signs``: the previous owners sign the handover sheet too (the
+    receivers always do)."""
 
     carry_deals: bool = True
     keep_read_days: Days = 0
     carry_envelopes: bool = True
+    previous_owner_signs: bool = False
 
 
 class HandoverCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -174,6 +176,19 @@ class RealignPreview(msgspec.Struct):
     conflicts: int
 
 
+class SheetSigner(msgspec.Struct):
+    """One person asked to sign the handover sheet (``side``: ``receiver`` or ``previous_owner``),
+    with the signing flow's status of their signature."""
+
+    envelope_id: UUID
+    name: str
+    email: str
+    side: str
+    status: str
+    signed: bool
+    signed_at: datetime | None
+
+
 class HandoverRead(msgspec.Struct):
     id: UUID
     kind: str
@@ -193,6 +208,7 @@ class HandoverRead(msgspec.Struct):
     document_id: UUID | None
     preview: HandoverPreview
     realignment: RealignPreview | None = None
+    sheet_signers: list[SheetSigner] = msgspec.field(default_factory=list)
 
 
 class HandoverSummary(msgspec.Struct):

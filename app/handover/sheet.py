@@ -6,8 +6,8 @@ document): each customer, from → to, and the deals that moved with it.
 
 ``handover_subject`` is the ``handover`` subject provider (registered by ``app.wiring``).
 ``handover_sheet`` (ARQ job, queued by the execution in its transaction) requests the document through
-the documents pipeline and records its id on the plan; idempotent (the document's idempotency key is
-per plan)."""
+the documents pipeline, records its id on the plan and queues its signing (``handover_sheet_sign``);
+idempotent (the document's idempotency key is per plan, each job's key too)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.documents.providers import SubjectRequest, fill_common
 from app.documents.schemas import DocumentCreate
 from app.documents.service import create_document
 from app.errors import NotFound, ValidationFailed
+from app.handover import sheet_signing
 from app.handover.plan import OPEN_DEAL, load_plan
 from app.handover.schemas import SheetRow, SheetRows
 from app.rows import to_structs
@@ -174,4 +175,5 @@ async def handover_sheet(ctx: dict[str, Any], tenant_id: str, plan_id: str) -> s
             plan,
             accepted.id,
         )
+        await sheet_signing.queue(tx, plan, defer_seconds=2)
     return str(accepted.id)

@@ -97,6 +97,7 @@ def _create(form: Any) -> HandoverCreate:
             "carry_deals": form.get("carry_deals") == "1",
             "carry_envelopes": form.get("carry_envelopes") == "1",
             "keep_read_days": _int(form.get("keep_read_days"), "keep_read_days", 0),
+            "previous_owner_signs": form.get("previous_owner_signs") == "1",
         },
     }
     try:
@@ -201,6 +202,7 @@ async def _plan_context(
         "undo_until": _local(scope, read.undo_until),
         "executed_at": _local(scope, read.executed_at),
         "read_until": _local(scope, read.read_until),
+        "signed_at": {s.email: _local(scope, s.signed_at) for s in read.sheet_signers},
         "offboard": offboard,
         "conflict": conflict,
     }

@@ -2,7 +2,8 @@
 hand them over (wizard → preview → execute), find them under the receiver, undo; a preview gone stale
 meanwhile shows the fresh one and executes on the second try. axe-core finds no serious or critical
 violation on any of these pages (and on duplicate claims and offboarding), nothing scrolls sideways,
-and in zh-CN no visible string is left in English."""
+and in zh-CN no visible string is left in English. On a phone and a desktop, the page shows who has
+signed the handover sheet."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from typing import Any
 
 import pytest
 
+from app.documents.soffice import soffice_binary
+from app.settings import get_settings
 from tests.e2e.support import VIEWPORTS, check_page, sign_in
 from tests.factories import assign, customer, db_value
+from tests.helpers import run_jobs
 from tests.integration.customers.pool.support import quick_members, set_locale, team
 from tests.integration.handover.support import owners
+from tests.integration.signing.support import link_for, sign_typed
 
 pytestmark = pytest.mark.e2e
 PLAN = re.compile(r"/handovers/[0-9a-f-]{36}(\?|$)")
@@ -173,3 +178,47 @@ async def test_the_manager_pages_in_chinese(client, admin_db, base_url, browser)
     await page.wait_for_selector("#offboarded")
     await check_page(page, chinese=True)
     await context.close()
+
+
+async def test_the_handover_page_shows_who_has_signed_the_sheet(
+    client, admin_db, app, mailbox, base_url, browser
+):
+    """The receivers sign the sheet (交接单) from their email link; the manager's handover page, on a
+    phone and on a desktop, shows who has signed and who not yet."""
+    if soffice_binary(get_settings()) is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no sheet PDF to sign")
+    t, a, b, manager, _made = await _desk(client, admin_db, 4)
+    (receiver,) = await quick_members(client, admin_db, t.owner, 1)
+    await assign(client, t.owner, t.territory["id"], receiver, "rep")
+    r = await client.post(
+        "/api/v1/handovers",
+        json={
+            "reason": "业务员调岗",
+            "selection": {"owner_ids": [a.membership_id]},
+            "targets": [{"membership_id": b.membership_id}, {"membership_id": receiver.membership_id}],
+            "mode": "round_robin",
+        },
+        headers=manager.headers,
+    )
+    assert r.status_code == 201, r.text
+    plan_id = r.json()["id"]
+    r = await client.post(f"/api/v1/handovers/{plan_id}/execute", headers=manager.headers)
+    assert r.status_code == 200, r.text
+    await run_jobs(app)
+    r = await sign_typed(client, link_for(mailbox, b.email), "王芳")
+    assert r.status_code == 200, r.text
+    await run_jobs(app)
+
+    for name, viewport in VIEWPORTS.items():
+        context = await browser.new_context(viewport=viewport)
+        page = await context.new_page()
+        await sign_in(page, base_url, manager.email)
+        await page.goto(f"{base_url}/handovers/{plan_id}")
+        await page.wait_for_selector("#sheet-signers")
+        await check_page(page)
+        signed = page.locator(f"#sheet-signers tr.signed[data-email='{b.email}']")
+        unsigned = page.locator(f"#sheet-signers tr.unsigned[data-email='{receiver.email}']")
+        assert await signed.count() == 1, name
+        assert "Signed" in await signed.inner_text()
+        assert "Not signed yet" in await unsigned.inner_text(), name
+        await context.close()

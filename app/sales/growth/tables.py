@@ -52,6 +52,7 @@ class SalesTask(Table, tablename="sales_tasks", db=DB):
     created_by = UUID(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    handover_plan_id = UUID(null=True, default=None)
 
     sales_tasks_tenant_assignee_membership_id_fkey = References(
         [tenant, assignee_membership_id], "memberships", ["tenant", "id"]
@@ -64,12 +65,18 @@ class SalesTask(Table, tablename="sales_tasks", db=DB):
     sales_tasks_tenant_return_visit_id_fkey = References(
         [tenant, return_visit_id], "return_visits", ["tenant", "id"], on_delete="CASCADE"
     )
+    sales_tasks_tenant_handover_plan_id_fkey = References(
+        [tenant, handover_plan_id], "handover_plans", ["tenant", "id"], on_delete="CASCADE"
+    )
     sales_tasks_assignee = Index("(tenant, assignee_membership_id, status, due_on, id)")
     sales_tasks_due = Index("(tenant, status, due_on, id)")
     sales_tasks_open_cadence = Index(
         "(tenant, customer_id, kind) WHERE status = 'open' AND source = 'cadence'", unique=True
     )
     sales_tasks_open_customer = Index("(tenant, customer_id, kind) WHERE status = 'open'")
+    sales_tasks_handover = Index(
+        "(tenant, handover_plan_id, customer_id) WHERE handover_plan_id IS NOT NULL", unique=True
+    )
 
 
 class ReturnVisit(Table, tablename="return_visits", db=DB):

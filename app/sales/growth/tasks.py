@@ -42,9 +42,11 @@ DONE_BY_FOLLOWUP: Final = (
     "EXISTS (SELECT 1 FROM customer_followups f WHERE f.tenant = t.tenant AND f.customer_id = t.customer_id"
     f" AND f.kind = ANY({followup_kinds_sql('t.kind')}) AND f.created_at >= t.created_at)"
 )
+# The sources a follow-up does: a return visit is done when logged, a warm handoff (a handover's
+# task for the previous owner) when its assignee closes it.
+BY_FOLLOWUP: Final = "t.source NOT IN ('return_visit', 'handover')"
 EFFECTIVE_STATUS: Final = (
-    f"CASE WHEN t.status = 'open' AND t.source <> 'return_visit' AND {DONE_BY_FOLLOWUP}"
-    " THEN 'done' ELSE t.status END"
+    f"CASE WHEN t.status = 'open' AND {BY_FOLLOWUP} AND {DONE_BY_FOLLOWUP} THEN 'done' ELSE t.status END"
 )
 _SELECT: Final = (
     "SELECT * FROM (SELECT t.id, t.customer_id, c.full_name AS customer_name, c.territory_id,"
@@ -258,7 +260,7 @@ async def close_done_tasks(tx: Tx) -> int:
     open cadence tasks whose customer left the assignee (reclaimed, handed over) are skipped."""
     status = await tx.execute(
         "UPDATE sales_tasks t SET status = 'done', closed_at = now(), close_reason = 'followup',"
-        f" updated_at = now() WHERE t.tenant = $1 AND t.status = 'open' AND t.source <> 'return_visit'"
+        f" updated_at = now() WHERE t.tenant = $1 AND t.status = 'open' AND {BY_FOLLOWUP}"
         f" AND {DONE_BY_FOLLOWUP}",
         tx.tenant_id,
     )

@@ -58,9 +58,10 @@ async def test_execute_moves_owners_deals_and_writes_ledger_with_plan_id(client,
 
     await run_jobs(app)
     for rep in (a, b):
-        got = mails_to(mailbox, rep.email)
-        assert len(got) == 1, [m["Subject"] for m in got]
+        got = mails_to(mailbox, rep.email)  # the digest, and the sheet to sign (test_sheet_signing)
+        assert len(got) == 2, [m["Subject"] for m in got]
         assert "2 customers were handed over to you" in got[0]["Subject"]
+        assert "asks you to sign: Handover sheet H-" in got[1]["Subject"]
         r = await client.get("/api/v1/notifications", headers=rep.headers)
         assert [n["kind"] for n in r.json()["items"]] == ["handover_received"]
     assert len(mails_to(mailbox, leaving.email)) == 1

@@ -212,7 +212,7 @@ async def test_envelopes_out_for_signature_go_to_the_receiver_silently(client, a
     assert (
         len(mails_to(mailbox, signer1)) + len(mails_to(mailbox, signer2)) == signer_mails
     )  # signers not disturbed
-    [digest] = mails_to(mailbox, receiver.email)
+    digest, _sheet_to_sign = mails_to(mailbox, receiver.email)
     text = digest.get_body(("plain",)).get_content()
     assert "2 envelopes out for signature are now sent in your name" in text
     # the handed-over rep owns nothing any more: deactivation goes through
