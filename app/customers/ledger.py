@@ -39,7 +39,7 @@ from uuid import UUID
 
 from app.db import Tx
 
-CAUSES: Final = ("claim", "release", "reclaim", "assign", "import", "handover", "create")
+CAUSES: Final = ("claim", "release", "reclaim", "assign", "import", "handover", "create", "merge")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Every change of a customer's owner goes through :func:`change_owners`: claim and release, the
-reclaim sweep, a handover, its undo and a realignment, and the first owner of customers created with
-one (entered by hand, imported). A merge of customers (none yet) will pass its changes the same way,
-with its own cause once the ledger knows it (``ledger.CAUSES`` and the table's CHECK).
+reclaim sweep, a handover, its undo and a realignment, the first owner of customers created with
+one (entered by hand, imported), and a merge of two customers (``app.customers.merge``: an entry on
+both customers' chains, written after the rows changed, ``created`` and ``record_unchanged``).
 
 One statement per call, whatever its size: ``WITH moved AS (UPDATE customers … FROM <the changes>
 RETURNING …) SELECT <ledger append over the moved rows>``, so an owner change and its history are one
@@ -79,7 +79,7 @@ class Moved:
     row: asyncpg.Record  # the answer, with the ``Moves.select`` columns
 
 
-def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
+def _sql(moves: Moves, *, revive: bool, created: bool, record_unchanged: bool = False) -> str:
     n = 2 + len(moves.args)
     cause, actor, reason, plan, expect = (f"${n + i}" for i in range(5))
     where = f" AND {moves.where}" if moves.where else ""
@@ -113,7 +113,7 @@ def _sql(moves: Moves, *, revive: bool, created: bool) -> str:
             f" AND c.owner_membership_id IS NOT DISTINCT FROM x.from_owner{where}"
             f" RETURNING c.id, x.from_owner AS f, x.to_owner AS t, {moves.order} AS ord, c.pool_id AS p"
         )
-    real = "FILTER (WHERE f IS DISTINCT FROM t)"
+    real = "" if record_unchanged else "FILTER (WHERE f IS DISTINCT FROM t)"
     append = ledger.append_expr(
         f"array_agg(id ORDER BY ord) {real}",
         f"array_agg(f ORDER BY ord) {real}",
@@ -149,17 +149,19 @@ async def change_owners(
     revive: bool = True,
     expect: int | None = None,
     created: bool = False,
+    record_unchanged: bool = False,
 ) -> Moved:
     """Move the customers of ``moves`` to their new owners and write their history, acted by
     ``scope``'s member (the system for a job scope). With ``expect``, the history is written only if
     exactly that many moved — the caller then raises to roll the moves back. ``revive=False`` keeps
     statuses as they are (an undo restores, it does not revive). ``created``: the customers were just
-    inserted with these owners (create, import), nothing is updated, only the history is written.
-    ``ValueError`` for a cause the ledger does not know."""
+    inserted with these owners (create, import) or already changed (a merge): nothing is updated, only
+    the history is written. ``record_unchanged``: an entry (and an event) also for a customer whose
+    owner stays (both sides of a merge). ``ValueError`` for a cause the ledger does not know."""
     if cause not in ledger.CAUSES:
         raise ValueError(f"unknown ownership change cause: {cause!r}")
     row = await tx.fetchrow(
-        _sql(moves, revive=revive, created=created),
+        _sql(moves, revive=revive, created=created, record_unchanged=record_unchanged),
         tx.tenant_id,
         *moves.args,
         cause,
@@ -172,7 +174,7 @@ async def change_owners(
     if row["written"] is not None and row["changed_ids"]:  # the webhook events of the changes
         await emit(
             tx,
-            "customer.created" if created else OWNER_CHANGE_EVENTS[cause],
+            "customer.created" if created and cause != "merge" else OWNER_CHANGE_EVENTS[cause],
             (
                 {
                     "customer_id": c,

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app import rate_limits
-from app.customers import contacts, duplicates, followups, list_changes, search, service
+from app.customers import contacts, duplicates, followups, list_changes, merge, search, service
 from app.customers.schemas import (
     ConflictRead,
     ConflictResolve,
@@ -27,6 +27,8 @@ from app.customers.schemas import (
     FollowupRead,
     GradeChangeRead,
     ListChangesRead,
+    MergeBody,
+    MergeRead,
 )
 from app.pagination import PAGED, Page, PageParams
 from tenants.key_scopes import needs
@@ -112,6 +114,19 @@ class CustomerController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
     ) -> None:
         await service.delete_customer(tenant_scope, customer_id)
+
+    @post(
+        "/{customer_id:uuid}/merge",
+        status_code=HTTP_200_OK,
+        summary="Merge another record of the same company into this one (managers of both territories)",
+    )
+    async def merge_customer(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        customer_id: FromPath[UUID],
+        data: JSONBody[MergeBody],
+    ) -> MergeRead:
+        return await merge.merge_customers(tenant_scope, customer_id, data)
 
     @get("/{customer_id:uuid}/grade-history")
     async def grade_history(

@@ -231,3 +231,33 @@ class ListChangesRead(msgspec.Struct):
     territory_id: UUID | None
     total: ListChangeCounts
     reps: list[ListChangeCounts]
+
+
+class MergeBody(msgspec.Struct, forbid_unknown_fields=True):
+    """Merge customer ``absorb_id`` into the customer of the path (the survivor), saying why;
+    ``conflict_id``: the duplicate conflict (撞单) the merge settles, resolved with it."""
+
+    absorb_id: UUID
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    conflict_id: UUID | None = None
+
+
+class MergeRead(msgspec.Struct):
+    """The survivor after the merge, the absorbed customer's (now deleted) id, and how many rows of
+    each kind moved to the survivor (table name → count; only those that moved)."""
+
+    customer: CustomerRead
+    absorbed_id: UUID
+    moved: dict[str, int]
+    filled: list[str]
+
+
+class MergeCandidate(msgspec.Struct):
+    """Another record that may be the same company: same name key, credit code or phone."""
+
+    id: UUID
+    full_name: str
+    tax_id: str | None
+    phone: str | None
+    territory_name: str
+    owner_name: str | None

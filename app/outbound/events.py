@@ -19,6 +19,7 @@ EventType = Literal[
     "customer.released",
     "customer.reclaimed",
     "customer.handed_over",
+    "customer.merged",
     "deal.stage_changed",
     "deal.won",
     "deal.lost",
@@ -42,6 +43,7 @@ OWNER_CHANGE_EVENTS: Final = {
     "reclaim": "customer.reclaimed",
     "handover": "customer.handed_over",
     "assign": "customer.handed_over",
+    "merge": "customer.merged",
 }
 
 _EMIT = f"""

@@ -6,7 +6,9 @@ customer's ownership ledger; resolved by
 - handing it over to the other rep — a one-customer handover plan (``create_plan``), previewed and
   executed on ``/handovers/{id}?conflict=…``, whose execution resolves the conflict, or
 - merging: what the other rep entered fills the customer's empty fields (``update_customer``), then
-  resolved.
+  resolved; or, when the company is in the system twice (another record with its name key, credit
+  code or phone), that record merged into it (``app.web.customer_merge``, the merge service), which
+  resolves the conflict too.
 
 The services decide: another tenant's or an unmanaged conflict is their 404, a rep their 403."""
 
@@ -23,6 +25,7 @@ from litestar.response import Template
 
 from app.customers.duplicates import list_conflicts, resolve_conflict
 from app.customers.imports import columns
+from app.customers.merge import likely_duplicates
 from app.customers.ownership import list_ownership
 from app.customers.schemas import ConflictRead, CustomerUpdate
 from app.customers.service import get_customer, update_customer
@@ -80,7 +83,15 @@ async def _view(scope: TenantScope, item: ConflictRead) -> dict[str, Any]:
         f: item.attempted_data.get(f) for f in MERGED_FIELDS if item.attempted_data.get(f) not in (None, "")
     }
     fills = [f for f in entered if getattr(customer, f, None) in (None, "")]
-    return {"c": item, "customer": customer, "ledger": ledger.items, "entered": entered, "fills": fills}
+    duplicates = await likely_duplicates(scope, item.customer_id)
+    return {
+        "c": item,
+        "customer": customer,
+        "ledger": ledger.items,
+        "entered": entered,
+        "fills": fills,
+        "duplicates": duplicates,
+    }
 
 
 @get("/customer-conflicts")

@@ -64,6 +64,7 @@ CAUSES = {
     "reclaim": N_("Returned to the pool automatically"),
     "handover": N_("Handed over"),
     "import": N_("Imported"),
+    "merge": N_("Merged with another record"),
 }
 OWNER_CHANGED = N_("Owner changed")  # a cause without words of its own
 DOCUMENT_STATUSES = {
@@ -142,6 +143,7 @@ async def customer_page(
         grades_history=await grade_history(scope, customer_id),
         referred=(await referrals.list_referrals(scope, referrer_customer_id=customer_id, limit=LIST_SIZE)),
         referrer_name=await _referrer_name(scope, customer),
+        may_merge=scope.at_least("manager"),
         grades=GRADES,
         document_title=lambda kind: _document_title(scope, kind),
         **_WORDS,

@@ -278,9 +278,11 @@ async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
             where="c.status IN ('prospect', 'lost')",
         )
         if not (await change_owners(tx, scope, claim, cause="claim")).moved:
-            # another claim won the row lock and committed first: say who
-            row = await pool_row(tx, scope, customer_id)
-            refusal = await claim_refusal(tx, scope, row, rules)
+            # another claim won the row lock and committed first: say who (or a merge removed it)
+            fresh = await tx.fetchrow(_POOL_ROW, scope.tenant_id, customer_id)
+            if fresh is None:
+                raise Refusal("merged", N_("This customer was just merged into another record")).error()
+            refusal = await claim_refusal(tx, scope, fresh, rules)
             raise (refusal or Refusal("taken", N_("Someone else just claimed this customer"))).error()
         return await _reload(tx, scope, customer_id)
 
