@@ -121,4 +121,4 @@ async def test_changes_given_as_sql_and_every_cause(client, admin_db):
     )
     async with scope.tx() as tx:
         with pytest.raises(ValueError, match="unknown ownership change cause"):
-            await change_owners(tx, scope, Moves.listed([]), cause="merge")
+            await change_owners(tx, scope, Moves.listed([]), cause="split")
