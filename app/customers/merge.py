@@ -100,12 +100,13 @@ REFERENCES: Final = (
         "UPDATE customers SET referrer_customer_id = CASE WHEN id = $3 THEN NULL ELSE $3 END"
         " WHERE tenant = $1 AND referrer_customer_id = $2",
     ),
-    Reference("envelopes", "customer_id", foreign_key=False),
-    Reference(
+    Reference(  # its customer, and its subject when that is the customer (one row changed once)
         "envelopes",
-        "subject_id",
-        "UPDATE envelopes SET subject_id = $3::uuid::text WHERE tenant = $1 AND subject_type = 'customer'"
-        " AND subject_id = $2::uuid::text",
+        "customer_id",
+        "UPDATE envelopes SET customer_id = CASE WHEN customer_id = $2 THEN $3 ELSE customer_id END,"
+        " subject_id = CASE WHEN subject_type = 'customer' AND subject_id = $2::uuid::text"
+        " THEN $3::uuid::text ELSE subject_id END WHERE tenant = $1"
+        " AND (customer_id = $2 OR (subject_type = 'customer' AND subject_id = $2::uuid::text))",
         foreign_key=False,
     ),
     Reference(
@@ -124,8 +125,9 @@ REFERENCES: Final = (
     ),
 )
 # Every move in one statement (one round trip): each reference's UPDATE a CTE, their counts in order.
-# The conditions of one CTE read the survivor's rows as they were before the statement, which no
-# CTE changes but the referrer's (a survivor referred by the absorbed customer).
+# The conditions of one CTE read the rows as they were before the statement; no two CTEs change the
+# same row (a table with two such columns is one reference, or its two columns never name one
+# customer in the same row).
 _MOVE_ALL = (
     "WITH "
     + ", ".join(f"m{i} AS ({ref.statement()} RETURNING 1)" for i, ref in enumerate(REFERENCES))
