@@ -74,6 +74,7 @@ REFERENCES: Final = (
         " AND s.status = 'pending'))",
     ),
     Reference("deals", "customer_id"),
+    Reference("vendor_registrations", "customer_id"),  # follows its deal
     Reference("leads", "customer_id"),
     Reference("visit_plan_items", "customer_id"),
     Reference("market_incidents", "customer_id"),
