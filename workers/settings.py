@@ -17,7 +17,7 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
 from app import db, outbox, redis_conn
-from app.customers.anchors import anchor_ledgers
+from app.customers.anchors import ANCHOR_CRON_TIMEOUT_SECONDS, anchor_ledgers
 from app.customers.imports.job import IMPORT_TIMEOUT_SECONDS, run_customer_import
 from app.customers.pool.jobs import reclaim_sweep, reclaim_warnings
 from app.deals.registrations.reminders import registration_reminders
@@ -103,7 +103,7 @@ CRON_JOBS += [  # e-signature: hourly, idempotent
     _cron(signing_expiry, minute=40, second=0),
 ]
 CRON_JOBS += [  # the ownership ledger: its heads timestamped by the RFC 3161 authority, daily
-    _cron(anchor_ledgers, hour=0, minute=20, second=0),
+    _cron(anchor_ledgers, hour=0, minute=20, second=0, timeout=ANCHOR_CRON_TIMEOUT_SECONDS),
 ]
 CRON_JOBS += [  # the pool: both idempotent and safe to overlap
     _cron(reclaim_sweep, minute=5, second=0),

@@ -20,18 +20,24 @@ With no ``ACRE_TIMESTAMP_URL`` nothing is anchored, and the cron logs a warning 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 from uuid import UUID
 
+import aiohttp
 import structlog
 from asn1crypto import cms
 from pyhanko.sign.timestamps import HTTPTimeStamper
-from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
-from pyhanko_certvalidator import ValidationContext
+from pyhanko.sign.validation.generic_cms import (
+    extract_certs_for_validation,
+    extract_signer_info,
+    validate_sig_integrity,
+)
 
+from app import db
 from app.db import Tx
 from app.settings import get_settings
 from tenants.cron import for_each_tenant
@@ -41,6 +47,9 @@ log = structlog.get_logger(__name__)
 
 DIGEST_VERSION: Final = "v1"
 TSA_TIMEOUT_SECONDS: Final = 10
+ANCHOR_CONCURRENCY: Final = 4
+# The cron's own time limit: 10,000 tenants at 0.3 s a round trip, four at a time, take ~750 s.
+ANCHOR_CRON_TIMEOUT_SECONDS: Final = 3600
 
 Problem = Literal["entry_changed", "entry_missing", "token_invalid", "anchors_unchained"]
 
@@ -84,14 +93,18 @@ def _tst_info(token: cms.ContentInfo) -> Any:
     return token["content"]["encap_content_info"]["content"].parsed
 
 
-async def anchor_ledger(scope: TenantScope, *, tsa_url: str | None = None) -> Anchor | None:
+async def anchor_ledger(
+    scope: TenantScope, *, tsa_url: str | None = None, session: aiohttp.ClientSession | None = None
+) -> Anchor | None:
     """Timestamp the head of the tenant's chain and store the token; ``None`` when there is nothing
     new to anchor (no entries, or the head is anchored already) or no TSA is configured.
 
     The TSA is asked outside any transaction. Raises what the TSA client raises (``IOError``,
     pyHanko's ``TimestampRequestError``) when it cannot be reached or answers badly: nothing is stored
     then and the next run tries again. Two concurrent runs store one anchor (``UNIQUE (tenant,
-    head_seq)``; the second finds the head anchored, or another anchor stored meanwhile, and stores none)."""
+    head_seq)``; the second finds the head anchored, or another anchor stored meanwhile, and stores
+    none). ``session``: an HTTP session to reuse (the cron's; without one the client makes one per
+    request, loading the system's CA bundle each time, ~60 ms)."""
     url = tsa_url or get_settings().timestamp_url
     if not url:
         return None
@@ -106,7 +119,9 @@ async def anchor_ledger(scope: TenantScope, *, tsa_url: str | None = None) -> An
         return None
     prev = last[1] if last else None
     digest = anchor_digest(tenant, head["seq"], bytes(head["hash"]), prev)
-    token = await HTTPTimeStamper(url, timeout=TSA_TIMEOUT_SECONDS).async_timestamp(digest, "sha256")
+    token = await HTTPTimeStamper(url, timeout=TSA_TIMEOUT_SECONDS, session=session).async_timestamp(
+        digest, "sha256"
+    )
     blob = token.dump()
     stamped_at = _tst_info(token)["gen_time"].native
     async with scope.tx() as tx:
@@ -141,33 +156,50 @@ async def _last(tx: Tx) -> tuple[int, bytes] | None:
 
 
 async def anchor_ledgers(ctx: dict[str, Any]) -> int:
-    """Cron (daily, UTC): anchor every tenant's chain head; returns the number of anchors stored. One
-    tenant whose TSA request fails is logged and the others go on (``for_each_tenant``)."""
+    """Cron (daily, UTC): anchor every tenant's chain head; returns the number of anchors stored.
+
+    ``ANCHOR_CONCURRENCY`` tenants at a time (the time is the TSA's round trips: ~0.1–0.3 s each for a
+    public one), each share of the tenants through ``for_each_tenant``, so one tenant whose TSA request
+    fails is logged and the others go on."""
     if not get_settings().timestamp_url:
         log.warning("ownership ledger not anchored: ACRE_TIMESTAMP_URL is not set")
         return 0
+    async with db.transaction(None) as tx:
+        ids = [r["id"] for r in await tx.fetch("SELECT id FROM tenants ORDER BY id")]
 
-    async def one(scope: TenantScope) -> int:
-        return 1 if await anchor_ledger(scope) else 0
+    async with aiohttp.ClientSession() as session:
 
-    return await for_each_tenant("anchor_ledgers", one)
+        async def one(scope: TenantScope) -> int:
+            return 1 if await anchor_ledger(scope, session=session) else 0
+
+        shares = [ids[i::ANCHOR_CONCURRENCY] for i in range(ANCHOR_CONCURRENCY)]
+        done = await asyncio.gather(*(for_each_tenant("anchor_ledgers", one, only=s) for s in shares if s))
+    return sum(done)
 
 
-async def _token_matches(token_der: bytes, digest: bytes) -> bool:
-    """The token is a timestamp signature (intact, cryptographically valid) over ``digest``."""
+def _token_matches(token_der: bytes, digest: bytes) -> bool:
+    """The token is a timestamp (TSTInfo) over ``digest`` with sha256, signed by the certificate it
+    carries: the signed attributes hold the TSTInfo's digest and the signature over them is valid
+    (pyHanko's integrity check, ~0.1 ms). Not a trust check of the TSA's certificate: which authority
+    stamped is ``token_sha256``'s business, and the first anchor that no longer matches is what is
+    asked. Certificate path validation costs ~5 ms a token, on every verify."""
     try:
-        token = cms.ContentInfo.load(token_der)
-        signed = token["content"]
-        roots = [c.chosen for c in signed["certificates"] or [] if c.name == "certificate"]
-        status = await validate_tst_signed_data(
-            signed, ValidationContext(trust_roots=roots), lambda _algorithm: digest
+        signed = cms.ContentInfo.load(token_der)["content"]
+        info = signed["encap_content_info"]
+        if info["content_type"].native != "tst_info":
+            return False
+        imprint = info["content"].parsed["message_imprint"]
+        if (
+            imprint["hash_algorithm"]["algorithm"].native != "sha256"
+            or imprint["hashed_message"].native != digest
+        ):
+            return False
+        signer_info = extract_signer_info(signed)
+        md = hashlib.new(signer_info["digest_algorithm"]["algorithm"].native, bytes(info["content"]))
+        intact, valid = validate_sig_integrity(
+            signer_info, extract_certs_for_validation(signed).signer_cert, "tst_info", md.digest()
         )
-        info = _tst_info(token)
-        return bool(
-            status["intact"]
-            and status["valid"]
-            and info["message_imprint"]["hash_algorithm"]["algorithm"].native == "sha256"
-        )
+        return bool(intact and valid)
     except Exception:  # a token that does not even parse does not match
         return False
 
@@ -198,7 +230,7 @@ async def check_anchors(tx: Tx) -> AnchorCheck:
         problem: Problem | None = None
         stored_prev = bytes(row["prev_token_sha256"]) if row["prev_token_sha256"] is not None else None
         digest = anchor_digest(tx.tenant_id, row["head_seq"], head_hash, stored_prev)
-        if not await _token_matches(bytes(row["token"]), digest):
+        if not _token_matches(bytes(row["token"]), digest):
             problem = "token_invalid"
         elif stored_prev != prev:
             problem = "anchors_unchained"

@@ -59,6 +59,7 @@ BENCHES = [
     Bench("scale", quick=("--scale", "0.01", "--seconds", "4", "--users", "8")),
     Bench("leads", quick=("--rows", "2000", "--scale", "0.01")),
     Bench("webhooks", quick=("--events", "200")),
+    Bench("ledger", quick=("--scale", "0.02", "--rounds", "2")),
 ]
 
 # Ratios of requests (or items) per second: a fall is a regression.
