@@ -34,7 +34,7 @@ BATCH = 10_000
 BARE = """
 SELECT count(*) FILTER (WHERE broken) FROM (
     SELECT h.hash <> sha256(acre_ownership_content(h.tenant, h.seq, h.customer_id, h.from_membership_id,
-            h.to_membership_id, h.cause, h.actor, h.reason, h.plan_id, h.at) || h.prev_hash)
+            h.to_membership_id, h.cause, h.actor, h.reason, h.plan_id, h.at, h.pool_id) || h.prev_hash)
         OR h.prev_hash <> coalesce(lag(h.hash) OVER (ORDER BY h.seq), acre_ownership_genesis()) AS broken
     FROM customer_ownership_history h WHERE h.tenant = $1
 ) x
@@ -50,7 +50,7 @@ async def _fill(bench: BenchDB, scale: float) -> dict[str, object]:
         tenants = [r["tenant"] for r in await conn.fetch("SELECT DISTINCT tenant FROM customers")]
         for tenant in tenants:
             rows = await conn.fetch(
-                "SELECT id, owner_membership_id FROM customers WHERE tenant = $1 ORDER BY created_at, id",
+                "SELECT id, owner_membership_id, pool_id FROM customers WHERE tenant = $1 ORDER BY created_at, id",
                 tenant,
             )
             for start in range(0, len(rows), BATCH):
@@ -59,10 +59,11 @@ async def _fill(bench: BenchDB, scale: float) -> dict[str, object]:
                     await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant))
                     await conn.execute(
                         "SELECT acre_ownership_append($1::uuid[], $2::uuid[], $3::uuid[], 'import', NULL,"
-                        " 'bench', NULL)",
+                        " 'bench', NULL, $4::uuid[])",
                         [r["id"] for r in part],
                         [None] * len(part),
                         [r["owner_membership_id"] for r in part],
+                        [r["pool_id"] for r in part],
                     )
         await conn.execute("VACUUM ANALYZE customer_ownership_history")
         entries = await conn.fetchval("SELECT count(*) FROM customer_ownership_history")

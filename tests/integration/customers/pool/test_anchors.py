@@ -51,7 +51,7 @@ DO $$ DECLARE r record; prev bytea; h bytea; new_reason text; BEGIN
     IF r.seq < {seq} THEN prev := r.hash; CONTINUE; END IF;
     new_reason := CASE WHEN r.seq = {seq} THEN '伪造' ELSE r.reason END;
     h := sha256(acre_ownership_content(r.tenant, r.seq, r.customer_id, r.from_membership_id,
-        r.to_membership_id, r.cause, r.actor, new_reason, r.plan_id, r.at) || prev);
+        r.to_membership_id, r.cause, r.actor, new_reason, r.plan_id, r.at, r.pool_id) || prev);
     UPDATE customer_ownership_history SET reason = new_reason, prev_hash = prev, hash = h WHERE id = r.id;
     prev := h;
   END LOOP;
