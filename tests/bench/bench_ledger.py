@@ -50,7 +50,8 @@ async def _fill(bench: BenchDB, scale: float) -> dict[str, object]:
         tenants = [r["tenant"] for r in await conn.fetch("SELECT DISTINCT tenant FROM customers")]
         for tenant in tenants:
             rows = await conn.fetch(
-                "SELECT id, owner_membership_id, pool_id FROM customers WHERE tenant = $1 ORDER BY created_at, id",
+                "SELECT id, owner_membership_id, pool_id FROM customers WHERE tenant = $1"
+                " ORDER BY created_at, id",
                 tenant,
             )
             for start in range(0, len(rows), BATCH):
