@@ -27,6 +27,7 @@ WEEKLY_REPORT = "/weekly-reports/{report_id}"
 INQUIRY = "/f/{company}/{form}"  # a company's public inquiry form (the address its owners hand out)
 INQUIRY_EMBED = "/f/{company}/{form}/embed"  # the same form for an <iframe> on the company's site
 CALENDAR_FEED = "/calendar/{feed}"  # feed: the secret token and ".ics"
+STATEMENTS = "/statements"  # a member's ownership statements
 
 PAGES = frozenset(
     {
@@ -44,11 +45,12 @@ PAGES = frozenset(
         INQUIRY,
         INQUIRY_EMBED,
         CALENDAR_FEED,
+        STATEMENTS,
     }
 )
 SERVED = frozenset(
     {HOME, SIGN, VERIFY, INVITATION, PASSWORD_RESET, DEAL, CUSTOMER, CUSTOMERS, MARKET_INCIDENT, INQUIRY}
-    | {INQUIRY_EMBED, CALENDAR_FEED}
+    | {INQUIRY_EMBED, CALENDAR_FEED, STATEMENTS}
 )
 
 

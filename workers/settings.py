@@ -37,6 +37,7 @@ from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_
 from app.sales.growth.jobs import cadence_tasks
 from app.settings import get_settings
 from app.signing.jobs import complete_envelope, signing_expiry, signing_reminders
+from app.signing.statements import monthly_statements, ownership_statement
 from app.wiring import wire
 from tenants.billing.jobs import (
     handle_stripe_event,
@@ -72,7 +73,7 @@ FUNCTIONS: list[Function | WorkerCoroutine] = [func(send_email, timeout=MAIL_TIM
 FUNCTIONS += [handle_stripe_event, raise_subscription_seats]
 FUNCTIONS += [func(render_document, timeout=RENDER_TIMEOUT_SECONDS)]
 FUNCTIONS += [func(run_customer_import, timeout=IMPORT_TIMEOUT_SECONDS)]
-FUNCTIONS += [complete_envelope]
+FUNCTIONS += [complete_envelope, ownership_statement]
 FUNCTIONS += [deliver_event, deliver_webhook]  # outbound: an event's first attempts; each retry a job
 FUNCTIONS += [post_chat]  # team chat: retried by ARQ (max_tries) when the robot refuses
 FUNCTIONS += [handover_sheet, handover_sheet_sign]
@@ -104,6 +105,7 @@ CRON_JOBS += [  # e-signature: hourly, idempotent
 ]
 CRON_JOBS += [  # the ownership ledger: its heads timestamped by the RFC 3161 authority, daily
     _cron(anchor_ledgers, hour=0, minute=20, second=0, timeout=ANCHOR_CRON_TIMEOUT_SECONDS),
+    _cron(monthly_statements, minute=30, second=0),  # hourly: on each tenant's local 1st, the month before
 ]
 CRON_JOBS += [  # the pool: both idempotent and safe to overlap
     _cron(reclaim_sweep, minute=5, second=0),

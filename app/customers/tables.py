@@ -222,6 +222,8 @@ class OwnershipEntry(Table, tablename="customer_ownership_history", db=DB):
     customer_ownership_history_tenant_seq_key = Unique([tenant, seq])
     customer_ownership_history_claims = Index("(tenant, to_membership_id, at) WHERE cause = 'claim'")
     customer_ownership_history_customer = Index("(tenant, customer_id, seq)")
+    customer_ownership_history_from = Index("(tenant, from_membership_id, seq)")
+    customer_ownership_history_to = Index("(tenant, to_membership_id, seq)")
 
 
 class OwnershipAnchor(Table, tablename="ownership_anchors", db=DB):

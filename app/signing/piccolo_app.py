@@ -7,6 +7,7 @@ from app.signing.tables import (
     EnvelopeEvent,
     EnvelopeLink,
     EnvelopeSigner,
+    OwnershipStatement,
     SealIndexEntry,
     TenantSigningKey,
 )
@@ -14,6 +15,14 @@ from app.signing.tables import (
 APP_CONFIG = AppConfig(
     app_name="signing",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Envelope, EnvelopeSigner, EnvelopeEvent, EnvelopeLink, TenantSigningKey, SealIndexEntry],
+    table_classes=[
+        Envelope,
+        EnvelopeSigner,
+        EnvelopeEvent,
+        EnvelopeLink,
+        TenantSigningKey,
+        SealIndexEntry,
+        OwnershipStatement,
+    ],
     migration_dependencies=["app.documents.piccolo_app"],
 )

@@ -11,13 +11,22 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.response import Response
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from app import rate_limits
 from app.errors import ValidationFailed
 from app.pagination import PAGED, Page, PageParams
-from app.signing import service
-from app.signing.schemas import EnvelopeCreate, EnvelopeRead, EnvelopeVoid, EvidenceRead, VerifyResult
+from app.signing import service, statements
+from app.signing.schemas import (
+    EnvelopeCreate,
+    EnvelopeRead,
+    EnvelopeVoid,
+    EvidenceRead,
+    StatementCreate,
+    StatementRead,
+    VerifyResult,
+)
 from app.signing.verify import verify_pdf
 from app.storage import Storage
 from tenants.scope import SCOPED, TenantScope
@@ -119,4 +128,55 @@ async def verify_api(
     return await verify_pdf(content)
 
 
-ROUTES: list[Any] = [EnvelopeController, verify_api]
+class StatementController(Controller):
+    path = "/api/v1/ownership/statements"
+    tags = ("ownership",)
+    dependencies = SCOPED
+
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Ask for a sealed statement of a member's ownership changes",
+    )
+    async def create(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[StatementCreate]
+    ) -> StatementRead:
+        return await statements.request_statement(tenant_scope, data)
+
+    @get(
+        "/",
+        summary="Statements, newest first: your own (a rep), or every member's (manager+)",
+        dependencies=PAGED,
+    )
+    async def list_statements(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        page: NamedDependency[PageParams],
+        membership_id: FromQuery[UUID | None] = None,
+    ) -> Page[StatementRead]:
+        return await statements.list_statements(
+            tenant_scope, membership_id, limit=page.limit, cursor=page.cursor
+        )
+
+    @get("/{statement_id:uuid}")
+    async def get_statement(
+        self, tenant_scope: NamedDependency[TenantScope], statement_id: FromPath[UUID]
+    ) -> StatementRead:
+        return await statements.get_statement(tenant_scope, statement_id)
+
+    @get("/{statement_id:uuid}/pdf", summary="The sealed PDF (409 while it is being made)")
+    async def pdf(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        request: Request[Any, Any, Any],
+        statement_id: FromPath[UUID],
+    ) -> Response[bytes]:
+        content, name = await statements.statement_file(tenant_scope, _storage(request), statement_id)
+        return Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+ROUTES: list[Any] = [EnvelopeController, StatementController, verify_api]

@@ -109,6 +109,34 @@ class VerifyResult(msgspec.Struct):
     intact: bool
     verdict: Literal["intact", "modified", "unknown"]
     envelope_id: UUID | None = None
+    statement_id: UUID | None = None  # a rep's ownership statement (then ``title`` names it)
     title: str | None = None
     completed_at: datetime | None = None
     signers: list[VerifySigner] = msgspec.field(default_factory=list)
+
+
+class StatementCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A statement on request: ``membership_id`` (default: yourself; another member's needs manager+)
+    over [``period_start``, ``period_end``), at most 400 days."""
+
+    period_start: datetime
+    period_end: datetime
+    membership_id: UUID | None = None
+
+
+class StatementRead(msgspec.Struct):
+    id: UUID
+    membership_id: UUID
+    member_name: str | None
+    period_start: datetime
+    period_end: datetime
+    kind: Literal["monthly", "requested"]
+    status: Literal["pending", "ready"]
+    entries: int | None
+    first_seq: int | None
+    last_seq: int | None
+    anchor_id: UUID | None
+    anchor_seq: int | None
+    sealed_sha256: str | None
+    created_at: datetime
+    ready_at: datetime | None

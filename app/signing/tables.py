@@ -3,6 +3,7 @@
 from piccolo.columns import (
     JSONB,
     UUID,
+    BigInt,
     BigSerial,
     Bytea,
     Char,
@@ -144,7 +145,44 @@ class SealIndexEntry(Table, tablename="seal_index", db=DB):
     sealed_sha256 = Char(length=64, default=None)
     cert_sha256 = Char(length=64, default=None)
     tenant = UUID(default=None)
-    envelope_id = UUID(default=None)
+    envelope_id = UUID(null=True, default=None)
+    statement_id = UUID(null=True, default=None)
     created_at = Timestamptz()
 
     seal_index_sealed = Index("(sealed_sha256)")
+
+
+class OwnershipStatement(Table, tablename="ownership_statements", db=DB):
+    """A member's ownership changes over a period, sealed (``app.signing.statements``)."""
+
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
+    id = UUID(primary_key=True)
+    membership_id = UUID(default=None)
+    period_start = Timestamptz(default=None)
+    period_end = Timestamptz(default=None)
+    kind = Varchar(length=10, default=None)
+    status = Varchar(length=10, default="pending")
+    locale = Varchar(length=10, default=None)
+    entries = Integer(null=True, default=None)
+    first_seq = BigInt(null=True, default=None)
+    last_seq = BigInt(null=True, default=None)
+    anchor_id = UUID(null=True, default=None)
+    anchor_seq = BigInt(null=True, default=None)
+    sealed_key = Text(null=True, default=None)
+    sealed_sha256 = Char(length=64, null=True, default=None)
+    requested_by = UUID(null=True, default=None)
+    created_at = Timestamptz()
+    ready_at = Timestamptz(null=True, default=None)
+
+    ownership_statements_tenant_membership_id_fkey = References(
+        [tenant, membership_id], "memberships", ["tenant", "id"], on_delete="CASCADE"
+    )
+    ownership_statements_tenant_requested_by_fkey = References(
+        [tenant, requested_by], "memberships", ["tenant", "id"]
+    )
+    ownership_statements_monthly = Index(
+        "(tenant, membership_id, period_start) WHERE kind = 'monthly'", unique=True
+    )
+    ownership_statements_member = Index("(tenant, membership_id, created_at DESC, id DESC)")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from typing import Any
 
-from app import db
+from app import db, i18n
 from app.rows import to_structs
 from app.signing import seal
 from app.signing.schemas import VerifyResult, VerifySigner
@@ -26,6 +27,8 @@ async def verify_pdf(pdf: bytes) -> VerifyResult:
         )
     if row is None:
         return UNKNOWN
+    if row["statement_id"] is not None:
+        return await _verify_statement(pdf, sha, row)
     async with db.transaction(row["tenant"]) as tx:
         cert_pem = await tx.fetchval(
             "SELECT cert_pem FROM tenant_signing_keys WHERE tenant = $1", row["tenant"]
@@ -52,4 +55,40 @@ async def verify_pdf(pdf: bytes) -> VerifyResult:
         title=env["title"],
         completed_at=env["ended_at"],
         signers=to_structs(VerifySigner, signers),
+    )
+
+
+async def _verify_statement(pdf: bytes, sha: str, row: Any) -> VerifyResult:
+    """A rep's ownership statement (``app.signing.statements``): sealed with the same tenant key."""
+    async with db.transaction(row["tenant"]) as tx:
+        cert_pem = await tx.fetchval(
+            "SELECT cert_pem FROM tenant_signing_keys WHERE tenant = $1", row["tenant"]
+        )
+        statement = await tx.fetchrow(
+            "SELECT s.*, u.name AS member_name, t.locale AS tenant_locale FROM ownership_statements s"
+            " JOIN memberships m ON m.tenant = s.tenant AND m.id = s.membership_id"
+            " JOIN users u ON u.id = m.user_id JOIN tenants t ON t.id = s.tenant"
+            " WHERE s.tenant = $1 AND s.id = $2",
+            row["tenant"],
+            row["statement_id"],
+        )
+    if cert_pem is None or statement is None:
+        return UNKNOWN
+    check = await asyncio.to_thread(seal.check_seal, pdf, cert_pem.encode())
+    ours = check.signed and check.cert_sha256 == row["cert_sha256"].strip()
+    intact = ours and check.valid and check.covers_whole_file and sha == row["sealed_sha256"].strip()
+    title = i18n.translate(
+        statement["locale"],
+        "Ownership statement of {name}, {start} – {end}",
+        name=statement["member_name"],
+        start=statement["period_start"].date().isoformat(),
+        end=statement["period_end"].date().isoformat(),
+    )
+    return VerifyResult(
+        sealed_by_us=ours,
+        intact=intact,
+        verdict="intact" if intact else "modified",
+        statement_id=statement["id"],
+        title=title,
+        completed_at=statement["ready_at"],
     )

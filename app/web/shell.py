@@ -72,6 +72,7 @@ NAV = (
     NavItem("/billing", i18n.N_("Billing"), minimum="admin"),
     NavItem("/settings", i18n.N_("Settings"), minimum="admin"),
     NavItem("/team", i18n.N_("Team dashboard"), minimum="manager"),
+    NavItem("/statements", i18n.N_("Statements")),
 )
 
 

@@ -34,6 +34,7 @@ SELECT create_distributed_table('deal_stage_rules', 'tenant', colocate_with => '
 SELECT create_distributed_table('emails', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('invitations', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('memberships', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('ownership_statements', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('company_profile_versions', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('daily_reports', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('document_templates', 'tenant', colocate_with => 'audit_log');

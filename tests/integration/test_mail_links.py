@@ -107,6 +107,7 @@ async def test_every_link_of_every_mail_answers(client: Any, app: Any, mailbox: 
         "collection_reminder": pages.url(pages.COLLECTIONS, {"owner": owner.membership_id}),
         "handover_received": pages.url(pages.CUSTOMERS),
         "market_incident": pages.url(pages.MARKET_INCIDENT, incident_id=incident["id"]),
+        "ownership_statement": pages.url(pages.STATEMENTS),
         "reclaim_warning": pages.url(pages.CUSTOMER, customer_id=company["id"]),
         "weekly_report": pages.url(pages.WEEKLY_REPORT, report_id=report_id),
     }

@@ -46,6 +46,8 @@ class DriftedLedger(Table, tablename="customer_ownership_history", db=DB):
     # UNIQUE (tenant, seq) missing
     customer_ownership_history_claims = Index("(tenant, to_membership_id, at) WHERE cause = 'release'")
     customer_ownership_history_customer = Index("(tenant, customer_id, seq)")
+    customer_ownership_history_from = Index("(tenant, from_membership_id, seq)")
+    customer_ownership_history_to = Index("(tenant, to_membership_id, seq)")
     customer_ownership_history_at = Index("(tenant, at)")  # not in the database
 
 

@@ -62,6 +62,7 @@ TABLES = {
     "endpoint_id": "webhook_endpoints",
     "channel_id": "chat_channels",
     "registration_id": "vendor_registrations",
+    "statement_id": "ownership_statements",
 }
 OTHER_VALUES = {"int": "1", "str": "x", "path": "x"}
 
@@ -196,6 +197,11 @@ async def _their_world(client: Any, mailbox: Any, app: Any, admin_db: str) -> UU
             "INSERT INTO chat_channels (tenant, territory_id, provider, url, kinds)"
             " VALUES ($1, $2, 'wecom', 'https://qyapi.weixin.qq.com/x', '{reclaim_warning}')",
             UUID(f.city["id"]),
+        ),
+        (
+            "INSERT INTO ownership_statements (tenant, membership_id, period_start, period_end, kind, locale)"
+            " VALUES ($1, $2, now() - interval '1 day', now(), 'requested', 'en')",
+            UUID(f.rep.membership_id),
         ),
     ):
         await db_rows(admin_db, sql, tenant, *args)
