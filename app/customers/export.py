@@ -48,6 +48,7 @@ class ExportFilters:
     q: str | None = None
     source: str | None = None
     followup_before: datetime | None = None
+    cross_territory: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ async def _query(
         q=filters.q,
         source=filters.source,
         followup_before=filters.followup_before,
+        cross_territory=filters.cross_territory,
     )
     rows = await tx.fetch("SELECT id, parent_id, name FROM territories WHERE tenant = $1", scope.tenant_id)
     paths = import_columns.TerritoryIndex.build((r["id"], r["parent_id"], r["name"]) for r in rows).paths

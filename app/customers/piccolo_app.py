@@ -20,6 +20,7 @@ from app.customers.tables import (
     PoolReleaseReason,
     PoolRuleSet,
     PoolScope,
+    TerritoryDivision,
 )
 
 APP_CONFIG = AppConfig(
@@ -43,6 +44,7 @@ APP_CONFIG = AppConfig(
         CrossTerritoryRequest,
         CustomerImport,
         CustomerImportRow,
+        TerritoryDivision,
     ],
     migration_dependencies=["app.territories.piccolo_app"],
 )

@@ -43,7 +43,7 @@ class CustomerController(Controller):
     @get(
         "/",
         summary="Visible customers, newest first or by next follow-up; filter by territory subtree, grade,"
-        " status, owner, q",
+        " status, owner, q, cross_territory",
         dependencies=PAGED,
         opt=needs("customers:read"),
     )
@@ -62,6 +62,10 @@ class CustomerController(Controller):
             default="newest",
             description="newest (default) or next_followup (soonest next follow-up first, none last)",
         ),
+        cross_territory: bool | None = Parameter(
+            default=None,
+            description="true: only customers whose credit code points to another territory (跨区)",
+        ),
     ) -> Page[CustomerRead]:
         return await search.list_customers(
             tenant_scope,
@@ -70,6 +74,7 @@ class CustomerController(Controller):
             status=status,
             owner=owner,
             q=q,
+            cross_territory=cross_territory,
             sort=sort,
             limit=page.limit,
             cursor=page.cursor,

@@ -38,10 +38,12 @@ AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 class CustomerCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new customer. ``owner_membership_id`` absent = the creator owns it; ``null`` = into the
-    territory's pool. ``grade`` defaults to D (not expected to close within 12 months)."""
+    territory's pool. ``grade`` defaults to D (not expected to close within 12 months).
+    ``territory_id`` absent: the territory the credit code's division is mapped to (422 when the code
+    is missing or its division is not mapped)."""
 
     full_name: FullName
-    territory_id: UUID
+    territory_id: UUID | None = None
     short_name: Text100 | None = None
     tax_id: Text40 | None = None
     address: Text500 | None = None
@@ -108,6 +110,10 @@ class CustomerRead(msgspec.Struct):
     next_followup_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # the territory the credit code's division is mapped to, and whether the customer sits outside
+    # it (跨区: neither in it nor below it)
+    code_territory_id: UUID | None
+    cross_territory: bool
 
 
 class GradeChangeRead(msgspec.Struct):

@@ -68,13 +68,15 @@ async def list_customers(
     q: str | None = None,
     source: str | None = None,
     followup_before: datetime | None = None,
+    cross_territory: bool | None = None,
     sort: str = "newest",
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[CustomerRead]:
     """Visible customers, newest first (``sort="next_followup"``: the soonest next follow-up first,
     those with none last). ``territory_id`` takes its whole subtree; ``owner`` is a membership id,
-    ``me`` or ``none`` (the pool); ``followup_before`` includes customers never followed up."""
+    ``me`` or ``none`` (the pool); ``followup_before`` includes customers never followed up;
+    ``cross_territory`` true: only those whose credit code points to another territory (跨区)."""
     check_limit(limit)
     check_filters(grade=grade, status=status)
     if sort not in SORTS:
@@ -86,7 +88,13 @@ async def list_customers(
     # scan stopping at a page of matches), then the newest of those — not every match of a large
     # subtree read and sorted for one page. A search or one owner's customers are few: their own
     # indexes find them better.
-    per_territory = territory_id is not None and not by_next and q is None and owner in (None, "none")
+    per_territory = (
+        territory_id is not None
+        and not by_next
+        and q is None
+        and owner in (None, "none")
+        and not cross_territory
+    )
     async with scope.tx() as tx:
         where = await list_conditions(
             tx,
@@ -99,6 +107,7 @@ async def list_customers(
             q=q,
             source=source,
             followup_before=followup_before,
+            cross_territory=cross_territory,
         )
         if by_next:
             order = "c.next_followup_at IS NULL, c.next_followup_at, c.id"
@@ -166,6 +175,7 @@ async def list_conditions(
     q: str | None = None,
     source: str | None = None,
     followup_before: datetime | None = None,
+    cross_territory: bool | None = None,
 ) -> list[str]:
     """The WHERE conditions of the customer list (also used by the export): the tenant (``$1``),
     what the member may see, and the filters. ``check_filters`` first."""
@@ -185,6 +195,8 @@ async def list_conditions(
         where.append(f"c.source = {p(source)}")
     if followup_before is not None:
         where.append(f"(c.last_followup_at IS NULL OR c.last_followup_at < {p(followup_before)})")
+    if cross_territory is not None:
+        where.append("c.cross_territory" if cross_territory else "NOT c.cross_territory")
     return where
 
 

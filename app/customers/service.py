@@ -24,6 +24,7 @@ from app.i18n import N_
 from app.outbound.events import emit
 from app.rows import to_struct, to_structs
 from app.sql import Params
+from app.territories import division_map
 from tenants.access import CustomerAccess, customer_access
 from tenants.scope import TenantScope
 
@@ -97,6 +98,25 @@ async def _check_territory(tx: Tx, scope: TenantScope, territory_id: UUID) -> No
         "SELECT 1 FROM territories WHERE tenant = $1 AND id = $2", scope.tenant_id, territory_id
     ):
         raise ValidationFailed.field("territory_id", "No territory with this id")
+
+
+async def _placed(tx: Tx, scope: TenantScope, wanted: UUID | None, tax_id: str | None) -> UUID:
+    """The territory asked for (which must exist), else the one the credit code is mapped to."""
+    if wanted is not None:
+        await _check_territory(tx, scope, wanted)
+        return wanted
+    if tax_id is None:
+        raise ValidationFailed.field(
+            "territory_id", "Choose a territory, or give a credit code to place it by"
+        )
+    placed = await division_map.code_territory(tx, scope, tax_id)
+    if placed is None:
+        raise ValidationFailed.field(
+            "territory_id",
+            "No territory is mapped to the division {code} of this credit code: choose one",
+            code=tax_id[2:8],
+        )
+    return placed
 
 
 async def _check_referrer(
@@ -173,15 +193,15 @@ async def create_customer(scope: TenantScope, data: CustomerCreate) -> CustomerR
     try:
         async with scope.tx() as tx:
             access = await customer_access(tx, scope)
-            await _check_territory(tx, scope, data.territory_id)
-            if not access.may_add_in(data.territory_id):
+            territory_id = await _placed(tx, scope, data.territory_id, tax_id)
+            if not access.may_add_in(territory_id):
                 raise Forbidden("You can enter customers only in your own territories")
             owner = await _initial_owner(tx, scope, data.owner_membership_id)
             await _check_referrer(tx, scope, access, data.referrer_customer_id)
             await duplicates.lock_keys(tx, scope, keys)
             existing = await duplicates.find_existing(tx, scope, keys)
             if existing is None:
-                return await _insert(tx, scope, data, full_name, tax_id, keys, owner)
+                return await _insert(tx, scope, data, full_name, tax_id, territory_id, keys, owner)
             conflict_id = await duplicates.record_conflict(tx, scope, existing, data)
     except asyncpg.UniqueViolationError:  # lost a race the advisory locks did not cover
         async with scope.tx() as tx:
@@ -198,11 +218,12 @@ async def _insert(
     data: CustomerCreate,
     full_name: str,
     tax_id: str | None,
+    territory_id: UUID,
     keys: CompanyKeys,
     owner: UUID | None,
 ) -> CustomerRead:
     values: dict[str, Any] = {c: getattr(data, c) for c in _CREATE_COLUMNS}
-    values.update(full_name=full_name, tax_id=tax_id)
+    values.update(full_name=full_name, tax_id=tax_id, territory_id=territory_id)
     values.update(_derived(values))
     values.update(
         tenant=scope.tenant_id,
@@ -225,7 +246,12 @@ async def _insert(
         "customer.created",
         "customer",
         customer_id,
-        data={"full_name": full_name, "territory_id": data.territory_id, "owner": owner},
+        data={
+            "full_name": full_name,
+            "territory_id": territory_id,
+            "owner": owner,
+            "placed_by_code": data.territory_id is None,
+        },
     )
     if owner is not None:  # last: it takes the tenant's ledger lock until commit
         cause = "create" if owner == scope.membership_id else "assign"

@@ -61,6 +61,8 @@ class Customer(Table, tablename="customers", db=DB):
     pool_id = UUID(default=None)
     pooled_at = Timestamptz(null=True, default=None)
     locked_at = Timestamptz(null=True, default=None)
+    code_territory_id = UUID(null=True, default=None)
+    cross_territory = Boolean(default=False)
 
     customers_tenant_created_by_fkey = References([tenant, created_by], "memberships", ["tenant", "id"])
     customers_tenant_owner_membership_id_fkey = References(
@@ -74,6 +76,11 @@ class Customer(Table, tablename="customers", db=DB):
     )
     customers_tenant_territory_id_fkey = References([tenant, territory_id], "territories", ["tenant", "id"])
     customers_tenant_pool_id_fkey = References([tenant, pool_id], "pools", ["tenant", "id"])
+    customers_tenant_code_territory_id_fkey = References(
+        [tenant, code_territory_id], "territories", ["tenant", "id"], on_delete="SET NULL (code_territory_id)"
+    )
+    customers_code_territory = Index("(tenant, code_territory_id) WHERE code_territory_id IS NOT NULL")
+    customers_cross_territory = Index("(tenant, created_at DESC, id DESC) WHERE cross_territory")
     customers_identity = Index("(tenant, identity_key)", unique=True)
     customers_name_key = Index("(tenant, name_key)")
     customers_owner = Index("(tenant, owner_membership_id, created_at DESC, id DESC)")
@@ -504,3 +511,25 @@ class CustomerImportRow(Table, tablename="customer_import_rows", db=DB):
     )
     customer_import_rows_identity = Index("(tenant, import_id, identity_key)")
     customer_import_rows_rejected = Index("(tenant, import_id, row_no) WHERE NOT ok")
+
+
+class TerritoryDivision(Table, tablename="territory_divisions", db=DB):
+    """A division code (GB/T 2260) mapped to a territory: customers whose credit code lies in it
+    belong there (``app/territories/division_map.py``)."""
+
+    tenant = UUID(primary_key=True, default=None)
+    id = UUID(primary_key=True)
+    territory_id = UUID(default=None)
+    code = Char(length=6, default=None)
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz()
+
+    territory_divisions_tenant_fkey = References([tenant], "tenants", ["id"])
+    territory_divisions_tenant_territory_id_fkey = References(
+        [tenant, territory_id], "territories", ["tenant", "id"], on_delete="CASCADE"
+    )
+    territory_divisions_tenant_created_by_fkey = References(
+        [tenant, created_by], "memberships", ["tenant", "id"], on_delete="SET NULL (created_by)"
+    )
+    territory_divisions_tenant_code_key = Unique([tenant, code])
+    territory_divisions_territory = Index("(tenant, territory_id)")

@@ -12,7 +12,8 @@ One transaction per call, set-based whatever the number of leads (at most ``MAX_
    owner is asked to follow it up (its next follow-up becomes due now, and they are told), or, when it
    is in the pool, its territory's managers are told;
 4. the new companies are inserted unowned, in the pool of their territory (the company's first
-   top-level territory unless the lead or the form names one), with the contact when one is given,
+   top-level territory unless the lead names one, its credit code's division is mapped to one, or the
+   form names one), with the contact when one is given,
    their first grade entry and the lead's log row; the territory's managers are told (one notice per
    manager and batch).
 """
@@ -191,7 +192,8 @@ async def _claim(
 
 
 async def _territories(tx: Tx, scope: TenantScope, rows: list[_Row], source: Source, many: bool) -> None:
-    """Each lead's territory: its own (which must exist), else the form's, else the first top-level."""
+    """Each lead's territory: its own (which must exist), else the one its credit code is mapped to
+    (``acre_code_territory``), else the form's, else the first top-level."""
     named = sorted(
         {r.lead.territory_id for r in rows if r.lead.territory_id is not None}
         | ({source.territory_id} if source.territory_id else set())
@@ -209,8 +211,18 @@ async def _territories(tx: Tx, scope: TenantScope, rows: list[_Row], source: Sou
     ]
     if errors:
         raise ValidationFailed(extra={"errors": errors})
+    coded = [r for r in rows if r.lead.territory_id is None and r.tax_id is not None]
+    if coded:  # placed by the credit code's division where the company mapped it
+        placed = await tx.fetch(
+            "SELECT acre_code_territory($1, t) AS id"
+            " FROM unnest($2::text[]) WITH ORDINALITY x(t, n) ORDER BY n",
+            scope.tenant_id,
+            [r.tax_id for r in coded],
+        )
+        for r, p in zip(coded, placed, strict=True):
+            r.territory_id = p["id"]
     fallback = source.territory_id if source.territory_id in found else None
-    if fallback is None and any(r.lead.territory_id is None for r in rows):
+    if fallback is None and any(r.lead.territory_id is None and r.territory_id is None for r in rows):
         fallback = await tx.fetchval(
             "SELECT id FROM territories WHERE tenant = $1 AND parent_id IS NULL"
             " ORDER BY created_at, id LIMIT 1",
@@ -219,7 +231,7 @@ async def _territories(tx: Tx, scope: TenantScope, rows: list[_Row], source: Sou
         if fallback is None:
             raise ValidationFailed.field(_field(many, 0, "territory_id"), M_NO_TERRITORIES)
     for r in rows:
-        r.territory_id = r.lead.territory_id or fallback
+        r.territory_id = r.lead.territory_id or r.territory_id or fallback
 
 
 # Lock every company key of the batch (the duplicate guard's advisory locks, in one statement, sorted).

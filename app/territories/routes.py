@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.pagination import Page, PageParams, paged
-from app.territories import members, service
+from app.territories import division_map, members, service
 from app.territories.schemas import (
+    DivisionMappingRead,
+    DivisionMappingSet,
+    DivisionRead,
     MoveImpact,
     TerritoryCreate,
     TerritoryMemberCreate,
@@ -117,4 +120,51 @@ class TerritoryController(Controller):
         await members.remove_territory_member(tenant_scope, territory_id, membership_id)
 
 
-ROUTES = [TerritoryController]
+class DivisionController(Controller):
+    path = "/api/v1/divisions"
+    tags = ("territories",)
+    dependencies = SCOPED
+
+    @get("/", summary="Administrative divisions (GB/T 2260) by code prefix or name")
+    async def find_divisions(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        q: str = Parameter(
+            min_length=1, max_length=50, description="digits: a code prefix; else a name part"
+        ),
+    ) -> list[DivisionRead]:
+        return division_map.find_divisions(q)
+
+    @get("/{code:str}", summary="One administrative division by its six-digit code")
+    async def get_division(
+        self, tenant_scope: NamedDependency[TenantScope], code: FromPath[str]
+    ) -> DivisionRead:
+        return division_map.get_division(code)
+
+
+class DivisionMappingController(Controller):
+    path = "/api/v1/territory-divisions"
+    tags = ("territories",)
+    dependencies = SCOPED
+
+    @get("/", summary="Division codes mapped to territories (placement by credit code)")
+    async def list_mappings(
+        self, tenant_scope: NamedDependency[TenantScope], territory_id: FromQuery[UUID | None] = None
+    ) -> list[DivisionMappingRead]:
+        return await division_map.list_mappings(tenant_scope, territory_id)
+
+    @put("/{code:str}", summary="Map a division code to a territory (its customers are placed again)")
+    async def map_division(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        code: FromPath[str],
+        data: JSONBody[DivisionMappingSet],
+    ) -> DivisionMappingRead:
+        return await division_map.map_division(tenant_scope, code, data.territory_id)
+
+    @delete("/{code:str}", status_code=HTTP_204_NO_CONTENT, summary="Remove a division code from the mapping")
+    async def unmap_division(self, tenant_scope: NamedDependency[TenantScope], code: FromPath[str]) -> None:
+        await division_map.unmap_division(tenant_scope, code)
+
+
+ROUTES = [TerritoryController, DivisionController, DivisionMappingController]

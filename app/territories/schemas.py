@@ -72,3 +72,31 @@ class MoveImpact(msgspec.Struct):
     customers: int
     reps: int
     open_deals: int
+
+
+DivisionCode = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+
+
+class DivisionRead(msgspec.Struct):
+    """An administrative division (GB/T 2260): ``full_name`` with its province and city."""
+
+    code: str
+    name: str
+    level: str
+    full_name: str
+
+
+class DivisionMappingSet(msgspec.Struct, forbid_unknown_fields=True):
+    territory_id: UUID
+
+
+class DivisionMappingRead(msgspec.Struct):
+    """A division code mapped to a territory: customers whose credit code lies in the division
+    belong there (the most specific mapped code wins)."""
+
+    code: str
+    name: str
+    level: str
+    territory_id: UUID
+    territory_name: str
+    created_at: datetime

@@ -35,6 +35,8 @@ from app.i18n import N_, translate
 from app.sales.growth import referrals
 from app.sales.growth.schemas import ReferralWrite
 from app.signing.service import list_envelopes
+from app.territories import divisions
+from app.territories import service as territory_service
 from app.web.deal_words import ROLES, STAGES, money
 from app.web.shell import PAGE, PAGE_ERRORS, render
 from tenants.scope import TenantScope
@@ -118,6 +120,13 @@ async def _referrer_name(scope: TenantScope, customer: CustomerRead) -> str | No
         return None
 
 
+async def _code_territory(scope: TenantScope, customer: CustomerRead) -> str | None:
+    """The name of the territory a cross-territory customer's credit code points to."""
+    if not customer.cross_territory or customer.code_territory_id is None:
+        return None
+    return (await territory_service.get_territory(scope, customer.code_territory_id)).name
+
+
 @get("/customers/{customer_id:uuid}")
 async def customer_page(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
@@ -144,6 +153,8 @@ async def customer_page(
         referred=(await referrals.list_referrals(scope, referrer_customer_id=customer_id, limit=LIST_SIZE)),
         referrer_name=await _referrer_name(scope, customer),
         may_merge=scope.at_least("manager"),
+        division=divisions.full_name(divisions.of_credit_code(customer.tax_id)),
+        code_territory=await _code_territory(scope, customer),
         grades=GRADES,
         document_title=lambda kind: _document_title(scope, kind),
         **_WORDS,

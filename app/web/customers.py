@@ -160,10 +160,11 @@ _AT = re.compile(r"\$\.(\w+)")
 def _new_customer(scope: TenantScope, form: NewCustomerForm) -> CustomerCreate:
     """The form as the API's body; the schema's own checks (lengths, grade, source) answer 422."""
     body: dict[str, Any] = {"full_name": form.full_name.strip(), "grade": form.grade or "D"}
-    try:
-        body["territory_id"] = str(UUID(form.territory_id))
-    except ValueError:
-        raise ValidationFailed.field("territory_id", "Choose a territory") from None
+    if form.territory_id.strip():  # else: placed by the credit code
+        try:
+            body["territory_id"] = str(UUID(form.territory_id))
+        except ValueError:
+            raise ValidationFailed.field("territory_id", "Choose a territory") from None
     for name in _OPTIONAL_TEXT:
         if value := getattr(form, name).strip():
             body[name] = value

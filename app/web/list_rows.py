@@ -30,6 +30,7 @@ _GRADE, _NEVER, _LAST, _NEXT = (
 )
 _CLAIM, _WHY = N_("Claim"), N_("Why?")
 _TODAY, _IN_DAYS = N_("Returns to the pool today"), N_("Returns to the pool in {n} days")
+_CROSS, _CROSS_TITLE = N_("Cross-territory"), N_("Its credit code points to another territory")
 _RELEASE, _RELEASE_WHY, _RELEASE_IT = (
     N_("Release to the pool"),
     N_("Why release it? (required)"),
@@ -83,11 +84,14 @@ def customer_rows(
     release with a reason (htmx)."""
     grade, never, last, next_ = _e(_(_GRADE)), _e(_(_NEVER)), _(_LAST), _(_NEXT)
     today, in_days = _e(_(_TODAY)), _(_IN_DAYS)
+    cross = f'<span class="badge cross" title="{_e(_(_CROSS_TITLE))}">{_e(_(_CROSS))}</span>'
     release, release_why, release_it = _e(_(_RELEASE)), _e(_(_RELEASE_WHY)), _e(_(_RELEASE_IT))
     out = []
     for c in items:
         cid = str(c.id)
         meta = f"{_e(c.territory_name)} · {_e(label('status', c.status))}"
+        if c.cross_territory:
+            meta += " " + cross
         if team and c.owner_name:
             meta += " · " + _e(c.owner_name)
         if c.next_followup_at:

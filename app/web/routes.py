@@ -13,6 +13,7 @@ from litestar.response import Template
 from app.errors import NotFound
 from app.settings import get_settings
 from app.web import (
+    divisions,
     access_requests,
     approvals,
     billing,
@@ -115,6 +116,7 @@ ROUTES: list[Any] = [
     approvals.ROUTER,
     access_requests.ROUTER,
     territories.ROUTER,
+    divisions.ROUTER,
     realignments.ROUTER,
     deals.ROUTER,
     registrations.ROUTER,

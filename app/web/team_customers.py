@@ -41,7 +41,7 @@ from tenants.members import list_members
 from tenants.scope import TenantScope
 
 PAGE_SIZE = 50
-FILTERS = ("territory_id", "owner", "grade", "status", "source", "followup", "q")
+FILTERS = ("territory_id", "owner", "grade", "status", "source", "followup", "q", "cross")
 FOLLOWUP_DAYS = (7, 14, 30, 60, 90)  # "not followed up for N days" (never followed up included)
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # followed up before this: never
 STATUSES = ("prospect", "won", "lost", "closed")
@@ -82,6 +82,7 @@ def _kwargs(chosen: dict[str, str]) -> dict[str, Any]:
         "q": chosen.get("q"),
         "source": source,
         "followup_before": before,
+        "cross_territory": True if chosen.get("cross") else None,
     }
 
 
@@ -126,7 +127,7 @@ async def selection_for(
     kwargs = _kwargs(chosen)
     if kwargs["status"] == "closed":
         raise ValidationFailed.field("status", ARCHIVED)
-    if kwargs["q"] or kwargs["source"] or kwargs["followup_before"]:
+    if kwargs["q"] or kwargs["source"] or kwargs["followup_before"] or kwargs["cross_territory"]:
         return HandoverSelection(customer_ids=await _all_ids(scope, chosen))
     sel = HandoverSelection(
         grades=[kwargs["grade"]] if kwargs["grade"] else [],

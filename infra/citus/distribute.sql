@@ -65,6 +65,7 @@ SELECT create_distributed_table('pool_admins', 'tenant', colocate_with => 'audit
 SELECT create_distributed_table('pool_cap_overrides', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('cross_territory_grants', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('cross_territory_requests', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('territory_divisions', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('customer_conflicts', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('customer_contacts', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('customer_followups', 'tenant', colocate_with => 'audit_log');

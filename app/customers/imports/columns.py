@@ -22,6 +22,7 @@ from app import credit_code
 from app.customers import identity
 from app.customers.tabular import unneutralize
 from app.i18n import N_
+from app.territories import divisions as division_codes
 from tenants.access import CustomerAccess
 
 # field: (English header, Chinese header, other header names separated by "|")
@@ -219,6 +220,9 @@ class RowRules:
     default_territory: UUID | None
     default_owner_is_me: bool
     strip_apostrophes: bool  # CSV: undo our own formula-injection prefix
+    # division code -> territory (``app.territories.division_map``): a row without a territory goes
+    # where its credit code is mapped, before the default territory
+    divisions: Mapping[str, UUID] = field(default_factory=dict)
 
 
 def _text(cells: Mapping[str, str | None], name: str, rules: RowRules) -> str | None:
@@ -261,7 +265,7 @@ def clean_row(cells: Mapping[str, str | None], rules: RowRules) -> tuple[dict[st
             )
         values["tax_id"] = tax_id
     _coded_columns(values, errors)
-    territory_id = _territory(values.pop("territory"), rules, errors)
+    territory_id = _territory(values.pop("territory"), values["tax_id"], rules, errors)
     owner = _owner(values.pop("owner"), rules, errors)
     if territory_id is not None and not rules.access.may_add_in(territory_id):
         errors.append(("territory", N_("You can enter customers only in your own territories"), {}))
@@ -311,8 +315,11 @@ def _coded_columns(values: dict[str, Any], errors: list[RowError]) -> None:
             errors.append(("headcount", N_("Not a whole number: {value}"), {"value": _shown(raw_headcount)}))
 
 
-def _territory(ref: str | None, rules: RowRules, errors: list[RowError]) -> UUID | None:
+def _territory(ref: str | None, tax_id: str | None, rules: RowRules, errors: list[RowError]) -> UUID | None:
     if ref is None:
+        placed = division_codes.place(rules.divisions, tax_id)
+        if placed is not None:
+            return placed
         if rules.default_territory is None:
             errors.append(("territory", N_("Give a territory, or choose a default territory"), {}))
         return rules.default_territory

@@ -118,8 +118,9 @@ class CustomerImportController(Controller):
         status: FromQuery[str | None] = None,
         owner: str | None = Parameter(default=None, description="a membership id, 'me' or 'none' (the pool)"),
         q: str | None = Parameter(default=None, max_length=200),
+        cross_territory: FromQuery[bool | None] = None,
     ) -> Response[Any]:
-        filters = export.ExportFilters(territory_id, grade, status, owner, q)
+        filters = export.ExportFilters(territory_id, grade, status, owner, q, cross_territory=cross_territory)
         result = await export.export_customers(tenant_scope, format, filters)
         headers = {"content-disposition": result.disposition}
         media_type = result.content_type.split(";")[0]  # Litestar adds the charset of a text/ type

@@ -40,6 +40,7 @@ from app.customers.imports.sql import (
     STAGE_COLUMNS,
 )
 from app.storage import Storage
+from app.territories import division_map
 from tenants.access import customer_access
 from tenants.scope import TenantScope
 
@@ -57,6 +58,7 @@ async def _rules(scope: TenantScope, imp: asyncpg.Record) -> import_columns.RowR
             " WHERE m.tenant = $1",
             scope.tenant_id,
         )
+        divisions = await division_map.load_prefixes(tx, scope)
     return import_columns.RowRules(
         access=access,
         importer=scope.membership_id,
@@ -68,6 +70,7 @@ async def _rules(scope: TenantScope, imp: asyncpg.Record) -> import_columns.RowR
             (r["id"], r["email"], r["name"], r["active"]) for r in members
         ),
         default_territory=imp["default_territory_id"],
+        divisions=divisions,
         default_owner_is_me=imp["default_owner"] == "me",
         strip_apostrophes=imp["file_format"] == "csv",
     )
