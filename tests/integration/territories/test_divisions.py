@@ -92,16 +92,21 @@ async def test_codes_place_customers_and_flag_cross_territory(client, mailbox, a
     assert r.json()["cross_territory"] is True
 
     # deleting a mapped territory drops its codes and places their customers again
-    r = await client.delete(f"/api/v1/territories/{t.js['id']}", headers=t.owner.headers)
-    if r.status_code == 204:  # the tree allows it only without customers; ours has some
-        rows = await db_rows(
-            admin_db, "SELECT code FROM territory_divisions WHERE tenant = $1", t.owner.tenant_id
-        )
-        assert "320000" not in {x["code"] for x in rows}
-    actions = await db_rows(
-        admin_db, "SELECT action, data FROM audit_log WHERE tenant = $1 AND action LIKE 'territory.division%'",
-        t.owner.tenant_id,
-    )  # fmt: skip
+    zj = await territory(client, t.owner, "浙江省")
+    await mapped(client, t.owner, "330000", zj["id"])
+    hz = (await entered(client, t.owner, code("330106"), territory_id=t.js["id"])).json()
+    assert hz["cross_territory"] is True and hz["code_territory_id"] == zj["id"]
+    assert (
+        await client.delete(f"/api/v1/territories/{zj['id']}", headers=t.owner.headers)
+    ).status_code == 204
+    rows = await db_rows(
+        admin_db, "SELECT code FROM territory_divisions WHERE tenant = $1", t.owner.tenant_id
+    )
+    assert "330000" not in {x["code"] for x in rows}
+    r = await client.get(f"/api/v1/customers/{hz['id']}", headers=t.owner.headers)
+    assert (r.json()["code_territory_id"], r.json()["cross_territory"]) == (None, False)
+    audit = "SELECT action FROM audit_log WHERE tenant = $1 AND action LIKE 'territory.division%'"
+    actions = await db_rows(admin_db, audit, t.owner.tenant_id)
     assert {a["action"] for a in actions} == {"territory.division_mapped", "territory.division_unmapped"}
 
 
