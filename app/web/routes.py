@@ -13,7 +13,6 @@ from litestar.response import Template
 from app.errors import NotFound
 from app.settings import get_settings
 from app.web import (
-    divisions,
     access_requests,
     approvals,
     billing,
@@ -23,6 +22,7 @@ from app.web import (
     customers,
     dashboard,
     deals,
+    divisions,
     documents,
     envelopes,
     field,
