@@ -131,7 +131,21 @@ async def relay(redis: ArqRedis, limit: int = 500) -> int:
             log.warning("outbox relay failed; jobs stay pending", error=repr(exc), pending=len(failed))
         if done:
             await tx.execute("UPDATE outbox SET enqueued_at = now() WHERE id = ANY($1)", done)
+            await _wake_workers(redis, queue)
     return len(done)
+
+
+def wake_channel(queue: str) -> str:
+    """The pub/sub channel on which the relay tells the workers of ``queue`` that jobs came."""
+    return f"{queue}:wake"
+
+
+async def _wake_workers(redis: ArqRedis, queue: str) -> None:
+    """Tell the idle workers that jobs came (``workers.worker``); a lost wake waits one poll delay."""
+    try:
+        await redis.publish(wake_channel(queue), b"1")
+    except Exception as exc:
+        log.warning("could not wake the workers; they find the jobs at their next poll", error=repr(exc))
 
 
 class RelayLoop:

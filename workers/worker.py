@@ -19,6 +19,13 @@ refreshing their claims; a job still running then is cancelled and handed back: 
 queue and the next worker runs it again as a further try (jobs are idempotent). Kubernetes'
 ``terminationGracePeriodSeconds`` for the worker is longer than that wait (infra/k8s/).
 
+**A committed job starts at once.** The outbox relay publishes on the queue's wake channel
+(``app.outbox.wake_channel``) after it enqueues; each worker listens there (one pub/sub connection)
+and polls as soon as a message comes, or as soon as one of its own jobs ends (a slot is free), else
+every ``poll_delay`` (ARQ's 0.5 s: deferred jobs, retries and the crons need no wake). A full worker
+that is woken reads nothing, so surplus jobs stay in Redis for the next worker with a free slot. A
+wake lost while Redis is away costs at most one poll delay.
+
 **It says it is alive.** With ``ACRE_WORKER_HEARTBEAT_FILE`` set the poll loop touches that file every
 ``CLAIM_REFRESH_SECONDS``, Redis up or not; ``acre worker --check`` (the image's health check and the
 pod's liveness probe) fails once it is older than ``HEARTBEAT_STALE_SECONDS``.
@@ -27,6 +34,7 @@ pod's liveness probe) fails once it is older than ``HEARTBEAT_STALE_SECONDS``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -37,6 +45,8 @@ from arq.constants import in_progress_key_prefix
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.outbox import wake_channel
 
 log = structlog.get_logger(__name__)
 CLAIM_TTL_SECONDS = 20
@@ -66,6 +76,9 @@ class Worker(arq_worker.Worker):
         self._claims_refreshed = 0.0
         self._redis_lost_at: float | None = None
         self._wait = _FIRST_WAIT
+        # ARQ's loop sleeps ``poll_delay_s`` between polls; this worker waits for a wake instead.
+        self._poll_every, self.poll_delay_s = self.poll_delay_s, 0
+        self._woken = asyncio.Event()
 
     async def main(self) -> None:
         while self._pool is None:
@@ -81,9 +94,31 @@ class Worker(arq_worker.Worker):
             except _REDIS_DOWN as exc:
                 await self._redis_unreachable(exc)
         self._redis_back()
-        await super().main()
+        listener = asyncio.create_task(self._listen(), name="worker-wake")
+        try:
+            await super().main()
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _listen(self) -> None:
+        """Wake the poll loop on every message on the wake channel; subscribe again after a Redis error."""
+        while True:
+            pubsub = self.pool.pubsub()
+            try:
+                await pubsub.subscribe(wake_channel(self.queue_name))
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        self._woken.set()
+            except _REDIS_DOWN:
+                await asyncio.sleep(_FIRST_WAIT)  # the poll loop logs the outage
+            finally:
+                with contextlib.suppress(*_REDIS_DOWN):
+                    await pubsub.aclose()  # type: ignore[attr-defined]  # stubs predate it
 
     async def _poll_iteration(self) -> None:
+        self._woken.clear()  # a wake from here on polls again at once
         self._heartbeat()
         try:
             self._collect_finished()
@@ -93,6 +128,8 @@ class Worker(arq_worker.Worker):
             await self._redis_unreachable(exc)
         else:
             self._redis_back()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), self._poll_every)
 
     def _heartbeat(self) -> None:
         now = time.monotonic()
@@ -171,9 +208,13 @@ class Worker(arq_worker.Worker):
             except (ResponseError, WatchError):  # another worker took it meanwhile
                 return False
         task = self.loop.create_task(self.run_job(job_id, int(score)))
-        task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
+        task.add_done_callback(self._job_done)
         self.tasks[job_id] = task
         return True
+
+    def _job_done(self, _: object) -> None:
+        self._release_sem_dec_counter_on_complete()
+        self._woken.set()  # a free slot: the next queued job need not wait for the poll delay
 
     async def close(self) -> None:
         try:

@@ -8,7 +8,8 @@ reads one request, sets its limits before it touches the template, renders, answ
 - CPU: ``RLIMIT_CPU`` of ``limits.seconds`` (SIGXCPU, then SIGKILL a second later, from the kernel);
 - memory: ``RLIMIT_AS`` of the child's address space at fork plus ``limits.memory_mb`` (an allocation
   past it raises ``MemoryError``);
-- wall clock: ``alarm(limits.seconds)`` in the child, and a SIGKILL from the caller a second later.
+- wall clock: ``alarm(limits.seconds)`` in the child, and a SIGKILL from the caller a second later;
+- priority: ``RENDER_NICENESS`` below the worker, so that renders never starve the converters.
 
 So nothing one template does (memory, module state, caches) is seen by the next, and a worker killed
 mid-render leaves a child that stops by itself. The server runs at most one child per CPU; requests
@@ -41,6 +42,9 @@ from typing import Any
 from app.documents.rendering import TemplateBroken, render_docx
 
 _LENGTH = struct.Struct("!I")
+# Each render child runs this much nicer than its worker: with documents queued, the CPU goes to the
+# LibreOffice converters (the bottleneck) first, and a render fills the time a conversion leaves.
+RENDER_NICENESS = 5
 _server: subprocess.Popen[bytes] | None = None
 _control: socket.socket | None = None
 
@@ -203,13 +207,21 @@ def _reap(running: set[int], capacity: int) -> None:
 
 
 def _warm() -> None:
-    """One render at start, so each child inherits warm caches (compiled regexes and the like), then
-    ``gc.freeze`` so that the children do not copy pages just to scan them."""
+    """A render of every shipped template at start, so each child inherits warm caches (compiled
+    regexes and the like) and the compiled code of the shipped templates
+    (``rendering.compile_shipped``), then ``gc.freeze`` so that the children do not copy pages just to
+    scan them."""
     from app.documents import kinds
-    from app.documents.rendering import default_template_path
+    from app.documents.rendering import compile_shipped, default_template_path
 
+    shipped = [
+        (path.read_bytes(), kinds.sample(kind, locale))
+        for kind in kinds.KINDS
+        for locale in kinds.LOCALES
+        if (path := default_template_path(kind, locale)).exists()
+    ]
     with contextlib.suppress(Exception):
-        render_docx(default_template_path("contract", "en").read_bytes(), kinds.sample("contract", "en"))
+        compile_shipped(shipped)
     gc.freeze()
 
 
@@ -219,6 +231,7 @@ def _render_one(connection: socket.socket) -> None:
     template = _receive(connection)
     images = {path: _receive(connection) for path in request["images"]}
     limits = Limits(**request["limits"])
+    os.nice(RENDER_NICENESS)
     _confine(limits)
     outcome, payload = b"D", b""
     try:

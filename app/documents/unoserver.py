@@ -15,13 +15,16 @@ import asyncio
 import contextlib
 import ctypes
 import importlib.util
+import io
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import xmlrpc.client
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,24 @@ from unoserver.server import main
 sys.exit(main())
 """
 _READY_SECONDS = 90
+DOCX_IMPORT = "MS Word 2007 XML"
+PDF_EXPORT = "writer_pdf_Export"
+# A field or content control that LibreOffice turns into an index to fill in (table of contents,
+# figures, alphabetical index, bibliography); page numbers are laid out, not refreshed.
+_INDEX = re.compile(
+    rb"(?:<w:instrText[^>]*>|w:instr=\")\s*(?:TOC|INDEX|BIBLIOGRAPHY)\b"
+    rb'|w:docPartGallery w:val="Table of (?:Contents|Figures)"'
+)
+
+
+def has_index(docx: bytes) -> bool:
+    """Whether the body of ``docx`` (a DOCX package) holds an index that needs its entries filled in."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as package:
+            body = package.read("word/document.xml")
+    except (zipfile.BadZipFile, KeyError):
+        return True  # let LibreOffice make what it can of it, as before
+    return _INDEX.search(body) is not None
 
 
 def _free_port() -> int:
@@ -172,8 +193,19 @@ class UnoServer:
             self.log_file = None
 
     def convert(self, docx: bytes, timeout: float) -> bytes:
+        """The PDF of ``docx``: read with the Word import filter named (no type detection of a
+        suffix-less temporary file), written with Writer's PDF export, and indexes refreshed only
+        when the document has one (unoserver's default refreshes every document twice)."""
         result: Any = _proxy(self.port, timeout).convert(
-            None, xmlrpc.client.Binary(docx), None, "pdf", None, [], True, None, None
+            None,
+            xmlrpc.client.Binary(docx),
+            None,
+            "pdf",
+            PDF_EXPORT,
+            [],
+            has_index(docx),
+            DOCX_IMPORT,
+            None,
         )
         self.conversions += 1
         return bytes(result.data)

@@ -53,7 +53,7 @@ BENCHES = [
     Bench("import", quick=("--rows", "10000", "--scale", "0.02")),
     Bench("billing", quick=("--seconds", "3", "--connections", "16", "--events", "5000")),
     Bench("signing", quick=("--envelopes", "5", "--seals", "5")),
-    Bench("documents", quick=("--documents", "8", "--singles", "3")),
+    Bench("documents", quick=("--documents", "8", "--singles", "3", "--four", "8", "--rounds", "1")),
     Bench("sales", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("weekly", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("scale", quick=("--scale", "0.01", "--seconds", "4", "--users", "8")),
@@ -74,6 +74,8 @@ HIGHER_IS_BETTER = {
     "billing.ratio_ingest_vs_verify",
     "scale.ratio_rps_two_vs_one",
     "documents.ratios.throughput_vs_serial_baseline",
+    "documents.ratio_four_at_a_time_vs_raw",
+    "documents.ratio_four_at_a_time_vs_carbone",
     "webhooks.ratio_acre_vs_baseline",
 }
 
