@@ -55,6 +55,7 @@ _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 _FIRST_WAIT, _LONGEST_WAIT = 0.5, 10.0
 SHUTDOWN_WAIT_SECONDS = 50
 HEARTBEAT_STALE_SECONDS = 60
+_BURST_POLL = 0.005
 
 
 def heartbeat_fresh(path: Path, now: float | None = None) -> bool:
@@ -128,8 +129,11 @@ class Worker(arq_worker.Worker):
             await self._redis_unreachable(exc)
         else:
             self._redis_back()
+        # A burst worker (tests, benchmarks) with nothing running looks again soon: it stops once the
+        # queue is empty, and a wait here would only delay that.
+        idle_burst = self.burst and not any(not task.done() for task in self.tasks.values())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._woken.wait(), self._poll_every)
+            await asyncio.wait_for(self._woken.wait(), _BURST_POLL if idle_burst else self._poll_every)
 
     def _heartbeat(self) -> None:
         now = time.monotonic()
