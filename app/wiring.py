@@ -21,7 +21,7 @@ Registries (owner: what is registered, by which domain):
 
 from __future__ import annotations
 
-from app.customers.pool.rules import register_reclaim_exemption
+from app.customers.pool.rules import LOCKED, register_reclaim_exemption
 from app.customers.pool.service import register_claim_gate
 from app.customers.won import register_won_hook
 from app.deals.documents import deal_subject, quote_subject
@@ -55,6 +55,7 @@ def wire() -> None:
     register_reclaim_exemption(LATE_STAGE_DEAL)
     register_reclaim_exemption(CONTRACT_OUT)
     register_reclaim_exemption(LIVE_REGISTRATION)
+    register_reclaim_exemption(LOCKED)
 
     register_claim_gate(claim_gate)
 

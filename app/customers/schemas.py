@@ -114,6 +114,8 @@ class CustomerRead(msgspec.Struct):
     # it (跨区: neither in it nor below it)
     code_territory_id: UUID | None
     cross_territory: bool
+    pool_id: UUID  # the pool it is in (unowned), or was claimed from (owned)
+    locked_at: datetime | None  # locked by its owner against auto-reclaim
 
 
 class GradeChangeRead(msgspec.Struct):

@@ -23,6 +23,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from app.customers import contacts, followups, ownership
+from app.customers.pool import pools, release_reasons
 from app.customers.pool import status as pool_status
 from app.customers.schemas import ContactCreate, ContactUpdate, CustomerRead, CustomerUpdate, FollowupCreate
 from app.customers.search import GRADES, list_customers
@@ -155,6 +156,8 @@ async def customer_page(
         may_merge=scope.at_least("manager"),
         division=divisions.full_name(divisions.of_credit_code(customer.tax_id)),
         code_territory=await _code_territory(scope, customer),
+        release_reasons=await release_reasons.list_release_reasons(scope),
+        release_pools=await pools.release_targets(scope, customer.territory_id),
         grades=GRADES,
         document_title=lambda kind: _document_title(scope, kind),
         **_WORDS,

@@ -23,6 +23,7 @@ from litestar.response import Template
 
 from app import rate_limits
 from app.customers import access_requests, duplicates
+from app.customers.pool import release_reasons
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.customers.schemas import CustomerCreate
@@ -88,6 +89,7 @@ async def customers_page(
         "warning_days": reclaim.warning_days,
         "more_query": urlencode(chosen) + "&" if chosen else "",
         "customer_rows": list_rows.customer_rows,
+        "release_reasons": await release_reasons.list_release_reasons(tenant_scope),
     }
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, tenant_scope, "app/_customer_items.html", **context)
@@ -104,7 +106,9 @@ async def customers_page(
 
 
 class ReleaseForm(msgspec.Struct):
-    reason: str = ""
+    reason: str = ""  # a code from the tenant's list of release reasons
+    note: str = ""
+    pool_id: str = ""  # the pool it goes to (empty: its territory's)
     place: str = "list"  # where the button was: the list (the row goes) or the customer's page
 
 
@@ -117,9 +121,15 @@ async def release(
 ) -> Template:
     """The release confirmation's answer (htmx): the customer is back in its pool, or the refusal
     (no reason, not theirs, already in the pool) beside the button."""
-    if len(data.reason) > 1000:
-        raise ValidationFailed.field("reason", "Use at most {n} characters", n=1000)
-    customer = await pool.release_customer(tenant_scope, customer_id, data.reason)
+    if len(data.note) > 1000:
+        raise ValidationFailed.field("note", "Use at most {n} characters", n=1000)
+    try:
+        pool_id = UUID(data.pool_id) if data.pool_id else None
+    except ValueError:
+        raise ValidationFailed.field("pool_id", "No pool with this id") from None
+    customer = await pool.release_customer(
+        tenant_scope, customer_id, data.reason, pool_id=pool_id, note=data.note
+    )
     return await render(
         request, tenant_scope, "app/_released.html", customer=customer, on_page=data.place == "page"
     )

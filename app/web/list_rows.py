@@ -31,10 +31,11 @@ _GRADE, _NEVER, _LAST, _NEXT = (
 _CLAIM, _WHY = N_("Claim"), N_("Why?")
 _TODAY, _IN_DAYS = N_("Returns to the pool today"), N_("Returns to the pool in {n} days")
 _CROSS, _CROSS_TITLE = N_("Cross-territory"), N_("Its credit code points to another territory")
-_RELEASE, _RELEASE_WHY, _RELEASE_IT = (
+_RELEASE, _RELEASE_WHY, _RELEASE_IT, _RELEASE_NOTE = (
     N_("Release to the pool"),
     N_("Why release it? (required)"),
     N_("Release it"),
+    N_("Note (optional)"),
 )
 
 
@@ -78,6 +79,7 @@ def customer_rows(
     team: bool = False,
     days_left: Mapping[UUID, int] | None = None,
     warning_days: int = 0,
+    reasons: Iterable[Any] = (),
 ) -> Markup:
     """My customers' rows (or the team's: the owner's name, no release): name (a link), grade,
     territory · status, the next or last follow-up, the "returns to the pool in N days" badge, and
@@ -86,6 +88,8 @@ def customer_rows(
     today, in_days = _e(_(_TODAY)), _(_IN_DAYS)
     cross = f'<span class="badge cross" title="{_e(_(_CROSS_TITLE))}">{_e(_(_CROSS))}</span>'
     release, release_why, release_it = _e(_(_RELEASE)), _e(_(_RELEASE_WHY)), _e(_(_RELEASE_IT))
+    note = _e(_(_RELEASE_NOTE))
+    options = "".join(f'<option value="{_e(r.code)}">{_e(r.label)}</option>' for r in reasons)
     out = []
     for c in items:
         cid = str(c.id)
@@ -117,7 +121,9 @@ def customer_rows(
                 f"    <summary>{release}</summary>\n"
                 f'    <form hx-post="/customers/{cid}/release" hx-target="#release-msg-{cid}">\n'
                 f'      <label for="reason-{cid}">{release_why}</label>\n'
-                f'      <textarea id="reason-{cid}" name="reason" rows="2" maxlength="1000" required></textarea>\n'
+                f'      <select id="reason-{cid}" name="reason" required><option value=""></option>{options}</select>\n'
+                f'      <label for="note-{cid}">{note}</label>\n'
+                f'      <textarea id="note-{cid}" name="note" rows="2" maxlength="1000"></textarea>\n'
                 f'      <button type="submit" class="danger">{release_it}</button>\n'
                 f'      <div id="release-msg-{cid}" aria-live="polite"></div>\n'
                 "    </form>\n"

@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 
 from app.customers.export import ExportFilters, export_customers
 from app.customers.imports import columns
+from app.customers.pool import release_reasons
 from app.customers.pool.service import SOURCES, release_customer
 from app.customers.search import SORTS, check_filters, list_conditions, list_customers
 from app.errors import AppError, ValidationFailed
@@ -217,6 +218,7 @@ async def page(request: Request[Any, Any, Any], scope: TenantScope) -> Template:
     if is_htmx(request) and request.query_params.get("cursor"):
         return await render(request, scope, "app/_team_rows.html", **context)
     territories, owners = await pickers(scope)
+    context["release_reasons"] = await release_reasons.list_release_reasons(scope)
     return await render(
         request,
         scope,
@@ -247,13 +249,15 @@ async def release(
     the refused ones listed with why). "All matching" becomes a pool-mode handover plan, previewed."""
     form = await request.form()
     reason = (form.get("reason") or "").strip()
-    if not reason:
-        raise ValidationFailed.field("reason", "Give a reason")
+    note = (form.get("note") or "").strip()[:1000]
+    async with tenant_scope.tx() as tx:
+        label = await release_reasons.label_of(tx, tenant_scope, reason)
     chosen = read_filters(form)
     ids = form.getall("customer_id", [])
     if form.get("all") == "1":
         sel = await selection_for(tenant_scope, chosen, ids, everything=True)
-        plan_id = await draft_plan(tenant_scope, HandoverCreate(reason=reason, selection=sel, mode="pool"))
+        text = f"{label}: {note}" if note else label
+        plan_id = await draft_plan(tenant_scope, HandoverCreate(reason=text, selection=sel, mode="pool"))
         return Response("", status_code=200, headers={"HX-Redirect": f"/handovers/{plan_id}"})
     if not ids:
         raise ValidationFailed.field("customer_id", "Tick the customers first")
@@ -264,7 +268,7 @@ async def release(
     released, refused = [], []
     for customer_id in (await selection_for(tenant_scope, chosen, ids, everything=False)).customer_ids:
         try:
-            released.append(await release_customer(tenant_scope, customer_id, reason))
+            released.append(await release_customer(tenant_scope, customer_id, reason, note=note))
         except AppError as exc:
             refused.append({"id": customer_id, "message": error_text(tenant_scope.locale, exc)})
     return await render(request, tenant_scope, "app/_team_released.html", released=released, refused=refused)

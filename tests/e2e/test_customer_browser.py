@@ -70,8 +70,9 @@ async def test_enter_a_customer_with_the_live_check_and_release_it(
     assert "Returns to the pool in 30 days" in await row.locator(".badge").inner_text()
     await row.locator("summary:has-text('Release to the pool')").click()
     await row.locator("button:has-text('Release it')").click()  # no reason: the form does not go
-    assert await row.locator("textarea:invalid").count() == 1
-    await row.locator("textarea").fill("客户暂无预算，明年再跟")
+    assert await row.locator("select:invalid").count() == 1
+    await row.locator("select[name=reason]").select_option("no_budget")
+    await row.locator("textarea").fill("明年再跟")
     await check_page(page)
     await row.locator("button:has-text('Release it')").click()
     await page.wait_for_selector(f"#customer-{made_id} .ok")

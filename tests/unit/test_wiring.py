@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.customers.pool.rules import RECLAIM_EXEMPTIONS, ReclaimExemption, register_reclaim_exemption
+from app.customers.pool.rules import LOCKED, RECLAIM_EXEMPTIONS, ReclaimExemption, register_reclaim_exemption
 from app.customers.pool.service import CLAIM_GATES
 from app.customers.won import WON_HOOKS
 from app.deals.documents import deal_subject, quote_subject
@@ -41,7 +41,7 @@ EXPECTED = {
         "app.sales.growth.return_visits.schedule_after_win",
     ],
     "deactivation_guards": ["app.handover.offboarding.refuse_while_owning"],
-    "reclaim_exemptions": ["late_stage_deal", "contract_out", "vendor_registration"],
+    "reclaim_exemptions": ["late_stage_deal", "contract_out", "vendor_registration", "locked"],
     "claim_gates": ["app.deals.registrations.gates.claim_gate"],
     "signed_hooks": {
         "deal": "app.deals.service.start_collections",
@@ -86,7 +86,7 @@ def test_wire_registers_every_entry_exactly_once() -> None:
     }
     assert WON_HOOKS == [reward_on_win, schedule_after_win]
     assert DEACTIVATION_GUARDS == [refuse_while_owning]
-    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT, LIVE_REGISTRATION]
+    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT, LIVE_REGISTRATION, LOCKED]
     assert CLAIM_GATES == [claim_gate]
     assert SIGNED_HOOKS == {"deal": start_collections, "quote": start_collections}
 
@@ -106,7 +106,7 @@ def test_a_second_entry_under_a_taken_key_is_refused_and_changes_nothing() -> No
     register_deactivation_guard(refuse_while_owning)
     assert PROVIDERS["deal"] is deal_subject
     assert SIGNED_HOOKS["quote"] is start_collections
-    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT, LIVE_REGISTRATION]
+    assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT, LIVE_REGISTRATION, LOCKED]
     assert DEACTIVATION_GUARDS == [refuse_while_owning]
 
 

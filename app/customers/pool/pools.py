@@ -99,6 +99,19 @@ async def claimable_pools(tx: Tx, scope: TenantScope) -> list[PoolRef]:
     return [_ref(r) for r in rows]
 
 
+async def release_targets(scope: TenantScope, territory_id: UUID) -> list[PoolRef]:
+    """The pools a customer of ``territory_id`` can be released into: its territory's first (the
+    default), then the tenant's own pools by name."""
+    async with scope.tx() as tx:
+        rows = await tx.fetch(
+            POOL_SELECT + " WHERE p.tenant = $1 AND (p.territory_id = $2 OR p.territory_id IS NULL)"
+            " ORDER BY p.territory_id IS NULL, p.name, p.id",
+            scope.tenant_id,
+            territory_id,
+        )
+    return [_ref(r) for r in rows]
+
+
 async def visible_pool(tx: Tx, scope: TenantScope, pool_id: UUID) -> PoolRef:
     """A pool the member may claim from or administers, else 404 (like another tenant's)."""
     access = await customer_access(tx, scope)

@@ -27,13 +27,13 @@ import structlog
 from app import mail, pages
 from app.customers.owner_changes import Moves, change_owners
 from app.customers.pool.rules import (
-    GRADES,
     LAST_DEAL_AT_SQL,
-    RULES_CTE,
-    PoolRules,
+    RULES_JOIN,
+    RuleSet,
     due_at_sql,
-    load_rules,
+    load_rule_set,
     reclaim_exempt_customer_ids_sql,
+    rules_cte,
 )
 from app.customers.pool.schemas import ReclaimDueItem, ReclaimsDueRead
 from app.db import Tx
@@ -47,15 +47,16 @@ BATCH = 10_000
 REASON = "auto-reclaim: pool rules"
 
 
-def due_condition_sql(rules: PoolRules, shift: str | None = None, alias: str = "c") -> str:
-    """A sargable condition "due at or before now() (+ ``shift`` days)" on ``alias`` joined to the
-    grade rules row ``r``; only the rules in force appear (a deal rule nobody set costs nothing)."""
+def due_condition_sql(rules: RuleSet, shift: str | None = None, alias: str = "c") -> str:
+    """A sargable condition "due at or before now() (+ ``shift`` days, SQL)" on ``alias`` joined to
+    its rules row ``r`` (``RULES_JOIN``); only the rules in force appear (a deal rule nobody set costs
+    nothing)."""
     now = f"now() + make_interval(days => {shift})" if shift else "now()"
     parts = [
         f"GREATEST({alias}.last_followup_at, {alias}.owner_changed_at)"
         f" <= {now} - make_interval(days => r.followup_days)"
     ]
-    if any(rules.grade(g).no_deal_days is not None for g in GRADES):
+    if rules.any_deal_rule:
         parts.append(
             f"GREATEST({alias}.owner_changed_at, {LAST_DEAL_AT_SQL})"
             f" <= {now} - make_interval(days => r.deal_days)"
@@ -63,29 +64,31 @@ def due_condition_sql(rules: PoolRules, shift: str | None = None, alias: str = "
     return "(" + " OR ".join(parts) + ")"
 
 
-def _sweep(rules: PoolRules, batch: int) -> Moves:
-    """Up to ``batch`` due customers, locked (``SKIP LOCKED``), back to the pool; each re-checked on
-    its locked row (a follow-up committed meanwhile makes it not due any more)."""
+def _sweep(rules: RuleSet, batch: int) -> Moves:
+    """Up to ``batch`` due customers, locked (``SKIP LOCKED``), back to the pool — the one their
+    pool's rules name, else their territory's; each re-checked on its locked row (a follow-up
+    committed meanwhile makes it not due any more)."""
     due = due_condition_sql(rules)
     return Moves(
         "due x, rules r",
         (*rules.sql_arrays(), batch),
-        with_=f"""{RULES_CTE.format(g="$2", f="$3", d="$4")},
+        with_=f"""{rules_cte(2)},
 exempt AS ({reclaim_exempt_customer_ids_sql("$1")}),
 due AS (
     SELECT c.id AS customer_id, c.owner_membership_id AS from_owner, NULL::uuid AS to_owner
-    FROM customers c JOIN rules r ON r.grade = c.grade
+    FROM customers c JOIN rules r ON {RULES_JOIN}
     WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect' AND {due}
       AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
-    LIMIT $5
+    LIMIT $8
     FOR UPDATE OF c SKIP LOCKED
 )""",
-        where=f"r.grade = c.grade AND c.status = 'prospect' AND {due}",
+        where=f"{RULES_JOIN} AND c.status = 'prospect' AND {due}",
         select="(SELECT count(*) FROM due) AS picked",
+        to_pool="(SELECT tp.id FROM pools tp WHERE tp.tenant = c.tenant AND tp.id = r.to_pool)",
     )
 
 
-async def reclaim_batch(tx: Tx, scope: TenantScope, rules: PoolRules, batch: int = BATCH) -> tuple[int, int]:
+async def reclaim_batch(tx: Tx, scope: TenantScope, rules: RuleSet, batch: int = BATCH) -> tuple[int, int]:
     """Reclaim up to ``batch`` due customers of the scope's tenant: (picked, moved)."""
     result = await change_owners(tx, scope, _sweep(rules, batch), cause="reclaim", reason=REASON)
     return int(result.row["picked"]), result.moved
@@ -96,30 +99,33 @@ async def reclaim_tenant(scope: TenantScope, batch: int = BATCH) -> int:
     total = 0
     while True:
         async with scope.tx() as tx:
-            rules = await load_rules(tx)
+            rules = await load_rule_set(tx)
             picked, moved = await reclaim_batch(tx, scope, rules, batch)
         total += moved
         if picked < batch:
             return total
 
 
-def _warnings_sql(rules: PoolRules) -> str:
-    soon = due_condition_sql(rules, shift="$5")
-    local_day = "to_char(s.due_at AT TIME ZONE $6, 'YYYY-MM-DD')"
+def _warnings_sql(rules: RuleSet) -> str:
+    """Owned customers due within their pool's ``warning_days`` (``$1`` the tenant, ``$2``… the rule
+    set's arrays, ``$8`` the tenant's zone, ``$9`` its locale)."""
+    soon = due_condition_sql(rules, shift="r.warning_days")
+    local_day = "to_char(s.due_at AT TIME ZONE $8, 'YYYY-MM-DD')"
     return f"""
-WITH {RULES_CTE.format(g="$2", f="$3", d="$4")},
+WITH {rules_cte(2)},
 exempt AS ({reclaim_exempt_customer_ids_sql("$1")}),
 soon AS (
     SELECT c.id, c.full_name, c.owner_membership_id, {due_at_sql()} AS due_at
-    FROM customers c JOIN rules r ON r.grade = c.grade
-    WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect' AND {soon}
+    FROM customers c JOIN rules r ON {RULES_JOIN}
+    WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect'
+      AND r.warning_days > 0 AND {soon}
       AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
 )
 SELECT s.id, s.full_name, s.owner_membership_id, s.due_at, {local_day} AS date,
     greatest(0, ceil(extract(epoch FROM s.due_at - now()) / 86400))::int AS days_left,
     jsonb_build_object('customer', s.full_name, 'date', {local_day}, 'due_at', s.due_at)::text AS params,
     'reclaim_warning:' || s.id || ':' || {local_day} AS dedupe_key,
-    u.email, coalesce(u.locale, $7) AS locale
+    u.email, coalesce(u.locale, $9) AS locale
 FROM soon s
 LEFT JOIN memberships m ON m.tenant = $1 AND m.id = s.owner_membership_id AND m.active
 LEFT JOIN users u ON u.id = m.user_id
@@ -141,15 +147,14 @@ async def my_reclaim_warnings(scope: TenantScope, limit: int = 20) -> list[Recla
     not exempt, not yet due), soonest first: the same condition as ``warn_tenant``, read live, so a
     customer followed up since its warning is no longer listed. Empty when warnings are off."""
     async with scope.tx() as tx:
-        rules = await load_rules(tx)
-        if rules.warning_days <= 0 or scope.membership_id is None:
+        rules = await load_rule_set(tx)
+        if rules.max_warning_days <= 0 or scope.membership_id is None:
             return []
         rows = await tx.fetch(
-            f"SELECT w.* FROM ({_warnings_sql(rules)}) w WHERE w.owner_membership_id = $8"
-            " ORDER BY w.due_at, w.id LIMIT $9",
+            f"SELECT w.* FROM ({_warnings_sql(rules)}) w WHERE w.owner_membership_id = $10"
+            " ORDER BY w.due_at, w.id LIMIT $11",
             scope.tenant_id,
             *rules.sql_arrays(),
-            rules.warning_days,
             scope.time_zone,
             scope.tenant_locale,
             scope.membership_id,
@@ -175,38 +180,38 @@ async def team_reclaims_due(
     if not 1 <= limit <= 200:
         raise ValidationFailed.field("limit", "Use from 1 to {n}", n=200)
     async with scope.tx() as tx:
-        rules = await load_rules(tx)
+        rules = await load_rule_set(tx)
         args: list[object] = [scope.tenant_id, *rules.sql_arrays(), days, scope.time_zone, limit]
         if territory_id is not None:
             args.append(await territory_path(tx, scope.tenant_id, territory_id))
             if not await manages(tx, scope, territory_id):
                 raise Forbidden("This territory is outside the ones you manage")
-            where = territory_in_subtree_sql("$8")
+            where = territory_in_subtree_sql("$11")
         elif scope.at_least("admin"):
             where = "TRUE"
         else:
             args.append(await managed_territory_ids(tx, scope))
-            where = "c.territory_id = ANY($8::uuid[])"
+            where = "c.territory_id = ANY($11::uuid[])"
         rows = await tx.fetch(
             f"""
-WITH {RULES_CTE.format(g="$2", f="$3", d="$4")},
+WITH {rules_cte(2)},
 exempt AS ({reclaim_exempt_customer_ids_sql("$1")}),
 soon AS (
     SELECT c.id, c.full_name, c.owner_membership_id, c.territory_id, {due_at_sql()} AS due_at
-    FROM customers c JOIN rules r ON r.grade = c.grade
+    FROM customers c JOIN rules r ON {RULES_JOIN}
     WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect'
-      AND {due_condition_sql(rules, shift="$5")} AND {where}
+      AND {due_condition_sql(rules, shift="$8")} AND {where}
       AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
 )
 SELECT s.id, s.full_name, s.owner_membership_id, u.name AS owner_name, s.territory_id,
-    t.name AS territory_name, s.due_at, to_char(s.due_at AT TIME ZONE $6, 'YYYY-MM-DD') AS date,
+    t.name AS territory_name, s.due_at, to_char(s.due_at AT TIME ZONE $9, 'YYYY-MM-DD') AS date,
     greatest(0, ceil(extract(epoch FROM s.due_at - now()) / 86400))::int AS days_left,
     count(*) OVER () AS total
 FROM soon s
 JOIN territories t ON t.tenant = $1 AND t.id = s.territory_id
 LEFT JOIN memberships m ON m.tenant = $1 AND m.id = s.owner_membership_id
 LEFT JOIN users u ON u.id = m.user_id
-ORDER BY s.due_at, s.id LIMIT $7""",
+ORDER BY s.due_at, s.id LIMIT $10""",
             *args,
         )
     return ReclaimsDueRead(
@@ -235,14 +240,13 @@ async def warn_tenant(scope: TenantScope) -> int:
     per customer and due date (its local date in the tenant's zone). Returns the number of new
     warnings emailed (an owner who left gets the notification only, and is not counted)."""
     async with scope.tx() as tx:
-        rules = await load_rules(tx)
-        if rules.warning_days <= 0:
+        rules = await load_rule_set(tx)
+        if rules.max_warning_days <= 0:
             return 0
         rows = await tx.fetch(
             _warnings_sql(rules),
             scope.tenant_id,
             *rules.sql_arrays(),
-            rules.warning_days,
             scope.time_zone,
             scope.tenant_locale,
         )

@@ -96,7 +96,23 @@ class CustomerPoolController(Controller):
         customer_id: FromPath[UUID],
         data: JSONBody[ReleaseBody],
     ) -> CustomerRead:
-        return await pool.release_customer(tenant_scope, customer_id, data.reason)
+        return await pool.release_customer(
+            tenant_scope, customer_id, data.reason, pool_id=data.pool_id, note=data.note
+        )
+
+    @post(
+        "/lock", status_code=HTTP_200_OK, summary="Lock an own customer against auto-reclaim (锁定; lock cap)"
+    )
+    async def lock(
+        self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+    ) -> CustomerRead:
+        return await pool.set_lock(tenant_scope, customer_id, True)
+
+    @delete("/lock", status_code=HTTP_200_OK, summary="Unlock: auto-reclaim applies again")
+    async def unlock(
+        self, tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+    ) -> CustomerRead:
+        return await pool.set_lock(tenant_scope, customer_id, False)
 
     @get("/pool-status", summary="Why a claim would be refused; when and why it returns to the pool")
     async def status(

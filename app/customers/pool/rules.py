@@ -1,7 +1,16 @@
-"""Pool rules (公海规则), per tenant with per-grade overrides, and the hooks the sweep reads.
+"""Pool rules (公海规则), per tenant with per-grade overrides, per pool over the tenant's, and the
+hooks the sweep reads.
 
 Stored as one JSON document per tenant (``pool_rules``); a tenant without a row has the defaults
-below. Effective rules go to SQL as arrays (grade, days …), so the defaults live here only.
+below. A pool may override any of them (``pools.rules``, a ``PoolRulesOverride``: fields left out
+inherit the tenant's): ``RuleSet`` holds the tenant's rules and every overriding pool's, and goes to
+SQL as one ``rules`` relation (``rules_cte``: a row per pool and grade, the tenant's rows with a NULL
+pool) joined with ``RULES_JOIN`` — so the sweep, the warnings, pool-status, the briefings and the
+rule simulation evaluate the rules of each customer's pool in one place. Effective rules go to SQL
+as arrays, so the defaults live here only.
+
+Caps are overridable per territory and per member (``pool_cap_overrides``): ``effective_caps`` —
+the member's, else the customer's territory's, else the pool's rules.
 
 Hooks:
 - ``RECLAIM_EXEMPTIONS``: customers never auto-reclaimed. Other domains define theirs (a
@@ -15,13 +24,14 @@ Hooks:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 import msgspec
 
 from app.db import Tx
 from app.errors import ValidationFailed
+from app.i18n import N_
 from tenants.scope import TenantScope
 
 GRADES: Final = ("A", "B", "C", "D")
@@ -44,11 +54,20 @@ def _default_grades() -> dict[str, GradeRule]:
 
 
 class PoolRules(msgspec.Struct, forbid_unknown_fields=True):
+    """``lock_cap``: how many of their customers a member may lock against auto-reclaim (0: none);
+    ``count_won``: won customers count toward the owned cap; ``new_in_pool_hours``: a customer just
+    released or reclaimed cannot be claimed for this long (0: off); ``reclaim_to_pool_id``: the pool
+    auto-reclaim sends customers to (null: their territory's)."""
+
     owned_cap: int = 100
     daily_claim_cap: int | None = None
     warning_days: int = 3
     cooldown_days: int = 7
     grades: dict[str, GradeRule] = msgspec.field(default_factory=_default_grades)
+    lock_cap: int = 5
+    count_won: bool = False
+    new_in_pool_hours: int = 0
+    reclaim_to_pool_id: UUID | None = None
 
     def grade(self, grade: str) -> GradeRule:
         return self.grades.get(grade) or GradeRule(no_followup_days=DEFAULT_NO_FOLLOWUP_DAYS.get(grade))
@@ -78,6 +97,25 @@ class PoolRulesWrite(msgspec.Struct, forbid_unknown_fields=True):
     warning_days: int = 3
     cooldown_days: int = 7
     grades: dict[str, GradeRuleWrite] = msgspec.field(default_factory=dict)
+    lock_cap: int = 5
+    count_won: bool = False
+    new_in_pool_hours: int = 0
+    reclaim_to_pool_id: UUID | None = None
+
+
+class PoolRulesOverride(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A pool's overrides of the tenant's rules: a field left out inherits the tenant's (for a
+    grade, field by field); null turns an optional rule off for the pool."""
+
+    owned_cap: int | msgspec.UnsetType = msgspec.UNSET
+    daily_claim_cap: int | msgspec.UnsetType | None = msgspec.UNSET
+    warning_days: int | msgspec.UnsetType = msgspec.UNSET
+    cooldown_days: int | msgspec.UnsetType = msgspec.UNSET
+    grades: dict[str, GradeRuleWrite] = msgspec.field(default_factory=dict)
+    lock_cap: int | msgspec.UnsetType = msgspec.UNSET
+    count_won: bool | msgspec.UnsetType = msgspec.UNSET
+    new_in_pool_hours: int | msgspec.UnsetType = msgspec.UNSET
+    reclaim_to_pool_id: UUID | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class PoolRulesRead(msgspec.Struct):
@@ -86,6 +124,10 @@ class PoolRulesRead(msgspec.Struct):
     warning_days: int
     cooldown_days: int
     grades: dict[str, GradeRule]
+    lock_cap: int
+    count_won: bool
+    new_in_pool_hours: int
+    reclaim_to_pool_id: UUID | None
     customized: bool
 
 
@@ -116,6 +158,13 @@ def register_reclaim_exemption(exemption: ReclaimExemption) -> None:
     RECLAIM_EXEMPTIONS.append(exemption)
 
 
+# A customer its owner locked (锁定, ``service.set_lock``): registered by ``app.wiring`` like the others.
+LOCKED = ReclaimExemption(
+    "locked",
+    N_("its owner locked it"),
+    "SELECT id AS customer_id FROM customers WHERE tenant = {tenant} AND locked_at IS NOT NULL",
+)
+
 LAST_DEAL_AT_SQL = (  # deals: the latest change to any of customer c's deals (NULL: none)
     "(SELECT max(d.updated_at) FROM deals d WHERE d.tenant = c.tenant AND d.customer_id = c.id)"
 )
@@ -138,6 +187,23 @@ def exemption_messages(codes: list[str]) -> list[str]:
     return [by_code[c] for c in codes if c in by_code]
 
 
+def rules_cte(first: int) -> str:
+    """The ``rules`` relation (pool_id, grade, followup_days, deal_days, warning_days, to_pool) from
+    the six arrays of ``RuleSet.sql_arrays()`` at ``$first`` …; join it with ``RULES_JOIN``."""
+    a, g, f, d, w, t = (f"${first + i}" for i in range(6))
+    return (
+        "rules (pool_id, grade, followup_days, deal_days, warning_days, to_pool) AS (SELECT * FROM"
+        f" unnest({a}::uuid[], {g}::text[], {f}::int[], {d}::int[], {w}::int[], {t}::uuid[]))"
+    )
+
+
+# The rules row of customer ``c``: its pool's if the pool overrides the tenant's, else the tenant's.
+RULES_JOIN = (
+    "r.grade = c.grade AND (r.pool_id = c.pool_id"
+    " OR (r.pool_id IS NULL AND NOT EXISTS (SELECT FROM rules o WHERE o.pool_id = c.pool_id)))"
+)
+
+
 def due_at_sql(alias: str = "c", rules: str = "r") -> str:
     """When customer ``alias`` is due for auto-reclaim under the grade rules row ``rules`` (NULL: never).
     LEAST ignores NULLs, so a rule that is off does not count."""
@@ -146,11 +212,6 @@ def due_at_sql(alias: str = "c", rules: str = "r") -> str:
         f" + make_interval(days => {rules}.followup_days),"
         f" GREATEST({alias}.owner_changed_at, {LAST_DEAL_AT_SQL}) + make_interval(days => {rules}.deal_days))"
     )
-
-
-RULES_CTE = (
-    "rules (grade, followup_days, deal_days) AS (SELECT * FROM unnest({g}::text[], {f}::int[], {d}::int[]))"
-)
 
 
 # --- reading and writing -------------------------------------------------------------------------
@@ -167,7 +228,131 @@ def rules_of(raw: str | None) -> PoolRules:
 
 
 async def load_rules(tx: Tx) -> PoolRules:
+    """The tenant's rules (what a pool without overrides has)."""
     return rules_of(await tx.fetchval("SELECT " + RULES_SQL, tx.tenant_id))
+
+
+def override_of(raw: str | None) -> PoolRulesOverride:
+    return msgspec.json.decode(raw, type=PoolRulesOverride) if raw else PoolRulesOverride()
+
+
+def rules_for_pool(tenant: PoolRules, override: PoolRulesOverride | str | None) -> PoolRules:
+    """A pool's effective rules: the tenant's, with the pool's overrides (stored JSON or decoded)."""
+    if not isinstance(override, PoolRulesOverride):
+        override = override_of(override)
+    given = {
+        f: getattr(override, f)
+        for f in PoolRulesOverride.__struct_fields__
+        if f != "grades" and not isinstance(getattr(override, f), msgspec.UnsetType)
+    }
+    grades = dict(tenant.grades)
+    for grade, rule in override.grades.items():
+        base = tenant.grade(grade)
+        set_ = {f: getattr(rule, f) for f in GradeRule.__struct_fields__}
+        grades[grade] = msgspec.structs.replace(
+            base, **{f: v for f, v in set_.items() if not isinstance(v, msgspec.UnsetType)}
+        )
+    return msgspec.structs.replace(tenant, grades=grades, **given)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The tenant's rules and the effective rules of every pool that overrides them."""
+
+    tenant: PoolRules
+    pools: dict[UUID, PoolRules]
+
+    def for_pool(self, pool_id: UUID | None) -> PoolRules:
+        return self.pools.get(pool_id, self.tenant) if pool_id is not None else self.tenant
+
+    def all(self) -> list[PoolRules]:
+        return [self.tenant, *self.pools.values()]
+
+    def sql_arrays(self) -> tuple[list[Any], ...]:
+        """(pool ids, grades, no-follow-up days, no-deal days, warning days, reclaim-to pools), a row
+        per pool and grade (the tenant's with a NULL pool), for ``rules_cte``."""
+        rows = [(None, self.tenant), *self.pools.items()]
+        out: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        for pool_id, rules in rows:
+            for g in GRADES:
+                for column, value in zip(
+                    out,
+                    (
+                        pool_id,
+                        g,
+                        rules.grade(g).no_followup_days,
+                        rules.grade(g).no_deal_days,
+                        rules.warning_days,
+                        rules.reclaim_to_pool_id,
+                    ),
+                    strict=True,
+                ):
+                    column.append(value)
+        return out
+
+    @property
+    def any_deal_rule(self) -> bool:
+        return any(r.grade(g).no_deal_days is not None for r in self.all() for g in GRADES)
+
+    @property
+    def max_warning_days(self) -> int:
+        return max(r.warning_days for r in self.all())
+
+
+async def load_rule_set(tx: Tx) -> RuleSet:
+    """The tenant's rules and every overriding pool's (one round trip)."""
+    row = await tx.fetchrow(
+        f"SELECT {RULES_SQL} AS tenant, ARRAY(SELECT id FROM pools WHERE tenant = $1 AND rules IS NOT NULL"
+        " ORDER BY id) AS ids, ARRAY(SELECT rules::text FROM pools WHERE tenant = $1 AND rules IS NOT NULL"
+        " ORDER BY id) AS rules",
+        tx.tenant_id,
+    )
+    assert row is not None
+    tenant = rules_of(row["tenant"])
+    return RuleSet(
+        tenant, {i: rules_for_pool(tenant, r) for i, r in zip(row["ids"], row["rules"], strict=True)}
+    )
+
+
+async def load_pool_rules(tx: Tx, pool_id: UUID) -> PoolRules:
+    """One pool's effective rules (the tenant's for an unknown pool)."""
+    row = await tx.fetchrow(
+        f"SELECT {RULES_SQL} AS tenant,"
+        " (SELECT rules::text FROM pools WHERE tenant = $1 AND id = $2) AS pool",
+        tx.tenant_id,
+        pool_id,
+    )
+    assert row is not None
+    return rules_for_pool(rules_of(row["tenant"]), row["pool"])
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    owned_cap: int
+    daily_claim_cap: int | None
+    lock_cap: int
+
+
+async def effective_caps(tx: Tx, rules: PoolRules, membership_id: UUID, territory_id: UUID | None) -> Caps:
+    """The caps for ``membership_id`` claiming (locking) a customer of ``territory_id`` under the pool
+    rules ``rules``: each number the member's override, else the territory's, else the rules'."""
+    rows = await tx.fetch(
+        "SELECT membership_id IS NOT NULL AS mine, owned_cap, daily_claim_cap, lock_cap"
+        " FROM pool_cap_overrides WHERE tenant = $1 AND (membership_id = $2 OR territory_id = $3)",
+        tx.tenant_id,
+        membership_id,
+        territory_id,
+    )
+    ordered = sorted(rows, key=lambda r: not r["mine"])  # the member's first
+
+    def pick(name: str, default: Any) -> Any:
+        return next((r[name] for r in ordered if r[name] is not None), default)
+
+    return Caps(
+        pick("owned_cap", rules.owned_cap),
+        pick("daily_claim_cap", rules.daily_claim_cap),
+        pick("lock_cap", rules.lock_cap),
+    )
 
 
 async def read_rules(tx: Tx) -> PoolRulesRead:
@@ -176,8 +361,47 @@ async def read_rules(tx: Tx) -> PoolRulesRead:
     return PoolRulesRead(**{f: getattr(rules, f) for f in PoolRules.__struct_fields__}, customized=customized)
 
 
+async def _check_pool(tx: Tx, pool_id: UUID | None) -> None:
+    if pool_id is not None and not await tx.fetchval(
+        "SELECT 1 FROM pools WHERE tenant = $1 AND id = $2", tx.tenant_id, pool_id
+    ):
+        raise ValidationFailed.field("reclaim_to_pool_id", "No pool with this id")
+
+
+def validate_override(tenant: PoolRules, override: PoolRulesOverride) -> PoolRules:
+    """A pool's effective rules under ``override``, or 422 naming the first wrong field."""
+    for grade in override.grades:
+        if grade not in GRADES:
+            raise ValidationFailed.field("grades", "Use A, B, C or D")
+    rules = rules_for_pool(tenant, override)
+    validate(
+        PoolRulesWrite(
+            owned_cap=rules.owned_cap,
+            daily_claim_cap=rules.daily_claim_cap,
+            warning_days=rules.warning_days,
+            cooldown_days=rules.cooldown_days,
+            grades={
+                g: GradeRuleWrite(r.no_followup_days, r.no_deal_days, r.owned_cap)
+                for g, r in rules.grades.items()
+            },
+            lock_cap=rules.lock_cap,
+            count_won=rules.count_won,
+            new_in_pool_hours=rules.new_in_pool_hours,
+            reclaim_to_pool_id=rules.reclaim_to_pool_id,
+        )
+    )
+    return rules
+
+
+async def check_override(tx: Tx, override: PoolRulesOverride) -> PoolRules:
+    rules = validate_override(await load_rules(tx), override)
+    await _check_pool(tx, rules.reclaim_to_pool_id)
+    return rules
+
+
 async def save_rules(tx: Tx, data: PoolRulesWrite, by: UUID | None) -> PoolRules:
     rules = validate(data)
+    await _check_pool(tx, data.reclaim_to_pool_id)
     await tx.execute(
         "INSERT INTO pool_rules (tenant, rules, updated_by) VALUES ($1, $2::jsonb, $3)"
         " ON CONFLICT (tenant) DO UPDATE SET rules = EXCLUDED.rules, updated_by = EXCLUDED.updated_by,"
@@ -197,7 +421,17 @@ def _merge(data: PoolRulesWrite) -> PoolRules:
         grades[grade] = msgspec.structs.replace(
             base, **{f: v for f, v in given.items() if not isinstance(v, msgspec.UnsetType)}
         )
-    return PoolRules(data.owned_cap, data.daily_claim_cap, data.warning_days, data.cooldown_days, grades)
+    return PoolRules(
+        data.owned_cap,
+        data.daily_claim_cap,
+        data.warning_days,
+        data.cooldown_days,
+        grades,
+        data.lock_cap,
+        data.count_won,
+        data.new_in_pool_hours,
+        data.reclaim_to_pool_id,
+    )
 
 
 def _range(field: str, value: int | None, low: int, high: int, *, optional: bool = False) -> None:
@@ -215,6 +449,8 @@ def validate(data: PoolRulesWrite) -> PoolRules:
     _range("daily_claim_cap", data.daily_claim_cap, 1, 10_000, optional=True)
     _range("warning_days", data.warning_days, 0, 365)
     _range("cooldown_days", data.cooldown_days, 0, 365)
+    _range("lock_cap", data.lock_cap, 0, 10_000)
+    _range("new_in_pool_hours", data.new_in_pool_hours, 0, 24 * 365)
     for grade in data.grades:
         if grade not in GRADES:
             raise ValidationFailed.field("grades", "Use A, B, C or D")

@@ -36,7 +36,12 @@ class ClaimCounter(msgspec.Struct):
 
 
 class ReleaseBody(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(max_length=1000)]
+    """``reason``: a code from ``GET /api/v1/pools/release-reasons``; ``pool_id``: the pool it goes
+    to (default its territory's); ``note``: words of one's own, kept with the reason."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=100)]
+    pool_id: UUID | None = None
+    note: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
 
 
 class OwnershipEntryRead(msgspec.Struct):

@@ -25,7 +25,9 @@ import asyncpg
 
 from app.customers.ledger import OwnershipChange
 from app.customers.owner_changes import Moves, change_owners
-from app.customers.pool.rules import RULES_SQL, PoolRules, load_rules, rules_of
+from app.customers.pool import release_reasons
+from app.customers.pool.pools import pool_by_id, territory_pool_id
+from app.customers.pool.rules import RULES_SQL, PoolRules, effective_caps, load_pool_rules, rules_of
 from app.customers.pool.schemas import ClaimCounter, PoolItem
 from app.customers.schemas import CustomerRead
 from app.customers.service import SELECT_CUSTOMER, load_visible
@@ -101,6 +103,15 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
         )
     if me is None:
         return Refusal("no_member", N_("Only a member can claim customers"))
+    now = await tx.fetchval("SELECT now()")
+    if rules.new_in_pool_hours and row["pooled_at"] is not None:
+        until = row["pooled_at"] + timedelta(hours=rules.new_in_pool_hours)
+        if until > now:
+            return Refusal(
+                "new_in_pool",
+                N_("Just back in the pool: it can be claimed from {until} ({hours} h delay)"),
+                {"until": local_time(until, scope.time_zone), "hours": rules.new_in_pool_hours},
+            )
     released_at = await tx.fetchval(
         "SELECT max(at) FROM customer_ownership_history WHERE tenant = $1 AND customer_id = $2"
         " AND from_membership_id = $3 AND to_membership_id IS NULL",
@@ -110,18 +121,19 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
     )
     if released_at is not None and rules.cooldown_days:
         until = released_at + timedelta(days=rules.cooldown_days)
-        if until > await tx.fetchval("SELECT now()"):
+        if until > now:
             return Refusal(
                 "cooldown",
                 N_("You gave this customer up; you can claim it again from {until} ({days}-day cooldown)"),
                 {"until": local_date(until, scope.time_zone), "days": rules.cooldown_days},
             )
-    counts = await _owned_counts(tx, scope, me, row["grade"])
-    if counts["owned"] >= rules.owned_cap:
+    caps = await effective_caps(tx, rules, me, row["territory_id"])
+    counts = await _owned_counts(tx, scope, me, row["grade"], count_won=rules.count_won)
+    if counts["owned"] >= caps.owned_cap:
         return Refusal(
             "owned_cap",
             N_("You own {count} customers; the cap is {cap}"),
-            {"count": counts["owned"], "cap": rules.owned_cap},
+            {"count": counts["owned"], "cap": caps.owned_cap},
         )
     grade_cap = rules.grade(row["grade"]).owned_cap
     if grade_cap is not None and counts["of_grade"] >= grade_cap:
@@ -130,13 +142,13 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
             N_("You own {count} grade {grade} customers; the cap is {cap}"),
             {"count": counts["of_grade"], "grade": row["grade"], "cap": grade_cap},
         )
-    if rules.daily_claim_cap is not None:
+    if caps.daily_claim_cap is not None:
         today = await _claimed_today(tx, scope, me)
-        if today >= rules.daily_claim_cap:
+        if today >= caps.daily_claim_cap:
             return Refusal(
                 "daily_cap",
                 N_("You have claimed {count} customers today; the daily cap is {cap}"),
-                {"count": today, "cap": rules.daily_claim_cap},
+                {"count": today, "cap": caps.daily_claim_cap},
             )
     for gate in CLAIM_GATES:
         if (refusal := await gate(tx, scope, row["id"])) is not None:
@@ -144,12 +156,21 @@ async def claim_refusal(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: 
     return None
 
 
-async def _owned_counts(tx: Tx, scope: TenantScope, me: UUID, grade: str) -> asyncpg.Record:
-    """``owned`` (prospects the member owns, what the cap counts) and ``of_grade`` (of them, ``grade``)."""
+def local_time(moment: datetime, time_zone: str) -> str:
+    return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
+
+
+async def _owned_counts(
+    tx: Tx, scope: TenantScope, me: UUID, grade: str, *, count_won: bool = False
+) -> asyncpg.Record:
+    """``owned`` (prospects the member owns, and won customers with ``count_won``: what the cap
+    counts) and ``of_grade`` (of the prospects, ``grade``)."""
     p = Params(scope.tenant_id)
-    owned = _OWNED.format(me=p(me))
     counts = await tx.fetchrow(
-        f"SELECT count(*) AS owned, count(*) FILTER (WHERE grade = {p(grade)}) AS of_grade {owned}",
+        f"SELECT count(*) FILTER (WHERE status = 'prospect' OR {p(count_won)}) AS owned,"
+        f" count(*) FILTER (WHERE status = 'prospect' AND grade = {p(grade)}) AS of_grade"
+        f" FROM customers WHERE tenant = $1 AND owner_membership_id = {p(me)}"
+        " AND status IN ('prospect', 'won')",
         *p.values,
     )
     assert counts is not None
@@ -195,22 +216,32 @@ def _claimed_today_sql(p: Params, scope: TenantScope, me: UUID) -> str:
 
 def counter_sql(p: Params, scope: TenantScope) -> str:
     """The claim counter's reads as select-list columns (tenant ``$1``; a member's scope), for one
-    round trip with a page's other small reads; ``counter_of`` reads the row."""
+    round trip with a page's other small reads; ``counter_of`` reads the row. The caps are the
+    tenant's rules under the member's own overrides (a pool's or territory's may differ: a claim's
+    refusal names the cap that applied)."""
     assert scope.membership_id is not None
     me = scope.membership_id
+    mine = f"FROM pool_cap_overrides WHERE tenant = $1 AND membership_id = {p(me)}"
+    won = (
+        f"(SELECT count(*) FROM customers WHERE tenant = $1 AND owner_membership_id = {p(me)}"
+        " AND status = 'won')"
+    )
     return (
-        f"{RULES_SQL} AS counter_rules, {_owned_sql(p, me)} AS counter_owned,"
-        f" {_claimed_today_sql(p, scope, me)} AS counter_today"
+        f"{RULES_SQL} AS counter_rules, {_owned_sql(p, me)} AS counter_owned, {won} AS counter_won,"
+        f" {_claimed_today_sql(p, scope, me)} AS counter_today,"
+        f" (SELECT owned_cap {mine}) AS counter_owned_cap,"
+        f" (SELECT daily_claim_cap {mine}) AS counter_daily_cap"
     )
 
 
 def counter_of(row: Mapping[str, Any]) -> ClaimCounter:
     rules = rules_of(row["counter_rules"])
+    won = int(row["counter_won"]) if rules.count_won else 0
     return ClaimCounter(
-        owned=int(row["counter_owned"]),
-        owned_cap=rules.owned_cap,
+        owned=int(row["counter_owned"]) + won,
+        owned_cap=row["counter_owned_cap"] or rules.owned_cap,
         today=int(row["counter_today"]),
-        daily_cap=rules.daily_claim_cap,
+        daily_cap=row["counter_daily_cap"] or rules.daily_claim_cap,
     )
 
 
@@ -269,7 +300,7 @@ async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
         row = await pool_row(tx, scope, customer_id)  # fresh: read after the lock
         if row["owner_membership_id"] is None and not access.may_claim(row["id"], row["pool_id"]):
             raise Forbidden("You can claim only from the pools of your own territories")
-        rules = await load_rules(tx)
+        rules = await load_pool_rules(tx, row["pool_id"])
         refusal = await claim_refusal(tx, scope, row, rules)
         if refusal is not None:
             raise refusal.error()
@@ -287,21 +318,88 @@ async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
         return await _reload(tx, scope, customer_id)
 
 
-async def release_customer(scope: TenantScope, customer_id: UUID, reason: str) -> CustomerRead:
-    """Put a customer back into its territory's pool, with a reason: its owner, or a manager of its
-    territory (or owner/admin). 404 if invisible, 403 if not theirs, 409 if already in the pool."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed.field("reason", "Required")
+async def release_customer(
+    scope: TenantScope,
+    customer_id: UUID,
+    reason: str,
+    *,
+    pool_id: UUID | None = None,
+    note: str | None = None,
+) -> CustomerRead:
+    """Put a customer back into a pool — ``pool_id``, else its territory's — with a reason from the
+    tenant's list (``release_reasons``; a note may add words): its owner, or a manager of its
+    territory (or owner/admin). 404 if invisible, 403 if not theirs, 409 if already in the pool; 422
+    for a reason not on the list or a pool of another tenant (or one the member may not put it in:
+    a territory's pool takes only that territory's customers)."""
     async with scope.tx() as tx:
+        label = await release_reasons.label_of(tx, scope, reason)
+        note = (note or "").strip()
         row, access = await load_visible(tx, scope, customer_id, lock=True)
         owner = row["owner_membership_id"]
         if owner is None:
             raise Conflict("This customer is already in the pool", extra={"rule": "not_owned"})
         if owner != scope.membership_id and not access.manages(row["territory_id"]):
             raise Forbidden("Only the owner or a manager of its territory can release this customer")
-        release = Moves.listed([OwnershipChange(customer_id, owner, None)])
-        await change_owners(tx, scope, release, cause="release", reason=reason)
+        target = await territory_pool_id(tx, row["territory_id"]) if pool_id is None else pool_id
+        if pool_id is not None:
+            try:
+                pool = await pool_by_id(tx, pool_id)
+            except NotFound:
+                raise ValidationFailed.field("pool_id", "No pool with this id") from None
+            if pool.territory_id is not None and pool.territory_id != row["territory_id"]:
+                raise ValidationFailed.field("pool_id", "A territory's pool takes only its own customers")
+        release = Moves(
+            "unnest($2::uuid[], $3::uuid[], $4::uuid[]) AS x (customer_id, from_owner, to_owner)",
+            ([customer_id], [owner], [None]),
+            to_pool=f"'{target}'::uuid",
+        )
+        text = f"{label}: {note}" if note else label
+        await change_owners(tx, scope, release, cause="release", reason=text)
+        return await _reload(tx, scope, customer_id)
+
+
+async def set_lock(scope: TenantScope, customer_id: UUID, locked: bool) -> CustomerRead:
+    """Lock (锁定) an own customer against auto-reclaim, or unlock it. Locking: its owner only, up to
+    the lock cap (``lock_cap`` of its pool's rules, under the member's or territory's override; 409
+    ``lock_cap``), counted under the member's claim lock so two locks at once cannot overshoot.
+    Unlocking: its owner or a manager of its territory. 404 if invisible, 403 if not theirs, 409 if
+    it has no owner."""
+    async with scope.tx() as tx:
+        row, access = await load_visible(tx, scope, customer_id, lock=True)
+        owner = row["owner_membership_id"]
+        if owner is None:
+            raise Conflict("Only an owned customer can be locked", extra={"rule": "not_owned"})
+        me = scope.membership_id
+        if locked:
+            if owner != me or me is None:
+                raise Forbidden("Only its owner can lock this customer")
+            await tx.execute(_MEMBER_LOCK, me)
+            pool_id = await tx.fetchval(
+                "SELECT pool_id FROM customers WHERE tenant = $1 AND id = $2", scope.tenant_id, customer_id
+            )
+            caps = await effective_caps(tx, await load_pool_rules(tx, pool_id), me, row["territory_id"])
+            count = await tx.fetchval(
+                "SELECT count(*) FROM customers WHERE tenant = $1 AND owner_membership_id = $2"
+                " AND locked_at IS NOT NULL AND id <> $3",
+                scope.tenant_id,
+                me,
+                customer_id,
+            )
+            if count >= caps.lock_cap:
+                raise Refusal(
+                    "lock_cap",
+                    N_("You have locked {count} customers; the cap is {cap}"),
+                    {"count": count, "cap": caps.lock_cap},
+                ).error()
+        elif owner != me and not access.manages(row["territory_id"]):
+            raise Forbidden("Only its owner or a manager of its territory can unlock this customer")
+        await tx.execute(
+            "UPDATE customers SET locked_at = CASE WHEN $3 THEN coalesce(locked_at, now()) END"
+            " WHERE tenant = $1 AND id = $2",
+            scope.tenant_id,
+            customer_id,
+            locked,
+        )
         return await _reload(tx, scope, customer_id)
 
 

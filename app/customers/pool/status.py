@@ -17,12 +17,14 @@ import asyncpg
 
 from app.customers.pool.rules import (
     LAST_DEAL_AT_SQL,
-    RULES_CTE,
+    RULES_JOIN,
     PoolRules,
     due_at_sql,
     exemption_messages,
-    load_rules,
+    load_pool_rules,
+    load_rule_set,
     reclaim_exempt_customer_ids_sql,
+    rules_cte,
 )
 from app.customers.pool.schemas import PoolStatusRead, ReclaimRead, RuleCheck
 from app.customers.pool.service import Refusal, claim_refusal, load_claimable, local_date
@@ -33,13 +35,13 @@ from tenants.access import customer_access
 from tenants.scope import TenantScope
 
 _CLOCKS = (
-    f"WITH {RULES_CTE.format(g='$3', f='$4', d='$5')}"
+    f"WITH {rules_cte(3)}"
     " SELECT GREATEST(c.last_followup_at, c.owner_changed_at) AS followup_from,"
     " GREATEST(c.last_followup_at, c.owner_changed_at) + make_interval(days => r.followup_days)"
     " AS followup_due,"
     f" GREATEST(c.owner_changed_at, {LAST_DEAL_AT_SQL}) AS deal_from,"
     f" GREATEST(c.owner_changed_at, {LAST_DEAL_AT_SQL}) + make_interval(days => r.deal_days) AS deal_due,"
-    " now() AS now FROM customers c JOIN rules r ON r.grade = c.grade WHERE c.tenant = $1 AND c.id = $2"
+    f" now() AS now FROM customers c JOIN rules r ON {RULES_JOIN} WHERE c.tenant = $1 AND c.id = $2"
 )
 
 
@@ -57,7 +59,8 @@ async def _reclaim(tx: Tx, scope: TenantScope, row: asyncpg.Record, rules: PoolR
             row["id"],
         )
     ]
-    clocks = await tx.fetchrow(_CLOCKS, scope.tenant_id, row["id"], *rules.sql_arrays())
+    rule_set = await load_rule_set(tx)
+    clocks = await tx.fetchrow(_CLOCKS, scope.tenant_id, row["id"], *rule_set.sql_arrays())
     assert clocks is not None
     rule_days = rules.grade(grade)
     candidates = [
@@ -122,7 +125,7 @@ async def pool_status(scope: TenantScope, customer_id: UUID) -> PoolStatusRead:
     """404 unless the member sees the customer or works its pool."""
     async with scope.tx() as tx:
         row, access = await load_claimable(tx, scope, customer_id)
-        rules = await load_rules(tx)
+        rules = await load_pool_rules(tx, row["pool_id"])
         refusal = await claim_refusal(tx, scope, row, rules)
         if refusal is None and not access.may_claim(row["id"], row["pool_id"]):
             refusal = Refusal("territory", N_("This customer is outside the pools you work"))
@@ -158,9 +161,9 @@ async def pool_status(scope: TenantScope, customer_id: UUID) -> PoolStatusRead:
 
 
 _DAYS_LEFT = (
-    f"WITH {RULES_CTE.format(g='$3', f='$4', d='$5')}"
-    " SELECT c.id, greatest(0, ceil(extract(epoch FROM d.due_at - now()) / 86400))::int AS days_left"
-    " FROM customers c JOIN rules r ON r.grade = c.grade"
+    f"WITH {rules_cte(3)}"
+    " SELECT c.id, greatest(0, ceil(extract(epoch FROM d.due_at - now()) / 86400))::int AS days_left,"
+    " r.warning_days FROM customers c JOIN rules r ON {RULES_JOIN}"
     f" CROSS JOIN LATERAL (SELECT {due_at_sql()} AS due_at) d"
     " WHERE c.tenant = $1 AND c.id = ANY($2::uuid[]) AND c.owner_membership_id IS NOT NULL"
     " AND c.status = 'prospect' AND d.due_at IS NOT NULL AND {visible}"
@@ -184,9 +187,11 @@ async def reclaim_days_left(scope: TenantScope, customer_ids: list[UUID]) -> Day
     if not customer_ids:
         return DaysLeft({}, 0)
     async with scope.tx() as tx:
-        rules = await load_rules(tx)
+        rules = await load_rule_set(tx)
         access = await customer_access(tx, scope)
         p = Params(scope.tenant_id, list(customer_ids), *rules.sql_arrays())
-        sql = _DAYS_LEFT.format(visible=access.visible_sql(p), exempt=reclaim_exempt_customer_ids_sql("$1"))
+        sql = _DAYS_LEFT.format(
+            visible=access.visible_sql(p), exempt=reclaim_exempt_customer_ids_sql("$1"), RULES_JOIN=RULES_JOIN
+        )
         rows = await tx.fetch(sql, *p.values)
-    return DaysLeft({r["id"]: r["days_left"] for r in rows}, rules.warning_days)
+    return DaysLeft({r["id"]: r["days_left"] for r in rows}, rules.tenant.warning_days)

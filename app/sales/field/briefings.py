@@ -21,10 +21,11 @@ import structlog
 
 from app import mail, pages
 from app.customers.pool.rules import (
-    RULES_CTE,
+    RULES_JOIN,
     due_at_sql,
-    load_rules,
+    load_rule_set,
     reclaim_exempt_customer_ids_sql,
+    rules_cte,
 )
 from app.db import Tx
 from app.i18n import N_, translate
@@ -85,20 +86,19 @@ async def _rep_part(tx: Tx, member: TenantScope, day: date) -> dict[str, Any]:
             mid,
             day,
         )
-    rules = await load_rules(tx)
+    rules = await load_rule_set(tx)
     reclaim = await tx.fetch(
-        f"WITH {RULES_CTE.format(g='$3', f='$4', d='$5')}, exempt AS"
+        f"WITH {rules_cte(3)}, exempt AS"
         f" ({reclaim_exempt_customer_ids_sql('$1')}),"
-        f" soon AS (SELECT c.full_name, {due_at_sql()} AS due_at FROM customers c JOIN rules r ON"
-        f" r.grade = c.grade"
+        f" soon AS (SELECT c.full_name, {due_at_sql()} AS due_at, r.warning_days FROM customers c"
+        f" JOIN rules r ON {RULES_JOIN}"
         " WHERE c.tenant = $1 AND c.owner_membership_id = $2 AND c.status = 'prospect'"
         " AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id))"
-        " SELECT full_name, to_char(due_at AT TIME ZONE $7, 'YYYY-MM-DD') AS due_on FROM soon"
-        " WHERE due_at < now() + make_interval(days => $6) ORDER BY due_at LIMIT $8",
+        " SELECT full_name, to_char(due_at AT TIME ZONE $9, 'YYYY-MM-DD') AS due_on FROM soon"
+        " WHERE due_at < now() + make_interval(days => greatest(warning_days, 3)) ORDER BY due_at LIMIT $10",
         tenant_id,
         mid,
         *rules.sql_arrays(),
-        max(rules.warning_days, 3),
         tz,
         LIST_LIMIT,
     )

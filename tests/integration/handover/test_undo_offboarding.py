@@ -41,7 +41,9 @@ async def test_undo_refused_after_a_change_lists_the_changed_customer(client, ad
     leaving, receiver = t.reps
     made, body = await _executed(client, t, leaving, receiver)
     r = await client.post(
-        f"/api/v1/customers/{made[1]['id']}/release", json={"reason": "不需要"}, headers=receiver.headers
+        f"/api/v1/customers/{made[1]['id']}/release",
+        json={"reason": "other", "note": "不需要"},
+        headers=receiver.headers,
     )
     assert r.status_code == 200, r.text
     r = await client.post(f"/api/v1/handovers/{body['id']}/undo", headers=t.owner.headers)

@@ -46,7 +46,9 @@ async def test_events_reach_the_subscribed_endpoint_signed(client, app) -> None:
         other.secret = quiet["secret"]
         company = await customer(client, owner, area["id"])
         r = await client.post(
-            f"/api/v1/customers/{company['id']}/release", json={"reason": "不再跟进"}, headers=owner.headers
+            f"/api/v1/customers/{company['id']}/release",
+            json={"reason": "other", "note": "不再跟进"},
+            headers=owner.headers,
         )
         assert r.status_code == 200, r.text
         await run_jobs(app)

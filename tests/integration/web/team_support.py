@@ -23,7 +23,9 @@ async def busy_team(client: Any, mailbox: Any, app: Any, admin_db: str) -> tuple
     await deal(client, f.rep, first["id"], stage="signed", amount="50000.00")
     released = await customer(client, f.rep, f.city["id"], full_name="苏州青禾软件有限公司")
     r = await client.post(
-        f"/api/v1/customers/{released['id']}/release", json={"reason": "不做了"}, headers=f.rep.headers
+        f"/api/v1/customers/{released['id']}/release",
+        json={"reason": "other", "note": "不做了"},
+        headers=f.rep.headers,
     )
     assert r.status_code == 200, r.text
     due = await customer(client, f.rep, f.city["id"], grade="A", full_name="无锡远山科技有限公司")

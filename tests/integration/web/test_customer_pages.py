@@ -104,6 +104,7 @@ async def test_release_needs_a_reason_and_shows_a_refusal_inline(client, admin_d
     csrf = await sign_in(client, rep)
     page = await client.get("/customers")
     assert f'hx-post="/customers/{made["id"]}/release"' in page.text and "<details" in page.text
+    assert '<option value="competitor">Chose a competitor</option>' in page.text  # the list to pick from
 
     r = await client.post(f"/customers/{made['id']}/release", data={"reason": "  "}, headers=htmx(csrf))
     assert (
@@ -115,19 +116,25 @@ async def test_release_needs_a_reason_and_shows_a_refusal_inline(client, admin_d
     r = await client.post(
         f"/customers/{made['id']}/release", data={"reason": "客户已选其他厂商"}, headers=htmx(csrf)
     )
+    assert r.status_code == 422 and "Pick a reason from the list" in r.text  # not on the list
+    r = await client.post(
+        f"/customers/{made['id']}/release",
+        data={"reason": "competitor", "note": "客户已选其他厂商"},
+        headers=htmx(csrf),
+    )
     assert r.status_code == 200 and f'id="customer-{made["id"]}" hx-swap-oob="true"' in r.text
     assert "back in the pool of 苏州市" in r.text
     assert await db_value(admin_db, owner, made["id"]) is None
     last = (await ledger_rows(admin_db, t.owner.tenant_id, made["id"]))[-1]
-    assert last["cause"] == "release" and last["reason"] == "客户已选其他厂商"
+    assert last["cause"] == "release" and last["reason"] == "Chose a competitor: 客户已选其他厂商"
     again = await client.post(
-        f"/customers/{made['id']}/release", data={"reason": "再来一次", "place": "page"}, headers=htmx(csrf)
+        f"/customers/{made['id']}/release", data={"reason": "other", "place": "page"}, headers=htmx(csrf)
     )
     assert again.status_code == 409 and "already in the pool" in again.text and "<html" not in again.text
 
     # someone else's customer: the service refuses (it is not theirs), inline
     theirs = await customer(client, t.owner, t.territory["id"], owner_membership_id=t.reps[1].membership_id)
-    r = await client.post(f"/customers/{theirs['id']}/release", data={"reason": "抢"}, headers=htmx(csrf))
+    r = await client.post(f"/customers/{theirs['id']}/release", data={"reason": "other"}, headers=htmx(csrf))
     assert r.status_code in (403, 404) and "<html" not in r.text
     assert await db_value(admin_db, owner, theirs["id"]) == t.reps[1].membership_id
 
@@ -305,7 +312,7 @@ async def test_another_tenants_customer_is_the_404_page_everywhere(client, admin
     r = await client.get(f"{base}/referrer-options", params={"referrer_q": "x"}, headers=HTMX)
     assert r.status_code == 404 and "<html" not in r.text
     posts = {
-        "release": {"reason": "x"},
+        "release": {"reason": "other"},
         "contacts": {"name": "x"},
         f"contacts/{contact_id}": {"name": "x"},
         "grade": {"grade": "A", "reason": "x"},

@@ -104,7 +104,7 @@ async def test_team_table_filters_count_and_bulk_release(client, admin_db):
     r = await client.post("/customers/team/release", content=body, headers=form)
     assert r.status_code == 422 and 'class="error"' in r.text and "<html" not in r.text
     assert set((await owners(admin_db, ticked)).values()) == {d.b.membership_id}
-    body = urlencode([("customer_id", i) for i in ticked] + [("reason", "长期未跟进")])
+    body = urlencode([("customer_id", i) for i in ticked] + [("reason", "no_need"), ("note", "长期未跟进")])
     r = await client.post("/customers/team/release", content=body, headers=form)
     assert r.status_code == 200 and "2 released to the pool." in r.text
     assert set((await owners(admin_db, ticked)).values()) == {None}

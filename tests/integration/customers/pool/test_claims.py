@@ -22,12 +22,16 @@ async def test_claim_and_release_move_the_owner_and_write_the_ledger(client, adm
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
     r = await client.post(
-        f"/api/v1/customers/{made['id']}/release", json={"reason": "客户预算取消"}, headers=rep.headers
+        f"/api/v1/customers/{made['id']}/release",
+        json={"reason": "other", "note": "客户预算取消"},
+        headers=rep.headers,
     )
     assert r.status_code == 200, r.text
     assert r.json()["owner_membership_id"] is None
     r = await client.post(
-        f"/api/v1/customers/{made['id']}/release", json={"reason": "again"}, headers=rep.headers
+        f"/api/v1/customers/{made['id']}/release",
+        json={"reason": "other", "note": "again"},
+        headers=rep.headers,
     )
     assert r.status_code == 409 and r.json()["rule"] == "not_owned"
 
@@ -36,14 +40,14 @@ async def test_claim_and_release_move_the_owner_and_write_the_ledger(client, adm
         ("claim", "None", rep.membership_id),
         ("release", rep.membership_id, "None"),
     ]
-    assert rows[1]["reason"] == "客户预算取消" and str(rows[1]["actor"]) == rep.membership_id
+    assert rows[1]["reason"] == "Other: 客户预算取消" and str(rows[1]["actor"]) == rep.membership_id
     assert rows[1]["prev_hash"] == rows[0]["hash"]
 
     r = await client.get(f"/api/v1/customers/{made['id']}/ownership", headers=rep.headers)
     assert r.status_code == 200
     items = r.json()["items"]
     assert [i["cause"] for i in items] == ["claim", "release"]
-    assert items[0]["to_name"] == "业务员0" and items[1]["reason"] == "客户预算取消"
+    assert items[0]["to_name"] == "业务员0" and items[1]["reason"] == "Other: 客户预算取消"
 
 
 async def test_create_with_an_owner_records_create_or_assign(client, admin_db):
@@ -63,11 +67,15 @@ async def test_only_the_owner_or_a_manager_releases(client, admin_db):
     t = await team(client, admin_db, reps=2)
     made = await customer(client, t.owner, t.territory["id"], owner_membership_id=t.reps[0].membership_id)
     r = await client.post(
-        f"/api/v1/customers/{made['id']}/release", json={"reason": "x"}, headers=t.reps[1].headers
+        f"/api/v1/customers/{made['id']}/release",
+        json={"reason": "other", "note": "x"},
+        headers=t.reps[1].headers,
     )
     assert r.status_code == 404  # another rep's customer is invisible
     r = await client.post(
-        f"/api/v1/customers/{made['id']}/release", json={"reason": "重新分配"}, headers=t.owner.headers
+        f"/api/v1/customers/{made['id']}/release",
+        json={"reason": "other", "note": "重新分配"},
+        headers=t.owner.headers,
     )
     assert r.status_code == 200 and r.json()["owner_membership_id"] is None
 
@@ -100,7 +108,9 @@ async def test_cooldown_refuses_the_previous_owner_until_the_date(client, admin_
     url = f"/api/v1/customers/{made['id']}"
     assert (await client.post(url + "/claim", headers=t.reps[0].headers)).status_code == 200
     assert (
-        await client.post(url + "/release", json={"reason": "不合适"}, headers=t.reps[0].headers)
+        await client.post(
+            url + "/release", json={"reason": "other", "note": "不合适"}, headers=t.reps[0].headers
+        )
     ).status_code == 200
     r = await client.post(url + "/claim", headers={**t.reps[0].headers, "Accept-Language": "zh-CN"})
     assert r.status_code == 409
@@ -142,7 +152,9 @@ async def test_daily_claim_cap(client, admin_db):
         ).status_code == 200
     # releasing does not give a claim back
     r = await client.post(
-        f"/api/v1/customers/{made[0]['id']}/release", json={"reason": "x"}, headers=rep.headers
+        f"/api/v1/customers/{made[0]['id']}/release",
+        json={"reason": "other", "note": "x"},
+        headers=rep.headers,
     )
     assert r.status_code == 200
     r = await client.post(f"/api/v1/customers/{made[2]['id']}/claim", headers=rep.headers)

@@ -23,7 +23,9 @@ async def _history(client, admin_db):
         for rep in t.reps:
             url = f"/api/v1/customers/{c['id']}"
             assert (await client.post(url + "/claim", headers=rep.headers)).status_code == 200
-            r = await client.post(url + "/release", json={"reason": "轮换"}, headers=rep.headers)
+            r = await client.post(
+                url + "/release", json={"reason": "other", "note": "轮换"}, headers=rep.headers
+            )
             assert r.status_code == 200
     return t
 

@@ -45,7 +45,7 @@ async def test_other_tenants_ids_are_404_on_every_pool_route(client, admin_db):
     attempts = [
         ("POST", f"/api/v1/customers/{pooled['id']}/claim", None),
         ("POST", f"/api/v1/customers/{owned['id']}/claim", None),
-        ("POST", f"/api/v1/customers/{owned['id']}/release", {"reason": "窃取"}),
+        ("POST", f"/api/v1/customers/{owned['id']}/release", {"reason": "other", "note": "窃取"}),
         ("GET", f"/api/v1/customers/{pooled['id']}/pool-status", None),
         ("GET", f"/api/v1/customers/{owned['id']}/ownership", None),
         ("POST", f"/api/v1/notifications/{notification['id']}/read", None),

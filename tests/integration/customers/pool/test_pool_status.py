@@ -45,7 +45,9 @@ async def test_explains_the_cooldown_with_its_date(client, admin_db):
     c = await pool_customer(client, t.owner, t.territory["id"])
     assert (await client.post(f"/api/v1/customers/{c['id']}/claim", headers=rep.headers)).status_code == 200
     r = await client.post(
-        f"/api/v1/customers/{c['id']}/release", json={"reason": "暂无需求"}, headers=rep.headers
+        f"/api/v1/customers/{c['id']}/release",
+        json={"reason": "other", "note": "暂无需求"},
+        headers=rep.headers,
     )
     assert r.status_code == 200
     s = await _status(client, rep, c["id"])

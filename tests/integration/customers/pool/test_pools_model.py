@@ -26,7 +26,7 @@ async def test_a_territory_has_its_pool_and_a_customer_entered_there_is_in_it(cl
         await client.post(f"/api/v1/customers/{made['id']}/claim", headers=rep.headers)
     ).status_code == 200
     r = await client.post(
-        f"/api/v1/customers/{made['id']}/release", json={"reason": "x"}, headers=rep.headers
+        f"/api/v1/customers/{made['id']}/release", json={"reason": "other", "note": "x"}, headers=rep.headers
     )
     assert r.status_code == 200, r.text
     rows = await ledger_rows(admin_db, t.owner.tenant_id, made["id"])

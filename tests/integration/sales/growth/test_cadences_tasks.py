@@ -135,7 +135,9 @@ async def test_the_daily_job_makes_due_tasks_once_and_a_followup_completes_them(
     await followup(client, w.rep, lead["id"], "visit", "appointment")
     assert len((await client.get("/api/v1/tasks", headers=w.rep.headers)).json()["items"]) == 1
     r = await client.post(
-        f"/api/v1/customers/{lead['id']}/release", json={"reason": "不再跟进"}, headers=w.rep.headers
+        f"/api/v1/customers/{lead['id']}/release",
+        json={"reason": "other", "note": "不再跟进"},
+        headers=w.rep.headers,
     )
     assert r.status_code == 200, r.text
     await cadence_job()
