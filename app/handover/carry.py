@@ -1,17 +1,18 @@
 """A handover carries the previous owner's open work on the moved customers to the receiver.
 
 What goes: open tasks (``sales_tasks``: cadence, return-visit and manual ones) assigned to the
-previous owner, their scheduled return visits (``return_visits``), and the items of their visit plans
-for a day after today (in the tenant's time zone) not yet visited — into the receiver's plan of that
-day (made as a draft when they have none; appended after its items). What stays: done or skipped
-tasks, a task a follow-up already did (``DONE_BY_FOLLOWUP``, as the task list counts it), logged
-return visits, visited items and today's and earlier plans — the history stays with who did it — and
-everything of a customer going to the pool (nobody receives it; a release leaves it so too).
+previous owner, their scheduled return visits (``return_visits``), and the items of their visit
+plans for a day after today (in the tenant's time zone) not yet visited — into the receiver's plan
+of that day (made as a draft when they have none; appended after its items). What stays: done or
+skipped tasks, a task a follow-up already did (``DONE_BY_FOLLOWUP``, as the task list counts it), a
+warm handoff (the previous owner's own task from an earlier handover), logged return visits, visited
+items and today's and earlier plans — the history stays with who did it — and everything of a
+customer going to the pool (nobody receives it; a release leaves it so too).
 
 Each carried row is written to ``handover_carried``; the preview counts from it once executed, and
 an undo gives back what is still open and still the receiver's (a visit item to the plan it came
-from, after that plan's items) and keeps the record, as it does of the deals. All set-based:
-one statement per kind.
+from, after that plan's items) and keeps the record, as it does of the deals. All set-based: one
+statement per kind.
 """
 
 from __future__ import annotations
@@ -30,17 +31,18 @@ _HANDED = (
     "i.tenant = $1 AND i.plan_id = $2 AND i.blocked IS NULL AND i.from_membership_id IS NOT NULL"
     " AND i.to_membership_id IS NOT NULL AND i.to_membership_id <> i.from_membership_id"
 )
-_TASKS = (
-    "FROM handover_items i JOIN sales_tasks t ON t.tenant = i.tenant AND t.customer_id = i.customer_id"
-    " AND t.assignee_membership_id = i.from_membership_id AND t.status = 'open'"
-    f" AND NOT ({BY_FOLLOWUP} AND {DONE_BY_FOLLOWUP})"
-    f" WHERE {_HANDED}"
+_TASK = (
+    "t.tenant = i.tenant AND t.customer_id = i.customer_id"
+    " AND t.assignee_membership_id = i.from_membership_id"
+    f" AND t.status = 'open' AND t.source <> 'handover' AND NOT ({BY_FOLLOWUP} AND {DONE_BY_FOLLOWUP})"
 )
-_VISITS = (
-    "FROM handover_items i JOIN return_visits r ON r.tenant = i.tenant AND r.customer_id = i.customer_id"
-    " AND r.assignee_membership_id = i.from_membership_id AND r.status = 'scheduled'"
-    f" WHERE {_HANDED}"
+_TASKS = f"FROM handover_items i JOIN sales_tasks t ON {_TASK} WHERE {_HANDED}"
+_VISIT = (
+    "r.tenant = i.tenant AND r.customer_id = i.customer_id"
+    " AND r.assignee_membership_id = i.from_membership_id"
+    " AND r.status = 'scheduled'"
 )
+_VISITS = f"FROM handover_items i JOIN return_visits r ON {_VISIT} WHERE {_HANDED}"
 # $3: the tenant's today
 _ITEMS = (
     "FROM handover_items i JOIN visit_plan_items v ON v.tenant = i.tenant AND v.customer_id = i.customer_id"
@@ -62,20 +64,18 @@ WHERE tenant = $1 AND plan_id = $2 GROUP BY 1, 2
 
 _CARRY_TASKS = f"""
 WITH moved AS (
-    UPDATE sales_tasks t SET assignee_membership_id = x.to_m, updated_at = now()
-    FROM (SELECT t.id, i.from_membership_id AS from_m, i.to_membership_id AS to_m {_TASKS}) x
-    WHERE t.tenant = $1 AND t.id = x.id
-    RETURNING t.id, x.from_m, x.to_m
+    UPDATE sales_tasks t SET assignee_membership_id = i.to_membership_id, updated_at = now()
+    FROM handover_items i WHERE {_HANDED} AND {_TASK}
+    RETURNING t.id, i.from_membership_id AS from_m, i.to_membership_id AS to_m
 )
 INSERT INTO handover_carried (tenant, plan_id, kind, row_id, from_membership_id, to_membership_id)
 SELECT $1, $2, 'task', id, from_m, to_m FROM moved
 """
 _CARRY_VISITS = f"""
 WITH moved AS (
-    UPDATE return_visits r SET assignee_membership_id = x.to_m, updated_at = now()
-    FROM (SELECT r.id, i.from_membership_id AS from_m, i.to_membership_id AS to_m {_VISITS}) x
-    WHERE r.tenant = $1 AND r.id = x.id
-    RETURNING r.id, x.from_m, x.to_m
+    UPDATE return_visits r SET assignee_membership_id = i.to_membership_id, updated_at = now()
+    FROM handover_items i WHERE {_HANDED} AND {_VISIT}
+    RETURNING r.id, i.from_membership_id AS from_m, i.to_membership_id AS to_m
 )
 INSERT INTO handover_carried (tenant, plan_id, kind, row_id, from_membership_id, to_membership_id)
 SELECT $1, $2, 'return_visit', id, from_m, to_m FROM moved

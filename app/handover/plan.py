@@ -206,7 +206,8 @@ async def preview(tx: Tx, scope: TenantScope, row: asyncpg.Record) -> HandoverPr
     blocked = await tx.fetch(_BLOCKED, tx.tenant_id, plan_id)
     _, skipped = ([], []) if data.mode == "pool" else await active_targets(tx, data.targets)
     to_pool = sum(r["n"] for r in by_receiver if r["m"] is None)
-    moving = await tx.fetch(_MOVING, tx.tenant_id, plan_id)
+    # a conflict matters before the plan runs: an executed plan's answer does not look again
+    moving = await tx.fetch(_MOVING, tx.tenant_id, plan_id) if row["status"] == "draft" else []
     registered = await registration_conflicts(
         tx, [r["customer_id"] for r in moving], [r["m"] for r in moving]
     )
