@@ -26,6 +26,7 @@ from app.deals.collections.schemas import (
     OverdueGroupRead,
     PaymentRead,
 )
+from app.deals.commission_routes import ROUTES as COMMISSION_ROUTES
 from app.deals.registrations.routes import ROUTES as REGISTRATION_ROUTES
 from app.deals.schemas import (
     ApprovalRead,
@@ -416,4 +417,5 @@ ROUTES: list[type[Controller]] = [
     CollectionController,
     PipelineController,
     *REGISTRATION_ROUTES,
+    *COMMISSION_ROUTES,
 ]

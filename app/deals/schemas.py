@@ -270,3 +270,54 @@ class PipelineRead(msgspec.Struct):
     by_stage: list[PipelineStageRow]
     by_rep: list[PipelineRepRow]
     totals: list[PipelineTotalRow]  # one row per currency: amounts in different currencies never add up
+
+
+class CommissionRulesWrite(msgspec.Struct, forbid_unknown_fields=True):
+    """The commission split rule: percent shared by customer ownership time and by stage moves
+    (summing to 100)."""
+
+    ownership_weight: int
+    stages_weight: int
+
+
+class CommissionShare(msgspec.Struct):
+    """One member's part of the suggestion, with the figures it came from."""
+
+    membership_id: UUID
+    name: str
+    percent: Decimal
+    owned_days: float
+    stage_moves: int
+
+
+class CommissionShareWrite(msgspec.Struct, forbid_unknown_fields=True):
+    membership_id: UUID
+    percent: Decimal
+
+
+class CommissionShareRead(msgspec.Struct):
+    membership_id: UUID
+    name: str
+    percent: Decimal
+
+
+class CommissionSplitWrite(msgspec.Struct, forbid_unknown_fields=True):
+    shares: list[CommissionShareWrite]
+
+
+class CommissionSplitRead(msgspec.Struct):
+    confirmed_by: UUID
+    confirmed_at: datetime
+    shares: list[CommissionShareRead]
+
+
+class CommissionRead(msgspec.Struct):
+    """A won deal's suggested split (the rule's weights, the period considered) and the confirmed one."""
+
+    deal_id: UUID
+    ownership_weight: int
+    stages_weight: int
+    period_start: datetime
+    period_end: datetime
+    suggestion: list[CommissionShare]
+    confirmed: CommissionSplitRead | None

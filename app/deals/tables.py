@@ -319,3 +319,58 @@ class VendorRegistration(Table, tablename="vendor_registrations", db=DB):
     )
     vendor_registrations_expiry = Index("(tenant, vendor, protected_until, id)")
     vendor_registrations_live = Index("(tenant, customer_id) WHERE status = 'active'")
+
+
+class CommissionRules(Table, tablename="commission_rules", db=DB):
+    """The tenant's commission split rule (``app.deals.commission``)."""
+
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
+    ownership_weight = SmallInt(default=None)
+    stages_weight = SmallInt(default=None)
+    updated_by = UUID(null=True, default=None)
+    updated_at = Timestamptz()
+
+    commission_rules_tenant_updated_by_fkey = References(
+        [tenant, updated_by], "memberships", ["tenant", "id"]
+    )
+
+
+class CommissionSplit(Table, tablename="commission_splits", db=DB):
+    """A won deal's confirmed commission split."""
+
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
+    id = UUID(primary_key=True)
+    deal_id = UUID(default=None)
+    rule = JSONB(default=None)
+    suggested = JSONB(default=None)
+    confirmed_by = UUID(default=None)
+    confirmed_at = Timestamptz()
+
+    commission_splits_tenant_deal_id_key = Unique([tenant, deal_id])
+    commission_splits_tenant_confirmed_by_fkey = References(
+        [tenant, confirmed_by], "memberships", ["tenant", "id"]
+    )
+    commission_splits_tenant_deal_id_fkey = References(
+        [tenant, deal_id], "deals", ["tenant", "id"], on_delete="CASCADE"
+    )
+    commission_splits_recent = Index("(tenant, confirmed_at DESC, id DESC)")
+
+
+class CommissionSplitShare(Table, tablename="commission_split_shares", db=DB):
+    tenant = ForeignKey(
+        Tenant, primary_key=True, null=False, on_delete=OnDelete.no_action, on_update=OnUpdate.no_action
+    )
+    split_id = UUID(primary_key=True, default=None)
+    membership_id = UUID(primary_key=True, default=None)
+    percent = Numeric(digits=(5, 2), default=None)
+
+    commission_split_shares_tenant_membership_id_fkey = References(
+        [tenant, membership_id], "memberships", ["tenant", "id"]
+    )
+    commission_split_shares_tenant_split_id_fkey = References(
+        [tenant, split_id], "commission_splits", ["tenant", "id"], on_delete="CASCADE"
+    )

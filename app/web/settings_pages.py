@@ -207,6 +207,11 @@ SECTIONS = (
     ("/settings/templates", N_("Templates"), N_("Contract and proposal templates.")),
     ("/settings/ledger", N_("Ownership ledger"), N_("Check that the customer ownership history is intact.")),
     (
+        "/settings/commission",
+        N_("Commission split"),
+        N_("How won deals' commission is suggested between members."),
+    ),
+    (
         "/settings/forms",
         N_("Inquiry forms"),
         N_("Public forms for your website; inquiries land in the pool."),
