@@ -183,12 +183,12 @@ JOIN users u ON u.id = tm.user_id
 WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES}
   AND EXISTS (SELECT 1 FROM deals d WHERE d.tenant = i.tenant AND d.customer_id = i.customer_id
               AND d.{OPEN_DEAL})
-ON CONFLICT DO NOTHING
 """
 
 
 async def warm_handoff_tasks(tx: Tx, scope: TenantScope, plan_id: UUID, today: date) -> None:
-    """A call task for each active previous owner per handed customer with an open deal, due today."""
+    """A call task for each active previous owner per handed customer with an open deal, due today
+    (a plan runs once: the unique index ``sales_tasks_handover`` is a guard, not a path)."""
     note = translate(scope.tenant_locale, M_HANDOFF)
     await tx.execute(_HANDOFF, tx.tenant_id, plan_id, today, note, scope.membership_id)
 
