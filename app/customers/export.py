@@ -49,6 +49,7 @@ class ExportFilters:
     source: str | None = None
     followup_before: datetime | None = None
     cross_territory: bool | None = None
+    pool_id: UUID | None = None  # the customers in this pool now (its admins export it)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,11 @@ async def _query(
         followup_before=filters.followup_before,
         cross_territory=filters.cross_territory,
     )
+    if filters.pool_id is not None:
+        where.append(
+            f"c.pool_id = {p(filters.pool_id)} AND c.owner_membership_id IS NULL"
+            " AND c.status IN ('prospect', 'lost')"
+        )
     rows = await tx.fetch("SELECT id, parent_id, name FROM territories WHERE tenant = $1", scope.tenant_id)
     paths = import_columns.TerritoryIndex.build((r["id"], r["parent_id"], r["name"]) for r in rows).paths
     sql = _SQL + " WHERE " + " AND ".join(where) + " ORDER BY c.created_at DESC, c.id DESC"

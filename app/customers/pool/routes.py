@@ -4,19 +4,21 @@ service, return."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.customers import access_requests, grants, ownership
-from app.customers.pool import reclaim
+from app.customers import access_requests, export, grants, ownership, tabular
+from app.customers.pool import manage, reclaim, release_reasons
 from app.customers.pool import rules as pool_rules
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
+from app.customers.pool.release_reasons import ReleaseReasonsRead, ReleaseReasonsWrite
 from app.customers.pool.rules import PoolRulesRead, PoolRulesWrite
 from app.customers.pool.schemas import (
     AccessDecision,
@@ -32,6 +34,7 @@ from app.customers.pool.schemas import (
     VerifyRead,
 )
 from app.customers.schemas import CustomerRead
+from app.openapi import file_operation
 from app.pagination import PAGED, Page, PageParams, page_name
 from tenants.scope import SCOPED, TenantScope
 
@@ -59,6 +62,7 @@ class PoolController(Controller):
         tenant_scope: NamedDependency[TenantScope],
         page: NamedDependency[PageParams],
         territory_id: UUID | None = Parameter(default=None, description="this territory and its subtree"),
+        pool_id: UUID | None = Parameter(default=None, description="this pool only (one you may claim from)"),
         grade: FromQuery[str | None] = None,
         industry: str | None = Parameter(default=None, max_length=100),
         source: FromQuery[str | None] = None,
@@ -68,6 +72,7 @@ class PoolController(Controller):
         return await pool.list_pool(
             tenant_scope,
             territory_id=territory_id,
+            pool_id=pool_id,
             grade=grade,
             industry=industry,
             source=source,
@@ -138,6 +143,112 @@ class OwnershipController(Controller):
     @get("/verify", summary="Recompute the ownership history's hash chain (owner/admin)")
     async def verify(self, tenant_scope: NamedDependency[TenantScope]) -> VerifyRead:
         return await ownership.verify(tenant_scope)
+
+
+class PoolsController(Controller):
+    path = "/api/v1/pools"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @get("/", summary="The pools you may claim from or administer (owner/admin: all), territories' first")
+    async def list_pools(self, tenant_scope: NamedDependency[TenantScope]) -> list[manage.PoolRead]:
+        return await manage.list_pools(tenant_scope)
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Add a pool (owner/admin): scope, admins, rules")
+    async def create_pool(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[manage.PoolWrite]
+    ) -> manage.PoolRead:
+        return await manage.create_pool(tenant_scope, data)
+
+    @get("/release-reasons", summary="The reasons a release picks from (the tenant's, else the built-in)")
+    async def release_reasons(self, tenant_scope: NamedDependency[TenantScope]) -> ReleaseReasonsRead:
+        return await release_reasons.list_release_reasons(tenant_scope)
+
+    @put("/release-reasons", summary="Replace the tenant's release reasons (owner/admin; empty: built-in)")
+    async def put_release_reasons(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[ReleaseReasonsWrite]
+    ) -> ReleaseReasonsRead:
+        return await release_reasons.put_release_reasons(tenant_scope, data)
+
+    @get("/{pool_id:uuid}", summary="One pool: scope, admins, rule overrides")
+    async def get_pool(
+        self, tenant_scope: NamedDependency[TenantScope], pool_id: FromPath[UUID]
+    ) -> manage.PoolRead:
+        return await manage.get_pool(tenant_scope, pool_id)
+
+    @put("/{pool_id:uuid}", summary="Replace a pool's scope, admins, rules (and name, kind) (owner/admin)")
+    async def put_pool(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        pool_id: FromPath[UUID],
+        data: JSONBody[manage.PoolWrite],
+    ) -> manage.PoolRead:
+        return await manage.update_pool(tenant_scope, pool_id, data)
+
+    @delete(
+        "/{pool_id:uuid}", status_code=HTTP_200_OK, summary="Delete a pool of the tenant's own (owner/admin)"
+    )
+    async def delete_pool(
+        self, tenant_scope: NamedDependency[TenantScope], pool_id: FromPath[UUID]
+    ) -> manage.MovedRead:
+        return await manage.delete_pool(tenant_scope, pool_id)
+
+    @post(
+        "/{pool_id:uuid}/assign", status_code=HTTP_200_OK, summary="Assign customers of the pool (its admins)"
+    )
+    async def assign(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        pool_id: FromPath[UUID],
+        data: JSONBody[manage.AssignBody],
+    ) -> manage.MovedRead:
+        return await manage.assign(tenant_scope, pool_id, data)
+
+    @post(
+        "/{pool_id:uuid}/move", status_code=HTTP_200_OK, summary="Move customers to another pool (its admins)"
+    )
+    async def move(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        pool_id: FromPath[UUID],
+        data: JSONBody[manage.MoveBody],
+    ) -> manage.MovedRead:
+        return await manage.move(tenant_scope, pool_id, data)
+
+    @get(
+        "/{pool_id:uuid}/export",
+        summary="Download the pool's customers as CSV or XLSX (its admins)",
+        operation_class=file_operation("text/csv", tabular.CONTENT_TYPES["xlsx"]),
+    )
+    async def export(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        pool_id: FromPath[UUID],
+        format: FromQuery[str] = "csv",
+    ) -> Response[Any]:
+        await manage.check_export(tenant_scope, pool_id)
+        result = await export.export_customers(tenant_scope, format, export.ExportFilters(pool_id=pool_id))
+        headers = {"content-disposition": result.disposition}
+        media_type = result.content_type.split(";")[0]
+        if isinstance(result.body, bytes):
+            return Response(result.body, media_type=media_type, headers=headers)
+        return Stream(result.body, media_type=media_type, headers=headers)
+
+
+class PoolCapsController(Controller):
+    path = "/api/v1/pool-caps"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @get("/", summary="The caps overridden per territory and per member (owner/admin)")
+    async def list_caps(self, tenant_scope: NamedDependency[TenantScope]) -> list[manage.CapOverrideRead]:
+        return await manage.list_caps(tenant_scope)
+
+    @put("/", summary="Set one territory's or member's caps (owner/admin); all null removes them")
+    async def put_caps(
+        self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[manage.CapOverrideWrite]
+    ) -> manage.CapOverrideRead:
+        return await manage.put_caps(tenant_scope, data)
 
 
 class PoolRulesController(Controller):
@@ -279,6 +390,8 @@ ROUTES = [
     CustomerPoolController,
     OwnershipController,
     PoolRulesController,
+    PoolsController,
+    PoolCapsController,
     GrantController,
     AccessRequestController,
     ReclaimsDueController,

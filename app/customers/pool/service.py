@@ -26,7 +26,7 @@ import asyncpg
 from app.customers.ledger import OwnershipChange
 from app.customers.owner_changes import Moves, change_owners
 from app.customers.pool import release_reasons
-from app.customers.pool.pools import pool_by_id, territory_pool_id
+from app.customers.pool.pools import pool_by_id, territory_pool_id, visible_pool
 from app.customers.pool.rules import RULES_SQL, PoolRules, effective_caps, load_pool_rules, rules_of
 from app.customers.pool.schemas import ClaimCounter, PoolItem
 from app.customers.schemas import CustomerRead
@@ -422,6 +422,7 @@ async def list_pool(
     scope: TenantScope,
     *,
     territory_id: UUID | None = None,
+    pool_id: UUID | None = None,
     grade: str | None = None,
     industry: str | None = None,
     source: str | None = None,
@@ -431,8 +432,9 @@ async def list_pool(
     cursor: str | None = None,
 ) -> Page[PoolItem]:
     """Unowned prospects and lost customers in the pools the member works, never-followed-up first,
-    then oldest follow-up first. ``territory_id`` means its subtree; ``followup_before`` includes
-    customers never followed up. Unknown territory, grade or source: 422."""
+    then oldest follow-up first. ``territory_id`` means its subtree; ``pool_id`` one pool (one the
+    member may claim from, else 404); ``followup_before`` includes customers never followed up.
+    Unknown territory, grade or source: 422."""
     check_limit(limit)
     if grade is not None and grade not in ("A", "B", "C", "D"):
         raise ValidationFailed.field("grade", "Use A, B, C or D")
@@ -452,6 +454,10 @@ async def list_pool(
     where = ["c.tenant = $1", "c.owner_membership_id IS NULL", "c.status IN ('prospect', 'lost')"]
     if not scope.at_least("admin"):
         where.append(pools_sql(p, scope))
+    if pool_id is not None:
+        async with scope.tx() as tx:
+            await visible_pool(tx, scope, pool_id)
+        where.append(f"c.pool_id = {p(pool_id)}")
     for column, value in (("grade", grade), ("industry", industry), ("source", source)):
         if value is not None:
             where.append(f"c.{column} = {p(value)}")

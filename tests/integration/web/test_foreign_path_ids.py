@@ -63,6 +63,7 @@ TABLES = {
     "channel_id": "chat_channels",
     "registration_id": "vendor_registrations",
     "statement_id": "ownership_statements",
+    "pool_id": "pools",
 }
 OTHER_VALUES = {"int": "1", "str": "x", "path": "x"}
 
