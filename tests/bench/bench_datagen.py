@@ -168,6 +168,7 @@ CUSTOMER_COLUMNS = (
     "created_at",
     "updated_at",
     "owner_changed_at",
+    "pool_id",
 )
 FOLLOWUP_COLUMNS = ("tenant", "customer_id", "author_membership_id", "kind", "happened_at", "summary")
 
@@ -178,6 +179,7 @@ def _customers(
     due_fraction: float,
     pool_fraction: float,
     followups: list[tuple[Any, ...]],
+    pools: dict[uuid.UUID, uuid.UUID],
 ) -> Iterator[tuple[Any, ...]]:
     now = datetime.now(UTC)
     day = timedelta(days=1)
@@ -226,6 +228,7 @@ def _customers(
                 created,
                 created,
                 changed,
+                pools[county],  # the county's own pool (the insert trigger is off during the COPY)
             )
 
 
@@ -266,10 +269,14 @@ async def generate(
         for name in names:
             await conn.execute(f'DROP INDEX "{name}"')
         mark = time.perf_counter()
+        pools = {
+            r["territory_id"]: r["id"]
+            for r in await conn.fetch("SELECT territory_id, id FROM pools WHERE territory_id IS NOT NULL")
+        }
         followups: list[tuple[Any, ...]] = []
         await conn.copy_records_to_table(
             "customers",
-            records=_customers(data, rng, due_fraction, pool_fraction, followups),
+            records=_customers(data, rng, due_fraction, pool_fraction, followups, pools),
             columns=CUSTOMER_COLUMNS,
         )
         data.customers = total
