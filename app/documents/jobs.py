@@ -177,8 +177,9 @@ def _backoff(tries: int) -> int:
 
 async def _produce(
     row: Any, tenant: UUID, store: Storage, converter: convert.Converter, timings: dict[str, float]
-) -> tuple[bytes, bytes | None, str | None, str | None]:
-    """DOCX and PDF of the claimed document, both stored; returns (docx, pdf, pdf note, converter)."""
+) -> tuple[bytes, bytes | None, str | None, str | None, str]:
+    """DOCX and PDF of the claimed document, both stored; returns (docx, pdf, pdf note, converter,
+    sha256 of the template used)."""
     settings = get_settings()
     template = await _template_bytes(row, tenant, store)
     data, _ = await _snapshot(row, tenant, _needs(row, template))
@@ -209,7 +210,7 @@ async def _produce(
     if pdf is not None:
         await store.put(pdf_key(tenant, row["id"]), pdf, "application/pdf")
     timings["upload_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    return docx, pdf, note, method
+    return docx, pdf, note, method, sha256(template)
 
 
 async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str) -> str:
@@ -237,7 +238,7 @@ async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str)
     timings: dict[str, float] = {}
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS):
-            docx, pdf, note, method = await _produce(row, tenant, store, converter, timings)
+            docx, pdf, note, method, template_sha = await _produce(row, tenant, store, converter, timings)
     except Permanent as exc:
         await _finish(
             tenant,
@@ -282,6 +283,7 @@ async def render_document(ctx: dict[str, Any], tenant_id: str, document_id: str)
         pdf_note=note,
         converter=method,
         timings=json.dumps(timings),
+        rendered_template_sha256=template_sha,
     )
     return "ready"
 

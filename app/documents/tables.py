@@ -71,6 +71,7 @@ class Document(Table, tablename="documents", db=DB):
     updated_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)
     profile_version_id = UUID(null=True, default=None)
+    rendered_template_sha256 = Char(length=64, null=True, default=None)
 
     documents_tenant_idempotency_key_key = Unique([tenant, idempotency_key])
     documents_tenant_generated_by_fkey = References([tenant, generated_by], "memberships", ["tenant", "id"])

@@ -17,7 +17,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from app import rate_limits
 from app.errors import ValidationFailed
 from app.pagination import PAGED, Page, PageParams
-from app.signing import service, statements
+from app.signing import report, service, statements
+from app.signing.report import EvidenceReport
 from app.signing.schemas import (
     EnvelopeCreate,
     EnvelopeRead,
@@ -105,6 +106,18 @@ class EnvelopeController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], envelope_id: FromPath[UUID]
     ) -> EvidenceRead:
         return await service.get_evidence(tenant_scope, envelope_id)
+
+    @get(
+        "/{envelope_id:uuid}/evidence-report",
+        summary="Template → data → DOCX/PDF → evidence chain → sealed PDF, each link recomputed",
+    )
+    async def evidence_report(
+        self,
+        request: Request[Any, Any, Any],
+        tenant_scope: NamedDependency[TenantScope],
+        envelope_id: FromPath[UUID],
+    ) -> EvidenceReport:
+        return await report.evidence_report(tenant_scope, _storage(request), envelope_id)
 
 
 @dataclass

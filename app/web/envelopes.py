@@ -23,7 +23,7 @@ from litestar.response import Template
 from app.documents import service as documents
 from app.errors import ValidationFailed
 from app.i18n import N_
-from app.signing import service
+from app.signing import report, service
 from app.signing.schemas import EnvelopeCreate, EnvelopeRead
 from app.web.documents import ENVELOPE_STATUSES, helpers, kind_title, storage
 from app.web.shell import PAGE, PAGE_ERRORS, is_htmx, render
@@ -197,6 +197,35 @@ async def envelope_page(
     return await render(request, tenant_scope, "app/envelope.html", **context)
 
 
+# What each link of the evidence report is, for people (``app.signing.report.LINKS``).
+EVIDENCE_LINKS = {
+    "template": N_("Template"),
+    "data": N_("Data snapshot"),
+    "docx": N_("Rendered Word file"),
+    "pdf": N_("Rendered PDF"),
+    "original": N_("PDF sent for signing"),
+    "evidence": N_("Evidence chain"),
+    "sealed_pdf": N_("Sealed PDF"),
+    "seal": N_("Seal, certificate and timestamp"),
+}
+
+
+@get("/envelopes/{envelope_id:uuid}/evidence")
+async def evidence_report_page(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], envelope_id: FromPath[UUID]
+) -> Template:
+    """The evidence report: each link from the template to the sealed PDF, recomputed now."""
+    result = await report.evidence_report(tenant_scope, storage(request), envelope_id)
+    return await render(
+        request,
+        tenant_scope,
+        "app/envelope_evidence.html",
+        report=result,
+        link_names=EVIDENCE_LINKS,
+        **_context(tenant_scope),
+    )
+
+
 @post("/envelopes/{envelope_id:uuid}/remind")
 async def remind(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], envelope_id: FromPath[UUID]
@@ -289,6 +318,7 @@ ROUTER = Router(
         extra_row,
         send,
         envelope_page,
+        evidence_report_page,
         remind,
         void,
         send_draft,
