@@ -13,8 +13,8 @@ tasks, scheduled return visits and future visit-plan items (:mod:`app.handover.c
 digest email each and an in-app notification; previous owners one email; the handover sheet document
 (kind ``handover``, subject ``handover``) is requested by the ``handover_sheet`` job after commit
 (:mod:`app.handover.sheet`), so the execution neither reads every row again nor holds them in memory;
-once ready, the receivers sign it (:mod:`app.handover.sheet_signing`), and the previous owners get a
-warm-handoff task per customer with an open deal.
+the job also gives the previous owners a warm-handoff task per customer with an open deal, and once
+the sheet is ready the receivers sign it (:mod:`app.handover.sheet_signing`).
 
 Undo (within :data:`UNDO_WINDOW`): only when none of the moved customers changed since (owner still
 the receiver, ``updated_at`` still the execution's); else 409 listing the changed ones.
@@ -137,7 +137,6 @@ async def execute_plan(scope: TenantScope, plan_id: UUID) -> HandoverRead:
                 )
                 if moved.moved != expected:
                     raise _Stale
-            await sheet_signing.warm_handoff_tasks(tx, scope, plan_id, local_today(scope.time_zone))
             days = data.options.keep_read_days
             row = await tx.fetchrow(
                 "UPDATE handover_plans SET status = 'executed', executed_at = now(), executed_by = $3,"

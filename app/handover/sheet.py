@@ -152,7 +152,8 @@ async def handover_subject(request: SubjectRequest) -> kinds.Data:
 
 
 async def handover_sheet(ctx: dict[str, Any], tenant_id: str, plan_id: str) -> str:
-    """ARQ job: request the sheet of an executed plan and record the document on it."""
+    """ARQ job: the warm-handoff tasks of an executed plan, then request its sheet, record the
+    document on it and queue its signing."""
     tenant, plan = UUID(tenant_id), UUID(plan_id)
     async with db.transaction(tenant) as tx:
         status = await tx.fetchval(
@@ -160,8 +161,13 @@ async def handover_sheet(ctx: dict[str, Any], tenant_id: str, plan_id: str) -> s
         )
         if status != "executed":
             return f"skipped-{status}"
+        scope = await TenantScope.for_job(tenant)
+        executed_by = await tx.fetchval(
+            "SELECT executed_by FROM handover_plans WHERE tenant = $1 AND id = $2", tenant, plan
+        )
+        await sheet_signing.warm_handoff_tasks(tx, scope, plan, executed_by)
         accepted = await create_document(
-            await TenantScope.for_job(tenant),
+            scope,
             DocumentCreate(
                 kind="handover",
                 subject_type="handover",

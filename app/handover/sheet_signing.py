@@ -11,15 +11,16 @@ later (:data:`RECHECK`); a failed sheet or an undone plan is not sent.
 
 ``sheet_signers`` is what the handover shows: each signer with their side and status.
 
-A warm handoff (``warm_handoff_tasks``): in the execution's transaction, the previous owner (while
-active) gets a call task per handed customer with an open deal, to introduce the receiver; an undo
-skips those still open.
+A warm handoff (``warm_handoff_tasks``): after the execution commits, in the ``handover_sheet`` job
+(derived work, like the sheet: the execution's transaction stays lean), the previous owner (while
+active) gets a call task per handed customer with an open deal, to introduce the receiver; the job
+makes them only while the plan is still executed (it locks the plan, as an undo does) and once
+(``sales_tasks_handover`` is unique); an undo skips those still open.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from app.db import Tx
 from app.handover.envelopes import CHANGES, OPEN_DEAL
 from app.handover.schemas import HandoverOptions, SheetSigner
 from app.i18n import N_, choose, translate
+from app.localtime import local_today
 from app.signing.schemas import EnvelopeCreate, SignerCreate
 from app.signing.service import create_envelope, send_envelope
 from tenants.scope import MEMBER_SQL, TenantScope
@@ -183,14 +185,16 @@ JOIN users u ON u.id = tm.user_id
 WHERE i.tenant = $1 AND i.plan_id = $2 AND {CHANGES}
   AND EXISTS (SELECT 1 FROM deals d WHERE d.tenant = i.tenant AND d.customer_id = i.customer_id
               AND d.{OPEN_DEAL})
+ON CONFLICT DO NOTHING
 """
 
 
-async def warm_handoff_tasks(tx: Tx, scope: TenantScope, plan_id: UUID, today: date) -> None:
+async def warm_handoff_tasks(tx: Tx, scope: TenantScope, plan_id: UUID, executed_by: UUID | None) -> None:
     """A call task for each active previous owner per handed customer with an open deal, due today
-    (a plan runs once: the unique index ``sales_tasks_handover`` is a guard, not a path)."""
+    (in the tenant's time zone), made by the executing manager; a second call adds none."""
     note = translate(scope.tenant_locale, M_HANDOFF)
-    await tx.execute(_HANDOFF, tx.tenant_id, plan_id, today, note, scope.membership_id)
+    today = local_today(scope.time_zone)
+    await tx.execute(_HANDOFF, tx.tenant_id, plan_id, today, note, executed_by)
 
 
 async def skip_warm_handoffs(tx: Tx, plan_id: UUID) -> None:

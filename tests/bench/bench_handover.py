@@ -8,14 +8,14 @@ and deals are put back exactly (owner, ``updated_at``).
 
 Prints one JSON line; the goal is execute ≤ 1 s and ≤ 3× the floor. The execution includes what a
 real one does besides moving rows: digest mails, notifications, the ownership history's hash chain,
-the moved deals' record (for undo), the carried tasks, the warm-handoff tasks and the fresh preview it
-answers with. The handover sheet (and its signing) is requested by a job after commit (its data
-provider reads all 10,000 rows), so it is not timed here.
+the moved deals' record (for undo), the carried tasks and the fresh preview it answers with. The
+handover sheet (and its signing) and the warm-handoff tasks are made by a job after commit (its data
+provider reads all 10,000 rows), so they are not timed here.
 
-Two floors: ``floor_s`` is the historical one (no hash chain, no undo record, no warm-handoff task:
-it writes less than the product must); ``honest_floor_s`` writes what the product must, by hand in
-one statement — the deals and their undo record, the customers, one warm-handoff task per customer
-with an open deal, and the history through the ledger's own append (the real hash chain). Issue 23's
+Two floors: ``floor_s`` is the historical one (no hash chain, no undo record:
+it writes less than the execution must); ``honest_floor_s`` writes what the execution must, by hand
+in one statement — the deals and their undo record, the customers, and the history through the
+ledger's own append (the real hash chain). Issue 23's
 goal (≤ 1.1×) is against the honest floor. ``customers_*`` say how the owner update writes the
 customers' indexes: it is never a HOT update (``owner_membership_id`` is in ``customers_owner`` and in
 the predicates of the pool and reclaim indexes), so each moved customer adds one entry to every index
@@ -57,10 +57,10 @@ SELECT m.tenant, head.seq + row_number() OVER (ORDER BY m.id), m.id, m.from_memb
     m.to_membership_id, 'handover', 'floor', $1, '\\x00', sha256(convert_to(m.id::text, 'UTF8'))
 FROM moved m, head
 """
-# The honest floor: what the product must write, by hand in one statement — the deals and their
-# record for an undo (handover_deals), the customers, the warm-handoff task per customer with an open
-# deal, and the ownership history with its real hash chain (the ledger's own append; it reads the
-# tenant from the transaction, as under row-level security).
+# The honest floor: what the execution must write, by hand in one statement — the deals and their
+# record for an undo (handover_deals), the customers, and the ownership history with its real hash
+# chain (the ledger's own append; it reads the tenant from the transaction, as under row-level
+# security). The warm-handoff tasks are made by the sheet's job after commit, as the sheet is.
 HONEST_FLOOR = """
 WITH d AS (
     UPDATE deals d SET owner_membership_id = i.to_membership_id, updated_at = now() FROM handover_items i
@@ -75,11 +75,6 @@ WITH d AS (
     FROM handover_items i WHERE i.plan_id = $1 AND i.blocked IS NULL AND c.tenant = i.tenant
       AND c.id = i.customer_id
     RETURNING c.id, i.from_membership_id AS f, i.to_membership_id AS t, c.pool_id AS p
-), tasks AS (
-    INSERT INTO sales_tasks (tenant, customer_id, assignee_membership_id, kind, source, due_on, note,
-        handover_plan_id)
-    SELECT DISTINCT $2::uuid, d.customer_id, d.f, 'call', 'handover', current_date, 'warm handoff', $1::uuid
-    FROM d
 )
 SELECT acre_ownership_append(array_agg(id ORDER BY id), array_agg(f ORDER BY id), array_agg(t ORDER BY id),
     'handover', NULL, 'floor', $1, array_agg(p ORDER BY id)) FROM moved

@@ -111,6 +111,8 @@ async def test_warm_handoff_task_per_customer_with_an_open_deal_and_undo_skips_i
     )
     r = await client.post(f"/api/v1/handovers/{body['id']}/execute", headers=t.owner.headers)
     assert r.status_code == 200, r.text
+    await run_jobs(app)  # the sheet's job makes them after the execution commits; twice, once
+    await run_jobs(app)
     r = await client.get("/api/v1/tasks", params={"status": "open"}, headers=leaving.headers)
     assert r.status_code == 200, r.text
     tasks = [x for x in r.json()["items"] if x["source"] == "handover"]
@@ -118,7 +120,7 @@ async def test_warm_handoff_task_per_customer_with_an_open_deal_and_undo_skips_i
     name = await db_rows(admin_db, "SELECT name FROM users WHERE id = $1::uuid", receiver.user_id)
     assert name[0]["name"] in tasks[0]["note"] and tasks[0]["note"].startswith("Warm handoff")
 
-    await run_jobs(app)  # only the receiver signs by default
+    # only the receiver signs by default
     assert await _signers(client, t, body["id"]) == {receiver.email: ("receiver", False)}
 
     r = await client.post(f"/api/v1/handovers/{body['id']}/undo", headers=t.owner.headers)
