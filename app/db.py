@@ -9,6 +9,21 @@ A user id is passed only where no tenant is chosen: by login, to list the user's
 
 A request holds one pooled connection (``held_connection()``, taken by the session dependency before
 the session lookup) and each of its transactions runs on it: a request queues for the pool once.
+
+**Reads in fewer round trips.** A ``GET`` on a session (``tenants.scope``) looks the session up with
+``acre_session(hash, true)``, which also scopes the held connection at the session level: its tenant in
+``app.tenant_id`` and ``default_transaction_read_only`` on (``Held.read_tenant``). That request's
+transactions for its tenant are then no transactions at all: each statement runs on its own, under the
+same forced row-level security, with no ``BEGIN`` and no ``COMMIT`` — two round trips for a one-query
+page instead of four. Read committed takes a new snapshot per statement inside a transaction too, so a
+read sees nothing different; a write among them is refused by PostgreSQL (``read-only transaction``),
+never committed statement by statement: a ``GET`` that writes declares it (``opt={"writes": True}``)
+and gets real transactions. The scope stays on the connection when the request releases it (unsetting
+it would cost the round trip saved), and every use of a pooled connection replaces it before its first
+statement: a read's lookup with its own, any other session lookup with none (so between its
+transactions a request's connection has no tenant, as before), a scoped transaction transaction-locally
+(opening ``READ WRITE``), the API-key lookup — the one autocommit statement that writes — after
+``writable``. Nothing else runs statements on a pooled connection (``tests/unit/test_pool_use.py``).
 """
 
 from __future__ import annotations
@@ -59,10 +74,14 @@ _current: contextvars.ContextVar[Tx | None] = contextvars.ContextVar("acre_tx", 
 
 class PooledConnection(asyncpg.Connection):
     """A pooled connection released without asyncpg's reset query (``RESET ALL; UNLISTEN *; …``),
-    which costs a round trip on every release. Nothing here leaves session state behind: the scope
-    GUCs are set transaction-local, locks are ``pg_advisory_xact_lock`` (the one session-level lock,
-    the import job's, is unlocked in a ``finally``), and asyncpg still rolls back a transaction left
-    open on release (overriding ``get_reset_query`` is public asyncpg API, since 0.30)."""
+    which costs a round trip on every release. The one session state it may keep is a read's scope
+    (module docstring), which every use of a pooled connection replaces before its first statement;
+    locks are ``pg_advisory_xact_lock`` (the one session-level lock, the import job's, is unlocked in a
+    ``finally``), and asyncpg still rolls back a transaction left open on release (overriding
+    ``get_reset_query`` is public asyncpg API, since 0.30). ``acre_read_only``: the last request left
+    it scoped for reads (read-only by default; ``writable`` undoes it)."""
+
+    acre_read_only = False
 
     def get_reset_query(self) -> str:
         return ""
@@ -76,12 +95,47 @@ class Held:
     opened after that (a background task, a streamed body) takes a connection of its own."""
 
     connection: asyncpg.Connection | None
+    # the tenant the session lookup scoped this connection to for reads (``acre_session(hash, true)``);
+    # ``None``: every transaction is a real one
+    read_tenant: UUID | None = None
+
+    def scoped_for_reads(self, tenant_id: UUID | None) -> None:
+        """Record that the session lookup scoped the connection for reads: ``app.tenant_id`` (``None``:
+        no session, no tenant) and ``default_transaction_read_only`` set at the session level."""
+        assert self.connection is not None
+        self.read_tenant = tenant_id
+        _real(self.connection).acre_read_only = True
+
+    def unscoped(self) -> None:
+        """Record that the session lookup left the connection with no tenant and writable."""
+        if self.connection is not None:
+            _real(self.connection).acre_read_only = False
+
+
+def _real(conn: asyncpg.Connection) -> Any:
+    """The connection behind a pool's proxy (``app.scoped_transaction`` names this private API)."""
+    return getattr(conn, "_con", conn)
+
+
+async def writable(conn: asyncpg.Connection) -> None:
+    """Before an autocommit statement that writes (the API-key lookup): undo the read-only scope a read
+    left on this pooled connection, if one did (else no round trip)."""
+    real = _real(conn)
+    if getattr(real, "acre_read_only", False):
+        await conn.execute(_UNSCOPE)
+        real.acre_read_only = False
+
+
+_UNSCOPE = (
+    "SELECT set_config('app.tenant_id', '', false), set_config('default_transaction_read_only', 'off', false)"
+)
 
 
 @asynccontextmanager
 async def held_connection() -> AsyncIterator[Held]:
     """Acquire one pooled connection for a request and release it on exit (after the handler, before
-    the response is sent). It is held through the whole handler, slow non-database work included."""
+    the response is sent). It is held through the whole handler, slow non-database work included. A
+    connection may come back scoped by a read before (module docstring)."""
     conn = await pool().acquire()
     held = Held(conn)
     try:
@@ -142,7 +196,9 @@ async def transaction(
     tenant_id: UUID | None, user_id: UUID | None = None, *, held: Held | None = None
 ) -> AsyncIterator[Tx]:
     """Open a transaction scoped to ``tenant_id`` (``None`` = only global tables are visible), on the
-    ``held`` connection while it is held, else on one acquired from the pool for the transaction.
+    ``held`` connection while it is held, else on one acquired from the pool for the transaction. On a
+    connection scoped for reads (``Held.read_tenant``) it is no transaction: its statements run one by
+    one, read-only (module docstring).
 
     Nested use joins the outer transaction, which must be for the same tenant (its ``user_id``
     stays). Callbacks in ``Tx.after_commit`` run after a successful commit, never after a rollback.
@@ -153,7 +209,16 @@ async def transaction(
             raise RuntimeError("nested transaction for another tenant")
         yield outer
         return
-    if held is not None and held.connection is not None:
+    if held is not None and held.connection is not None and held.read_tenant is not None:
+        if held.read_tenant != tenant_id or user_id is not None:
+            raise RuntimeError("a read-only request's connection is scoped to its own tenant only")
+        tx = Tx(connection=held.connection, tenant_id=tenant_id)
+        token = _current.set(tx)
+        try:
+            yield tx
+        finally:
+            _current.reset(token)
+    elif held is not None and held.connection is not None:
         async with _scoped(held.connection, tenant_id, user_id) as tx:
             yield tx
     else:

@@ -29,10 +29,11 @@ ASYNCPG_VERSION = "0.32.0"
 
 
 class ScopedTransaction(asyncpg.transaction.Transaction):
-    """Opens with ``BEGIN`` and sets ``app.tenant_id`` and ``app.user_id`` transaction-locally (empty
-    for ``None``). Raises ``InterfaceError`` when the connection is already in a transaction: it must
-    be the outermost one. The values are inlined as canonical UUID strings (re-parsed here), which
-    keeps them safe to inline."""
+    """Opens with ``BEGIN READ WRITE`` (so a connection a read left read-only by default writes) and
+    sets ``app.tenant_id`` and ``app.user_id`` transaction-locally (empty for ``None``). Raises
+    ``InterfaceError`` when the connection is already in a transaction: it must be the outermost one.
+    The values are inlined as canonical UUID strings (re-parsed here), which keeps them safe to
+    inline."""
 
     def __init__(self, connection: asyncpg.Connection, tenant_id: UUID | None, user_id: UUID | None):
         # a pooled connection is a proxy; the transaction state lives on the connection behind it
@@ -40,7 +41,7 @@ class ScopedTransaction(asyncpg.transaction.Transaction):
         tenant = str(UUID(str(tenant_id))) if tenant_id else ""
         user = str(UUID(str(user_id))) if user_id else ""
         self._begin = (
-            f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true),"
+            f"BEGIN READ WRITE; SELECT set_config('app.tenant_id', '{tenant}', true),"
             f" set_config('app.user_id', '{user}', true)"
         )
 

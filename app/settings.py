@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://acre_app@127.0.0.1:5432/acre"
     database_admin_url: str = "postgresql://postgres@127.0.0.1:5432/acre"
     database_pool_size: int = 10
+    # a session's GET reads without transactions, its connection scoped at the session level (app/db.py);
+    # off behind a transaction-mode pooler (PgBouncer), where session settings do not follow a client
+    database_session_scoped_reads: bool = True
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Redis Sentinel (app.redis_conn): "host:port,host:port"; the URL then gives only db and password

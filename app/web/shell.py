@@ -273,9 +273,10 @@ OWN_TRANSACTIONS = "own_transactions"
 
 
 async def provide_page_scope(request: Request[Any, Any, Any]) -> AsyncIterator[TenantScope]:
-    """The API's session dependency, and for a page read (``GET``) one transaction around all of it:
-    the page's own reads and the shell's (unread count, navigation) join it, so a page costs the
-    round trips of one scoped read plus its queries, not one ``BEGIN … COMMIT`` per service call.
+    """The API's session dependency, and for a page read (``GET``) one scope around all of it: the
+    page's own reads and the shell's (unread count, navigation) join it and share its memo. On the
+    request's read-scoped connection that is no transaction at all (``app.db``: reads in fewer round
+    trips): a page costs the session lookup plus its queries, no ``BEGIN … COMMIT``.
     Writes keep the services' own transactions (a refused step must not poison the next one), and so
     does a read that waits on something slow besides the database (``opt={OWN_TRANSACTIONS: True}``: a
     page image drawn by poppler), so that it holds no transaction open while it waits."""

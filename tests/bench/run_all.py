@@ -42,6 +42,9 @@ class Bench:
 BENCHES = [
     Bench("api", quick=("--seconds", "3", "--connections", "16")),
     Bench("pool", quick=("--scale", "0.02", "--seconds", "3", "--connections", "16", "--race-rounds", "10")),
+    Bench(
+        "request_path", quick=("--scale", "0.02", "--seconds", "3", "--connections", "16", "--rounds", "2")
+    ),
     Bench("web_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8")),
     Bench("team_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8", "--rounds", "3")),
     Bench("deals", quick=("--seconds", "3", "--connections", "8")),
@@ -68,6 +71,7 @@ HIGHER_IS_BETTER = {
     "api.ratio_members_vs_bare",
     "pool.ratio_pool_vs_bare",
     "pool.ratio_pool_vs_me",
+    "request_path.ratio_rps_vs_floor",
     "pool.claims.ratio_claims_vs_bare_same_client",
     "deals.ratio_requests_vs_bare",
     "deals.ratio_quote_create_vs_bare",

@@ -135,12 +135,13 @@ async def list_return_visits(
     return Page(items=items, next_cursor=encode_cursor(items[-1].due_on, items[-1].id) if more else None)
 
 
-async def _load(tx: Tx, scope: TenantScope, visit_id: UUID) -> asyncpg.Record:
+async def _load(tx: Tx, scope: TenantScope, visit_id: UUID, *, lock: bool = True) -> asyncpg.Record:
+    """The visit, if the member sees it (404 otherwise), locked for the change that follows unless
+    ``lock`` is off (a read)."""
     p = Params(scope.tenant_id, visit_id)
     where = await assigned_visible_sql(tx, scope, p, "r.assignee_membership_id", "c.territory_id")
-    row = await tx.fetchrow(
-        _SELECT + f" WHERE r.tenant = $1 AND r.id = $2 AND {where} FOR UPDATE OF r", *p.values
-    )
+    locking = " FOR UPDATE OF r" if lock else ""
+    row = await tx.fetchrow(_SELECT + f" WHERE r.tenant = $1 AND r.id = $2 AND {where}{locking}", *p.values)
     if row is None:
         raise NotFound("No return visit with this id")
     return row
@@ -154,7 +155,7 @@ async def _reload(tx: Tx, scope: TenantScope, visit_id: UUID) -> ReturnVisitRead
 
 async def get_return_visit(scope: TenantScope, visit_id: UUID) -> ReturnVisitRead:
     async with scope.tx() as tx:
-        return _read(await _load(tx, scope, visit_id), local_today(scope.time_zone))
+        return _read(await _load(tx, scope, visit_id, lock=False), local_today(scope.time_zone))
 
 
 # --- logging and the new deal ----------------------------------------------------------------------

@@ -143,9 +143,10 @@ async def test_choosing_the_company_and_the_language(client, admin_db):
     assert (await client.get("/")).status_code == 303
 
 
-async def test_a_page_read_is_one_transaction_and_a_write_keeps_its_own(client, admin_db, monkeypatch):
+async def test_a_page_read_opens_no_transaction_and_a_write_keeps_its_own(client, admin_db, monkeypatch):
     """A GET page's service calls (the list, the territory picker, the counter, the shell's unread
-    count) join one scoped transaction; a claim (a write) keeps the services' own."""
+    count) join one scope on the read-scoped connection, which opens no transaction (app/db.py); a
+    claim (a write) keeps the services' own."""
     from app import db
 
     t = await team(client, admin_db, reps=1)
@@ -161,7 +162,7 @@ async def test_a_page_read_is_one_transaction_and_a_write_keeps_its_own(client, 
     monkeypatch.setattr(db, "ScopedTransaction", Counting)
     r = await client.get("/pool")
     assert r.status_code == 200 and "常熟一帆软件有限公司" in r.text and "claim-counter" in r.text
-    assert len(opened) == 1
+    assert opened == []
     opened.clear()
     r = await client.post(f"/customers/{made['id']}/claim", headers={**HTMX, "X-CSRF-Token": csrf})
     assert r.status_code == 200 and len(opened) >= 2  # the claim, then the counter
