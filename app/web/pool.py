@@ -1,4 +1,5 @@
-"""The pool page (``/pool``, 公海): the unowned customers of the pools the member works, filtered by
+"""The pool page (``/pool``, 公海): the unowned customers of the pools the member may claim from —
+one of them picked (``pool_id``: a territory's, or a pool the tenant added), or all — filtered by
 territory, grade, source, industry and never-followed-up; claiming in place, with the member's
 "x of cap, y today" counter; a refused claim shows the rule and its numbers where the button was, and
 "why" (``pool-status``) one tap away; "more" appends the next page in place. A territory chosen whose
@@ -18,6 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from app.customers import access_requests
+from app.customers.pool import pools
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.errors import Conflict
@@ -28,11 +30,17 @@ from tenants.scope import TenantScope
 
 NEVER = "1970-01-01T00:00:00+00:00"  # followup_before this: only customers never followed up
 PAGE_SIZE = 20
-_FILTERS = ("territory_id", "grade", "source", "industry", "never", "limit")
+_FILTERS = ("pool_id", "territory_id", "grade", "source", "industry", "never", "limit")
 
 
 def _filters(request: Request[Any, Any, Any]) -> dict[str, str]:
-    return {k: v for k in _FILTERS if (v := request.query_params.get(k, "").strip())}
+    chosen = {k: v for k in _FILTERS if (v := request.query_params.get(k, "").strip())}
+    if "pool_id" in chosen:
+        try:
+            UUID(chosen["pool_id"])
+        except ValueError:
+            chosen.pop("pool_id")
+    return chosen
 
 
 async def _outside(scope: TenantScope, chosen: str | None) -> UUID | None:
@@ -44,6 +52,11 @@ async def _outside(scope: TenantScope, chosen: str | None) -> UUID | None:
     return territory_id if worked is not None and territory_id not in worked else None
 
 
+async def _pools(scope: TenantScope) -> list[pools.PoolRef]:
+    async with scope.tx() as tx:
+        return await pools.claimable_pools(tx, scope)
+
+
 @get("/pool")
 async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
     chosen = _filters(request)
@@ -51,6 +64,7 @@ async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependen
     page = await pool.list_pool(
         tenant_scope,
         territory_id=UUID(territory) if territory else None,
+        pool_id=UUID(chosen["pool_id"]) if "pool_id" in chosen else None,
         grade=chosen.get("grade"),
         source=chosen.get("source"),
         industry=chosen.get("industry"),
@@ -75,6 +89,7 @@ async def pool_page(request: Request[Any, Any, Any], tenant_scope: NamedDependen
         with_picker=True,
         with_counter=True,
         sources=pool.SOURCES,
+        pools=await _pools(tenant_scope),
         outside=outside,
         asks=not tenant_scope.at_least("admin"),
         **context,

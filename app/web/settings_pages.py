@@ -27,6 +27,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from app.customers import ownership
+from app.customers.pool.pools import claimable_pools
 from app.customers.pool.rules import GRADES, PoolRulesWrite, get_pool_rules, put_pool_rules
 from app.deals import products, stage_moves
 from app.deals.schemas import ProductCreate, ProductUpdate
@@ -91,6 +92,10 @@ POOL_LABELS = {
     "no_followup_days": N_("Days without a follow-up"),
     "no_deal_days": N_("Days without deal activity"),
     "grade_owned_cap": N_("Cap for the grade"),
+    "lock_cap": N_("Customers a member may lock against reclaim"),
+    "new_in_pool_hours": N_("Hours before a customer back in the pool can be claimed"),
+    "count_won": N_("Won customers count toward the cap"),
+    "reclaim_to_pool_id": N_("Reclaimed customers go to"),
 }
 PRODUCT_LABELS = {
     "sku": N_("SKU"),
@@ -200,6 +205,11 @@ SECTIONS = (
         N_("Party B (乙方) of every contract: legal name, credit code, bank."),
     ),
     ("/settings/pool-rules", N_("Pool rules"), N_("Caps, reclaim days, warnings and cooldown, per grade.")),
+    (
+        "/settings/pools",
+        N_("Pools"),
+        N_("Your pools, who may claim from them, their admins; release reasons."),
+    ),
     ("/settings/cadences", N_("Cadences"), N_("How often customers are called and visited.")),
     ("/settings/stages", N_("Stage matrix"), N_("Which deal stage moves are allowed or need approval.")),
     ("/settings/price-list", N_("Price list"), N_("Products with list and floor prices.")),
@@ -337,7 +347,16 @@ def _pool_labels() -> dict[str, str]:
     labels = {
         k: v
         for k, v in POOL_LABELS.items()
-        if k in ("owned_cap", "daily_claim_cap", "warning_days", "cooldown_days")
+        if k
+        in (
+            "owned_cap",
+            "daily_claim_cap",
+            "warning_days",
+            "cooldown_days",
+            "lock_cap",
+            "new_in_pool_hours",
+            "reclaim_to_pool_id",
+        )
     }
     for g in GRADES:
         labels[f"grades.{g}.no_followup_days"] = POOL_LABELS["no_followup_days"]
@@ -351,8 +370,16 @@ async def pool_rules_page(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Template:
     rules = await get_pool_rules(tenant_scope)
+    async with tenant_scope.tx() as tx:
+        targets = [p for p in await claimable_pools(tx, tenant_scope) if p.territory_id is None]
     return await render(
-        request, tenant_scope, "app/settings_pool_rules.html", rules=rules, labels=POOL_LABELS, grades=GRADES
+        request,
+        tenant_scope,
+        "app/settings_pool_rules.html",
+        rules=rules,
+        labels=POOL_LABELS,
+        grades=GRADES,
+        pools=targets,
     )
 
 
@@ -361,12 +388,24 @@ async def pool_rules_save(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Template:
     form = await _form(request)
+    current = await get_pool_rules(tenant_scope)
     try:
         values: dict[str, Any] = {
             "owned_cap": _int(form, "owned_cap"),
             "daily_claim_cap": _int(form, "daily_claim_cap"),
             "warning_days": _int(form, "warning_days"),
             "cooldown_days": _int(form, "cooldown_days"),
+            # a form of before these fields keeps what is set
+            "lock_cap": _int(form, "lock_cap") if "lock_cap" in form else current.lock_cap,
+            "new_in_pool_hours": (
+                _int(form, "new_in_pool_hours") if "new_in_pool_hours" in form else current.new_in_pool_hours
+            ),
+            "count_won": form.get("count_won") == "1" if "lock_cap" in form else current.count_won,
+            "reclaim_to_pool_id": (
+                form.get("reclaim_to_pool_id") or None
+                if "reclaim_to_pool_id" in form
+                else current.reclaim_to_pool_id
+            ),
             "grades": {
                 g: {
                     k: _int(form, f"{g}_{k}", f"grades.{g}.{k}")
@@ -375,7 +414,7 @@ async def pool_rules_save(
                 for g in GRADES
             },
         }
-        for name in ("owned_cap", "warning_days", "cooldown_days"):
+        for name in ("owned_cap", "warning_days", "cooldown_days", "lock_cap", "new_in_pool_hours"):
             if values[name] is None:
                 raise ValidationFailed.field(name, "Required")
         await put_pool_rules(tenant_scope, _convert(values, PoolRulesWrite))
