@@ -113,6 +113,11 @@ class Settings(BaseSettings):
 
     # Vendor registrations (项目报备): the deal's owner is reminded this many days before the protection ends.
     registration_reminder_days: int = Field(default=30, ge=0, le=365)
+    # After the sale: the balance milestone falls due this many days after the customer signs the
+    # acceptance note ("one to two weeks of stable running"); the renewal deal and return visit are made
+    # this many days before the free-upgrade and maintenance period ends.
+    acceptance_balance_days: int = Field(default=14, ge=0, le=365)
+    renewal_lead_days: int = Field(default=60, ge=1, le=365)
 
     # E-signature: the tenants' sealing keys are stored encrypted (AES-GCM) under this key; an RFC 3161
     # timestamp authority turns the PAdES seal from B-B into B-T, and anchors the ownership ledgers daily.

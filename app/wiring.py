@@ -10,7 +10,8 @@ Registries (owner: what is registered, by which domain):
 
 - document providers (``app.documents.providers``): ``sample`` and ``customer`` (documents), ``deal``
   and ``quote`` (deals), ``handover`` (handover);
-- won hooks (``app.customers.won``): the referral reward, the after-sales return visits (sales growth);
+- won hooks (``app.customers.won``): the referral reward, the after-sales return visits (sales growth),
+  the service period (deals);
 - deactivation guards (``tenants.members``): refuse while the member owns anything (handover);
 - reclaim exemptions (``app.customers.pool.rules``): an open late-stage deal (deals), a contract out
   for signature (signing), a live vendor registration (deals);
@@ -24,6 +25,7 @@ from __future__ import annotations
 from app.customers.pool.rules import LOCKED, register_reclaim_exemption
 from app.customers.pool.service import register_claim_gate
 from app.customers.won import register_won_hook
+from app.deals.aftersales.service import record_period
 from app.deals.documents import deal_subject, quote_subject
 from app.deals.hooks import LATE_STAGE_DEAL
 from app.deals.registrations.gates import LIVE_REGISTRATION, claim_gate
@@ -49,6 +51,7 @@ def wire() -> None:
 
     register_won_hook(reward_on_win)
     register_won_hook(schedule_after_win)
+    register_won_hook(record_period)
 
     register_deactivation_guard(refuse_while_owning)
 

@@ -11,6 +11,22 @@ L: dict[str, tuple[str, str]] = {
     "kind.proposal_pricing": ("报价方案", "Pricing Proposal"),
     "kind.quote": ("报价单", "Quotation"),
     "kind.handover": ("客户移交表", "Customer Handover Sheet"),
+    "kind.acceptance": ("安装验收单", "Installation Acceptance Note"),
+    "acceptance_no": ("验收单编号", "Acceptance no."),
+    "acceptance_date": ("验收日期", "Date of acceptance"),
+    "project": ("项目名称", "Project"),
+    "installed": ("已安装的软件", "Software installed"),
+    "acceptance_statement": (
+        "乙方已按上述合同完成下列软件的安装、实施与培训，系统已连续稳定运行。经甲方检查确认，同意验收。",
+        "Party B has installed, implemented and trained the software below under the contract above, and"
+        " the system has run stably since. Party A has checked it and accepts the installation.",
+    ),
+    "acceptance_upgrade": (
+        "自验收之日起，甲方享有 {{ maintenance.free_upgrade_years }} 年免费同版本升级；"
+        "尾款按合同约定于验收后支付。",
+        "From the date of acceptance Party A receives {{ maintenance.free_upgrade_years }} year(s) of free"
+        " same-version upgrades; the balance is paid after acceptance as the contract provides.",
+    ),
     # parties
     "party_a": ("甲方（买方）", "Party A (Buyer)"),
     "party_b": ("乙方（卖方）", "Party B (Seller)"),

@@ -287,6 +287,33 @@ def handover(b: Builder) -> None:
     b.keep_together(sign)
 
 
+def acceptance(b: Builder) -> None:
+    b.para(b.t("kind.acceptance"), style="Title", align="center")
+    b.key_table(
+        [
+            ("acceptance_no", "{{ acceptance.number }}"),
+            ("project", "{{ acceptance.title }}"),
+            ("contract_no", "{{ contract.number }}"),
+            ("party_a", "{{ party_a.full_name }}"),
+            ("party_b", "{{ party_b.full_name }}"),
+        ]
+    )
+    b.para()
+    b.heading("installed")
+    b.loop_table(
+        ["no", "product", "edition", "quantity", "unit", "amount"],
+        [1.2, 6.0, 3.0, 1.8, 1.8, 2.8],
+        "lines",
+        "line",
+        ["no", "product", "edition", "quantity", "unit", "amount"],
+    )
+    b.para()
+    b.para(b.t("acceptance_statement"))
+    b.para(b.t("acceptance_upgrade"))
+    b.para()
+    _signatures(b)
+
+
 BUILDERS: dict[str, Callable[[Builder], None]] = {
     "contract": contract,
     "proposal_requirements": proposal(_requirements),
@@ -294,4 +321,5 @@ BUILDERS: dict[str, Callable[[Builder], None]] = {
     "proposal_pricing": proposal(_pricing),
     "quote": quote,
     "handover": handover,
+    "acceptance": acceptance,
 }

@@ -35,6 +35,7 @@ from app.outbound.chat import post_chat
 from app.outbound.delivery import deliver_event, deliver_webhook
 from app.sales.field.jobs import briefings_for, daily_briefings, weekly_reports_for, weekly_territory_reports
 from app.sales.growth.jobs import cadence_tasks
+from app.sales.growth.renewals import renewal_sweep
 from app.settings import get_settings
 from app.signing.jobs import complete_envelope, signing_expiry, signing_reminders
 from app.signing.statements import monthly_statements, ownership_statement
@@ -114,6 +115,7 @@ CRON_JOBS += [  # the pool: both idempotent and safe to overlap
 CRON_JOBS += [  # deals: the daily collection digests (hourly; once per owner and local day)
     _cron(collection_reminders, minute=25, second=0),
     _cron(registration_reminders, minute=27, second=0),  # vendor registrations ending (once per end date)
+    _cron(renewal_sweep, minute=29, second=0),  # renewals before a service period ends (once per period)
 ]
 CRON_JOBS += [  # sales: the daily cadence tasks (04:50 in China; idempotent)
     _cron(cadence_tasks, hour=20, minute=50, second=0),

@@ -28,7 +28,7 @@ from app.deals.quotes import load_quote
 from app.documents import kinds
 from app.documents.kinds import amount_in_words, money
 from app.documents.providers import SubjectRequest, fill_common, onsite_fee, quote_terms
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 
 _MILESTONE_NAMES = {
     "full": ("安装完成后付清全款", "Full payment after installation"),
@@ -68,6 +68,8 @@ async def deal_data(
     deal, _ = await load_deal(tx, scope, deal_id)
     if request.kind == "contract":
         await contracts.refuse_if_signed(tx, scope.tenant_id, deal_id)
+    if request.kind == "acceptance" and deal["stage"] not in ("signed", "won"):
+        raise Conflict("An acceptance note is for a deal whose contract is signed")
     terms, _saved = await effective_terms(tx, scope.tenant_id, deal)
     if quote is None:
         quote = await contract_quote(tx, scope.tenant_id, deal_id, terms["quote_id"])
@@ -161,6 +163,11 @@ async def deal_data(
         )
     _fill(
         data, "contract", {"number": f"C-{str(deal['id'])[:8].upper()}", "date": today, "currency": currency}
+    )
+    _fill(
+        data,
+        "acceptance",
+        {"number": f"A-{str(deal['id'])[:8].upper()}", "date": today, "title": deal["title"]},
     )
     if "milestones" in data:
         data["milestones"] = [

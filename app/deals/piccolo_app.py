@@ -12,6 +12,7 @@ from app.deals.tables import (
     ContractTerms,
     Deal,
     DealContract,
+    DealServicePeriod,
     DealStageChange,
     DealStageRules,
     Product,
@@ -39,6 +40,7 @@ APP_CONFIG = AppConfig(
         CommissionRules,
         CommissionSplit,
         CommissionSplitShare,
+        DealServicePeriod,
     ],
     migration_dependencies=[
         "app.customers.piccolo_app",

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from app.deals import approvals, pipeline, products, quotes, service, stage_moves
+from app.deals.aftersales.routes import ROUTES as AFTERSALES_ROUTES
 from app.deals.collections import contracts, items, payments, terms
 from app.deals.collections.schemas import (
     CollectionItemRead,
@@ -418,4 +419,5 @@ ROUTES: list[type[Controller]] = [
     PipelineController,
     *REGISTRATION_ROUTES,
     *COMMISSION_ROUTES,
+    *AFTERSALES_ROUTES,
 ]

@@ -19,6 +19,7 @@ from msgspec import UnsetType
 from app import audit
 from app.customers.won import CustomerWon, mark_won
 from app.db import Tx
+from app.deals.aftersales import service as aftersales
 from app.deals.collections import contracts
 from app.deals.collections import items as collection_items
 from app.deals.lookup import SELECT_DEAL, load_deal
@@ -336,6 +337,23 @@ async def stage_history(scope: TenantScope, deal_id: UUID) -> list[StageChangeRe
     return to_structs(StageChangeRead, rows)
 
 
+async def _is_acceptance(tx: Tx, document_id: UUID) -> bool:
+    kind = await tx.fetchval(
+        "SELECT kind FROM documents WHERE tenant = $1 AND id = $2", tx.tenant_id, document_id
+    )
+    return bool(kind == "acceptance")
+
+
+async def _signed_at(tx: Tx, envelope_id: UUID | None) -> datetime:
+    """When the envelope's last signer signed (now, without an envelope)."""
+    at = await tx.fetchval(
+        "SELECT max(signed_at) FROM envelope_signers WHERE tenant = $1 AND envelope_id = $2",
+        tx.tenant_id,
+        envelope_id,
+    )
+    return at or datetime.now(UTC)
+
+
 async def start_collections(
     scope: TenantScope,
     subject_type: str,
@@ -351,7 +369,9 @@ async def start_collections(
     contracts are voided), moves an open deal to signed (no stage rules: the signature is the evidence)
     and creates its collection items from the signed milestones; returns their ids. A contract voided
     before it was signed changes nothing (returns no ids). Runs in the caller's transaction when one is
-    open for the tenant; idempotent. See ``collections.items.start_collections``."""
+    open for the tenant; idempotent. See ``collections.items.start_collections``. A signed installation
+    acceptance note (kind ``acceptance``) is not a contract: it goes to ``aftersales.accept`` (the
+    service period starts, the balance falls due) and returns no ids."""
     async with scope.tx() as tx:
         ref = UUID(str(subject_id))
         deal_id = (
@@ -369,6 +389,9 @@ async def start_collections(
             else None
         )
         if deal is None:
+            return []
+        if document_id is not None and await _is_acceptance(tx, document_id):
+            await aftersales.accept(tx, scope, deal, document_id, await _signed_at(tx, envelope_id))
             return []
         signed = await contracts.freeze(
             tx,

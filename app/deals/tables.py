@@ -374,3 +374,30 @@ class CommissionSplitShare(Table, tablename="commission_split_shares", db=DB):
     commission_split_shares_tenant_split_id_fkey = References(
         [tenant, split_id], "commission_splits", ["tenant", "id"], on_delete="CASCADE"
     )
+
+
+class DealServicePeriod(Table, tablename="deal_service_periods", db=DB):
+    """A won deal's free-upgrade and maintenance period, its acceptance and its renewal."""
+
+    tenant = UUID(primary_key=True, default=None)
+    deal_id = UUID(primary_key=True, default=None)
+    starts_on = Date(default=None)
+    months = SmallInt(default=None)
+    accepted_at = Timestamptz(null=True, default=None)
+    acceptance_document_id = UUID(null=True, default=None)
+    renewal_deal_id = UUID(null=True, default=None)
+    return_visit_id = UUID(null=True, default=None)
+    renewed_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+    deal_service_periods_tenant_fkey = References([tenant], "tenants", ["id"])
+    deal_service_periods_tenant_deal_id_fkey = References(
+        [tenant, deal_id], "deals", ["tenant", "id"], on_delete="CASCADE"
+    )
+    deal_service_periods_tenant_renewal_deal_id_fkey = References(
+        [tenant, renewal_deal_id], "deals", ["tenant", "id"], on_delete="SET NULL (renewal_deal_id)"
+    )
+    deal_service_periods_tenant_acceptance_document_id_fkey = References(
+        [tenant, acceptance_document_id], "documents", ["tenant", "id"]
+    )
+    deal_service_periods_due = Index("(tenant, starts_on) WHERE renewal_deal_id IS NULL")

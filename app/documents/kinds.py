@@ -52,6 +52,7 @@ KINDS: dict[str, Kind] = {
         Kind("proposal_pricing", TITLES["proposal_pricing"], samples.pricing),
         Kind("quote", TITLES["quote"], samples.quote),
         Kind("handover", TITLES["handover"], samples.handover),
+        Kind("acceptance", TITLES["acceptance"], samples.acceptance),
     )
 }
 

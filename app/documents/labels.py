@@ -21,6 +21,7 @@ BLOCKS = {
     "quote": N_("Quote"),
     "proposal": N_("Proposal"),
     "handover": N_("Handover"),
+    "acceptance": N_("Acceptance"),
     "summary": N_("Summary"),
 }
 FIELDS = {
@@ -60,6 +61,7 @@ WHOLE = {
     "author.name": N_("Author's name"),
     "contact.name": N_("Contact person's name"),
     "proposal.title": N_("Proposal title"),
+    "acceptance.title": N_("Project accepted"),
     "totals.subtotal": N_("List price total"),
     "totals.discount": N_("Discount"),
     "totals.tax": N_("Tax"),

@@ -16,6 +16,7 @@ TITLES: dict[str, dict[str, str]] = {
     "proposal_pricing": {"zh-CN": "报价方案", "en": "Pricing Proposal"},
     "quote": {"zh-CN": "报价单", "en": "Quotation"},
     "handover": {"zh-CN": "客户移交表", "en": "Customer Handover Sheet"},
+    "acceptance": {"zh-CN": "安装验收单", "en": "Installation Acceptance Note"},
 }
 
 
@@ -465,4 +466,23 @@ def handover(locale: str) -> Data:
             "customers": str(len(customers)),
             "open_deals": str(sum(int(c["open_deals"]) for c in customers)),
         },
+    }
+
+
+def acceptance(locale: str) -> Data:
+    """The installation acceptance note (验收单) the customer signs after stable running."""
+    lines, list_total, net = _lines(locale, 6)
+    return {
+        "company": _company(locale),
+        "party_b": _party_b(locale),
+        "party_a": _customer(locale),
+        "contract": {"number": "QM-C-2026-0318", "date": "2026-11-23"},
+        "acceptance": {
+            "number": "QM-A-2026-0318",
+            "date": "2026-12-20",
+            "title": _t(locale, "恒泰精密 ERP 项目", "Hengtai ERP project"),
+        },
+        "lines": lines,
+        "totals": _totals(locale, list_total, net),
+        "maintenance": {"free_upgrade_years": "1"},
     }

@@ -37,6 +37,10 @@ KINDS: dict[str, str] = {
     ),
     # deals: a vendor registration's protection ends soon (app.deals.registrations.reminders), to the owner
     "registration_expiring": N_("The registration of {customer} with {vendor} ends on {until}"),
+    # sales: a renewal deal made before a service period ends (app.sales.growth.renewals), to the owner
+    "renewal_created": N_(
+        "The maintenance of {deal} ends on {until}: a renewal deal and a return visit are ready"
+    ),
     # handover (app.handover): receivers of a handover
     "handover_received": N_("{count} customers were handed over to you: {reason}"),
     # sales field work (app.sales.field.visit_plans, app.sales.field.incidents)

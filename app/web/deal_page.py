@@ -23,6 +23,7 @@ from litestar.response import Template
 
 from app.customers.contacts import list_contacts
 from app.deals import products, quotes, service, stage_moves
+from app.deals.aftersales import service as aftersales
 from app.deals.collections import contracts, items, payments, terms
 from app.deals.collections.schemas import CollectionPaid, ContractTermsWrite, MilestonesWrite
 from app.deals.registrations import service as registrations
@@ -40,7 +41,12 @@ from tenants.scope import TenantScope
 
 MAX_PEOPLE = 30
 MAX_MILESTONES = 12
-DOCUMENT_KINDS = {"contract": N_("Contract"), "quote": N_("Quote"), "proposal": N_("Proposal")}
+DOCUMENT_KINDS = {
+    "contract": N_("Contract"),
+    "quote": N_("Quote"),
+    "proposal": N_("Proposal"),
+    "acceptance": N_("Acceptance note"),
+}
 DOCUMENT = N_("Document")
 
 
@@ -79,6 +85,7 @@ async def deal_context(request: Request[Any, Any, Any], scope: TenantScope, deal
         "document_kinds": DOCUMENT_KINDS,
         "open_deal": open_deal,
         "registration": await registrations.get_registration(scope, deal_id),
+        "service_period": await aftersales.get_period(scope, deal_id),
         **registration_words(),
         "influence_levels": range(5, 0, -1),
         "support_levels": range(1, 6),

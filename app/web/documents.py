@@ -51,7 +51,7 @@ SUBJECTS = {
     "handover": N_("Handover"),
     "sample": N_("Sample data"),
 }
-OFFERED = ("contract", "proposal_requirements", "proposal_product", "proposal_pricing", "quote")
+OFFERED = ("contract", "proposal_requirements", "proposal_product", "proposal_pricing", "quote", "acceptance")
 STATUSES = {
     "queued": N_("Waiting for the renderer"),
     "rendering": N_("Rendering"),

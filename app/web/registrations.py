@@ -1,6 +1,7 @@
 """Vendor registrations (项目报备) in pages: the deal page's section (shown and edited through the
 registration services), the managers' list per vendor (``/registrations``), and a member's request
-to claim a customer another team registered (from the pool's refusal).
+to claim a customer another team registered (from the pool's refusal). Also the deal page's
+after-sales section's one form: the service period's correction (``app.deals.aftersales``).
 
 An invisible deal is the services' 404; a refusal (dates the wrong way round, a number another deal
 holds) is their problem shown beside the form."""
@@ -15,6 +16,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from app.deals.aftersales import service as aftersales
+from app.deals.aftersales.schemas import ServicePeriodWrite
 from app.deals.registrations import gates, service
 from app.deals.registrations.schemas import RegistrationWrite
 from app.i18n import N_
@@ -59,6 +62,17 @@ async def delete_registration(
     return _reload()
 
 
+@put("/deals/{deal_id:uuid}/service-period")
+async def put_service_period(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
+) -> Response[Any]:
+    """The deal page's correction of a won deal's free-upgrade and maintenance period."""
+    form = await request.form()
+    body = {name: form_value(form, name) for name in ("starts_on", "months")}
+    await aftersales.put_period(tenant_scope, deal_id, convert(body, ServicePeriodWrite))
+    return _reload()
+
+
 @post("/registrations/{registration_id:uuid}/claim-approval")
 async def ask_claim_approval(
     request: Request[Any, Any, Any],
@@ -82,7 +96,13 @@ async def registrations_page(
 
 ROUTER = Router(
     path="/",
-    route_handlers=[put_registration, delete_registration, ask_claim_approval, registrations_page],
+    route_handlers=[
+        put_registration,
+        delete_registration,
+        put_service_period,
+        ask_claim_approval,
+        registrations_page,
+    ],
     dependencies=PAGE,
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,

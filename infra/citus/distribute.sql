@@ -83,6 +83,7 @@ SELECT create_distributed_table('quotes', 'tenant', colocate_with => 'audit_log'
 SELECT create_distributed_table('contract_terms', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('deal_contracts', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('vendor_registrations', 'tenant', colocate_with => 'audit_log');
+SELECT create_distributed_table('deal_service_periods', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('quote_lines', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('referral_rewards', 'tenant', colocate_with => 'audit_log');
 SELECT create_distributed_table('return_visits', 'tenant', colocate_with => 'audit_log');

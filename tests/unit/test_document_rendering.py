@@ -22,6 +22,21 @@ from tests.unit.docx_cases import docx_with
 
 # A value each kind's sample must show somewhere in the rendered document, per locale.
 EXPECTED = {
+    "acceptance": {
+        "zh-CN": [
+            "安装验收单",
+            "苏州恒泰精密机械有限公司",
+            "同意验收",
+            "1 年免费同版本升级",
+            "[[SIGN:party_a]]",
+        ],
+        "en": [
+            "Installation Acceptance Note",
+            "accepts the installation",
+            "1 year(s) of free",
+            "[[SIGN:party_a]]",
+        ],
+    },
     "contract": {
         "zh-CN": [
             "苏州恒泰精密机械有限公司",

@@ -14,6 +14,7 @@ import pytest
 from app.customers.pool.rules import LOCKED, RECLAIM_EXEMPTIONS, ReclaimExemption, register_reclaim_exemption
 from app.customers.pool.service import CLAIM_GATES
 from app.customers.won import WON_HOOKS
+from app.deals.aftersales.service import record_period
 from app.deals.documents import deal_subject, quote_subject
 from app.deals.hooks import LATE_STAGE_DEAL
 from app.deals.registrations.gates import LIVE_REGISTRATION, claim_gate
@@ -39,6 +40,7 @@ EXPECTED = {
     "won_hooks": [
         "app.sales.growth.referrals.reward_on_win",
         "app.sales.growth.return_visits.schedule_after_win",
+        "app.deals.aftersales.service.record_period",
     ],
     "deactivation_guards": ["app.handover.offboarding.refuse_while_owning"],
     "reclaim_exemptions": ["late_stage_deal", "contract_out", "vendor_registration", "locked"],
@@ -84,7 +86,7 @@ def test_wire_registers_every_entry_exactly_once() -> None:
         "quote": quote_subject,
         "handover": handover_subject,
     }
-    assert WON_HOOKS == [reward_on_win, schedule_after_win]
+    assert WON_HOOKS == [reward_on_win, schedule_after_win, record_period]
     assert DEACTIVATION_GUARDS == [refuse_while_owning]
     assert RECLAIM_EXEMPTIONS == [LATE_STAGE_DEAL, CONTRACT_OUT, LIVE_REGISTRATION, LOCKED]
     assert CLAIM_GATES == [claim_gate]
