@@ -118,7 +118,7 @@ async def test_claim_outside_the_team_is_refused_until_a_manager_approves(client
     _, reg = await registered(client, w)
     rep2 = await outsider(client, mailbox, app, w)
     r = await client.post(
-        f"/api/v1/customers/{w.customer['id']}/release", json={"reason": "转给同事"}, headers=w.rep.headers
+        f"/api/v1/customers/{w.customer['id']}/release", json={"reason": "other"}, headers=w.rep.headers
     )
     assert r.status_code == 200, r.text
     r = await client.post(f"/api/v1/customers/{w.customer['id']}/claim", headers=rep2.headers)
@@ -154,7 +154,7 @@ async def test_claim_inside_the_team_needs_no_approval(client, mailbox, app):
     rep3 = await staff(client, w.owner, mailbox, app, role="rep")
     await assign(client, w.owner, w.city["id"], rep3, "rep")
     r = await client.post(
-        f"/api/v1/customers/{w.customer['id']}/release", json={"reason": "换人跟"}, headers=w.rep.headers
+        f"/api/v1/customers/{w.customer['id']}/release", json={"reason": "other"}, headers=w.rep.headers
     )
     assert r.status_code == 200
     r = await client.post(f"/api/v1/registrations/{reg['id']}/claim-approval", headers=rep3.headers)

@@ -77,7 +77,7 @@ async def test_a_refused_claim_offers_to_ask_a_manager(client, mailbox, app):
     )
     reg = r.json()
     await client.post(
-        f"/api/v1/customers/{w.customer['id']}/release", json={"reason": "x"}, headers=w.rep.headers
+        f"/api/v1/customers/{w.customer['id']}/release", json={"reason": "other"}, headers=w.rep.headers
     )
     rep2 = await staff(client, w.owner, mailbox, app, role="rep")
     await assign(client, w.owner, w.other_province["id"], rep2, "rep")
