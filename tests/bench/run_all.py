@@ -46,6 +46,7 @@ BENCHES = [
         "request_path", quick=("--scale", "0.02", "--seconds", "3", "--connections", "16", "--rounds", "2")
     ),
     Bench("web_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8")),
+    Bench("pool_scopes", quick=("--scale", "0.02", "--rounds", "50")),
     Bench("team_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8", "--rounds", "3")),
     Bench("deals", quick=("--seconds", "3", "--connections", "8")),
     Bench("deal_page", quick=("--seconds", "3", "--connections", "4")),
