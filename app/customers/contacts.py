@@ -10,6 +10,7 @@ import asyncpg
 from msgspec import UnsetType
 
 from app import audit
+from app.customers.masking import masks_for
 from app.customers.schemas import ContactCreate, ContactRead, ContactUpdate
 from app.customers.service import load_editable, load_visible
 from app.db import Tx
@@ -43,6 +44,16 @@ async def _fetch(tx: Tx, scope: TenantScope, customer_id: UUID, contact_id: UUID
     return row
 
 
+async def _shown_columns(tx: Tx, scope: TenantScope, p: Params) -> str:
+    """The contact ``k``'s columns as the member may see them (its customer ``c``'s pool may hide
+    the contacts until claimed: ``masking``)."""
+    shown = (await masks_for(tx, scope)).contact_columns(p, "c", "k")
+    return ", ".join(shown.get(column, f"k.{column}") for column in _COLUMNS.split(", "))
+
+
+_SHOWN_FROM = " FROM customer_contacts k JOIN customers c ON c.tenant = k.tenant AND c.id = k.customer_id"
+
+
 async def list_contacts(
     scope: TenantScope, customer_id: UUID, *, limit: int = 50, cursor: str | None = None
 ) -> Page[ContactRead]:
@@ -50,15 +61,13 @@ async def list_contacts(
     after_at, after_id = decode_time_id_cursor(cursor) or (None, None)
     async with scope.tx() as tx:
         await load_visible(tx, scope, customer_id)
+        p = Params(scope.tenant_id, customer_id, after_at, after_id, limit + 1)
         rows = await tx.fetch(
-            f"SELECT {_COLUMNS} FROM customer_contacts WHERE tenant = $1 AND customer_id = $2"
-            " AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))"
-            " ORDER BY created_at, id LIMIT $5",
-            scope.tenant_id,
-            customer_id,
-            after_at,
-            after_id,
-            limit + 1,
+            f"SELECT {await _shown_columns(tx, scope, p)}{_SHOWN_FROM}"
+            " WHERE k.tenant = $1 AND k.customer_id = $2"
+            " AND ($3::timestamptz IS NULL OR (k.created_at, k.id) > ($3, $4::uuid))"
+            " ORDER BY k.created_at, k.id LIMIT $5",
+            *p.values,
         )
     items = to_structs(ContactRead, rows[:limit])
     more = len(rows) > limit
@@ -68,7 +77,15 @@ async def list_contacts(
 async def get_contact(scope: TenantScope, customer_id: UUID, contact_id: UUID) -> ContactRead:
     async with scope.tx() as tx:
         await load_visible(tx, scope, customer_id)
-        return to_struct(ContactRead, await _fetch(tx, scope, customer_id, contact_id))
+        p = Params(scope.tenant_id, customer_id, contact_id)
+        row = await tx.fetchrow(
+            f"SELECT {await _shown_columns(tx, scope, p)}{_SHOWN_FROM}"
+            " WHERE k.tenant = $1 AND k.customer_id = $2 AND k.id = $3",
+            *p.values,
+        )
+        if row is None:
+            raise NotFound("No contact with this id")
+        return to_struct(ContactRead, row)
 
 
 async def create_contact(scope: TenantScope, customer_id: UUID, data: ContactCreate) -> ContactRead:

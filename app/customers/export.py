@@ -23,14 +23,15 @@ import asyncpg
 
 from app.customers import tabular
 from app.customers.imports import columns as import_columns
+from app.customers.masking import masks_for
 from app.customers.search import check_filters, list_conditions
 from app.db import Tx
 from app.errors import ValidationFailed
 from app.sql import Params
 from tenants.scope import TenantScope
 
-_SQL = (
-    "SELECT c.full_name, c.short_name, c.tax_id, c.phone, c.address, c.industry, c.size_revenue_band,"
+_SQL = (  # {tax_id}, {phone}, {address}: as the exporting member may see them (``masking``)
+    "SELECT c.full_name, c.short_name, {tax_id}, {phone}, {address}, c.industry, c.size_revenue_band,"
     " c.headcount, c.it_status, c.current_software, c.source, c.referrer, c.grade, c.status, c.territory_id,"
     " u.email AS owner_email FROM customers c"
     " LEFT JOIN memberships m ON m.tenant = c.tenant AND m.id = c.owner_membership_id"
@@ -110,7 +111,9 @@ async def _query(
         )
     rows = await tx.fetch("SELECT id, parent_id, name FROM territories WHERE tenant = $1", scope.tenant_id)
     paths = import_columns.TerritoryIndex.build((r["id"], r["parent_id"], r["name"]) for r in rows).paths
-    sql = _SQL + " WHERE " + " AND ".join(where) + " ORDER BY c.created_at DESC, c.id DESC"
+    masks = await masks_for(tx, scope)
+    shown = {name: masks.column(p, name) for name in ("tax_id", "phone", "address")}
+    sql = _SQL.format(**shown) + " WHERE " + " AND ".join(where) + " ORDER BY c.created_at DESC, c.id DESC"
     return sql, p.values, paths
 
 

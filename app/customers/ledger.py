@@ -70,22 +70,23 @@ def append_expr(
 
 
 _VERIFY = """
-SELECT count(*) AS checked, min(x.seq) FILTER (WHERE x.broken) AS first_broken_seq FROM (
-    SELECT h.seq,
+SELECT count(*) OVER () AS checked, x.id, x.seq, x.broken FROM (
+    SELECT h.id, h.seq,
         h.seq <> coalesce(lag(h.seq) OVER w, 0) + 1
         OR h.prev_hash <> coalesce(lag(h.hash) OVER w, acre_ownership_genesis())
         OR h.hash <> sha256(acre_ownership_content(h.tenant, h.seq, h.customer_id, h.from_membership_id,
             h.to_membership_id, h.cause, h.actor, h.reason, h.plan_id, h.at, h.pool_id)
-            || h.prev_hash) AS broken
+            || h.prev_hash) AS broken,
+        h.hash
     FROM customer_ownership_history h WHERE h.tenant = $1
     WINDOW w AS (ORDER BY h.seq)
 ) x
+ORDER BY x.broken DESC, x.seq LIMIT 1
 """
 
 
 async def verify_chain(tx: Tx) -> VerifyResult:
-    """Recompute the tenant's whole chain in one set-based query (a window over ``seq``, aggregated:
-    streamed, no row kept but the window's previous one), then the head, and the broken entry's id.
+    """Recompute the tenant's whole chain in one set-based query (a window over ``seq``).
 
     ``first_broken_id`` is the first entry (by seq) whose content no longer matches its hash, whose
     ``prev_hash`` is not the previous entry's hash, or that follows a gap in ``seq``; ``None`` when the
@@ -97,19 +98,14 @@ async def verify_chain(tx: Tx) -> VerifyResult:
     )
     head_seq = head["seq"] if head else None
     head_hash = bytes(head["hash"]).hex() if head else None
-    broken_seq = row["first_broken_seq"] if row else None
-    broken_id = None
-    if broken_seq is not None:
-        broken_id = await tx.fetchval(
-            "SELECT id FROM customer_ownership_history WHERE tenant = $1 AND seq = $2",
-            tx.tenant_id,
-            broken_seq,
-        )
+    if row is None:
+        return VerifyResult(True, 0, None, None, head_seq, head_hash)
+    broken = bool(row["broken"])
     return VerifyResult(
-        ok=broken_seq is None,
-        checked=row["checked"] if row else 0,
-        first_broken_id=broken_id,
-        first_broken_seq=broken_seq,
+        ok=not broken,
+        checked=row["checked"],
+        first_broken_id=row["id"] if broken else None,
+        first_broken_seq=row["seq"] if broken else None,
         head_seq=head_seq,
         head_hash=head_hash,
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app import rate_limits
-from app.customers import contacts, duplicates, followups, list_changes, merge, search, service
+from app.customers import contacts, duplicates, followups, list_changes, masking, merge, search, service
 from app.customers.schemas import (
     ConflictRead,
     ConflictResolve,
@@ -260,8 +260,30 @@ class ListChangesController(Controller):
         )
 
 
+class PoolHiddenFieldsController(Controller):
+    path = "/api/v1/pools/{pool_id:uuid}/hidden-fields"
+    tags = ("pool",)
+    dependencies = SCOPED
+
+    @get("/", summary="What a pool hides until claimed (phone, address, tax_id, contacts), shown masked")
+    async def get_hidden_fields(
+        self, tenant_scope: NamedDependency[TenantScope], pool_id: FromPath[UUID]
+    ) -> masking.PoolHiddenFieldsRead:
+        return await masking.get_hidden_fields(tenant_scope, pool_id)
+
+    @put("/", summary="Set what a pool hides until claimed (owner/admin)")
+    async def set_hidden_fields(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        pool_id: FromPath[UUID],
+        data: JSONBody[masking.HiddenFields],
+    ) -> masking.PoolHiddenFieldsRead:
+        return await masking.set_hidden_fields(tenant_scope, pool_id, data)
+
+
 ROUTES = [
     CustomerController,
+    PoolHiddenFieldsController,
     ContactController,
     FollowupController,
     ConflictController,

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from app import credit_code
 from app.customers import identity
+from app.customers.masking import masks_for
 from app.customers.schemas import CustomerRead
 from app.customers.service import CUSTOMER_NAMES
 from app.db import Tx
@@ -131,8 +132,9 @@ async def list_customers(
             )
         # the page of rows first, then their names: joining every match before the sort and limit
         # costs three index probes a match (tens of thousands in a large subtree) for 50 rows shown
+        shown = (await masks_for(tx, scope)).customer_columns(p)  # what its pool hides, masked
         rows = await tx.fetch(
-            "SELECT c.*, t.name AS territory_name, u.name AS owner_name"
+            f"SELECT {shown}, t.name AS territory_name, u.name AS owner_name"
             f" FROM ({found}) c{CUSTOMER_NAMES} ORDER BY {order}",
             *p.values,
         )

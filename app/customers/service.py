@@ -16,6 +16,7 @@ from app import audit, credit_code
 from app.customers import duplicates, identity
 from app.customers.duplicates import CompanyKeys
 from app.customers.ledger import OwnershipChange
+from app.customers.masking import Masks, masks_for
 from app.customers.owner_changes import Moves, change_owners
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate, GradeChangeRead
 from app.db import Tx
@@ -33,9 +34,17 @@ CUSTOMER_NAMES = (  # the territory's and the owner's names of the customer row 
     " LEFT JOIN memberships m ON m.tenant = c.tenant AND m.id = c.owner_membership_id"
     " LEFT JOIN users u ON u.id = m.user_id"
 )
-SELECT_CUSTOMER = (
+SELECT_CUSTOMER = (  # unmasked: only where the reader may see every field (``select_customer``)
     "SELECT c.*, t.name AS territory_name, u.name AS owner_name FROM customers c" + CUSTOMER_NAMES
 )
+
+
+def select_customer(masks: Masks, p: Params) -> str:
+    """``SELECT_CUSTOMER`` with the fields the reader's pools hide masked (``app.customers.masking``)."""
+    return (
+        f"SELECT {masks.customer_columns(p)}, t.name AS territory_name, u.name AS owner_name"
+        " FROM customers c" + CUSTOMER_NAMES
+    )
 
 
 # --- loading with access -----------------------------------------------------------------------
@@ -46,9 +55,10 @@ async def load_visible(
 ) -> tuple[asyncpg.Record, CustomerAccess]:
     """The customer if the member may see it, else 404 (as for another tenant's id)."""
     access = await customer_access(tx, scope)
+    masks = await masks_for(tx, scope)
     p = Params(scope.tenant_id, customer_id)
     row = await tx.fetchrow(
-        SELECT_CUSTOMER
+        select_customer(masks, p)
         + f" WHERE c.tenant = $1 AND c.id = $2 AND {access.visible_sql(p)}"
         + (" FOR UPDATE OF c" if lock else ""),
         *p.values,
@@ -275,8 +285,15 @@ async def _insert(
 
 
 async def _reload(tx: Tx, scope: TenantScope, customer_id: UUID) -> CustomerRead:
+    return await reload_customer(tx, scope, customer_id)
+
+
+async def reload_customer(tx: Tx, scope: TenantScope, customer_id: UUID) -> CustomerRead:
+    """The customer as the member now sees it (masked where its pool hides fields from them), after a
+    change the caller checked they may make."""
+    p = Params(scope.tenant_id, customer_id)
     row = await tx.fetchrow(
-        SELECT_CUSTOMER + " WHERE c.tenant = $1 AND c.id = $2", scope.tenant_id, customer_id
+        select_customer(await masks_for(tx, scope), p) + " WHERE c.tenant = $1 AND c.id = $2", *p.values
     )
     assert row is not None
     return to_struct(CustomerRead, row)

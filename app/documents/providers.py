@@ -29,11 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from app.customers.masking import masked_fields, masks_for
 from app.customers.service import load_visible
 from app.db import Tx
 from app.documents import kinds
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.localtime import local_today
+from app.sql import Params
 from tenants.scope import TenantScope
 
 
@@ -199,11 +201,16 @@ async def customer_subject(request: SubjectRequest) -> kinds.Data:
     except ValueError:
         raise NotFound("No customer with this id") from None
     row, _ = await load_visible(request.tx, request.scope, customer_id)
+    if await masked_fields(request.tx, request.scope, customer_id):  # the job renders unmasked
+        raise Forbidden("Claim this customer before making documents about it: its pool hides its details")
+    p = Params(request.scope.tenant_id, customer_id)
+    shown = (await masks_for(request.tx, request.scope)).contact_columns(p, "c", "k")  # as in its reads
     contact = await request.tx.fetchrow(
-        "SELECT name, phone, email FROM customer_contacts WHERE tenant = $1 AND customer_id = $2"
-        " ORDER BY (decision_role = 'decision_maker') DESC, created_at, id LIMIT 1",
-        request.scope.tenant_id,
-        customer_id,
+        f"SELECT {shown['name']}, {shown['phone']}, {shown['email']} FROM customer_contacts k"
+        " JOIN customers c ON c.tenant = k.tenant AND c.id = k.customer_id"
+        " WHERE k.tenant = $1 AND k.customer_id = $2"
+        " ORDER BY (k.decision_role = 'decision_maker') DESC, k.created_at, k.id LIMIT 1",
+        *p.values,
     )
     data: kinds.Data = kinds.blank(kinds.sample(request.kind, request.locale))
     fill_common(data, request)

@@ -22,7 +22,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
 
-from app.customers import contacts, followups, ownership
+from app.customers import contacts, followups, masking, ownership
 from app.customers.pool import pools, release_reasons
 from app.customers.pool import status as pool_status
 from app.customers.schemas import ContactCreate, ContactUpdate, CustomerRead, CustomerUpdate, FollowupCreate
@@ -121,6 +121,12 @@ async def _referrer_name(scope: TenantScope, customer: CustomerRead) -> str | No
         return None
 
 
+async def _masked(scope: TenantScope, customer_id: UUID) -> list[str]:
+    """The fields its pool shows this member masked until claimed."""
+    async with scope.tx() as tx:
+        return await masking.masked_fields(tx, scope, customer_id)
+
+
 async def _code_territory(scope: TenantScope, customer: CustomerRead) -> str | None:
     """The name of the territory a cross-territory customer's credit code points to."""
     if not customer.cross_territory or customer.code_territory_id is None:
@@ -158,6 +164,7 @@ async def customer_page(
         code_territory=await _code_territory(scope, customer),
         release_reasons=await release_reasons.list_release_reasons(scope),
         release_pools=await pools.release_targets(scope, customer.territory_id),
+        masked=await _masked(scope, customer_id),
         grades=GRADES,
         document_title=lambda kind: _document_title(scope, kind),
         **_WORDS,

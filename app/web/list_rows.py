@@ -55,6 +55,8 @@ def pool_rows(items: Iterable[Any], _: Translate, label: Label) -> Markup:
             meta += " · " + _e(c.industry)
         if c.source:
             meta += " · " + _e(label("source", c.source))
+        if c.phone:  # masked where the pool hides it until claimed
+            meta += " · " + _e(c.phone)
         when = _e(last.format(date=c.last_followup_at.date())) if c.last_followup_at else never
         out.append(
             f'<li class="item" id="pool-{cid}">\n'

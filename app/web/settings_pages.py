@@ -210,6 +210,11 @@ SECTIONS = (
         N_("Pools"),
         N_("Your pools, who may claim from them, their admins; release reasons."),
     ),
+    (
+        "/settings/pool-fields",
+        N_("What the pool shows"),
+        N_("Per pool, the phone, address, credit code and contacts hidden until claimed."),
+    ),
     ("/settings/cadences", N_("Cadences"), N_("How often customers are called and visited.")),
     ("/settings/stages", N_("Stage matrix"), N_("Which deal stage moves are allowed or need approval.")),
     ("/settings/price-list", N_("Price list"), N_("Products with list and floor prices.")),

@@ -139,8 +139,7 @@ async def _raw_lanes(
     from app.documents.unoserver import _proxy
 
     def convert(port: int, docx: bytes) -> bytes:
-        result: Any = _proxy(port, 120).convert(None, xmlrpc.client.Binary(docx), None, "pdf")
-        return bytes(result.data)
+        return bytes(_proxy(port, 120).convert(None, xmlrpc.client.Binary(docx), None, "pdf").data)
 
     times: list[float] = []
     left = list(range(n))
@@ -168,8 +167,6 @@ async def _product_lanes(
     """``n`` contracts through the product, ``lanes`` at a time: each created, committed and relayed as
     the API does, and timed until it is ready; ``waits`` are those times less the job's own render,
     convert and upload (the wait for a worker to pick the job up, its claim and its data)."""
-    from arq.jobs import Job, ResultNotFound
-
     from app import db, outbox
     from app.documents.schemas import DocumentCreate
     from app.documents.service import create_document
@@ -193,19 +190,13 @@ async def _product_lanes(
                 ),
             )
             await outbox.relay(redis)  # the API relays right after commit
-            # Waiting on the job's result in Redis (one GET every 2 ms), not on the row: polling the
-            # database that often from four lanes would take CPU from the path being measured.
-            job = Job(f"render_document:{doc.id}", redis)
-            for _ in range(5000):  # another lane's relay may hold the row (SKIP LOCKED) a moment
-                try:
-                    await job.result(timeout=300, poll_delay=0.002)
+            while True:
+                async with db.transaction(tenant) as tx:
+                    row = await tx.fetchrow("SELECT status, timings FROM documents WHERE id = $1", doc.id)
+                if row["status"] in ("ready", "failed"):
                     break
-                except ResultNotFound:
-                    await asyncio.sleep(0.002)
+                await asyncio.sleep(0.002)
             total = (time.perf_counter() - started) * 1000
-            async with db.transaction(tenant) as tx:
-                row = await tx.fetchrow("SELECT status, timings FROM documents WHERE id = $1", doc.id)
-            assert row is not None and row["status"] == "ready", row
             times.append(total)
             waits.append(total - sum(json.loads(row["timings"] or "{}").values()))
 

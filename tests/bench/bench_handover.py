@@ -87,7 +87,6 @@ WITH c AS (
 t AS (DELETE FROM sales_tasks WHERE tenant = $3 AND source = 'handover')
 UPDATE deals SET owner_membership_id = $2 WHERE tenant = $3
 """
-VACUUM = "VACUUM (ANALYZE) customers, deals, handover_deals, sales_tasks"
 # How the customers' update writes its indexes: in one transaction (rolled back), the same update
 # as the floor's, then the transaction's own counters (HOT updates rewrite no index entry; any other
 # update adds one entry to every index of the table).
@@ -235,21 +234,16 @@ async def run(admin_url: str, n: int, rounds: int) -> dict[str, object]:
             draft = await create_plan(scope, request)
             previews.append(time.perf_counter() - started)
             assert draft.preview.customers == n and draft.preview.deals == n, draft.preview
-            # each timed write starts from vacuumed tables (the restores leave 10,000 dead rows each;
-            # without this the product, timed last, would always pay for the most bloat)
-            await admin.execute(VACUUM)
             started = time.perf_counter()
             await admin.execute(FLOOR, draft.id, ids["tenant"])
             floors.append(time.perf_counter() - started)
             await admin.execute(RESTORE, draft.id, ids["leaving"], ids["tenant"])
-            await admin.execute(VACUUM)
             started = time.perf_counter()
             async with admin.transaction():
                 await admin.execute("SELECT set_config('app.tenant_id', $1, true)", str(ids["tenant"]))
                 await admin.execute(HONEST_FLOOR, draft.id, ids["tenant"])
             honest.append(time.perf_counter() - started)
             await admin.execute(RESTORE, draft.id, ids["leaving"], ids["tenant"])
-            await admin.execute(VACUUM)
             started = time.perf_counter()
             done = await execute_plan(scope, draft.id)
             executes.append(time.perf_counter() - started)

@@ -46,12 +46,12 @@ BENCHES = [
         "request_path", quick=("--scale", "0.02", "--seconds", "3", "--connections", "16", "--rounds", "2")
     ),
     Bench("web_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8")),
-    Bench("pool_scopes", quick=("--scale", "0.02", "--rounds", "50")),
+    Bench("pool_masking", quick=("--scale", "0.02", "--rounds", "100")),
     Bench("team_pages", quick=("--scale", "0.02", "--seconds", "3", "--connections", "8", "--rounds", "3")),
     Bench("deals", quick=("--seconds", "3", "--connections", "8")),
     Bench("deal_page", quick=("--seconds", "3", "--connections", "4")),
     Bench("pipeline", quick=("--deals", "20000", "--runs", "5")),
-    Bench("handover", quick=("--customers", "2000", "--rounds", "2")),  # the first round is cold
+    Bench("handover", quick=("--customers", "2000", "--rounds", "1")),
     Bench("merge", quick=("--customers", "2000", "--rounds", "3")),
     Bench("reclaim", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("import", quick=("--rows", "10000", "--scale", "0.02")),

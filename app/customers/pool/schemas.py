@@ -23,6 +23,10 @@ class PoolItem(msgspec.Struct):
     territory_name: str
     last_followup_at: datetime | None
     created_at: datetime
+    # masked (138****5678) where the customer's pool hides them until claimed (``masking``)
+    phone: str | None
+    address: str | None
+    tax_id: str | None
 
 
 class ClaimCounter(msgspec.Struct):

@@ -24,18 +24,19 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from app.customers.ledger import OwnershipChange
+from app.customers.masking import masks_for
 from app.customers.owner_changes import Moves, change_owners
 from app.customers.pool import release_reasons
 from app.customers.pool.pools import pool_by_id, territory_pool_id, visible_pool
 from app.customers.pool.rules import RULES_SQL, PoolRules, effective_caps, load_pool_rules, rules_of
 from app.customers.pool.schemas import ClaimCounter, PoolItem
 from app.customers.schemas import CustomerRead
-from app.customers.service import SELECT_CUSTOMER, load_visible
+from app.customers.service import load_visible, reload_customer
 from app.db import Tx
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
-from app.rows import to_struct, to_structs
+from app.rows import to_structs
 from app.sql import Params
 from app.territories.service import fetch_territory
 from tenants.access import CustomerAccess, customer_access, in_subtree_sql, pools_sql
@@ -281,11 +282,7 @@ async def load_claimable(
 
 
 async def _reload(tx: Tx, scope: TenantScope, customer_id: UUID) -> CustomerRead:
-    row = await tx.fetchrow(
-        SELECT_CUSTOMER + " WHERE c.tenant = $1 AND c.id = $2", scope.tenant_id, customer_id
-    )
-    assert row is not None
-    return to_struct(CustomerRead, row)
+    return await reload_customer(tx, scope, customer_id)  # a released customer: masked for its releaser
 
 
 async def claim_customer(scope: TenantScope, customer_id: UUID) -> CustomerRead:
@@ -473,11 +470,11 @@ async def list_pool(
     order = "ORDER BY c.last_followup_at ASC NULLS FIRST, c.id"
     columns = (
         "c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
-        " c.last_followup_at, c.created_at"
+        " c.last_followup_at, c.created_at, c.phone, c.address, c.tax_id, c.pool_id, c.owner_membership_id"
     )
     item = (  # PoolItem's fields in its order: to_structs then maps the rows positionally
         "c.id, c.full_name, c.short_name, c.industry, c.source, c.grade, c.status, c.territory_id,"
-        " t.name AS territory_name, c.last_followup_at, c.created_at"
+        " t.name AS territory_name, c.last_followup_at, c.created_at, {shown}"
     )
     if territory_id is None:
         sql = (
@@ -499,7 +496,9 @@ async def list_pool(
             f" WHERE top.tenant = $1 AND top.id = {top} {order} LIMIT {n}"
         )
     async with scope.tx() as tx:
-        rows = await tx.fetch(sql, *p.values)
+        masks = await masks_for(tx, scope)  # what the pools hide from this member, masked
+        shown = ", ".join(masks.column(p, name) for name in ("phone", "address", "tax_id"))
+        rows = await tx.fetch(sql.replace("{shown}", shown), *p.values)
         if not rows and territory_id is not None:
             try:
                 await fetch_territory(tx, scope, territory_id)
