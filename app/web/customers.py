@@ -28,7 +28,7 @@ from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
 from app.customers.schemas import CustomerCreate
 from app.customers.search import GRADES, STATUSES, list_customers
-from app.customers.service import create_customer
+from app.customers.service import create_customer, get_customer
 from app.errors import Conflict, ValidationFailed
 from app.i18n import N_, translate
 from app.web import list_rows, team_customers
@@ -133,6 +133,29 @@ async def release(
     return await render(
         request, tenant_scope, "app/_released.html", customer=customer, on_page=data.place == "page"
     )
+
+
+@post("/customers/{customer_id:uuid}/lock")
+async def lock(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope], customer_id: FromPath[UUID]
+) -> Template:
+    """Lock (锁定) or unlock the customer against auto-reclaim (htmx): the toggle again, or the refusal
+    (the lock cap, not its owner) under it."""
+    form = await request.form()
+    locked = form.get("locked") == "1"
+    try:
+        customer = await pool.set_lock(tenant_scope, customer_id, locked)
+    except Conflict as exc:
+        current = await get_customer(tenant_scope, customer_id)
+        return await render(
+            request,
+            tenant_scope,
+            "app/_lock.html",
+            status_code=409,
+            customer=current,
+            message=error_text(tenant_scope.locale, exc),
+        )
+    return await render(request, tenant_scope, "app/_lock.html", customer=customer)
 
 
 # --- a new customer -----------------------------------------------------------------------------
@@ -248,7 +271,7 @@ async def create(
 
 ROUTER = Router(
     path="/",
-    route_handlers=[customers_page, release, new_customer_page, duplicate_check, create],
+    route_handlers=[customers_page, release, lock, new_customer_page, duplicate_check, create],
     dependencies=PAGE,
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,

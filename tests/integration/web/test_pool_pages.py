@@ -109,3 +109,32 @@ async def test_the_pool_rules_page_keeps_the_new_rules(client, admin_db):
     ).status_code == 200
     rules = (await client.get("/api/v1/pool-rules", headers=t.owner.headers)).json()
     assert (rules["lock_cap"], rules["new_in_pool_hours"], rules["count_won"]) == (2, 4, True)
+
+
+async def test_the_customer_page_locks_and_unlocks_up_to_the_cap(client, admin_db):
+    from tests.factories import customer
+    from tests.integration.customers.pool.support import put_rules
+
+    t = await team(client, admin_db, reps=1)
+    rep = t.reps[0]
+    await put_rules(client, t.owner, lock_cap=1)
+    first, second = [
+        await customer(client, t.owner, t.territory["id"], owner_membership_id=rep.membership_id)
+        for _ in range(2)
+    ]
+    csrf = await sign_in(client, rep)
+    page = await client.get(f"/customers/{first['id']}")
+    assert f'hx-post="/customers/{first["id"]}/lock"' in page.text and "Lock against reclaim" in page.text
+    headers = {**htmx(csrf), "Content-Type": FORM}
+    r = await client.post(f"/customers/{first['id']}/lock", content="locked=1", headers=headers)
+    assert r.status_code == 200 and "Unlock" in r.text and "<html" not in r.text
+    r = await client.post(f"/customers/{second['id']}/lock", content="locked=1", headers=headers)
+    assert r.status_code == 409 and "the cap is 1" in r.text
+    assert (
+        await db_value(admin_db, "SELECT locked_at FROM customers WHERE id = $1::uuid", second["id"]) is None
+    )
+    r = await client.post(f"/customers/{first['id']}/lock", content="locked=0", headers=headers)
+    assert r.status_code == 200 and "Lock against reclaim" in r.text
+    assert (
+        await db_value(admin_db, "SELECT locked_at FROM customers WHERE id = $1::uuid", first["id"]) is None
+    )
