@@ -42,6 +42,8 @@ async def pools_page(request: Request[Any, Any, Any], tenant_scope: NamedDepende
         territories=territories,
         members=members,
         reasons=await release_reasons.list_release_reasons(tenant_scope),
+        caps=await manage.list_caps(tenant_scope),
+        names=dict(territories) | dict(members),
         kinds=("key_accounts", "inbound", "lost", "custom"),
         kind_words=KIND_WORDS,
     )
@@ -99,6 +101,30 @@ async def save_pool(
     return Response("", status_code=200, headers={"HX-Refresh": "true"})
 
 
+@post("/settings/pools/caps")
+async def save_caps(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
+) -> Response[Any]:
+    """One territory's or member's caps (``target``: ``t:<id>`` or ``m:<id>``); all blank removes them."""
+    form = await request.form()
+    kind, _, raw = (form.get("target") or "").partition(":")
+    try:
+        target = UUID(raw)
+    except ValueError:
+        raise ValidationFailed.field("territory_id", "Give a territory or a member") from None
+    await manage.put_caps(
+        tenant_scope,
+        manage.CapOverrideWrite(
+            territory_id=target if kind == "t" else None,
+            membership_id=target if kind == "m" else None,
+            owned_cap=_number(form, "owned_cap"),
+            daily_claim_cap=_number(form, "daily_claim_cap"),
+            lock_cap=_number(form, "lock_cap"),
+        ),
+    )
+    return Response("", status_code=200, headers={"HX-Refresh": "true"})
+
+
 @post("/settings/pools/release-reasons")
 async def save_reasons(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
@@ -112,7 +138,7 @@ async def save_reasons(
 
 ROUTER = Router(
     path="/",
-    route_handlers=[pools_page, add_pool, save_pool, save_reasons],
+    route_handlers=[pools_page, add_pool, save_pool, save_caps, save_reasons],
     dependencies=PAGE,
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,

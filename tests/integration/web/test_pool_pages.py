@@ -138,3 +138,26 @@ async def test_the_customer_page_locks_and_unlocks_up_to_the_cap(client, admin_d
     assert (
         await db_value(admin_db, "SELECT locked_at FROM customers WHERE id = $1::uuid", first["id"]) is None
     )
+
+
+async def test_the_settings_page_sets_a_members_caps(client, admin_db):
+    t = await team(client, admin_db, reps=1)
+    rep = t.reps[0]
+    csrf = await sign_in(client, t.owner)
+    headers = {**htmx(csrf), "Content-Type": FORM}
+    r = await client.post(
+        "/settings/pools/caps", content=urlencode({"target": "x", "owned_cap": "3"}), headers=headers
+    )
+    assert r.status_code == 422 and 'class="error"' in r.text
+    body = urlencode({"target": f"m:{rep.membership_id}", "owned_cap": "3", "lock_cap": "1"})
+    r = await client.post("/settings/pools/caps", content=body, headers=headers)
+    assert r.status_code == 200 and r.headers.get("HX-Refresh") == "true"
+    row = (await client.get("/api/v1/pool-caps", headers=t.owner.headers)).json()[0]
+    assert (row["membership_id"], row["owned_cap"], row["daily_claim_cap"], row["lock_cap"]) == (
+        rep.membership_id,
+        3,
+        None,
+        1,
+    )
+    page = await client.get("/settings/pools")
+    assert 'id="caps"' in page.text and "业务员0" in page.text
