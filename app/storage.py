@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import shutil
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 from urllib.parse import quote, urlencode
 
 import boto3
@@ -17,10 +18,14 @@ from botocore.config import Config
 
 from app.settings import Settings
 
+_CHUNK = 1 << 20
+
 
 class Storage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def get(self, key: str) -> bytes: ...
+    async def download(self, key: str, into: IO[bytes]) -> None: ...
+    async def upload(self, key: str, source: IO[bytes], content_type: str) -> None: ...
     async def presigned_get(self, key: str, filename: str | None = None, ttl: int | None = None) -> str: ...
     async def ping(self) -> None: ...
 
@@ -47,6 +52,22 @@ class S3Storage:
         response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=key)
         body: bytes = await asyncio.to_thread(response["Body"].read)
         return body
+
+    async def download(self, key: str, into: IO[bytes]) -> None:
+        """Copy the object into a file, 1 MB at a time (never all of it in memory)."""
+
+        def copy() -> None:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            for chunk in body.iter_chunks(_CHUNK):
+                into.write(chunk)
+
+        await asyncio.to_thread(copy)
+
+    async def upload(self, key: str, source: IO[bytes], content_type: str) -> None:
+        """Store a file's content from its start, in chunks (multipart above boto3's threshold)."""
+        await asyncio.to_thread(
+            self.client.upload_fileobj, source, self.bucket, key, ExtraArgs={"ContentType": content_type}
+        )
 
     async def presigned_get(self, key: str, filename: str | None = None, ttl: int | None = None) -> str:
         params = {"Bucket": self.bucket, "Key": key}
@@ -89,6 +110,18 @@ class LocalStorage:
 
     async def get(self, key: str) -> bytes:
         return self.path(key).read_bytes()
+
+    async def download(self, key: str, into: IO[bytes]) -> None:
+        with self.path(key).open("rb") as source:
+            await asyncio.to_thread(shutil.copyfileobj, source, into)
+
+    async def upload(self, key: str, source: IO[bytes], content_type: str) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with tmp.open("wb") as out:
+            await asyncio.to_thread(shutil.copyfileobj, source, out)
+        tmp.replace(path)
 
     def signature(self, key: str, expires: int) -> str:
         return hmac.new(self.key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()

@@ -453,6 +453,7 @@ class CustomerImport(Table, tablename="customer_imports", db=DB):
     rows_done = Integer()
     rows_imported = Integer()
     rows_rejected = Integer()
+    written_through = Integer()
     columns = JSONB()
     ignored_columns = JSONB(default="[]")
     error = Text(null=True, default=None)

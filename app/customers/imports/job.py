@@ -4,9 +4,10 @@ customers set-based in batches, record ownership, report.
 States: queued → validating → importing → done, or → failed. At-least-once safe: a session-level
 advisory lock per import (on a connection held for the run) lets one runner work at a time; a
 finished import is left alone; a run that died while *validating* starts the validation over
-(the staged rows are thrown away first); one that died while *importing* carries on with the rows
-that have no customer yet — every batch writes its customers, their grade history, its ownership
-entries and the progress in one transaction, so no row is written twice.
+(the staged rows are thrown away first); one that died while *importing* carries on with the valid
+rows still staged — every batch writes its customers, their grade history, its ownership entries
+and the progress and takes its rows out of the staging table in one transaction, so no row is
+written twice. A batch is one statement (``sql.WRITE_BATCH``), then the ledger append.
 
 - Validating (reading, checking, staging the rows; duplicates) is ``stage.py``. A duplicate
   of a company owned by another member also leaves a conflict item for the managers of its
@@ -23,6 +24,7 @@ import asyncio
 import contextvars
 import dataclasses
 import json
+import tempfile
 from typing import Any
 from uuid import UUID
 
@@ -31,13 +33,11 @@ from app.customers import duplicates, tabular
 from app.customers.imports.service import FileProblem, report_key, row_errors
 from app.customers.imports.sql import (
     ALREADY_EXISTS,
+    BATCH_KEYS,
     DB_DUPLICATE_MESSAGES,
     DB_DUPLICATES,
-    INSERT_ROWS,
-    LINK_ROWS,
-    NAME_CLASHES,
-    NEXT_ROWS,
     REJECT_ROWS,
+    WRITE_BATCH,
 )
 from app.customers.imports.stage import BATCH, stage_and_check
 from app.customers.ledger import OwnershipChange
@@ -111,7 +111,7 @@ async def _run(tenant: UUID, iid: UUID, storage: Storage) -> str:
                 await _fail(tenant, iid, ROWS_HAVE_ERRORS, {"count": len(lost)}, keep_rejected=True)
                 return "failed"
         else:
-            await _import_in_batches(scope, iid, imp["filename"])
+            await _import_in_batches(scope, iid, imp["filename"], imp["written_through"])
     except FileProblem as problem:
         await _fail(tenant, iid, problem.message, problem.params, keep_rejected=False)
         return "failed"
@@ -132,43 +132,33 @@ class _Written:
 
 
 async def _insert_batch(tx: db.Tx, scope: TenantScope, iid: UUID, after: int) -> _Written:
-    """Write the next batch of valid rows after row ``after`` (customers, grade entries, links)."""
+    """Write the next batch of valid rows after row ``after`` (customers, grade entries), one
+    statement."""
     tenant = scope.tenant_id
-    batch = await tx.fetch(NEXT_ROWS, tenant, iid, after, BATCH)
-    if not batch:
+    row = await tx.fetchrow(WRITE_BATCH, tenant, iid, after, BATCH, scope.membership_id)
+    assert row is not None
+    if row["last_row"] is None:
         return _Written(None, [], [], 0)
-    clashes = {
-        r["name_key"]: r["untaxed"]
-        for r in await tx.fetch(NAME_CLASHES, tenant, sorted({r["name_key"] for r in batch}))
-    }
-    lost = [
-        r["row_no"] for r in batch if r["name_key"] in clashes and (r["untaxed"] or clashes[r["name_key"]])
-    ]
-    skipped = set(lost)
-    wanted = [r["row_no"] for r in batch if r["row_no"] not in skipped]
-    bounds = (batch[0]["row_no"], batch[-1]["row_no"])
-    written = {
-        r["identity_key"]: r["id"]
-        for r in await tx.fetch(INSERT_ROWS, tenant, iid, wanted, scope.membership_id, *bounds)
-    }
-    row_of = {r["identity_key"]: r["row_no"] for r in batch}
-    await tx.execute(LINK_ROWS, tenant, iid, [row_of[k] for k in written], list(written.values()))
-    linked = {row_of[k] for k in written}
-    lost += [n for n in wanted if n not in linked]
-    customer_of = {row_of[k]: v for k, v in written.items()}
-    owned = [
-        OwnershipChange(customer_of[r["row_no"]], None, r["owner_membership_id"])
-        for r in batch
-        if r["row_no"] in customer_of and r["owner_membership_id"] is not None
-    ]
+    ids, owners = row["ids"], row["owners"]
+    lost: list[int] = []
+    if len(ids) < row["taken"]:
+        keys = set(row["keys"])
+        staged = await tx.fetch(BATCH_KEYS, tenant, iid, after, row["last_row"])
+        lost = [r["row_no"] for r in staged if r["identity_key"] not in keys]
+    owned = [OwnershipChange(c, None, o) for c, o in zip(ids, owners, strict=True) if o is not None]
     into_pool = [  # their webhook events (owned ones get theirs with the ledger entries)
-        {"customer_id": customer_of[r["row_no"]], "from_owner": None, "to_owner": None, "cause": "import",
-         "actor": scope.membership_id}
-        for r in batch
-        if r["row_no"] in customer_of and r["owner_membership_id"] is None
-    ]  # fmt: skip
+        {
+            "customer_id": c,
+            "from_owner": None,
+            "to_owner": None,
+            "cause": "import",
+            "actor": scope.membership_id,
+        }
+        for c, o in zip(ids, owners, strict=True)
+        if o is None
+    ]
     await emit(tx, "customer.created", into_pool)
-    return _Written(batch[-1]["row_no"], sorted(lost), owned, len(written))
+    return _Written(row["last_row"], lost, owned, len(ids))
 
 
 async def _ownership(
@@ -180,19 +170,22 @@ async def _ownership(
     await change_owners(tx, scope, Moves.listed(changes), cause="import", reason=reason, created=True)
 
 
-async def _progress(tx: db.Tx, scope: TenantScope, iid: UUID) -> None:
+async def _progress(tx: db.Tx, scope: TenantScope, iid: UUID, imported: int, through: int) -> None:
+    """Count ``imported`` more written rows, written through row ``through`` (in the transaction that
+    wrote them)."""
     await tx.execute(
-        "UPDATE customer_imports i SET rows_imported = s.imported, rows_done = i.rows_rejected + s.imported,"
-        " updated_at = now() FROM (SELECT count(customer_id) AS imported FROM customer_import_rows"
-        " WHERE tenant = $1 AND import_id = $2) s WHERE i.tenant = $1 AND i.id = $2",
+        "UPDATE customer_imports SET rows_imported = rows_imported + $3, written_through = $4,"
+        " rows_done = rows_rejected + rows_imported + $3, updated_at = now() WHERE tenant = $1 AND id = $2",
         scope.tenant_id,
         iid,
+        imported,
+        through,
     )
 
 
-async def _import_in_batches(scope: TenantScope, iid: UUID, filename: str) -> None:
-    """``valid_rows``: one transaction per batch; a row that lost a race is rejected in it."""
-    after = 0
+async def _import_in_batches(scope: TenantScope, iid: UUID, filename: str, after: int) -> None:
+    """``valid_rows``: one transaction per batch, from the row after ``after`` (where an earlier run
+    got); a row that lost a race is rejected in it."""
     while True:
         async with scope.tx() as tx:
             batch = await _insert_batch(tx, scope, iid, after)
@@ -200,7 +193,7 @@ async def _import_in_batches(scope: TenantScope, iid: UUID, filename: str) -> No
                 return
             if batch.lost:
                 await _mark_lost(tx, scope, iid, batch.lost)
-            await _progress(tx, scope, iid)
+            await _progress(tx, scope, iid, batch.imported, batch.last_row)
             await _ownership(tx, scope, iid, batch.owned, filename)
         after = batch.last_row
 
@@ -221,7 +214,7 @@ async def _import_at_once(scope: TenantScope, iid: UUID, filename: str) -> list[
                 after, imported = batch.last_row, imported + batch.imported
                 owned += batch.owned
                 await _aside(_save_done(scope.tenant_id, iid, imported))
-            await _progress(tx, scope, iid)
+            await _progress(tx, scope, iid, imported, after)
             await _ownership(tx, scope, iid, owned, filename)
     except _Lost as lost:
         return lost.rows
@@ -258,7 +251,7 @@ async def _mark_lost(tx: db.Tx, scope: TenantScope, iid: UUID, rows: list[int]) 
     await duplicates.tell_import_conflicts(tx, scope, iid, [r["territory_id"] for r in found])
     left = await tx.fetch(
         "SELECT row_no FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND ok"
-        " AND customer_id IS NULL AND row_no = ANY($3::int[])",
+        " AND row_no = ANY($3::int[])",
         scope.tenant_id,
         iid,
         rows,
@@ -285,25 +278,38 @@ async def _reject_lost(scope: TenantScope, iid: UUID, rows: list[int]) -> None:
 
 
 async def _write_report(scope: TenantScope, iid: UUID, storage: Storage) -> None:
-    """The row report as CSV in the importer's language (fixed key: a rerun overwrites it)."""
+    """The row report as CSV in the importer's language (fixed key: a rerun overwrites it), written
+    a page of refused rows at a time to a temporary file, then stored from it."""
     async with scope.tx() as tx:
         imp = await tx.fetchrow(
             "SELECT columns FROM customer_imports WHERE tenant = $1 AND id = $2", scope.tenant_id, iid
         )
-        rows = await tx.fetch(
-            "SELECT row_no, errors FROM customer_import_rows WHERE tenant = $1 AND import_id = $2 AND NOT ok"
-            " ORDER BY row_no",
-            scope.tenant_id,
-            iid,
-        )
-    if not rows or imp is None:
+    if imp is None:
         return
     columns = imp["columns"] if isinstance(imp["columns"], dict) else json.loads(imp["columns"])
     header = [i18n.translate(scope.locale, m) for m in (N_("Row"), N_("Column"), N_("Problem"))]
-    items = row_errors(rows, columns, scope.locale)
-    data = tabular.csv_bytes([header, *([e.row, e.column, e.message] for e in items)], bom=True)
-    key = report_key(scope.tenant_id, iid)
-    await storage.put(key, data, tabular.CONTENT_TYPES["csv"])
+    after = 0
+    with tempfile.TemporaryFile() as out:
+        while True:
+            async with scope.tx() as tx:
+                rows = await tx.fetch(
+                    "SELECT row_no, errors FROM customer_import_rows WHERE tenant = $1 AND import_id = $2"
+                    " AND NOT ok AND row_no > $3 ORDER BY row_no LIMIT $4",
+                    scope.tenant_id,
+                    iid,
+                    after,
+                    BATCH,
+                )
+            if not rows:
+                break
+            lines = ([e.row, e.column, e.message] for e in row_errors(rows, columns, scope.locale))
+            out.write(tabular.csv_bytes([header, *lines] if after == 0 else lines, bom=after == 0))
+            after = rows[-1]["row_no"]
+        if after == 0:
+            return
+        out.seek(0)
+        key = report_key(scope.tenant_id, iid)
+        await storage.upload(key, out, tabular.CONTENT_TYPES["csv"])
     async with scope.tx() as tx:
         await tx.execute(
             "UPDATE customer_imports SET report_key = $3 WHERE tenant = $1 AND id = $2",
@@ -315,7 +321,6 @@ async def _write_report(scope: TenantScope, iid: UUID, storage: Storage) -> None
 
 async def _done(scope: TenantScope, iid: UUID) -> None:
     async with scope.tx() as tx:
-        await _progress(tx, scope, iid)
         row = await tx.fetchrow(
             "UPDATE customer_imports SET status = 'done', rows_done = coalesce(rows_total, rows_done),"
             " finished_at = now(), updated_at = now() WHERE tenant = $1 AND id = $2"

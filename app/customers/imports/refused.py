@@ -9,8 +9,9 @@ import (``service._load``): another member's or tenant's import is 404.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
+import tempfile
+from typing import IO
 from uuid import UUID
 
 from app import i18n
@@ -25,11 +26,11 @@ PROBLEM = N_("What to fix")
 NOT_FINISHED = N_("The import has not finished yet")
 
 
-def _pick(fmt: tabular.Format, data: bytes, problems: dict[int, str], problem_header: str) -> bytes:
+def _pick(fmt: tabular.Format, source: IO[bytes], problems: dict[int, str], problem_header: str) -> bytes:
     out: list[list[object]] = []
     number = 0
     header_done = False
-    for cells in tabular.read_rows(fmt, io.BytesIO(data)):
+    for cells in tabular.read_rows(fmt, source):
         number += 1
         if not header_done:
             if any(cells):
@@ -57,13 +58,15 @@ async def refused_rows(scope: TenantScope, storage: Storage, import_id: UUID) ->
     problems: dict[int, list[str]] = {}
     for error in service.row_errors(rows, columns, scope.locale):
         problems.setdefault(error.row, []).append(f"{error.column}: {error.message}")
-    data = await storage.get(imp["storage_key"])
-    body = await asyncio.to_thread(
-        _pick,
-        imp["file_format"],
-        data,
-        {row: "; ".join(texts) for row, texts in problems.items()},
-        i18n.translate(scope.locale, PROBLEM),
-    )
+    with tempfile.TemporaryFile() as source:  # the upload is read from disk, row by row
+        await storage.download(imp["storage_key"], source)
+        source.seek(0)
+        body = await asyncio.to_thread(
+            _pick,
+            imp["file_format"],
+            source,
+            {row: "; ".join(texts) for row, texts in problems.items()},
+            i18n.translate(scope.locale, PROBLEM),
+        )
     stem = (imp["filename"] or "import").rsplit(".", 1)[0]
     return f"{stem}-{i18n.translate(scope.locale, N_('to fix'))}.csv", body

@@ -115,52 +115,44 @@ WHERE r.tenant = $1 AND r.import_id = $2 AND r.row_no = d.row_no
 
 _CUSTOMER_COLUMNS = STAGE_COLUMNS[3:]  # a staged row without row_no, ok and errors
 
-# A batch is written in four index-driven statements with the row numbers in between held in
-# Python: the staging table is always freshly filled (no statistics), and a planner that believes it
-# holds one row turns a join against it into a nested loop over every row.
-
-# The next up to $4 valid rows after row $3.
-NEXT_ROWS = """
-SELECT row_no, identity_key, name_key, tax_id IS NULL AS untaxed, owner_membership_id
-FROM customer_import_rows
-WHERE tenant = $1 AND import_id = $2 AND ok AND customer_id IS NULL AND row_no > $3
-ORDER BY row_no LIMIT $4
-"""
-
-# Name keys $2 already in the database, and whether one of those customers has no tax id (then
-# any row of that name collides; else only rows without a tax id do). One probe per name.
-NAME_CLASHES = """
-SELECT n.name_key, x.untaxed FROM unnest($2::text[]) AS n(name_key)
-CROSS JOIN LATERAL (
-    SELECT bool_or(c.tax_id IS NULL) AS untaxed, count(*) AS found
-    FROM customers c WHERE c.tenant = $1 AND c.name_key = n.name_key
-) x
-WHERE x.found > 0
-"""
-
-# Rows $3 (all between $5 and $6, which keeps the scan of the staged rows to the batch) written as
-# customers (created by $4) with their first grade entry. A company that
-# appeared in the database since the check is skipped by ON CONFLICT (the caller sees it missing).
-INSERT_ROWS = f"""
-WITH ins AS (
+# One batch written in one statement: the next up to $4 valid rows after row $3 become customers
+# (created by $5) with their first grade entry. The caller moves the import's ``written_through`` to
+# the batch's last row in the same transaction (a resumed run carries on after it). A company that is
+# already a customer — same identity (ON CONFLICT), or same name when either side has no tax id (the
+# NOT EXISTS; the rule of ``duplicates.find_existing``) — since the check is skipped: ``taken`` then
+# exceeds the written ones and the caller rejects the rows left. The staged batch is read by the
+# primary key and each probe goes by an index, and nothing joins the (fresh, unanalysed) staging
+# table to anything big, so the plan does not hang on its statistics. Returns the batch's last row
+# and size, and the written customers (identity, id, owner) in row order.
+WRITE_BATCH = f"""
+WITH b AS MATERIALIZED (
+    SELECT * FROM customer_import_rows
+    WHERE tenant = $1 AND import_id = $2 AND ok AND row_no > $3
+    ORDER BY row_no LIMIT $4
+), ins AS (
     INSERT INTO customers (tenant, {", ".join(_CUSTOMER_COLUMNS)}, created_by)
-    SELECT $1, {", ".join("b." + c for c in _CUSTOMER_COLUMNS)}, $4
-    FROM unnest($3::int[]) AS k(row_no)
-    JOIN customer_import_rows b ON b.tenant = $1 AND b.import_id = $2 AND b.row_no = k.row_no
-        AND b.row_no BETWEEN $5 AND $6
-    ORDER BY k.row_no
+    SELECT $1, {", ".join("b." + c for c in _CUSTOMER_COLUMNS)}, $5
+    FROM b
+    WHERE NOT EXISTS (
+        SELECT 1 FROM customers c WHERE c.tenant = $1 AND c.name_key = b.name_key
+            AND (b.tax_id IS NULL OR c.tax_id IS NULL))
+    ORDER BY b.row_no
     ON CONFLICT (tenant, identity_key) DO NOTHING
-    RETURNING id, identity_key, grade
+    RETURNING id, identity_key, grade, owner_membership_id
 ), grades AS (
     INSERT INTO customer_grade_changes (tenant, customer_id, from_grade, to_grade, changed_by, reason)
-    SELECT $1, ins.id, NULL, ins.grade, $4, 'imported' FROM ins
+    SELECT $1, ins.id, NULL, ins.grade, $5, 'imported' FROM ins
+), written AS (
+    SELECT coalesce(array_agg(identity_key), '{{}}') AS keys, coalesce(array_agg(id), '{{}}') AS ids,
+        coalesce(array_agg(owner_membership_id), '{{}}') AS owners
+    FROM ins
 )
-SELECT id, identity_key FROM ins
+SELECT (SELECT max(row_no) FROM b) AS last_row, (SELECT count(*) FROM b) AS taken, written.* FROM written
 """
 
-# Each row $3 now has its customer $4.
-LINK_ROWS = """
-UPDATE customer_import_rows r SET customer_id = d.id
-FROM unnest($3::int[], $4::uuid[]) AS d(row_no, id)
-WHERE r.tenant = $1 AND r.import_id = $2 AND r.row_no = d.row_no
+# The valid rows of a batch (after $3, up to $4), to find which were not written.
+BATCH_KEYS = """
+SELECT row_no, identity_key FROM customer_import_rows
+WHERE tenant = $1 AND import_id = $2 AND ok AND row_no > $3 AND row_no <= $4
+ORDER BY row_no
 """

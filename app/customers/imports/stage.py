@@ -1,9 +1,11 @@
 """The validating step of a customer import: read the stored file, check each row, stage the rows,
 then find duplicates set-based.
 
-Reading streams the file (XLSX through openpyxl ``read_only``) in a worker thread, 5,000 rows at a
-time; each batch is COPYed into a temporary table and moved into ``customer_import_rows`` (COPY FROM
-is refused on tables under row-level security), with the progress, in one transaction. The checks
+Reading streams the file (copied from storage to a temporary file, then read row by row; XLSX
+through openpyxl ``read_only``) in a worker thread, 5,000 rows at a time, the next batch read while
+the database takes the last: memory stays flat whatever the file's size. Each batch is COPYed into a
+temporary table and moved into ``customer_import_rows`` (COPY FROM is refused on tables under
+row-level security), with the progress, in one transaction. The checks
 of one row are pure Python (``import_columns.clean_row``); duplicates — within the file, and against
 the database (撞单, naming the existing owner and territory) — are two statements over all rows.
 Rerunnable: it starts by throwing away what an interrupted earlier run staged.
@@ -12,10 +14,11 @@ Rerunnable: it starts by throwing away what an interrupted earlier run staged.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
+import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
+from uuid import UUID
 
 import asyncpg
 
@@ -87,11 +90,11 @@ class _Reader:
     """The file's data rows, checked, a batch at a time (run in a thread: parsing is CPU work)."""
 
     def __init__(
-        self, fmt: tabular.Format, data: bytes, rules: import_columns.RowRules, mapping: dict[str, str]
+        self, fmt: tabular.Format, source: IO[bytes], rules: import_columns.RowRules, mapping: dict[str, str]
     ) -> None:
         self.rules = rules
         self.mapping = mapping
-        self.rows: Iterator[list[str | None]] = tabular.read_rows(fmt, io.BytesIO(data))
+        self.rows: Iterator[list[str | None]] = tabular.read_rows(fmt, source)
         self.number = 0
         self.count = 0
         self.header: import_columns.HeaderMap | None = None
@@ -122,6 +125,40 @@ class _Reader:
         return batch
 
 
+async def _stage(scope: TenantScope, iid: UUID, reader: _Reader) -> None:
+    """Stage the reader's rows a batch at a time, reading (and checking) the next batch in a thread
+    while the database takes this one."""
+    tenant = scope.tenant_id
+    pending = asyncio.ensure_future(asyncio.to_thread(reader.take, BATCH))
+    try:
+        while batch := await pending:
+            read = reader.count
+            pending = asyncio.ensure_future(asyncio.to_thread(reader.take, BATCH))
+            async with scope.tx() as tx:
+                await tx.execute(
+                    "CREATE TEMP TABLE import_batch (LIKE customer_import_rows INCLUDING DEFAULTS)"
+                    " ON COMMIT DROP"
+                )
+                await tx.connection.copy_records_to_table(
+                    "import_batch",
+                    records=[(tenant, iid, *r) for r in batch],
+                    columns=["tenant", "import_id", *STAGE_COLUMNS],
+                )
+                await tx.execute("INSERT INTO customer_import_rows SELECT * FROM import_batch")
+                await tx.execute(
+                    "UPDATE customer_imports SET rows_done = $3, updated_at = now()"
+                    " WHERE tenant = $1 AND id = $2",
+                    tenant,
+                    iid,
+                    read,
+                )
+    finally:
+        if not pending.done():  # a failed write: let the thread finish before the file closes
+            await asyncio.wait([pending])
+            if not pending.cancelled():
+                pending.exception()  # retrieved: the write's error is the one raised
+
+
 async def stage_and_check(scope: TenantScope, imp: asyncpg.Record, storage: Storage) -> int:
     """Stage and check every row; returns the number of rejected rows (status then importing)."""
     tenant, iid = scope.tenant_id, imp["id"]
@@ -129,31 +166,18 @@ async def stage_and_check(scope: TenantScope, imp: asyncpg.Record, storage: Stor
         await tx.execute("DELETE FROM customer_import_rows WHERE tenant = $1 AND import_id = $2", tenant, iid)
         await tx.execute(
             "UPDATE customer_imports SET status = 'validating', started_at = coalesce(started_at, now()),"
-            " attempts = attempts + 1, rows_done = 0, rows_total = NULL, updated_at = now()"
+            " attempts = attempts + 1, rows_done = 0, rows_total = NULL, written_through = 0,"
+            " updated_at = now()"
             " WHERE tenant = $1 AND id = $2",
             tenant,
             iid,
         )
     rules = await _rules(scope, imp)
-    reader = _Reader(imp["file_format"], await storage.get(imp["storage_key"]), rules, stored_mapping(imp))
-    while batch := await asyncio.to_thread(reader.take, BATCH):
-        async with scope.tx() as tx:
-            await tx.execute(
-                "CREATE TEMP TABLE import_batch (LIKE customer_import_rows INCLUDING DEFAULTS) ON COMMIT DROP"
-            )
-            await tx.connection.copy_records_to_table(
-                "import_batch",
-                records=[(tenant, iid, *r) for r in batch],
-                columns=["tenant", "import_id", *STAGE_COLUMNS],
-            )
-            await tx.execute("INSERT INTO customer_import_rows SELECT * FROM import_batch")
-            await tx.execute(
-                "UPDATE customer_imports SET rows_done = $3, updated_at = now()"
-                " WHERE tenant = $1 AND id = $2",
-                tenant,
-                iid,
-                reader.count,
-            )
+    with tempfile.TemporaryFile() as source:  # the upload, on disk: never all of it in memory
+        await storage.download(imp["storage_key"], source)
+        source.seek(0)
+        reader = _Reader(imp["file_format"], source, rules, stored_mapping(imp))
+        await _stage(scope, iid, reader)
     if reader.count == 0:
         raise FileProblem(NO_DATA)
     async with scope.tx() as tx:
