@@ -454,6 +454,7 @@ class CustomerImport(Table, tablename="customer_imports", db=DB):
     rows_imported = Integer()
     rows_rejected = Integer()
     written_through = Integer()
+    pool_id = UUID(null=True, default=None)
     columns = JSONB()
     ignored_columns = JSONB(default="[]")
     error = Text(null=True, default=None)
@@ -473,6 +474,9 @@ class CustomerImport(Table, tablename="customer_imports", db=DB):
         "territories",
         ["tenant", "id"],
         on_delete="SET NULL (default_territory_id)",
+    )
+    customer_imports_tenant_pool_id_fkey = References(
+        [tenant, pool_id], "pools", ["tenant", "id"], on_delete="SET NULL (pool_id)"
     )
     customer_imports_recent = Index("(tenant, created_by, created_at DESC, id DESC)")
 

@@ -75,7 +75,8 @@ async def import_page(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
 ) -> Template:
     territories = (await list_territories(tenant_scope, limit=200)).items
-    return await render(request, tenant_scope, "app/import.html", territories=territories)
+    pools = await imports.import_pools(tenant_scope)
+    return await render(request, tenant_scope, "app/import.html", territories=territories, pools=pools)
 
 
 @post("/customers/import/columns", request_max_body_size=imports.MAX_BYTES + 1024 * 1024)
@@ -116,15 +117,20 @@ def _mapping(form: Any) -> dict[str, str] | None:
     return mapping or None
 
 
+def _form_id(form: Any, name: str) -> UUID | None:
+    value = str(form.get(name) or "").strip()
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        raise ValidationFailed.field(name, "This is not a valid id") from None
+
+
 @post("/customers/import", request_max_body_size=imports.MAX_BYTES + 1024 * 1024)
 async def start(request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]) -> Template:
     form = await request.form()
     filename, data = await _upload(form)
-    territory = str(form.get("default_territory_id") or "").strip()
-    try:
-        default_territory = UUID(territory) if territory else None
-    except ValueError:
-        raise ValidationFailed.field("default_territory_id", "This is not a valid id") from None
+    default_territory = _form_id(form, "default_territory_id")
+    pool_id = _form_id(form, "pool_id")
     started = await imports.create_import(
         tenant_scope,
         _storage(request),
@@ -134,6 +140,7 @@ async def start(request: Request[Any, Any, Any], tenant_scope: NamedDependency[T
         default_owner=str(form.get("default_owner") or "me"),
         default_territory_id=default_territory,
         mapping=_mapping(form),
+        pool_id=pool_id,
     )
     return await render(
         request, tenant_scope, "app/_import_progress.html", job=started, statuses=STATUSES, oob=True

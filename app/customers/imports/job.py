@@ -104,14 +104,14 @@ async def _run(tenant: UUID, iid: UUID, storage: Storage) -> str:
             await _fail(tenant, iid, ROWS_HAVE_ERRORS, {"count": rejected}, keep_rejected=True)
             return "failed"
         if imp["mode"] == "all_or_nothing":
-            lost = await _import_at_once(scope, iid, imp["filename"])
+            lost = await _import_at_once(scope, iid, imp["filename"], imp["pool_id"])
             if lost:
                 await _reject_lost(scope, iid, lost)
                 await _write_report(scope, iid, storage)
                 await _fail(tenant, iid, ROWS_HAVE_ERRORS, {"count": len(lost)}, keep_rejected=True)
                 return "failed"
         else:
-            await _import_in_batches(scope, iid, imp["filename"], imp["written_through"])
+            await _import_in_batches(scope, iid, imp["filename"], imp["written_through"], imp["pool_id"])
     except FileProblem as problem:
         await _fail(tenant, iid, problem.message, problem.params, keep_rejected=False)
         return "failed"
@@ -131,11 +131,13 @@ class _Written:
     imported: int
 
 
-async def _insert_batch(tx: db.Tx, scope: TenantScope, iid: UUID, after: int) -> _Written:
+async def _insert_batch(
+    tx: db.Tx, scope: TenantScope, iid: UUID, after: int, pool_id: UUID | None
+) -> _Written:
     """Write the next batch of valid rows after row ``after`` (customers, grade entries), one
     statement."""
     tenant = scope.tenant_id
-    row = await tx.fetchrow(WRITE_BATCH, tenant, iid, after, BATCH, scope.membership_id)
+    row = await tx.fetchrow(WRITE_BATCH, tenant, iid, after, BATCH, scope.membership_id, pool_id)
     assert row is not None
     if row["last_row"] is None:
         return _Written(None, [], [], 0)
@@ -183,12 +185,14 @@ async def _progress(tx: db.Tx, scope: TenantScope, iid: UUID, imported: int, thr
     )
 
 
-async def _import_in_batches(scope: TenantScope, iid: UUID, filename: str, after: int) -> None:
+async def _import_in_batches(
+    scope: TenantScope, iid: UUID, filename: str, after: int, pool_id: UUID | None
+) -> None:
     """``valid_rows``: one transaction per batch, from the row after ``after`` (where an earlier run
     got); a row that lost a race is rejected in it."""
     while True:
         async with scope.tx() as tx:
-            batch = await _insert_batch(tx, scope, iid, after)
+            batch = await _insert_batch(tx, scope, iid, after, pool_id)
             if batch.last_row is None:
                 return
             if batch.lost:
@@ -198,7 +202,7 @@ async def _import_in_batches(scope: TenantScope, iid: UUID, filename: str, after
         after = batch.last_row
 
 
-async def _import_at_once(scope: TenantScope, iid: UUID, filename: str) -> list[int]:
+async def _import_at_once(scope: TenantScope, iid: UUID, filename: str, pool_id: UUID | None) -> list[int]:
     """``all_or_nothing``: every batch in one transaction; returns the rows that lost a race (then
     nothing was written)."""
     after, imported = 0, 0
@@ -206,7 +210,7 @@ async def _import_at_once(scope: TenantScope, iid: UUID, filename: str) -> list[
     try:
         async with scope.tx() as tx:
             while True:
-                batch = await _insert_batch(tx, scope, iid, after)
+                batch = await _insert_batch(tx, scope, iid, after, pool_id)
                 if batch.last_row is None:
                     break
                 if batch.lost:

@@ -35,6 +35,7 @@ class ImportUpload:
     mode: str = "all_or_nothing"
     default_owner: str = "me"
     default_territory_id: str | None = None
+    pool_id: str | None = None
 
 
 def _storage(request: Request[Any, Any, Any]) -> Storage:
@@ -62,7 +63,7 @@ class CustomerImportController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=imports.MAX_BYTES + 1024 * 1024,
         summary="Import customers from CSV or XLSX (multipart: file, mode, default_owner,"
-        " default_territory_id); poll the import",
+        " default_territory_id, pool_id); poll the import",
     )
     async def start_import(
         self,
@@ -79,6 +80,7 @@ class CustomerImportController(Controller):
             mode=data.mode,
             default_owner=data.default_owner,
             default_territory_id=_uuid_or_none("default_territory_id", data.default_territory_id),
+            pool_id=_uuid_or_none("pool_id", data.pool_id),
         )
 
     @get("/imports/{import_id:uuid}", summary="An import's status, progress and first page of its row report")

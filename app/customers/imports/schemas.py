@@ -30,7 +30,8 @@ class ImportRead(msgspec.Struct):
     written or rejected, up to ``rows_total``. ``errors`` is the first page of the row report
     (more with ``errors_next_cursor`` on ``/imports/{id}/errors``); ``report_url`` downloads the
     whole report as CSV once the import has finished with rejected rows; ``error`` is a file-level
-    problem (the import failed)."""
+    problem (the import failed). ``pool_id``: the pool the customers go into (null: each one's
+    territory's pool)."""
 
     id: UUID
     filename: str
@@ -38,6 +39,7 @@ class ImportRead(msgspec.Struct):
     mode: str
     default_owner: str
     default_territory_id: UUID | None
+    pool_id: UUID | None
     status: str
     rows_total: int | None
     rows_done: int

@@ -21,6 +21,7 @@ from app import i18n, outbox
 from app.customers import tabular
 from app.customers.imports import columns as import_columns
 from app.customers.imports.schemas import ImportRead, ImportRowError
+from app.customers.pool.pools import POOL_SELECT
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import N_
 from app.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -103,11 +104,13 @@ async def create_import(
     default_owner: str = "me",
     default_territory_id: UUID | None = None,
     mapping: dict[str, str] | None = None,
+    pool_id: UUID | None = None,
 ) -> ImportRead:
     """Check the file and the options, store the file, queue the job; 422 for a bad file or option,
     403 for a default territory the member may not add customers in. ``mapping`` (header as written
     → field, ``""``: ignore the column) overrides the headers' usual names; the job reads the file
-    with the columns stored here."""
+    with the columns stored here. ``pool_id``: the pool the customers go into (a pool the member
+    administers; 422 for an unknown one, 403 for another), else each row's territory's pool."""
     if mode not in MODES:
         raise ValidationFailed.field("mode", "Use all_or_nothing or valid_rows")
     if default_owner not in OWNERS:
@@ -140,14 +143,22 @@ async def create_import(
                 raise ValidationFailed.field("default_territory_id", "No territory with this id")
             if not (await customer_access(tx, scope)).may_add_in(default_territory_id):
                 raise Forbidden("You can enter customers only in your own territories")
+    if pool_id is not None:
+        async with scope.tx() as tx:
+            if not await tx.fetchval(
+                "SELECT 1 FROM pools WHERE tenant = $1 AND id = $2", scope.tenant_id, pool_id
+            ):
+                raise ValidationFailed.field("pool_id", "No pool with this id")
+            if not (await customer_access(tx, scope)).administers(pool_id):
+                raise Forbidden("Only an admin of this pool can import into it")
     import_id = uuid4()
     key = source_key(scope.tenant_id, import_id)
     await storage.put(key, data, tabular.CONTENT_TYPES[fmt])
     async with scope.tx() as tx:
         await tx.execute(
             "INSERT INTO customer_imports (tenant, id, created_by, locale, filename, file_format, size_bytes,"
-            " storage_key, mode, default_owner, default_territory_id, columns, ignored_columns)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb)",
+            " storage_key, mode, default_owner, default_territory_id, columns, ignored_columns, pool_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14)",
             scope.tenant_id,
             import_id,
             scope.membership_id,
@@ -161,10 +172,23 @@ async def create_import(
             default_territory_id,
             json.dumps(header.names),
             json.dumps(header.ignored),
+            pool_id,
         )
         await outbox.add_job(tx, JOB, scope.tenant_id, import_id, key=str(import_id))
         row = await _load(tx, scope, import_id)
     return await _read(scope, storage, row, [], None)
+
+
+async def import_pools(scope: TenantScope) -> list[tuple[UUID, str]]:
+    """The pools the member may import into (those they administer), as ``(id, name)``."""
+    async with scope.tx() as tx:
+        access = await customer_access(tx, scope)
+        rows = await tx.fetch(
+            POOL_SELECT
+            + " WHERE p.tenant = $1 ORDER BY p.territory_id IS NULL, coalesce(p.name, t.name), p.id",
+            scope.tenant_id,
+        )
+    return [(r["id"], r["name"]) for r in rows if access.administers(r["id"])]
 
 
 def stored_mapping(imp: asyncpg.Record) -> dict[str, str]:

@@ -116,22 +116,23 @@ WHERE r.tenant = $1 AND r.import_id = $2 AND r.row_no = d.row_no
 _CUSTOMER_COLUMNS = STAGE_COLUMNS[3:]  # a staged row without row_no, ok and errors
 
 # One batch written in one statement: the next up to $4 valid rows after row $3 become customers
-# (created by $5) with their first grade entry. The caller moves the import's ``written_through`` to
-# the batch's last row in the same transaction (a resumed run carries on after it). A company that is
-# already a customer — same identity (ON CONFLICT), or same name when either side has no tax id (the
-# NOT EXISTS; the rule of ``duplicates.find_existing``) — since the check is skipped: ``taken`` then
-# exceeds the written ones and the caller rejects the rows left. The staged batch is read by the
-# primary key and each probe goes by an index, and nothing joins the (fresh, unanalysed) staging
-# table to anything big, so the plan does not hang on its statistics. Returns the batch's last row
-# and size, and the written customers (identity, id, owner) in row order.
+# (created by $5, in pool $6: NULL is each one's territory's pool) with their first grade entry.
+# The caller moves the import's ``written_through`` to the batch's last row in the same transaction
+# (a resumed run carries on after it). A company that is already a customer — same identity (ON
+# CONFLICT), or same name when either side has no tax id (the NOT EXISTS; the rule of
+# ``duplicates.find_existing``) — since the check is skipped: ``taken`` then exceeds the written ones
+# and the caller rejects the rows left. The staged batch is read by the primary key and each probe
+# goes by an index, and nothing joins the (fresh, unanalysed) staging table to anything big, so the
+# plan does not hang on its statistics. Returns the batch's last row and size, and the written
+# customers (identity, id, owner) in row order.
 WRITE_BATCH = f"""
 WITH b AS MATERIALIZED (
     SELECT * FROM customer_import_rows
     WHERE tenant = $1 AND import_id = $2 AND ok AND row_no > $3
     ORDER BY row_no LIMIT $4
 ), ins AS (
-    INSERT INTO customers (tenant, {", ".join(_CUSTOMER_COLUMNS)}, created_by)
-    SELECT $1, {", ".join("b." + c for c in _CUSTOMER_COLUMNS)}, $5
+    INSERT INTO customers (tenant, {", ".join(_CUSTOMER_COLUMNS)}, created_by, pool_id)
+    SELECT $1, {", ".join("b." + c for c in _CUSTOMER_COLUMNS)}, $5, $6::uuid
     FROM b
     WHERE NOT EXISTS (
         SELECT 1 FROM customers c WHERE c.tenant = $1 AND c.name_key = b.name_key
