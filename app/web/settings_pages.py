@@ -28,7 +28,8 @@ from litestar.response import Template
 
 from app.customers import ownership
 from app.customers.pool.pools import claimable_pools
-from app.customers.pool.rules import GRADES, PoolRulesWrite, get_pool_rules, put_pool_rules
+from app.customers.pool.rules import GRADES, PoolRulesRead, PoolRulesWrite, get_pool_rules, put_pool_rules
+from app.customers.pool.simulate import simulate_rules
 from app.deals import products, stage_moves
 from app.deals.schemas import ProductCreate, ProductUpdate
 from app.deals.stages import OPEN_STAGES, StageRules
@@ -388,6 +389,38 @@ async def pool_rules_page(
     )
 
 
+def _pool_values(form: Mapping[str, str], current: PoolRulesRead) -> PoolRulesWrite:
+    """The pool rules form as the API's body (422 naming a wrong field)."""
+    values: dict[str, Any] = {
+        "owned_cap": _int(form, "owned_cap"),
+        "daily_claim_cap": _int(form, "daily_claim_cap"),
+        "warning_days": _int(form, "warning_days"),
+        "cooldown_days": _int(form, "cooldown_days"),
+        # a form of before these fields keeps what is set
+        "lock_cap": _int(form, "lock_cap") if "lock_cap" in form else current.lock_cap,
+        "new_in_pool_hours": (
+            _int(form, "new_in_pool_hours") if "new_in_pool_hours" in form else current.new_in_pool_hours
+        ),
+        "count_won": form.get("count_won") == "1" if "lock_cap" in form else current.count_won,
+        "reclaim_to_pool_id": (
+            form.get("reclaim_to_pool_id") or None
+            if "reclaim_to_pool_id" in form
+            else current.reclaim_to_pool_id
+        ),
+        "grades": {
+            g: {
+                k: _int(form, f"{g}_{k}", f"grades.{g}.{k}")
+                for k in ("no_followup_days", "no_deal_days", "owned_cap")
+            }
+            for g in GRADES
+        },
+    }
+    for name in ("owned_cap", "warning_days", "cooldown_days", "lock_cap", "new_in_pool_hours"):
+        if values[name] is None:
+            raise ValidationFailed.field(name, "Required")
+    return _convert(values, PoolRulesWrite)
+
+
 @post("/settings/pool-rules")
 async def pool_rules_save(
     request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
@@ -395,37 +428,25 @@ async def pool_rules_save(
     form = await _form(request)
     current = await get_pool_rules(tenant_scope)
     try:
-        values: dict[str, Any] = {
-            "owned_cap": _int(form, "owned_cap"),
-            "daily_claim_cap": _int(form, "daily_claim_cap"),
-            "warning_days": _int(form, "warning_days"),
-            "cooldown_days": _int(form, "cooldown_days"),
-            # a form of before these fields keeps what is set
-            "lock_cap": _int(form, "lock_cap") if "lock_cap" in form else current.lock_cap,
-            "new_in_pool_hours": (
-                _int(form, "new_in_pool_hours") if "new_in_pool_hours" in form else current.new_in_pool_hours
-            ),
-            "count_won": form.get("count_won") == "1" if "lock_cap" in form else current.count_won,
-            "reclaim_to_pool_id": (
-                form.get("reclaim_to_pool_id") or None
-                if "reclaim_to_pool_id" in form
-                else current.reclaim_to_pool_id
-            ),
-            "grades": {
-                g: {
-                    k: _int(form, f"{g}_{k}", f"grades.{g}.{k}")
-                    for k in ("no_followup_days", "no_deal_days", "owned_cap")
-                }
-                for g in GRADES
-            },
-        }
-        for name in ("owned_cap", "warning_days", "cooldown_days", "lock_cap", "new_in_pool_hours"):
-            if values[name] is None:
-                raise ValidationFailed.field(name, "Required")
-        await put_pool_rules(tenant_scope, _convert(values, PoolRulesWrite))
+        await put_pool_rules(tenant_scope, _pool_values(form, current))
     except ValidationFailed as exc:
         return await _refused(request, tenant_scope, exc, _pool_labels())
     return await _saved(request, tenant_scope)
+
+
+@post("/settings/pool-rules/preview")
+async def pool_rules_preview(
+    request: Request[Any, Any, Any], tenant_scope: NamedDependency[TenantScope]
+) -> Template:
+    """The form's rules tried against the ones in force (``simulate_rules``, read only): per rep and
+    day, who would be reclaimed or warned in the next 30 days. Nothing is saved."""
+    form = await _form(request)
+    current = await get_pool_rules(tenant_scope)
+    try:
+        found = await simulate_rules(tenant_scope, _pool_values(form, current))
+    except ValidationFailed as exc:
+        return await _refused(request, tenant_scope, exc, _pool_labels())
+    return await render(request, tenant_scope, "app/_pool_rules_preview.html", sim=found)
 
 
 # --- cadences -------------------------------------------------------------------------------------
@@ -655,6 +676,7 @@ ROUTER = Router(
         company_image_remove,
         pool_rules_page,
         pool_rules_save,
+        pool_rules_preview,
         cadences_page,
         cadences_save,
         stages_page,

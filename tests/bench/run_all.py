@@ -53,6 +53,7 @@ BENCHES = [
     Bench("pipeline", quick=("--deals", "20000", "--runs", "5")),
     Bench("handover", quick=("--customers", "2000", "--rounds", "1")),
     Bench("merge", quick=("--customers", "2000", "--rounds", "3")),
+    Bench("simulate", quick=("--customers", "20000", "--rounds", "3")),
     Bench("reclaim", quick=("--scale", "0.02", "--rounds", "1")),
     Bench("import", quick=("--rows", "10000", "--scale", "0.02")),
     Bench("billing", quick=("--seconds", "3", "--connections", "16", "--events", "5000")),

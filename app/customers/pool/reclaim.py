@@ -34,6 +34,7 @@ from app.customers.pool.rules import (
     load_rule_set,
     reclaim_exempt_customer_ids_sql,
     rules_cte,
+    rules_join,
 )
 from app.customers.pool.schemas import ReclaimDueItem, ReclaimsDueRead
 from app.db import Tx
@@ -64,6 +65,32 @@ def due_condition_sql(rules: RuleSet, shift: str | None = None, alias: str = "c"
     return "(" + " OR ".join(parts) + ")"
 
 
+def due_sql(
+    rules: RuleSet,
+    first: int,
+    *,
+    name: str = "rules",
+    shift: str | None = None,
+    where: str = "TRUE",
+    tail: str = "",
+) -> str:
+    """The one query of the customers auto-reclaim takes, as of ``now() + shift`` days (SQL, may
+    name the rules row ``r``; ``None``: now) under the rule set whose arrays are ``$first`` … (its
+    relation called ``name``): owned prospects due by then under their pool's rules, not exempt, with
+    ``id, full_name, owner_membership_id, territory_id, due_at, warning_days``. ``where`` adds
+    conditions on ``c`` and ``r``; ``tail`` ends the query (the sweep's ``LIMIT … FOR UPDATE``). The
+    sweep, the warnings, the team's list and the rule simulation are this query, each with its own
+    "as of"."""
+    return f"""WITH {rules_cte(first, name)}, exempt AS MATERIALIZED ({reclaim_exempt_customer_ids_sql("$1")})
+    SELECT c.id, c.full_name, c.owner_membership_id, c.territory_id,
+        {due_at_sql(deals=rules.any_deal_rule)} AS due_at, r.warning_days
+    FROM customers c JOIN {name} r ON {rules_join(name)}
+    WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect'
+      AND {due_condition_sql(rules, shift)} AND {where}
+      AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
+    {tail}"""
+
+
 def _sweep(rules: RuleSet, batch: int) -> Moves:
     """Up to ``batch`` due customers, locked (``SKIP LOCKED``), back to the pool — the one their
     pool's rules name, else their territory's; each re-checked on its locked row (a follow-up
@@ -73,14 +100,9 @@ def _sweep(rules: RuleSet, batch: int) -> Moves:
         "due x, rules r",
         (*rules.sql_arrays(), batch),
         with_=f"""{rules_cte(2)},
-exempt AS ({reclaim_exempt_customer_ids_sql("$1")}),
 due AS (
-    SELECT c.id AS customer_id, c.owner_membership_id AS from_owner, NULL::uuid AS to_owner
-    FROM customers c JOIN rules r ON {RULES_JOIN}
-    WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect' AND {due}
-      AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
-    LIMIT $8
-    FOR UPDATE OF c SKIP LOCKED
+    SELECT q.id AS customer_id, q.owner_membership_id AS from_owner, NULL::uuid AS to_owner
+    FROM ({due_sql(rules, 2, tail="LIMIT $8 FOR UPDATE OF c SKIP LOCKED")}) q
 )""",
         where=f"{RULES_JOIN} AND c.status = 'prospect' AND {due}",
         select="(SELECT count(*) FROM due) AS picked",
@@ -109,18 +131,9 @@ async def reclaim_tenant(scope: TenantScope, batch: int = BATCH) -> int:
 def _warnings_sql(rules: RuleSet) -> str:
     """Owned customers due within their pool's ``warning_days`` (``$1`` the tenant, ``$2``… the rule
     set's arrays, ``$8`` the tenant's zone, ``$9`` its locale)."""
-    soon = due_condition_sql(rules, shift="r.warning_days")
     local_day = "to_char(s.due_at AT TIME ZONE $8, 'YYYY-MM-DD')"
     return f"""
-WITH {rules_cte(2)},
-exempt AS ({reclaim_exempt_customer_ids_sql("$1")}),
-soon AS (
-    SELECT c.id, c.full_name, c.owner_membership_id, {due_at_sql()} AS due_at
-    FROM customers c JOIN rules r ON {RULES_JOIN}
-    WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect'
-      AND r.warning_days > 0 AND {soon}
-      AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
-)
+WITH soon AS ({due_sql(rules, 2, shift="r.warning_days", where="r.warning_days > 0")})
 SELECT s.id, s.full_name, s.owner_membership_id, s.due_at, {local_day} AS date,
     greatest(0, ceil(extract(epoch FROM s.due_at - now()) / 86400))::int AS days_left,
     jsonb_build_object('customer', s.full_name, 'date', {local_day}, 'due_at', s.due_at)::text AS params,
@@ -194,15 +207,7 @@ async def team_reclaims_due(
             where = "c.territory_id = ANY($11::uuid[])"
         rows = await tx.fetch(
             f"""
-WITH {rules_cte(2)},
-exempt AS ({reclaim_exempt_customer_ids_sql("$1")}),
-soon AS (
-    SELECT c.id, c.full_name, c.owner_membership_id, c.territory_id, {due_at_sql()} AS due_at
-    FROM customers c JOIN rules r ON {RULES_JOIN}
-    WHERE c.tenant = $1 AND c.owner_membership_id IS NOT NULL AND c.status = 'prospect'
-      AND {due_condition_sql(rules, shift="$8")} AND {where}
-      AND NOT EXISTS (SELECT 1 FROM exempt e WHERE e.customer_id = c.id)
-)
+WITH soon AS ({due_sql(rules, 2, shift="$8", where=where)})
 SELECT s.id, s.full_name, s.owner_membership_id, u.name AS owner_name, s.territory_id,
     t.name AS territory_name, s.due_at, to_char(s.due_at AT TIME ZONE $9, 'YYYY-MM-DD') AS date,
     greatest(0, ceil(extract(epoch FROM s.due_at - now()) / 86400))::int AS days_left,

@@ -14,7 +14,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.customers import access_requests, export, grants, ownership, tabular
-from app.customers.pool import manage, reclaim, release_reasons
+from app.customers.pool import manage, reclaim, release_reasons, simulate
 from app.customers.pool import rules as pool_rules
 from app.customers.pool import service as pool
 from app.customers.pool import status as pool_status
@@ -265,6 +265,20 @@ class PoolRulesController(Controller):
         self, tenant_scope: NamedDependency[TenantScope], data: JSONBody[PoolRulesWrite]
     ) -> PoolRulesRead:
         return await pool_rules.put_pool_rules(tenant_scope, data)
+
+    @post(
+        "/simulate",
+        status_code=HTTP_200_OK,
+        summary="Try rules before saving them: who would be reclaimed or warned in the next 30 days, per rep"
+        " and day, against the rules in force (owner/admin; read only)",
+    )
+    async def simulate_rules(
+        self,
+        tenant_scope: NamedDependency[TenantScope],
+        data: JSONBody[PoolRulesWrite],
+        pool_id: UUID | None = Parameter(default=None, description="try them as this pool's rules"),
+    ) -> simulate.SimulationRead:
+        return await simulate.simulate_rules(tenant_scope, data, pool_id=pool_id)
 
 
 class GrantController(Controller):

@@ -187,29 +187,39 @@ def exemption_messages(codes: list[str]) -> list[str]:
     return [by_code[c] for c in codes if c in by_code]
 
 
-def rules_cte(first: int) -> str:
+def rules_cte(first: int, name: str = "rules") -> str:
     """The ``rules`` relation (pool_id, grade, followup_days, deal_days, warning_days, to_pool) from
-    the six arrays of ``RuleSet.sql_arrays()`` at ``$first`` …; join it with ``RULES_JOIN``."""
+    the six arrays of ``RuleSet.sql_arrays()`` at ``$first`` …; join it with ``RULES_JOIN`` (another
+    ``name``: with ``rules_join(name)``, two rule sets in one statement)."""
     a, g, f, d, w, t = (f"${first + i}" for i in range(6))
     return (
-        "rules (pool_id, grade, followup_days, deal_days, warning_days, to_pool) AS (SELECT * FROM"
+        f"{name} (pool_id, grade, followup_days, deal_days, warning_days, to_pool) AS (SELECT * FROM"
         f" unnest({a}::uuid[], {g}::text[], {f}::int[], {d}::int[], {w}::int[], {t}::uuid[]))"
     )
 
 
-# The rules row of customer ``c``: its pool's if the pool overrides the tenant's, else the tenant's.
-RULES_JOIN = (
-    "r.grade = c.grade AND (r.pool_id = c.pool_id"
-    " OR (r.pool_id IS NULL AND NOT EXISTS (SELECT FROM rules o WHERE o.pool_id = c.pool_id)))"
-)
-
-
-def due_at_sql(alias: str = "c", rules: str = "r") -> str:
-    """When customer ``alias`` is due for auto-reclaim under the grade rules row ``rules`` (NULL: never).
-    LEAST ignores NULLs, so a rule that is off does not count."""
+def rules_join(name: str = "rules") -> str:
+    """The rules row ``r`` of customer ``c``: its pool's if the pool overrides the tenant's, else the
+    tenant's (``name``: the rules relation)."""
     return (
-        f"LEAST(GREATEST({alias}.last_followup_at, {alias}.owner_changed_at)"
-        f" + make_interval(days => {rules}.followup_days),"
+        "r.grade = c.grade AND (r.pool_id = c.pool_id"
+        f" OR (r.pool_id IS NULL AND NOT EXISTS (SELECT FROM {name} o WHERE o.pool_id = c.pool_id)))"
+    )
+
+
+RULES_JOIN = rules_join()
+
+
+def due_at_sql(alias: str = "c", rules: str = "r", *, deals: bool = True) -> str:
+    """When customer ``alias`` is due for auto-reclaim under the grade rules row ``rules`` (NULL: never).
+    LEAST ignores NULLs, so a rule that is off does not count. ``deals=False``: no rule has a deal
+    rule, so its (per-row) deal lookup is left out."""
+    clock = f"GREATEST({alias}.last_followup_at, {alias}.owner_changed_at)"
+    followup = f"{clock} + make_interval(days => {rules}.followup_days)"
+    if not deals:
+        return f"LEAST({followup})"
+    return (
+        f"LEAST({followup},"
         f" GREATEST({alias}.owner_changed_at, {LAST_DEAL_AT_SQL}) + make_interval(days => {rules}.deal_days))"
     )
 
