@@ -164,3 +164,38 @@ async def test_the_settings_page_previews_the_effect_without_saving(client, admi
     rows = await db_rows(admin_db, "SELECT 1 FROM pool_rules WHERE tenant = $1::uuid", t.owner.tenant_id)
     assert rows == []
     assert UUID(t.owner.tenant_id)
+
+
+async def test_a_pools_own_rules_are_simulated_and_kept_over_the_tenants(client, admin_db):
+    t, made = await _book(client, admin_db)
+    pool_id = str(
+        await db_value(
+            admin_db, "SELECT id FROM pools WHERE territory_id = $1::uuid", UUID(t.territory["id"])
+        )
+    )
+    url = "/api/v1/pool-rules/simulate"
+    r = await client.post(url, params={"pool_id": pool_id}, json=PROPOSED, headers=t.owner.headers)
+    assert r.status_code == 200, r.text
+    assert (r.json()["current"]["reclaimed"], r.json()["proposed"]["reclaimed"]) == (3, 2)
+
+    # the pool overrides B (20 days): new tenant rules leave its customers under its own
+    async with connect(admin_db) as conn:
+        await conn.execute(
+            'UPDATE pools SET rules = \'{"grades": {"B": {"no_followup_days": 20}}}\'::jsonb WHERE id = $1::uuid',
+            UUID(pool_id),
+        )
+    r = await client.post(url, json={"grades": {"B": {"no_followup_days": 40}}}, headers=t.owner.headers)
+    sim = r.json()
+    listed = {c["customer_id"]: c for c in sim["customers"]}
+    assert (
+        listed[made["b20"]["id"]]["current_reclaim_date"]
+        == listed[made["b20"]["id"]]["proposed_reclaim_date"]
+    )
+    assert listed[made["b20"]["id"]]["proposed_reclaim_date"] == _day(10)
+
+    stranger = await team(client, admin_db, reps=0)
+    theirs = await db_value(
+        admin_db, "SELECT id::text FROM pools WHERE territory_id = $1::uuid", UUID(stranger.territory["id"])
+    )
+    r = await client.post(url, params={"pool_id": theirs}, json=PROPOSED, headers=t.owner.headers)
+    assert r.status_code == 404, r.text
