@@ -181,8 +181,9 @@ async def test_a_pools_own_rules_are_simulated_and_kept_over_the_tenants(client,
     # the pool overrides B (20 days): new tenant rules leave its customers under its own
     async with connect(admin_db) as conn:
         await conn.execute(
-            'UPDATE pools SET rules = \'{"grades": {"B": {"no_followup_days": 20}}}\'::jsonb WHERE id = $1::uuid',
+            "UPDATE pools SET rules = $2::jsonb WHERE id = $1::uuid",
             UUID(pool_id),
+            '{"grades": {"B": {"no_followup_days": 20}}}',
         )
     r = await client.post(url, json={"grades": {"B": {"no_followup_days": 40}}}, headers=t.owner.headers)
     sim = r.json()
