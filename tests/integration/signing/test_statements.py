@@ -47,8 +47,10 @@ async def _history(client: Any, t: Team) -> str:
     c = await pool_customer(client, t.owner, t.territory["id"], full_name="苏州精密机械有限公司")
     url = f"/api/v1/customers/{c['id']}"
     assert (await client.post(url + "/claim", headers=t.reps[0].headers)).status_code == 200
-    r = await client.post(url + "/release", json={"reason": "轮换"}, headers=t.reps[0].headers)
-    assert r.status_code == 200
+    r = await client.post(
+        url + "/release", json={"reason": "other", "note": "轮换"}, headers=t.reps[0].headers
+    )
+    assert r.status_code == 200, r.text
     assert (await client.post(url + "/claim", headers=t.reps[1].headers)).status_code == 200
     return str(c["full_name"])
 
