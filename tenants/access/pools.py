@@ -62,4 +62,4 @@ def claimable_pools_sql(p: Params, scope: TenantScope, column: str = "c.pool_id"
     """A condition: the pool id ``column`` is one the member may claim from (the tenant is ``$1``).
     Owner/admin claim from every pool: do not call it for them (it would narrow)."""
     sql = POOL_IDS_TEMPLATE.format(me=p(scope.membership_id), managers=p(scope.at_least("manager")))
-    return f"{column} IN ({sql})"
+    return f"{column} = ANY(ARRAY({sql}))"  # one InitPlan: the pool index keeps its order
