@@ -1,8 +1,10 @@
 """The request path against its floor: ``GET /api/v1/pool`` (50 rows, a prefecture's subtree + one
 grade, as its manager, 1M-customer dataset) vs ``tests/bench/floor_app.py`` — a bare Litestar app doing
 the same session lookup and the same pool SQL (captured from the product in this run) in an RLS
-transaction, four round trips — both under granian with one worker, driven by wrk with the same
-connections, in interleaved rounds (a load spike on the shared machine hits both alike). Reports
+transaction, four round trips — and vs the product itself with ``ACRE_DATABASE_SESSION_SCOPED_READS``
+off (its reads in transactions, the round trips it made before), all under granian with one worker,
+driven by wrk with the same connections, in interleaved rounds (a load spike on the shared machine
+hits all alike). Reports
 requests/s and p99 of each (median over rounds), their ratios, the CPU per request of each (its app
 processes and its PostgreSQL backends, requests one after another) and the load average.
 
@@ -90,7 +92,8 @@ async def _backend_pids(admin_url: str) -> list[int]:
     conn = await asyncpg.connect(admin_url)
     try:
         rows = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         )
         return [row["pid"] for row in rows]
     finally:
@@ -104,8 +107,6 @@ def _cpu_per_request(
     backends' (every backend of the bench database; the other side is idle meanwhile). What a busy
     shared machine inflates least."""
     with httpx.Client(headers=headers, timeout=30) as client:
-        for _ in range(20):  # warm: the pool's connections open, statements prepared
-            client.get(url)
         backends = asyncio.run(_backend_pids(admin_url))
         app0, db0 = _cpu_ms(app_pids), _cpu_ms(backends)
         for _ in range(SEQUENTIAL):
@@ -164,26 +165,43 @@ def main() -> None:
         auth = {"Authorization": f"Bearer {token}"}
         floor, floor_url = _floor_server({"ACRE_BENCH_FLOOR_SQL_FILE": str(sql_file)})
         try:
-            with server({}) as url:
-                product_url = f"{url}/api/v1/pool?territory_id={t.prefectures[0]}&grade=C&limit=50"
-                floor_pool = f"{floor_url}/floor/pool"
-                mine = httpx.get(product_url, headers=auth, timeout=30)
-                bare = httpx.get(floor_pool, headers=auth, timeout=30)
-                assert mine.status_code == 200 and bare.status_code == 200, (
-                    mine.text[:300],
-                    bare.text[:300],
+            children = {p.pid for p in psutil.Process().children()}
+            with (
+                server({}) as url,
+                server({"ACRE_DATABASE_SESSION_SCOPED_READS": "false"}) as url_tx,
+            ):
+                started = [p.pid for p in psutil.Process().children() if p.pid not in children]
+                query = f"/api/v1/pool?territory_id={t.prefectures[0]}&grade=C&limit=50"
+                targets = {
+                    "product": url + query,
+                    "product_transactions": url_tx + query,
+                    "floor": f"{floor_url}/floor/pool",
+                }
+                pids = {"product": _tree(started[0]), "product_transactions": _tree(started[1])}
+                pids["floor"] = _tree(floor.pid)
+                answers = {
+                    side: httpx.get(target, headers=auth, timeout=30) for side, target in targets.items()
+                }
+                assert all(r.status_code == 200 for r in answers.values()), (
+                    {side: r.text[:300] for side, r in answers.items()},
                     Path(str(sql_file) + ".log").read_text()[-3000:],
                 )
-                ids = [item["id"] for item in mine.json()["items"]]
-                assert ids and ids == [item["id"] for item in bare.json()["items"]], "not the same rows"
-                servers = [p.pid for p in psutil.Process().children() if p.pid != floor.pid]
+                ids = [item["id"] for item in answers["product"].json()["items"]]
+                for side, r in answers.items():
+                    assert ids and ids == [item["id"] for item in r.json()["items"]], (
+                        f"{side}: not the same rows"
+                    )
+                with httpx.Client(headers=auth, timeout=30) as warm:  # pools open, statements prepared
+                    for _ in range(30):
+                        for target in targets.values():
+                            warm.get(target)
                 cpu = {
-                    "product": _cpu_per_request(product_url, auth, _tree(servers[0]), bench.admin_url),
-                    "floor": _cpu_per_request(floor_pool, auth, _tree(floor.pid), bench.admin_url),
+                    side: _cpu_per_request(target, auth, pids[side], bench.admin_url)
+                    for side, target in targets.items()
                 }
-                runs: dict[str, list[Any]] = {"product": [], "floor": []}
+                runs: dict[str, list[Any]] = {side: [] for side in targets}
                 for _ in range(args.rounds):
-                    for side, target in (("product", product_url), ("floor", floor_pool)):
+                    for side, target in targets.items():
                         got = load(target, auth, seconds=args.seconds, connections=args.connections)
                         assert got.errors == 0, (side, got)
                         runs[side].append(got)
@@ -212,9 +230,12 @@ def main() -> None:
                     for i in range(args.rounds)
                 ],
                 "product_rps": rps["product"],
+                "product_transactions_rps": rps["product_transactions"],
                 "floor_rps": rps["floor"],
                 "ratio_rps_vs_floor": round(rps["product"] / rps["floor"], 3),
+                "ratio_rps_transactions_vs_floor": round(rps["product_transactions"] / rps["floor"], 3),
                 "product_p99_ms": p99["product"],
+                "product_transactions_p99_ms": p99["product_transactions"],
                 "floor_p99_ms": p99["floor"],
                 "ratio_p99_vs_floor": round(p99["product"] / p99["floor"], 3),
                 "cpu_ms_per_request": cpu,
