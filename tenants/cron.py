@@ -14,6 +14,13 @@ from tenants.scope import TENANT_COLUMNS, TenantScope
 log = structlog.get_logger(__name__)
 
 
+async def tenant_ids() -> list[UUID]:
+    """Every tenant's id, in id order: for a cron that shares the tenants out between concurrent
+    ``for_each_tenant(..., only=share)`` runs."""
+    async with db.transaction(None) as tx:
+        return [r["id"] for r in await tx.fetch("SELECT id FROM tenants ORDER BY id")]
+
+
 async def for_each_tenant(
     job: str,
     run: Callable[[TenantScope], Awaitable[int]],

@@ -37,10 +37,9 @@ from pyhanko.sign.validation.generic_cms import (
     validate_sig_integrity,
 )
 
-from app import db
 from app.db import Tx
 from app.settings import get_settings
-from tenants.cron import for_each_tenant
+from tenants.cron import for_each_tenant, tenant_ids
 from tenants.scope import TenantScope
 
 log = structlog.get_logger(__name__)
@@ -164,8 +163,7 @@ async def anchor_ledgers(ctx: dict[str, Any]) -> int:
     if not get_settings().timestamp_url:
         log.warning("ownership ledger not anchored: ACRE_TIMESTAMP_URL is not set")
         return 0
-    async with db.transaction(None) as tx:
-        ids = [r["id"] for r in await tx.fetch("SELECT id FROM tenants ORDER BY id")]
+    ids = await tenant_ids()
 
     async with aiohttp.ClientSession() as session:
 
