@@ -10,8 +10,10 @@ from litestar import Controller, Response, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from app.customers import tabular
 from app.deals import commission
 from app.deals.schemas import CommissionRead, CommissionRulesWrite, CommissionSplitWrite
+from app.openapi import file_operation
 from tenants.scope import SCOPED, TenantScope
 
 
@@ -20,7 +22,11 @@ class DealCommissionController(Controller):
     tags = ("commission",)
     dependencies = SCOPED
 
-    @get("/", summary="A won deal's suggested commission split (with its rule) and the confirmed one")
+    @get(
+        "/",
+        summary="A won deal's suggested commission split (with its rule) and the confirmed one",
+        opt={"problems": [409]},  # the deal is not won
+    )
     async def get_commission(
         self, tenant_scope: NamedDependency[TenantScope], deal_id: FromPath[UUID]
     ) -> CommissionRead:
@@ -51,14 +57,20 @@ class CommissionController(Controller):
     ) -> CommissionRulesWrite:
         return await commission.put_rules(tenant_scope, data)
 
-    @get("/splits/export", summary="Confirmed splits, one row per member and deal (manager+; csv or xlsx)")
+    @get(
+        "/splits/export",
+        summary="Confirmed splits, one row per member and deal (manager+; csv or xlsx)",
+        operation_class=file_operation("text/csv", tabular.CONTENT_TYPES["xlsx"]),
+    )
     async def export(
         self, tenant_scope: NamedDependency[TenantScope], format: FromQuery[str] = "csv"
     ) -> Response[bytes]:
         body, content_type = await commission.export_splits(tenant_scope, format)
         name = f"commission-splits.{format}"
         return Response(
-            body, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            body,
+            media_type=content_type.split(";")[0],  # Litestar adds the charset itself
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
 
