@@ -33,9 +33,12 @@ async def test_the_scope_is_set_for_the_transaction_only(app: Any) -> None:
         assert tx.connection.is_in_transaction()
     async with db.transaction(None) as tx:
         assert await _guc(tx) == ("", "")
-    async with db.pool().acquire() as conn:  # what a later borrower of any pooled connection sees
+    async with db.pool().acquire() as conn:  # a later borrower sees nothing of those transactions
         assert not conn.is_in_transaction()
-        assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
+        # (a signed-in read may have left its own scope on a pooled connection: every use of one
+        # replaces it before its first statement — app/db.py, tests/unit/test_pool_use.py)
+        assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") != str(tenant)
+        assert await conn.fetchval("SELECT current_setting('app.user_id', true)") in (None, "")
 
 
 async def test_commit_rollback_and_savepoints(app: Any, client: Any) -> None:

@@ -117,3 +117,30 @@ async def test_another_tenants_registration_addresses_are_404(client, mailbox, a
         r = await client.request(method, url, data=form() if method == "PUT" else None, headers=htmx(csrf))
         assert r.status_code == 404 and "<html" not in r.text, (method, url, r.status_code)
     assert "用友" not in (await client.get("/registrations")).text
+
+
+async def test_the_handover_page_names_a_registration_leaving_its_team(client, mailbox, app):
+    from tests.integration.deals.test_registrations import registered
+
+    w = await world(client, mailbox, app)
+    await registered(client, w)
+    outsider = await staff(client, w.owner, mailbox, app, role="rep")
+    await assign(client, w.owner, w.other_province["id"], outsider, "rep")
+    r = await client.post(
+        "/api/v1/handovers",
+        json={
+            "reason": "离职交接",
+            "selection": {"customer_ids": [w.customer["id"]]},
+            "targets": [{"membership_id": outsider.membership_id}],
+            "mode": "single",
+        },
+        headers=w.owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    await sign_in(client, w.owner)
+    page = await client.get(f"/handovers/{plan['id']}")
+    assert page.status_code == 200
+    card = page.text.split('id="registration-conflicts"', 1)[1].split("</div>", 1)[0]
+    assert "用友" in card and w.customer["full_name"] in card and "Vendor registrations going outside" in card
+    assert 'id="execute"' in page.text  # the manager may still execute: that is the approval
