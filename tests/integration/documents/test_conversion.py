@@ -28,6 +28,10 @@ EXPECTED_PDF = {
         "zh-CN": ["客户移交表", "杭州云帆物流有限公司", "下周安排产品演示"],
         "en": ["Customer Handover Sheet", "Hangzhou Yunfan Logistics"],
     },
+    "acceptance": {
+        "zh-CN": ["安装验收单", "QM-A-2026-0318", "恒泰精密ERP项目", "同意验收"],
+        "en": ["Installation Acceptance Note", "QM-A-2026-0318", "Hengtai ERP project", "accepts"],
+    },
 }
 
 
