@@ -180,7 +180,11 @@ async def test_the_customer_page_contacts_grade_referral_deals_and_history(clien
     )
     assert r.status_code == 200 and 'id="contacts" hx-swap-oob="true"' in r.text
     assert 'href="tel:13912345678"' in r.text and "Decision maker" in r.text
-    contact_id = await db_value(admin_db, "SELECT id::text FROM customer_contacts WHERE name = '王经理'")
+    contact_id = await db_value(  # this customer's: other tests name their contacts 王经理 too
+        admin_db,
+        "SELECT id::text FROM customer_contacts WHERE customer_id = $1 AND name = '王经理'",
+        uuid.UUID(made["id"]),
+    )
     r = await client.post(
         f"{url}/contacts/{contact_id}",
         data={"name": "王总", "title": "总经理", "phone": "139 1234 5678", "decision_role": "approver"},
