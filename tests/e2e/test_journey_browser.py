@@ -6,7 +6,8 @@ their customer, builds three quote rounds, the third under the floor, and submit
 approves it in /approvals → the rep fills in the contract terms, generates the contract (rendered by the
 worker), sends it for signature → the customer signs on the signing page (the link read from the mail),
 then the rep as Party B (the send form's second signer) → the deal page shows the deal signed, its
-collections and the sealed PDF, whose seal validates. The rep's parts run on a phone (390×844), the
+collections and the sealed PDF, whose seal validates, and its evidence report every link of which
+checks. The rep's parts run on a phone (390×844), the
 owner's and the customer's on a desktop (1280×800); ``check_page`` (axe-core) on every page visited.
 
 The company's data the journey does not walk through (its profile for Party B, the price list, the rep's
@@ -193,6 +194,7 @@ async def test_a_new_company_from_signup_to_a_signed_contract(
     await rep_page.fill("#signer_email_1", who["email"])
     await rep_page.click("form button[type=submit]")
     await rep_page.wait_for_url(re.compile(rf"{base_url}/envelopes/{UUID}$"))
+    envelope_url = rep_page.url
     assert "Out for signature" in await rep_page.inner_text("#envelope-status")
     await check_page(rep_page)
 
@@ -237,6 +239,15 @@ async def test_a_new_company_from_signup_to_a_signed_contract(
     assert sealed.startswith(b"%PDF")
     seal = await asyncio.to_thread(check_seal, sealed)
     assert seal.signed and seal.intact and seal.valid and seal.covers_whole_file
+
+    # its evidence report, from the envelope page: every link from the template to the seal checks
+    await rep_page.goto(envelope_url)
+    await rep_page.click("text=Evidence report")
+    await rep_page.wait_for_url(re.compile(rf"{base_url}/envelopes/{UUID}/evidence$"))
+    assert "Every link checks" in await rep_page.inner_text("#report-verdict")
+    assert await rep_page.locator("[id^=link-][data-ok=no]").count() == 0
+    assert await rep_page.locator("[id^=link-][data-ok=yes]").count() >= 8
+    await check_page(rep_page)
     assert errors == [] and rep_errors == [] and sign_errors == []
     for context in (owner_context, rep_context, customer_context):
         await context.close()
