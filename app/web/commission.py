@@ -19,12 +19,22 @@ from app.deals import commission
 from app.deals.schemas import CommissionRulesWrite, CommissionShareWrite, CommissionSplitWrite
 from app.errors import ValidationFailed
 from app.web.documents import when
+from app.web.pages import error_text
 from app.web.shell import PAGE, PAGE_ERRORS, render
 from tenants.members import list_members
 from tenants.scope import TenantScope
 
 
-async def _fragment(request: Request[Any, Any, Any], scope: TenantScope, deal_id: UUID) -> Template:
+async def _fragment(
+    request: Request[Any, Any, Any],
+    scope: TenantScope,
+    deal_id: UUID,
+    *,
+    error: str | None = None,
+    entered: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The section; after a refusal, with its message beside the button and the figures as entered."""
     found = await commission.commission(scope, deal_id)
     members = (await list_members(scope, limit=200, active=True)).items if scope.at_least("manager") else []
     return await render(
@@ -33,7 +43,10 @@ async def _fragment(request: Request[Any, Any, Any], scope: TenantScope, deal_id
         "app/_commission.html",
         c=found,
         members=members,
+        error=error,
+        entered=entered,
         when=lambda value: when(value, scope),
+        status_code=status_code,
     )
 
 
@@ -52,18 +65,24 @@ async def commission_confirm(
     form = await request.form()
     members, percents = form.getall("membership_id", []), form.getall("percent", [])
     shares = []
-    for i, (member, percent) in enumerate(zip(members, percents, strict=False)):
-        if not str(percent).strip():
-            continue  # a member left empty takes no share
-        try:
-            shares.append(
-                CommissionShareWrite(membership_id=UUID(str(member)), percent=Decimal(str(percent).strip()))
-            )
-        except (ValueError, InvalidOperation):
-            raise ValidationFailed.field(
-                f"shares[{i}].percent", "Give a percentage over 0 and at most 100, to 0.01"
-            ) from None
-    await commission.confirm(tenant_scope, deal_id, CommissionSplitWrite(shares=shares))
+    try:
+        for i, (member, percent) in enumerate(zip(members, percents, strict=False)):
+            if not str(percent).strip():
+                continue  # a member left empty takes no share
+            try:
+                share = CommissionShareWrite(
+                    membership_id=UUID(str(member)), percent=Decimal(str(percent).strip())
+                )
+            except (ValueError, InvalidOperation):
+                raise ValidationFailed.field(
+                    f"shares[{i}].percent", "Give a percentage over 0 and at most 100, to 0.01"
+                ) from None
+            shares.append(share)
+        await commission.confirm(tenant_scope, deal_id, CommissionSplitWrite(shares=shares))
+    except ValidationFailed as exc:  # shown in place, the figures kept as typed
+        entered = {str(m): str(p) for m, p in zip(members, percents, strict=False)}
+        error = error_text(tenant_scope.locale, exc)
+        return await _fragment(request, tenant_scope, deal_id, error=error, entered=entered, status_code=422)
     return await _fragment(request, tenant_scope, deal_id)
 
 

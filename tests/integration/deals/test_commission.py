@@ -201,6 +201,7 @@ async def test_the_deal_page_shows_and_the_manager_confirms_there(client: Any, a
     form = {"membership_id": [a.membership_id, b.membership_id], "percent": ["30", "60"]}
     r = await client.post(f"/deals/{d['id']}/commission", data=form, headers=htmx(csrf))
     assert r.status_code == 422 and "sum to 100" in r.text
+    assert 'id="commission-form"' in r.text and 'value="60"' in r.text  # the form stays, as typed
     form["percent"] = ["30", "70"]
     r = await client.post(f"/deals/{d['id']}/commission", data=form, headers=htmx(csrf))
     assert r.status_code == 200 and 'id="commission-confirmed"' in r.text and "70.00" in r.text
