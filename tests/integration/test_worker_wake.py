@@ -12,11 +12,22 @@ from typing import Any
 from arq import func
 from arq.connections import RedisSettings, create_pool
 
-from app.outbox import _wake_workers
+from app.outbox import _wake_workers, wake_channel
 from tests.conftest import Stack
 from workers.worker import Worker
 
 _NEVER = 60  # seconds between polls: longer than any wait below
+
+
+async def _listening(pool: Any, queue: str) -> None:
+    """Until the worker listens on the wake channel (it subscribes once it has Redis, next to its first
+    poll), and a moment more for that poll: a busy machine starts it in more than a second."""
+    for _ in range(200):
+        [(_, listeners)] = await pool.pubsub_numsub(wake_channel(queue))
+        if listeners:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
 
 
 def _worker(stack: Stack, queue: str, functions: list[Any], **options: Any) -> Worker:
@@ -41,7 +52,7 @@ async def test_the_relay_wakes_an_idle_worker(stack: Stack) -> None:
     worker = _worker(stack, queue, [func(job, name="job")])
     running = asyncio.create_task(worker.main())
     try:
-        await asyncio.sleep(1)  # its first poll found nothing: it waits now
+        await _listening(pool, queue)  # its first poll found nothing: it waits now
         await pool.enqueue_job("job")
         await asyncio.sleep(0.5)
         assert not ran.is_set()  # queued, but nobody said so
